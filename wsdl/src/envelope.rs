@@ -1,0 +1,349 @@
+//! The SOAP 1.1 envelope codec: one `Body` type that can hold any message of the
+//! agent protocol or a Fault, plus encode/decode helpers and the typed fault codes.
+//!
+//! **Invariant:** decoding never trusts yaserde's silence. A body with no known
+//! operation, more than one, or a missing required field is an error with a
+//! stable [`FaultCode`], never a half-empty message.
+
+use crate::messages::*;
+use yaserde::{YaDeserialize, YaSerialize};
+
+#[derive(Debug, Clone, PartialEq, Default, YaSerialize, YaDeserialize)]
+#[yaserde(
+    rename = "Envelope",
+    prefix = "soapenv",
+    namespaces = { "soapenv" = "http://schemas.xmlsoap.org/soap/envelope/", "o" = "urn:outfit:agent:1" }
+)]
+pub struct Envelope {
+    #[yaserde(rename = "Body", prefix = "soapenv")]
+    pub body: Body,
+}
+
+/// Every element that may appear in a Body of this protocol.
+#[derive(Debug, Clone, PartialEq, Default, YaSerialize, YaDeserialize)]
+#[yaserde(
+    rename = "Body",
+    prefix = "soapenv",
+    namespaces = { "soapenv" = "http://schemas.xmlsoap.org/soap/envelope/", "o" = "urn:outfit:agent:1" }
+)]
+pub struct Body {
+    #[yaserde(rename = "Hello", prefix = "o")]
+    pub hello: Option<Hello>,
+    #[yaserde(rename = "HelloResponse", prefix = "o")]
+    pub hello_response: Option<HelloResponse>,
+    #[yaserde(rename = "NextCommand", prefix = "o")]
+    pub next_command: Option<NextCommand>,
+    #[yaserde(rename = "NextCommandResponse", prefix = "o")]
+    pub next_command_response: Option<NextCommandResponse>,
+    #[yaserde(rename = "ReportResult", prefix = "o")]
+    pub report_result: Option<ReportResult>,
+    #[yaserde(rename = "ReportResultResponse", prefix = "o")]
+    pub report_result_response: Option<ReportResultResponse>,
+    #[yaserde(rename = "Poke", prefix = "o")]
+    pub poke: Option<Poke>,
+    #[yaserde(rename = "PokeResponse", prefix = "o")]
+    pub poke_response: Option<PokeResponse>,
+    #[yaserde(rename = "Fault", prefix = "soapenv")]
+    pub fault: Option<Fault>,
+}
+
+/// A SOAP 1.1 Fault. `faultcode` is `soapenv:Client` (the caller must change the
+/// request) or `soapenv:Server`; the stable Outfit code is in `detail`.
+#[derive(Debug, Clone, PartialEq, Default, YaSerialize, YaDeserialize)]
+#[yaserde(
+    rename = "Fault",
+    prefix = "soapenv",
+    namespaces = { "soapenv" = "http://schemas.xmlsoap.org/soap/envelope/", "o" = "urn:outfit:agent:1" }
+)]
+pub struct Fault {
+    pub faultcode: String,
+    pub faultstring: String,
+    pub detail: Option<FaultDetailHolder>,
+}
+
+#[derive(Debug, Clone, PartialEq, Default, YaSerialize, YaDeserialize)]
+#[yaserde(rename = "detail", namespaces = { "o" = "urn:outfit:agent:1" })]
+pub struct FaultDetailHolder {
+    #[yaserde(rename = "FaultDetail", prefix = "o")]
+    pub detail: FaultDetail,
+}
+
+/// Stable fault codes: clients branch on these, so a code is never renamed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FaultCode {
+    /// The request is not a well-formed SOAP 1.1 envelope.
+    MalformedEnvelope,
+    /// The Body holds no operation this endpoint serves (or more than one).
+    UnknownOperation,
+    /// A required element is missing or empty.
+    MissingField,
+    /// The device named in the request is not registered.
+    UnknownDevice,
+    /// The command id in a report is not one this device was given.
+    UnknownCommand,
+    /// The request is larger than the endpoint accepts.
+    TooLarge,
+    /// Something failed inside the gateway; details are in its log only.
+    Internal,
+}
+
+impl FaultCode {
+    pub const ALL: [FaultCode; 7] = [
+        Self::MalformedEnvelope,
+        Self::UnknownOperation,
+        Self::MissingField,
+        Self::UnknownDevice,
+        Self::UnknownCommand,
+        Self::TooLarge,
+        Self::Internal,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::MalformedEnvelope => "MalformedEnvelope",
+            Self::UnknownOperation => "UnknownOperation",
+            Self::MissingField => "MissingField",
+            Self::UnknownDevice => "UnknownDevice",
+            Self::UnknownCommand => "UnknownCommand",
+            Self::TooLarge => "TooLarge",
+            Self::Internal => "Internal",
+        }
+    }
+
+    pub fn parse(code: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|c| c.as_str() == code)
+    }
+
+    /// Whether the caller (rather than the server) must change something.
+    pub fn is_client(self) -> bool {
+        !matches!(self, Self::Internal)
+    }
+}
+
+/// A fault ready to be put on the wire.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{code:?}: {message}")]
+pub struct SoapFault {
+    pub code: FaultCode,
+    pub message: String,
+}
+
+impl SoapFault {
+    pub fn new(code: FaultCode, message: impl Into<String>) -> Self {
+        Self { code, message: message.into() }
+    }
+    fn missing(field: &str) -> Self {
+        Self::new(FaultCode::MissingField, format!("required element `{field}` is missing or empty"))
+    }
+}
+
+/// A request as the gateway's agent endpoint sees it.
+#[derive(Debug, Clone, PartialEq)]
+pub enum GatewayRequest {
+    Hello(Hello),
+    NextCommand(NextCommand),
+    ReportResult(ReportResult),
+}
+
+impl GatewayRequest {
+    pub fn operation(&self) -> &'static str {
+        match self {
+            Self::Hello(_) => "Hello",
+            Self::NextCommand(_) => "NextCommand",
+            Self::ReportResult(_) => "ReportResult",
+        }
+    }
+}
+
+/// A response the gateway sends (and the agent decodes).
+#[derive(Debug, Clone, PartialEq)]
+pub enum GatewayResponse {
+    Hello(HelloResponse),
+    NextCommand(NextCommandResponse),
+    ReportResult(ReportResultResponse),
+}
+
+fn parse_envelope(xml: &[u8]) -> Result<Envelope, SoapFault> {
+    let text = std::str::from_utf8(xml)
+        .map_err(|_| SoapFault::new(FaultCode::MalformedEnvelope, "request body is not UTF-8"))?;
+    // yaserde accepts a document whose root is not a SOAP Envelope and
+    // returns defaults, so the root is checked first.
+    if !looks_like_soap_envelope(text) {
+        return Err(SoapFault::new(
+            FaultCode::MalformedEnvelope,
+            "request is not a SOAP 1.1 Envelope (namespace http://schemas.xmlsoap.org/soap/envelope/)",
+        ));
+    }
+    yaserde::de::from_str::<Envelope>(text)
+        .map_err(|e| SoapFault::new(FaultCode::MalformedEnvelope, format!("request is not well-formed XML: {e}")))
+}
+
+/// Checks with a real XML reader that the root element is a SOAP 1.1
+/// `Envelope`: yaserde would otherwise accept any root and return defaults.
+fn looks_like_soap_envelope(text: &str) -> bool {
+    use xml::reader::{EventReader, XmlEvent};
+    for event in EventReader::new(text.as_bytes()) {
+        match event {
+            Ok(XmlEvent::StartElement { name, .. }) => {
+                return name.local_name == "Envelope" && name.namespace.as_deref() == Some(crate::SOAP_ENV);
+            }
+            Ok(_) => continue,
+            Err(_) => return false,
+        }
+    }
+    false
+}
+
+fn ensure_single(count: usize) -> Result<(), SoapFault> {
+    match count {
+        1 => Ok(()),
+        0 => Err(SoapFault::new(
+            FaultCode::UnknownOperation,
+            format!("the SOAP Body holds no operation of namespace {} served here", crate::NS),
+        )),
+        _ => Err(SoapFault::new(FaultCode::UnknownOperation, "the SOAP Body holds more than one operation")),
+    }
+}
+
+/// Decodes a request to the gateway's agent endpoint.
+pub fn decode_gateway_request(xml: &[u8]) -> Result<GatewayRequest, SoapFault> {
+    let body = parse_envelope(xml)?.body;
+    let found = [body.hello.is_some(), body.next_command.is_some(), body.report_result.is_some()];
+    ensure_single(found.iter().filter(|f| **f).count())?;
+    let request = if let Some(m) = body.hello {
+        m.validate().map_err(SoapFault::missing)?;
+        GatewayRequest::Hello(m)
+    } else if let Some(m) = body.next_command {
+        m.validate().map_err(SoapFault::missing)?;
+        GatewayRequest::NextCommand(m)
+    } else if let Some(m) = body.report_result {
+        m.validate().map_err(SoapFault::missing)?;
+        GatewayRequest::ReportResult(m)
+    } else {
+        unreachable!("ensure_single checked that one operation is present")
+    };
+    Ok(request)
+}
+
+/// Decodes a request to the agent's poke endpoint.
+pub fn decode_poke(xml: &[u8]) -> Result<Poke, SoapFault> {
+    let body = parse_envelope(xml)?;
+    let poke = body.body.poke.ok_or_else(|| {
+        SoapFault::new(FaultCode::UnknownOperation, "the SOAP Body holds no Poke")
+    })?;
+    poke.validate().map_err(SoapFault::missing)?;
+    Ok(poke)
+}
+
+/// An answer decoded by a client: the expected response or the server's fault.
+#[derive(Debug)]
+pub enum Answer<T> {
+    Ok(T),
+    Fault(SoapFault),
+}
+
+/// Decodes any response envelope; a Fault becomes `Answer::Fault`.
+pub fn decode_answer<T>(xml: &[u8], pick: impl FnOnce(Body) -> Option<T>) -> Result<Answer<T>, SoapFault> {
+    let body = parse_envelope(xml)?.body;
+    if let Some(fault) = body.fault {
+        let code = fault
+            .detail
+            .as_ref()
+            .and_then(|d| FaultCode::parse(&d.detail.code))
+            .unwrap_or(FaultCode::Internal);
+        return Ok(Answer::Fault(SoapFault::new(code, fault.faultstring)));
+    }
+    pick(body).map(Answer::Ok).ok_or_else(|| {
+        SoapFault::new(FaultCode::UnknownOperation, "the response Body holds no expected element")
+    })
+}
+
+/// Wraps a body in an envelope and serializes it.
+pub fn encode(body: Body) -> String {
+    yaserde::ser::to_string(&Envelope { body }).expect("serializing an in-memory envelope cannot fail")
+}
+
+pub fn encode_fault(fault: &SoapFault) -> String {
+    let side = if fault.code.is_client() { "Client" } else { "Server" };
+    encode(Body {
+        fault: Some(Fault {
+            faultcode: format!("soapenv:{side}"),
+            faultstring: fault.message.clone(),
+            detail: Some(FaultDetailHolder { detail: FaultDetail { code: fault.code.as_str().to_owned() } }),
+        }),
+        ..Body::default()
+    })
+}
+
+impl GatewayRequest {
+    pub fn encode(self) -> String {
+        let mut body = Body::default();
+        match self {
+            Self::Hello(m) => body.hello = Some(m),
+            Self::NextCommand(m) => body.next_command = Some(m),
+            Self::ReportResult(m) => body.report_result = Some(m),
+        }
+        encode(body)
+    }
+}
+
+impl GatewayResponse {
+    pub fn encode(self) -> String {
+        let mut body = Body::default();
+        match self {
+            Self::Hello(m) => body.hello_response = Some(m),
+            Self::NextCommand(m) => body.next_command_response = Some(m),
+            Self::ReportResult(m) => body.report_result_response = Some(m),
+        }
+        encode(body)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn request_round_trips() {
+        let hello = Hello {
+            device: "web-1".into(),
+            boot_id: "b1".into(),
+            agent_version: "0.1.0".into(),
+            poke_url: Some("https://127.0.0.1:1/soap/poke".into()),
+        };
+        let xml = GatewayRequest::Hello(hello.clone()).encode();
+        assert_eq!(decode_gateway_request(xml.as_bytes()).unwrap(), GatewayRequest::Hello(hello));
+    }
+
+    #[test]
+    fn fault_round_trips_with_its_code() {
+        let xml = encode_fault(&SoapFault::new(FaultCode::UnknownDevice, "no device `x`"));
+        match decode_answer(xml.as_bytes(), |b| b.hello_response).unwrap() {
+            Answer::Fault(f) => {
+                assert_eq!(f.code, FaultCode::UnknownDevice);
+                assert_eq!(f.message, "no device `x`");
+            }
+            Answer::Ok(_) => panic!("expected a fault"),
+        }
+    }
+
+    #[test]
+    fn refuses_non_soap_and_empty_bodies() {
+        let not_xml = decode_gateway_request(b"hello").unwrap_err();
+        assert_eq!(not_xml.code, FaultCode::MalformedEnvelope);
+        let wrong_ns = br#"<Envelope xmlns="urn:nope"><Body/></Envelope>"#;
+        assert_eq!(decode_gateway_request(wrong_ns).unwrap_err().code, FaultCode::MalformedEnvelope);
+        let empty = br#"<s:Envelope xmlns:s="http://schemas.xmlsoap.org/soap/envelope/"><s:Body/></s:Envelope>"#;
+        assert_eq!(decode_gateway_request(empty).unwrap_err().code, FaultCode::UnknownOperation);
+    }
+
+    #[test]
+    fn names_the_missing_field() {
+        let xml = br#"<s:Envelope xmlns:s="http://schemas.xmlsoap.org/soap/envelope/"><s:Body>
+            <o:ReportResult xmlns:o="urn:outfit:agent:1"><o:device>d</o:device><o:commandId>7</o:commandId>
+            <o:message>m</o:message></o:ReportResult></s:Body></s:Envelope>"#;
+        let fault = decode_gateway_request(xml).unwrap_err();
+        assert_eq!(fault.code, FaultCode::MissingField);
+        assert!(fault.message.contains("outcome"), "{}", fault.message);
+    }
+}

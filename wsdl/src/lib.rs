@@ -1,0 +1,22 @@
+//! The network contract of Outfit: the agent protocol's SOAP messages (mirroring
+//! `outfit-agent.wsdl` / `outfit-agent.xsd`), the SOAP 1.1 envelope codec, and the
+//! HTTPS transport both the gateway and the agent speak.
+//!
+//! **Boundary:** this crate knows XML, SOAP and TLS; it knows nothing of SQL,
+//! queues or plug-ins. Gateway and agent convert these types to their own at
+//! their edge.
+
+pub mod envelope;
+pub mod messages;
+pub mod transport;
+
+/// Target namespace of the agent protocol (WSDL and XSD).
+pub const NS: &str = "urn:outfit:agent:1";
+/// SOAP 1.1 envelope namespace.
+pub const SOAP_ENV: &str = "http://schemas.xmlsoap.org/soap/envelope/";
+/// The WSDL and XSD, shipped inside the binaries so the gateway can serve them.
+pub const WSDL: &str = include_str!("../outfit-agent.wsdl");
+pub const XSD: &str = include_str!("../outfit-agent.xsd");
+/// Path of the gateway's agent endpoint and of the agent's poke endpoint.
+pub const GATEWAY_AGENT_PATH: &str = "/soap/agent";
+pub const AGENT_POKE_PATH: &str = "/soap/poke";

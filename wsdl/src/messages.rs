@@ -1,0 +1,288 @@
+//! Rust mirrors of the elements in `outfit-agent.xsd`. Every element of the XSD
+//! has exactly one type here; `tests/contract.rs` checks both directions.
+//!
+//! yaserde silently leaves a missing element at its default, so every request
+//! type has a `validate` that names the first missing required field.
+
+use yaserde::{YaDeserialize, YaSerialize};
+
+macro_rules! required {
+    ($self:ident, $($field:ident => $name:literal),+ $(,)?) => {{
+        $( if $self.$field.is_empty() { return Err($name); } )+
+        Ok(())
+    }};
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, YaSerialize, YaDeserialize)]
+#[yaserde(prefix = "o", namespaces = { "o" = "urn:outfit:agent:1" })]
+pub enum CommandKind {
+    #[default]
+    #[yaserde(rename = "install")]
+    Install,
+    #[yaserde(rename = "configure")]
+    Configure,
+}
+
+impl CommandKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Install => "install",
+            Self::Configure => "configure",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, YaSerialize, YaDeserialize)]
+#[yaserde(prefix = "o", namespaces = { "o" = "urn:outfit:agent:1" })]
+pub enum Outcome {
+    #[default]
+    #[yaserde(rename = "succeeded")]
+    Succeeded,
+    #[yaserde(rename = "failed")]
+    Failed,
+}
+
+impl Outcome {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Succeeded => "succeeded",
+            Self::Failed => "failed",
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Default, YaSerialize, YaDeserialize)]
+#[yaserde(prefix = "o", namespaces = { "o" = "urn:outfit:agent:1" })]
+pub struct Package {
+    #[yaserde(prefix = "o")]
+    pub name: String,
+    #[yaserde(prefix = "o")]
+    pub version: String,
+    #[yaserde(prefix = "o")]
+    pub format: String,
+    #[yaserde(prefix = "o")]
+    pub sha256: String,
+    #[yaserde(prefix = "o")]
+    pub size: i64,
+    #[yaserde(prefix = "o")]
+    pub location: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Default, YaSerialize, YaDeserialize)]
+#[yaserde(prefix = "o", namespaces = { "o" = "urn:outfit:agent:1" })]
+pub struct Parameter {
+    #[yaserde(prefix = "o")]
+    pub name: String,
+    #[yaserde(prefix = "o")]
+    pub value: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Default, YaSerialize, YaDeserialize)]
+#[yaserde(prefix = "o", namespaces = { "o" = "urn:outfit:agent:1" })]
+pub struct ConfigFile {
+    #[yaserde(prefix = "o")]
+    pub component: String,
+    #[yaserde(prefix = "o")]
+    pub path: String,
+    /// Base64 of the template text; see [`ConfigFile::new`] and [`ConfigFile::template_text`].
+    #[yaserde(prefix = "o")]
+    pub template: String,
+    #[yaserde(prefix = "o", rename = "parameter")]
+    pub parameters: Vec<Parameter>,
+}
+
+impl ConfigFile {
+    pub fn new(component: &str, path: &str, template: &str, parameters: Vec<Parameter>) -> Self {
+        use base64::Engine as _;
+        Self {
+            component: component.to_owned(),
+            path: path.to_owned(),
+            template: base64::engine::general_purpose::STANDARD.encode(template),
+            parameters,
+        }
+    }
+
+    /// The template text exactly as the model holds it.
+    pub fn template_text(&self) -> Result<String, &'static str> {
+        use base64::Engine as _;
+        let bytes = base64::engine::general_purpose::STANDARD
+            .decode(self.template.trim())
+            .map_err(|_| "template is not valid base64")?;
+        String::from_utf8(bytes).map_err(|_| "template is not UTF-8")
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Default, YaSerialize, YaDeserialize)]
+#[yaserde(prefix = "o", namespaces = { "o" = "urn:outfit:agent:1" })]
+pub struct Command {
+    #[yaserde(prefix = "o")]
+    pub id: String,
+    #[yaserde(prefix = "o")]
+    pub sequence: i64,
+    #[yaserde(prefix = "o")]
+    pub kind: Option<CommandKind>,
+    #[yaserde(prefix = "o")]
+    pub install: Option<Package>,
+    #[yaserde(prefix = "o")]
+    pub configure: Option<ConfigFile>,
+}
+
+impl Command {
+    /// Checks that the command carries what its kind needs.
+    pub fn validate(&self) -> Result<(), &'static str> {
+        required!(self, id => "id")?;
+        match self.kind {
+            None => Err("kind"),
+            Some(CommandKind::Install) if self.install.is_none() => Err("install"),
+            Some(CommandKind::Configure) if self.configure.is_none() => Err("configure"),
+            Some(_) => Ok(()),
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Default, YaSerialize, YaDeserialize)]
+#[yaserde(prefix = "o", namespaces = { "o" = "urn:outfit:agent:1" })]
+pub struct NoCommand {
+    #[yaserde(prefix = "o")]
+    pub reason: String,
+}
+
+/// The gateway's answer to `NextCommand` and `ReportResult` (XSD type
+/// `Instruction`): exactly one of `command` and `no_command` is set.
+#[derive(Debug, Clone, PartialEq, Default, YaSerialize, YaDeserialize)]
+#[yaserde(prefix = "o", namespaces = { "o" = "urn:outfit:agent:1" })]
+pub struct Instruction {
+    #[yaserde(prefix = "o")]
+    pub command: Option<Command>,
+    #[yaserde(prefix = "o", rename = "noCommand")]
+    pub no_command: Option<NoCommand>,
+}
+
+impl Instruction {
+    pub fn command(command: Command) -> Self {
+        Self { command: Some(command), no_command: None }
+    }
+    pub fn nothing(reason: &str) -> Self {
+        Self { command: None, no_command: Some(NoCommand { reason: reason.to_owned() }) }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Default, YaSerialize, YaDeserialize)]
+#[yaserde(rename = "Hello", prefix = "o", namespaces = { "o" = "urn:outfit:agent:1" })]
+pub struct Hello {
+    #[yaserde(prefix = "o")]
+    pub device: String,
+    #[yaserde(prefix = "o", rename = "bootId")]
+    pub boot_id: String,
+    #[yaserde(prefix = "o", rename = "agentVersion")]
+    pub agent_version: String,
+    #[yaserde(prefix = "o", rename = "pokeUrl")]
+    pub poke_url: Option<String>,
+}
+
+impl Hello {
+    pub fn validate(&self) -> Result<(), &'static str> {
+        required!(self, device => "device", boot_id => "bootId", agent_version => "agentVersion")
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Default, YaSerialize, YaDeserialize)]
+#[yaserde(rename = "HelloResponse", prefix = "o", namespaces = { "o" = "urn:outfit:agent:1" })]
+pub struct HelloResponse {
+    #[yaserde(prefix = "o", rename = "pendingCommands")]
+    pub pending_commands: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Default, YaSerialize, YaDeserialize)]
+#[yaserde(rename = "NextCommand", prefix = "o", namespaces = { "o" = "urn:outfit:agent:1" })]
+pub struct NextCommand {
+    #[yaserde(prefix = "o")]
+    pub device: String,
+}
+
+impl NextCommand {
+    pub fn validate(&self) -> Result<(), &'static str> {
+        required!(self, device => "device")
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Default, YaSerialize, YaDeserialize)]
+#[yaserde(rename = "NextCommandResponse", prefix = "o", namespaces = { "o" = "urn:outfit:agent:1" })]
+pub struct NextCommandResponse {
+    #[yaserde(prefix = "o")]
+    pub command: Option<Command>,
+    #[yaserde(prefix = "o", rename = "noCommand")]
+    pub no_command: Option<NoCommand>,
+}
+
+#[derive(Debug, Clone, PartialEq, Default, YaSerialize, YaDeserialize)]
+#[yaserde(rename = "ReportResult", prefix = "o", namespaces = { "o" = "urn:outfit:agent:1" })]
+pub struct ReportResult {
+    #[yaserde(prefix = "o")]
+    pub device: String,
+    #[yaserde(prefix = "o", rename = "commandId")]
+    pub command_id: String,
+    #[yaserde(prefix = "o")]
+    pub outcome: Option<Outcome>,
+    #[yaserde(prefix = "o")]
+    pub message: String,
+}
+
+impl ReportResult {
+    pub fn validate(&self) -> Result<(), &'static str> {
+        required!(self, device => "device", command_id => "commandId")?;
+        self.outcome.map(|_| ()).ok_or("outcome")
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Default, YaSerialize, YaDeserialize)]
+#[yaserde(rename = "ReportResultResponse", prefix = "o", namespaces = { "o" = "urn:outfit:agent:1" })]
+pub struct ReportResultResponse {
+    #[yaserde(prefix = "o")]
+    pub command: Option<Command>,
+    #[yaserde(prefix = "o", rename = "noCommand")]
+    pub no_command: Option<NoCommand>,
+}
+
+macro_rules! instruction_conversions {
+    ($($ty:ident),+) => {$(
+        impl From<Instruction> for $ty {
+            fn from(i: Instruction) -> Self {
+                Self { command: i.command, no_command: i.no_command }
+            }
+        }
+        impl From<$ty> for Instruction {
+            fn from(r: $ty) -> Self {
+                Self { command: r.command, no_command: r.no_command }
+            }
+        }
+    )+};
+}
+instruction_conversions!(NextCommandResponse, ReportResultResponse);
+
+#[derive(Debug, Clone, PartialEq, Default, YaSerialize, YaDeserialize)]
+#[yaserde(rename = "Poke", prefix = "o", namespaces = { "o" = "urn:outfit:agent:1" })]
+pub struct Poke {
+    #[yaserde(prefix = "o")]
+    pub gateway: String,
+}
+
+impl Poke {
+    pub fn validate(&self) -> Result<(), &'static str> {
+        required!(self, gateway => "gateway")
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Default, YaSerialize, YaDeserialize)]
+#[yaserde(rename = "PokeResponse", prefix = "o", namespaces = { "o" = "urn:outfit:agent:1" })]
+pub struct PokeResponse {
+    #[yaserde(prefix = "o")]
+    pub accepted: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Default, YaSerialize, YaDeserialize)]
+#[yaserde(rename = "FaultDetail", prefix = "o", namespaces = { "o" = "urn:outfit:agent:1" })]
+pub struct FaultDetail {
+    #[yaserde(prefix = "o")]
+    pub code: String,
+}

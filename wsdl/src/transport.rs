@@ -1,0 +1,243 @@
+//! SOAP over HTTPS, as both sides speak it: rustls configurations from PEM files,
+//! a client that opens a NEW TCP + TLS connection for every exchange (patent
+//! figure 10: the agent always opens a new connection), and a server accept loop
+//! that numbers each connection so an exchange can be tied to the connection it
+//! arrived on.
+
+use bytes::Bytes;
+use http_body_util::{BodyExt, Full, Limited};
+use hyper::body::Incoming;
+use hyper::{Request, Response, StatusCode};
+use hyper_util::rt::TokioIo;
+use rustls::pki_types::{CertificateDer, PrivateKeyDer, ServerName, pem::PemObject};
+use std::future::Future;
+use std::net::SocketAddr;
+use std::path::Path;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use tokio::net::{TcpListener, TcpStream};
+use tokio_rustls::{TlsAcceptor, TlsConnector};
+
+/// Largest SOAP message either side reads; larger ones are refused unread.
+pub const MAX_SOAP_BYTES: usize = 1 << 20;
+
+#[derive(Debug, thiserror::Error)]
+pub enum TransportError {
+    #[error("read {path}: {source}")]
+    ReadPem { path: String, source: std::io::Error },
+    #[error("parse PEM in {path}: {message}")]
+    Pem { path: String, message: String },
+    #[error("build TLS configuration: {0}")]
+    Tls(#[from] rustls::Error),
+    #[error("URL `{0}` is not an https://host:port/path URL")]
+    Url(String),
+    #[error("connect to {addr}: {source}")]
+    Connect { addr: String, source: std::io::Error },
+    #[error("TLS handshake with {addr}: {source}")]
+    Handshake { addr: String, source: std::io::Error },
+    #[error("HTTP exchange with {addr}: {source}")]
+    Http { addr: String, source: hyper::Error },
+    #[error("response from {addr} is larger than {limit} bytes")]
+    TooLarge { addr: String, limit: usize },
+    #[error("response from {addr}: HTTP {status}")]
+    Status { addr: String, status: StatusCode },
+}
+
+fn read(path: &Path) -> Result<Vec<u8>, TransportError> {
+    std::fs::read(path).map_err(|source| TransportError::ReadPem { path: path.display().to_string(), source })
+}
+
+fn pem_error(path: &Path, e: impl std::fmt::Display) -> TransportError {
+    TransportError::Pem { path: path.display().to_string(), message: e.to_string() }
+}
+
+pub fn load_certs(path: &Path) -> Result<Vec<CertificateDer<'static>>, TransportError> {
+    let pem = read(path)?;
+    let certs = CertificateDer::pem_slice_iter(&pem)
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|e| pem_error(path, e))?;
+    if certs.is_empty() {
+        return Err(pem_error(path, "no certificate found"));
+    }
+    Ok(certs)
+}
+
+pub fn load_key(path: &Path) -> Result<PrivateKeyDer<'static>, TransportError> {
+    PrivateKeyDer::from_pem_slice(&read(path)?).map_err(|e| pem_error(path, e))
+}
+
+fn provider() -> Arc<rustls::crypto::CryptoProvider> {
+    Arc::new(rustls::crypto::ring::default_provider())
+}
+
+/// A client that trusts only the given CA (the gateway's own CA, pinned).
+pub fn client_config(ca_pem: &Path) -> Result<Arc<rustls::ClientConfig>, TransportError> {
+    let mut roots = rustls::RootCertStore::empty();
+    for cert in load_certs(ca_pem)? {
+        roots.add(cert)?;
+    }
+    let config = rustls::ClientConfig::builder_with_provider(provider())
+        .with_safe_default_protocol_versions()?
+        .with_root_certificates(roots)
+        .with_no_client_auth();
+    Ok(Arc::new(config))
+}
+
+/// A server presenting `cert_pem` (chain) with `key_pem`.
+pub fn server_config(cert_pem: &Path, key_pem: &Path) -> Result<Arc<rustls::ServerConfig>, TransportError> {
+    let config = rustls::ServerConfig::builder_with_provider(provider())
+        .with_safe_default_protocol_versions()?
+        .with_no_client_auth()
+        .with_single_cert(load_certs(cert_pem)?, load_key(key_pem)?)?;
+    Ok(Arc::new(config))
+}
+
+/// A parsed `https://host:port/path` endpoint.
+#[derive(Debug, Clone)]
+pub struct Endpoint {
+    pub host: String,
+    pub port: u16,
+    pub path: String,
+}
+
+impl Endpoint {
+    pub fn parse(url: &str) -> Result<Self, TransportError> {
+        let uri: hyper::Uri = url.parse().map_err(|_| TransportError::Url(url.to_owned()))?;
+        if uri.scheme_str() != Some("https") {
+            return Err(TransportError::Url(url.to_owned()));
+        }
+        let host = uri.host().ok_or_else(|| TransportError::Url(url.to_owned()))?;
+        let host = host.trim_start_matches('[').trim_end_matches(']').to_owned();
+        let path = uri.path_and_query().map(|p| p.as_str().to_owned()).unwrap_or_else(|| "/".into());
+        Ok(Self { host, port: uri.port_u16().unwrap_or(443), path })
+    }
+
+    pub fn join(&self, path: &str) -> Self {
+        Self { path: path.to_owned(), ..self.clone() }
+    }
+
+    fn addr(&self) -> String {
+        format!("{}:{}", self.host, self.port)
+    }
+}
+
+/// Opens a new TCP + TLS connection, sends one request and returns the response
+/// head and body stream. The connection closes when the body is dropped.
+pub async fn send(
+    tls: &Arc<rustls::ClientConfig>,
+    endpoint: &Endpoint,
+    request: Request<Full<Bytes>>,
+) -> Result<Response<Incoming>, TransportError> {
+    let addr = endpoint.addr();
+    let tcp = TcpStream::connect(&addr)
+        .await
+        .map_err(|source| TransportError::Connect { addr: addr.clone(), source })?;
+    let name = ServerName::try_from(endpoint.host.clone()).map_err(|_| TransportError::Url(addr.clone()))?;
+    let stream = TlsConnector::from(tls.clone())
+        .connect(name, tcp)
+        .await
+        .map_err(|source| TransportError::Handshake { addr: addr.clone(), source })?;
+    let (mut sender, connection) = hyper::client::conn::http1::handshake(TokioIo::new(stream))
+        .await
+        .map_err(|source| TransportError::Http { addr: addr.clone(), source })?;
+    tokio::spawn(async move {
+        if let Err(e) = connection.await {
+            tracing::debug!(error = %e, "client connection ended with an error");
+        }
+    });
+    sender.send_request(request).await.map_err(|source| TransportError::Http { addr, source })
+}
+
+/// One SOAP exchange over a new connection: POSTs `envelope` and returns the
+/// response body (a 500 carrying a Fault is returned as a body, not an error).
+pub async fn soap_call(
+    tls: &Arc<rustls::ClientConfig>,
+    endpoint: &Endpoint,
+    action: &str,
+    envelope: String,
+) -> Result<Bytes, TransportError> {
+    let request = Request::post(endpoint.path.as_str())
+        .header(hyper::header::HOST, endpoint.addr())
+        .header(hyper::header::CONTENT_TYPE, "text/xml; charset=utf-8")
+        .header("SOAPAction", format!("\"{}#{action}\"", crate::NS))
+        .header(hyper::header::CONNECTION, "close")
+        .body(Full::new(Bytes::from(envelope)))
+        .expect("a request built from valid parts");
+    let response = send(tls, endpoint, request).await?;
+    let status = response.status();
+    let addr = endpoint.addr();
+    if status != StatusCode::OK && status != StatusCode::INTERNAL_SERVER_ERROR && status != StatusCode::BAD_REQUEST {
+        return Err(TransportError::Status { addr, status });
+    }
+    read_body(response.into_body(), MAX_SOAP_BYTES, &addr).await
+}
+
+/// Reads a whole body, refusing more than `limit` bytes.
+pub async fn read_body(body: Incoming, limit: usize, addr: &str) -> Result<Bytes, TransportError> {
+    match Limited::new(body, limit).collect().await {
+        Ok(collected) => Ok(collected.to_bytes()),
+        Err(e) => match e.downcast::<hyper::Error>() {
+            Ok(source) => Err(TransportError::Http { addr: addr.to_owned(), source: *source }),
+            Err(_) => Err(TransportError::TooLarge { addr: addr.to_owned(), limit }),
+        },
+    }
+}
+
+/// Who is on the other end of a server-side request.
+#[derive(Debug, Clone, Copy)]
+pub struct Connection {
+    /// Numbers accepted connections from 1 in this process; two requests with
+    /// the same serial came over the same connection.
+    pub serial: u64,
+    pub peer: SocketAddr,
+}
+
+pub type BoxFuture<T> = Pin<Box<dyn Future<Output = T> + Send>>;
+pub type Handler = Arc<dyn Fn(Connection, Request<Incoming>) -> BoxFuture<Response<Full<Bytes>>> + Send + Sync>;
+
+/// Accepts TLS connections forever, serving each with HTTP/1.1 and `handler`.
+/// A failed handshake or connection is logged and never stops the loop.
+pub async fn serve(listener: TcpListener, tls: Arc<rustls::ServerConfig>, handler: Handler) {
+    let acceptor = TlsAcceptor::from(tls);
+    let serial = Arc::new(AtomicU64::new(0));
+    loop {
+        let (tcp, peer) = match listener.accept().await {
+            Ok(accepted) => accepted,
+            Err(e) => {
+                tracing::warn!(error = %e, "accept failed");
+                tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+                continue;
+            }
+        };
+        let connection = Connection { serial: serial.fetch_add(1, Ordering::Relaxed) + 1, peer };
+        let acceptor = acceptor.clone();
+        let handler = handler.clone();
+        tokio::spawn(async move {
+            let stream = match tokio::time::timeout(std::time::Duration::from_secs(10), acceptor.accept(tcp)).await {
+                Ok(Ok(stream)) => stream,
+                Ok(Err(e)) => return tracing::debug!(%peer, error = %e, "TLS handshake failed"),
+                Err(_) => return tracing::debug!(%peer, "TLS handshake timed out"),
+            };
+            let service = hyper::service::service_fn(move |request| {
+                let handler = handler.clone();
+                async move { Ok::<_, std::convert::Infallible>(handler(connection, request).await) }
+            });
+            if let Err(e) = hyper::server::conn::http1::Builder::new()
+                .serve_connection(TokioIo::new(stream), service)
+                .await
+            {
+                tracing::debug!(%peer, error = %e, "connection ended with an error");
+            }
+        });
+    }
+}
+
+/// A SOAP response with the right content type.
+pub fn soap_response(status: StatusCode, envelope: String) -> Response<Full<Bytes>> {
+    Response::builder()
+        .status(status)
+        .header(hyper::header::CONTENT_TYPE, "text/xml; charset=utf-8")
+        .body(Full::new(Bytes::from(envelope)))
+        .expect("a response built from valid parts")
+}
