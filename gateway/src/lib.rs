@@ -1,1 +1,20 @@
-//! placeholder
+//! The Outfit gateway: the only component that touches the database. It keeps
+//! the models, turns them into per-device command queues, serves agents over
+//! SOAP/HTTPS, stores packages and pokes agents when their queue has work.
+//!
+//! Code map: `home` (gateway directory, `init`), `pki` (CA), `storage` (all
+//! SQL), `repository` (packages by sha256), `model` (model files → versions),
+//! `enrol` (device registration), `queue` (model version → commands), `soap` (agent operations), `server`
+//! (HTTPS routes), `poke`, `demo` (the one-command main job).
+
+pub mod demo;
+pub mod enrol;
+pub mod home;
+pub mod model;
+pub mod pki;
+pub mod poke;
+pub mod queue;
+pub mod repository;
+pub mod server;
+pub mod soap;
+pub mod storage;

@@ -1,1 +1,183 @@
-fn main() {}
+//! `outfit-gateway`: parses the command line and calls the gateway library.
+
+use anyhow::{Context, Result};
+use clap::{Parser, Subcommand};
+use outfit_gateway::home::{Home, Settings};
+use outfit_gateway::server::Gateway;
+use outfit_gateway::{enrol, model, poke, queue};
+use std::path::PathBuf;
+use std::sync::Arc;
+
+#[derive(Parser)]
+#[command(name = "outfit-gateway", version, about = "Outfit gateway: models, command queues and the agent endpoint")]
+struct Cli {
+    #[command(subcommand)]
+    command: Cmd,
+}
+
+#[derive(clap::Args)]
+struct DirArg {
+    /// Gateway directory (created by `init`).
+    #[arg(long, env = "OUTFIT_GATEWAY_DIR")]
+    dir: PathBuf,
+}
+
+#[derive(Subcommand)]
+enum Cmd {
+    /// Create a gateway directory: settings, CA, server certificate, database.
+    Init {
+        #[command(flatten)]
+        dir: DirArg,
+        /// Database URL: `mysql://user@host:port/db`, or a SQLite file (relative to --dir).
+        #[arg(long, default_value = "gateway.sqlite")]
+        database: String,
+        /// Address to listen on; port 0 picks a free one (see `gateway.url`).
+        #[arg(long, default_value = "127.0.0.1:8443")]
+        listen: String,
+        #[arg(long, default_value = "gateway")]
+        name: String,
+        /// Extra names (DNS or IP) for the server certificate; localhost and 127.0.0.1 are always included.
+        #[arg(long = "san")]
+        sans: Vec<String>,
+    },
+    /// Serve agents over HTTPS until stopped.
+    Serve {
+        #[command(flatten)]
+        dir: DirArg,
+    },
+    /// Model operations.
+    Model {
+        #[command(subcommand)]
+        command: ModelCmd,
+    },
+    /// Device operations.
+    Device {
+        #[command(subcommand)]
+        command: DeviceCmd,
+    },
+    /// Queue the commands that build each device to its model, and poke its agent.
+    Provision {
+        #[command(flatten)]
+        dir: DirArg,
+        #[arg(required = true)]
+        devices: Vec<String>,
+    },
+    /// Show every device's queue.
+    Status {
+        #[command(flatten)]
+        dir: DirArg,
+    },
+    /// Run the main job end to end on SQLite: 3 devices, 3 roles, real dpkg.
+    Demo {
+        /// A new directory for the demo gateway, packages and device roots.
+        #[arg(long)]
+        dir: PathBuf,
+    },
+}
+
+#[derive(Subcommand)]
+enum ModelCmd {
+    /// Import a model file (TOML); unchanged content adds no new version.
+    Import {
+        #[command(flatten)]
+        dir: DirArg,
+        file: PathBuf,
+    },
+}
+
+#[derive(Subcommand)]
+enum DeviceCmd {
+    /// Register a device and write its agent credentials.
+    Add {
+        #[command(flatten)]
+        dir: DirArg,
+        name: String,
+        #[arg(long)]
+        site: String,
+        #[arg(long)]
+        model: String,
+        /// Where to write the agent's credentials (ca.pem, poke.pem, poke.key).
+        #[arg(long)]
+        credentials: PathBuf,
+        /// Address the agent's poke listener is reached at (goes in its certificate).
+        #[arg(long, default_value = "127.0.0.1")]
+        address: String,
+    },
+}
+
+fn main() -> std::process::ExitCode {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("OUTFIT_LOG").unwrap_or_else(|_| "warn,outfit_gateway=info".into()),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    let cli = Cli::parse();
+    let runtime = tokio::runtime::Runtime::new().expect("start the async runtime");
+    match runtime.block_on(run(cli)) {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run(cli: Cli) -> Result<()> {
+    match cli.command {
+        Cmd::Init { dir, database, listen, name, mut sans } => {
+            for always in ["localhost", "127.0.0.1"] {
+                if !sans.iter().any(|s| s == always) {
+                    sans.push(always.into());
+                }
+            }
+            let home = Home::new(&dir.dir);
+            home.init(&Settings { database, listen, name }, &sans)?;
+            Gateway::open(home).context("failed to open the new gateway's database")?;
+            println!("initialised gateway in {}", dir.dir.display());
+        }
+        Cmd::Serve { dir } => Arc::new(Gateway::open(Home::new(dir.dir))?).serve().await?,
+        Cmd::Model { command: ModelCmd::Import { dir, file } } => {
+            let gateway = Gateway::open(Home::new(dir.dir))?;
+            let imported = model::import(&gateway.storage, &gateway.repository, &file)
+                .with_context(|| format!("failed to import {}", file.display()))?;
+            let what = if imported.created { "new version" } else { "unchanged; current version" };
+            println!("model {}: {what} {}", file.display(), imported.version);
+        }
+        Cmd::Device { command: DeviceCmd::Add { dir, name, site, model, credentials, address } } => {
+            let gateway = Gateway::open(Home::new(dir.dir))?;
+            enrol::register(&gateway.home, &gateway.storage, &site, &model, &name, &address, &credentials)
+                .with_context(|| format!("failed to register device `{name}`"))?;
+            println!("registered {name}; agent credentials in {}", credentials.display());
+        }
+        Cmd::Provision { dir, devices } => {
+            let gateway = Gateway::open(Home::new(dir.dir))?;
+            for name in devices {
+                let p = queue::provision(&gateway.storage, &name)
+                    .with_context(|| format!("failed to provision `{name}`"))?;
+                println!("{name}: queued {} commands", p.commands);
+                match &p.poke_url {
+                    None => println!("{name}: agent has not said Hello yet; it will find the queue when it does"),
+                    Some(url) => match poke::poke(&gateway.home.ca_cert(), url, &gateway.settings.name).await {
+                        Ok(_) => println!("{name}: poked"),
+                        Err(e) => println!("{name}: poke failed ({e}); the agent will poll"),
+                    },
+                }
+            }
+        }
+        Cmd::Status { dir } => {
+            let gateway = Gateway::open(Home::new(dir.dir))?;
+            println!("{:<16} {:>7} {:>5} {:>9} {:>6}  applied/desired", "device", "pending", "sent", "succeeded", "failed");
+            for device in gateway.storage.devices()? {
+                let c = gateway.storage.queue_counts(device.id)?;
+                println!(
+                    "{:<16} {:>7} {:>5} {:>9} {:>6}  {:?}/{:?}",
+                    device.name, c.pending, c.sent, c.succeeded, c.failed,
+                    device.applied_model_version_id, device.desired_model_version_id
+                );
+            }
+        }
+        Cmd::Demo { dir } => outfit_gateway::demo::run(&dir).await?,
+    }
+    Ok(())
+}

@@ -1,0 +1,101 @@
+//! The gateway directory: where a gateway keeps its configuration, CA,
+//! certificates and package repository, and how it is created (`init`).
+//!
+//! Layout: `gateway.toml`, `ca.pem`, `ca.key`, `server.pem`, `server.key`,
+//! `repository/`, `gateway.sqlite` (embedded default) and, while serving,
+//! `gateway.url` (the URL the listener is bound to).
+
+use crate::pki;
+use serde::{Deserialize, Serialize};
+use std::path::{Path, PathBuf};
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Settings {
+    /// `mysql://user@host:port/db` or a SQLite file path (relative to the directory).
+    pub database: String,
+    /// Address the HTTPS listener binds (`127.0.0.1:0` picks a free port).
+    pub listen: String,
+    /// Name the gateway gives itself in pokes and logs.
+    pub name: String,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum HomeError {
+    #[error("{path}: {source}")]
+    Io { path: String, source: std::io::Error },
+    #[error("{path} is not valid gateway settings: {message}")]
+    Settings { path: String, message: String },
+    #[error("{0} already holds a gateway; pick another directory or remove it")]
+    Exists(String),
+    #[error(transparent)]
+    Pki(#[from] pki::PkiError),
+}
+
+/// A gateway directory on disk.
+#[derive(Debug, Clone)]
+pub struct Home {
+    pub root: PathBuf,
+}
+
+impl Home {
+    pub fn new(root: impl Into<PathBuf>) -> Self {
+        Self { root: root.into() }
+    }
+    pub fn settings_path(&self) -> PathBuf {
+        self.root.join("gateway.toml")
+    }
+    pub fn ca_cert(&self) -> PathBuf {
+        self.root.join("ca.pem")
+    }
+    pub fn ca_key(&self) -> PathBuf {
+        self.root.join("ca.key")
+    }
+    pub fn server_cert(&self) -> PathBuf {
+        self.root.join("server.pem")
+    }
+    pub fn server_key(&self) -> PathBuf {
+        self.root.join("server.key")
+    }
+    pub fn repository(&self) -> PathBuf {
+        self.root.join("repository")
+    }
+    pub fn url_file(&self) -> PathBuf {
+        self.root.join("gateway.url")
+    }
+
+    fn io(path: &Path) -> impl FnOnce(std::io::Error) -> HomeError + '_ {
+        move |source| HomeError::Io { path: path.display().to_string(), source }
+    }
+
+    /// Creates the directory, the CA and the server certificate for `names`.
+    pub fn init(&self, settings: &Settings, names: &[String]) -> Result<(), HomeError> {
+        if self.settings_path().exists() {
+            return Err(HomeError::Exists(self.root.display().to_string()));
+        }
+        std::fs::create_dir_all(self.repository()).map_err(Self::io(&self.root))?;
+        let ca = pki::create_ca()?;
+        ca.write(&self.ca_cert(), &self.ca_key())?;
+        pki::issue_leaf(&ca.key_pem, &settings.name, names, true)?.write(&self.server_cert(), &self.server_key())?;
+        let text = toml::to_string(settings).expect("settings serialize");
+        std::fs::write(self.settings_path(), text).map_err(Self::io(&self.settings_path()))
+    }
+
+    pub fn settings(&self) -> Result<Settings, HomeError> {
+        let path = self.settings_path();
+        let text = std::fs::read_to_string(&path).map_err(Self::io(&path))?;
+        toml::from_str(&text).map_err(|e| HomeError::Settings { path: path.display().to_string(), message: e.to_string() })
+    }
+
+    /// The database URL with a relative SQLite path resolved against the directory.
+    pub fn database_url(&self, settings: &Settings) -> String {
+        if settings.database.contains("://") || Path::new(&settings.database).is_absolute() {
+            settings.database.clone()
+        } else {
+            self.root.join(&settings.database).display().to_string()
+        }
+    }
+
+    pub fn ca_key_pem(&self) -> Result<String, HomeError> {
+        std::fs::read_to_string(self.ca_key()).map_err(Self::io(&self.ca_key()))
+    }
+}

@@ -1,0 +1,104 @@
+//! Turning a model version into a device's command queue (patent claim 15:
+//! "a command queue … built from the model"), and the command payloads kept in
+//! the queue rows.
+//!
+//! Order: role categories by ordinal (OS, APP, CONTENT), components by their
+//! position in the role; each component is installed, then configured.
+
+use crate::storage::{CommandRow, DesiredComponent, NewCommand, Storage, StorageError};
+use serde::{Deserialize, Serialize};
+
+/// What a queued command asks the agent to do; stored as JSON in the row.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "lowercase")]
+pub enum Payload {
+    Install {
+        component: String,
+        package_name: String,
+        version: String,
+        format: String,
+        sha256: String,
+        size: i64,
+        storage_key: String,
+    },
+    Configure {
+        component: String,
+        path: String,
+        template: String,
+        parameters: Vec<(String, String)>,
+    },
+}
+
+impl Payload {
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Self::Install { .. } => "install",
+            Self::Configure { .. } => "configure",
+        }
+    }
+
+    pub fn of(row: &CommandRow) -> Result<Self, StorageError> {
+        serde_json::from_str(&row.payload)
+            .map_err(|e| StorageError::Invalid(format!("command {} has an unreadable payload: {e}", row.id)))
+    }
+}
+
+/// The commands that bring a bare device to the desired components.
+pub fn plan(desired: &[DesiredComponent]) -> Vec<Payload> {
+    let mut plan = Vec::with_capacity(desired.len() * 2);
+    for d in desired {
+        let c = &d.component;
+        plan.push(Payload::Install {
+            component: c.name.clone(),
+            package_name: c.package_name.clone(),
+            version: c.package_version.clone(),
+            format: c.package_format.clone(),
+            sha256: c.sha256.clone(),
+            size: c.size,
+            storage_key: c.storage_key.clone(),
+        });
+        if let (Some(path), Some(template)) = (&c.config_path, &c.config_template) {
+            plan.push(Payload::Configure {
+                component: c.name.clone(),
+                path: path.clone(),
+                template: template.clone(),
+                parameters: d.parameters.clone(),
+            });
+        }
+    }
+    plan
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ProvisionError {
+    #[error("no device named `{0}` is registered")]
+    UnknownDevice(String),
+    #[error("device `{0}` has no model version to provision (import its model first)")]
+    NoModelVersion(String),
+    #[error(transparent)]
+    Storage(#[from] StorageError),
+}
+
+#[derive(Debug, Clone)]
+pub struct Provisioned {
+    pub device: String,
+    pub model_version_id: i64,
+    pub commands: usize,
+    pub poke_url: Option<String>,
+}
+
+/// Queues the commands that build `device` to its desired model version.
+pub fn provision(storage: &Storage, device: &str) -> Result<Provisioned, ProvisionError> {
+    let row = storage.device(device)?.ok_or_else(|| ProvisionError::UnknownDevice(device.to_owned()))?;
+    let version = row.desired_model_version_id.ok_or_else(|| ProvisionError::NoModelVersion(device.to_owned()))?;
+    let plan = plan(&storage.desired_components(version)?);
+    let new: Vec<NewCommand> = plan
+        .iter()
+        .map(|p| NewCommand {
+            kind: p.kind().to_owned(),
+            payload: serde_json::to_string(p).expect("payload serializes"),
+        })
+        .collect();
+    storage.enqueue(row.id, version, &new)?;
+    Ok(Provisioned { device: row.name, model_version_id: version, commands: new.len(), poke_url: row.poke_url })
+}

@@ -1,0 +1,145 @@
+//! The gateway's HTTPS listener: the SOAP agent endpoint, the package
+//! repository and the WSDL, all on one rustls listener (no plain HTTP).
+
+use crate::home::{Home, HomeError, Settings};
+use crate::repository::Repository;
+use crate::soap::AgentService;
+use crate::storage::{Storage, StorageError};
+use bytes::Bytes;
+use http_body_util::Full;
+use hyper::{Method, Request, Response, StatusCode, body::Incoming};
+use outfit_wsdl::envelope::{FaultCode, SoapFault, encode_fault};
+use outfit_wsdl::transport::{self, Connection, Handler, MAX_SOAP_BYTES, TransportError};
+use std::sync::Arc;
+
+#[derive(Debug, thiserror::Error)]
+pub enum ServeError {
+    #[error(transparent)]
+    Home(#[from] HomeError),
+    #[error(transparent)]
+    Storage(#[from] StorageError),
+    #[error(transparent)]
+    Transport(#[from] TransportError),
+    #[error("bind {addr}: {source}")]
+    Bind { addr: String, source: std::io::Error },
+    #[error("write {path}: {source}")]
+    Write { path: String, source: std::io::Error },
+}
+
+/// Everything one gateway process serves from.
+#[derive(Debug, Clone)]
+pub struct Gateway {
+    pub home: Home,
+    pub settings: Settings,
+    pub storage: Storage,
+    pub repository: Repository,
+    pub agent: AgentService,
+}
+
+impl Gateway {
+    /// Opens a gateway directory and its database (running migrations).
+    pub fn open(home: Home) -> Result<Self, ServeError> {
+        let settings = home.settings()?;
+        let storage = Storage::open(&home.database_url(&settings))?;
+        let repository = Repository::new(home.repository());
+        let instance = format!("{}-{}", settings.name, std::process::id());
+        let agent = AgentService { storage: storage.clone(), instance };
+        Ok(Self { home, settings, storage, repository, agent })
+    }
+
+    /// Binds the listener, writes `gateway.url` and serves until the process ends.
+    pub async fn serve(self: Arc<Self>) -> Result<(), ServeError> {
+        let url = self.clone().start().await?;
+        tracing::info!(%url, "gateway serving");
+        std::future::pending::<()>().await;
+        Ok(())
+    }
+
+    /// Binds the listener and serves in the background; returns the base URL.
+    pub async fn start(self: Arc<Self>) -> Result<String, ServeError> {
+        let tls = transport::server_config(&self.home.server_cert(), &self.home.server_key())?;
+        let addr = &self.settings.listen;
+        let listener = tokio::net::TcpListener::bind(addr)
+            .await
+            .map_err(|source| ServeError::Bind { addr: addr.clone(), source })?;
+        let local = listener.local_addr().map_err(|source| ServeError::Bind { addr: addr.clone(), source })?;
+        let url = format!("https://{local}");
+        let gateway = self.clone();
+        let handler: Handler = Arc::new(move |connection, request| {
+            let gateway = gateway.clone();
+            Box::pin(async move { gateway.route(connection, request).await })
+        });
+        tokio::spawn(transport::serve(listener, tls, handler));
+        let url_file = self.home.url_file();
+        std::fs::write(&url_file, &url)
+            .map_err(|source| ServeError::Write { path: url_file.display().to_string(), source })?;
+        Ok(url)
+    }
+
+    async fn route(self: Arc<Self>, connection: Connection, request: Request<Incoming>) -> Response<Full<Bytes>> {
+        let path = request.uri().path().to_owned();
+        match (request.method(), path.as_str()) {
+            (&Method::POST, outfit_wsdl::GATEWAY_AGENT_PATH) => self.agent_exchange(connection, request).await,
+            (&Method::GET, "/wsdl") => plain(StatusCode::OK, "text/xml", outfit_wsdl::WSDL),
+            (&Method::GET, "/wsdl/outfit-agent.xsd" | "/outfit-agent.xsd") => {
+                plain(StatusCode::OK, "text/xml", outfit_wsdl::XSD)
+            }
+            (&Method::GET, p) if p.starts_with("/repository/") => self.package(&p["/repository/".len()..]).await,
+            _ => plain(StatusCode::NOT_FOUND, "text/plain", "no such resource\n"),
+        }
+    }
+
+    async fn agent_exchange(self: Arc<Self>, connection: Connection, request: Request<Incoming>) -> Response<Full<Bytes>> {
+        let peer = connection.peer.to_string();
+        let body = match transport::read_body(request.into_body(), MAX_SOAP_BYTES, &peer).await {
+            Ok(body) => body,
+            Err(TransportError::TooLarge { limit, .. }) => {
+                let fault = SoapFault::new(FaultCode::TooLarge, format!("requests are limited to {limit} bytes"));
+                return transport::soap_response(StatusCode::INTERNAL_SERVER_ERROR, encode_fault(&fault));
+            }
+            Err(e) => {
+                tracing::debug!(error = %e, "could not read a request body");
+                return plain(StatusCode::BAD_REQUEST, "text/plain", "unreadable request body\n");
+            }
+        };
+        let agent = self.agent.clone();
+        let handled = tokio::task::spawn_blocking(move || agent.handle(connection, &body)).await;
+        match handled {
+            Ok((envelope, false)) => transport::soap_response(StatusCode::OK, envelope),
+            Ok((envelope, true)) => transport::soap_response(StatusCode::INTERNAL_SERVER_ERROR, envelope),
+            Err(e) => {
+                tracing::error!(error = %e, "agent request handler panicked");
+                let fault = SoapFault::new(FaultCode::Internal, "the gateway failed; see its log");
+                transport::soap_response(StatusCode::INTERNAL_SERVER_ERROR, encode_fault(&fault))
+            }
+        }
+    }
+
+    async fn package(&self, key: &str) -> Response<Full<Bytes>> {
+        let Ok(path) = self.repository.path(key) else {
+            return plain(StatusCode::BAD_REQUEST, "text/plain", "not a sha256 key\n");
+        };
+        // Whole-file reads keep this simple; streaming large packages is future work.
+        match tokio::fs::read(&path).await {
+            Ok(bytes) => Response::builder()
+                .header(hyper::header::CONTENT_TYPE, "application/octet-stream")
+                .body(Full::new(Bytes::from(bytes)))
+                .expect("valid response"),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                plain(StatusCode::NOT_FOUND, "text/plain", "no such package\n")
+            }
+            Err(e) => {
+                tracing::error!(error = %e, key, "could not read a package");
+                plain(StatusCode::INTERNAL_SERVER_ERROR, "text/plain", "could not read the package\n")
+            }
+        }
+    }
+}
+
+fn plain(status: StatusCode, content_type: &str, body: &'static str) -> Response<Full<Bytes>> {
+    Response::builder()
+        .status(status)
+        .header(hyper::header::CONTENT_TYPE, content_type)
+        .body(Full::new(Bytes::from_static(body.as_bytes())))
+        .expect("valid response")
+}

@@ -1,0 +1,154 @@
+//! The gateway's agent endpoint: `Hello`, `NextCommand` and `ReportResult`.
+//! Every operation takes the same steps: decode → authenticate → domain call →
+//! encode. Faults are built only here, from typed errors; database text never
+//! reaches the wire (it goes to the log).
+//!
+//! **Boundary:** this is the one place that converts queue rows to SOAP types.
+
+use crate::queue::Payload;
+use crate::storage::{CommandRow, DeviceRow, Head, Storage, StorageError};
+use outfit_wsdl::envelope::{FaultCode, GatewayRequest, GatewayResponse, SoapFault, decode_gateway_request, encode_fault};
+use outfit_wsdl::messages::{
+    Command, CommandKind, ConfigFile, HelloResponse, Instruction, Outcome, Package, Parameter,
+};
+use outfit_wsdl::transport::Connection;
+
+/// Serves the agent operations for one gateway process.
+#[derive(Debug, Clone)]
+pub struct AgentService {
+    pub storage: Storage,
+    /// Distinguishes this gateway process in the exchange log.
+    pub instance: String,
+}
+
+fn internal(e: StorageError) -> SoapFault {
+    tracing::error!(error = %e, "storage failed while serving an agent");
+    SoapFault::new(FaultCode::Internal, "the gateway could not complete the request; see its log")
+}
+
+/// The queue row as the agent sees it.
+fn to_wire(row: &CommandRow) -> Result<Command, StorageError> {
+    let mut command = Command { id: row.id.to_string(), sequence: row.sequence, ..Command::default() };
+    match Payload::of(row)? {
+        Payload::Install { package_name, version, format, sha256, size, storage_key, .. } => {
+            command.kind = Some(CommandKind::Install);
+            command.install = Some(Package {
+                name: package_name,
+                version,
+                format,
+                sha256,
+                size,
+                location: format!("/repository/{storage_key}"),
+            });
+        }
+        Payload::Configure { component, path, template, parameters } => {
+            command.kind = Some(CommandKind::Configure);
+            let parameters = parameters.into_iter().map(|(name, value)| Parameter { name, value }).collect();
+            command.configure = Some(ConfigFile::new(&component, &path, &template, parameters));
+        }
+    }
+    Ok(command)
+}
+
+impl AgentService {
+    /// Handles one request body; returns the response envelope and whether it is a fault.
+    pub fn handle(&self, connection: Connection, body: &[u8]) -> (String, bool) {
+        let (operation, device, result) = match decode_gateway_request(body) {
+            Err(fault) => ("invalid", None, Err(fault)),
+            Ok(request) => {
+                let operation = request.operation();
+                let span = tracing::info_span!("soap", operation, device = tracing::field::Empty, command = tracing::field::Empty);
+                let _entered = span.enter();
+                match self.authenticate(&request) {
+                    Err(fault) => (operation, None, Err(fault)),
+                    Ok(device) => {
+                        span.record("device", device.name.as_str());
+                        let result = self.dispatch(&device, request);
+                        (operation, Some(device.id), result)
+                    }
+                }
+            }
+        };
+        let (envelope, answer, is_fault) = match result {
+            Ok((response, answer)) => (response.encode(), answer, false),
+            Err(fault) => {
+                tracing::info!(operation, code = fault.code.as_str(), message = %fault.message, "answered with a fault");
+                (encode_fault(&fault), fault.code.as_str().to_owned(), true)
+            }
+        };
+        let peer = connection.peer.to_string();
+        let record = crate::storage::ExchangeRecord {
+            device,
+            operation,
+            connection_serial: connection.serial,
+            gateway_instance: &self.instance,
+            peer: &peer,
+            answer: &answer,
+        };
+        if let Err(e) = self.storage.record_exchange(&record) {
+            tracing::warn!(error = %e, "could not log the exchange");
+        }
+        (envelope, is_fault)
+    }
+
+    /// Finds the device a request speaks for. (Today: by name; with mutual TLS,
+    /// the client certificate will have to name the same device.)
+    fn authenticate(&self, request: &GatewayRequest) -> Result<DeviceRow, SoapFault> {
+        let name = match request {
+            GatewayRequest::Hello(m) => &m.device,
+            GatewayRequest::NextCommand(m) => &m.device,
+            GatewayRequest::ReportResult(m) => &m.device,
+        };
+        self.storage
+            .device(name)
+            .map_err(internal)?
+            .ok_or_else(|| SoapFault::new(FaultCode::UnknownDevice, format!("no device named `{name}` is registered")))
+    }
+
+    fn dispatch(&self, device: &DeviceRow, request: GatewayRequest) -> Result<(GatewayResponse, String), SoapFault> {
+        match request {
+            GatewayRequest::Hello(hello) => {
+                self.storage
+                    .record_hello(device.id, &hello.boot_id, &hello.agent_version, hello.poke_url.as_deref())
+                    .map_err(internal)?;
+                let counts = self.storage.queue_counts(device.id).map_err(internal)?;
+                let pending = counts.pending + counts.sent;
+                Ok((GatewayResponse::Hello(HelloResponse { pending_commands: pending }), "hello".into()))
+            }
+            GatewayRequest::NextCommand(_) => {
+                let (instruction, answer) = self.next(device)?;
+                Ok((GatewayResponse::NextCommand(instruction.into()), answer))
+            }
+            GatewayRequest::ReportResult(report) => {
+                let id: i64 = report.command_id.parse().map_err(|_| {
+                    SoapFault::new(FaultCode::UnknownCommand, format!("`{}` is not a command id", report.command_id))
+                })?;
+                tracing::Span::current().record("command", id);
+                let succeeded = report.outcome == Some(Outcome::Succeeded);
+                match self.storage.record_result(device.id, id, succeeded, &report.message) {
+                    Ok(recorded) => tracing::info!(command = id, succeeded, ?recorded, "result recorded"),
+                    Err(StorageError::NotFound { .. } | StorageError::Invalid(_)) => {
+                        return Err(SoapFault::new(
+                            FaultCode::UnknownCommand,
+                            format!("command {id} was not handed out to device `{}`", device.name),
+                        ));
+                    }
+                    Err(e) => return Err(internal(e)),
+                }
+                let (instruction, answer) = self.next(device)?;
+                Ok((GatewayResponse::ReportResult(instruction.into()), answer))
+            }
+        }
+    }
+
+    fn next(&self, device: &DeviceRow) -> Result<(Instruction, String), SoapFault> {
+        match self.storage.next_command(device.id).map_err(internal)? {
+            Head::Command(row) => {
+                tracing::info!(command = row.id, sequence = row.sequence, kind = %row.kind, "handing out command");
+                Ok((Instruction::command(to_wire(&row).map_err(internal)?), format!("command:{}", row.id)))
+            }
+            Head::Empty => Ok((Instruction::nothing("empty"), "noCommand".into())),
+            Head::Halted => Ok((Instruction::nothing("halted"), "noCommand:halted".into())),
+        }
+    }
+}

@@ -1,0 +1,762 @@
+//! All SQL of the gateway: the connection pool, migrations, the model tables and
+//! the per-device command queue. Nothing outside this module builds a query.
+//!
+//! **Invariant:** model rows (role versions, model versions, components) are only
+//! ever inserted, never updated; a queue row moves pending → sent → succeeded |
+//! failed and each move is a compare-and-set on its current state, so a repeated
+//! or stale report can never move it twice.
+
+mod schema;
+
+use diesel::connection::SimpleConnection;
+use diesel::prelude::*;
+use diesel::r2d2::{ConnectionManager, CustomizeConnection, Pool, PooledConnection};
+use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
+use schema::*;
+
+const MYSQL_MIGRATIONS: EmbeddedMigrations = embed_migrations!("../migrations/mysql");
+const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("../migrations/sqlite");
+
+/// One connection type for both backends. MySQL is listed first so that a
+/// `mysql://` URL is never opened as a SQLite file name.
+#[derive(diesel::MultiConnection)]
+pub enum DbConnection {
+    Mysql(diesel::mysql::MysqlConnection),
+    Sqlite(diesel::sqlite::SqliteConnection),
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum StorageError {
+    #[error("open database pool: {0}")]
+    Pool(#[from] diesel::r2d2::PoolError),
+    #[error("database query: {0}")]
+    Query(#[from] diesel::result::Error),
+    #[error("run migrations: {0}")]
+    Migration(String),
+    #[error("no {what} named `{name}`")]
+    NotFound { what: &'static str, name: String },
+    #[error("{0}")]
+    Invalid(String),
+}
+
+type Result<T, E = StorageError> = std::result::Result<T, E>;
+
+pub fn now_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_millis() as i64)
+        .unwrap_or(0)
+}
+
+/// Per-connection settings SQLite needs to be shared by several threads and processes.
+#[derive(Debug)]
+struct ConnectionSetup;
+
+impl CustomizeConnection<DbConnection, diesel::r2d2::Error> for ConnectionSetup {
+    fn on_acquire(&self, conn: &mut DbConnection) -> std::result::Result<(), diesel::r2d2::Error> {
+        if let DbConnection::Sqlite(c) = conn {
+            c.batch_execute("PRAGMA busy_timeout = 10000; PRAGMA journal_mode = WAL; PRAGMA foreign_keys = ON;")
+                .map_err(diesel::r2d2::Error::QueryError)?;
+        }
+        Ok(())
+    }
+}
+
+/// The gateway's database: a pool plus every query the gateway makes.
+#[derive(Clone)]
+pub struct Storage {
+    pool: Pool<ConnectionManager<DbConnection>>,
+}
+
+impl std::fmt::Debug for Storage {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Storage").finish_non_exhaustive()
+    }
+}
+
+impl Storage {
+    /// Opens `url` (`mysql://…` or a SQLite file path) and runs pending migrations.
+    pub fn open(url: &str) -> Result<Self> {
+        let pool = Pool::builder()
+            .max_size(8)
+            .connection_customizer(Box::new(ConnectionSetup))
+            .build(ConnectionManager::<DbConnection>::new(url))?;
+        let storage = Self { pool };
+        storage.migrate()?;
+        Ok(storage)
+    }
+
+    fn conn(&self) -> Result<PooledConnection<ConnectionManager<DbConnection>>> {
+        Ok(self.pool.get()?)
+    }
+
+    fn migrate(&self) -> Result<()> {
+        let mut conn = self.conn()?;
+        let run = match &mut *conn {
+            DbConnection::Mysql(c) => c.run_pending_migrations(MYSQL_MIGRATIONS).map(|_| ()),
+            DbConnection::Sqlite(c) => c.run_pending_migrations(SQLITE_MIGRATIONS).map(|_| ()),
+        };
+        run.map_err(|e| StorageError::Migration(e.to_string()))
+    }
+
+    /// Reverts every migration (used by tests to check the down migrations).
+    pub fn revert_all(&self) -> Result<()> {
+        let mut conn = self.conn()?;
+        let run = match &mut *conn {
+            DbConnection::Mysql(c) => c.revert_all_migrations(MYSQL_MIGRATIONS).map(|_| ()),
+            DbConnection::Sqlite(c) => c.revert_all_migrations(SQLITE_MIGRATIONS).map(|_| ()),
+        };
+        run.map_err(|e| StorageError::Migration(e.to_string()))
+    }
+}
+
+// ---------------------------------------------------------------- model tables
+
+/// A component as the model importer hands it over (package already stored).
+#[derive(Debug, Clone, PartialEq)]
+pub struct NewComponent {
+    pub name: String,
+    pub package_name: String,
+    pub package_version: String,
+    pub package_format: String,
+    pub sha256: String,
+    pub size: i64,
+    pub storage_key: String,
+    pub config_path: Option<String>,
+    pub config_template: Option<String>,
+    pub parameters: Vec<(String, String)>,
+}
+
+#[derive(Debug, Clone)]
+pub struct NewRole {
+    pub category: String,
+    pub name: String,
+    pub components: Vec<NewComponent>,
+}
+
+#[derive(Debug, Clone)]
+pub struct NewModel {
+    pub site: String,
+    pub name: String,
+    pub roles: Vec<NewRole>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ImportedModel {
+    pub model_version_id: i64,
+    pub version: i32,
+    /// False when the import matched the current version and nothing was added.
+    pub created: bool,
+}
+
+fn ensure_site(conn: &mut DbConnection, name: &str) -> QueryResult<i64> {
+    if let Some(id) = sites::table.filter(sites::name.eq(name)).select(sites::id).first(conn).optional()? {
+        return Ok(id);
+    }
+    diesel::insert_into(sites::table).values(sites::name.eq(name)).execute(conn)?;
+    sites::table.filter(sites::name.eq(name)).select(sites::id).first(conn)
+}
+
+fn site_id(conn: &mut DbConnection, name: &str) -> Result<i64> {
+    sites::table
+        .filter(sites::name.eq(name))
+        .select(sites::id)
+        .first(conn)
+        .optional()?
+        .ok_or_else(|| StorageError::NotFound { what: "site", name: name.to_owned() })
+}
+
+/// Returns the id of an identical component row, inserting one if none exists.
+fn ensure_component(conn: &mut DbConnection, site: i64, c: &NewComponent) -> QueryResult<i64> {
+    let same = components::table
+        .filter(components::site_id.eq(site))
+        .filter(components::name.eq(&c.name))
+        .filter(components::package_name.eq(&c.package_name))
+        .filter(components::package_version.eq(&c.package_version))
+        .filter(components::package_format.eq(&c.package_format))
+        .filter(components::sha256.eq(&c.sha256))
+        .select((components::id, components::config_path, components::config_template))
+        .load::<(i64, Option<String>, Option<String>)>(conn)?
+        .into_iter()
+        .find(|(_, path, template)| *path == c.config_path && *template == c.config_template);
+    if let Some((id, _, _)) = same {
+        return Ok(id);
+    }
+    diesel::insert_into(components::table)
+        .values((
+            components::site_id.eq(site),
+            components::name.eq(&c.name),
+            components::package_name.eq(&c.package_name),
+            components::package_version.eq(&c.package_version),
+            components::package_format.eq(&c.package_format),
+            components::sha256.eq(&c.sha256),
+            components::size.eq(c.size),
+            components::storage_key.eq(&c.storage_key),
+            components::config_path.eq(&c.config_path),
+            components::config_template.eq(&c.config_template),
+            components::created_at.eq(now_ms()),
+        ))
+        .execute(conn)?;
+    components::table
+        .filter(components::site_id.eq(site))
+        .select(components::id)
+        .order(components::id.desc())
+        .first(conn)
+}
+
+/// What a role version holds, comparable across imports.
+type RoleContent = Vec<(i64, Vec<(String, String)>)>;
+
+fn role_version_content(conn: &mut DbConnection, role_version: i64) -> QueryResult<RoleContent> {
+    let members: Vec<i64> = role_version_components::table
+        .filter(role_version_components::role_version_id.eq(role_version))
+        .order(role_version_components::position)
+        .select(role_version_components::component_id)
+        .load(conn)?;
+    let mut content = Vec::new();
+    for component in members {
+        let params: Vec<(String, String)> = role_version_parameters::table
+            .filter(role_version_parameters::role_version_id.eq(role_version))
+            .filter(role_version_parameters::component_id.eq(component))
+            .order(role_version_parameters::name)
+            .select((role_version_parameters::name, role_version_parameters::value))
+            .load(conn)?;
+        content.push((component, params));
+    }
+    Ok(content)
+}
+
+/// Returns the latest role version if it holds `content`, otherwise adds a new version.
+fn ensure_role_version(
+    conn: &mut DbConnection,
+    site: i64,
+    category: i64,
+    name: &str,
+    content: &RoleContent,
+) -> Result<i64> {
+    let role = match roles::table
+        .filter(roles::site_id.eq(site))
+        .filter(roles::name.eq(name))
+        .select((roles::id, roles::category_id))
+        .first::<(i64, i64)>(conn)
+        .optional()?
+    {
+        Some((id, existing)) if existing == category => id,
+        Some(_) => return Err(StorageError::Invalid(format!("role `{name}` already exists in another category"))),
+        None => {
+            diesel::insert_into(roles::table)
+                .values((roles::site_id.eq(site), roles::category_id.eq(category), roles::name.eq(name)))
+                .execute(conn)?;
+            roles::table.filter(roles::site_id.eq(site)).filter(roles::name.eq(name)).select(roles::id).first(conn)?
+        }
+    };
+    let latest = role_versions::table
+        .filter(role_versions::role_id.eq(role))
+        .order(role_versions::version.desc())
+        .select((role_versions::id, role_versions::version))
+        .first::<(i64, i32)>(conn)
+        .optional()?;
+    if let Some((id, _)) = latest
+        && role_version_content(conn, id)? == *content
+    {
+        return Ok(id);
+    }
+    let version = latest.map_or(1, |(_, v)| v + 1);
+    diesel::insert_into(role_versions::table)
+        .values((
+            role_versions::role_id.eq(role),
+            role_versions::version.eq(version),
+            role_versions::created_at.eq(now_ms()),
+        ))
+        .execute(conn)?;
+    let id: i64 = role_versions::table
+        .filter(role_versions::role_id.eq(role))
+        .filter(role_versions::version.eq(version))
+        .select(role_versions::id)
+        .first(conn)?;
+    for (position, (component, params)) in content.iter().enumerate() {
+        diesel::insert_into(role_version_components::table)
+            .values((
+                role_version_components::role_version_id.eq(id),
+                role_version_components::component_id.eq(component),
+                role_version_components::position.eq(position as i32),
+            ))
+            .execute(conn)?;
+        for (key, value) in params {
+            diesel::insert_into(role_version_parameters::table)
+                .values((
+                    role_version_parameters::role_version_id.eq(id),
+                    role_version_parameters::component_id.eq(component),
+                    role_version_parameters::name.eq(key),
+                    role_version_parameters::value.eq(value),
+                ))
+                .execute(conn)?;
+        }
+    }
+    Ok(id)
+}
+
+impl Storage {
+    /// Imports a model in one transaction: new component rows, role versions and
+    /// a model version are added only where content changed.
+    pub fn import_model(&self, model: &NewModel) -> Result<ImportedModel> {
+        let mut conn = self.conn()?;
+        conn.transaction(|conn| {
+            let site = ensure_site(conn, &model.site)?;
+            let mut chosen: Vec<(i64, i64)> = Vec::new();
+            for role in &model.roles {
+                let category: i64 = role_categories::table
+                    .filter(role_categories::name.eq(&role.category))
+                    .select(role_categories::id)
+                    .first(conn)
+                    .optional()?
+                    .ok_or_else(|| StorageError::NotFound { what: "role category", name: role.category.clone() })?;
+                if chosen.iter().any(|(c, _)| *c == category) {
+                    return Err(StorageError::Invalid(format!("model has two roles of category {}", role.category)));
+                }
+                let mut content = RoleContent::new();
+                for component in &role.components {
+                    let id = ensure_component(conn, site, component)?;
+                    let mut params = component.parameters.clone();
+                    params.sort();
+                    content.push((id, params));
+                }
+                chosen.push((category, ensure_role_version(conn, site, category, &role.name, &content)?));
+            }
+            chosen.sort();
+            let model_id = match models::table
+                .filter(models::site_id.eq(site))
+                .filter(models::name.eq(&model.name))
+                .select(models::id)
+                .first::<i64>(conn)
+                .optional()?
+            {
+                Some(id) => id,
+                None => {
+                    diesel::insert_into(models::table)
+                        .values((models::site_id.eq(site), models::name.eq(&model.name)))
+                        .execute(conn)?;
+                    models::table
+                        .filter(models::site_id.eq(site))
+                        .filter(models::name.eq(&model.name))
+                        .select(models::id)
+                        .first(conn)?
+                }
+            };
+            let latest = model_versions::table
+                .filter(model_versions::model_id.eq(model_id))
+                .order(model_versions::version.desc())
+                .select((model_versions::id, model_versions::version))
+                .first::<(i64, i32)>(conn)
+                .optional()?;
+            if let Some((id, version)) = latest {
+                let mut roles: Vec<(i64, i64)> = model_version_roles::table
+                    .filter(model_version_roles::model_version_id.eq(id))
+                    .select((model_version_roles::category_id, model_version_roles::role_version_id))
+                    .load(conn)?;
+                roles.sort();
+                if roles == chosen {
+                    return Ok(ImportedModel { model_version_id: id, version, created: false });
+                }
+            }
+            let version = latest.map_or(1, |(_, v)| v + 1);
+            diesel::insert_into(model_versions::table)
+                .values((
+                    model_versions::model_id.eq(model_id),
+                    model_versions::version.eq(version),
+                    model_versions::created_at.eq(now_ms()),
+                ))
+                .execute(conn)?;
+            let id: i64 = model_versions::table
+                .filter(model_versions::model_id.eq(model_id))
+                .filter(model_versions::version.eq(version))
+                .select(model_versions::id)
+                .first(conn)?;
+            for (category, role_version) in &chosen {
+                diesel::insert_into(model_version_roles::table)
+                    .values((
+                        model_version_roles::model_version_id.eq(id),
+                        model_version_roles::category_id.eq(category),
+                        model_version_roles::role_version_id.eq(role_version),
+                    ))
+                    .execute(conn)?;
+            }
+            diesel::update(models::table.find(model_id)).set(models::current_version_id.eq(id)).execute(conn)?;
+            Ok(ImportedModel { model_version_id: id, version, created: true })
+        })
+    }
+
+    /// The components a model version asks for, in provisioning order: by role
+    /// category (OS, APP, CONTENT), then by position within the role.
+    pub fn desired_components(&self, model_version: i64) -> Result<Vec<DesiredComponent>> {
+        let mut conn = self.conn()?;
+        let rows: Vec<(String, i64, ComponentRow)> = model_version_roles::table
+            .inner_join(role_categories::table)
+            .inner_join(role_versions::table.inner_join(role_version_components::table.inner_join(components::table)))
+            .filter(model_version_roles::model_version_id.eq(model_version))
+            .order((role_categories::ordinal, role_version_components::position))
+            .select((role_categories::name, role_versions::id, ComponentRow::as_select()))
+            .load(&mut conn)?;
+        let mut desired = Vec::with_capacity(rows.len());
+        for (category, role_version, component) in rows {
+            let parameters = role_version_parameters::table
+                .filter(role_version_parameters::role_version_id.eq(role_version))
+                .filter(role_version_parameters::component_id.eq(component.id))
+                .order(role_version_parameters::name)
+                .select((role_version_parameters::name, role_version_parameters::value))
+                .load(&mut conn)?;
+            desired.push(DesiredComponent { category, component, parameters });
+        }
+        Ok(desired)
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Queryable, Selectable)]
+#[diesel(table_name = components)]
+pub struct ComponentRow {
+    pub id: i64,
+    pub name: String,
+    pub package_name: String,
+    pub package_version: String,
+    pub package_format: String,
+    pub sha256: String,
+    pub size: i64,
+    pub storage_key: String,
+    pub config_path: Option<String>,
+    pub config_template: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct DesiredComponent {
+    pub category: String,
+    pub component: ComponentRow,
+    pub parameters: Vec<(String, String)>,
+}
+
+// --------------------------------------------------------------------- devices
+
+#[derive(Debug, Clone, PartialEq, Queryable, Selectable)]
+#[diesel(table_name = devices)]
+pub struct DeviceRow {
+    pub id: i64,
+    pub site_id: i64,
+    pub name: String,
+    pub model_id: i64,
+    pub desired_model_version_id: Option<i64>,
+    pub applied_model_version_id: Option<i64>,
+    pub poke_url: Option<String>,
+    pub boot_id: Option<String>,
+}
+
+impl Storage {
+    /// Registers a device of `site` built to `model`'s current version.
+    pub fn add_device(&self, site: &str, name: &str, model: &str) -> Result<DeviceRow> {
+        let mut conn = self.conn()?;
+        conn.transaction(|conn| {
+            let site = site_id(conn, site)?;
+            let (model_id, current) = models::table
+                .filter(models::site_id.eq(site))
+                .filter(models::name.eq(model))
+                .select((models::id, models::current_version_id))
+                .first::<(i64, Option<i64>)>(conn)
+                .optional()?
+                .ok_or_else(|| StorageError::NotFound { what: "model", name: model.to_owned() })?;
+            if devices::table.filter(devices::name.eq(name)).count().get_result::<i64>(conn)? > 0 {
+                return Err(StorageError::Invalid(format!("a device named `{name}` is already registered")));
+            }
+            diesel::insert_into(devices::table)
+                .values((
+                    devices::site_id.eq(site),
+                    devices::name.eq(name),
+                    devices::model_id.eq(model_id),
+                    devices::desired_model_version_id.eq(current),
+                    devices::created_at.eq(now_ms()),
+                ))
+                .execute(conn)?;
+            Ok(devices::table.filter(devices::name.eq(name)).select(DeviceRow::as_select()).first(conn)?)
+        })
+    }
+
+    pub fn device(&self, name: &str) -> Result<Option<DeviceRow>> {
+        let mut conn = self.conn()?;
+        Ok(devices::table.filter(devices::name.eq(name)).select(DeviceRow::as_select()).first(&mut conn).optional()?)
+    }
+
+    pub fn devices(&self) -> Result<Vec<DeviceRow>> {
+        let mut conn = self.conn()?;
+        Ok(devices::table.order(devices::name).select(DeviceRow::as_select()).load(&mut conn)?)
+    }
+
+    pub fn record_hello(&self, device: i64, boot_id: &str, agent_version: &str, poke_url: Option<&str>) -> Result<()> {
+        let mut conn = self.conn()?;
+        diesel::update(devices::table.find(device))
+            .set((
+                devices::boot_id.eq(boot_id),
+                devices::agent_version.eq(agent_version),
+                devices::poke_url.eq(poke_url),
+                devices::last_seen_at.eq(now_ms()),
+            ))
+            .execute(&mut conn)?;
+        Ok(())
+    }
+
+    /// Logs one SOAP exchange and the connection it arrived on.
+    pub fn record_exchange(&self, exchange: &ExchangeRecord<'_>) -> Result<()> {
+        let mut conn = self.conn()?;
+        diesel::insert_into(exchanges::table)
+            .values((
+                exchanges::device_id.eq(exchange.device),
+                exchanges::operation.eq(exchange.operation),
+                exchanges::connection_serial.eq(exchange.connection_serial as i64),
+                exchanges::gateway_instance.eq(exchange.gateway_instance),
+                exchanges::peer.eq(exchange.peer),
+                exchanges::answer.eq(exchange.answer),
+                exchanges::created_at.eq(now_ms()),
+            ))
+            .execute(&mut conn)?;
+        Ok(())
+    }
+
+    /// Every exchange of a device, oldest first.
+    pub fn exchanges(&self, device: i64) -> Result<Vec<ExchangeRow>> {
+        let mut conn = self.conn()?;
+        Ok(exchanges::table
+            .filter(exchanges::device_id.eq(device))
+            .order(exchanges::id)
+            .select(ExchangeRow::as_select())
+            .load(&mut conn)?)
+    }
+}
+
+#[derive(Debug)]
+pub struct ExchangeRecord<'a> {
+    pub device: Option<i64>,
+    pub operation: &'a str,
+    pub connection_serial: u64,
+    pub gateway_instance: &'a str,
+    pub peer: &'a str,
+    pub answer: &'a str,
+}
+
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = exchanges)]
+pub struct ExchangeRow {
+    pub operation: String,
+    pub connection_serial: i64,
+    pub gateway_instance: String,
+    pub peer: String,
+    pub answer: String,
+}
+
+// ----------------------------------------------------------------------- queue
+
+/// Queue row states, stored as text.
+pub mod state {
+    pub const PENDING: &str = "pending";
+    pub const SENT: &str = "sent";
+    pub const SUCCEEDED: &str = "succeeded";
+    pub const FAILED: &str = "failed";
+}
+
+#[derive(Debug, Clone, PartialEq, Queryable, Selectable)]
+#[diesel(table_name = commands)]
+pub struct CommandRow {
+    pub id: i64,
+    pub device_id: i64,
+    pub sequence: i64,
+    pub kind: String,
+    pub payload: String,
+    pub state: String,
+    pub attempts: i32,
+    pub result: Option<String>,
+    pub model_version_id: Option<i64>,
+}
+
+#[derive(Debug, Clone)]
+pub struct NewCommand {
+    pub kind: String,
+    pub payload: String,
+}
+
+/// What the head of a device's queue is.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Head {
+    Command(CommandRow),
+    Empty,
+    /// A command failed; nothing more is handed out until an operator acts.
+    Halted,
+}
+
+/// How a result report was taken.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Recorded {
+    /// The row moved from sent to its final state.
+    Final,
+    /// The row was already final: a repeated report, accepted and ignored.
+    Repeated,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct QueueCounts {
+    pub pending: i64,
+    pub sent: i64,
+    pub succeeded: i64,
+    pub failed: i64,
+}
+
+impl QueueCounts {
+    pub fn total(&self) -> i64 {
+        self.pending + self.sent + self.succeeded + self.failed
+    }
+}
+
+impl Storage {
+    /// Appends commands to a device's queue after everything already in it and
+    /// points the device at `model_version` as its desired state.
+    pub fn enqueue(&self, device: i64, model_version: i64, new: &[NewCommand]) -> Result<Vec<i64>> {
+        let mut conn = self.conn()?;
+        conn.transaction(|conn| {
+            let last: Option<i64> = commands::table
+                .filter(commands::device_id.eq(device))
+                .select(diesel::dsl::max(commands::sequence))
+                .first(conn)?;
+            let mut sequence = last.unwrap_or(0);
+            let mut ids = Vec::with_capacity(new.len());
+            for command in new {
+                sequence += 1;
+                diesel::insert_into(commands::table)
+                    .values((
+                        commands::device_id.eq(device),
+                        commands::sequence.eq(sequence),
+                        commands::kind.eq(&command.kind),
+                        commands::payload.eq(&command.payload),
+                        commands::state.eq(state::PENDING),
+                        commands::attempts.eq(0),
+                        commands::model_version_id.eq(model_version),
+                        commands::created_at.eq(now_ms()),
+                    ))
+                    .execute(conn)?;
+                ids.push(
+                    commands::table
+                        .filter(commands::device_id.eq(device))
+                        .filter(commands::sequence.eq(sequence))
+                        .select(commands::id)
+                        .first(conn)?,
+                );
+            }
+            diesel::update(devices::table.find(device))
+                .set(devices::desired_model_version_id.eq(model_version))
+                .execute(conn)?;
+            Ok(ids)
+        })
+    }
+
+    /// Hands out the head of a device's queue. A command already `sent` is
+    /// handed out again (its result was not received); otherwise the oldest
+    /// pending one moves to `sent`.
+    pub fn next_command(&self, device: i64) -> Result<Head> {
+        let mut conn = self.conn()?;
+        loop {
+            let head = conn.transaction(|conn| -> Result<Option<Head>> {
+                let open: Vec<CommandRow> = commands::table
+                    .filter(commands::device_id.eq(device))
+                    .filter(commands::state.ne(state::SUCCEEDED))
+                    .order(commands::sequence)
+                    .limit(1)
+                    .select(CommandRow::as_select())
+                    .load(conn)?;
+                let Some(row) = open.into_iter().next() else { return Ok(Some(Head::Empty)) };
+                if row.state == state::FAILED {
+                    return Ok(Some(Head::Halted));
+                }
+                let moved = diesel::update(
+                    commands::table.filter(commands::id.eq(row.id)).filter(commands::state.eq(&row.state)),
+                )
+                .set((
+                    commands::state.eq(state::SENT),
+                    commands::attempts.eq(commands::attempts + 1),
+                    commands::sent_at.eq(now_ms()),
+                ))
+                .execute(conn)?;
+                if moved == 0 {
+                    return Ok(None); // raced with another hand-out; look again
+                }
+                Ok(Some(Head::Command(CommandRow { state: state::SENT.to_owned(), attempts: row.attempts + 1, ..row })))
+            })?;
+            if let Some(head) = head {
+                return Ok(head);
+            }
+        }
+    }
+
+    /// Records a result for a command that was handed out to `device`.
+    pub fn record_result(&self, device: i64, command: i64, succeeded: bool, message: &str) -> Result<Recorded> {
+        let mut conn = self.conn()?;
+        conn.transaction(|conn| {
+            let row: CommandRow = commands::table
+                .filter(commands::id.eq(command))
+                .filter(commands::device_id.eq(device))
+                .select(CommandRow::as_select())
+                .first(conn)
+                .optional()?
+                .ok_or_else(|| StorageError::NotFound { what: "command for this device", name: command.to_string() })?;
+            match row.state.as_str() {
+                state::SUCCEEDED | state::FAILED => return Ok(Recorded::Repeated),
+                state::SENT => {}
+                _ => return Err(StorageError::Invalid(format!("command {command} was not handed out"))),
+            }
+            let final_state = if succeeded { state::SUCCEEDED } else { state::FAILED };
+            diesel::update(commands::table.filter(commands::id.eq(command)).filter(commands::state.eq(state::SENT)))
+                .set((
+                    commands::state.eq(final_state),
+                    commands::result.eq(message),
+                    commands::finished_at.eq(now_ms()),
+                ))
+                .execute(conn)?;
+            // The device has reached its desired model once nothing is left open.
+            let open: i64 = commands::table
+                .filter(commands::device_id.eq(device))
+                .filter(commands::state.ne(state::SUCCEEDED))
+                .count()
+                .get_result(conn)?;
+            if open == 0 {
+                diesel::update(devices::table.find(device))
+                    .set(devices::applied_model_version_id.eq(row.model_version_id))
+                    .execute(conn)?;
+            }
+            Ok(Recorded::Final)
+        })
+    }
+
+    pub fn queue_counts(&self, device: i64) -> Result<QueueCounts> {
+        let mut conn = self.conn()?;
+        let rows: Vec<(String, i64)> = commands::table
+            .filter(commands::device_id.eq(device))
+            .group_by(commands::state)
+            .select((commands::state, diesel::dsl::count_star()))
+            .load(&mut conn)?;
+        let mut counts = QueueCounts::default();
+        for (state, n) in rows {
+            match state.as_str() {
+                state::PENDING => counts.pending = n,
+                state::SENT => counts.sent = n,
+                state::SUCCEEDED => counts.succeeded = n,
+                state::FAILED => counts.failed = n,
+                _ => {}
+            }
+        }
+        Ok(counts)
+    }
+
+    pub fn commands(&self, device: i64) -> Result<Vec<CommandRow>> {
+        let mut conn = self.conn()?;
+        Ok(commands::table
+            .filter(commands::device_id.eq(device))
+            .order(commands::sequence)
+            .select(CommandRow::as_select())
+            .load(&mut conn)?)
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,172 @@
+//! Diesel's view of the tables in `migrations/` (both backends share it).
+//! Kept in step with the migrations by `storage::tests::schema_matches_migrations`.
+
+diesel::table! {
+    sites (id) {
+        id -> BigInt,
+        name -> Text,
+    }
+}
+
+diesel::table! {
+    role_categories (id) {
+        id -> BigInt,
+        name -> Text,
+        ordinal -> Integer,
+    }
+}
+
+diesel::table! {
+    components (id) {
+        id -> BigInt,
+        site_id -> BigInt,
+        name -> Text,
+        package_name -> Text,
+        package_version -> Text,
+        package_format -> Text,
+        sha256 -> Text,
+        size -> BigInt,
+        storage_key -> Text,
+        config_path -> Nullable<Text>,
+        config_template -> Nullable<Text>,
+        created_at -> BigInt,
+    }
+}
+
+diesel::table! {
+    roles (id) {
+        id -> BigInt,
+        site_id -> BigInt,
+        category_id -> BigInt,
+        name -> Text,
+    }
+}
+
+diesel::table! {
+    role_versions (id) {
+        id -> BigInt,
+        role_id -> BigInt,
+        version -> Integer,
+        created_at -> BigInt,
+    }
+}
+
+diesel::table! {
+    role_version_components (id) {
+        id -> BigInt,
+        role_version_id -> BigInt,
+        component_id -> BigInt,
+        position -> Integer,
+    }
+}
+
+diesel::table! {
+    role_version_parameters (id) {
+        id -> BigInt,
+        role_version_id -> BigInt,
+        component_id -> BigInt,
+        name -> Text,
+        value -> Text,
+    }
+}
+
+diesel::table! {
+    models (id) {
+        id -> BigInt,
+        site_id -> BigInt,
+        name -> Text,
+        current_version_id -> Nullable<BigInt>,
+    }
+}
+
+diesel::table! {
+    model_versions (id) {
+        id -> BigInt,
+        model_id -> BigInt,
+        version -> Integer,
+        created_at -> BigInt,
+    }
+}
+
+diesel::table! {
+    model_version_roles (id) {
+        id -> BigInt,
+        model_version_id -> BigInt,
+        category_id -> BigInt,
+        role_version_id -> BigInt,
+    }
+}
+
+diesel::table! {
+    devices (id) {
+        id -> BigInt,
+        site_id -> BigInt,
+        name -> Text,
+        model_id -> BigInt,
+        desired_model_version_id -> Nullable<BigInt>,
+        applied_model_version_id -> Nullable<BigInt>,
+        poke_url -> Nullable<Text>,
+        boot_id -> Nullable<Text>,
+        agent_version -> Nullable<Text>,
+        last_seen_at -> Nullable<BigInt>,
+        created_at -> BigInt,
+    }
+}
+
+diesel::table! {
+    commands (id) {
+        id -> BigInt,
+        device_id -> BigInt,
+        sequence -> BigInt,
+        kind -> Text,
+        payload -> Text,
+        state -> Text,
+        attempts -> Integer,
+        result -> Nullable<Text>,
+        model_version_id -> Nullable<BigInt>,
+        created_at -> BigInt,
+        sent_at -> Nullable<BigInt>,
+        finished_at -> Nullable<BigInt>,
+    }
+}
+
+diesel::table! {
+    exchanges (id) {
+        id -> BigInt,
+        device_id -> Nullable<BigInt>,
+        operation -> Text,
+        connection_serial -> BigInt,
+        gateway_instance -> Text,
+        peer -> Text,
+        answer -> Text,
+        created_at -> BigInt,
+    }
+}
+
+diesel::joinable!(components -> sites (site_id));
+diesel::joinable!(roles -> sites (site_id));
+diesel::joinable!(roles -> role_categories (category_id));
+diesel::joinable!(role_versions -> roles (role_id));
+diesel::joinable!(role_version_components -> role_versions (role_version_id));
+diesel::joinable!(role_version_components -> components (component_id));
+diesel::joinable!(model_versions -> models (model_id));
+diesel::joinable!(model_version_roles -> model_versions (model_version_id));
+diesel::joinable!(model_version_roles -> role_versions (role_version_id));
+diesel::joinable!(model_version_roles -> role_categories (category_id));
+diesel::joinable!(commands -> devices (device_id));
+
+diesel::allow_tables_to_appear_in_same_query!(
+    sites,
+    role_categories,
+    components,
+    roles,
+    role_versions,
+    role_version_components,
+    role_version_parameters,
+    models,
+    model_versions,
+    model_version_roles,
+    devices,
+    commands,
+    exchanges,
+);

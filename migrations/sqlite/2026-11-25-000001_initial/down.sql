@@ -1,0 +1,13 @@
+DROP TABLE exchanges;
+DROP TABLE commands;
+DROP TABLE devices;
+DROP TABLE model_version_roles;
+DROP TABLE model_versions;
+DROP TABLE models;
+DROP TABLE role_version_parameters;
+DROP TABLE role_version_components;
+DROP TABLE role_versions;
+DROP TABLE roles;
+DROP TABLE components;
+DROP TABLE role_categories;
+DROP TABLE sites;
