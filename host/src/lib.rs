@@ -1,1 +1,17 @@
-//! placeholder
+//! The Outfit agent: a small root daemon on every device. It accepts pokes,
+//! fetches each command from its gateway over a new connection, runs it through
+//! a sandboxed WebAssembly OS plug-in and reports the result.
+//!
+//! **Boundary:** the agent knows SOAP (through `outfit-wsdl`) and the WIT
+//! contract; it knows nothing of SQL or of models.
+//!
+//! Code map: `agent` (main loop), `client` (gateway protocol), `poke` (listener),
+//! `execute` (one command), `library` (package fetch + verify), `plugin`
+//! (wasmtime host, capabilities, policy).
+
+pub mod agent;
+pub mod client;
+pub mod execute;
+pub mod library;
+pub mod plugin;
+pub mod poke;

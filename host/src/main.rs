@@ -1,1 +1,101 @@
-fn main() {}
+//! `outfit-agent`: parses the command line, loads the plug-in and runs the agent.
+
+use anyhow::{Context, Result};
+use clap::Parser;
+use outfit_agent::agent::Agent;
+use outfit_agent::client::GatewayClient;
+use outfit_agent::execute::Executor;
+use outfit_agent::plugin::{CallContext, Plugin};
+use outfit_wsdl::transport::{self, Endpoint};
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+#[derive(Parser)]
+#[command(name = "outfit-agent", version, about = "Outfit agent: runs the gateway's commands on this device")]
+struct Args {
+    /// Gateway base URL, e.g. https://gateway.example:8443
+    #[arg(long)]
+    gateway: String,
+    /// The gateway's CA certificate (pinned: no other CA is trusted).
+    #[arg(long)]
+    ca: PathBuf,
+    /// This device's registered name.
+    #[arg(long)]
+    device: String,
+    /// Directory that stands for the device's `/` (like dpkg --root).
+    #[arg(long, default_value = "/")]
+    root: PathBuf,
+    /// Agent state (package spool); defaults to ROOT/var/lib/outfit-agent.
+    #[arg(long)]
+    state_dir: Option<PathBuf>,
+    /// Certificate and key of the poke listener (written by `outfit-gateway device add`).
+    #[arg(long, requires = "poke_key")]
+    poke_cert: Option<PathBuf>,
+    #[arg(long, requires = "poke_cert")]
+    poke_key: Option<PathBuf>,
+    /// Address the poke listener binds; port 0 picks a free one.
+    #[arg(long, default_value = "0.0.0.0:8444")]
+    listen: String,
+    /// Host name or address the gateway reaches the poke listener at (defaults to the listen address).
+    #[arg(long)]
+    advertise: Option<String>,
+    /// Seconds between polls when no poke arrives.
+    #[arg(long, default_value_t = 300)]
+    poll_interval: u64,
+}
+
+fn main() -> std::process::ExitCode {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("OUTFIT_LOG").unwrap_or_else(|_| "warn,outfit_agent=info".into()),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    let args = Args::parse();
+    let runtime = tokio::runtime::Runtime::new().expect("start the async runtime");
+    match runtime.block_on(run(args)) {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run(args: Args) -> Result<()> {
+    let root = args.root.canonicalize().with_context(|| format!("device root {} does not exist", args.root.display()))?;
+    let state_dir = args.state_dir.unwrap_or_else(|| root.join("var/lib/outfit-agent"));
+    let spool = state_dir.join("spool");
+    std::fs::create_dir_all(&spool).with_context(|| format!("create {}", spool.display()))?;
+    let tls = transport::client_config(&args.ca)?;
+    let endpoint = Endpoint::parse(&args.gateway)?;
+    let plugin = Arc::new(tokio::task::spawn_blocking(Plugin::debian).await??);
+    let probe = CallContext { device: args.device.clone(), command: "describe".into(), root: root.clone(), spool: spool.clone() };
+    let describer = plugin.clone();
+    let info = tokio::task::spawn_blocking(move || describer.describe(&probe)).await??;
+    tracing::info!(plugin = %info.name, version = %info.version, formats = ?info.package_formats, "plug-in loaded");
+
+    let wake = Arc::new(tokio::sync::Notify::new());
+    let poke_url = match (&args.poke_cert, &args.poke_key) {
+        (Some(cert), Some(key)) => {
+            let server = transport::server_config(cert, key)?;
+            let bound = outfit_agent::poke::listen(&args.listen, server, wake.clone())
+                .await
+                .with_context(|| format!("listen for pokes on {}", args.listen))?;
+            let host = args.advertise.clone().unwrap_or_else(|| bound.ip().to_string());
+            Some(format!("https://{host}:{}{}", bound.port(), outfit_wsdl::AGENT_POKE_PATH))
+        }
+        _ => None,
+    };
+    let agent = Agent {
+        client: GatewayClient { tls, endpoint, device: args.device },
+        executor: Executor { plugin, root, spool },
+        boot_id: uuid::Uuid::new_v4().to_string(),
+        poke_url,
+        poll_interval: Duration::from_secs(args.poll_interval),
+        wake,
+    };
+    agent.run().await;
+    Ok(())
+}

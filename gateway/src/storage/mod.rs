@@ -77,8 +77,12 @@ impl std::fmt::Debug for Storage {
 impl Storage {
     /// Opens `url` (`mysql://…` or a SQLite file path) and runs pending migrations.
     pub fn open(url: &str) -> Result<Self> {
+        // SQLite allows one writer; a single pooled connection per process
+        // serialises writers here instead of failing with "database is locked"
+        // when two deferred transactions both try to upgrade to writing.
+        let size = if url.starts_with("mysql://") { 8 } else { 1 };
         let pool = Pool::builder()
-            .max_size(8)
+            .max_size(size)
             .connection_customizer(Box::new(ConnectionSetup))
             .build(ConnectionManager::<DbConnection>::new(url))?;
         let storage = Self { pool };

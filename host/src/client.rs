@@ -1,0 +1,76 @@
+//! The agent's side of the gateway protocol. Every call opens a NEW TLS
+//! connection (patent figure 10), so a poke can never carry or steer a command.
+
+use outfit_wsdl::envelope::{Answer, Body, FaultCode, GatewayRequest, SoapFault, decode_answer};
+use outfit_wsdl::messages::{Hello, Instruction, NextCommand, Outcome, ReportResult};
+use outfit_wsdl::transport::{self, Endpoint, TransportError};
+use std::sync::Arc;
+
+#[derive(Debug, thiserror::Error)]
+pub enum ClientError {
+    #[error(transparent)]
+    Transport(#[from] TransportError),
+    #[error("gateway refused {operation}: {fault}")]
+    Fault { operation: &'static str, fault: SoapFault },
+    #[error("gateway answered {operation} with an unreadable message: {}", .fault.message)]
+    Garbled { operation: &'static str, fault: SoapFault },
+}
+
+impl ClientError {
+    pub fn fault_code(&self) -> Option<FaultCode> {
+        match self {
+            Self::Fault { fault, .. } => Some(fault.code),
+            _ => None,
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct GatewayClient {
+    pub tls: Arc<rustls::ClientConfig>,
+    pub endpoint: Endpoint,
+    pub device: String,
+}
+
+impl GatewayClient {
+    async fn call<T>(
+        &self,
+        request: GatewayRequest,
+        pick: impl FnOnce(Body) -> Option<T>,
+    ) -> Result<T, ClientError> {
+        let operation = request.operation();
+        let endpoint = self.endpoint.join(outfit_wsdl::GATEWAY_AGENT_PATH);
+        let reply = transport::soap_call(&self.tls, &endpoint, operation, request.encode()).await?;
+        match decode_answer(&reply, pick) {
+            Ok(Answer::Ok(value)) => Ok(value),
+            Ok(Answer::Fault(fault)) => Err(ClientError::Fault { operation, fault }),
+            Err(fault) => Err(ClientError::Garbled { operation, fault }),
+        }
+    }
+
+    pub async fn hello(&self, boot_id: &str, poke_url: Option<&str>) -> Result<i64, ClientError> {
+        let hello = Hello {
+            device: self.device.clone(),
+            boot_id: boot_id.to_owned(),
+            agent_version: env!("CARGO_PKG_VERSION").to_owned(),
+            poke_url: poke_url.map(str::to_owned),
+        };
+        Ok(self.call(GatewayRequest::Hello(hello), |b| b.hello_response).await?.pending_commands)
+    }
+
+    pub async fn next_command(&self) -> Result<Instruction, ClientError> {
+        let request = GatewayRequest::NextCommand(NextCommand { device: self.device.clone() });
+        Ok(self.call(request, |b| b.next_command_response).await?.into())
+    }
+
+    /// Reports a result and receives the next instruction in the same exchange.
+    pub async fn report(&self, command_id: &str, outcome: Outcome, message: &str) -> Result<Instruction, ClientError> {
+        let request = GatewayRequest::ReportResult(ReportResult {
+            device: self.device.clone(),
+            command_id: command_id.to_owned(),
+            outcome: Some(outcome),
+            message: message.to_owned(),
+        });
+        Ok(self.call(request, |b| b.report_result_response).await?.into())
+    }
+}

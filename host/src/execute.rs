@@ -1,0 +1,92 @@
+//! Runs one command from the gateway: library components first (fetch and
+//! verify a package), then the OS plug-in. Always ends in an outcome and a
+//! message for the operator; nothing here can take the agent down.
+
+use crate::client::GatewayClient;
+use crate::library;
+use crate::plugin::{CallContext, ConfigFile, PackageFile, Parameter, Plugin};
+use outfit_wsdl::messages::{Command, CommandKind, Outcome};
+use std::path::PathBuf;
+use std::sync::Arc;
+
+/// What the agent needs to execute commands for its device.
+#[derive(Debug, Clone)]
+pub struct Executor {
+    pub plugin: Arc<Plugin>,
+    pub root: PathBuf,
+    pub spool: PathBuf,
+}
+
+impl Executor {
+    pub async fn execute(&self, gateway: &GatewayClient, command: &Command) -> (Outcome, String) {
+        let span = tracing::info_span!("command", device = %gateway.device, command = %command.id);
+        let _entered = span.enter();
+        match self.run(gateway, command).await {
+            Ok(message) => {
+                tracing::info!(%message, "command succeeded");
+                (Outcome::Succeeded, message)
+            }
+            Err(message) => {
+                tracing::warn!(%message, "command failed");
+                (Outcome::Failed, message)
+            }
+        }
+    }
+
+    async fn run(&self, gateway: &GatewayClient, command: &Command) -> Result<String, String> {
+        command.validate().map_err(|field| format!("command {} lacks `{field}`", command.id))?;
+        let ctx = CallContext {
+            device: gateway.device.clone(),
+            command: command.id.clone(),
+            root: self.root.clone(),
+            spool: self.spool.clone(),
+        };
+        let plugin = self.plugin.clone();
+        let name = plugin.name().to_owned();
+        match command.kind.expect("validated") {
+            CommandKind::Install => {
+                let package = command.install.as_ref().expect("validated");
+                let path = library::fetch(&gateway.tls, &gateway.endpoint, package, &self.spool)
+                    .await
+                    .map_err(|e| e.to_string())?;
+                let file = PackageFile {
+                    name: package.name.clone(),
+                    version: package.version.clone(),
+                    format: package.format.clone(),
+                    path: path.display().to_string(),
+                };
+                let outcome = tokio::task::spawn_blocking(move || plugin.install(&ctx, &file)).await;
+                flatten(&name, "install", outcome)
+            }
+            CommandKind::Configure => {
+                let config = command.configure.as_ref().expect("validated");
+                let template = config.template_text().map_err(|e| format!("configure {}: {e}", config.path))?;
+                let file = ConfigFile {
+                    path: config.path.clone(),
+                    template,
+                    parameters: config
+                        .parameters
+                        .iter()
+                        .map(|p| Parameter { name: p.name.clone(), value: p.value.clone() })
+                        .collect(),
+                };
+                let outcome = tokio::task::spawn_blocking(move || plugin.configure(&ctx, &file)).await;
+                flatten(&name, "configure", outcome)
+            }
+        }
+    }
+}
+
+/// Folds a join error, a trap and the plug-in's own error into one message.
+fn flatten(
+    plugin: &str,
+    operation: &str,
+    outcome: Result<Result<Result<String, String>, crate::plugin::PluginError>, tokio::task::JoinError>,
+) -> Result<String, String> {
+    match outcome {
+        Ok(Ok(Ok(message))) => Ok(message),
+        Ok(Ok(Err(message))) => Err(format!("plugin {plugin}: {operation} failed: {message}")),
+        Ok(Err(trap)) => Err(trap.to_string()),
+        Err(join) => Err(format!("plugin {plugin}: {operation} crashed the worker: {join}")),
+    }
+}

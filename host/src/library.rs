@@ -1,0 +1,94 @@
+//! Library components (patent figure 11): work that is the same on every OS.
+//! Here: fetch a package from the gateway's repository over a new HTTPS
+//! connection and verify its size and sha256 before any plug-in sees it.
+//!
+//! **Invariant:** a file appears in the spool under its final name only after
+//! its digest matched; a mismatch leaves nothing behind.
+
+use bytes::Bytes;
+use http_body_util::{BodyExt, Full};
+use outfit_wsdl::messages::Package;
+use outfit_wsdl::transport::{self, Endpoint, TransportError};
+use sha2::{Digest, Sha256};
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+#[derive(Debug, thiserror::Error)]
+pub enum FetchError {
+    #[error("download {name}: {source}")]
+    Transport { name: String, source: TransportError },
+    #[error("download {name}: the repository answered HTTP {status}")]
+    Status { name: String, status: u16 },
+    #[error("download {name}: {message}")]
+    Stream { name: String, message: String },
+    #[error("package {name}: expected {expected} bytes, received {actual}")]
+    Size { name: String, expected: i64, actual: i64 },
+    #[error("package {name}: sha256 mismatch: expected {expected}, received {actual}; nothing was installed")]
+    Digest { name: String, expected: String, actual: String },
+    #[error("spool {path}: {source}")]
+    Spool { path: String, source: std::io::Error },
+    #[error("package {name}: `{value}` is not a valid {what}")]
+    Invalid { name: String, what: &'static str, value: String },
+}
+
+fn is_digest(s: &str) -> bool {
+    s.len() == 64 && s.bytes().all(|b| b.is_ascii_hexdigit())
+}
+
+/// Downloads `package` into `spool` and returns the verified file's path.
+pub async fn fetch(
+    tls: &Arc<rustls::ClientConfig>,
+    gateway: &Endpoint,
+    package: &Package,
+    spool: &Path,
+) -> Result<PathBuf, FetchError> {
+    let name = format!("{} {}", package.name, package.version);
+    let expected = package.sha256.to_ascii_lowercase();
+    if !is_digest(&expected) {
+        return Err(FetchError::Invalid { name, what: "sha256", value: package.sha256.clone() });
+    }
+    if !package.format.bytes().all(|b| b.is_ascii_alphanumeric()) || package.format.is_empty() {
+        return Err(FetchError::Invalid { name, what: "package format", value: package.format.clone() });
+    }
+    let spool_err = |source| FetchError::Spool { path: spool.display().to_string(), source };
+    std::fs::create_dir_all(spool).map_err(spool_err)?;
+    let target = spool.join(format!("{expected}.{}", package.format));
+
+    let request = hyper::Request::get(package.location.as_str())
+        .header(hyper::header::HOST, format!("{}:{}", gateway.host, gateway.port))
+        .header(hyper::header::CONNECTION, "close")
+        .body(Full::new(Bytes::new()))
+        .map_err(|_| FetchError::Invalid { name: name.clone(), what: "location", value: package.location.clone() })?;
+    let response = transport::send(tls, gateway, request)
+        .await
+        .map_err(|source| FetchError::Transport { name: name.clone(), source })?;
+    if !response.status().is_success() {
+        return Err(FetchError::Status { name, status: response.status().as_u16() });
+    }
+    let mut staging = tempfile::NamedTempFile::new_in(spool).map_err(spool_err)?;
+    let mut hasher = Sha256::new();
+    let mut received: i64 = 0;
+    let mut body = response.into_body();
+    while let Some(frame) = body.frame().await {
+        let frame = frame.map_err(|e| FetchError::Stream { name: name.clone(), message: e.to_string() })?;
+        if let Ok(data) = frame.into_data() {
+            received += data.len() as i64;
+            // Refuse to store more than was announced.
+            if received > package.size {
+                return Err(FetchError::Size { name, expected: package.size, actual: received });
+            }
+            hasher.update(&data);
+            staging.write_all(&data).map_err(spool_err)?;
+        }
+    }
+    if received != package.size {
+        return Err(FetchError::Size { name, expected: package.size, actual: received });
+    }
+    let actual = hex::encode(hasher.finalize());
+    if actual != expected {
+        return Err(FetchError::Digest { name, expected, actual });
+    }
+    staging.persist(&target).map_err(|e| spool_err(e.error))?;
+    Ok(target)
+}

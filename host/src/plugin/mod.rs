@@ -1,0 +1,168 @@
+//! The plug-in host: loads an OS plug-in (a WebAssembly component) with
+//! wasmtime and runs each call in a fresh, limited sandbox.
+//!
+//! **Invariant:** a plug-in reaches the device only through the `host`
+//! capabilities in `capabilities.rs`, each checked against its manifest's
+//! grants ([`policy`]) before any side effect. WASI is linked with an empty
+//! context: no preopened directories, no environment, no sockets.
+//! A trap, fuel exhaustion or memory blow-up fails the command, never the agent.
+
+mod capabilities;
+pub mod policy;
+
+use policy::{Manifest, Policy};
+use std::path::{Path, PathBuf};
+use wasmtime::component::{Component, HasSelf, Linker, ResourceTable};
+use wasmtime::{Config, Engine, Store, StoreLimits, StoreLimitsBuilder};
+use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
+
+/// The one place `bindgen!` runs on the WIT contract.
+mod bindings {
+    wasmtime::component::bindgen!({
+        path: "../wit/outfit-plugin-0.1.0",
+        world: "os-plugin-world",
+        imports: { default: trappable | tracing },
+    });
+}
+
+pub use bindings::outfit::plugin::types::{ConfigFile, InstalledPackage, PackageFile, Parameter, PluginInfo, Target};
+
+/// The built-in Debian plug-in and its manifest, built by `build.rs`.
+pub const DEBIAN_WASM: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/debian.wasm"));
+pub const DEBIAN_MANIFEST: &str = include_str!("../../../plugins/debian/manifest.toml");
+
+/// Instructions one call may execute before it is stopped.
+const FUEL_PER_CALL: u64 = 20_000_000_000;
+/// Linear memory one call may grow to.
+const MEMORY_PER_CALL: usize = 256 << 20;
+
+#[derive(Debug, thiserror::Error)]
+pub enum PluginError {
+    #[error("load plug-in: {0}")]
+    Load(String),
+    #[error("manifest: {0}")]
+    Manifest(String),
+    #[error("plug-in {plugin} trapped: {message}")]
+    Trap { plugin: String, message: String },
+}
+
+/// State of one invocation's store: the capability policy and an empty WASI.
+pub struct HostState {
+    policy: Policy,
+    device: String,
+    command: String,
+    wasi: WasiCtx,
+    table: ResourceTable,
+    limits: StoreLimits,
+}
+
+impl WasiView for HostState {
+    fn ctx(&mut self) -> WasiCtxView<'_> {
+        WasiCtxView { ctx: &mut self.wasi, table: &mut self.table }
+    }
+}
+
+/// A loaded, linked plug-in ready to be instantiated per call.
+pub struct Plugin {
+    engine: Engine,
+    pre: bindings::OsPluginWorldPre<HostState>,
+    manifest: Manifest,
+}
+
+impl std::fmt::Debug for Plugin {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Plugin").field("manifest", &self.manifest).finish_non_exhaustive()
+    }
+}
+
+/// Where one call acts.
+#[derive(Debug, Clone)]
+pub struct CallContext {
+    pub device: String,
+    pub command: String,
+    pub root: PathBuf,
+    pub spool: PathBuf,
+}
+
+impl Plugin {
+    /// Compiles a component and links it against the host capabilities.
+    pub fn load(wasm: &[u8], manifest_toml: &str) -> Result<Self, PluginError> {
+        let manifest: Manifest = toml::from_str(manifest_toml).map_err(|e| PluginError::Manifest(e.to_string()))?;
+        let mut config = Config::new();
+        config.consume_fuel(true);
+        let engine = Engine::new(&config).map_err(|e| PluginError::Load(e.to_string()))?;
+        let component = Component::new(&engine, wasm).map_err(|e| PluginError::Load(format!("{e:#}")))?;
+        let mut linker = Linker::<HostState>::new(&engine);
+        wasmtime_wasi::p2::add_to_linker_sync(&mut linker).map_err(|e| PluginError::Load(e.to_string()))?;
+        bindings::OsPluginWorld::add_to_linker::<HostState, HasSelf<HostState>>(&mut linker, |s| s)
+            .map_err(|e| PluginError::Load(e.to_string()))?;
+        let pre = linker.instantiate_pre(&component).map_err(|e| PluginError::Load(format!("{e:#}")))?;
+        let pre = bindings::OsPluginWorldPre::new(pre).map_err(|e| PluginError::Load(format!("{e:#}")))?;
+        Ok(Self { engine, pre, manifest })
+    }
+
+    pub fn debian() -> Result<Self, PluginError> {
+        Self::load(DEBIAN_WASM, DEBIAN_MANIFEST)
+    }
+
+    pub fn name(&self) -> &str {
+        &self.manifest.name
+    }
+
+    /// Runs `f` against a fresh instance in a fresh store with this call's grants.
+    fn call<R>(
+        &self,
+        ctx: &CallContext,
+        f: impl FnOnce(&bindings::OsPluginWorld, &mut Store<HostState>) -> wasmtime::Result<R>,
+    ) -> Result<R, PluginError> {
+        let trap = |e: wasmtime::Error| PluginError::Trap { plugin: self.manifest.name.clone(), message: format!("{e:#}") };
+        let policy = Policy::new(&self.manifest.capabilities, &ctx.root, &ctx.spool)
+            .map_err(|e| PluginError::Manifest(e.to_string()))?;
+        let state = HostState {
+            policy,
+            device: ctx.device.clone(),
+            command: ctx.command.clone(),
+            wasi: WasiCtx::builder().build(),
+            table: ResourceTable::new(),
+            limits: StoreLimitsBuilder::new().memory_size(MEMORY_PER_CALL).instances(4).build(),
+        };
+        let mut store = Store::new(&self.engine, state);
+        store.limiter(|s| &mut s.limits);
+        store.set_fuel(FUEL_PER_CALL).map_err(trap)?;
+        let world = self.pre.instantiate(&mut store).map_err(trap)?;
+        f(&world, &mut store).map_err(trap)
+    }
+
+    fn target(ctx: &CallContext) -> Target {
+        Target { device: ctx.device.clone(), command_id: ctx.command.clone(), root: ctx.root.display().to_string() }
+    }
+
+    pub fn describe(&self, ctx: &CallContext) -> Result<PluginInfo, PluginError> {
+        self.call(ctx, |w, s| w.outfit_plugin_os_plugin().call_describe(s))
+    }
+
+    pub fn query(&self, ctx: &CallContext) -> Result<Result<Vec<InstalledPackage>, String>, PluginError> {
+        let target = Self::target(ctx);
+        self.call(ctx, |w, s| w.outfit_plugin_os_plugin().call_query(s, &target))
+    }
+
+    pub fn install(&self, ctx: &CallContext, file: &PackageFile) -> Result<Result<String, String>, PluginError> {
+        let target = Self::target(ctx);
+        self.call(ctx, |w, s| w.outfit_plugin_os_plugin().call_install(s, &target, file))
+    }
+
+    pub fn remove(&self, ctx: &CallContext, name: &str) -> Result<Result<String, String>, PluginError> {
+        let target = Self::target(ctx);
+        self.call(ctx, |w, s| w.outfit_plugin_os_plugin().call_remove(s, &target, name))
+    }
+
+    pub fn configure(&self, ctx: &CallContext, file: &ConfigFile) -> Result<Result<String, String>, PluginError> {
+        let target = Self::target(ctx);
+        self.call(ctx, |w, s| w.outfit_plugin_os_plugin().call_configure(s, &target, file))
+    }
+}
+
+/// Used by capability tests and callers that need a spool path inside a root.
+pub fn default_spool(state_dir: &Path) -> PathBuf {
+    state_dir.join("spool")
+}
