@@ -1,1 +1,6 @@
-//! placeholder
+//! End-to-end tests: one test binary, one module per suite.
+
+mod demo;
+mod integrity;
+mod provisioning;
+mod soap_faults;

@@ -1,1 +1,230 @@
-//! placeholder
+//! The end-to-end harness: real gateway and agent processes, a real database
+//! (a fresh MariaDB database or SQLite file per test, dropped afterwards), real
+//! dpkg. Assertions read the outcome from outside the product: `dpkg-query`,
+//! the files in each device root, and the database through its own client.
+
+use anyhow::{Context, Result, bail, ensure};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::time::{Duration, Instant};
+
+/// A built binary of the workspace (`cargo build --bins` puts them beside `deps/`).
+pub fn bin(name: &str) -> PathBuf {
+    let exe = std::env::current_exe().expect("test executable path");
+    let dir = exe.parent().and_then(Path::parent).expect("target/<profile>/deps/<test>");
+    let path = dir.join(name);
+    assert!(path.exists(), "{} is missing: run `cargo build --bins` before the tests (the README's test command does)", path.display());
+    path
+}
+
+pub fn workspace() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).parent().unwrap().to_owned()
+}
+
+/// Runs a command, failing with its output if it does not succeed.
+pub fn run(cmd: &mut Command) -> Result<String> {
+    let out = cmd.output().with_context(|| format!("start {cmd:?}"))?;
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+    ensure!(
+        out.status.success(),
+        "{cmd:?} failed ({}):\n{stdout}\n{}",
+        out.status,
+        String::from_utf8_lossy(&out.stderr)
+    );
+    Ok(stdout)
+}
+
+/// Where a test's gateway keeps its data.
+#[derive(Debug)]
+pub enum Database {
+    /// A database on the MariaDB server, created for this test and dropped after it.
+    Mariadb { name: String },
+    /// A SQLite file inside the gateway directory.
+    Sqlite { path: PathBuf },
+}
+
+static SEQUENCE: AtomicU32 = AtomicU32::new(0);
+
+fn mariadb_cli() -> Command {
+    let mut cmd = Command::new("mariadb");
+    cmd.args(["--protocol=TCP", "-h"])
+        .arg(std::env::var("OUTFIT_TEST_MYSQL_HOST").unwrap_or_else(|_| "127.0.0.1".into()))
+        .arg("-P")
+        .arg(std::env::var("OUTFIT_TEST_MYSQL_PORT").unwrap_or_else(|_| "3306".into()))
+        .args(["-uroot", "--batch", "--skip-column-names"]);
+    cmd
+}
+
+impl Database {
+    pub fn mariadb() -> Result<Self> {
+        let name = format!("outfit_t{}_{}_{}", std::process::id(), SEQUENCE.fetch_add(1, Ordering::SeqCst), nanos());
+        run(mariadb_cli().arg("-e").arg(format!("CREATE DATABASE {name}")))
+            .context("create a test database (is MariaDB running on 127.0.0.1:3306? see README)")?;
+        Ok(Self::Mariadb { name })
+    }
+
+    pub fn sqlite(dir: &Path) -> Self {
+        Self::Sqlite { path: dir.join("gateway.sqlite") }
+    }
+
+    pub fn url(&self) -> String {
+        match self {
+            Self::Mariadb { name } => format!(
+                "mysql://root@{}:{}/{name}",
+                std::env::var("OUTFIT_TEST_MYSQL_HOST").unwrap_or_else(|_| "127.0.0.1".into()),
+                std::env::var("OUTFIT_TEST_MYSQL_PORT").unwrap_or_else(|_| "3306".into())
+            ),
+            Self::Sqlite { path } => path.display().to_string(),
+        }
+    }
+
+    /// Runs SQL through the database's own command-line client; rows are
+    /// tab-separated lines.
+    pub fn query(&self, sql: &str) -> Result<String> {
+        match self {
+            Self::Mariadb { name } => run(mariadb_cli().arg(name).arg("-e").arg(sql)),
+            Self::Sqlite { path } => run(Command::new("sqlite3").args(["-batch", "-separator", "\t"]).arg(path).arg(sql)),
+        }
+    }
+
+    pub fn scalar(&self, sql: &str) -> Result<String> {
+        Ok(self.query(sql)?.trim().to_owned())
+    }
+}
+
+impl Drop for Database {
+    fn drop(&mut self) {
+        if let Self::Mariadb { name } = self {
+            let _ = run(mariadb_cli().arg("-e").arg(format!("DROP DATABASE IF EXISTS {name}")));
+        }
+    }
+}
+
+fn nanos() -> u32 {
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().subsec_nanos()
+}
+
+/// A child process killed when dropped.
+#[derive(Debug)]
+pub struct Process {
+    pub child: Child,
+    pub name: String,
+}
+
+impl Drop for Process {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// A gateway directory with a serving `outfit-gateway serve` process.
+#[derive(Debug)]
+pub struct Gateway {
+    pub dir: PathBuf,
+    pub url: String,
+    pub process: Process,
+}
+
+impl Gateway {
+    /// `outfit-gateway init` + `serve` on a free port.
+    pub fn start(dir: &Path, database: &Database) -> Result<Self> {
+        run(Command::new(bin("outfit-gateway"))
+            .args(["init", "--listen", "127.0.0.1:0", "--database"])
+            .arg(database.url())
+            .arg("--dir")
+            .arg(dir))?;
+        let log = std::fs::File::create(dir.join("gateway.log"))?;
+        let child = Command::new(bin("outfit-gateway"))
+            .args(["serve", "--dir"])
+            .arg(dir)
+            .stdout(Stdio::null())
+            .stderr(log)
+            .spawn()?;
+        let mut process = Process { child, name: "gateway".into() };
+        let url_file = dir.join("gateway.url");
+        let url = wait_for(Duration::from_secs(30), "the gateway to listen", || {
+            if let Some(status) = process.child.try_wait()? {
+                bail!("gateway exited ({status}): {}", std::fs::read_to_string(dir.join("gateway.log"))?);
+            }
+            Ok(std::fs::read_to_string(&url_file).ok().filter(|u| !u.is_empty()))
+        })?;
+        Ok(Self { dir: dir.to_owned(), url, process })
+    }
+
+    /// Runs `outfit-gateway ARGS --dir DIR`.
+    pub fn cli(&self, args: &[&str]) -> Result<String> {
+        run(Command::new(bin("outfit-gateway")).args(args).arg("--dir").arg(&self.dir))
+    }
+
+    /// Registers a device and starts its agent with its own root.
+    pub fn add_agent(&self, name: &str, model: &str, site: &str, root: &Path) -> Result<Process> {
+        let credentials = self.dir.join("agents").join(name);
+        self.cli(&["device", "add", name, "--site", site, "--model", model, "--credentials", credentials.to_str().unwrap()])?;
+        std::fs::create_dir_all(root)?;
+        let log = std::fs::File::create(credentials.join("agent.log"))?;
+        let child = Command::new(bin("outfit-agent"))
+            .args(["--gateway", &self.url, "--device", name, "--listen", "127.0.0.1:0", "--poll-interval", "2"])
+            .arg("--ca")
+            .arg(credentials.join("ca.pem"))
+            .arg("--root")
+            .arg(root)
+            .arg("--poke-cert")
+            .arg(credentials.join("poke.pem"))
+            .arg("--poke-key")
+            .arg(credentials.join("poke.key"))
+            .stdout(Stdio::null())
+            .stderr(log)
+            .spawn()?;
+        Ok(Process { child, name: name.to_owned() })
+    }
+
+    pub fn agent_log(&self, name: &str) -> String {
+        std::fs::read_to_string(self.dir.join("agents").join(name).join("agent.log")).unwrap_or_default()
+    }
+}
+
+/// Polls `f` until it yields a value or `limit` passes.
+pub fn wait_for<T>(limit: Duration, what: &str, mut f: impl FnMut() -> Result<Option<T>>) -> Result<T> {
+    let deadline = Instant::now() + limit;
+    loop {
+        if let Some(value) = f()? {
+            return Ok(value);
+        }
+        ensure!(Instant::now() < deadline, "timed out after {limit:?} waiting for {what}");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+/// Copies the demo model sources into `dir` and builds its packages with
+/// `dpkg-deb --build`, as an operator would; returns the model file.
+pub fn build_demo_model(dir: &Path) -> Result<PathBuf> {
+    let source = workspace().join("gateway/demo");
+    run(Command::new("cp").arg("-r").arg(format!("{}/.", source.display())).arg(dir))?;
+    let build = dir.join("build");
+    std::fs::create_dir_all(&build)?;
+    for entry in std::fs::read_dir(dir.join("packages"))? {
+        let package = entry?.path();
+        run(Command::new("chmod").args(["-R", "u=rwX,go=rX"]).arg(&package))?;
+        run(Command::new("dpkg-deb").args(["--root-owner-group", "--build"]).arg(&package).arg(&build))?;
+    }
+    Ok(dir.join("model.toml"))
+}
+
+/// `name version` of every fully installed package in a device root.
+pub fn installed_packages(root: &Path) -> Result<Vec<String>> {
+    if !root.join("var/lib/dpkg/status").exists() {
+        return Ok(Vec::new()); // dpkg never ran in this root
+    }
+    let out = run(Command::new("dpkg-query")
+        .arg(format!("--admindir={}", root.join("var/lib/dpkg").display()))
+        .args(["-W", "-f", "${Package} ${Version} ${db:Status-Abbrev}\n"]))?;
+    let mut packages: Vec<String> = out
+        .lines()
+        .filter(|l| l.trim_end().ends_with("ii"))
+        .map(|l| l.split_whitespace().take(2).collect::<Vec<_>>().join(" "))
+        .collect();
+    packages.sort();
+    Ok(packages)
+}

@@ -174,8 +174,15 @@ fn parse_envelope(xml: &[u8]) -> Result<Envelope, SoapFault> {
             "request is not a SOAP 1.1 Envelope (namespace http://schemas.xmlsoap.org/soap/envelope/)",
         ));
     }
-    yaserde::de::from_str::<Envelope>(text)
-        .map_err(|e| SoapFault::new(FaultCode::MalformedEnvelope, format!("request is not well-formed XML: {e}")))
+    yaserde::de::from_str::<Envelope>(text).map_err(|e| {
+        let message = e.to_string();
+        // yaserde reports an absent non-optional element this way.
+        if message.contains("is a required field") {
+            SoapFault::new(FaultCode::MissingField, message)
+        } else {
+            SoapFault::new(FaultCode::MalformedEnvelope, format!("request is not well-formed XML: {message}"))
+        }
+    })
 }
 
 /// Checks with a real XML reader that the root element is a SOAP 1.1

@@ -62,6 +62,17 @@ impl CustomizeConnection<DbConnection, diesel::r2d2::Error> for ConnectionSetup 
     }
 }
 
+/// Makes the current transaction a writer at once. SQLite starts transactions
+/// as readers; one that reads and then writes after another process wrote
+/// fails with "database is locked" without waiting. Writing first makes it
+/// take the write lock up front, where `busy_timeout` applies. MySQL needs nothing.
+fn claim_writer(conn: &mut DbConnection) -> QueryResult<()> {
+    if let DbConnection::Sqlite(c) = conn {
+        c.batch_execute("UPDATE sites SET id = id WHERE 0")?;
+    }
+    Ok(())
+}
+
 /// The gateway's database: a pool plus every query the gateway makes.
 #[derive(Clone)]
 pub struct Storage {
@@ -306,6 +317,7 @@ impl Storage {
     pub fn import_model(&self, model: &NewModel) -> Result<ImportedModel> {
         let mut conn = self.conn()?;
         conn.transaction(|conn| {
+            claim_writer(conn)?;
             let site = ensure_site(conn, &model.site)?;
             let mut chosen: Vec<(i64, i64)> = Vec::new();
             for role in &model.roles {
@@ -457,6 +469,7 @@ impl Storage {
     pub fn add_device(&self, site: &str, name: &str, model: &str) -> Result<DeviceRow> {
         let mut conn = self.conn()?;
         conn.transaction(|conn| {
+            claim_writer(conn)?;
             let site = site_id(conn, site)?;
             let (model_id, current) = models::table
                 .filter(models::site_id.eq(site))
@@ -620,6 +633,7 @@ impl Storage {
     pub fn enqueue(&self, device: i64, model_version: i64, new: &[NewCommand]) -> Result<Vec<i64>> {
         let mut conn = self.conn()?;
         conn.transaction(|conn| {
+            claim_writer(conn)?;
             let last: Option<i64> = commands::table
                 .filter(commands::device_id.eq(device))
                 .select(diesel::dsl::max(commands::sequence))
@@ -662,6 +676,7 @@ impl Storage {
         let mut conn = self.conn()?;
         loop {
             let head = conn.transaction(|conn| -> Result<Option<Head>> {
+                claim_writer(conn)?;
                 let open: Vec<CommandRow> = commands::table
                     .filter(commands::device_id.eq(device))
                     .filter(commands::state.ne(state::SUCCEEDED))
@@ -697,6 +712,7 @@ impl Storage {
     pub fn record_result(&self, device: i64, command: i64, succeeded: bool, message: &str) -> Result<Recorded> {
         let mut conn = self.conn()?;
         conn.transaction(|conn| {
+            claim_writer(conn)?;
             let row: CommandRow = commands::table
                 .filter(commands::id.eq(command))
                 .filter(commands::device_id.eq(device))

@@ -1,0 +1,68 @@
+//! Malformed SOAP gets a SOAP Fault with a stable code, and the gateway keeps
+//! serving. Requests are raw bytes over a real TLS connection.
+
+use anyhow::Result;
+use outfit_tests::{Database, Gateway};
+use outfit_wsdl::envelope::{Answer, FaultCode, decode_answer};
+use outfit_wsdl::transport::{self, Endpoint};
+
+const ENV: &str = "http://schemas.xmlsoap.org/soap/envelope/";
+
+fn envelope(body: &str) -> String {
+    format!(r#"<?xml version="1.0"?><s:Envelope xmlns:s="{ENV}" xmlns:o="urn:outfit:agent:1"><s:Body>{body}</s:Body></s:Envelope>"#)
+}
+
+#[test]
+fn malformed_requests_get_faults_with_stable_codes() -> Result<()> {
+    let dir = tempfile::tempdir()?;
+    std::fs::create_dir_all(dir.path().join("gateway"))?;
+    let database = Database::sqlite(&dir.path().join("gateway"));
+    let gateway = Gateway::start(&dir.path().join("gateway"), &database)?;
+    let tls = transport::client_config(&gateway.dir.join("ca.pem"))?;
+    let endpoint = Endpoint::parse(&gateway.url)?.join(outfit_wsdl::GATEWAY_AGENT_PATH);
+    let runtime = tokio::runtime::Runtime::new()?;
+    let send = |body: String| -> Result<Answer<()>> {
+        let reply = runtime.block_on(transport::soap_call(&tls, &endpoint, "Hello", body))?;
+        Ok(decode_answer(&reply, |b| b.hello_response.map(|_| ())).map_err(|f| anyhow::anyhow!("{f}"))?)
+    };
+    let cases = [
+        ("not XML", "this is not xml <".to_owned(), FaultCode::MalformedEnvelope),
+        ("truncated", envelope("<o:NextCommand><o:device>x</o:device>").replace("</s:Body></s:Envelope>", ""), FaultCode::MalformedEnvelope),
+        (
+            "SOAP 1.2 namespace",
+            r#"<e:Envelope xmlns:e="http://www.w3.org/2003/05/soap-envelope"><e:Body/></e:Envelope>"#.to_owned(),
+            FaultCode::MalformedEnvelope,
+        ),
+        (
+            "operation in a wrong namespace",
+            envelope(r#"<x:NextCommand xmlns:x="urn:somebody:else"><x:device>node</x:device></x:NextCommand>"#),
+            FaultCode::UnknownOperation,
+        ),
+        ("unknown operation", envelope("<o:Frobnicate><o:device>node</o:device></o:Frobnicate>"), FaultCode::UnknownOperation),
+        ("missing field", envelope("<o:NextCommand/>"), FaultCode::MissingField),
+        (
+            "unknown device",
+            envelope("<o:Hello><o:device>ghost</o:device><o:bootId>b</o:bootId><o:agentVersion>1</o:agentVersion></o:Hello>"),
+            FaultCode::UnknownDevice,
+        ),
+        ("oversized", envelope(&"<o:x/>".repeat(300_000)), FaultCode::TooLarge),
+    ];
+    for (what, body, code) in cases {
+        match send(body)? {
+            Answer::Fault(fault) => {
+                assert_eq!(fault.code, code, "{what}: {}", fault.message);
+                assert!(!fault.message.is_empty(), "{what}");
+            }
+            Answer::Ok(()) => panic!("{what}: expected a fault"),
+        }
+    }
+    // Still serving: a well-formed request for an unknown device gets its fault,
+    // and the WSDL is still served.
+    assert!(matches!(
+        send(envelope("<o:NextCommand><o:device>ghost</o:device></o:NextCommand>"))?,
+        Answer::Fault(f) if f.code == FaultCode::UnknownDevice
+    ));
+    let invalid = database.scalar("SELECT COUNT(*) FROM exchanges WHERE operation = 'invalid'")?;
+    assert_eq!(invalid, "6", "every undecodable request is logged");
+    Ok(())
+}
