@@ -1,1 +1,130 @@
+//! Storage tests on both backends: a fresh SQLite file and a fresh MariaDB
+//! database per test (dropped afterwards).
 
+use super::*;
+
+/// A MariaDB database created for one test and dropped with it.
+struct TestMysql {
+    server: String,
+    name: String,
+}
+
+impl TestMysql {
+    fn new(tag: &str) -> Self {
+        use diesel::Connection as _;
+        let server = std::env::var("OUTFIT_TEST_MYSQL_URL").unwrap_or_else(|_| "mysql://root@127.0.0.1:3306".into());
+        let name = format!("outfit_unit_{tag}_{}_{}", std::process::id(), now_ms() % 1_000_000);
+        let mut admin = diesel::mysql::MysqlConnection::establish(&server)
+            .expect("connect to MariaDB on 127.0.0.1:3306 (see README: test setup)");
+        diesel::sql_query(format!("CREATE DATABASE {name}")).execute(&mut admin).unwrap();
+        Self { server, name }
+    }
+
+    fn url(&self) -> String {
+        format!("{}/{}", self.server, self.name)
+    }
+}
+
+impl Drop for TestMysql {
+    fn drop(&mut self) {
+        use diesel::Connection as _;
+        if let Ok(mut admin) = diesel::mysql::MysqlConnection::establish(&self.server) {
+            let _ = diesel::sql_query(format!("DROP DATABASE IF EXISTS {}", self.name)).execute(&mut admin);
+        }
+    }
+}
+
+fn component(name: &str, version: &str) -> NewComponent {
+    NewComponent {
+        name: name.into(),
+        package_name: format!("pkg-{name}"),
+        package_version: version.into(),
+        package_format: "deb".into(),
+        sha256: format!("{:0>64}", version.replace('.', "")),
+        size: 10,
+        storage_key: format!("{:0>64}", version.replace('.', "")),
+        config_path: Some(format!("/etc/{name}.conf")),
+        config_template: Some("x={{ x }}\n".into()),
+        parameters: vec![("x".into(), "1".into())],
+    }
+}
+
+fn model(app_version: &str) -> NewModel {
+    NewModel {
+        site: "s".into(),
+        name: "m".into(),
+        roles: vec![
+            NewRole { category: "CONTENT".into(), name: "content".into(), components: vec![component("site", "3.0")] },
+            NewRole { category: "OS".into(), name: "os".into(), components: vec![component("base", "1.0")] },
+            NewRole { category: "APP".into(), name: "app".into(), components: vec![component("web", app_version)] },
+        ],
+    }
+}
+
+fn exercise(storage: &Storage) {
+    // Import is idempotent; a change adds versions and never edits old rows.
+    let v1 = storage.import_model(&model("2.0")).unwrap();
+    assert_eq!((v1.version, v1.created), (1, true));
+    assert_eq!(storage.import_model(&model("2.0")).unwrap(), ImportedModel { created: false, ..v1.clone() });
+    let v2 = storage.import_model(&model("2.1")).unwrap();
+    assert_eq!((v2.version, v2.created), (2, true));
+
+    // Desired components come in category order whatever the file order.
+    let desired = storage.desired_components(v1.model_version_id).unwrap();
+    let order: Vec<_> = desired.iter().map(|d| (d.category.as_str(), d.component.package_version.as_str())).collect();
+    assert_eq!(order, [("OS", "1.0"), ("APP", "2.0"), ("CONTENT", "3.0")]);
+    assert_eq!(storage.desired_components(v2.model_version_id).unwrap()[1].component.package_version, "2.1");
+
+    let device = storage.add_device("s", "d1", "m").unwrap();
+    assert_eq!(device.desired_model_version_id, Some(v2.model_version_id));
+    assert!(matches!(storage.add_device("s", "d1", "m"), Err(StorageError::Invalid(_))));
+    assert!(matches!(storage.add_device("s", "d2", "nope"), Err(StorageError::NotFound { .. })));
+
+    let cmd = |k: &str| NewCommand { kind: k.into(), payload: "{}".into() };
+    let ids = storage.enqueue(device.id, v2.model_version_id, &[cmd("a"), cmd("b"), cmd("c")]).unwrap();
+    let Head::Command(first) = storage.next_command(device.id).unwrap() else { panic!("expected a command") };
+    assert_eq!((first.id, first.sequence, first.attempts), (ids[0], 1, 1));
+    // Not acknowledged: handed out again, never skipped.
+    let Head::Command(again) = storage.next_command(device.id).unwrap() else { panic!() };
+    assert_eq!((again.id, again.attempts), (ids[0], 2));
+    assert_eq!(storage.record_result(device.id, ids[0], true, "ok").unwrap(), Recorded::Final);
+    assert_eq!(storage.record_result(device.id, ids[0], false, "late").unwrap(), Recorded::Repeated);
+    // A command not yet handed out cannot be reported.
+    assert!(storage.record_result(device.id, ids[2], true, "early").is_err());
+    let Head::Command(second) = storage.next_command(device.id).unwrap() else { panic!() };
+    assert_eq!(second.id, ids[1]);
+    storage.record_result(device.id, ids[1], false, "boom").unwrap();
+    assert_eq!(storage.next_command(device.id).unwrap(), Head::Halted);
+    let counts = storage.queue_counts(device.id).unwrap();
+    assert_eq!((counts.succeeded, counts.failed, counts.pending), (1, 1, 1));
+    let rows = storage.commands(device.id).unwrap();
+    assert_eq!(rows[0].result.as_deref(), Some("ok"), "a repeated report does not overwrite the result");
+    assert_eq!(storage.device("d1").unwrap().unwrap().applied_model_version_id, None);
+}
+
+#[test]
+fn sqlite_model_and_queue() {
+    let dir = tempfile::tempdir().unwrap();
+    let storage = Storage::open(dir.path().join("db.sqlite").to_str().unwrap()).unwrap();
+    exercise(&storage);
+}
+
+#[test]
+fn mariadb_model_and_queue() {
+    let db = TestMysql::new("queue");
+    exercise(&Storage::open(&db.url()).unwrap());
+}
+
+#[test]
+fn migrations_run_down_and_up_again() {
+    let dir = tempfile::tempdir().unwrap();
+    let sqlite = Storage::open(dir.path().join("db.sqlite").to_str().unwrap()).unwrap();
+    let db = TestMysql::new("migrations");
+    let mysql = Storage::open(&db.url()).unwrap();
+    for storage in [sqlite, mysql] {
+        storage.revert_all().unwrap();
+        storage.migrate().unwrap();
+        // The schema Diesel knows matches what the migrations built.
+        exercise(&storage);
+    }
+}
