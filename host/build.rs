@@ -24,7 +24,11 @@ fn main() {
         .arg(&target_dir);
     // The outer build's settings are for the host target, not for wasm.
     for (key, _) in std::env::vars() {
-        if (key.starts_with("CARGO_") && key != "CARGO_HOME") || key == "RUSTFLAGS" || key == "RUSTC_WRAPPER" || key == "RUSTC" {
+        if (key.starts_with("CARGO_") && key != "CARGO_HOME")
+            || key == "RUSTFLAGS"
+            || key == "RUSTC_WRAPPER"
+            || key == "RUSTC"
+        {
             build.env_remove(key);
         }
     }

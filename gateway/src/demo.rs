@@ -171,8 +171,15 @@ pub async fn run(dir: &Path) -> Result<()> {
     for name in DEVICES {
         let root = dir.join("devices").join(name);
         std::fs::create_dir_all(&root)?;
-        let (_, credentials) =
-            enrol::register(&home, &gateway.storage, "demo", "webserver", name, "127.0.0.1", &dir.join("agents").join(name))?;
+        let (_, credentials) = enrol::register(
+            &home,
+            &gateway.storage,
+            "demo",
+            "webserver",
+            name,
+            "127.0.0.1",
+            &dir.join("agents").join(name),
+        )?;
         let log = std::fs::File::create(credentials.dir.join("agent.log"))?;
         let child = Command::new(&agent_bin)
             .arg("--gateway")
@@ -211,7 +218,7 @@ pub async fn run(dir: &Path) -> Result<()> {
 
     let finished = show_progress(&gateway, &total).await?;
     println!();
-    println!("{:<8} {:>9} {:>7} {:>9}  {}", "device", "succeeded", "failed", "model", "root verified with dpkg-query");
+    println!("{:<8} {:>9} {:>7} {:>9}  root verified with dpkg-query", "device", "succeeded", "failed", "model");
     let desired = gateway.storage.desired_components(imported.model_version_id)?;
     let mut all_ok = finished;
     for name in DEVICES {

@@ -83,7 +83,8 @@ impl Home {
     pub fn settings(&self) -> Result<Settings, HomeError> {
         let path = self.settings_path();
         let text = std::fs::read_to_string(&path).map_err(Self::io(&path))?;
-        toml::from_str(&text).map_err(|e| HomeError::Settings { path: path.display().to_string(), message: e.to_string() })
+        toml::from_str(&text)
+            .map_err(|e| HomeError::Settings { path: path.display().to_string(), message: e.to_string() })
     }
 
     /// The database URL with a relative SQLite path resolved against the directory.

@@ -108,7 +108,8 @@ enum DeviceCmd {
 fn main() -> std::process::ExitCode {
     tracing_subscriber::fmt()
         .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_env("OUTFIT_LOG").unwrap_or_else(|_| "warn,outfit_gateway=info".into()),
+            tracing_subscriber::EnvFilter::try_from_env("OUTFIT_LOG")
+                .unwrap_or_else(|_| "warn,outfit_gateway=info".into()),
         )
         .with_writer(std::io::stderr)
         .init();
@@ -167,13 +168,21 @@ async fn run(cli: Cli) -> Result<()> {
         }
         Cmd::Status { dir } => {
             let gateway = Gateway::open(Home::new(dir.dir))?;
-            println!("{:<16} {:>7} {:>5} {:>9} {:>6}  applied/desired", "device", "pending", "sent", "succeeded", "failed");
+            println!(
+                "{:<16} {:>7} {:>5} {:>9} {:>6}  applied/desired",
+                "device", "pending", "sent", "succeeded", "failed"
+            );
             for device in gateway.storage.devices()? {
                 let c = gateway.storage.queue_counts(device.id)?;
                 println!(
                     "{:<16} {:>7} {:>5} {:>9} {:>6}  {:?}/{:?}",
-                    device.name, c.pending, c.sent, c.succeeded, c.failed,
-                    device.applied_model_version_id, device.desired_model_version_id
+                    device.name,
+                    c.pending,
+                    c.sent,
+                    c.succeeded,
+                    c.failed,
+                    device.applied_model_version_id,
+                    device.desired_model_version_id
                 );
             }
         }

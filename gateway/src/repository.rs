@@ -74,7 +74,9 @@ impl Repository {
             });
         }
         let target = self.root.join(&sha256);
-        staging.persist(&target).map_err(|e| RepositoryError::Io { path: target.display().to_string(), source: e.error })?;
+        staging
+            .persist(&target)
+            .map_err(|e| RepositoryError::Io { path: target.display().to_string(), source: e.error })?;
         Ok(Stored { sha256, size })
     }
 

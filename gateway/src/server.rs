@@ -89,7 +89,11 @@ impl Gateway {
         }
     }
 
-    async fn agent_exchange(self: Arc<Self>, connection: Connection, request: Request<Incoming>) -> Response<Full<Bytes>> {
+    async fn agent_exchange(
+        self: Arc<Self>,
+        connection: Connection,
+        request: Request<Incoming>,
+    ) -> Response<Full<Bytes>> {
         let peer = connection.peer.to_string();
         let body = match transport::read_body(request.into_body(), MAX_SOAP_BYTES, &peer).await {
             Ok(body) => body,

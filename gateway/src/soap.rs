@@ -7,7 +7,9 @@
 
 use crate::queue::Payload;
 use crate::storage::{CommandRow, DeviceRow, Head, Storage, StorageError};
-use outfit_wsdl::envelope::{FaultCode, GatewayRequest, GatewayResponse, SoapFault, decode_gateway_request, encode_fault};
+use outfit_wsdl::envelope::{
+    FaultCode, GatewayRequest, GatewayResponse, SoapFault, decode_gateway_request, encode_fault,
+};
 use outfit_wsdl::messages::{
     Command, CommandKind, ConfigFile, HelloResponse, Instruction, Outcome, Package, Parameter,
 };
@@ -57,7 +59,12 @@ impl AgentService {
             Err(fault) => ("invalid", None, Err(fault)),
             Ok(request) => {
                 let operation = request.operation();
-                let span = tracing::info_span!("soap", operation, device = tracing::field::Empty, command = tracing::field::Empty);
+                let span = tracing::info_span!(
+                    "soap",
+                    operation,
+                    device = tracing::field::Empty,
+                    command = tracing::field::Empty
+                );
                 let _entered = span.enter();
                 match self.authenticate(&request) {
                     Err(fault) => (operation, None, Err(fault)),

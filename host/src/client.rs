@@ -33,11 +33,7 @@ pub struct GatewayClient {
 }
 
 impl GatewayClient {
-    async fn call<T>(
-        &self,
-        request: GatewayRequest,
-        pick: impl FnOnce(Body) -> Option<T>,
-    ) -> Result<T, ClientError> {
+    async fn call<T>(&self, request: GatewayRequest, pick: impl FnOnce(Body) -> Option<T>) -> Result<T, ClientError> {
         let operation = request.operation();
         let endpoint = self.endpoint.join(outfit_wsdl::GATEWAY_AGENT_PATH);
         let reply = transport::soap_call(&self.tls, &endpoint, operation, request.encode()).await?;

@@ -48,7 +48,8 @@ struct Args {
 fn main() -> std::process::ExitCode {
     tracing_subscriber::fmt()
         .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_env("OUTFIT_LOG").unwrap_or_else(|_| "warn,outfit_agent=info".into()),
+            tracing_subscriber::EnvFilter::try_from_env("OUTFIT_LOG")
+                .unwrap_or_else(|_| "warn,outfit_agent=info".into()),
         )
         .with_writer(std::io::stderr)
         .init();
@@ -64,14 +65,20 @@ fn main() -> std::process::ExitCode {
 }
 
 async fn run(args: Args) -> Result<()> {
-    let root = args.root.canonicalize().with_context(|| format!("device root {} does not exist", args.root.display()))?;
+    let root =
+        args.root.canonicalize().with_context(|| format!("device root {} does not exist", args.root.display()))?;
     let state_dir = args.state_dir.unwrap_or_else(|| root.join("var/lib/outfit-agent"));
     let spool = state_dir.join("spool");
     std::fs::create_dir_all(&spool).with_context(|| format!("create {}", spool.display()))?;
     let tls = transport::client_config(&args.ca)?;
     let endpoint = Endpoint::parse(&args.gateway)?;
     let plugin = Arc::new(tokio::task::spawn_blocking(Plugin::debian).await??);
-    let probe = CallContext { device: args.device.clone(), command: "describe".into(), root: root.clone(), spool: spool.clone() };
+    let probe = CallContext {
+        device: args.device.clone(),
+        command: "describe".into(),
+        root: root.clone(),
+        spool: spool.clone(),
+    };
     let describer = plugin.clone();
     let info = tokio::task::spawn_blocking(move || describer.describe(&probe)).await??;
     tracing::info!(plugin = %info.name, version = %info.version, formats = ?info.package_formats, "plug-in loaded");

@@ -13,11 +13,7 @@ use std::sync::Arc;
 use tokio::sync::Notify;
 
 /// Binds `listen` and serves pokes in the background; returns the bound address.
-pub async fn listen(
-    listen: &str,
-    tls: Arc<rustls::ServerConfig>,
-    wake: Arc<Notify>,
-) -> std::io::Result<SocketAddr> {
+pub async fn listen(listen: &str, tls: Arc<rustls::ServerConfig>, wake: Arc<Notify>) -> std::io::Result<SocketAddr> {
     let listener = tokio::net::TcpListener::bind(listen).await?;
     let local = listener.local_addr()?;
     let handler: Handler = Arc::new(move |connection, request| {

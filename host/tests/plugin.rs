@@ -54,7 +54,12 @@ fn debian_plugin_installs_configures_and_is_contained() {
 
     // Real dpkg into the root, through the run capability.
     let deb = build_deb(dir.path(), &ctx.spool);
-    let file = PackageFile { name: "outfit-test".into(), version: "0.3-1".into(), format: "deb".into(), path: deb.display().to_string() };
+    let file = PackageFile {
+        name: "outfit-test".into(),
+        version: "0.3-1".into(),
+        format: "deb".into(),
+        path: deb.display().to_string(),
+    };
     assert_eq!(plugin.install(&ctx, &file).unwrap().unwrap(), "installed outfit-test 0.3-1");
     assert!(root.join("usr/share/t/file").is_file());
     let installed = plugin.query(&ctx).unwrap().unwrap();
@@ -95,7 +100,12 @@ fn debian_plugin_cannot_leave_its_grants() {
     // dpkg on a file outside the agent's spool does not match any argv pattern.
     let outside = dir.path().join("elsewhere.deb");
     std::fs::write(&outside, b"not a package").unwrap();
-    let file = PackageFile { name: "x".into(), version: "1".into(), format: "deb".into(), path: outside.display().to_string() };
+    let file = PackageFile {
+        name: "x".into(),
+        version: "1".into(),
+        format: "deb".into(),
+        path: outside.display().to_string(),
+    };
     let err = plugin.install(&ctx, &file).unwrap().unwrap_err();
     assert!(err.contains("not allowed by the plug-in's manifest"), "{err}");
     assert!(!root.join("var/lib/dpkg/info/x.list").exists());

@@ -30,19 +30,24 @@ fn provision_three_devices(database: &Database, dir: &std::path::Path) -> Result
     assert_eq!(out.matches(": poked").count(), 3, "{out}");
 
     wait_for(Duration::from_secs(120), "every device to reach its model", || {
-        let applied = database.scalar(
-            "SELECT COUNT(*) FROM devices WHERE applied_model_version_id = desired_model_version_id",
-        )?;
+        let applied = database
+            .scalar("SELECT COUNT(*) FROM devices WHERE applied_model_version_id = desired_model_version_id")?;
         let failed = database.scalar("SELECT COUNT(*) FROM commands WHERE state = 'failed'")?;
         anyhow::ensure!(failed == "0", "a command failed: {}", database.query("SELECT id, result FROM commands")?);
         Ok((applied == "3").then_some(()))
     })?;
 
     // Every queue row succeeded, in order, exactly once.
-    assert_eq!(database.query("SELECT state, COUNT(*), MAX(attempts) FROM commands GROUP BY state")?.trim(), "succeeded\t18\t1");
+    assert_eq!(
+        database.query("SELECT state, COUNT(*), MAX(attempts) FROM commands GROUP BY state")?.trim(),
+        "succeeded\t18\t1"
+    );
 
     let expected_conf = [
-        ("etc/outfit-demo/os.conf", "# Managed by Outfit (role OS). Local edits are drift.\ntimezone = UTC\nntp_server = ntp.example.net\n"),
+        (
+            "etc/outfit-demo/os.conf",
+            "# Managed by Outfit (role OS). Local edits are drift.\ntimezone = UTC\nntp_server = ntp.example.net\n",
+        ),
         ("etc/outfit-demo/app.conf", "# Managed by Outfit (role APP).\nlisten_port = 8080\nworkers = 4\n"),
         ("etc/outfit-demo/content.conf", "# Managed by Outfit (role CONTENT).\nsite_title = \"Outfit demo shop\"\n"),
     ];
@@ -59,7 +64,8 @@ fn provision_three_devices(database: &Database, dir: &std::path::Path) -> Result
         }
         let device = format!("(SELECT id FROM devices WHERE name = '{name}')");
         // The agent's last exchange was answered with NoCommand.
-        let last = database.scalar(&format!("SELECT answer FROM exchanges WHERE device_id = {device} ORDER BY id DESC LIMIT 1"))?;
+        let last = database
+            .scalar(&format!("SELECT answer FROM exchanges WHERE device_id = {device} ORDER BY id DESC LIMIT 1"))?;
         assert!(last.starts_with("noCommand"), "{name}: last answer {last}");
         // Hello, NextCommand, six ReportResults at least: each on its own TCP connection.
         let counts = database.query(&format!(

@@ -14,7 +14,11 @@ pub fn bin(name: &str) -> PathBuf {
     let exe = std::env::current_exe().expect("test executable path");
     let dir = exe.parent().and_then(Path::parent).expect("target/<profile>/deps/<test>");
     let path = dir.join(name);
-    assert!(path.exists(), "{} is missing: run `cargo build --bins` before the tests (the README's test command does)", path.display());
+    assert!(
+        path.exists(),
+        "{} is missing: run `cargo build --bins` before the tests (the README's test command does)",
+        path.display()
+    );
     path
 }
 
@@ -84,7 +88,9 @@ impl Database {
     pub fn query(&self, sql: &str) -> Result<String> {
         match self {
             Self::Mariadb { name } => run(mariadb_cli().arg(name).arg("-e").arg(sql)),
-            Self::Sqlite { path } => run(Command::new("sqlite3").args(["-batch", "-separator", "\t"]).arg(path).arg(sql)),
+            Self::Sqlite { path } => {
+                run(Command::new("sqlite3").args(["-batch", "-separator", "\t"]).arg(path).arg(sql))
+            }
         }
     }
 
@@ -161,7 +167,17 @@ impl Gateway {
     /// Registers a device and starts its agent with its own root.
     pub fn add_agent(&self, name: &str, model: &str, site: &str, root: &Path) -> Result<Process> {
         let credentials = self.dir.join("agents").join(name);
-        self.cli(&["device", "add", name, "--site", site, "--model", model, "--credentials", credentials.to_str().unwrap()])?;
+        self.cli(&[
+            "device",
+            "add",
+            name,
+            "--site",
+            site,
+            "--model",
+            model,
+            "--credentials",
+            credentials.to_str().unwrap(),
+        ])?;
         std::fs::create_dir_all(root)?;
         let log = std::fs::File::create(credentials.join("agent.log"))?;
         let child = Command::new(bin("outfit-agent"))

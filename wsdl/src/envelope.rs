@@ -235,9 +235,8 @@ pub fn decode_gateway_request(xml: &[u8]) -> Result<GatewayRequest, SoapFault> {
 /// Decodes a request to the agent's poke endpoint.
 pub fn decode_poke(xml: &[u8]) -> Result<Poke, SoapFault> {
     let body = parse_envelope(xml)?;
-    let poke = body.body.poke.ok_or_else(|| {
-        SoapFault::new(FaultCode::UnknownOperation, "the SOAP Body holds no Poke")
-    })?;
+    let poke =
+        body.body.poke.ok_or_else(|| SoapFault::new(FaultCode::UnknownOperation, "the SOAP Body holds no Poke"))?;
     poke.validate().map_err(SoapFault::missing)?;
     Ok(poke)
 }
@@ -253,16 +252,12 @@ pub enum Answer<T> {
 pub fn decode_answer<T>(xml: &[u8], pick: impl FnOnce(Body) -> Option<T>) -> Result<Answer<T>, SoapFault> {
     let body = parse_envelope(xml)?.body;
     if let Some(fault) = body.fault {
-        let code = fault
-            .detail
-            .as_ref()
-            .and_then(|d| FaultCode::parse(&d.detail.code))
-            .unwrap_or(FaultCode::Internal);
+        let code = fault.detail.as_ref().and_then(|d| FaultCode::parse(&d.detail.code)).unwrap_or(FaultCode::Internal);
         return Ok(Answer::Fault(SoapFault::new(code, fault.faultstring)));
     }
-    pick(body).map(Answer::Ok).ok_or_else(|| {
-        SoapFault::new(FaultCode::UnknownOperation, "the response Body holds no expected element")
-    })
+    pick(body)
+        .map(Answer::Ok)
+        .ok_or_else(|| SoapFault::new(FaultCode::UnknownOperation, "the response Body holds no expected element"))
 }
 
 /// Wraps a body in an envelope and serializes it.

@@ -54,9 +54,7 @@ fn pem_error(path: &Path, e: impl std::fmt::Display) -> TransportError {
 
 pub fn load_certs(path: &Path) -> Result<Vec<CertificateDer<'static>>, TransportError> {
     let pem = read(path)?;
-    let certs = CertificateDer::pem_slice_iter(&pem)
-        .collect::<Result<Vec<_>, _>>()
-        .map_err(|e| pem_error(path, e))?;
+    let certs = CertificateDer::pem_slice_iter(&pem).collect::<Result<Vec<_>, _>>().map_err(|e| pem_error(path, e))?;
     if certs.is_empty() {
         return Err(pem_error(path, "no certificate found"));
     }
@@ -130,9 +128,8 @@ pub async fn send(
     request: Request<Full<Bytes>>,
 ) -> Result<Response<Incoming>, TransportError> {
     let addr = endpoint.addr();
-    let tcp = TcpStream::connect(&addr)
-        .await
-        .map_err(|source| TransportError::Connect { addr: addr.clone(), source })?;
+    let tcp =
+        TcpStream::connect(&addr).await.map_err(|source| TransportError::Connect { addr: addr.clone(), source })?;
     let name = ServerName::try_from(endpoint.host.clone()).map_err(|_| TransportError::Url(addr.clone()))?;
     let stream = TlsConnector::from(tls.clone())
         .connect(name, tcp)
@@ -223,9 +220,8 @@ pub async fn serve(listener: TcpListener, tls: Arc<rustls::ServerConfig>, handle
                 let handler = handler.clone();
                 async move { Ok::<_, std::convert::Infallible>(handler(connection, request).await) }
             });
-            if let Err(e) = hyper::server::conn::http1::Builder::new()
-                .serve_connection(TokioIo::new(stream), service)
-                .await
+            if let Err(e) =
+                hyper::server::conn::http1::Builder::new().serve_connection(TokioIo::new(stream), service).await
             {
                 tracing::debug!(%peer, error = %e, "connection ended with an error");
             }

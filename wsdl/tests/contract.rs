@@ -143,10 +143,7 @@ fn templates_keep_every_byte() {
 
 #[test]
 fn wsdl_and_xsd_are_well_formed_schemas() {
-    let out = Process::new("xmllint")
-        .args(["--noout", "--schema", "/dev/null"])
-        .output()
-        .expect("xmllint");
+    let out = Process::new("xmllint").args(["--noout", "--schema", "/dev/null"]).output().expect("xmllint");
     // Sanity: xmllint really rejects a bad schema, so the validation above means something.
     assert!(!out.status.success());
 }

@@ -42,10 +42,7 @@ pub enum StorageError {
 type Result<T, E = StorageError> = std::result::Result<T, E>;
 
 pub fn now_ms() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_millis() as i64)
-        .unwrap_or(0)
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_millis() as i64).unwrap_or(0)
 }
 
 /// Per-connection settings SQLite needs to be shared by several threads and processes.

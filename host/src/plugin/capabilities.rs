@@ -78,13 +78,13 @@ impl host::Host for HostState {
         };
         tracing::info!(device = %self.device, command = %self.command, %path, bytes = contents.len(), "plug-in writes a file");
         let parent = host_path.parent().expect("resolved paths lie under the root");
-        let written = std::fs::create_dir_all(parent)
-            .and_then(|()| tempfile::NamedTempFile::new_in(parent))
-            .and_then(|mut tmp| {
+        let written = std::fs::create_dir_all(parent).and_then(|()| tempfile::NamedTempFile::new_in(parent)).and_then(
+            |mut tmp| {
                 std::io::Write::write_all(&mut tmp, &contents)?;
                 tmp.persist(&host_path).map_err(|e| e.error)?;
                 Ok(())
-            });
+            },
+        );
         Ok(written.map_err(|e| format!("write {path}: {e}")))
     }
 

@@ -115,7 +115,8 @@ impl Plugin {
         ctx: &CallContext,
         f: impl FnOnce(&bindings::OsPluginWorld, &mut Store<HostState>) -> wasmtime::Result<R>,
     ) -> Result<R, PluginError> {
-        let trap = |e: wasmtime::Error| PluginError::Trap { plugin: self.manifest.name.clone(), message: format!("{e:#}") };
+        let trap =
+            |e: wasmtime::Error| PluginError::Trap { plugin: self.manifest.name.clone(), message: format!("{e:#}") };
         let policy = Policy::new(&self.manifest.capabilities, &ctx.root, &ctx.spool)
             .map_err(|e| PluginError::Manifest(e.to_string()))?;
         let state = HostState {

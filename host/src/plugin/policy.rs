@@ -74,12 +74,7 @@ impl Policy {
             .map(|argv| argv.iter().map(|a| glob::Pattern::new(&bind(a))).collect())
             .collect::<Result<_, _>>()?;
         let paths = |list: &[String]| list.iter().map(PathBuf::from).collect();
-        Ok(Self {
-            root: root.to_owned(),
-            commands,
-            read: paths(&capabilities.read),
-            write: paths(&capabilities.write),
-        })
+        Ok(Self { root: root.to_owned(), commands, read: paths(&capabilities.read), write: paths(&capabilities.write) })
     }
 
     pub fn root(&self) -> &Path {
@@ -106,8 +101,8 @@ impl Policy {
     /// Maps a granted device path to the host path under the root.
     pub fn resolve(&self, device_path: &str, access: Access) -> Result<PathBuf, Denied> {
         let path = Path::new(device_path);
-        let clean = path.is_absolute()
-            && path.components().all(|c| matches!(c, Component::RootDir | Component::Normal(_)));
+        let clean =
+            path.is_absolute() && path.components().all(|c| matches!(c, Component::RootDir | Component::Normal(_)));
         if !clean {
             return Err(Denied::BadPath(device_path.to_owned()));
         }

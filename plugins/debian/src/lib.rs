@@ -9,9 +9,7 @@ wit_bindgen::generate!({
 
 use exports::outfit::plugin::os_plugin::Guest;
 use outfit::plugin::host;
-use outfit::plugin::types::{
-    CommandOutput, ConfigFile, InstalledPackage, LogLevel, PackageFile, PluginInfo, Target,
-};
+use outfit::plugin::types::{CommandOutput, ConfigFile, InstalledPackage, LogLevel, PackageFile, PluginInfo, Target};
 
 struct Debian;
 
@@ -108,11 +106,9 @@ impl Guest for Debian {
         let mut env = minijinja::Environment::new();
         env.set_keep_trailing_newline(true);
         env.set_undefined_behavior(minijinja::UndefinedBehavior::Strict);
-        let context: minijinja::Value =
-            file.parameters.iter().map(|p| (p.name.clone(), p.value.clone())).collect();
-        let rendered = env
-            .render_str(&file.template, context)
-            .map_err(|e| format!("render template for {}: {e}", file.path))?;
+        let context: minijinja::Value = file.parameters.iter().map(|p| (p.name.clone(), p.value.clone())).collect();
+        let rendered =
+            env.render_str(&file.template, context).map_err(|e| format!("render template for {}: {e}", file.path))?;
         host::write_file(&file.path, rendered.as_bytes())?;
         Ok(format!("wrote {} ({} bytes)", file.path, rendered.len()))
     }
