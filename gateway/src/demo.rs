@@ -285,14 +285,21 @@ async fn show_progress(gateway: &Gateway, total: &[u64]) -> Result<bool> {
             bar
         })
         .collect();
+    // Without a terminal the bars are hidden; print a line per change instead.
+    let plain = !std::io::IsTerminal::is_terminal(&std::io::stderr());
+    let mut shown = vec![u64::MAX; DEVICES.len()];
     let deadline = Instant::now() + Duration::from_secs(300);
     loop {
         let mut done = 0;
         let mut failed = false;
-        for (name, bar) in DEVICES.iter().zip(&handles) {
+        for (i, (name, bar)) in DEVICES.iter().zip(&handles).enumerate() {
             let device = gateway.storage.device(name)?.context("device vanished")?;
             let counts = gateway.storage.queue_counts(device.id)?;
             bar.set_position(counts.succeeded as u64);
+            if plain && shown[i] != counts.succeeded as u64 {
+                shown[i] = counts.succeeded as u64;
+                println!("{name}: {}/{} commands succeeded", counts.succeeded, total[i]);
+            }
             if counts.failed > 0 {
                 bar.abandon_with_message("halted: a command failed");
                 failed = true;
