@@ -4,3 +4,4 @@ mod demo;
 mod integrity;
 mod provisioning;
 mod soap_faults;
+mod zeep;
