@@ -59,9 +59,7 @@ fn tampered_package_fails_its_command_and_halts_the_queue() -> Result<()> {
 #[test]
 fn upload_with_a_wrong_digest_is_refused_and_stores_nothing() -> Result<()> {
     let dir = tempfile::tempdir()?;
-    std::fs::create_dir_all(dir.path().join("gateway"))?;
-    let database = Database::sqlite(&dir.path().join("gateway"));
-    let gateway = Gateway::start(&dir.path().join("gateway"), &database)?;
+    let (database, gateway) = Gateway::start_on_sqlite(dir.path())?;
     let model = build_demo_model(&dir.path().join("model"))?;
     let text = std::fs::read_to_string(&model)?;
     let wrong = format!("sha256 = \"{}\"\nformat = \"deb\"", "0".repeat(64));

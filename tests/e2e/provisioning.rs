@@ -90,6 +90,5 @@ fn provisions_three_devices_on_mariadb() -> Result<()> {
 fn provisions_three_devices_on_sqlite() -> Result<()> {
     let dir = tempfile::tempdir()?;
     std::fs::create_dir_all(dir.path().join("gateway"))?;
-    let database = Database::sqlite(&dir.path().join("gateway"));
-    provision_three_devices(&database, dir.path())
+    provision_three_devices(&Database::sqlite(&dir.path().join("gateway")), dir.path())
 }

@@ -17,9 +17,7 @@ fn envelope(body: &str) -> String {
 #[test]
 fn malformed_requests_get_faults_with_stable_codes() -> Result<()> {
     let dir = tempfile::tempdir()?;
-    std::fs::create_dir_all(dir.path().join("gateway"))?;
-    let database = Database::sqlite(&dir.path().join("gateway"));
-    let gateway = Gateway::start(&dir.path().join("gateway"), &database)?;
+    let (database, gateway) = Gateway::start_on_sqlite(dir.path())?;
     let tls = transport::client_config(&gateway.dir.join("ca.pem"))?;
     let endpoint = Endpoint::parse(&gateway.url)?.join(outfit_wsdl::GATEWAY_AGENT_PATH);
     let runtime = tokio::runtime::Runtime::new()?;

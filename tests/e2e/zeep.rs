@@ -7,13 +7,21 @@ use outfit_tests::{Database, Gateway, run, workspace};
 #[test]
 fn zeep_client_speaks_to_the_gateway_through_the_wsdl() -> Result<()> {
     let dir = tempfile::tempdir()?;
-    std::fs::create_dir_all(dir.path().join("gateway"))?;
-    let database = Database::sqlite(&dir.path().join("gateway"));
-    let gateway = Gateway::start(&dir.path().join("gateway"), &database)?;
+    let (database, gateway) = Gateway::start_on_sqlite(dir.path())?;
     let model = outfit_tests::build_demo_model(&dir.path().join("model"))?;
     gateway.cli(&["model", "import", model.to_str().unwrap()])?;
     let credentials = dir.path().join("zeep-cred");
-    gateway.cli(&["device", "add", "zeep-1", "--site", "demo", "--model", "webserver", "--credentials", credentials.to_str().unwrap()])?;
+    gateway.cli(&[
+        "device",
+        "add",
+        "zeep-1",
+        "--site",
+        "demo",
+        "--model",
+        "webserver",
+        "--credentials",
+        credentials.to_str().unwrap(),
+    ])?;
 
     let out = run(std::process::Command::new("python3")
         .arg(workspace().join("tests/fixtures/zeep/client.py"))

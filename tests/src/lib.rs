@@ -159,6 +159,15 @@ impl Gateway {
         Ok(Self { dir: dir.to_owned(), url, process })
     }
 
+    /// A gateway in `dir/gateway` on a SQLite file of its own.
+    pub fn start_on_sqlite(dir: &Path) -> Result<(Database, Self)> {
+        let home = dir.join("gateway");
+        std::fs::create_dir_all(&home)?;
+        let database = Database::sqlite(&home);
+        let gateway = Self::start(&home, &database)?;
+        Ok((database, gateway))
+    }
+
     /// Runs `outfit-gateway ARGS --dir DIR`.
     pub fn cli(&self, args: &[&str]) -> Result<String> {
         run(Command::new(bin("outfit-gateway")).args(args).arg("--dir").arg(&self.dir))

@@ -238,6 +238,22 @@ fn role_version_content(conn: &mut DbConnection, role_version: i64) -> QueryResu
     Ok(content)
 }
 
+/// Inserts version `$version` of parent `$parent` into a versions table
+/// (`role_versions`, `model_versions`) and returns the new row's id. MySQL has
+/// no `RETURNING`, so the row is read back by its unique (parent, version).
+macro_rules! insert_version {
+    ($conn:expr, $table:ident, $parent_col:ident, $parent:expr, $version:expr) => {{
+        diesel::insert_into($table::table)
+            .values(($table::$parent_col.eq($parent), $table::version.eq($version), $table::created_at.eq(now_ms())))
+            .execute($conn)?;
+        $table::table
+            .filter($table::$parent_col.eq($parent))
+            .filter($table::version.eq($version))
+            .select($table::id)
+            .first::<i64>($conn)?
+    }};
+}
+
 /// Returns the latest role version if it holds `content`, otherwise adds a new version.
 fn ensure_role_version(
     conn: &mut DbConnection,
@@ -273,19 +289,7 @@ fn ensure_role_version(
     {
         return Ok(id);
     }
-    let version = latest.map_or(1, |(_, v)| v + 1);
-    diesel::insert_into(role_versions::table)
-        .values((
-            role_versions::role_id.eq(role),
-            role_versions::version.eq(version),
-            role_versions::created_at.eq(now_ms()),
-        ))
-        .execute(conn)?;
-    let id: i64 = role_versions::table
-        .filter(role_versions::role_id.eq(role))
-        .filter(role_versions::version.eq(version))
-        .select(role_versions::id)
-        .first(conn)?;
+    let id = insert_version!(conn, role_versions, role_id, role, latest.map_or(1, |(_, v)| v + 1));
     for (position, (component, params)) in content.iter().enumerate() {
         diesel::insert_into(role_version_components::table)
             .values((
@@ -373,18 +377,7 @@ impl Storage {
                 }
             }
             let version = latest.map_or(1, |(_, v)| v + 1);
-            diesel::insert_into(model_versions::table)
-                .values((
-                    model_versions::model_id.eq(model_id),
-                    model_versions::version.eq(version),
-                    model_versions::created_at.eq(now_ms()),
-                ))
-                .execute(conn)?;
-            let id: i64 = model_versions::table
-                .filter(model_versions::model_id.eq(model_id))
-                .filter(model_versions::version.eq(version))
-                .select(model_versions::id)
-                .first(conn)?;
+            let id = insert_version!(conn, model_versions, model_id, model_id, version);
             for (category, role_version) in &chosen {
                 diesel::insert_into(model_version_roles::table)
                     .values((
