@@ -2,7 +2,7 @@
 //! serving. Requests are raw bytes over a real TLS connection.
 
 use anyhow::Result;
-use outfit_tests::{Database, Gateway};
+use outfit_tests::Gateway;
 use outfit_wsdl::envelope::{Answer, FaultCode, decode_answer};
 use outfit_wsdl::transport::{self, Endpoint};
 

@@ -2,7 +2,7 @@
 //! and talks to a real gateway over TLS with the CA pinned.
 
 use anyhow::Result;
-use outfit_tests::{Database, Gateway, run, workspace};
+use outfit_tests::{Gateway, run, workspace};
 
 #[test]
 fn zeep_client_speaks_to_the_gateway_through_the_wsdl() -> Result<()> {
