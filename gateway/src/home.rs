@@ -27,6 +27,8 @@ pub enum HomeError {
     Settings { path: String, message: String },
     #[error("{0} already holds a gateway; pick another directory or remove it")]
     Exists(String),
+    #[error("{0} holds no gateway; create one with `outfit-gateway init --dir {0}`")]
+    Missing(String),
     #[error(transparent)]
     Pki(#[from] pki::PkiError),
 }
@@ -82,6 +84,9 @@ impl Home {
 
     pub fn settings(&self) -> Result<Settings, HomeError> {
         let path = self.settings_path();
+        if !path.exists() {
+            return Err(HomeError::Missing(self.root.display().to_string()));
+        }
         let text = std::fs::read_to_string(&path).map_err(Self::io(&path))?;
         toml::from_str(&text)
             .map_err(|e| HomeError::Settings { path: path.display().to_string(), message: e.to_string() })

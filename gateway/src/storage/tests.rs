@@ -128,3 +128,53 @@ fn migrations_run_down_and_up_again() {
         exercise(&storage);
     }
 }
+
+/// Column names per table as `schema.rs` declares them.
+fn declared_schema() -> std::collections::BTreeMap<String, Vec<String>> {
+    let text = include_str!("schema.rs");
+    let mut tables = std::collections::BTreeMap::new();
+    let mut current: Option<String> = None;
+    for line in text.lines().map(str::trim) {
+        if let Some(rest) = line.strip_suffix(") {") {
+            current = rest.split_whitespace().next().map(str::to_owned);
+            tables.insert(current.clone().unwrap(), Vec::new());
+        } else if line == "}" {
+            current = None;
+        } else if let (Some(table), Some((column, _))) = (&current, line.split_once(" -> ")) {
+            tables.get_mut(table).unwrap().push(column.to_owned());
+        }
+    }
+    tables
+}
+
+#[derive(diesel::QueryableByName)]
+struct ColumnName {
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    name: String,
+}
+
+/// Fails when `schema.rs` and the migrations disagree on any table or column.
+#[test]
+fn schema_matches_migrations() {
+    let dir = tempfile::tempdir().unwrap();
+    let sqlite = Storage::open(dir.path().join("db.sqlite").to_str().unwrap()).unwrap();
+    let db = TestMysql::new("schema");
+    let mysql = Storage::open(&db.url()).unwrap();
+    let declared = declared_schema();
+    assert_eq!(declared.len(), 13);
+    for (backend, storage) in [("sqlite", sqlite), ("mysql", mysql)] {
+        let mut conn = storage.conn().unwrap();
+        for (table, columns) in &declared {
+            let sql = match backend {
+                "sqlite" => format!("SELECT name FROM pragma_table_info('{table}') ORDER BY cid"),
+                _ => format!(
+                    "SELECT CAST(column_name AS CHAR) AS name FROM information_schema.columns \
+                     WHERE table_schema = DATABASE() AND table_name = '{table}' ORDER BY ordinal_position"
+                ),
+            };
+            let actual: Vec<String> =
+                diesel::sql_query(sql).load::<ColumnName>(&mut *conn).unwrap().into_iter().map(|c| c.name).collect();
+            assert_eq!(&actual, columns, "{backend}: table {table} differs from schema.rs");
+        }
+    }
+}
