@@ -106,14 +106,15 @@ enum DeviceCmd {
 }
 
 fn main() -> std::process::ExitCode {
+    let cli = Cli::parse();
+    // The demo prints its own progress; per-request logs would drown it.
+    let default_filter = if matches!(cli.command, Cmd::Demo { .. }) { "warn" } else { "warn,outfit_gateway=info" };
     tracing_subscriber::fmt()
         .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_env("OUTFIT_LOG")
-                .unwrap_or_else(|_| "warn,outfit_gateway=info".into()),
+            tracing_subscriber::EnvFilter::try_from_env("OUTFIT_LOG").unwrap_or_else(|_| default_filter.into()),
         )
         .with_writer(std::io::stderr)
         .init();
-    let cli = Cli::parse();
     let runtime = tokio::runtime::Runtime::new().expect("start the async runtime");
     match runtime.block_on(run(cli)) {
         Ok(()) => std::process::ExitCode::SUCCESS,

@@ -71,6 +71,13 @@ fn debian_plugin_installs_configures_and_is_contained() {
     let err = plugin.install(&ctx, &wrong).unwrap().unwrap_err();
     assert!(err.contains("is not installed"), "{err}");
 
+    // Remove through dpkg as well; the package database agrees.
+    assert_eq!(plugin.remove(&ctx, "outfit-test").unwrap().unwrap(), "removed outfit-test");
+    assert!(plugin.query(&ctx).unwrap().unwrap().is_empty());
+    assert!(!root.join("usr/share/t/file").exists());
+    // Removing what is not installed is already done.
+    assert_eq!(plugin.remove(&ctx, "not-there").unwrap().unwrap(), "not-there was not installed");
+
     // A configuration file, rendered byte for byte (trailing newline kept).
     let done = plugin.configure(&ctx, &config("/etc/app/app.conf", "  port = {{ port }}\n")).unwrap().unwrap();
     assert!(done.starts_with("wrote /etc/app/app.conf"), "{done}");

@@ -94,10 +94,16 @@ impl Guest for Debian {
     }
 
     fn remove(target: Target, name: String) -> Result<String, String> {
-        ensure_admin_dir()?;
+        // Removal is idempotent: the goal is "not installed".
+        if !query_installed(&target)?.iter().any(|p| p.name == name) {
+            return Ok(format!("{name} was not installed"));
+        }
         let out = run(&["dpkg".into(), format!("--root={}", target.root), "--remove".into(), name.clone()])?;
         if out.status != 0 {
             return Err(failure("dpkg --remove", &out));
+        }
+        if query_installed(&target)?.iter().any(|p| p.name == name) {
+            return Err(format!("dpkg reported success but {name} is still installed"));
         }
         Ok(format!("removed {name}"))
     }
