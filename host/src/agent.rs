@@ -2,8 +2,10 @@
 //! ReportResult … until NoCommand) whenever a poke arrives or the poll timer
 //! fires. Gateway outages are waited out; they never stop the agent.
 
-use crate::client::GatewayClient;
+use crate::client::{ClientError, GatewayClient};
 use crate::execute::Executor;
+use crate::journal::{self, Entry, Journal};
+use outfit_wsdl::messages::{Command, Outcome};
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::Notify;
@@ -12,6 +14,7 @@ use tokio::sync::Notify;
 pub struct Agent {
     pub client: GatewayClient,
     pub executor: Executor,
+    pub journal: Journal,
     /// New at every start of the agent; lets the gateway tell a restart from a reconnect.
     pub boot_id: String,
     pub poke_url: Option<String>,
@@ -62,16 +65,83 @@ impl Agent {
         }
     }
 
-    /// Runs commands until the gateway says there is none.
-    pub async fn drain(&self) -> Result<(), crate::client::ClientError> {
-        let mut instruction = self.client.next_command().await?;
+    /// Delivers results the gateway has not acknowledged, then runs commands
+    /// until the gateway says there is none.
+    pub async fn drain(&self) -> Result<(), ClientError> {
+        let mut instruction = None;
+        for (id, outcome, message) in self.unacknowledged() {
+            tracing::info!(command = %id, "re-sending a result the gateway did not acknowledge");
+            instruction = Some(self.client.report(&id, outcome, &message).await?);
+            self.acknowledge(&id);
+        }
+        let mut instruction = match instruction {
+            Some(instruction) => instruction,
+            None => self.client.next_command().await?,
+        };
         while let Some(command) = instruction.command {
-            let (outcome, message) = self.executor.execute(&self.client, &command).await;
+            let (outcome, message) = self.run_once(&command).await;
             instruction = self.client.report(&command.id, outcome, &message).await?;
+            self.acknowledge(&command.id);
         }
         if let Some(none) = instruction.no_command {
             tracing::info!(reason = %none.reason, "no command");
         }
         Ok(())
+    }
+
+    /// Runs a command at most once, consulting the journal first.
+    async fn run_once(&self, command: &Command) -> (Outcome, String) {
+        let Some(kind) = command.kind else {
+            return (Outcome::Failed, format!("command {} has no kind", command.id));
+        };
+        match self.journal.get(&command.id) {
+            Ok(Some(entry @ Entry::Finished { .. })) => {
+                tracing::info!(command = %command.id, "already executed; answering from the journal");
+                return entry.outcome().expect("finished entries have an outcome");
+            }
+            Ok(Some(Entry::Started { .. })) if !journal::safe_to_repeat(kind) => {
+                let message = format!(
+                    "interrupted: the agent stopped while running command {}; it is not safe to repeat, so it was not run again",
+                    command.id
+                );
+                return self.finish(command, kind, Outcome::Failed, message);
+            }
+            Ok(Some(Entry::Started { .. })) => {
+                tracing::warn!(command = %command.id, "interrupted earlier; running it again (safe to repeat)");
+            }
+            Ok(None) => {}
+            Err(e) => return (Outcome::Failed, format!("cannot run without a journal: {e}")),
+        }
+        if let Err(e) = self.journal.start(&command.id, kind) {
+            return (Outcome::Failed, format!("cannot run without a journal: {e}"));
+        }
+        let (outcome, message) = self.executor.execute(&self.client, command).await;
+        self.finish(command, kind, outcome, message)
+    }
+
+    fn finish(
+        &self,
+        command: &Command,
+        kind: outfit_wsdl::messages::CommandKind,
+        outcome: Outcome,
+        message: String,
+    ) -> (Outcome, String) {
+        if let Err(e) = self.journal.finish(&command.id, kind, outcome, &message) {
+            tracing::error!(command = %command.id, error = %e, "could not journal a result");
+        }
+        (outcome, message)
+    }
+
+    fn unacknowledged(&self) -> Vec<(String, Outcome, String)> {
+        self.journal.unacknowledged().unwrap_or_else(|e| {
+            tracing::error!(error = %e, "could not read the journal");
+            Vec::new()
+        })
+    }
+
+    fn acknowledge(&self, id: &str) {
+        if let Err(e) = self.journal.acknowledge(id) {
+            tracing::error!(command = %id, error = %e, "could not mark a result acknowledged");
+        }
     }
 }

@@ -6,12 +6,13 @@
 //! contract; it knows nothing of SQL or of models.
 //!
 //! Code map: `agent` (main loop), `client` (gateway protocol), `poke` (listener),
-//! `execute` (one command), `library` (package fetch + verify), `plugin`
+//! `execute` (one command), `journal` (exactly-once), `library` (package fetch + verify), `plugin`
 //! (wasmtime host, capabilities, policy).
 
 pub mod agent;
 pub mod client;
 pub mod execute;
+pub mod journal;
 pub mod library;
 pub mod plugin;
 pub mod poke;

@@ -98,6 +98,7 @@ async fn run(args: Args) -> Result<()> {
     let agent = Agent {
         client: GatewayClient { tls, endpoint, device: args.device },
         executor: Executor { plugin, root, spool },
+        journal: outfit_agent::journal::Journal::open(state_dir.join("journal"))?,
         boot_id: uuid::Uuid::new_v4().to_string(),
         poke_url,
         poll_interval: Duration::from_secs(args.poll_interval),

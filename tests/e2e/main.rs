@@ -3,5 +3,6 @@
 mod demo;
 mod integrity;
 mod provisioning;
+mod queue;
 mod soap_faults;
 mod zeep;

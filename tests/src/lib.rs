@@ -3,6 +3,8 @@
 //! dpkg. Assertions read the outcome from outside the product: `dpkg-query`,
 //! the files in each device root, and the database through its own client.
 
+pub mod proxy;
+
 use anyhow::{Context, Result, bail, ensure};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -141,7 +143,13 @@ impl Gateway {
             .arg(database.url())
             .arg("--dir")
             .arg(dir))?;
-        let log = std::fs::File::create(dir.join("gateway.log"))?;
+        let (process, url) = Self::spawn_serve(dir)?;
+        Ok(Self { dir: dir.to_owned(), url, process })
+    }
+
+    fn spawn_serve(dir: &Path) -> Result<(Process, String)> {
+        let _ = std::fs::remove_file(dir.join("gateway.url"));
+        let log = std::fs::OpenOptions::new().create(true).append(true).open(dir.join("gateway.log"))?;
         let child = Command::new(bin("outfit-gateway"))
             .args(["serve", "--dir"])
             .arg(dir)
@@ -156,7 +164,21 @@ impl Gateway {
             }
             Ok(std::fs::read_to_string(&url_file).ok().filter(|u| !u.is_empty()))
         })?;
-        Ok(Self { dir: dir.to_owned(), url, process })
+        Ok((process, url))
+    }
+
+    /// kill -9 the gateway process and start a new one on the same directory.
+    pub fn crash_and_restart(&mut self) -> Result<()> {
+        self.process.child.kill()?;
+        self.process.child.wait()?;
+        let (process, url) = Self::spawn_serve(&self.dir)?;
+        self.process = process;
+        self.url = url;
+        Ok(())
+    }
+
+    pub fn socket_addr(&self) -> std::net::SocketAddr {
+        self.url.trim_start_matches("https://").parse().expect("gateway URL is https://IP:PORT")
     }
 
     /// A gateway in `dir/gateway` on a SQLite file of its own.
@@ -175,6 +197,11 @@ impl Gateway {
 
     /// Registers a device and starts its agent with its own root.
     pub fn add_agent(&self, name: &str, model: &str, site: &str, root: &Path) -> Result<Process> {
+        self.add_agent_via(name, model, site, root, &self.url)
+    }
+
+    /// Like `add_agent`, but the agent reaches the gateway at `url` (e.g. through a proxy).
+    pub fn add_agent_via(&self, name: &str, model: &str, site: &str, root: &Path, url: &str) -> Result<Process> {
         let credentials = self.dir.join("agents").join(name);
         self.cli(&[
             "device",
@@ -190,7 +217,7 @@ impl Gateway {
         std::fs::create_dir_all(root)?;
         let log = std::fs::File::create(credentials.join("agent.log"))?;
         let child = Command::new(bin("outfit-agent"))
-            .args(["--gateway", &self.url, "--device", name, "--listen", "127.0.0.1:0", "--poll-interval", "2"])
+            .args(["--gateway", url, "--device", name, "--listen", "127.0.0.1:0", "--poll-interval", "2"])
             .arg("--ca")
             .arg(credentials.join("ca.pem"))
             .arg("--root")

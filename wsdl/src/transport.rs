@@ -21,6 +21,10 @@ use tokio_rustls::{TlsAcceptor, TlsConnector};
 
 /// Largest SOAP message either side reads; larger ones are refused unread.
 pub const MAX_SOAP_BYTES: usize = 1 << 20;
+/// How long connecting, the TLS handshake and the response head may take
+/// together, and how long a whole SOAP exchange may take: a stalled peer must
+/// not stall its caller forever.
+pub const EXCHANGE_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(60);
 
 #[derive(Debug, thiserror::Error)]
 pub enum TransportError {
@@ -42,6 +46,8 @@ pub enum TransportError {
     TooLarge { addr: String, limit: usize },
     #[error("response from {addr}: HTTP {status}")]
     Status { addr: String, status: StatusCode },
+    #[error("exchange with {addr} took longer than {limit:?}", limit = EXCHANGE_TIMEOUT)]
+    Timeout { addr: String },
 }
 
 fn read(path: &Path) -> Result<Vec<u8>, TransportError> {
@@ -127,6 +133,16 @@ pub async fn send(
     endpoint: &Endpoint,
     request: Request<Full<Bytes>>,
 ) -> Result<Response<Incoming>, TransportError> {
+    tokio::time::timeout(EXCHANGE_TIMEOUT, send_now(tls, endpoint, request))
+        .await
+        .unwrap_or_else(|_| Err(TransportError::Timeout { addr: endpoint.addr() }))
+}
+
+async fn send_now(
+    tls: &Arc<rustls::ClientConfig>,
+    endpoint: &Endpoint,
+    request: Request<Full<Bytes>>,
+) -> Result<Response<Incoming>, TransportError> {
     let addr = endpoint.addr();
     let tcp =
         TcpStream::connect(&addr).await.map_err(|source| TransportError::Connect { addr: addr.clone(), source })?;
@@ -167,7 +183,9 @@ pub async fn soap_call(
     if status != StatusCode::OK && status != StatusCode::INTERNAL_SERVER_ERROR && status != StatusCode::BAD_REQUEST {
         return Err(TransportError::Status { addr, status });
     }
-    read_body(response.into_body(), MAX_SOAP_BYTES, &addr).await
+    tokio::time::timeout(EXCHANGE_TIMEOUT, read_body(response.into_body(), MAX_SOAP_BYTES, &addr))
+        .await
+        .unwrap_or_else(|_| Err(TransportError::Timeout { addr }))
 }
 
 /// Reads a whole body, refusing more than `limit` bytes.

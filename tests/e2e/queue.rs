@@ -1,0 +1,104 @@
+//! The queue across failures: a gateway killed between handing out a command and
+//! receiving its result loses nothing and runs nothing twice; a forged poke runs
+//! nothing.
+
+use anyhow::{Result, ensure};
+use outfit_tests::proxy::Proxy;
+use outfit_tests::{Database, Gateway, build_demo_model, installed_packages, wait_for};
+use std::os::unix::fs::MetadataExt;
+use std::time::Duration;
+
+fn hello_done(database: &Database, n: usize) -> impl FnMut() -> Result<Option<()>> + '_ {
+    move || {
+        Ok((database.scalar("SELECT COUNT(*) FROM devices WHERE poke_url IS NOT NULL")? == n.to_string()).then_some(()))
+    }
+}
+
+#[test]
+fn gateway_killed_between_hand_out_and_result_loses_nothing_and_runs_nothing_twice() -> Result<()> {
+    let dir = tempfile::tempdir()?;
+    let database = Database::mariadb()?;
+    let mut gateway = Gateway::start(&dir.path().join("gateway"), &database)?;
+    let model = build_demo_model(&dir.path().join("model"))?;
+    gateway.cli(&["model", "import", model.to_str().unwrap()])?;
+    let proxy = Proxy::start(gateway.socket_addr());
+    let root = dir.path().join("root");
+    let via = format!("https://127.0.0.1:{}", proxy.addr.port());
+    let _agent = gateway.add_agent_via("crash-1", "webserver", "demo", &root, &via)?;
+    wait_for(Duration::from_secs(60), "Hello", hello_done(&database, 1))?;
+
+    // Stop the world at exchange granularity: NextCommand, then the package download pass…
+    proxy.hold();
+    gateway.cli(&["provision", "crash-1"])?;
+    for step in ["NextCommand", "package download"] {
+        ensure!(proxy.wait_held(1, Duration::from_secs(30)), "agent never opened the {step} connection");
+        proxy.release(1);
+    }
+    // …and the ReportResult connection is held: the command ran, the gateway has not heard.
+    ensure!(proxy.wait_held(1, Duration::from_secs(30)), "agent never tried to report");
+    assert_eq!(installed_packages(&root)?, ["outfit-demo-os 1.0.0"]);
+    let installed_file = root.join("usr/share/outfit-demo/os/README");
+    let inode = std::fs::metadata(&installed_file)?.ino();
+    assert_eq!(database.scalar("SELECT state FROM commands WHERE sequence = 1")?, "sent");
+
+    // kill -9 the gateway, drop the report in flight, start a new gateway process.
+    gateway.crash_and_restart()?;
+    proxy.retarget(gateway.socket_addr());
+    assert_eq!(proxy.drop_held(), 1);
+    proxy.pass();
+
+    wait_for(Duration::from_secs(60), "the queue to finish after the crash", || {
+        let done = database.scalar("SELECT COUNT(*) FROM commands WHERE state = 'succeeded'")?;
+        let failed = database.scalar("SELECT COUNT(*) FROM commands WHERE state = 'failed'")?;
+        ensure!(failed == "0", "{}", database.query("SELECT sequence, result FROM commands")?);
+        Ok((done == "6").then_some(()))
+    })?;
+    // Not lost: every row succeeded, in order. Not run twice: the first command was
+    // handed out once and its result re-sent from the agent's journal; dpkg did not
+    // unpack the package again (the file is the same inode).
+    assert_eq!(
+        database.query("SELECT sequence, state, attempts FROM commands ORDER BY sequence")?,
+        (1..=6).map(|n| format!("{n}\tsucceeded\t1\n")).collect::<String>()
+    );
+    assert_eq!(std::fs::metadata(&installed_file)?.ino(), inode, "the package was installed twice");
+    assert_eq!(installed_packages(&root)?.len(), 3);
+    let reports = database.scalar(
+        "SELECT COUNT(*) FROM exchanges WHERE operation = 'ReportResult' AND device_id = (SELECT id FROM devices WHERE name = 'crash-1')",
+    )?;
+    assert_eq!(reports, "6", "the lost report reached only the dead gateway, so the new one saw each result once");
+    Ok(())
+}
+
+#[test]
+fn forged_poke_runs_nothing() -> Result<()> {
+    let dir = tempfile::tempdir()?;
+    let (database, gateway) = Gateway::start_on_sqlite(dir.path())?;
+    let model = build_demo_model(&dir.path().join("model"))?;
+    gateway.cli(&["model", "import", model.to_str().unwrap()])?;
+    let root = dir.path().join("root");
+    let _agent = gateway.add_agent("target-1", "webserver", "demo", &root)?;
+    wait_for(Duration::from_secs(60), "Hello", hello_done(&database, 1))?;
+    let asked = || database.scalar("SELECT COUNT(*) FROM exchanges WHERE operation = 'NextCommand'");
+    wait_for(Duration::from_secs(30), "the agent's first NextCommand", || Ok((asked()? != "0").then_some(())))?;
+    let before: u32 = asked()?.parse()?;
+
+    // Someone who is not the gateway pokes the agent (they only need to reach its port).
+    let poke_url = database.scalar("SELECT poke_url FROM devices WHERE name = 'target-1'")?;
+    let forger_tls = outfit_wsdl::transport::client_config(&gateway.dir.join("ca.pem"))?;
+    let endpoint = outfit_wsdl::transport::Endpoint::parse(&poke_url)?;
+    let envelope = outfit_wsdl::envelope::encode(outfit_wsdl::envelope::Body {
+        poke: Some(outfit_wsdl::messages::Poke { gateway: "evil-gateway".into() }),
+        ..Default::default()
+    });
+    let runtime = tokio::runtime::Runtime::new()?;
+    runtime.block_on(outfit_wsdl::transport::soap_call(&forger_tls, &endpoint, "Poke", envelope))?;
+
+    // The agent asks its own gateway over a new connection and is told there is nothing.
+    wait_for(Duration::from_secs(30), "the agent to ask its gateway", || {
+        Ok((asked()?.parse::<u32>()? > before).then_some(()))
+    })?;
+    assert_eq!(database.scalar("SELECT answer FROM exchanges ORDER BY id DESC LIMIT 1")?, "noCommand");
+    assert_eq!(database.scalar("SELECT COUNT(*) FROM commands")?, "0");
+    assert!(installed_packages(&root)?.is_empty());
+    Ok(())
+}
