@@ -62,6 +62,11 @@ enum Cmd {
         #[arg(required = true)]
         devices: Vec<String>,
     },
+    /// Inspect or act on one device's queue.
+    Queue {
+        #[command(subcommand)]
+        command: QueueCmd,
+    },
     /// Show every device's queue.
     Status {
         #[command(flatten)]
@@ -82,6 +87,34 @@ enum ModelCmd {
         #[command(flatten)]
         dir: DirArg,
         file: PathBuf,
+    },
+}
+
+#[derive(Subcommand)]
+enum QueueCmd {
+    /// List the device's commands in order with their state and result.
+    Show {
+        #[command(flatten)]
+        dir: DirArg,
+        device: String,
+    },
+    /// Run the failed command of a halted queue again (same id), then go on.
+    Retry {
+        #[command(flatten)]
+        dir: DirArg,
+        device: String,
+    },
+    /// Close the failed command of a halted queue as skipped and go on.
+    Skip {
+        #[command(flatten)]
+        dir: DirArg,
+        device: String,
+    },
+    /// Cancel every command not yet handed out (and a failed one).
+    Abort {
+        #[command(flatten)]
+        dir: DirArg,
+        device: String,
     },
 }
 
@@ -158,15 +191,10 @@ async fn run(cli: Cli) -> Result<()> {
                 let p = queue::provision(&gateway.storage, &name)
                     .with_context(|| format!("failed to provision `{name}`"))?;
                 println!("{name}: queued {} commands", p.commands);
-                match &p.poke_url {
-                    None => println!("{name}: agent has not said Hello yet; it will find the queue when it does"),
-                    Some(url) => match poke::poke(&gateway.home.ca_cert(), url, &gateway.settings.name).await {
-                        Ok(_) => println!("{name}: poked"),
-                        Err(e) => println!("{name}: poke failed ({e}); the agent will poll"),
-                    },
-                }
+                poke_agent(&gateway, &name, p.poke_url.as_deref()).await;
             }
         }
+        Cmd::Queue { command } => queue_command(command).await?,
         Cmd::Status { dir } => {
             let gateway = Gateway::open(Home::new(dir.dir))?;
             println!(
@@ -188,6 +216,54 @@ async fn run(cli: Cli) -> Result<()> {
             }
         }
         Cmd::Demo { dir } => outfit_gateway::demo::run(&dir).await?,
+    }
+    Ok(())
+}
+
+/// Tells a device's agent there is work; a failure only delays it to the next poll.
+async fn poke_agent(gateway: &Gateway, name: &str, url: Option<&str>) {
+    match url {
+        None => println!("{name}: agent has not said Hello yet; it will find the queue when it does"),
+        Some(url) => match poke::poke(&gateway.home.ca_cert(), url, &gateway.settings.name).await {
+            Ok(_) => println!("{name}: poked"),
+            Err(e) => println!("{name}: poke failed ({e}); the agent will poll"),
+        },
+    }
+}
+
+async fn queue_command(command: QueueCmd) -> Result<()> {
+    let (dir, name) = match &command {
+        QueueCmd::Show { dir, device }
+        | QueueCmd::Retry { dir, device }
+        | QueueCmd::Skip { dir, device }
+        | QueueCmd::Abort { dir, device } => (dir.dir.clone(), device.clone()),
+    };
+    let gateway = Gateway::open(Home::new(dir))?;
+    let device = gateway.storage.device(&name)?.with_context(|| format!("no device named `{name}` is registered"))?;
+    let failed = |action: &str| format!("failed to {action} the queue of `{name}`");
+    match command {
+        QueueCmd::Show { .. } => {
+            println!("{:>4} {:>6} {:<10} {:<10} {:>8}  result", "seq", "id", "kind", "state", "attempts");
+            for c in gateway.storage.commands(device.id)? {
+                let result = c.result.unwrap_or_default();
+                let result = result.lines().next().unwrap_or("");
+                println!("{:>4} {:>6} {:<10} {:<10} {:>8}  {result}", c.sequence, c.id, c.kind, c.state, c.attempts);
+            }
+        }
+        QueueCmd::Retry { .. } => {
+            let id = gateway.storage.retry_failed(device.id).with_context(|| failed("retry"))?;
+            println!("{name}: command {id} will run again");
+            poke_agent(&gateway, &name, device.poke_url.as_deref()).await;
+        }
+        QueueCmd::Skip { .. } => {
+            let id = gateway.storage.skip_failed(device.id).with_context(|| failed("skip in"))?;
+            println!("{name}: command {id} skipped; the device will not count as matching its model");
+            poke_agent(&gateway, &name, device.poke_url.as_deref()).await;
+        }
+        QueueCmd::Abort { .. } => {
+            let n = gateway.storage.abort_queue(device.id).with_context(|| failed("abort"))?;
+            println!("{name}: {n} commands aborted");
+        }
     }
     Ok(())
 }

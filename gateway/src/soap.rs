@@ -30,7 +30,7 @@ fn internal(e: StorageError) -> SoapFault {
 
 /// The queue row as the agent sees it.
 fn to_wire(row: &CommandRow) -> Result<Command, StorageError> {
-    let mut command = Command { id: row.id.to_string(), sequence: row.sequence, ..Command::default() };
+    let mut command = Command { id: row.id.to_string(), sequence: row.sequence, run: row.run, ..Command::default() };
     match Payload::of(row)? {
         Payload::Install { package_name, version, format, sha256, size, storage_key, .. } => {
             command.kind = Some(CommandKind::Install);

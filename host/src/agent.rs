@@ -69,10 +69,11 @@ impl Agent {
     /// until the gateway says there is none.
     pub async fn drain(&self) -> Result<(), ClientError> {
         let mut instruction = None;
-        for (id, outcome, message) in self.unacknowledged() {
+        for (key, outcome, message) in self.unacknowledged() {
+            let id = journal::command_id(&key);
             tracing::info!(command = %id, "re-sending a result the gateway did not acknowledge");
-            instruction = Some(self.client.report(&id, outcome, &message).await?);
-            self.acknowledge(&id);
+            instruction = Some(self.client.report(id, outcome, &message).await?);
+            self.acknowledge(&key);
         }
         let mut instruction = match instruction {
             Some(instruction) => instruction,
@@ -81,7 +82,7 @@ impl Agent {
         while let Some(command) = instruction.command {
             let (outcome, message) = self.run_once(&command).await;
             instruction = self.client.report(&command.id, outcome, &message).await?;
-            self.acknowledge(&command.id);
+            self.acknowledge(&journal::key(&command));
         }
         if let Some(none) = instruction.no_command {
             tracing::info!(reason = %none.reason, "no command");
@@ -94,7 +95,8 @@ impl Agent {
         let Some(kind) = command.kind else {
             return (Outcome::Failed, format!("command {} has no kind", command.id));
         };
-        match self.journal.get(&command.id) {
+        let key = journal::key(command);
+        match self.journal.get(&key) {
             Ok(Some(entry @ Entry::Finished { .. })) => {
                 tracing::info!(command = %command.id, "already executed; answering from the journal");
                 return entry.outcome().expect("finished entries have an outcome");
@@ -112,7 +114,7 @@ impl Agent {
             Ok(None) => {}
             Err(e) => return (Outcome::Failed, format!("cannot run without a journal: {e}")),
         }
-        if let Err(e) = self.journal.start(&command.id, kind) {
+        if let Err(e) = self.journal.start(&key, kind) {
             return (Outcome::Failed, format!("cannot run without a journal: {e}"));
         }
         let (outcome, message) = self.executor.execute(&self.client, command).await;
@@ -126,7 +128,7 @@ impl Agent {
         outcome: Outcome,
         message: String,
     ) -> (Outcome, String) {
-        if let Err(e) = self.journal.finish(&command.id, kind, outcome, &message) {
+        if let Err(e) = self.journal.finish(&journal::key(command), kind, outcome, &message) {
             tracing::error!(command = %command.id, error = %e, "could not journal a result");
         }
         (outcome, message)

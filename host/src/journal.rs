@@ -43,6 +43,17 @@ impl Entry {
     }
 }
 
+/// The journal key of one run of a command: `<id>-<run>`. An operator's retry
+/// raises `run`, so a retried command is a new entry and really runs again.
+pub fn key(command: &outfit_wsdl::messages::Command) -> String {
+    format!("{}-{}", command.id, command.run)
+}
+
+/// The command id inside a journal key.
+pub fn command_id(key: &str) -> &str {
+    key.rsplit_once('-').map_or(key, |(id, _)| id)
+}
+
 /// Whether a command of this kind may run again after an interruption.
 /// Install and configure converge on the same state however often they run.
 pub fn safe_to_repeat(kind: CommandKind) -> bool {
@@ -133,7 +144,11 @@ impl Journal {
             }
         }
         // Ids are the gateway's increasing row ids; report in that order.
-        pending.sort_by(|a, b| (a.0.len(), &a.0).cmp(&(b.0.len(), &b.0)));
+        let order = |key: &str| {
+            let (id, run) = key.rsplit_once('-').unwrap_or((key, "0"));
+            (id.parse::<u64>().unwrap_or(u64::MAX), run.parse::<u64>().unwrap_or(0))
+        };
+        pending.sort_by_key(|p| order(&p.0));
         Ok(pending)
     }
 }
@@ -147,22 +162,25 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let journal = Journal::open(dir.path()).unwrap();
         assert_eq!(journal.get("7").unwrap(), None);
-        journal.start("7", CommandKind::Install).unwrap();
-        journal.start("12", CommandKind::Configure).unwrap();
-        assert_eq!(journal.get("7").unwrap(), Some(Entry::Started { kind: "install".into() }));
-        journal.finish("12", CommandKind::Configure, Outcome::Failed, "boom").unwrap();
-        journal.finish("7", CommandKind::Install, Outcome::Succeeded, "ok").unwrap();
+        journal.start("7-1", CommandKind::Install).unwrap();
+        journal.start("12-1", CommandKind::Configure).unwrap();
+        assert_eq!(journal.get("7-1").unwrap(), Some(Entry::Started { kind: "install".into() }));
+        journal.finish("12-1", CommandKind::Configure, Outcome::Failed, "boom").unwrap();
+        journal.finish("7-1", CommandKind::Install, Outcome::Succeeded, "ok").unwrap();
 
         let reopened = Journal::open(dir.path()).unwrap();
         let pending = reopened.unacknowledged().unwrap();
         assert_eq!(
             pending,
-            vec![("7".into(), Outcome::Succeeded, "ok".into()), ("12".into(), Outcome::Failed, "boom".into())]
+            vec![("7-1".into(), Outcome::Succeeded, "ok".into()), ("12-1".into(), Outcome::Failed, "boom".into())]
         );
-        reopened.acknowledge("7").unwrap();
+        assert_eq!(command_id("12-1"), "12");
+        reopened.acknowledge("7-1").unwrap();
         assert_eq!(reopened.unacknowledged().unwrap().len(), 1);
         // An acknowledged result is still known, so a re-delivery is answered, not re-run.
-        assert_eq!(reopened.get("7").unwrap().unwrap().outcome(), Some((Outcome::Succeeded, "ok".into())));
+        assert_eq!(reopened.get("7-1").unwrap().unwrap().outcome(), Some((Outcome::Succeeded, "ok".into())));
+        // A retried command (run 2) is a new entry.
+        assert_eq!(reopened.get("12-2").unwrap(), None);
         assert!(matches!(reopened.start("../x", CommandKind::Install), Err(JournalError::BadId(_))));
         // No temporary files are left behind.
         assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 2);

@@ -53,6 +53,27 @@ fn tampered_package_fails_its_command_and_halts_the_queue() -> Result<()> {
     // Nothing stored is lost: the model is as it was, the device still points at it.
     assert_eq!(database.query("SELECT id, version FROM model_versions")?, before);
     assert_eq!(database.scalar("SELECT COUNT(*) FROM commands")?, "6");
+
+    // The operator repairs the file server and retries: the same command runs
+    // again and the queue completes.
+    let shown = gateway.cli(&["queue", "show", "victim"])?;
+    assert!(shown.contains("failed") && shown.contains("sha256 mismatch"), "{shown}");
+    bytes[last] ^= 0xff;
+    std::fs::write(&stored, &bytes)?;
+    let retried = gateway.cli(&["queue", "retry", "victim"])?;
+    assert!(retried.contains("will run again") && retried.contains("poked"), "{retried}");
+    wait_for(Duration::from_secs(60), "the retried queue to finish", || {
+        Ok((database.scalar("SELECT COUNT(*) FROM commands WHERE state = 'succeeded'")? == "6").then_some(()))
+    })?;
+    assert_eq!(database.scalar("SELECT attempts FROM commands WHERE sequence = 1")?, "2");
+    assert_eq!(installed_packages(&root)?.len(), 3);
+    // Retrying a queue that is not halted is refused with the reason.
+    let refused = std::process::Command::new(outfit_tests::bin("outfit-gateway"))
+        .args(["queue", "retry", "victim", "--dir"])
+        .arg(&gateway.dir)
+        .output()?;
+    assert!(!refused.status.success());
+    assert!(String::from_utf8_lossy(&refused.stderr).contains("the queue is not halted"));
     Ok(())
 }
 

@@ -120,6 +120,8 @@ pub struct Command {
     #[yaserde(prefix = "o")]
     pub sequence: i64,
     #[yaserde(prefix = "o")]
+    pub run: i32,
+    #[yaserde(prefix = "o")]
     pub kind: Option<CommandKind>,
     #[yaserde(prefix = "o")]
     pub install: Option<Package>,

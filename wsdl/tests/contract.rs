@@ -17,6 +17,7 @@ fn sample_command() -> Command {
     Command {
         id: "42".into(),
         sequence: 3,
+        run: 2,
         kind: Some(CommandKind::Configure),
         install: None,
         configure: Some(ConfigFile::new(
@@ -32,6 +33,7 @@ fn sample_install() -> Command {
     Command {
         id: "41".into(),
         sequence: 2,
+        run: 1,
         kind: Some(CommandKind::Install),
         install: Some(Package {
             name: "web".into(),

@@ -563,6 +563,12 @@ pub mod state {
     pub const SENT: &str = "sent";
     pub const SUCCEEDED: &str = "succeeded";
     pub const FAILED: &str = "failed";
+    /// An operator let the queue go on past this failed command.
+    pub const SKIPPED: &str = "skipped";
+    /// An operator cancelled this command before it succeeded.
+    pub const ABORTED: &str = "aborted";
+    /// States in which a command is done and no longer blocks its queue.
+    pub const CLOSED: [&str; 3] = [SUCCEEDED, SKIPPED, ABORTED];
 }
 
 #[derive(Debug, Clone, PartialEq, Queryable, Selectable)]
@@ -575,6 +581,7 @@ pub struct CommandRow {
     pub payload: String,
     pub state: String,
     pub attempts: i32,
+    pub run: i32,
     pub result: Option<String>,
     pub model_version_id: Option<i64>,
 }
@@ -609,11 +616,13 @@ pub struct QueueCounts {
     pub sent: i64,
     pub succeeded: i64,
     pub failed: i64,
+    /// Skipped or aborted by an operator.
+    pub closed: i64,
 }
 
 impl QueueCounts {
     pub fn total(&self) -> i64 {
-        self.pending + self.sent + self.succeeded + self.failed
+        self.pending + self.sent + self.succeeded + self.failed + self.closed
     }
 }
 
@@ -669,7 +678,7 @@ impl Storage {
                 claim_writer(conn)?;
                 let open: Vec<CommandRow> = commands::table
                     .filter(commands::device_id.eq(device))
-                    .filter(commands::state.ne(state::SUCCEEDED))
+                    .filter(commands::state.ne_all(state::CLOSED))
                     .order(commands::sequence)
                     .limit(1)
                     .select(CommandRow::as_select())
@@ -711,7 +720,7 @@ impl Storage {
                 .optional()?
                 .ok_or_else(|| StorageError::NotFound { what: "command for this device", name: command.to_string() })?;
             match row.state.as_str() {
-                state::SUCCEEDED | state::FAILED => return Ok(Recorded::Repeated),
+                state::SUCCEEDED | state::FAILED | state::SKIPPED | state::ABORTED => return Ok(Recorded::Repeated),
                 state::SENT => {}
                 _ => return Err(StorageError::Invalid(format!("command {command} was not handed out"))),
             }
@@ -723,7 +732,8 @@ impl Storage {
                     commands::finished_at.eq(now_ms()),
                 ))
                 .execute(conn)?;
-            // The device has reached its desired model once nothing is left open.
+            // The device has reached its desired model once every command
+            // succeeded (a skipped or aborted one means it has not).
             let open: i64 = commands::table
                 .filter(commands::device_id.eq(device))
                 .filter(commands::state.ne(state::SUCCEEDED))
@@ -735,6 +745,58 @@ impl Storage {
                     .execute(conn)?;
             }
             Ok(Recorded::Final)
+        })
+    }
+
+    /// Operator action on a halted queue: the failed command becomes pending
+    /// again (same id, same sequence) and will be handed out next. Returns its id.
+    pub fn retry_failed(&self, device: i64) -> Result<i64> {
+        self.resolve_failed(device, state::PENDING)
+    }
+
+    /// Operator action on a halted queue: the failed command is closed as
+    /// skipped and the queue goes on. Returns its id.
+    pub fn skip_failed(&self, device: i64) -> Result<i64> {
+        self.resolve_failed(device, state::SKIPPED)
+    }
+
+    fn resolve_failed(&self, device: i64, to: &str) -> Result<i64> {
+        let next_run = if to == state::PENDING { 1 } else { 0 };
+        let mut conn = self.conn()?;
+        conn.transaction(|conn| {
+            claim_writer(conn)?;
+            let failed: i64 = commands::table
+                .filter(commands::device_id.eq(device))
+                .filter(commands::state.eq(state::FAILED))
+                .order(commands::sequence)
+                .select(commands::id)
+                .first(conn)
+                .optional()?
+                .ok_or_else(|| StorageError::Invalid("the queue is not halted: no command has failed".into()))?;
+            diesel::update(commands::table.filter(commands::id.eq(failed)).filter(commands::state.eq(state::FAILED)))
+                .set((
+                    commands::state.eq(to),
+                    commands::run.eq(commands::run + next_run),
+                    commands::finished_at.eq(now_ms()),
+                ))
+                .execute(conn)?;
+            Ok(failed)
+        })
+    }
+
+    /// Operator action: cancels every command not yet handed out, and a failed
+    /// one. A command already `sent` is left to finish. Returns how many closed.
+    pub fn abort_queue(&self, device: i64) -> Result<usize> {
+        let mut conn = self.conn()?;
+        conn.transaction(|conn| {
+            claim_writer(conn)?;
+            Ok(diesel::update(
+                commands::table
+                    .filter(commands::device_id.eq(device))
+                    .filter(commands::state.eq_any([state::PENDING, state::FAILED])),
+            )
+            .set((commands::state.eq(state::ABORTED), commands::finished_at.eq(now_ms())))
+            .execute(conn)?)
         })
     }
 
@@ -752,7 +814,7 @@ impl Storage {
                 state::SENT => counts.sent = n,
                 state::SUCCEEDED => counts.succeeded = n,
                 state::FAILED => counts.failed = n,
-                _ => {}
+                _ => counts.closed += n,
             }
         }
         Ok(counts)

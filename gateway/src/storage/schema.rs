@@ -122,6 +122,7 @@ diesel::table! {
         payload -> Text,
         state -> Text,
         attempts -> Integer,
+        run -> Integer,
         result -> Nullable<Text>,
         model_version_id -> Nullable<BigInt>,
         created_at -> BigInt,

@@ -100,6 +100,27 @@ fn exercise(storage: &Storage) {
     let rows = storage.commands(device.id).unwrap();
     assert_eq!(rows[0].result.as_deref(), Some("ok"), "a repeated report does not overwrite the result");
     assert_eq!(storage.device("d1").unwrap().unwrap().applied_model_version_id, None);
+
+    // Operator actions on the halted queue.
+    assert_eq!(storage.retry_failed(device.id).unwrap(), ids[1]);
+    let Head::Command(retried) = storage.next_command(device.id).unwrap() else { panic!() };
+    assert_eq!((retried.id, retried.attempts, retried.run), (ids[1], 2, 2), "a retry keeps the id, runs anew");
+    storage.record_result(device.id, ids[1], false, "boom again").unwrap();
+    assert_eq!(storage.skip_failed(device.id).unwrap(), ids[1]);
+    assert!(storage.skip_failed(device.id).is_err(), "nothing left to skip");
+    let Head::Command(third) = storage.next_command(device.id).unwrap() else { panic!() };
+    assert_eq!(third.id, ids[2]);
+    storage.record_result(device.id, ids[2], true, "ok").unwrap();
+    assert_eq!(storage.next_command(device.id).unwrap(), Head::Empty);
+    assert_eq!(
+        storage.device("d1").unwrap().unwrap().applied_model_version_id,
+        None,
+        "a skipped command means the device does not equal its model"
+    );
+    let more = storage.enqueue(device.id, v2.model_version_id, &[cmd("d"), cmd("e")]).unwrap();
+    assert_eq!(storage.abort_queue(device.id).unwrap(), 2);
+    assert_eq!(storage.next_command(device.id).unwrap(), Head::Empty);
+    assert_eq!(storage.commands(device.id).unwrap().iter().filter(|c| more.contains(&c.id)).count(), 2);
 }
 
 #[test]

@@ -134,6 +134,9 @@ CREATE TABLE commands (
     payload TEXT NOT NULL,
     state VARCHAR(16) NOT NULL,
     attempts INT NOT NULL DEFAULT 0,
+    -- Starts at 1; only an operator's retry raises it. The agent runs each
+    -- (id, run) at most once.
+    run INT NOT NULL DEFAULT 1,
     result TEXT NULL,
     model_version_id BIGINT NULL,
     created_at BIGINT NOT NULL,

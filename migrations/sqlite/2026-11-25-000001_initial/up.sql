@@ -133,6 +133,7 @@ CREATE TABLE commands (
     payload TEXT NOT NULL,
     state TEXT NOT NULL,
     attempts INTEGER NOT NULL DEFAULT 0,
+    run INTEGER NOT NULL DEFAULT 1,
     result TEXT NULL,
     model_version_id BIGINT NULL,
     created_at BIGINT NOT NULL,
