@@ -27,18 +27,7 @@ fn gateway_killed_between_hand_out_and_result_loses_nothing_and_runs_nothing_twi
     let _agent = gateway.add_agent_via("crash-1", "webserver", "demo", &root, &via)?;
     wait_for(Duration::from_secs(60), "Hello", hello_done(&database, 1))?;
 
-    // Stop the world at exchange granularity: NextCommand, then the package download pass…
-    proxy.hold();
-    gateway.cli(&["provision", "crash-1"])?;
-    for step in ["NextCommand", "package download"] {
-        ensure!(proxy.wait_held(1, Duration::from_secs(30)), "agent never opened the {step} connection");
-        proxy.release(1);
-    }
-    // …and the ReportResult connection is held: the command ran, the gateway has not heard.
-    ensure!(proxy.wait_held(1, Duration::from_secs(30)), "agent never tried to report");
-    assert_eq!(installed_packages(&root)?, ["outfit-demo-os 1.0.0"]);
-    let installed_file = root.join("usr/share/outfit-demo/os/README");
-    let inode = std::fs::metadata(&installed_file)?.ino();
+    let inode = run_first_command_and_hold_its_report(&proxy, &gateway, &root)?;
     assert_eq!(database.scalar("SELECT state FROM commands WHERE sequence = 1")?, "sent");
 
     // kill -9 the gateway, drop the report in flight, start a new gateway process.
@@ -47,26 +36,68 @@ fn gateway_killed_between_hand_out_and_result_loses_nothing_and_runs_nothing_twi
     assert_eq!(proxy.drop_held(), 1);
     proxy.pass();
 
-    wait_for(Duration::from_secs(60), "the queue to finish after the crash", || {
-        let done = database.scalar("SELECT COUNT(*) FROM commands WHERE state = 'succeeded'")?;
-        let failed = database.scalar("SELECT COUNT(*) FROM commands WHERE state = 'failed'")?;
-        ensure!(failed == "0", "{}", database.query("SELECT sequence, result FROM commands")?);
-        Ok((done == "6").then_some(()))
-    })?;
-    // Not lost: every row succeeded, in order. Not run twice: the first command was
-    // handed out once and its result re-sent from the agent's journal; dpkg did not
-    // unpack the package again (the file is the same inode).
-    assert_eq!(
-        database.query("SELECT sequence, state, attempts FROM commands ORDER BY sequence")?,
-        (1..=6).map(|n| format!("{n}\tsucceeded\t1\n")).collect::<String>()
-    );
-    assert_eq!(std::fs::metadata(&installed_file)?.ino(), inode, "the package was installed twice");
-    assert_eq!(installed_packages(&root)?.len(), 3);
+    // Not lost, not run twice: command 1 was handed out once and its result
+    // re-sent from the agent's journal; dpkg did not unpack it again.
+    assert_exactly_once(&database, &root, inode)?;
     let reports = database.scalar(
         "SELECT COUNT(*) FROM exchanges WHERE operation = 'ReportResult' AND device_id = (SELECT id FROM devices WHERE name = 'crash-1')",
     )?;
     assert_eq!(reports, "6", "the lost report reached only the dead gateway, so the new one saw each result once");
     Ok(())
+}
+
+/// Holds the agent's exchanges so that command 1 has run but its result has not
+/// reached the gateway; returns the inode of a file the command installed.
+fn run_first_command_and_hold_its_report(proxy: &Proxy, gateway: &Gateway, root: &std::path::Path) -> Result<u64> {
+    proxy.hold();
+    gateway.cli(&["provision", "crash-1"])?;
+    for step in ["NextCommand", "package download"] {
+        ensure!(proxy.wait_held(1, Duration::from_secs(30)), "agent never opened the {step} connection");
+        proxy.release(1);
+    }
+    ensure!(proxy.wait_held(1, Duration::from_secs(30)), "agent never tried to report");
+    assert_eq!(installed_packages(root)?, ["outfit-demo-os 1.0.0"]);
+    Ok(std::fs::metadata(root.join("usr/share/outfit-demo/os/README"))?.ino())
+}
+
+/// Every command succeeded once, in order, and command 1 was not run again.
+fn assert_exactly_once(database: &Database, root: &std::path::Path, inode: u64) -> Result<()> {
+    wait_for(Duration::from_secs(60), "the queue to finish", || {
+        let done = database.scalar("SELECT COUNT(*) FROM commands WHERE state = 'succeeded'")?;
+        let failed = database.scalar("SELECT COUNT(*) FROM commands WHERE state = 'failed'")?;
+        ensure!(failed == "0", "{}", database.query("SELECT sequence, result FROM commands")?);
+        Ok((done == "6").then_some(()))
+    })?;
+    assert_eq!(
+        database.query("SELECT sequence, state, attempts FROM commands ORDER BY sequence")?,
+        (1..=6).map(|n| format!("{n}\tsucceeded\t1\n")).collect::<String>()
+    );
+    let file = root.join("usr/share/outfit-demo/os/README");
+    assert_eq!(std::fs::metadata(file)?.ino(), inode, "the package was installed twice");
+    assert_eq!(installed_packages(root)?.len(), 3);
+    Ok(())
+}
+
+#[test]
+fn agent_killed_before_reporting_resends_its_result_after_restart() -> Result<()> {
+    let dir = tempfile::tempdir()?;
+    let (database, gateway) = Gateway::start_on_sqlite(dir.path())?;
+    let model = build_demo_model(&dir.path().join("model"))?;
+    gateway.cli(&["model", "import", model.to_str().unwrap()])?;
+    let proxy = Proxy::start(gateway.socket_addr());
+    let root = dir.path().join("root");
+    let via = format!("https://127.0.0.1:{}", proxy.addr.port());
+    let agent = gateway.add_agent_via("crash-1", "webserver", "demo", &root, &via)?;
+    wait_for(Duration::from_secs(60), "Hello", hello_done(&database, 1))?;
+    let inode = run_first_command_and_hold_its_report(&proxy, &gateway, &root)?;
+
+    // kill -9 the agent while its report is in flight, then start it again.
+    drop(agent);
+    proxy.drop_held();
+    proxy.pass();
+    assert_eq!(database.scalar("SELECT state FROM commands WHERE sequence = 1")?, "sent");
+    let _agent = gateway.start_agent("crash-1", &root, &via)?;
+    assert_exactly_once(&database, &root, inode)
 }
 
 #[test]

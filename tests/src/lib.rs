@@ -214,8 +214,14 @@ impl Gateway {
             "--credentials",
             credentials.to_str().unwrap(),
         ])?;
+        self.start_agent(name, root, url)
+    }
+
+    /// Starts (or restarts) the agent of a registered device.
+    pub fn start_agent(&self, name: &str, root: &Path, url: &str) -> Result<Process> {
+        let credentials = self.dir.join("agents").join(name);
         std::fs::create_dir_all(root)?;
-        let log = std::fs::File::create(credentials.join("agent.log"))?;
+        let log = std::fs::OpenOptions::new().create(true).append(true).open(credentials.join("agent.log"))?;
         let child = Command::new(bin("outfit-agent"))
             .args(["--gateway", url, "--device", name, "--listen", "127.0.0.1:0", "--poll-interval", "2"])
             .arg("--ca")
