@@ -17,6 +17,13 @@ pub struct Settings {
     pub listen: String,
     /// Name the gateway gives itself in pokes and logs.
     pub name: String,
+    /// Seconds a reboot may take before `status` flags it as overdue.
+    #[serde(default = "default_reboot_deadline")]
+    pub reboot_deadline_secs: u64,
+}
+
+fn default_reboot_deadline() -> u64 {
+    900
 }
 
 #[derive(Debug, thiserror::Error)]

@@ -36,6 +36,9 @@ enum Cmd {
         listen: String,
         #[arg(long, default_value = "gateway")]
         name: String,
+        /// Seconds a reboot may take before `status` flags it as overdue.
+        #[arg(long, default_value_t = 900)]
+        reboot_deadline_secs: u64,
         /// Extra names (DNS or IP) for the server certificate; localhost and 127.0.0.1 are always included.
         #[arg(long = "san")]
         sans: Vec<String>,
@@ -110,6 +113,12 @@ enum QueueCmd {
         dir: DirArg,
         device: String,
     },
+    /// Append a reboot; the queue waits until the agent is back with a new boot id.
+    Reboot {
+        #[command(flatten)]
+        dir: DirArg,
+        device: String,
+    },
     /// Cancel every command not yet handed out (and a failed one).
     Abort {
         #[command(flatten)]
@@ -160,14 +169,14 @@ fn main() -> std::process::ExitCode {
 
 async fn run(cli: Cli) -> Result<()> {
     match cli.command {
-        Cmd::Init { dir, database, listen, name, mut sans } => {
+        Cmd::Init { dir, database, listen, name, reboot_deadline_secs, mut sans } => {
             for always in ["localhost", "127.0.0.1"] {
                 if !sans.iter().any(|s| s == always) {
                     sans.push(always.into());
                 }
             }
             let home = Home::new(&dir.dir);
-            home.init(&Settings { database, listen, name }, &sans)?;
+            home.init(&Settings { database, listen, name, reboot_deadline_secs }, &sans)?;
             Gateway::open(home).context("failed to open the new gateway's database")?;
             println!("initialised gateway in {}", dir.dir.display());
         }
@@ -198,21 +207,28 @@ async fn run(cli: Cli) -> Result<()> {
         Cmd::Status { dir } => {
             let gateway = Gateway::open(Home::new(dir.dir))?;
             println!(
-                "{:<16} {:>7} {:>5} {:>9} {:>6}  applied/desired",
-                "device", "pending", "sent", "succeeded", "failed"
+                "{:<16} {:>7} {:>5} {:>9} {:>6} {:>9}  applied/desired",
+                "device", "pending", "sent", "succeeded", "failed", "rebooting"
             );
+            let version = |v: Option<i64>| v.map_or("-".to_owned(), |v| v.to_string());
             for device in gateway.storage.devices()? {
                 let c = gateway.storage.queue_counts(device.id)?;
                 println!(
-                    "{:<16} {:>7} {:>5} {:>9} {:>6}  {:?}/{:?}",
+                    "{:<16} {:>7} {:>5} {:>9} {:>6} {:>9}  {}/{}",
                     device.name,
                     c.pending,
                     c.sent,
                     c.succeeded,
                     c.failed,
-                    device.applied_model_version_id,
-                    device.desired_model_version_id
+                    c.rebooting,
+                    version(device.applied_model_version_id),
+                    version(device.desired_model_version_id)
                 );
+            }
+            let deadline = gateway.settings.reboot_deadline_secs as i64 * 1000;
+            for (device, command, since) in gateway.storage.overdue_reboots(deadline)? {
+                let minutes = (outfit_gateway::storage::now_ms() - since) / 60_000;
+                println!("REBOOT OVERDUE: {device} has not come back from command {command} for {minutes} min");
             }
         }
         Cmd::Demo { dir } => outfit_gateway::demo::run(&dir).await?,
@@ -236,6 +252,7 @@ async fn queue_command(command: QueueCmd) -> Result<()> {
         QueueCmd::Show { dir, device }
         | QueueCmd::Retry { dir, device }
         | QueueCmd::Skip { dir, device }
+        | QueueCmd::Reboot { dir, device }
         | QueueCmd::Abort { dir, device } => (dir.dir.clone(), device.clone()),
     };
     let gateway = Gateway::open(Home::new(dir))?;
@@ -258,6 +275,11 @@ async fn queue_command(command: QueueCmd) -> Result<()> {
         QueueCmd::Skip { .. } => {
             let id = gateway.storage.skip_failed(device.id).with_context(|| failed("skip in"))?;
             println!("{name}: command {id} skipped; the device will not count as matching its model");
+            poke_agent(&gateway, &name, device.poke_url.as_deref()).await;
+        }
+        QueueCmd::Reboot { .. } => {
+            queue::enqueue_reboot(&gateway.storage, &name).with_context(|| failed("add a reboot to"))?;
+            println!("{name}: reboot queued");
             poke_agent(&gateway, &name, device.poke_url.as_deref()).await;
         }
         QueueCmd::Abort { .. } => {

@@ -27,6 +27,8 @@ pub enum Payload {
         template: String,
         parameters: Vec<(String, String)>,
     },
+    /// Restart the device; the queue waits until it is back.
+    Reboot,
 }
 
 impl Payload {
@@ -34,6 +36,7 @@ impl Payload {
         match self {
             Self::Install { .. } => "install",
             Self::Configure { .. } => "configure",
+            Self::Reboot => "reboot",
         }
     }
 
@@ -69,6 +72,24 @@ pub fn plan(desired: &[DesiredComponent]) -> Vec<Payload> {
     plan
 }
 
+impl From<&Payload> for NewCommand {
+    fn from(p: &Payload) -> Self {
+        NewCommand { kind: p.kind().to_owned(), payload: serde_json::to_string(p).expect("payload serializes") }
+    }
+}
+
+/// Appends a reboot to a device's queue (after whatever is already in it).
+pub fn enqueue_reboot(storage: &Storage, device: &str) -> Result<Provisioned, ProvisionError> {
+    let row = storage.device(device)?.ok_or_else(|| ProvisionError::UnknownDevice(device.to_owned()))?;
+    storage.enqueue(row.id, None, &[NewCommand::from(&Payload::Reboot)])?;
+    Ok(Provisioned {
+        device: row.name,
+        model_version_id: row.desired_model_version_id.unwrap_or_default(),
+        commands: 1,
+        poke_url: row.poke_url,
+    })
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum ProvisionError {
     #[error("no device named `{0}` is registered")]
@@ -92,13 +113,7 @@ pub fn provision(storage: &Storage, device: &str) -> Result<Provisioned, Provisi
     let row = storage.device(device)?.ok_or_else(|| ProvisionError::UnknownDevice(device.to_owned()))?;
     let version = row.desired_model_version_id.ok_or_else(|| ProvisionError::NoModelVersion(device.to_owned()))?;
     let plan = plan(&storage.desired_components(version)?);
-    let new: Vec<NewCommand> = plan
-        .iter()
-        .map(|p| NewCommand {
-            kind: p.kind().to_owned(),
-            payload: serde_json::to_string(p).expect("payload serializes"),
-        })
-        .collect();
-    storage.enqueue(row.id, version, &new)?;
+    let new: Vec<NewCommand> = plan.iter().map(NewCommand::from).collect();
+    storage.enqueue(row.id, Some(version), &new)?;
     Ok(Provisioned { device: row.name, model_version_id: version, commands: new.len(), poke_url: row.poke_url })
 }

@@ -6,7 +6,7 @@
 //! **Boundary:** this is the one place that converts queue rows to SOAP types.
 
 use crate::queue::Payload;
-use crate::storage::{CommandRow, DeviceRow, Head, Storage, StorageError};
+use crate::storage::{CommandRow, DeviceRow, Head, Reported, Storage, StorageError};
 use outfit_wsdl::envelope::{
     FaultCode, GatewayRequest, GatewayResponse, SoapFault, decode_gateway_request, encode_fault,
 };
@@ -48,6 +48,7 @@ fn to_wire(row: &CommandRow) -> Result<Command, StorageError> {
             let parameters = parameters.into_iter().map(|(name, value)| Parameter { name, value }).collect();
             command.configure = Some(ConfigFile::new(&component, &path, &template, parameters));
         }
+        Payload::Reboot => command.kind = Some(CommandKind::Reboot),
     }
     Ok(command)
 }
@@ -115,9 +116,13 @@ impl AgentService {
     fn dispatch(&self, device: &DeviceRow, request: GatewayRequest) -> Result<(GatewayResponse, String), SoapFault> {
         match request {
             GatewayRequest::Hello(hello) => {
-                self.storage
+                let rebooted = self
+                    .storage
                     .record_hello(device.id, &hello.boot_id, &hello.agent_version, hello.poke_url.as_deref())
                     .map_err(internal)?;
+                if let Some(command) = rebooted {
+                    tracing::info!(command, boot_id = %hello.boot_id, "device is back from its reboot; queue resumes");
+                }
                 let counts = self.storage.queue_counts(device.id).map_err(internal)?;
                 let pending = counts.pending + counts.sent;
                 Ok((GatewayResponse::Hello(HelloResponse { pending_commands: pending }), "hello".into()))
@@ -131,13 +136,21 @@ impl AgentService {
                     SoapFault::new(FaultCode::UnknownCommand, format!("`{}` is not a command id", report.command_id))
                 })?;
                 tracing::Span::current().record("command", id);
-                let succeeded = report.outcome == Some(Outcome::Succeeded);
-                match self.storage.record_result(device.id, id, succeeded, &report.message) {
-                    Ok(recorded) => tracing::info!(command = id, succeeded, ?recorded, "result recorded"),
+                let reported = match report.outcome.expect("validated") {
+                    Outcome::Succeeded => Reported::Succeeded,
+                    Outcome::Failed => Reported::Failed,
+                    Outcome::RebootUnderway => Reported::RebootUnderway,
+                };
+                match self.storage.record_result(device.id, id, reported, &report.message) {
+                    Ok(recorded) => tracing::info!(command = id, ?reported, ?recorded, "result recorded"),
                     Err(StorageError::NotFound { .. } | StorageError::Invalid(_)) => {
                         return Err(SoapFault::new(
                             FaultCode::UnknownCommand,
-                            format!("command {id} was not handed out to device `{}`", device.name),
+                            format!(
+                                "command {id} was not handed out to device `{}` (or cannot answer {})",
+                                device.name,
+                                report.outcome.expect("validated").as_str()
+                            ),
                         ));
                     }
                     Err(e) => return Err(internal(e)),
@@ -156,6 +169,7 @@ impl AgentService {
             }
             Head::Empty => Ok((Instruction::nothing("empty"), "noCommand".into())),
             Head::Halted => Ok((Instruction::nothing("halted"), "noCommand:halted".into())),
+            Head::Rebooting => Ok((Instruction::nothing("rebooting"), "noCommand:rebooting".into())),
         }
     }
 }

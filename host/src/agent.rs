@@ -5,6 +5,7 @@
 use crate::client::{ClientError, GatewayClient};
 use crate::execute::Executor;
 use crate::journal::{self, Entry, Journal};
+use crate::reboot::Reboot;
 use outfit_wsdl::messages::{Command, Outcome};
 use std::sync::Arc;
 use std::time::Duration;
@@ -15,8 +16,7 @@ pub struct Agent {
     pub client: GatewayClient,
     pub executor: Executor,
     pub journal: Journal,
-    /// New at every start of the agent; lets the gateway tell a restart from a reconnect.
-    pub boot_id: String,
+    pub reboot: Reboot,
     pub poke_url: Option<String>,
     pub poll_interval: Duration,
     pub wake: Arc<Notify>,
@@ -51,7 +51,7 @@ impl Agent {
     async fn say_hello(&self) {
         let mut delay = Duration::from_millis(200);
         loop {
-            match self.client.hello(&self.boot_id, self.poke_url.as_deref()).await {
+            match self.client.hello(&self.reboot.boot_id(), self.poke_url.as_deref()).await {
                 Ok(pending) => {
                     tracing::info!(pending, "gateway acknowledged Hello");
                     return;
@@ -74,6 +74,9 @@ impl Agent {
             tracing::info!(command = %id, "re-sending a result the gateway did not acknowledge");
             instruction = Some(self.client.report(id, outcome, &message).await?);
             self.acknowledge(&key);
+            if outcome == Outcome::RebootUnderway {
+                return self.reboot_now();
+            }
         }
         let mut instruction = match instruction {
             Some(instruction) => instruction,
@@ -83,6 +86,9 @@ impl Agent {
             let (outcome, message) = self.run_once(&command).await;
             instruction = self.client.report(&command.id, outcome, &message).await?;
             self.acknowledge(&journal::key(&command));
+            if outcome == Outcome::RebootUnderway {
+                return self.reboot_now();
+            }
         }
         if let Some(none) = instruction.no_command {
             tracing::info!(reason = %none.reason, "no command");
@@ -117,6 +123,12 @@ impl Agent {
         if let Err(e) = self.journal.start(&key, kind) {
             return (Outcome::Failed, format!("cannot run without a journal: {e}"));
         }
+        if kind == outfit_wsdl::messages::CommandKind::Reboot {
+            // Journalled as underway before the gateway hears of it, so a crash
+            // here never reboots twice.
+            let mode = format!("{:?}", self.reboot.mode);
+            return self.finish(command, kind, Outcome::RebootUnderway, format!("reboot underway ({mode})"));
+        }
         let (outcome, message) = self.executor.execute(&self.client, command).await;
         self.finish(command, kind, outcome, message)
     }
@@ -132,6 +144,13 @@ impl Agent {
             tracing::error!(command = %command.id, error = %e, "could not journal a result");
         }
         (outcome, message)
+    }
+
+    /// Carries out a reboot the gateway has acknowledged. Returns only if it failed.
+    fn reboot_now(&self) -> Result<(), ClientError> {
+        let error = self.reboot.perform();
+        tracing::error!(%error, "reboot failed; the gateway will flag it as overdue");
+        Ok(())
     }
 
     fn unacknowledged(&self) -> Vec<(String, Outcome, String)> {

@@ -73,6 +73,7 @@ impl Executor {
                 let outcome = tokio::task::spawn_blocking(move || plugin.configure(&ctx, &file)).await;
                 flatten(&name, "configure", outcome)
             }
+            CommandKind::Reboot => Err("a reboot is carried out by the agent, not a plug-in".into()),
         }
     }
 }

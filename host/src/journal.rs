@@ -29,14 +29,14 @@ pub enum JournalError {
 #[serde(tag = "state", rename_all = "lowercase")]
 pub enum Entry {
     Started { kind: String },
-    Finished { kind: String, succeeded: bool, message: String, acknowledged: bool },
+    Finished { kind: String, outcome: String, message: String, acknowledged: bool },
 }
 
 impl Entry {
     pub fn outcome(&self) -> Option<(Outcome, String)> {
         match self {
-            Self::Finished { succeeded, message, .. } => {
-                Some((if *succeeded { Outcome::Succeeded } else { Outcome::Failed }, message.clone()))
+            Self::Finished { outcome, message, .. } => {
+                Some((Outcome::parse(outcome).unwrap_or(Outcome::Failed), message.clone()))
             }
             Self::Started { .. } => None,
         }
@@ -56,9 +56,11 @@ pub fn command_id(key: &str) -> &str {
 
 /// Whether a command of this kind may run again after an interruption.
 /// Install and configure converge on the same state however often they run.
+/// A reboot is not: one found started but unfinished may already have happened.
 pub fn safe_to_repeat(kind: CommandKind) -> bool {
     match kind {
         CommandKind::Install | CommandKind::Configure => true,
+        CommandKind::Reboot => false,
     }
 }
 
@@ -115,7 +117,7 @@ impl Journal {
     pub fn finish(&self, id: &str, kind: CommandKind, outcome: Outcome, message: &str) -> Result<(), JournalError> {
         let entry = Entry::Finished {
             kind: kind.as_str().to_owned(),
-            succeeded: outcome == Outcome::Succeeded,
+            outcome: outcome.as_str().to_owned(),
             message: message.to_owned(),
             acknowledged: false,
         };
@@ -124,8 +126,8 @@ impl Journal {
 
     /// The gateway has recorded this result.
     pub fn acknowledge(&self, id: &str) -> Result<(), JournalError> {
-        if let Some(Entry::Finished { kind, succeeded, message, .. }) = self.get(id)? {
-            self.put(id, &Entry::Finished { kind, succeeded, message, acknowledged: true })?;
+        if let Some(Entry::Finished { kind, outcome, message, .. }) = self.get(id)? {
+            self.put(id, &Entry::Finished { kind, outcome, message, acknowledged: true })?;
         }
         Ok(())
     }

@@ -5,7 +5,7 @@
 //! **Boundary:** the agent knows SOAP (through `outfit-wsdl`) and the WIT
 //! contract; it knows nothing of SQL or of models.
 //!
-//! Code map: `agent` (main loop), `client` (gateway protocol), `poke` (listener),
+//! Code map: `agent` (main loop), `client` (gateway protocol), `poke` (listener), `reboot` (reboot capability, boot id),
 //! `execute` (one command), `journal` (exactly-once), `library` (package fetch + verify), `plugin`
 //! (wasmtime host, capabilities, policy).
 
@@ -16,3 +16,4 @@ pub mod journal;
 pub mod library;
 pub mod plugin;
 pub mod poke;
+pub mod reboot;

@@ -6,6 +6,7 @@ use outfit_agent::agent::Agent;
 use outfit_agent::client::GatewayClient;
 use outfit_agent::execute::Executor;
 use outfit_agent::plugin::{CallContext, Plugin};
+use outfit_agent::reboot::{Reboot, RebootMode};
 use outfit_wsdl::transport::{self, Endpoint};
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -40,6 +41,10 @@ struct Args {
     /// Host name or address the gateway reaches the poke listener at (defaults to the listen address).
     #[arg(long)]
     advertise: Option<String>,
+    /// How to carry out a reboot command. Default: `system` when managing `/`,
+    /// `restart-agent` when managing another root directory.
+    #[arg(long, value_enum)]
+    reboot: Option<RebootMode>,
     /// Seconds between polls when no poke arrives.
     #[arg(long, default_value_t = 300)]
     poll_interval: u64,
@@ -97,9 +102,16 @@ async fn run(args: Args) -> Result<()> {
     };
     let agent = Agent {
         client: GatewayClient { tls, endpoint, device: args.device },
-        executor: Executor { plugin, root, spool },
+        executor: Executor { plugin, root: root.clone(), spool },
         journal: outfit_agent::journal::Journal::open(state_dir.join("journal"))?,
-        boot_id: uuid::Uuid::new_v4().to_string(),
+        reboot: Reboot::new(
+            args.reboot.unwrap_or(if root == std::path::Path::new("/") {
+                RebootMode::System
+            } else {
+                RebootMode::RestartAgent
+            }),
+            &state_dir,
+        ),
         poke_url,
         poll_interval: Duration::from_secs(args.poll_interval),
         wake,

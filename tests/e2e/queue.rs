@@ -133,3 +133,60 @@ fn forged_poke_runs_nothing() -> Result<()> {
     assert!(installed_packages(&root)?.is_empty());
     Ok(())
 }
+
+#[test]
+fn reboot_in_the_middle_of_a_queue_waits_for_the_new_boot_then_resumes() -> Result<()> {
+    let dir = tempfile::tempdir()?;
+    let database = Database::mariadb()?;
+    let gateway = Gateway::start(&dir.path().join("gateway"), &database)?;
+    let model = build_demo_model(&dir.path().join("model"))?;
+    gateway.cli(&["model", "import", model.to_str().unwrap()])?;
+    let proxy = Proxy::start(gateway.socket_addr());
+    let root = dir.path().join("root");
+    let via = format!("https://127.0.0.1:{}", proxy.addr.port());
+    // The agent manages a root directory, so its reboot restarts the agent as a new boot.
+    let _agent = gateway.add_agent_via("rb-1", "webserver", "demo", &root, &via)?;
+    wait_for(Duration::from_secs(60), "Hello", hello_done(&database, 1))?;
+    let boot_before = database.scalar("SELECT boot_id FROM devices WHERE name = 'rb-1'")?;
+
+    // Queue: 6 provisioning commands, a reboot, 6 more (provisioning again is harmless).
+    proxy.hold();
+    gateway.cli(&["provision", "rb-1"])?;
+    gateway.cli(&["queue", "reboot", "rb-1"])?;
+    gateway.cli(&["provision", "rb-1"])?;
+    assert_eq!(database.scalar("SELECT kind FROM commands WHERE sequence = 7")?, "reboot");
+
+    // Let exchanges through one by one until the agent has reported the reboot.
+    wait_for(Duration::from_secs(60), "the reboot to be under way", || {
+        if database.scalar("SELECT state FROM commands WHERE sequence = 7")? == "rebooting" {
+            return Ok(Some(()));
+        }
+        if proxy.wait_held(1, Duration::from_millis(200)) {
+            proxy.release(1);
+        }
+        Ok(None)
+    })?;
+    // The rebooted agent's Hello is held: the gateway hands out nothing meanwhile.
+    ensure!(proxy.wait_held(1, Duration::from_secs(30)), "the agent did not come back");
+    assert_eq!(database.scalar("SELECT COUNT(*) FROM commands WHERE state = 'succeeded'")?, "6");
+    assert_eq!(database.scalar("SELECT COUNT(*) FROM commands WHERE state = 'pending'")?, "6");
+    let answer = database.scalar("SELECT answer FROM exchanges ORDER BY id DESC LIMIT 1")?;
+    assert_eq!(answer, "noCommand:rebooting", "after RebootUnderway the queue waits");
+
+    proxy.pass();
+    wait_for(Duration::from_secs(60), "the queue to resume and finish", || {
+        Ok((database.scalar("SELECT COUNT(*) FROM commands WHERE state = 'succeeded'")? == "13").then_some(()))
+    })?;
+    let boot_after = database.scalar("SELECT boot_id FROM devices WHERE name = 'rb-1'")?;
+    assert_ne!(boot_before, boot_after);
+    let result = database.scalar("SELECT result FROM commands WHERE sequence = 7")?;
+    assert!(result.contains(&format!("{boot_before} -> {boot_after}")), "{result}");
+    // In order: nothing after the reboot finished before the reboot did.
+    let order = database.scalar(
+        "SELECT COUNT(*) FROM commands a JOIN commands b ON a.device_id = b.device_id \
+         WHERE a.sequence < b.sequence AND a.finished_at > b.finished_at",
+    )?;
+    assert_eq!(order, "0");
+    assert_eq!(installed_packages(&root)?.len(), 3);
+    Ok(())
+}

@@ -21,6 +21,8 @@ pub enum CommandKind {
     Install,
     #[yaserde(rename = "configure")]
     Configure,
+    #[yaserde(rename = "reboot")]
+    Reboot,
 }
 
 impl CommandKind {
@@ -28,6 +30,7 @@ impl CommandKind {
         match self {
             Self::Install => "install",
             Self::Configure => "configure",
+            Self::Reboot => "reboot",
         }
     }
 }
@@ -40,6 +43,8 @@ pub enum Outcome {
     Succeeded,
     #[yaserde(rename = "failed")]
     Failed,
+    #[yaserde(rename = "rebootUnderway")]
+    RebootUnderway,
 }
 
 impl Outcome {
@@ -47,7 +52,12 @@ impl Outcome {
         match self {
             Self::Succeeded => "succeeded",
             Self::Failed => "failed",
+            Self::RebootUnderway => "rebootUnderway",
         }
+    }
+
+    pub fn parse(text: &str) -> Option<Self> {
+        [Self::Succeeded, Self::Failed, Self::RebootUnderway].into_iter().find(|o| o.as_str() == text)
     }
 }
 

@@ -59,6 +59,21 @@ impl CustomizeConnection<DbConnection, diesel::r2d2::Error> for ConnectionSetup 
     }
 }
 
+/// The device has reached its desired model once every command in its queue
+/// succeeded (a skipped or aborted one means it has not).
+fn mark_applied_if_done(conn: &mut DbConnection, device: i64) -> QueryResult<()> {
+    let open: i64 = commands::table
+        .filter(commands::device_id.eq(device))
+        .filter(commands::state.ne(state::SUCCEEDED))
+        .count()
+        .get_result(conn)?;
+    if open == 0 {
+        let desired: Option<i64> = devices::table.find(device).select(devices::desired_model_version_id).first(conn)?;
+        diesel::update(devices::table.find(device)).set(devices::applied_model_version_id.eq(desired)).execute(conn)?;
+    }
+    Ok(())
+}
+
 /// Makes the current transaction a writer at once. SQLite starts transactions
 /// as readers; one that reads and then writes after another process wrote
 /// fails with "database is locked" without waiting. Writing first makes it
@@ -494,17 +509,61 @@ impl Storage {
         Ok(devices::table.order(devices::name).select(DeviceRow::as_select()).load(&mut conn)?)
     }
 
-    pub fn record_hello(&self, device: i64, boot_id: &str, agent_version: &str, poke_url: Option<&str>) -> Result<()> {
+    /// Records an agent's Hello. A new boot id while a reboot command is
+    /// `rebooting` means the reboot happened: that command succeeds and the
+    /// queue goes on. Returns the id of the command so completed.
+    pub fn record_hello(
+        &self,
+        device: i64,
+        boot_id: &str,
+        agent_version: &str,
+        poke_url: Option<&str>,
+    ) -> Result<Option<i64>> {
         let mut conn = self.conn()?;
-        diesel::update(devices::table.find(device))
-            .set((
-                devices::boot_id.eq(boot_id),
-                devices::agent_version.eq(agent_version),
-                devices::poke_url.eq(poke_url),
-                devices::last_seen_at.eq(now_ms()),
-            ))
-            .execute(&mut conn)?;
-        Ok(())
+        conn.transaction(|conn| {
+            claim_writer(conn)?;
+            let previous: Option<String> = devices::table.find(device).select(devices::boot_id).first(conn)?;
+            diesel::update(devices::table.find(device))
+                .set((
+                    devices::boot_id.eq(boot_id),
+                    devices::agent_version.eq(agent_version),
+                    devices::poke_url.eq(poke_url),
+                    devices::last_seen_at.eq(now_ms()),
+                ))
+                .execute(conn)?;
+            if previous.as_deref() == Some(boot_id) {
+                return Ok(None); // a reconnect, not a reboot
+            }
+            let rebooting: Option<i64> = commands::table
+                .filter(commands::device_id.eq(device))
+                .filter(commands::state.eq(state::REBOOTING))
+                .select(commands::id)
+                .first(conn)
+                .optional()?;
+            let Some(id) = rebooting else { return Ok(None) };
+            let message = format!("rebooted: boot id {} -> {boot_id}", previous.as_deref().unwrap_or("unknown"));
+            diesel::update(commands::table.filter(commands::id.eq(id)).filter(commands::state.eq(state::REBOOTING)))
+                .set((
+                    commands::state.eq(state::SUCCEEDED),
+                    commands::result.eq(message),
+                    commands::finished_at.eq(now_ms()),
+                ))
+                .execute(conn)?;
+            mark_applied_if_done(conn, device)?;
+            Ok(Some(id))
+        })
+    }
+
+    /// Devices whose reboot has not come back within `deadline_ms`: (device, command id, since).
+    pub fn overdue_reboots(&self, deadline_ms: i64) -> Result<Vec<(String, i64, i64)>> {
+        let mut conn = self.conn()?;
+        let cutoff = now_ms() - deadline_ms;
+        Ok(commands::table
+            .inner_join(devices::table)
+            .filter(commands::state.eq(state::REBOOTING))
+            .filter(commands::finished_at.le(cutoff))
+            .select((devices::name, commands::id, commands::finished_at.assume_not_null()))
+            .load(&mut conn)?)
     }
 
     /// Logs one SOAP exchange and the connection it arrived on.
@@ -567,6 +626,9 @@ pub mod state {
     pub const SKIPPED: &str = "skipped";
     /// An operator cancelled this command before it succeeded.
     pub const ABORTED: &str = "aborted";
+    /// A reboot command the agent answered with RebootUnderway; the queue waits
+    /// until the agent says Hello with a new boot id.
+    pub const REBOOTING: &str = "rebooting";
     /// States in which a command is done and no longer blocks its queue.
     pub const CLOSED: [&str; 3] = [SUCCEEDED, SKIPPED, ABORTED];
 }
@@ -599,6 +661,17 @@ pub enum Head {
     Empty,
     /// A command failed; nothing more is handed out until an operator acts.
     Halted,
+    /// A reboot is under way; nothing is handed out until the device is back.
+    Rebooting,
+}
+
+/// What an agent reported for a command.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Reported {
+    Succeeded,
+    Failed,
+    /// Only for reboot commands: the device is going down now.
+    RebootUnderway,
 }
 
 /// How a result report was taken.
@@ -616,20 +689,23 @@ pub struct QueueCounts {
     pub sent: i64,
     pub succeeded: i64,
     pub failed: i64,
+    pub rebooting: i64,
     /// Skipped or aborted by an operator.
     pub closed: i64,
 }
 
 impl QueueCounts {
     pub fn total(&self) -> i64 {
-        self.pending + self.sent + self.succeeded + self.failed + self.closed
+        self.pending + self.sent + self.succeeded + self.failed + self.rebooting + self.closed
     }
 }
 
 impl Storage {
     /// Appends commands to a device's queue after everything already in it and
     /// points the device at `model_version` as its desired state.
-    pub fn enqueue(&self, device: i64, model_version: i64, new: &[NewCommand]) -> Result<Vec<i64>> {
+    /// `model_version` is the version these commands build (None for commands
+    /// such as a reboot that do not change the model).
+    pub fn enqueue(&self, device: i64, model_version: Option<i64>, new: &[NewCommand]) -> Result<Vec<i64>> {
         let mut conn = self.conn()?;
         conn.transaction(|conn| {
             claim_writer(conn)?;
@@ -661,9 +737,11 @@ impl Storage {
                         .first(conn)?,
                 );
             }
-            diesel::update(devices::table.find(device))
-                .set(devices::desired_model_version_id.eq(model_version))
-                .execute(conn)?;
+            if let Some(version) = model_version {
+                diesel::update(devices::table.find(device))
+                    .set(devices::desired_model_version_id.eq(version))
+                    .execute(conn)?;
+            }
             Ok(ids)
         })
     }
@@ -687,6 +765,9 @@ impl Storage {
                 if row.state == state::FAILED {
                     return Ok(Some(Head::Halted));
                 }
+                if row.state == state::REBOOTING {
+                    return Ok(Some(Head::Rebooting));
+                }
                 let moved = diesel::update(
                     commands::table.filter(commands::id.eq(row.id)).filter(commands::state.eq(&row.state)),
                 )
@@ -708,7 +789,7 @@ impl Storage {
     }
 
     /// Records a result for a command that was handed out to `device`.
-    pub fn record_result(&self, device: i64, command: i64, succeeded: bool, message: &str) -> Result<Recorded> {
+    pub fn record_result(&self, device: i64, command: i64, reported: Reported, message: &str) -> Result<Recorded> {
         let mut conn = self.conn()?;
         conn.transaction(|conn| {
             claim_writer(conn)?;
@@ -720,11 +801,18 @@ impl Storage {
                 .optional()?
                 .ok_or_else(|| StorageError::NotFound { what: "command for this device", name: command.to_string() })?;
             match row.state.as_str() {
-                state::SUCCEEDED | state::FAILED | state::SKIPPED | state::ABORTED => return Ok(Recorded::Repeated),
                 state::SENT => {}
-                _ => return Err(StorageError::Invalid(format!("command {command} was not handed out"))),
+                state::PENDING => return Err(StorageError::Invalid(format!("command {command} was not handed out"))),
+                _ => return Ok(Recorded::Repeated),
             }
-            let final_state = if succeeded { state::SUCCEEDED } else { state::FAILED };
+            let final_state = match reported {
+                Reported::Succeeded => state::SUCCEEDED,
+                Reported::Failed => state::FAILED,
+                Reported::RebootUnderway if row.kind == "reboot" => state::REBOOTING,
+                Reported::RebootUnderway => {
+                    return Err(StorageError::Invalid(format!("command {command} is not a reboot")));
+                }
+            };
             diesel::update(commands::table.filter(commands::id.eq(command)).filter(commands::state.eq(state::SENT)))
                 .set((
                     commands::state.eq(final_state),
@@ -732,18 +820,7 @@ impl Storage {
                     commands::finished_at.eq(now_ms()),
                 ))
                 .execute(conn)?;
-            // The device has reached its desired model once every command
-            // succeeded (a skipped or aborted one means it has not).
-            let open: i64 = commands::table
-                .filter(commands::device_id.eq(device))
-                .filter(commands::state.ne(state::SUCCEEDED))
-                .count()
-                .get_result(conn)?;
-            if open == 0 {
-                diesel::update(devices::table.find(device))
-                    .set(devices::applied_model_version_id.eq(row.model_version_id))
-                    .execute(conn)?;
-            }
+            mark_applied_if_done(conn, device)?;
             Ok(Recorded::Final)
         })
     }
@@ -814,6 +891,7 @@ impl Storage {
                 state::SENT => counts.sent = n,
                 state::SUCCEEDED => counts.succeeded = n,
                 state::FAILED => counts.failed = n,
+                state::REBOOTING => counts.rebooting = n,
                 _ => counts.closed += n,
             }
         }

@@ -81,19 +81,19 @@ fn exercise(storage: &Storage) {
     assert!(matches!(storage.add_device("s", "d2", "nope"), Err(StorageError::NotFound { .. })));
 
     let cmd = |k: &str| NewCommand { kind: k.into(), payload: "{}".into() };
-    let ids = storage.enqueue(device.id, v2.model_version_id, &[cmd("a"), cmd("b"), cmd("c")]).unwrap();
+    let ids = storage.enqueue(device.id, Some(v2.model_version_id), &[cmd("a"), cmd("b"), cmd("c")]).unwrap();
     let Head::Command(first) = storage.next_command(device.id).unwrap() else { panic!("expected a command") };
     assert_eq!((first.id, first.sequence, first.attempts), (ids[0], 1, 1));
     // Not acknowledged: handed out again, never skipped.
     let Head::Command(again) = storage.next_command(device.id).unwrap() else { panic!() };
     assert_eq!((again.id, again.attempts), (ids[0], 2));
-    assert_eq!(storage.record_result(device.id, ids[0], true, "ok").unwrap(), Recorded::Final);
-    assert_eq!(storage.record_result(device.id, ids[0], false, "late").unwrap(), Recorded::Repeated);
+    assert_eq!(storage.record_result(device.id, ids[0], Reported::Succeeded, "ok").unwrap(), Recorded::Final);
+    assert_eq!(storage.record_result(device.id, ids[0], Reported::Failed, "late").unwrap(), Recorded::Repeated);
     // A command not yet handed out cannot be reported.
-    assert!(storage.record_result(device.id, ids[2], true, "early").is_err());
+    assert!(storage.record_result(device.id, ids[2], Reported::Succeeded, "early").is_err());
     let Head::Command(second) = storage.next_command(device.id).unwrap() else { panic!() };
     assert_eq!(second.id, ids[1]);
-    storage.record_result(device.id, ids[1], false, "boom").unwrap();
+    storage.record_result(device.id, ids[1], Reported::Failed, "boom").unwrap();
     assert_eq!(storage.next_command(device.id).unwrap(), Head::Halted);
     let counts = storage.queue_counts(device.id).unwrap();
     assert_eq!((counts.succeeded, counts.failed, counts.pending), (1, 1, 1));
@@ -105,22 +105,43 @@ fn exercise(storage: &Storage) {
     assert_eq!(storage.retry_failed(device.id).unwrap(), ids[1]);
     let Head::Command(retried) = storage.next_command(device.id).unwrap() else { panic!() };
     assert_eq!((retried.id, retried.attempts, retried.run), (ids[1], 2, 2), "a retry keeps the id, runs anew");
-    storage.record_result(device.id, ids[1], false, "boom again").unwrap();
+    storage.record_result(device.id, ids[1], Reported::Failed, "boom again").unwrap();
     assert_eq!(storage.skip_failed(device.id).unwrap(), ids[1]);
     assert!(storage.skip_failed(device.id).is_err(), "nothing left to skip");
     let Head::Command(third) = storage.next_command(device.id).unwrap() else { panic!() };
     assert_eq!(third.id, ids[2]);
-    storage.record_result(device.id, ids[2], true, "ok").unwrap();
+    storage.record_result(device.id, ids[2], Reported::Succeeded, "ok").unwrap();
     assert_eq!(storage.next_command(device.id).unwrap(), Head::Empty);
     assert_eq!(
         storage.device("d1").unwrap().unwrap().applied_model_version_id,
         None,
         "a skipped command means the device does not equal its model"
     );
-    let more = storage.enqueue(device.id, v2.model_version_id, &[cmd("d"), cmd("e")]).unwrap();
+    let more = storage.enqueue(device.id, Some(v2.model_version_id), &[cmd("d"), cmd("e")]).unwrap();
     assert_eq!(storage.abort_queue(device.id).unwrap(), 2);
     assert_eq!(storage.next_command(device.id).unwrap(), Head::Empty);
     assert_eq!(storage.commands(device.id).unwrap().iter().filter(|c| more.contains(&c.id)).count(), 2);
+
+    // Reboot: the queue waits in `rebooting` until a Hello with a new boot id.
+    let d2 = storage.add_device("s", "d2", "m").unwrap();
+    assert_eq!(storage.record_hello(d2.id, "boot-1", "t", None).unwrap(), None);
+    let ids = storage.enqueue(d2.id, None, &[cmd("install"), cmd("reboot"), cmd("configure")]).unwrap();
+    storage.next_command(d2.id).unwrap();
+    assert!(storage.record_result(d2.id, ids[0], Reported::RebootUnderway, "x").is_err(), "only a reboot may");
+    storage.record_result(d2.id, ids[0], Reported::Succeeded, "ok").unwrap();
+    storage.next_command(d2.id).unwrap();
+    storage.record_result(d2.id, ids[1], Reported::RebootUnderway, "going down").unwrap();
+    assert_eq!(storage.next_command(d2.id).unwrap(), Head::Rebooting);
+    assert_eq!(storage.queue_counts(d2.id).unwrap().rebooting, 1);
+    assert_eq!(storage.overdue_reboots(0).unwrap().len(), 1);
+    assert!(storage.overdue_reboots(3_600_000).unwrap().is_empty());
+    // Same boot id: a reconnect; the reboot is still under way.
+    assert_eq!(storage.record_hello(d2.id, "boot-1", "t", None).unwrap(), None);
+    assert_eq!(storage.next_command(d2.id).unwrap(), Head::Rebooting);
+    assert_eq!(storage.record_hello(d2.id, "boot-2", "t", None).unwrap(), Some(ids[1]));
+    let Head::Command(next) = storage.next_command(d2.id).unwrap() else { panic!("queue should resume") };
+    assert_eq!(next.id, ids[2]);
+    assert!(storage.commands(d2.id).unwrap()[1].result.as_deref().unwrap().contains("boot-1 -> boot-2"));
 }
 
 #[test]
