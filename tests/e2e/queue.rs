@@ -190,3 +190,43 @@ fn reboot_in_the_middle_of_a_queue_waits_for_the_new_boot_then_resumes() -> Resu
     assert_eq!(installed_packages(&root)?.len(), 3);
     Ok(())
 }
+
+#[test]
+fn two_gateways_on_one_database_serve_the_same_agents_without_running_anything_twice() -> Result<()> {
+    let dir = tempfile::tempdir()?;
+    let database = Database::mariadb()?;
+    let first = Gateway::start(&dir.path().join("gateway"), &database)?;
+    let model = build_demo_model(&dir.path().join("model"))?;
+    first.cli(&["model", "import", model.to_str().unwrap()])?;
+    let second = first.start_peer(&dir.path().join("gateway-2"))?;
+    // Every new connection goes to the other gateway: each exchange of each agent alternates.
+    let proxy = Proxy::round_robin(vec![first.socket_addr(), second.socket_addr()]);
+    let via = format!("https://127.0.0.1:{}", proxy.addr.port());
+    let names = ["pair-1", "pair-2", "pair-3"];
+    let mut agents = Vec::new();
+    for name in names {
+        agents.push(first.add_agent_via(name, "webserver", "demo", &dir.path().join("roots").join(name), &via)?);
+    }
+    wait_for(Duration::from_secs(60), "Hello", hello_done(&database, 3))?;
+    first.cli(&["provision", names[0], names[1]])?;
+    second.cli(&["provision", names[2]])?;
+    wait_for(Duration::from_secs(90), "every queue to finish", || {
+        let failed = database.scalar(
+            "SELECT COUNT(*) FROM commands WHERE state <> 'succeeded' AND state <> 'pending' AND state <> 'sent'",
+        )?;
+        ensure!(failed == "0", "{}", database.query("SELECT device_id, sequence, state, result FROM commands")?);
+        Ok((database.scalar("SELECT COUNT(*) FROM commands WHERE state = 'succeeded'")? == "18").then_some(()))
+    })?;
+    // Each command was handed out exactly once, and both gateways served every device.
+    assert_eq!(database.scalar("SELECT MAX(attempts) FROM commands")?, "1");
+    assert_eq!(
+        database.query(
+            "SELECT COUNT(DISTINCT gateway_instance) FROM exchanges WHERE device_id IS NOT NULL GROUP BY device_id"
+        )?,
+        "2\n2\n2\n"
+    );
+    for name in names {
+        assert_eq!(installed_packages(&dir.path().join("roots").join(name))?.len(), 3, "{name}");
+    }
+    Ok(())
+}

@@ -167,6 +167,15 @@ impl Gateway {
         Ok((process, url))
     }
 
+    /// A second gateway process on the same database: a copy of this gateway's
+    /// directory (same CA and certificates, same packages) serving on its own port.
+    pub fn start_peer(&self, dir: &Path) -> Result<Self> {
+        run(Command::new("cp").arg("-r").arg(&self.dir).arg(dir))?;
+        let _ = std::fs::remove_file(dir.join("gateway.log"));
+        let (process, url) = Self::spawn_serve(dir)?;
+        Ok(Self { dir: dir.to_owned(), url, process })
+    }
+
     /// kill -9 the gateway process and start a new one on the same directory.
     pub fn crash_and_restart(&mut self) -> Result<()> {
         self.process.child.kill()?;

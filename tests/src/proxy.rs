@@ -10,7 +10,9 @@ use std::time::{Duration, Instant};
 
 #[derive(Debug)]
 struct State {
-    target: SocketAddr,
+    /// Gateways to forward to, in turn (one connection each).
+    targets: Vec<SocketAddr>,
+    turn: usize,
     /// How many more connections may pass; `None` = all.
     allowance: Option<usize>,
     held: Vec<TcpStream>,
@@ -30,6 +32,13 @@ fn pipe(mut from: TcpStream, mut to: TcpStream) {
     });
 }
 
+impl State {
+    fn next_target(&mut self) -> SocketAddr {
+        self.turn += 1;
+        self.targets[self.turn % self.targets.len()]
+    }
+}
+
 fn forward(client: TcpStream, target: SocketAddr) {
     match TcpStream::connect(target) {
         Ok(server) => {
@@ -42,10 +51,17 @@ fn forward(client: TcpStream, target: SocketAddr) {
 
 impl Proxy {
     pub fn start(target: SocketAddr) -> Self {
+        Self::round_robin(vec![target])
+    }
+
+    /// Forwards each new connection to the next of `targets` in turn.
+    pub fn round_robin(targets: Vec<SocketAddr>) -> Self {
         let listener = TcpListener::bind("127.0.0.1:0").unwrap();
         let addr = listener.local_addr().unwrap();
-        let state =
-            Arc::new((Mutex::new(State { target, allowance: None, held: Vec::new(), accepted: 0 }), Condvar::new()));
+        let state = Arc::new((
+            Mutex::new(State { targets, turn: 0, allowance: None, held: Vec::new(), accepted: 0 }),
+            Condvar::new(),
+        ));
         let shared = state.clone();
         std::thread::spawn(move || {
             for client in listener.incoming().flatten() {
@@ -53,11 +69,11 @@ impl Proxy {
                 let mut s = lock.lock().unwrap();
                 s.accepted += 1;
                 match s.allowance {
-                    None => forward(client, s.target),
+                    None => forward(client, s.next_target()),
                     Some(0) => s.held.push(client),
                     Some(n) => {
                         s.allowance = Some(n - 1);
-                        forward(client, s.target);
+                        forward(client, s.next_target());
                     }
                 }
                 changed.notify_all();
@@ -77,7 +93,8 @@ impl Proxy {
         let mut n = n;
         while n > 0 && !s.held.is_empty() {
             let client = s.held.remove(0);
-            forward(client, s.target);
+            let target = s.next_target();
+            forward(client, target);
             n -= 1;
         }
         s.allowance = Some(s.allowance.unwrap_or(0) + n);
@@ -88,7 +105,8 @@ impl Proxy {
         let mut s = self.state.0.lock().unwrap();
         s.allowance = None;
         for client in std::mem::take(&mut s.held) {
-            forward(client, s.target);
+            let target = s.next_target();
+            forward(client, target);
         }
     }
 
@@ -104,7 +122,7 @@ impl Proxy {
     }
 
     pub fn retarget(&self, target: SocketAddr) {
-        self.state.0.lock().unwrap().target = target;
+        self.state.0.lock().unwrap().targets = vec![target];
     }
 
     /// Waits until `n` connections are being held.
