@@ -5,8 +5,9 @@
 //! Code map: `home` (gateway directory, `init`), `pki` (CA), `storage` (all
 //! SQL), `repository` (packages by sha256), `model` (model files → versions),
 //! `enrol` (device registration), `queue` (model version → commands), `soap` (agent operations), `server`
-//! (HTTPS routes), `poke`, `demo` (the one-command main job).
+//! (HTTPS routes), `poke`, `demo` (the one-command main job), `bench` (load generator).
 
+pub mod bench;
 pub mod demo;
 pub mod enrol;
 pub mod home;

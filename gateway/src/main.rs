@@ -75,6 +75,23 @@ enum Cmd {
         #[command(flatten)]
         dir: DirArg,
     },
+    /// Load-test the agent protocol: N simulated agents over real TLS against a real gateway process.
+    Bench {
+        /// A new directory for the bench gateway.
+        #[arg(long)]
+        dir: PathBuf,
+        #[arg(long, default_value_t = 50)]
+        agents: usize,
+        /// Commands queued per agent.
+        #[arg(long, default_value_t = 10)]
+        commands: usize,
+        /// MySQL/MariaDB URL (a database that exists and is empty); SQLite when absent.
+        #[arg(long)]
+        database: Option<String>,
+        /// Exchanges in flight at once.
+        #[arg(long, default_value_t = 64)]
+        concurrency: usize,
+    },
     /// Run the main job end to end on SQLite: 3 devices, 3 roles, real dpkg.
     Demo {
         /// A new directory for the demo gateway, packages and device roots.
@@ -150,7 +167,8 @@ enum DeviceCmd {
 fn main() -> std::process::ExitCode {
     let cli = Cli::parse();
     // The demo prints its own progress; per-request logs would drown it.
-    let default_filter = if matches!(cli.command, Cmd::Demo { .. }) { "warn" } else { "warn,outfit_gateway=info" };
+    let default_filter =
+        if matches!(cli.command, Cmd::Demo { .. } | Cmd::Bench { .. }) { "warn" } else { "warn,outfit_gateway=info" };
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_env("OUTFIT_LOG").unwrap_or_else(|_| default_filter.into()),
@@ -232,6 +250,10 @@ async fn run(cli: Cli) -> Result<()> {
             }
         }
         Cmd::Demo { dir } => outfit_gateway::demo::run(&dir).await?,
+        Cmd::Bench { dir, agents, commands, database, concurrency } => {
+            let config = outfit_gateway::bench::BenchConfig { agents, commands, database, concurrency };
+            outfit_gateway::bench::run(&dir, config).await?
+        }
     }
     Ok(())
 }

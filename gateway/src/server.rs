@@ -34,6 +34,10 @@ pub struct Gateway {
     pub storage: Storage,
     pub repository: Repository,
     pub agent: AgentService,
+    /// Admits as many database-bound requests at once as the pool has
+    /// connections; more would only queue on the pool's lock in blocking
+    /// threads and cost the machine context switches.
+    db_slots: Arc<tokio::sync::Semaphore>,
 }
 
 impl Gateway {
@@ -44,7 +48,8 @@ impl Gateway {
         let repository = Repository::new(home.repository());
         let instance = format!("{}-{}", settings.name, std::process::id());
         let agent = AgentService { storage: storage.clone(), instance };
-        Ok(Self { home, settings, storage, repository, agent })
+        let db_slots = Arc::new(tokio::sync::Semaphore::new(storage.max_connections()));
+        Ok(Self { home, settings, storage, repository, agent, db_slots })
     }
 
     /// Binds the listener, writes `gateway.url` and serves until the process ends.
@@ -107,6 +112,7 @@ impl Gateway {
             }
         };
         let agent = self.agent.clone();
+        let _slot = self.db_slots.acquire().await.expect("the semaphore is never closed");
         let handled = tokio::task::spawn_blocking(move || agent.handle(connection, &body)).await;
         match handled {
             Ok((envelope, false)) => transport::soap_response(StatusCode::OK, envelope),

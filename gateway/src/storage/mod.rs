@@ -113,6 +113,11 @@ impl Storage {
         Ok(storage)
     }
 
+    /// How many connections the pool holds.
+    pub fn max_connections(&self) -> usize {
+        self.pool.max_size() as usize
+    }
+
     fn conn(&self) -> Result<PooledConnection<ConnectionManager<DbConnection>>> {
         Ok(self.pool.get()?)
     }

@@ -1,0 +1,207 @@
+//! `outfit-gateway bench`: a load generator for the agent protocol. It starts a
+//! real `outfit-gateway serve` process (SQLite or MariaDB), registers N devices
+//! with K queued commands each, then simulates N agents speaking the real
+//! protocol over real TLS — a new connection for every exchange — and reports
+//! commands/s, exchange latency percentiles, gateway CPU per command and RSS.
+//! Simulated agents report success without running anything: this measures the
+//! gateway and the protocol, not dpkg.
+
+use crate::home::{Home, Settings};
+use crate::queue::Payload;
+use crate::storage::{NewCommand, NewComponent, NewModel, NewRole, Storage};
+use anyhow::{Context, Result, ensure};
+use outfit_wsdl::envelope::{Answer, GatewayRequest, decode_answer};
+use outfit_wsdl::messages::{Hello, NextCommand, Outcome, ReportResult};
+use outfit_wsdl::transport::{self, Endpoint};
+use std::path::Path;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+#[derive(Debug, Clone)]
+pub struct BenchConfig {
+    pub agents: usize,
+    pub commands: usize,
+    /// `None`: SQLite in the bench directory; else a MySQL/MariaDB URL.
+    pub database: Option<String>,
+    /// Exchanges in flight at once across all simulated agents.
+    pub concurrency: usize,
+}
+
+/// Reads user+system CPU seconds and peak RSS (kB) of a process from /proc.
+fn process_usage(pid: u32) -> Result<(f64, u64)> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat"))?;
+    let fields: Vec<&str> = stat.rsplit_once(')').context("/proc stat format")?.1.split_whitespace().collect();
+    let ticks = 100.0; // USER_HZ on Linux
+    let cpu = (fields[11].parse::<f64>()? + fields[12].parse::<f64>()?) / ticks;
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status"))?;
+    let rss = status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmHWM:"))
+        .and_then(|v| v.split_whitespace().next()?.parse().ok())
+        .unwrap_or(0);
+    Ok((cpu, rss))
+}
+
+fn percentile(sorted: &[Duration], p: f64) -> Duration {
+    if sorted.is_empty() {
+        return Duration::ZERO;
+    }
+    sorted[((sorted.len() - 1) as f64 * p).round() as usize]
+}
+
+/// Sets up the gateway directory, devices and queues.
+fn prepare(dir: &Path, config: &BenchConfig) -> Result<Home> {
+    let home = Home::new(dir);
+    let settings = Settings {
+        database: config.database.clone().unwrap_or_else(|| "gateway.sqlite".into()),
+        listen: "127.0.0.1:0".into(),
+        name: "bench".into(),
+        reboot_deadline_secs: 900,
+    };
+    home.init(&settings, &["127.0.0.1".into(), "localhost".into()])?;
+    let storage = Storage::open(&home.database_url(&settings))?;
+    let component = NewComponent {
+        name: "bench".into(),
+        package_name: "bench".into(),
+        package_version: "1".into(),
+        package_format: "deb".into(),
+        sha256: "0".repeat(64),
+        size: 0,
+        storage_key: "0".repeat(64),
+        config_path: None,
+        config_template: None,
+        parameters: Vec::new(),
+    };
+    let roles = vec![NewRole { category: "OS".into(), name: "bench".into(), components: vec![component] }];
+    storage.import_model(&NewModel { site: "bench".into(), name: "bench".into(), roles })?;
+    let payload = Payload::Configure {
+        component: "bench".into(),
+        path: "/etc/bench.conf".into(),
+        template: "n = {{ n }}\n".into(),
+        parameters: vec![("n".into(), "1".into())],
+    };
+    let commands: Vec<NewCommand> = (0..config.commands).map(|_| NewCommand::from(&payload)).collect();
+    for i in 0..config.agents {
+        let device = storage.add_device("bench", &format!("bench-{i}"), "bench")?;
+        storage.enqueue(device.id, None, &commands)?;
+    }
+    Ok(home)
+}
+
+/// One simulated agent: Hello, then NextCommand / ReportResult until NoCommand.
+async fn agent(
+    tls: Arc<rustls::ClientConfig>,
+    endpoint: Endpoint,
+    device: String,
+    gate: Arc<tokio::sync::Semaphore>,
+) -> Result<(usize, Vec<Duration>)> {
+    let mut latencies = Vec::new();
+    let mut call = async |request: GatewayRequest| -> Result<outfit_wsdl::envelope::Body> {
+        let _permit = gate.acquire().await?;
+        let started = Instant::now();
+        let operation = request.operation();
+        let reply = transport::soap_call(&tls, &endpoint, operation, request.encode()).await?;
+        latencies.push(started.elapsed());
+        match decode_answer(&reply, Some)? {
+            Answer::Ok(body) => Ok(body),
+            Answer::Fault(f) => anyhow::bail!("{operation}: {f}"),
+        }
+    };
+    let hello =
+        Hello { device: device.clone(), boot_id: "bench".into(), agent_version: "bench".into(), poke_url: None };
+    call(GatewayRequest::Hello(hello)).await?;
+    let mut done = 0;
+    let mut next = call(GatewayRequest::NextCommand(NextCommand { device: device.clone() }))
+        .await?
+        .next_command_response
+        .context("no NextCommandResponse")?
+        .command;
+    while let Some(command) = next {
+        done += 1;
+        let report = ReportResult {
+            device: device.clone(),
+            command_id: command.id,
+            outcome: Some(Outcome::Succeeded),
+            message: "bench".into(),
+        };
+        next = call(GatewayRequest::ReportResult(report))
+            .await?
+            .report_result_response
+            .context("no ReportResultResponse")?
+            .command;
+    }
+    Ok((done, latencies))
+}
+
+pub async fn run(dir: &Path, config: BenchConfig) -> Result<()> {
+    let setup = Instant::now();
+    let home = prepare(dir, &config)?;
+    println!(
+        "prepared {} devices × {} commands on {} in {:.1}s",
+        config.agents,
+        config.commands,
+        config.database.as_deref().map_or("SQLite", |_| "MariaDB/MySQL"),
+        setup.elapsed().as_secs_f64()
+    );
+    let mut server = std::process::Command::new(std::env::current_exe()?)
+        .args(["serve", "--dir"])
+        .arg(dir)
+        .env("OUTFIT_LOG", "warn")
+        .stderr(std::fs::File::create(dir.join("gateway.log"))?)
+        .spawn()?;
+    let url_file = home.url_file();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let url = loop {
+        if let Ok(url) = std::fs::read_to_string(&url_file) {
+            break url;
+        }
+        ensure!(Instant::now() < deadline, "the gateway did not start; see {}", dir.join("gateway.log").display());
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    let pid = server.id();
+    let (cpu_before, _) = process_usage(pid)?;
+    let tls = transport::client_config(&home.ca_cert())?;
+    let endpoint = Endpoint::parse(&url)?.join(outfit_wsdl::GATEWAY_AGENT_PATH);
+    let gate = Arc::new(tokio::sync::Semaphore::new(config.concurrency));
+    let started = Instant::now();
+    let mut tasks = tokio::task::JoinSet::new();
+    for i in 0..config.agents {
+        tasks.spawn(agent(tls.clone(), endpoint.clone(), format!("bench-{i}"), gate.clone()));
+    }
+    let (mut commands, mut latencies, mut errors) = (0usize, Vec::new(), 0usize);
+    while let Some(joined) = tasks.join_next().await {
+        match joined? {
+            Ok((done, mut l)) => {
+                commands += done;
+                latencies.append(&mut l);
+            }
+            Err(e) => {
+                errors += 1;
+                if errors <= 3 {
+                    eprintln!("agent failed: {e:#}");
+                }
+            }
+        }
+    }
+    let elapsed = started.elapsed();
+    let (cpu_after, rss_kb) = process_usage(pid)?;
+    let _ = server.kill();
+    let _ = server.wait();
+    latencies.sort();
+    println!("agents {}  commands {}  exchanges {}  errors {}", config.agents, commands, latencies.len(), errors);
+    println!("wall {:.2}s  commands/s {:.0}", elapsed.as_secs_f64(), commands as f64 / elapsed.as_secs_f64());
+    println!(
+        "exchange latency p50 {:.1} ms  p99 {:.1} ms  (concurrency {})",
+        percentile(&latencies, 0.50).as_secs_f64() * 1e3,
+        percentile(&latencies, 0.99).as_secs_f64() * 1e3,
+        config.concurrency
+    );
+    println!(
+        "gateway CPU {:.2}s total, {:.2} ms per command; gateway peak RSS {:.1} MB",
+        cpu_after - cpu_before,
+        (cpu_after - cpu_before) * 1e3 / commands.max(1) as f64,
+        rss_kb as f64 / 1024.0
+    );
+    ensure!(errors == 0, "{errors} simulated agents failed");
+    Ok(())
+}
