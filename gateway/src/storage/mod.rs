@@ -587,16 +587,6 @@ impl Storage {
             .execute(&mut conn)?;
         Ok(())
     }
-
-    /// Every exchange of a device, oldest first.
-    pub fn exchanges(&self, device: i64) -> Result<Vec<ExchangeRow>> {
-        let mut conn = self.conn()?;
-        Ok(exchanges::table
-            .filter(exchanges::device_id.eq(device))
-            .order(exchanges::id)
-            .select(ExchangeRow::as_select())
-            .load(&mut conn)?)
-    }
 }
 
 #[derive(Debug)]
@@ -607,16 +597,6 @@ pub struct ExchangeRecord<'a> {
     pub gateway_instance: &'a str,
     pub peer: &'a str,
     pub answer: &'a str,
-}
-
-#[derive(Debug, Clone, Queryable, Selectable)]
-#[diesel(table_name = exchanges)]
-pub struct ExchangeRow {
-    pub operation: String,
-    pub connection_serial: i64,
-    pub gateway_instance: String,
-    pub peer: String,
-    pub answer: String,
 }
 
 // ----------------------------------------------------------------------- queue
