@@ -3,13 +3,22 @@
 //! fires. Gateway outages are waited out; they never stop the agent.
 
 use crate::client::{ClientError, GatewayClient};
-use crate::execute::Executor;
+use crate::execute::{Execution, Executor};
 use crate::journal::{self, Entry, Journal};
 use crate::reboot::Reboot;
 use outfit_wsdl::messages::{Command, Outcome};
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::Notify;
+
+/// Why a drain stopped before the gateway said "no command".
+#[derive(Debug, thiserror::Error)]
+pub enum DrainError {
+    #[error(transparent)]
+    Gateway(#[from] ClientError),
+    #[error("a command could not run now: {0}")]
+    Unavailable(String),
+}
 
 #[derive(Debug)]
 pub struct Agent {
@@ -67,7 +76,7 @@ impl Agent {
 
     /// Delivers results the gateway has not acknowledged, then runs commands
     /// until the gateway says there is none.
-    pub async fn drain(&self) -> Result<(), ClientError> {
+    pub async fn drain(&self) -> Result<(), DrainError> {
         let mut instruction = None;
         for (key, outcome, message) in self.unacknowledged() {
             let id = journal::command_id(&key);
@@ -83,7 +92,7 @@ impl Agent {
             None => self.client.next_command().await?,
         };
         while let Some(command) = instruction.command {
-            let (outcome, message) = self.run_once(&command).await;
+            let (outcome, message) = self.run_once(&command).await?;
             instruction = self.client.report(&command.id, outcome, &message).await?;
             self.acknowledge(&journal::key(&command));
             if outcome == Outcome::RebootUnderway {
@@ -96,41 +105,45 @@ impl Agent {
         Ok(())
     }
 
-    /// Runs a command at most once, consulting the journal first.
-    async fn run_once(&self, command: &Command) -> (Outcome, String) {
+    /// Runs a command at most once, consulting the journal first. An
+    /// `Unavailable` error leaves it started-but-unfinished in the journal and
+    /// unreported, so it runs again (it is safe to repeat) on the next attempt.
+    async fn run_once(&self, command: &Command) -> Result<(Outcome, String), DrainError> {
         let Some(kind) = command.kind else {
-            return (Outcome::Failed, format!("command {} has no kind", command.id));
+            return Ok((Outcome::Failed, format!("command {} has no kind", command.id)));
         };
         let key = journal::key(command);
         match self.journal.get(&key) {
             Ok(Some(entry @ Entry::Finished { .. })) => {
                 tracing::info!(command = %command.id, "already executed; answering from the journal");
-                return entry.outcome().expect("finished entries have an outcome");
+                return Ok(entry.outcome().expect("finished entries have an outcome"));
             }
             Ok(Some(Entry::Started { .. })) if !journal::safe_to_repeat(kind) => {
                 let message = format!(
                     "interrupted: the agent stopped while running command {}; it is not safe to repeat, so it was not run again",
                     command.id
                 );
-                return self.finish(command, kind, Outcome::Failed, message);
+                return Ok(self.finish(command, kind, Outcome::Failed, message));
             }
             Ok(Some(Entry::Started { .. })) => {
                 tracing::warn!(command = %command.id, "interrupted earlier; running it again (safe to repeat)");
             }
             Ok(None) => {}
-            Err(e) => return (Outcome::Failed, format!("cannot run without a journal: {e}")),
+            Err(e) => return Ok((Outcome::Failed, format!("cannot run without a journal: {e}"))),
         }
         if let Err(e) = self.journal.start(&key, kind) {
-            return (Outcome::Failed, format!("cannot run without a journal: {e}"));
+            return Ok((Outcome::Failed, format!("cannot run without a journal: {e}")));
         }
         if kind == outfit_wsdl::messages::CommandKind::Reboot {
             // Journalled as underway before the gateway hears of it, so a crash
             // here never reboots twice.
             let mode = format!("{:?}", self.reboot.mode);
-            return self.finish(command, kind, Outcome::RebootUnderway, format!("reboot underway ({mode})"));
+            return Ok(self.finish(command, kind, Outcome::RebootUnderway, format!("reboot underway ({mode})")));
         }
-        let (outcome, message) = self.executor.execute(&self.client, command).await;
-        self.finish(command, kind, outcome, message)
+        match self.executor.execute(&self.client, command).await {
+            Execution::Done(outcome, message) => Ok(self.finish(command, kind, outcome, message)),
+            Execution::Unavailable(message) => Err(DrainError::Unavailable(message)),
+        }
     }
 
     fn finish(
@@ -147,7 +160,7 @@ impl Agent {
     }
 
     /// Carries out a reboot the gateway has acknowledged. Returns only if it failed.
-    fn reboot_now(&self) -> Result<(), ClientError> {
+    fn reboot_now(&self) -> Result<(), DrainError> {
         let error = self.reboot.perform();
         tracing::error!(%error, "reboot failed; the gateway will flag it as overdue");
         Ok(())

@@ -17,23 +17,50 @@ pub struct Executor {
     pub spool: PathBuf,
 }
 
+/// How running a command ended.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Execution {
+    /// The command ran to an outcome the gateway must hear about.
+    Done(Outcome, String),
+    /// Something outside the device was unreachable (the repository, mid
+    /// download); nothing was changed, and the command should run again later
+    /// rather than fail and halt the queue.
+    Unavailable(String),
+}
+
+/// A failure of the command itself, or a transient one.
+enum Stop {
+    Failed(String),
+    Unavailable(String),
+}
+
+impl From<String> for Stop {
+    fn from(message: String) -> Self {
+        Self::Failed(message)
+    }
+}
+
 impl Executor {
-    pub async fn execute(&self, gateway: &GatewayClient, command: &Command) -> (Outcome, String) {
+    pub async fn execute(&self, gateway: &GatewayClient, command: &Command) -> Execution {
         let span = tracing::info_span!("command", device = %gateway.device, command = %command.id);
         let _entered = span.enter();
         match self.run(gateway, command).await {
             Ok(message) => {
                 tracing::info!(%message, "command succeeded");
-                (Outcome::Succeeded, message)
+                Execution::Done(Outcome::Succeeded, message)
             }
-            Err(message) => {
+            Err(Stop::Failed(message)) => {
                 tracing::warn!(%message, "command failed");
-                (Outcome::Failed, message)
+                Execution::Done(Outcome::Failed, message)
+            }
+            Err(Stop::Unavailable(message)) => {
+                tracing::warn!(%message, "command could not run now; it will be retried");
+                Execution::Unavailable(message)
             }
         }
     }
 
-    async fn run(&self, gateway: &GatewayClient, command: &Command) -> Result<String, String> {
+    async fn run(&self, gateway: &GatewayClient, command: &Command) -> Result<String, Stop> {
         command.validate().map_err(|field| format!("command {} lacks `{field}`", command.id))?;
         let ctx = CallContext {
             device: gateway.device.clone(),
@@ -46,9 +73,10 @@ impl Executor {
         match command.kind.expect("validated") {
             CommandKind::Install => {
                 let package = command.install.as_ref().expect("validated");
-                let path = library::fetch(&gateway.tls, &gateway.endpoint, package, &self.spool)
-                    .await
-                    .map_err(|e| e.to_string())?;
+                let path =
+                    library::fetch(&gateway.tls, &gateway.endpoint, package, &self.spool).await.map_err(|e| {
+                        if e.is_transient() { Stop::Unavailable(e.to_string()) } else { Stop::Failed(e.to_string()) }
+                    })?;
                 let file = PackageFile {
                     name: package.name.clone(),
                     version: package.version.clone(),
@@ -56,7 +84,7 @@ impl Executor {
                     path: path.display().to_string(),
                 };
                 let outcome = tokio::task::spawn_blocking(move || plugin.install(&ctx, &file)).await;
-                flatten(&name, "install", outcome)
+                Ok(flatten(&name, "install", outcome)?)
             }
             CommandKind::Configure => {
                 let config = command.configure.as_ref().expect("validated");
@@ -71,9 +99,9 @@ impl Executor {
                         .collect(),
                 };
                 let outcome = tokio::task::spawn_blocking(move || plugin.configure(&ctx, &file)).await;
-                flatten(&name, "configure", outcome)
+                Ok(flatten(&name, "configure", outcome)?)
             }
-            CommandKind::Reboot => Err("a reboot is carried out by the agent, not a plug-in".into()),
+            CommandKind::Reboot => Err(Stop::Failed("a reboot is carried out by the agent, not a plug-in".into())),
         }
     }
 }

@@ -32,6 +32,18 @@ pub enum FetchError {
     Invalid { name: String, what: &'static str, value: String },
 }
 
+impl FetchError {
+    /// Whether the repository was merely unreachable (worth trying again later)
+    /// rather than serving something wrong.
+    pub fn is_transient(&self) -> bool {
+        match self {
+            Self::Transport { .. } | Self::Stream { .. } => true,
+            Self::Status { status, .. } => *status >= 500,
+            _ => false,
+        }
+    }
+}
+
 fn is_digest(s: &str) -> bool {
     s.len() == 64 && s.bytes().all(|b| b.is_ascii_hexdigit())
 }

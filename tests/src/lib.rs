@@ -44,30 +44,43 @@ pub fn run(cmd: &mut Command) -> Result<String> {
 /// Where a test's gateway keeps its data.
 #[derive(Debug)]
 pub enum Database {
-    /// A database on the MariaDB server, created for this test and dropped after it.
-    Mariadb { name: String },
+    /// A database on a MariaDB server, created for this test and dropped after it.
+    Mariadb { name: String, host: String, port: u16 },
     /// A SQLite file inside the gateway directory.
     Sqlite { path: PathBuf },
 }
 
 static SEQUENCE: AtomicU32 = AtomicU32::new(0);
 
-fn mariadb_cli() -> Command {
+fn default_host() -> String {
+    std::env::var("OUTFIT_TEST_MYSQL_HOST").unwrap_or_else(|_| "127.0.0.1".into())
+}
+
+fn default_port() -> u16 {
+    std::env::var("OUTFIT_TEST_MYSQL_PORT").ok().and_then(|p| p.parse().ok()).unwrap_or(3306)
+}
+
+fn mariadb_cli(host: &str, port: u16) -> Command {
     let mut cmd = Command::new("mariadb");
-    cmd.args(["--protocol=TCP", "-h"])
-        .arg(std::env::var("OUTFIT_TEST_MYSQL_HOST").unwrap_or_else(|_| "127.0.0.1".into()))
-        .arg("-P")
-        .arg(std::env::var("OUTFIT_TEST_MYSQL_PORT").unwrap_or_else(|_| "3306".into()))
-        .args(["-uroot", "--batch", "--skip-column-names"]);
+    cmd.args(["--protocol=TCP", "-h", host, "-P"]).arg(port.to_string()).args([
+        "-uroot",
+        "--batch",
+        "--skip-column-names",
+    ]);
     cmd
 }
 
 impl Database {
+    /// A fresh database on the shared MariaDB server (127.0.0.1:3306 by default).
     pub fn mariadb() -> Result<Self> {
+        Self::mariadb_on(&default_host(), default_port())
+    }
+
+    pub fn mariadb_on(host: &str, port: u16) -> Result<Self> {
         let name = format!("outfit_t{}_{}_{}", std::process::id(), SEQUENCE.fetch_add(1, Ordering::SeqCst), nanos());
-        run(mariadb_cli().arg("-e").arg(format!("CREATE DATABASE {name}")))
-            .context("create a test database (is MariaDB running on 127.0.0.1:3306? see README)")?;
-        Ok(Self::Mariadb { name })
+        run(mariadb_cli(host, port).arg("-e").arg(format!("CREATE DATABASE {name}")))
+            .with_context(|| format!("create a test database (is MariaDB running on {host}:{port}? see README)"))?;
+        Ok(Self::Mariadb { name, host: host.to_owned(), port })
     }
 
     pub fn sqlite(dir: &Path) -> Self {
@@ -76,11 +89,7 @@ impl Database {
 
     pub fn url(&self) -> String {
         match self {
-            Self::Mariadb { name } => format!(
-                "mysql://root@{}:{}/{name}",
-                std::env::var("OUTFIT_TEST_MYSQL_HOST").unwrap_or_else(|_| "127.0.0.1".into()),
-                std::env::var("OUTFIT_TEST_MYSQL_PORT").unwrap_or_else(|_| "3306".into())
-            ),
+            Self::Mariadb { name, host, port } => format!("mysql://root@{host}:{port}/{name}"),
             Self::Sqlite { path } => path.display().to_string(),
         }
     }
@@ -89,7 +98,7 @@ impl Database {
     /// tab-separated lines.
     pub fn query(&self, sql: &str) -> Result<String> {
         match self {
-            Self::Mariadb { name } => run(mariadb_cli().arg(name).arg("-e").arg(sql)),
+            Self::Mariadb { name, host, port } => run(mariadb_cli(host, *port).arg(name).arg("-e").arg(sql)),
             Self::Sqlite { path } => {
                 run(Command::new("sqlite3").args(["-batch", "-separator", "\t"]).arg(path).arg(sql))
             }
@@ -103,14 +112,61 @@ impl Database {
 
 impl Drop for Database {
     fn drop(&mut self) {
-        if let Self::Mariadb { name } = self {
-            let _ = run(mariadb_cli().arg("-e").arg(format!("DROP DATABASE IF EXISTS {name}")));
+        if let Self::Mariadb { name, host, port } = self {
+            let _ = run(mariadb_cli(host, *port).arg("-e").arg(format!("DROP DATABASE IF EXISTS {name}")));
         }
     }
 }
 
 fn nanos() -> u32 {
     std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().subsec_nanos()
+}
+
+/// A MariaDB server of the test's own (private datadir, free port), so that a
+/// test may kill and restart it without touching the shared server.
+#[derive(Debug)]
+pub struct PrivateMariadb {
+    pub dir: PathBuf,
+    pub port: u16,
+    process: Option<Process>,
+}
+
+impl PrivateMariadb {
+    pub fn start(dir: &Path) -> Result<Self> {
+        std::fs::create_dir_all(dir)?;
+        run(Command::new("mariadb-install-db")
+            .args(["--no-defaults", "--user=root", "--auth-root-authentication-method=normal"])
+            .args(["--skip-test-db", "--skip-name-resolve"])
+            .arg(format!("--datadir={}", dir.join("data").display())))?;
+        let port = std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()?.port();
+        let mut server = Self { dir: dir.to_owned(), port, process: None };
+        server.restart()?;
+        Ok(server)
+    }
+
+    /// kill -9 the server (InnoDB recovers on the next start).
+    pub fn kill(&mut self) {
+        self.process = None;
+    }
+
+    pub fn restart(&mut self) -> Result<()> {
+        self.process = None;
+        let log = std::fs::OpenOptions::new().create(true).append(true).open(self.dir.join("mariadbd.log"))?;
+        let child = Command::new("mariadbd")
+            .args(["--no-defaults", "--user=root", "--bind-address=127.0.0.1", "--skip-name-resolve"])
+            .args(["--innodb-buffer-pool-size=32M", "--skip-log-bin", "--max-connections=300"])
+            .arg(format!("--datadir={}", self.dir.join("data").display()))
+            .arg(format!("--socket={}", self.dir.join("mysql.sock").display()))
+            .arg(format!("--port={}", self.port))
+            .stdout(Stdio::null())
+            .stderr(log)
+            .spawn()?;
+        self.process = Some(Process { child, name: "mariadbd".into() });
+        let port = self.port;
+        wait_for(Duration::from_secs(60), "the private MariaDB to answer", || {
+            Ok(mariadb_cli("127.0.0.1", port).arg("-e").arg("SELECT 1").output()?.status.success().then_some(()))
+        })
+    }
 }
 
 /// A child process killed when dropped.

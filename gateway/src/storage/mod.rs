@@ -106,6 +106,9 @@ impl Storage {
         let size = if url.starts_with("mysql://") { 8 } else { 1 };
         let pool = Pool::builder()
             .max_size(size)
+            // With the database down, fail a request within seconds (agents retry)
+            // rather than holding it for r2d2's default 30 s.
+            .connection_timeout(std::time::Duration::from_secs(5))
             .connection_customizer(Box::new(ConnectionSetup))
             .build(ConnectionManager::<DbConnection>::new(url))?;
         let storage = Self { pool };

@@ -1,0 +1,265 @@
+//! The fault-injection suite. Ten or more real agents, each with its own root and
+//! a 50-command queue on a private MariaDB, while faults are injected at random
+//! points: kill -9 of the gateway (restarted), kill -9 of an agent (restarted),
+//! kill -9 of MariaDB (restarted), an agent's network cut and restored (through a
+//! TCP proxy per agent — the proxy stands in for a netns link cut), and reboot
+//! commands. Every command installs a real .deb whose postinst appends a marker
+//! line inside the device root, so a command that ran twice, or out of order, is
+//! visible from outside.
+//!
+//! Knobs (environment): `OUTFIT_FAULT_SEED` (default: from the clock; always
+//! printed), `OUTFIT_FAULT_AGENTS` (10), `OUTFIT_FAULTS` (faults per round, 12),
+//! `OUTFIT_FAULT_LONG=1` (rounds until at least 1000 faults).
+
+use anyhow::{Context, Result, bail, ensure};
+use outfit_tests::proxy::Proxy;
+use outfit_tests::{Database, Gateway, PrivateMariadb, Process, run, wait_for};
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+const MARKERS: usize = 50;
+
+fn env_or<T: std::str::FromStr>(name: &str, default: T) -> T {
+    std::env::var(name).ok().and_then(|v| v.parse().ok()).unwrap_or(default)
+}
+
+/// Builds the 50 marker packages at version `round` and a model that installs them.
+fn marker_model(dir: &Path, round: u32) -> Result<PathBuf> {
+    let dir = dir.join(format!("round-{round}"));
+    let build = dir.join("build");
+    std::fs::create_dir_all(&build)?;
+    let mut model =
+        String::from("site = \"faults\"\nname = \"markers\"\n\n[[roles]]\ncategory = \"APP\"\nname = \"markers\"\n");
+    for n in 1..=MARKERS {
+        let name = format!("outfit-marker-{n:02}");
+        let src = dir.join(&name);
+        std::fs::create_dir_all(src.join("DEBIAN"))?;
+        std::fs::write(
+            src.join("DEBIAN/control"),
+            format!(
+                "Package: {name}\nVersion: {round}\nArchitecture: all\nMaintainer: t <t@t.invalid>\nDescription: marker\n"
+            ),
+        )?;
+        let postinst = src.join("DEBIAN/postinst");
+        std::fs::write(&postinst, format!("#!/bin/sh\necho \"{n:02} {round}\" >> /var/log/outfit-markers\n"))?;
+        run(Command::new("chmod").arg("755").arg(&postinst))?;
+        run(Command::new("dpkg-deb").args(["--root-owner-group", "--build"]).arg(&src).arg(&build))?;
+        write!(
+            model,
+            "\n[[roles.components]]\nname = \"m{n:02}\"\npackage = \"build/{name}_{round}_all.deb\"\npackage_name = \"{name}\"\nversion = \"{round}\"\nformat = \"deb\"\n"
+        )?;
+    }
+    let file = dir.join("model.toml");
+    std::fs::write(&file, model)?;
+    Ok(file)
+}
+
+/// A device root in which dpkg can run maintainer scripts (busybox as /bin/sh).
+fn prepare_root(root: &Path) -> Result<()> {
+    std::fs::create_dir_all(root.join("bin"))?;
+    std::fs::create_dir_all(root.join("var/log"))?;
+    std::fs::copy("/bin/busybox", root.join("bin/sh"))
+        .context("copy /bin/busybox (package busybox-static, installed by .ci/setup)")?;
+    Ok(())
+}
+
+struct Fleet {
+    database: Database,
+    mariadb: PrivateMariadb,
+    gateway: Gateway,
+    names: Vec<String>,
+    roots: Vec<PathBuf>,
+    proxies: Vec<Proxy>,
+    agents: Vec<Process>,
+}
+
+impl Fleet {
+    fn via(&self, i: usize) -> String {
+        format!("https://127.0.0.1:{}", self.proxies[i].addr.port())
+    }
+
+    fn device_sql(&self, i: usize) -> String {
+        format!("(SELECT id FROM devices WHERE name = '{}')", self.names[i])
+    }
+
+    /// Waits until every queue is closed; a failed command is a violation.
+    fn wait_all_done(&self, limit: Duration) -> Result<()> {
+        wait_for(limit, "every queue to finish", || {
+            let failed =
+                self.database.query("SELECT device_id, sequence, result FROM commands WHERE state = 'failed'")?;
+            ensure!(failed.trim().is_empty(), "violation: a command failed: {failed}");
+            let open = self.database.scalar("SELECT COUNT(*) FROM commands WHERE state <> 'succeeded'")?;
+            Ok((open == "0").then_some(()))
+        })
+    }
+
+    /// The invariants, checked after every round.
+    fn check(&self, rounds: u32) -> Result<()> {
+        for i in 0..self.names.len() {
+            let device = self.device_sql(i);
+            // Every command has exactly one final state and its result.
+            let rows = self.database.query(&format!(
+                "SELECT COUNT(*), SUM(state = 'succeeded'), SUM(result IS NULL OR result = '') FROM commands WHERE device_id = {device}"
+            ))?;
+            let f: Vec<&str> = rows.trim().split('\t').collect();
+            ensure!(
+                f[0] == f[1] && f[2] == "0",
+                "violation on {}: rows/succeeded/without result = {rows}",
+                self.names[i]
+            );
+            // In order: no command finished before one queued ahead of it.
+            let disorder = self.database.scalar(&format!(
+                "SELECT COUNT(*) FROM commands a JOIN commands b ON a.device_id = b.device_id \
+                 WHERE a.device_id = {device} AND a.sequence < b.sequence AND a.finished_at > b.finished_at"
+            ))?;
+            ensure!(disorder == "0", "violation on {}: {disorder} commands finished out of order", self.names[i]);
+            // Each install ran exactly once, in queue order: the markers say so.
+            let mut expected = String::new();
+            for round in 1..=rounds {
+                for n in 1..=MARKERS {
+                    writeln!(expected, "{n:02} {round}")?;
+                }
+            }
+            let markers = std::fs::read_to_string(self.roots[i].join("var/log/outfit-markers")).unwrap_or_default();
+            ensure!(
+                markers == expected,
+                "violation on {}: markers differ from one run each, in order:\n{markers}",
+                self.names[i]
+            );
+            // A reboot is not safe to repeat: the agent rebooted exactly once per reboot command.
+            let reboots = self
+                .database
+                .scalar(&format!("SELECT COUNT(*) FROM commands WHERE device_id = {device} AND kind = 'reboot'"))?;
+            let generation = std::fs::read_to_string(self.roots[i].join("var/lib/outfit-agent/boot-generation"))
+                .unwrap_or_else(|_| "0".into());
+            ensure!(
+                reboots == generation.trim(),
+                "violation on {}: {reboots} reboot commands, {generation} reboots",
+                self.names[i]
+            );
+        }
+        Ok(())
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+enum Fault {
+    GatewayKill,
+    AgentKill,
+    DatabaseKill,
+    NetworkCut,
+    Reboot,
+}
+
+impl Fleet {
+    fn inject(&mut self, fault: Fault, rng: &mut fastrand::Rng) -> Result<()> {
+        let i = rng.usize(..self.names.len());
+        let pause = Duration::from_millis(rng.u64(100..800));
+        match fault {
+            Fault::GatewayKill => {
+                self.gateway.crash_and_restart()?;
+                for proxy in &self.proxies {
+                    proxy.retarget(self.gateway.socket_addr());
+                }
+            }
+            Fault::AgentKill => {
+                let name = self.names[i].clone();
+                self.agents[i] = self.gateway.start_agent(&name, &self.roots[i], &self.via(i))?; // old one is killed on drop
+            }
+            Fault::DatabaseKill => {
+                self.mariadb.kill();
+                std::thread::sleep(pause);
+                self.mariadb.restart()?;
+            }
+            Fault::NetworkCut => {
+                self.proxies[i].hold();
+                std::thread::sleep(pause);
+                self.proxies[i].drop_held();
+                self.proxies[i].pass();
+            }
+            Fault::Reboot => {
+                self.gateway.cli(&["queue", "reboot", &self.names[i]])?;
+            }
+        }
+        Ok(())
+    }
+}
+
+#[test]
+fn queues_survive_random_faults_exactly_once_and_in_order() -> Result<()> {
+    let seed: u64 = env_or(
+        "OUTFIT_FAULT_SEED",
+        std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH)?.as_millis() as u64,
+    );
+    let agents: usize = env_or("OUTFIT_FAULT_AGENTS", 10);
+    let per_round: usize = env_or("OUTFIT_FAULTS", 12);
+    let minimum = if std::env::var("OUTFIT_FAULT_LONG").is_ok_and(|v| v == "1") { 1000 } else { per_round };
+    println!("fault suite: seed {seed}, {agents} agents, {per_round} faults per round, at least {minimum} faults");
+    let mut rng = fastrand::Rng::with_seed(seed);
+
+    let dir = tempfile::tempdir()?;
+    let mariadb = PrivateMariadb::start(&dir.path().join("mariadb"))?;
+    let database = Database::mariadb_on("127.0.0.1", mariadb.port)?;
+    let gateway = Gateway::start(&dir.path().join("gateway"), &database)?;
+    let mut fleet = Fleet {
+        database,
+        mariadb,
+        gateway,
+        names: Vec::new(),
+        roots: Vec::new(),
+        proxies: Vec::new(),
+        agents: Vec::new(),
+    };
+    let first = marker_model(dir.path(), 1)?;
+    fleet.gateway.cli(&["model", "import", first.to_str().unwrap()])?;
+    for i in 0..agents {
+        let name = format!("fault-{i:02}");
+        let root = dir.path().join("roots").join(&name);
+        prepare_root(&root)?;
+        fleet.proxies.push(Proxy::start(fleet.gateway.socket_addr()));
+        let agent = fleet.gateway.add_agent_via(&name, "markers", "faults", &root, &fleet.via(i))?;
+        fleet.names.push(name);
+        fleet.roots.push(root);
+        fleet.agents.push(agent);
+    }
+    wait_for(Duration::from_secs(120), "every agent's Hello", || {
+        Ok((fleet.database.scalar("SELECT COUNT(*) FROM devices WHERE poke_url IS NOT NULL")? == agents.to_string())
+            .then_some(()))
+    })?;
+
+    let kinds = [Fault::GatewayKill, Fault::AgentKill, Fault::DatabaseKill, Fault::NetworkCut, Fault::Reboot];
+    let mut injected: BTreeMap<Fault, usize> = BTreeMap::new();
+    let mut total = 0;
+    let started = Instant::now();
+    let mut round = 0;
+    while round == 0 || total < minimum {
+        round += 1;
+        if round > 1 {
+            let model = marker_model(dir.path(), round)?;
+            fleet.gateway.cli(&["model", "import", model.to_str().unwrap()])?;
+        }
+        let mut provision = vec!["provision"];
+        provision.extend(fleet.names.iter().map(String::as_str));
+        fleet.gateway.cli(&provision)?;
+        for _ in 0..per_round {
+            std::thread::sleep(Duration::from_millis(rng.u64(50..600)));
+            let fault = kinds[rng.usize(..kinds.len())];
+            fleet.inject(fault, &mut rng).with_context(|| format!("inject {fault:?} (seed {seed})"))?;
+            *injected.entry(fault).or_default() += 1;
+            total += 1;
+        }
+        if let Err(e) = fleet.wait_all_done(Duration::from_secs(300)).and_then(|()| fleet.check(round)) {
+            bail!("{e:#}\nseed {seed}, round {round}, faults so far {total}: {injected:?}");
+        }
+        println!("round {round}: queues finished, invariants hold; faults so far {total} {injected:?}");
+    }
+    let commands = fleet.database.scalar("SELECT COUNT(*) FROM commands")?;
+    println!(
+        "fault suite passed: seed {seed}, {total} faults injected {injected:?}, {commands} commands, 0 violations, {:.0}s",
+        started.elapsed().as_secs_f64()
+    );
+    Ok(())
+}
