@@ -66,6 +66,11 @@ fn debian_plugin_installs_configures_and_is_contained() {
     assert_eq!(installed.len(), 1);
     assert_eq!((installed[0].name.as_str(), installed[0].version.as_str()), ("outfit-test", "0.3-1"));
 
+    // Installing again is a no-op: dpkg (and its maintainer scripts) do not run twice.
+    let inode = std::os::unix::fs::MetadataExt::ino(&std::fs::metadata(root.join("usr/share/t/file")).unwrap());
+    assert_eq!(plugin.install(&ctx, &file).unwrap().unwrap(), "outfit-test 0.3-1 already installed");
+    assert_eq!(std::os::unix::fs::MetadataExt::ino(&std::fs::metadata(root.join("usr/share/t/file")).unwrap()), inode);
+
     // The model's version must be what dpkg installed.
     let wrong = PackageFile { version: "9.9".into(), ..file.clone() };
     let err = plugin.install(&ctx, &wrong).unwrap().unwrap_err();

@@ -124,11 +124,18 @@ impl Fleet {
                 }
             }
             let markers = std::fs::read_to_string(self.roots[i].join("var/log/outfit-markers")).unwrap_or_default();
-            ensure!(
-                markers == expected,
-                "violation on {}: markers differ from one run each, in order:\n{markers}",
-                self.names[i]
-            );
+            if markers != expected {
+                let mut seen: BTreeMap<&str, usize> = BTreeMap::new();
+                for line in markers.lines() {
+                    *seen.entry(line).or_default() += 1;
+                }
+                let twice: Vec<_> = seen.iter().filter(|(_, n)| **n > 1).map(|(l, _)| *l).collect();
+                let missing: Vec<_> = expected.lines().filter(|l| !seen.contains_key(l)).collect();
+                bail!(
+                    "violation on {}: markers are not one run each, in order (ran twice: {twice:?}; never ran: {missing:?})",
+                    self.names[i]
+                );
+            }
             // A reboot is not safe to repeat: the agent rebooted exactly once per reboot command.
             let reboots = self
                 .database

@@ -14,6 +14,8 @@ use outfit::plugin::types::{CommandOutput, ConfigFile, InstalledPackage, LogLeve
 struct Debian;
 
 const ADMIN_DIR: &str = "/var/lib/dpkg";
+/// How many half-second waits for another dpkg to release its lock.
+const LOCK_WAITS: u32 = 120;
 
 /// dpkg --root needs its database skeleton inside the root.
 fn ensure_admin_dir() -> Result<(), String> {
@@ -78,13 +80,33 @@ impl Guest for Debian {
             return Err(format!("the debian plug-in installs deb packages, not {}", file.format));
         }
         ensure_admin_dir()?;
-        let out = run(&["dpkg".into(), format!("--root={}", target.root), "--install".into(), file.path.clone()])?;
-        if out.status != 0 {
+        let installed = |target: &Target| -> Result<bool, String> {
+            Ok(query_installed(target)?.iter().any(|p| p.name == file.name && p.version == file.version))
+        };
+        // Waits out a dpkg that still holds the lock (e.g. one left running by an
+        // agent that was killed) — and re-checks, since that dpkg may have just
+        // installed this very package.
+        let mut waits = 0;
+        loop {
+            // Installing is "make it installed": already there means done, and
+            // maintainer scripts are not run a second time.
+            if installed(&target)? {
+                return Ok(format!("{} {} already installed", file.name, file.version));
+            }
+            let out = run(&["dpkg".into(), format!("--root={}", target.root), "--install".into(), file.path.clone()])?;
+            if out.status == 0 {
+                break;
+            }
+            let locked = out.stderr.contains("lock") && out.stderr.contains("another process");
+            if locked && waits < LOCK_WAITS {
+                waits += 1;
+                std::thread::sleep(std::time::Duration::from_millis(500));
+                continue;
+            }
             return Err(failure("dpkg --install", &out));
         }
         // Trust the package database, not the exit code alone.
-        let installed = query_installed(&target)?;
-        if !installed.iter().any(|p| p.name == file.name && p.version == file.version) {
+        if !installed(&target)? {
             return Err(format!(
                 "dpkg reported success but {} {} is not installed (is the package's name or version different from the model's?)",
                 file.name, file.version
