@@ -111,7 +111,12 @@ pub struct Provisioned {
 /// Queues the commands that build `device` to its desired model version.
 pub fn provision(storage: &Storage, device: &str) -> Result<Provisioned, ProvisionError> {
     let row = storage.device(device)?.ok_or_else(|| ProvisionError::UnknownDevice(device.to_owned()))?;
-    let version = row.desired_model_version_id.ok_or_else(|| ProvisionError::NoModelVersion(device.to_owned()))?;
+    // The device is built to its model's current version: that is how a model
+    // change reaches every device of the model.
+    let version = storage
+        .current_model_version(row.model_id)?
+        .or(row.desired_model_version_id)
+        .ok_or_else(|| ProvisionError::NoModelVersion(device.to_owned()))?;
     let plan = plan(&storage.desired_components(version)?);
     let new: Vec<NewCommand> = plan.iter().map(NewCommand::from).collect();
     storage.enqueue(row.id, Some(version), &new)?;

@@ -31,6 +31,12 @@ pub struct Agent {
     pub wake: Arc<Notify>,
 }
 
+/// `interval` ± 10 %, so that a fleet restarted together does not poll in step.
+fn jittered(interval: Duration) -> Duration {
+    let tenth = interval.as_millis() as u64 / 10;
+    interval - Duration::from_millis(tenth) + Duration::from_millis(fastrand::u64(0..=2 * tenth))
+}
+
 impl Agent {
     pub async fn run(self) {
         self.say_hello().await;
@@ -40,7 +46,7 @@ impl Agent {
             let wait = match self.drain().await {
                 Ok(()) => {
                     retry = Duration::from_millis(500);
-                    self.poll_interval
+                    jittered(self.poll_interval)
                 }
                 Err(e) => {
                     tracing::warn!(error = %e, "could not finish the queue; retrying in {retry:?}");

@@ -8,8 +8,10 @@
 //! visible from outside.
 //!
 //! Knobs (environment): `OUTFIT_FAULT_SEED` (default: from the clock; always
-//! printed), `OUTFIT_FAULT_AGENTS` (10), `OUTFIT_FAULTS` (faults per round, 12),
-//! `OUTFIT_FAULT_LONG=1` (rounds until at least 1000 faults).
+//! printed), `OUTFIT_FAULT_AGENTS` (10), `OUTFIT_FAULTS` (faults per round, 8; two
+//! rounds), `OUTFIT_FAULT_LONG=1` (rounds until at least 1000 faults). Each round
+//! imports a new model version (every marker package at version = round) and
+//! provisions every device to it.
 
 use anyhow::{Context, Result, bail, ensure};
 use outfit_tests::proxy::Proxy;
@@ -202,8 +204,10 @@ fn queues_survive_random_faults_exactly_once_and_in_order() -> Result<()> {
         std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH)?.as_millis() as u64,
     );
     let agents: usize = env_or("OUTFIT_FAULT_AGENTS", 10);
-    let per_round: usize = env_or("OUTFIT_FAULTS", 12);
-    let minimum = if std::env::var("OUTFIT_FAULT_LONG").is_ok_and(|v| v == "1") { 1000 } else { per_round };
+    let per_round: usize = env_or("OUTFIT_FAULTS", 8);
+    // Two rounds by default, so the second one also upgrades every package
+    // (a model change flowing to every device) under faults.
+    let minimum = if std::env::var("OUTFIT_FAULT_LONG").is_ok_and(|v| v == "1") { 1000 } else { 2 * per_round };
     println!("fault suite: seed {seed}, {agents} agents, {per_round} faults per round, at least {minimum} faults");
     let mut rng = fastrand::Rng::with_seed(seed);
 

@@ -507,6 +507,12 @@ impl Storage {
         })
     }
 
+    /// The version new provisioning of `model` builds to.
+    pub fn current_model_version(&self, model: i64) -> Result<Option<i64>> {
+        let mut conn = self.conn()?;
+        Ok(models::table.find(model).select(models::current_version_id).first(&mut conn)?)
+    }
+
     pub fn device(&self, name: &str) -> Result<Option<DeviceRow>> {
         let mut conn = self.conn()?;
         Ok(devices::table.filter(devices::name.eq(name)).select(DeviceRow::as_select()).first(&mut conn).optional()?)

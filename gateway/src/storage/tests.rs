@@ -77,6 +77,7 @@ fn exercise(storage: &Storage) {
 
     let device = storage.add_device("s", "d1", "m").unwrap();
     assert_eq!(device.desired_model_version_id, Some(v2.model_version_id));
+    assert_eq!(storage.current_model_version(device.model_id).unwrap(), Some(v2.model_version_id));
     assert!(matches!(storage.add_device("s", "d1", "m"), Err(StorageError::Invalid(_))));
     assert!(matches!(storage.add_device("s", "d2", "nope"), Err(StorageError::NotFound { .. })));
 
