@@ -14,18 +14,42 @@ fn hello_done(database: &Database, n: usize) -> impl FnMut() -> Result<Option<()
     }
 }
 
-#[test]
-fn gateway_killed_between_hand_out_and_result_loses_nothing_and_runs_nothing_twice() -> Result<()> {
+/// A gateway with the demo model and one agent that reaches it through a proxy
+/// the test controls; the agent has said Hello. Bind `dir` and `agent` to names
+/// (not `_`): dropping them removes the roots and kills the agent.
+struct OneAgent {
+    dir: tempfile::TempDir,
+    database: Database,
+    gateway: Gateway,
+    proxy: Proxy,
+    root: std::path::PathBuf,
+    via: String,
+    agent: outfit_tests::Process,
+}
+
+fn one_agent_behind_a_proxy(on_mariadb: bool, name: &str) -> Result<OneAgent> {
     let dir = tempfile::tempdir()?;
-    let database = Database::mariadb()?;
-    let mut gateway = Gateway::start(&dir.path().join("gateway"), &database)?;
+    let (database, gateway) = if on_mariadb {
+        let database = Database::mariadb()?;
+        let gateway = Gateway::start(&dir.path().join("gateway"), &database)?;
+        (database, gateway)
+    } else {
+        Gateway::start_on_sqlite(dir.path())?
+    };
     let model = build_demo_model(&dir.path().join("model"))?;
     gateway.cli(&["model", "import", model.to_str().unwrap()])?;
     let proxy = Proxy::start(gateway.socket_addr());
     let root = dir.path().join("root");
     let via = format!("https://127.0.0.1:{}", proxy.addr.port());
-    let _agent = gateway.add_agent_via("crash-1", "webserver", "demo", &root, &via)?;
+    let agent = gateway.add_agent_via(name, "webserver", "demo", &root, &via)?;
     wait_for(Duration::from_secs(60), "Hello", hello_done(&database, 1))?;
+    Ok(OneAgent { dir, database, gateway, proxy, root, via, agent })
+}
+
+#[test]
+fn gateway_killed_between_hand_out_and_result_loses_nothing_and_runs_nothing_twice() -> Result<()> {
+    let OneAgent { dir: _dir, database, mut gateway, proxy, root, agent: _agent, .. } =
+        one_agent_behind_a_proxy(true, "crash-1")?;
 
     let inode = run_first_command_and_hold_its_report(&proxy, &gateway, &root)?;
     assert_eq!(database.scalar("SELECT state FROM commands WHERE sequence = 1")?, "sent");
@@ -80,15 +104,8 @@ fn assert_exactly_once(database: &Database, root: &std::path::Path, inode: u64) 
 
 #[test]
 fn agent_killed_before_reporting_resends_its_result_after_restart() -> Result<()> {
-    let dir = tempfile::tempdir()?;
-    let (database, gateway) = Gateway::start_on_sqlite(dir.path())?;
-    let model = build_demo_model(&dir.path().join("model"))?;
-    gateway.cli(&["model", "import", model.to_str().unwrap()])?;
-    let proxy = Proxy::start(gateway.socket_addr());
-    let root = dir.path().join("root");
-    let via = format!("https://127.0.0.1:{}", proxy.addr.port());
-    let agent = gateway.add_agent_via("crash-1", "webserver", "demo", &root, &via)?;
-    wait_for(Duration::from_secs(60), "Hello", hello_done(&database, 1))?;
+    let OneAgent { dir: _dir, database, gateway, proxy, root, via, agent } =
+        one_agent_behind_a_proxy(false, "crash-1")?;
     let inode = run_first_command_and_hold_its_report(&proxy, &gateway, &root)?;
 
     // kill -9 the agent while its report is in flight, then start it again.
@@ -136,17 +153,9 @@ fn forged_poke_runs_nothing() -> Result<()> {
 
 #[test]
 fn reboot_in_the_middle_of_a_queue_waits_for_the_new_boot_then_resumes() -> Result<()> {
-    let dir = tempfile::tempdir()?;
-    let database = Database::mariadb()?;
-    let gateway = Gateway::start(&dir.path().join("gateway"), &database)?;
-    let model = build_demo_model(&dir.path().join("model"))?;
-    gateway.cli(&["model", "import", model.to_str().unwrap()])?;
-    let proxy = Proxy::start(gateway.socket_addr());
-    let root = dir.path().join("root");
-    let via = format!("https://127.0.0.1:{}", proxy.addr.port());
     // The agent manages a root directory, so its reboot restarts the agent as a new boot.
-    let _agent = gateway.add_agent_via("rb-1", "webserver", "demo", &root, &via)?;
-    wait_for(Duration::from_secs(60), "Hello", hello_done(&database, 1))?;
+    let OneAgent { dir: _dir, database, gateway, proxy, root, agent: _agent, .. } =
+        one_agent_behind_a_proxy(true, "rb-1")?;
     let boot_before = database.scalar("SELECT boot_id FROM devices WHERE name = 'rb-1'")?;
 
     // Queue: 6 provisioning commands, a reboot, 6 more (provisioning again is harmless).
