@@ -11,7 +11,7 @@ mod capabilities;
 pub mod policy;
 
 use policy::{Manifest, Policy};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use wasmtime::component::{Component, HasSelf, Linker, ResourceTable};
 use wasmtime::{Config, Engine, Store, StoreLimits, StoreLimitsBuilder};
 use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
@@ -161,9 +161,4 @@ impl Plugin {
         let target = Self::target(ctx);
         self.call(ctx, |w, s| w.outfit_plugin_os_plugin().call_configure(s, &target, file))
     }
-}
-
-/// Used by capability tests and callers that need a spool path inside a root.
-pub fn default_spool(state_dir: &Path) -> PathBuf {
-    state_dir.join("spool")
 }
