@@ -8,6 +8,10 @@
 //!   is re-run only if its kind is safe to repeat, else reported as interrupted;
 //! - a result the gateway has not acknowledged stays on disk and is sent again
 //!   before the agent asks for new work.
+//!
+//! Layout: `open/<key>.toml` for commands started or finished but not yet
+//! acknowledged, `done/<key>.toml` once the gateway recorded the result. Only
+//! `open/` is scanned before each drain, so the cost does not grow with history.
 
 use outfit_wsdl::messages::{CommandKind, Outcome};
 use serde::{Deserialize, Serialize};
@@ -29,7 +33,7 @@ pub enum JournalError {
 #[serde(tag = "state", rename_all = "lowercase")]
 pub enum Entry {
     Started { kind: String },
-    Finished { kind: String, outcome: String, message: String, acknowledged: bool },
+    Finished { kind: String, outcome: String, message: String },
 }
 
 impl Entry {
@@ -66,83 +70,101 @@ pub fn safe_to_repeat(kind: CommandKind) -> bool {
 
 #[derive(Debug, Clone)]
 pub struct Journal {
-    dir: PathBuf,
+    open: PathBuf,
+    done: PathBuf,
 }
 
 fn io(path: &Path) -> impl FnOnce(std::io::Error) -> JournalError + '_ {
     move |source| JournalError::Io { path: path.display().to_string(), source }
 }
 
+fn sync_dir(dir: &Path) -> Result<(), JournalError> {
+    std::fs::File::open(dir).and_then(|d| d.sync_all()).map_err(io(dir))
+}
+
+fn read(path: &Path) -> Result<Option<Entry>, JournalError> {
+    match std::fs::read_to_string(path) {
+        Ok(text) => toml::from_str(&text)
+            .map(Some)
+            .map_err(|e| JournalError::Corrupt { path: path.display().to_string(), message: e.to_string() }),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+        Err(e) => Err(io(path)(e)),
+    }
+}
+
 impl Journal {
     pub fn open(dir: impl Into<PathBuf>) -> Result<Self, JournalError> {
         let dir = dir.into();
-        std::fs::create_dir_all(&dir).map_err(io(&dir))?;
-        Ok(Self { dir })
+        let journal = Self { open: dir.join("open"), done: dir.join("done") };
+        for d in [&journal.open, &journal.done] {
+            std::fs::create_dir_all(d).map_err(io(d))?;
+        }
+        Ok(journal)
     }
 
-    fn path(&self, id: &str) -> Result<PathBuf, JournalError> {
-        let ok = !id.is_empty() && id.len() <= 64 && id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-');
+    fn file(key: &str) -> Result<String, JournalError> {
+        let ok = !key.is_empty() && key.len() <= 64 && key.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-');
         if !ok {
-            return Err(JournalError::BadId(id.to_owned()));
+            return Err(JournalError::BadId(key.to_owned()));
         }
-        Ok(self.dir.join(format!("{id}.toml")))
+        Ok(format!("{key}.toml"))
     }
 
-    pub fn get(&self, id: &str) -> Result<Option<Entry>, JournalError> {
-        let path = self.path(id)?;
-        match std::fs::read_to_string(&path) {
-            Ok(text) => toml::from_str(&text)
-                .map(Some)
-                .map_err(|e| JournalError::Corrupt { path: path.display().to_string(), message: e.to_string() }),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
-            Err(e) => Err(io(&path)(e)),
+    pub fn get(&self, key: &str) -> Result<Option<Entry>, JournalError> {
+        let file = Self::file(key)?;
+        match read(&self.open.join(&file))? {
+            Some(entry) => Ok(Some(entry)),
+            None => read(&self.done.join(&file)),
         }
     }
 
-    /// Replaces an entry atomically and durably (temp file, fsync, rename, fsync dir).
-    fn put(&self, id: &str, entry: &Entry) -> Result<(), JournalError> {
-        let path = self.path(id)?;
+    /// Replaces an open entry atomically and durably (temp file, fsync, rename, fsync dir).
+    fn put(&self, key: &str, entry: &Entry) -> Result<(), JournalError> {
+        let path = self.open.join(Self::file(key)?);
         let text = toml::to_string(entry).expect("journal entries serialize");
-        let mut tmp = tempfile::NamedTempFile::new_in(&self.dir).map_err(io(&self.dir))?;
+        let mut tmp = tempfile::NamedTempFile::new_in(&self.open).map_err(io(&self.open))?;
         tmp.write_all(text.as_bytes()).map_err(io(&path))?;
         tmp.as_file().sync_all().map_err(io(&path))?;
         tmp.persist(&path).map_err(|e| io(&path)(e.error))?;
-        std::fs::File::open(&self.dir).and_then(|d| d.sync_all()).map_err(io(&self.dir))
+        sync_dir(&self.open)
     }
 
-    pub fn start(&self, id: &str, kind: CommandKind) -> Result<(), JournalError> {
-        self.put(id, &Entry::Started { kind: kind.as_str().to_owned() })
+    pub fn start(&self, key: &str, kind: CommandKind) -> Result<(), JournalError> {
+        self.put(key, &Entry::Started { kind: kind.as_str().to_owned() })
     }
 
-    pub fn finish(&self, id: &str, kind: CommandKind, outcome: Outcome, message: &str) -> Result<(), JournalError> {
+    pub fn finish(&self, key: &str, kind: CommandKind, outcome: Outcome, message: &str) -> Result<(), JournalError> {
         let entry = Entry::Finished {
             kind: kind.as_str().to_owned(),
             outcome: outcome.as_str().to_owned(),
             message: message.to_owned(),
-            acknowledged: false,
         };
-        self.put(id, &entry)
+        self.put(key, &entry)
     }
 
-    /// The gateway has recorded this result.
-    pub fn acknowledge(&self, id: &str) -> Result<(), JournalError> {
-        if let Some(Entry::Finished { kind, outcome, message, .. }) = self.get(id)? {
-            self.put(id, &Entry::Finished { kind, outcome, message, acknowledged: true })?;
+    /// The gateway has recorded this result: the entry moves from `open/` to `done/`.
+    pub fn acknowledge(&self, key: &str) -> Result<(), JournalError> {
+        let file = Self::file(key)?;
+        let (from, to) = (self.open.join(&file), self.done.join(&file));
+        if !matches!(read(&from)?, Some(Entry::Finished { .. })) {
+            return Ok(());
         }
-        Ok(())
+        std::fs::rename(&from, &to).map_err(io(&to))?;
+        sync_dir(&self.done)?;
+        sync_dir(&self.open)
     }
 
     /// Finished results the gateway has not acknowledged, oldest command first.
     pub fn unacknowledged(&self) -> Result<Vec<(String, Outcome, String)>, JournalError> {
         let mut pending = Vec::new();
-        for dirent in std::fs::read_dir(&self.dir).map_err(io(&self.dir))? {
-            let path = dirent.map_err(io(&self.dir))?.path();
-            let Some(id) = path.file_name().and_then(|n| n.to_str()).and_then(|n| n.strip_suffix(".toml")) else {
-                continue;
+        for dirent in std::fs::read_dir(&self.open).map_err(io(&self.open))? {
+            let path = dirent.map_err(io(&self.open))?.path();
+            let Some(key) = path.file_name().and_then(|n| n.to_str()).and_then(|n| n.strip_suffix(".toml")) else {
+                continue; // a temporary file of an interrupted write
             };
-            if let Some(entry @ Entry::Finished { acknowledged: false, .. }) = self.get(id)? {
+            if let Some(entry @ Entry::Finished { .. }) = read(&path)? {
                 let (outcome, message) = entry.outcome().expect("finished");
-                pending.push((id.to_owned(), outcome, message));
+                pending.push((key.to_owned(), outcome, message));
             }
         }
         // Ids are the gateway's increasing row ids; report in that order.
@@ -184,7 +206,9 @@ mod tests {
         // A retried command (run 2) is a new entry.
         assert_eq!(reopened.get("12-2").unwrap(), None);
         assert!(matches!(reopened.start("../x", CommandKind::Install), Err(JournalError::BadId(_))));
-        // No temporary files are left behind.
-        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 2);
+        // Acknowledged entries leave the directory scanned before each drain;
+        // no temporary files are left behind.
+        let count = |d: &str| std::fs::read_dir(dir.path().join(d)).unwrap().count();
+        assert_eq!((count("open"), count("done")), (1, 1));
     }
 }
