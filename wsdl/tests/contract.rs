@@ -47,9 +47,8 @@ fn sample_install() -> Command {
     }
 }
 
-/// Serializes a message, validates it against the XSD and decodes it back.
-fn check<T: YaSerialize + YaDeserialize + PartialEq + std::fmt::Debug>(value: T) -> String {
-    let xml = yaserde::ser::to_string(&value).expect("serialize");
+/// Validates a document against the XSD with xmllint; `Err` carries its complaint.
+fn validate(xml: &str) -> Result<(), String> {
     let mut file = tempfile::NamedTempFile::new().unwrap();
     file.write_all(xml.as_bytes()).unwrap();
     let out = Process::new("xmllint")
@@ -59,7 +58,15 @@ fn check<T: YaSerialize + YaDeserialize + PartialEq + std::fmt::Debug>(value: T)
         .arg(file.path())
         .output()
         .expect("xmllint is installed by the README's setup (package libxml2-utils)");
-    assert!(out.status.success(), "{xml}\ndoes not validate: {}", String::from_utf8_lossy(&out.stderr));
+    if out.status.success() { Ok(()) } else { Err(String::from_utf8_lossy(&out.stderr).into_owned()) }
+}
+
+/// Serializes a message, validates it against the XSD and decodes it back.
+fn check<T: YaSerialize + YaDeserialize + PartialEq + std::fmt::Debug>(value: T) -> String {
+    let xml = yaserde::ser::to_string(&value).expect("serialize");
+    if let Err(complaint) = validate(&xml) {
+        panic!("{xml}\ndoes not validate: {complaint}");
+    }
     let back: T = yaserde::de::from_str(&xml).expect("deserialize");
     assert_eq!(back, value);
     let root = roxmltree::Document::parse(&xml).unwrap();
@@ -157,9 +164,28 @@ fn templates_keep_every_byte() {
     assert_eq!(back.configure.unwrap().template_text().unwrap(), "  port={{ port }}\n");
 }
 
+/// The validation above means something: the same check rejects messages that
+/// break the schema (an unknown outcome, a command without its run, an element
+/// out of order).
 #[test]
-fn wsdl_and_xsd_are_well_formed_schemas() {
-    let out = Process::new("xmllint").args(["--noout", "--schema", "/dev/null"]).output().expect("xmllint");
-    // Sanity: xmllint really rejects a bad schema, so the validation above means something.
-    assert!(!out.status.success());
+fn validation_rejects_messages_that_break_the_schema() {
+    let good = yaserde::ser::to_string(&ReportResult {
+        device: "d".into(),
+        command_id: "1".into(),
+        outcome: Some(Outcome::Succeeded),
+        message: "m".into(),
+    })
+    .unwrap();
+    assert_eq!(validate(&good), Ok(()));
+    let unknown_outcome = good.replace(">succeeded<", ">maybe<");
+    assert!(validate(&unknown_outcome).unwrap_err().contains("outcome"));
+
+    let command = yaserde::ser::to_string(&NextCommandResponse::from(Instruction::command(sample_install()))).unwrap();
+    assert_eq!(validate(&command), Ok(()));
+    let without_run = command.replace("<o:run>1</o:run>", "");
+    assert!(validate(&without_run).is_err(), "{without_run}");
+    let reordered =
+        command.replace("<o:sequence>2</o:sequence><o:run>1</o:run>", "<o:run>1</o:run><o:sequence>2</o:sequence>");
+    assert_ne!(reordered, command);
+    assert!(validate(&reordered).is_err());
 }
