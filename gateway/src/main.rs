@@ -194,8 +194,14 @@ async fn run(cli: Cli) -> Result<()> {
                 }
             }
             let home = Home::new(&dir.dir);
-            home.init(&Settings { database, listen, name, reboot_deadline_secs }, &sans)?;
-            Gateway::open(home).context("failed to open the new gateway's database")?;
+            home.init(&Settings { database: database.clone(), listen, name, reboot_deadline_secs }, &sans)?;
+            if let Err(e) = Gateway::open(home.clone()) {
+                // Without this the directory would "already hold a gateway" that cannot start.
+                let _ = std::fs::remove_file(home.settings_path());
+                return Err(anyhow::Error::new(e).context(format!(
+                    "failed to open the database `{database}`; fix --database and run init again (same --dir)"
+                )));
+            }
             println!("initialised gateway in {}", dir.dir.display());
         }
         Cmd::Serve { dir } => Arc::new(Gateway::open(Home::new(dir.dir))?).serve().await?,

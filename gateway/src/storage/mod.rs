@@ -29,6 +29,8 @@ pub enum DbConnection {
 pub enum StorageError {
     #[error("open database pool: {0}")]
     Pool(#[from] diesel::r2d2::PoolError),
+    #[error("connect to the database: {0}")]
+    Connect(#[from] diesel::ConnectionError),
     #[error("database query: {0}")]
     Query(#[from] diesel::result::Error),
     #[error("run migrations: {0}")]
@@ -100,12 +102,23 @@ impl std::fmt::Debug for Storage {
 impl Storage {
     /// Opens `url` (`mysql://…` or a SQLite file path) and runs pending migrations.
     pub fn open(url: &str) -> Result<Self> {
+        // One direct connection first: it fails at once with the backend's own
+        // words ("Can't connect to server on …"), where the pool would retry for
+        // seconds and then report only that no backend accepted the URL.
+        use diesel::Connection as _;
+        if url.starts_with("mysql://") {
+            diesel::mysql::MysqlConnection::establish(url)?;
+        } else {
+            diesel::sqlite::SqliteConnection::establish(url)?;
+        }
         // SQLite allows one writer; a single pooled connection per process
         // serialises writers here instead of failing with "database is locked"
         // when two deferred transactions both try to upgrade to writing.
         let size = if url.starts_with("mysql://") { 8 } else { 1 };
         let pool = Pool::builder()
             .max_size(size)
+            // Connections open as requests need them, not all at start-up.
+            .min_idle(Some(1))
             // With the database down, fail a request within seconds (agents retry)
             // rather than holding it for r2d2's default 30 s.
             .connection_timeout(std::time::Duration::from_secs(5))
