@@ -32,10 +32,6 @@ pub struct Stored {
     pub size: i64,
 }
 
-pub fn is_digest(key: &str) -> bool {
-    key.len() == 64 && key.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
-}
-
 impl Repository {
     pub fn new(root: impl Into<PathBuf>) -> Self {
         Self { root: root.into() }
@@ -82,7 +78,7 @@ impl Repository {
 
     /// Where the package with this key lives, if the key is well-formed.
     pub fn path(&self, key: &str) -> Result<PathBuf, RepositoryError> {
-        if !is_digest(key) {
+        if !outfit_wsdl::messages::is_sha256_hex(key) {
             return Err(RepositoryError::BadKey(key.to_owned()));
         }
         Ok(self.root.join(key))

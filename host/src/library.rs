@@ -44,10 +44,6 @@ impl FetchError {
     }
 }
 
-fn is_digest(s: &str) -> bool {
-    s.len() == 64 && s.bytes().all(|b| b.is_ascii_hexdigit())
-}
-
 /// Downloads `package` into `spool` and returns the verified file's path.
 pub async fn fetch(
     tls: &Arc<rustls::ClientConfig>,
@@ -57,7 +53,7 @@ pub async fn fetch(
 ) -> Result<PathBuf, FetchError> {
     let name = format!("{} {}", package.name, package.version);
     let expected = package.sha256.to_ascii_lowercase();
-    if !is_digest(&expected) {
+    if !outfit_wsdl::messages::is_sha256_hex(&expected) {
         return Err(FetchError::Invalid { name, what: "sha256", value: package.sha256.clone() });
     }
     if !package.format.bytes().all(|b| b.is_ascii_alphanumeric()) || package.format.is_empty() {

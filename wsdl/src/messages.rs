@@ -6,6 +6,12 @@
 
 use yaserde::{YaDeserialize, YaSerialize};
 
+/// A package digest as the protocol carries it: 64 lowercase hex digits
+/// (also the repository's storage key).
+pub fn is_sha256_hex(text: &str) -> bool {
+    text.len() == 64 && text.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+}
+
 macro_rules! required {
     ($self:ident, $($field:ident => $name:literal),+ $(,)?) => {{
         $( if $self.$field.is_empty() { return Err($name); } )+
