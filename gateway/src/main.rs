@@ -89,7 +89,7 @@ enum Cmd {
         #[arg(long)]
         database: Option<String>,
         /// Exchanges in flight at once.
-        #[arg(long, default_value_t = 64)]
+        #[arg(long, default_value_t = 32)]
         concurrency: usize,
     },
     /// Run the main job end to end on SQLite: 3 devices, 3 roles, real dpkg.

@@ -6,7 +6,7 @@
 //! **Boundary:** this is the one place that converts queue rows to SOAP types.
 
 use crate::queue::Payload;
-use crate::storage::{CommandRow, DeviceRow, Head, Reported, Storage, StorageError};
+use crate::storage::{CommandRow, DeviceRow, Head, Reported, Session, Storage, StorageError};
 use outfit_wsdl::envelope::{
     FaultCode, GatewayRequest, GatewayResponse, SoapFault, decode_gateway_request, encode_fault,
 };
@@ -56,6 +56,10 @@ fn to_wire(row: &CommandRow) -> Result<Command, StorageError> {
 impl AgentService {
     /// Handles one request body; returns the response envelope and whether it is a fault.
     pub fn handle(&self, connection: Connection, body: &[u8]) -> (String, bool) {
+        // One pooled connection serves the whole exchange (see `Session`); it
+        // is taken only once the request decoded, so a malformed request gets
+        // its own fault even while the database is down.
+        let mut session = None;
         let (operation, device, result) = match decode_gateway_request(body) {
             Err(fault) => ("invalid", None, Err(fault)),
             Ok(request) => {
@@ -67,12 +71,18 @@ impl AgentService {
                     command = tracing::field::Empty
                 );
                 let _entered = span.enter();
-                match self.authenticate(&request) {
+                match self.storage.session().map_err(internal) {
                     Err(fault) => (operation, None, Err(fault)),
-                    Ok(device) => {
-                        span.record("device", device.name.as_str());
-                        let result = self.dispatch(&device, request);
-                        (operation, Some(device.id), result)
+                    Ok(opened) => {
+                        let session = session.insert(opened);
+                        match authenticate(session, &request) {
+                            Err(fault) => (operation, None, Err(fault)),
+                            Ok(device) => {
+                                span.record("device", device.name.as_str());
+                                let result = dispatch(session, &device, request);
+                                (operation, Some(device.id), result)
+                            }
+                        }
                     }
                 }
             }
@@ -93,83 +103,94 @@ impl AgentService {
             peer: &peer,
             answer: &answer,
         };
-        if let Err(e) = self.storage.record_exchange(&record) {
+        let logged = match session.as_mut() {
+            Some(session) => session.record_exchange(&record),
+            None => self.storage.record_exchange(&record),
+        };
+        if let Err(e) = logged {
             tracing::warn!(error = %e, "could not log the exchange");
         }
         (envelope, is_fault)
     }
+}
 
-    /// Finds the device a request speaks for. (Today: by name; with mutual TLS,
-    /// the client certificate will have to name the same device.)
-    fn authenticate(&self, request: &GatewayRequest) -> Result<DeviceRow, SoapFault> {
-        let name = match request {
-            GatewayRequest::Hello(m) => &m.device,
-            GatewayRequest::NextCommand(m) => &m.device,
-            GatewayRequest::ReportResult(m) => &m.device,
-        };
-        self.storage
-            .device(name)
-            .map_err(internal)?
-            .ok_or_else(|| SoapFault::new(FaultCode::UnknownDevice, format!("no device named `{name}` is registered")))
-    }
+/// Finds the device a request speaks for. (Today: by name; with mutual TLS,
+/// the client certificate will have to name the same device.)
+fn authenticate(session: &mut Session, request: &GatewayRequest) -> Result<DeviceRow, SoapFault> {
+    let name = match request {
+        GatewayRequest::Hello(m) => &m.device,
+        GatewayRequest::NextCommand(m) => &m.device,
+        GatewayRequest::ReportResult(m) => &m.device,
+    };
+    session
+        .device(name)
+        .map_err(internal)?
+        .ok_or_else(|| SoapFault::new(FaultCode::UnknownDevice, format!("no device named `{name}` is registered")))
+}
 
-    fn dispatch(&self, device: &DeviceRow, request: GatewayRequest) -> Result<(GatewayResponse, String), SoapFault> {
-        match request {
-            GatewayRequest::Hello(hello) => {
-                let rebooted = self
-                    .storage
-                    .record_hello(device.id, &hello.boot_id, &hello.agent_version, hello.poke_url.as_deref())
-                    .map_err(internal)?;
-                if let Some(command) = rebooted {
-                    tracing::info!(command, boot_id = %hello.boot_id, "device is back from its reboot; queue resumes");
+fn dispatch(
+    session: &mut Session,
+    device: &DeviceRow,
+    request: GatewayRequest,
+) -> Result<(GatewayResponse, String), SoapFault> {
+    match request {
+        GatewayRequest::Hello(hello) => {
+            let rebooted = session
+                .record_hello(device.id, &hello.boot_id, &hello.agent_version, hello.poke_url.as_deref())
+                .map_err(internal)?;
+            if let Some(command) = rebooted {
+                tracing::info!(command, boot_id = %hello.boot_id, "device is back from its reboot; queue resumes");
+            }
+            let counts = session.queue_counts(device.id).map_err(internal)?;
+            let pending = counts.pending + counts.sent;
+            Ok((GatewayResponse::Hello(HelloResponse { pending_commands: pending }), "hello".into()))
+        }
+        GatewayRequest::NextCommand(_) => {
+            let (instruction, answer) = instruct(session.next_command(device.id).map_err(internal)?)?;
+            Ok((GatewayResponse::NextCommand(instruction.into()), answer))
+        }
+        GatewayRequest::ReportResult(report) => {
+            let id: i64 = report.command_id.parse().map_err(|_| {
+                SoapFault::new(FaultCode::UnknownCommand, format!("`{}` is not a command id", report.command_id))
+            })?;
+            tracing::Span::current().record("command", id);
+            let reported = match report.outcome.expect("validated") {
+                Outcome::Succeeded => Reported::Succeeded,
+                Outcome::Failed => Reported::Failed,
+                Outcome::RebootUnderway => Reported::RebootUnderway,
+            };
+            let head = match session.report_and_next(device.id, id, reported, &report.message) {
+                Ok((recorded, head)) => {
+                    tracing::info!(command = id, ?reported, ?recorded, "result recorded");
+                    head
                 }
-                let counts = self.storage.queue_counts(device.id).map_err(internal)?;
-                let pending = counts.pending + counts.sent;
-                Ok((GatewayResponse::Hello(HelloResponse { pending_commands: pending }), "hello".into()))
-            }
-            GatewayRequest::NextCommand(_) => {
-                let (instruction, answer) = self.next(device)?;
-                Ok((GatewayResponse::NextCommand(instruction.into()), answer))
-            }
-            GatewayRequest::ReportResult(report) => {
-                let id: i64 = report.command_id.parse().map_err(|_| {
-                    SoapFault::new(FaultCode::UnknownCommand, format!("`{}` is not a command id", report.command_id))
-                })?;
-                tracing::Span::current().record("command", id);
-                let reported = match report.outcome.expect("validated") {
-                    Outcome::Succeeded => Reported::Succeeded,
-                    Outcome::Failed => Reported::Failed,
-                    Outcome::RebootUnderway => Reported::RebootUnderway,
-                };
-                match self.storage.record_result(device.id, id, reported, &report.message) {
-                    Ok(recorded) => tracing::info!(command = id, ?reported, ?recorded, "result recorded"),
-                    Err(StorageError::NotFound { .. } | StorageError::Invalid(_)) => {
-                        return Err(SoapFault::new(
-                            FaultCode::UnknownCommand,
-                            format!(
-                                "command {id} was not handed out to device `{}` (or cannot answer {})",
-                                device.name,
-                                report.outcome.expect("validated").as_str()
-                            ),
-                        ));
-                    }
-                    Err(e) => return Err(internal(e)),
+                Err(StorageError::NotFound { .. } | StorageError::Invalid(_)) => {
+                    return Err(SoapFault::new(
+                        FaultCode::UnknownCommand,
+                        format!(
+                            "command {id} was not handed out to device `{}` (or cannot answer {})",
+                            device.name,
+                            report.outcome.expect("validated").as_str()
+                        ),
+                    ));
                 }
-                let (instruction, answer) = self.next(device)?;
-                Ok((GatewayResponse::ReportResult(instruction.into()), answer))
-            }
+                Err(e) => return Err(internal(e)),
+            };
+            let (instruction, answer) = instruct(head)?;
+            Ok((GatewayResponse::ReportResult(instruction.into()), answer))
         }
     }
+}
 
-    fn next(&self, device: &DeviceRow) -> Result<(Instruction, String), SoapFault> {
-        match self.storage.next_command(device.id).map_err(internal)? {
-            Head::Command(row) => {
-                tracing::info!(command = row.id, sequence = row.sequence, kind = %row.kind, "handing out command");
-                Ok((Instruction::command(to_wire(&row).map_err(internal)?), format!("command:{}", row.id)))
-            }
-            Head::Empty => Ok((Instruction::nothing("empty"), "noCommand".into())),
-            Head::Halted => Ok((Instruction::nothing("halted"), "noCommand:halted".into())),
-            Head::Rebooting => Ok((Instruction::nothing("rebooting"), "noCommand:rebooting".into())),
+/// The head of a queue as the answer to the agent, and its line in the exchange log.
+fn instruct(head: Head) -> Result<(Instruction, String), SoapFault> {
+    match head {
+        Head::Command(row) => {
+            tracing::info!(command = row.id, sequence = row.sequence, kind = %row.kind, "handing out command");
+            Ok((Instruction::command(to_wire(&row).map_err(internal)?), format!("command:{}", row.id)))
         }
+        Head::Empty => Ok((Instruction::nothing("empty"), "noCommand".into())),
+        Head::Halted => Ok((Instruction::nothing("halted"), "noCommand:halted".into())),
+        Head::Rebooting => Ok((Instruction::nothing("rebooting"), "noCommand:rebooting".into())),
     }
 }

@@ -90,10 +90,17 @@ pub fn client_config(ca_pem: &Path) -> Result<Arc<rustls::ClientConfig>, Transpo
 
 /// A server presenting `cert_pem` (chain) with `key_pem`.
 pub fn server_config(cert_pem: &Path, key_pem: &Path) -> Result<Arc<rustls::ServerConfig>, TransportError> {
-    let config = rustls::ServerConfig::builder_with_provider(provider())
+    let mut config = rustls::ServerConfig::builder_with_provider(provider())
         .with_safe_default_protocol_versions()?
         .with_no_client_auth()
         .with_single_cert(load_certs(cert_pem)?, load_key(key_pem)?)?;
+    // Every exchange is a new connection (figure 10), so most handshakes are
+    // resumptions: stateless tickets let any number of agents resume without
+    // the server keeping per-client state. One ticket per handshake is enough
+    // because each connection uses one. (Authorisation never rests on the
+    // handshake alone: every request is checked against the database.)
+    config.ticketer = rustls::crypto::ring::Ticketer::new()?;
+    config.send_tls13_tickets = 1;
     Ok(Arc::new(config))
 }
 

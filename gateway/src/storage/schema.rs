@@ -128,6 +128,7 @@ diesel::table! {
         created_at -> BigInt,
         sent_at -> Nullable<BigInt>,
         finished_at -> Nullable<BigInt>,
+        expires_at -> Nullable<BigInt>,
     }
 }
 
@@ -144,6 +145,25 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    scripts (id) {
+        id -> BigInt,
+        site_id -> BigInt,
+        name -> Text,
+        description -> Text,
+        created_at -> BigInt,
+    }
+}
+
+diesel::table! {
+    script_steps (script_id, position) {
+        script_id -> BigInt,
+        position -> Integer,
+        kind -> Text,
+        payload -> Text,
+    }
+}
+
 diesel::joinable!(components -> sites (site_id));
 diesel::joinable!(roles -> sites (site_id));
 diesel::joinable!(roles -> role_categories (category_id));
@@ -155,6 +175,8 @@ diesel::joinable!(model_version_roles -> model_versions (model_version_id));
 diesel::joinable!(model_version_roles -> role_versions (role_version_id));
 diesel::joinable!(model_version_roles -> role_categories (category_id));
 diesel::joinable!(commands -> devices (device_id));
+diesel::joinable!(scripts -> sites (site_id));
+diesel::joinable!(script_steps -> scripts (script_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     sites,
@@ -170,4 +192,6 @@ diesel::allow_tables_to_appear_in_same_query!(
     devices,
     commands,
     exchanges,
+    scripts,
+    script_steps,
 );

@@ -1,0 +1,80 @@
+//! The two queue updates every command makes (hand-out and result), written
+//! as statements diesel can cache. Diesel never caches a prepared `UPDATE`
+//! built with its DSL (a changeset's SQL may vary), so each would cost an extra
+//! prepare round trip per command; these fixed statements are prepared once per
+//! connection. Both are compare-and-set on the row's state.
+
+use diesel::backend::Backend;
+use diesel::query_builder::{AstPass, QueryFragment, QueryId};
+use diesel::serialize::ToSql;
+use diesel::sql_types::{BigInt, HasSqlType, Text};
+use diesel::{QueryResult, RunQueryDsl};
+
+/// `from` → `sent`, counting the attempt.
+#[derive(Debug)]
+pub(super) struct MarkSent<'a> {
+    pub id: i64,
+    pub from: &'a str,
+    pub now: i64,
+}
+
+/// `sent` → a final state with the agent's message.
+#[derive(Debug)]
+pub(super) struct MarkFinished<'a> {
+    pub id: i64,
+    pub to: &'a str,
+    pub message: &'a str,
+    pub now: i64,
+}
+
+impl<DB> QueryFragment<DB> for MarkSent<'_>
+where
+    DB: Backend + HasSqlType<BigInt> + HasSqlType<Text>,
+    i64: ToSql<BigInt, DB>,
+    str: ToSql<Text, DB>,
+{
+    fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, DB>) -> QueryResult<()> {
+        out.push_sql("UPDATE commands SET state = 'sent', attempts = attempts + 1, sent_at = ");
+        out.push_bind_param::<BigInt, _>(&self.now)?;
+        out.push_sql(" WHERE id = ");
+        out.push_bind_param::<BigInt, _>(&self.id)?;
+        out.push_sql(" AND state = ");
+        out.push_bind_param::<Text, _>(self.from)?;
+        Ok(())
+    }
+}
+
+impl<DB> QueryFragment<DB> for MarkFinished<'_>
+where
+    DB: Backend + HasSqlType<BigInt> + HasSqlType<Text>,
+    i64: ToSql<BigInt, DB>,
+    str: ToSql<Text, DB>,
+{
+    fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, DB>) -> QueryResult<()> {
+        out.push_sql("UPDATE commands SET state = ");
+        out.push_bind_param::<Text, _>(self.to)?;
+        out.push_sql(", result = ");
+        out.push_bind_param::<Text, _>(self.message)?;
+        out.push_sql(", finished_at = ");
+        out.push_bind_param::<BigInt, _>(&self.now)?;
+        out.push_sql(" WHERE id = ");
+        out.push_bind_param::<BigInt, _>(&self.id)?;
+        out.push_sql(" AND state = 'sent'");
+        Ok(())
+    }
+}
+
+/// A fixed identity per statement, whatever the borrowed values, so diesel's
+/// statement cache keys them by type.
+impl QueryId for MarkSent<'_> {
+    type QueryId = MarkSent<'static>;
+    const HAS_STATIC_QUERY_ID: bool = true;
+}
+
+impl QueryId for MarkFinished<'_> {
+    type QueryId = MarkFinished<'static>;
+    const HAS_STATIC_QUERY_ID: bool = true;
+}
+
+impl<Conn> RunQueryDsl<Conn> for MarkSent<'_> {}
+impl<Conn> RunQueryDsl<Conn> for MarkFinished<'_> {}

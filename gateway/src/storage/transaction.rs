@@ -1,0 +1,97 @@
+//! Transactions that cost one database round trip to open and one to close.
+//!
+//! Diesel's `Connection::transaction` sends `BEGIN` and `COMMIT` on MySQL as
+//! text queries with multi-statements switched on and off around each: three
+//! round trips apiece, six per transaction. The agent endpoint is bound by
+//! round trips (one transaction per command), so here `START TRANSACTION`,
+//! `COMMIT` and `ROLLBACK` go out as prepared statements that diesel caches
+//! per connection. MySQL (unlike MariaDB) refuses to prepare
+//! `START TRANSACTION`; there it falls back to the text query.
+//!
+//! SQLite opens with `BEGIN IMMEDIATE`: the transaction takes the write lock
+//! up front, where `busy_timeout` applies. A deferred transaction that reads
+//! and then writes after another process wrote fails at once with "database
+//! is locked" instead of waiting.
+
+use super::{DbConnection, StorageError};
+use diesel::backend::Backend;
+use diesel::connection::SimpleConnection;
+use diesel::query_builder::{AstPass, QueryFragment, QueryId};
+use diesel::{QueryResult, RunQueryDsl};
+
+/// One fixed statement per type: diesel caches prepared statements by type.
+macro_rules! control_statement {
+    ($name:ident, $sql:literal) => {
+        #[derive(Debug, Clone, Copy, QueryId)]
+        struct $name;
+
+        impl<DB: Backend> QueryFragment<DB> for $name {
+            fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, DB>) -> QueryResult<()> {
+                out.push_sql($sql);
+                Ok(())
+            }
+        }
+
+        impl<Conn> RunQueryDsl<Conn> for $name {}
+    };
+}
+
+control_statement!(StartTransaction, "START TRANSACTION");
+control_statement!(Commit, "COMMIT");
+control_statement!(Rollback, "ROLLBACK");
+
+fn begin(conn: &mut DbConnection) -> QueryResult<()> {
+    match conn {
+        DbConnection::Mysql(c) => match StartTransaction.execute(c) {
+            Ok(_) => Ok(()),
+            Err(_) => c.batch_execute("START TRANSACTION"),
+        },
+        DbConnection::Sqlite(c) => c.batch_execute("BEGIN IMMEDIATE"),
+    }
+}
+
+fn commit(conn: &mut DbConnection) -> QueryResult<()> {
+    match conn {
+        DbConnection::Mysql(c) => Commit.execute(c).map(drop),
+        DbConnection::Sqlite(c) => c.batch_execute("COMMIT"),
+    }
+}
+
+fn rollback(conn: &mut DbConnection) {
+    let rolled_back = match conn {
+        DbConnection::Mysql(c) => Rollback.execute(c).map(drop),
+        DbConnection::Sqlite(c) => c.batch_execute("ROLLBACK"),
+    };
+    if let Err(e) = rolled_back {
+        // The connection is most likely gone; the pool's check on the next
+        // checkout discards it.
+        tracing::warn!(error = %e, "could not roll back a transaction");
+    }
+}
+
+/// Runs `f` in one transaction: committed if it returns `Ok`, rolled back if it
+/// returns `Err` or panics (so no pooled connection is ever handed on with a
+/// transaction open).
+pub(super) fn transaction<T>(
+    conn: &mut DbConnection,
+    f: impl FnOnce(&mut DbConnection) -> Result<T, StorageError>,
+) -> Result<T, StorageError> {
+    begin(conn)?;
+    match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| f(conn))) {
+        Ok(Ok(value)) => match commit(conn) {
+            Ok(()) => Ok(value),
+            Err(e) => {
+                rollback(conn);
+                Err(e.into())
+            }
+        },
+        Ok(Err(e)) => {
+            rollback(conn);
+            Err(e)
+        }
+        Err(panic) => {
+            rollback(conn);
+            std::panic::resume_unwind(panic)
+        }
+    }
+}

@@ -1,0 +1,5 @@
+DROP TABLE script_steps;
+DROP TABLE scripts;
+DROP INDEX commands_state_sent ON commands;
+DROP INDEX commands_state_expires ON commands;
+ALTER TABLE commands DROP COLUMN expires_at;
