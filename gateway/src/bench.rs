@@ -57,6 +57,7 @@ fn prepare(dir: &Path, config: &BenchConfig) -> Result<Home> {
         listen: "127.0.0.1:0".into(),
         name: "bench".into(),
         reboot_deadline_secs: 900,
+        timeouts: crate::home::default_timeouts(),
     };
     home.init(&settings, &["127.0.0.1".into(), "localhost".into()])?;
     let storage = Storage::open(&home.database_url(&settings))?;

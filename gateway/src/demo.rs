@@ -159,6 +159,7 @@ pub async fn run(dir: &Path) -> Result<()> {
         listen: "127.0.0.1:0".into(),
         name: "demo-gateway".into(),
         reboot_deadline_secs: 900,
+        timeouts: crate::home::default_timeouts(),
     };
     home.init(&settings, &["localhost".into(), "127.0.0.1".into()])?;
     println!("gateway directory {} (SQLite database gateway.sqlite)", dir.display());
@@ -211,7 +212,7 @@ pub async fn run(dir: &Path) -> Result<()> {
 
     let mut total = Vec::new();
     for name in DEVICES {
-        let provisioned = crate::queue::provision(&gateway.storage, name)?;
+        let provisioned = crate::queue::provision(&gateway.storage, name, None)?;
         total.push(provisioned.commands as u64);
         if let Some(url) = &provisioned.poke_url
             && let Err(e) = crate::poke::poke(&home.ca_cert(), url, &settings.name).await

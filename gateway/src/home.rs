@@ -7,6 +7,7 @@
 
 use crate::pki;
 use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -20,10 +21,18 @@ pub struct Settings {
     /// Seconds a reboot may take before `status` flags it as overdue.
     #[serde(default = "default_reboot_deadline")]
     pub reboot_deadline_secs: u64,
+    /// Seconds a handed-out command of each kind may go unanswered before it
+    /// is marked `timedout` and its queue halts (a late result still counts).
+    #[serde(default = "default_timeouts")]
+    pub timeouts: BTreeMap<String, u64>,
 }
 
 fn default_reboot_deadline() -> u64 {
     900
+}
+
+pub fn default_timeouts() -> BTreeMap<String, u64> {
+    [("install", 1800), ("configure", 300), ("reboot", 600)].into_iter().map(|(k, v)| (k.to_owned(), v)).collect()
 }
 
 #[derive(Debug, thiserror::Error)]

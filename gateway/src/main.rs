@@ -22,6 +22,27 @@ struct DirArg {
     dir: PathBuf,
 }
 
+#[derive(clap::Args)]
+struct ExpiryArg {
+    /// Seconds the new commands may wait for an offline device; not handed out by then, they
+    /// close as `expired` instead of running late. Default: they wait as long as it takes.
+    #[arg(long, value_name = "SECONDS")]
+    expires_in: Option<u64>,
+}
+
+impl ExpiryArg {
+    /// The deadline as Unix ms.
+    fn deadline(&self) -> Option<i64> {
+        self.expires_in.map(|secs| outfit_gateway::storage::now_ms() + secs as i64 * 1000)
+    }
+}
+
+fn parse_timeout(text: &str) -> Result<(String, u64), String> {
+    let (kind, secs) = text.split_once('=').ok_or("expected KIND=SECONDS, e.g. install=1800")?;
+    let secs = secs.parse().map_err(|_| format!("`{secs}` is not a number of seconds"))?;
+    Ok((kind.to_owned(), secs))
+}
+
 #[derive(Subcommand)]
 enum Cmd {
     /// Create a gateway directory: settings, CA, server certificate, database.
@@ -42,6 +63,10 @@ enum Cmd {
         /// Extra names (DNS or IP) for the server certificate; localhost and 127.0.0.1 are always included.
         #[arg(long = "san")]
         sans: Vec<String>,
+        /// How long a handed-out command of a kind may go unanswered before its queue halts, as
+        /// KIND=SECONDS (repeatable; defaults install=1800, configure=300, reboot=600).
+        #[arg(long = "timeout", value_parser = parse_timeout)]
+        timeouts: Vec<(String, u64)>,
     },
     /// Serve agents over HTTPS until stopped.
     Serve {
@@ -64,6 +89,8 @@ enum Cmd {
         dir: DirArg,
         #[arg(required = true)]
         devices: Vec<String>,
+        #[command(flatten)]
+        expiry: ExpiryArg,
     },
     /// Inspect or act on one device's queue.
     Queue {
@@ -118,13 +145,13 @@ enum QueueCmd {
         dir: DirArg,
         device: String,
     },
-    /// Run the failed command of a halted queue again (same id), then go on.
+    /// Run the failed (or timed-out) command of a halted queue again (same id), then go on.
     Retry {
         #[command(flatten)]
         dir: DirArg,
         device: String,
     },
-    /// Close the failed command of a halted queue as skipped and go on.
+    /// Close the failed (or timed-out) command of a halted queue as skipped and go on.
     Skip {
         #[command(flatten)]
         dir: DirArg,
@@ -135,6 +162,8 @@ enum QueueCmd {
         #[command(flatten)]
         dir: DirArg,
         device: String,
+        #[command(flatten)]
+        expiry: ExpiryArg,
     },
     /// Cancel every command not yet handed out (and a failed one).
     Abort {
@@ -187,14 +216,16 @@ fn main() -> std::process::ExitCode {
 
 async fn run(cli: Cli) -> Result<()> {
     match cli.command {
-        Cmd::Init { dir, database, listen, name, reboot_deadline_secs, mut sans } => {
+        Cmd::Init { dir, database, listen, name, reboot_deadline_secs, mut sans, timeouts: given } => {
             for always in ["localhost", "127.0.0.1"] {
                 if !sans.iter().any(|s| s == always) {
                     sans.push(always.into());
                 }
             }
             let home = Home::new(&dir.dir);
-            home.init(&Settings { database: database.clone(), listen, name, reboot_deadline_secs }, &sans)?;
+            let mut timeouts = outfit_gateway::home::default_timeouts();
+            timeouts.extend(given);
+            home.init(&Settings { database: database.clone(), listen, name, reboot_deadline_secs, timeouts }, &sans)?;
             if let Err(e) = Gateway::open(home.clone()) {
                 // Without this the directory would "already hold a gateway" that cannot start.
                 let _ = std::fs::remove_file(home.settings_path());
@@ -218,10 +249,10 @@ async fn run(cli: Cli) -> Result<()> {
                 .with_context(|| format!("failed to register device `{name}`"))?;
             println!("registered {name}; agent credentials in {}", credentials.display());
         }
-        Cmd::Provision { dir, devices } => {
+        Cmd::Provision { dir, devices, expiry } => {
             let gateway = Gateway::open(Home::new(dir.dir))?;
             for name in devices {
-                let p = queue::provision(&gateway.storage, &name)
+                let p = queue::provision(&gateway.storage, &name, expiry.deadline())
                     .with_context(|| format!("failed to provision `{name}`"))?;
                 println!("{name}: queued {} commands", p.commands);
                 poke_agent(&gateway, &name, p.poke_url.as_deref()).await;
@@ -231,20 +262,22 @@ async fn run(cli: Cli) -> Result<()> {
         Cmd::Status { dir } => {
             let gateway = Gateway::open(Home::new(dir.dir))?;
             println!(
-                "{:<16} {:>7} {:>5} {:>9} {:>6} {:>9}  applied/desired",
-                "device", "pending", "sent", "succeeded", "failed", "rebooting"
+                "{:<16} {:>7} {:>5} {:>9} {:>6} {:>8} {:>9} {:>6}  applied/desired",
+                "device", "pending", "sent", "succeeded", "failed", "timedout", "rebooting", "closed"
             );
             let version = |v: Option<i64>| v.map_or("-".to_owned(), |v| v.to_string());
             for device in gateway.storage.devices()? {
                 let c = gateway.storage.queue_counts(device.id)?;
                 println!(
-                    "{:<16} {:>7} {:>5} {:>9} {:>6} {:>9}  {}/{}",
+                    "{:<16} {:>7} {:>5} {:>9} {:>6} {:>8} {:>9} {:>6}  {}/{}",
                     device.name,
                     c.pending,
                     c.sent,
                     c.succeeded,
                     c.failed,
+                    c.timed_out,
                     c.rebooting,
+                    c.closed,
                     version(device.applied_model_version_id),
                     version(device.desired_model_version_id)
                 );
@@ -280,7 +313,7 @@ async fn queue_command(command: QueueCmd) -> Result<()> {
         QueueCmd::Show { dir, device }
         | QueueCmd::Retry { dir, device }
         | QueueCmd::Skip { dir, device }
-        | QueueCmd::Reboot { dir, device }
+        | QueueCmd::Reboot { dir, device, .. }
         | QueueCmd::Abort { dir, device } => (dir.dir.clone(), device.clone()),
     };
     let gateway = Gateway::open(Home::new(dir))?;
@@ -305,8 +338,9 @@ async fn queue_command(command: QueueCmd) -> Result<()> {
             println!("{name}: command {id} skipped; the device will not count as matching its model");
             poke_agent(&gateway, &name, device.poke_url.as_deref()).await;
         }
-        QueueCmd::Reboot { .. } => {
-            queue::enqueue_reboot(&gateway.storage, &name).with_context(|| failed("add a reboot to"))?;
+        QueueCmd::Reboot { expiry, .. } => {
+            queue::enqueue_reboot(&gateway.storage, &name, expiry.deadline())
+                .with_context(|| failed("add a reboot to"))?;
             println!("{name}: reboot queued");
             poke_agent(&gateway, &name, device.poke_url.as_deref()).await;
         }

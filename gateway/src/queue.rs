@@ -74,14 +74,24 @@ pub fn plan(desired: &[DesiredComponent]) -> Vec<Payload> {
 
 impl From<&Payload> for NewCommand {
     fn from(p: &Payload) -> Self {
-        NewCommand { kind: p.kind().to_owned(), payload: serde_json::to_string(p).expect("payload serializes") }
+        NewCommand {
+            kind: p.kind().to_owned(),
+            payload: serde_json::to_string(p).expect("payload serializes"),
+            expires_at: None,
+        }
     }
 }
 
+/// The queue rows for `payloads`, each to be handed out before `expires_at`
+/// (Unix ms) or not at all.
+pub fn commands(payloads: &[Payload], expires_at: Option<i64>) -> Vec<NewCommand> {
+    payloads.iter().map(|p| NewCommand { expires_at, ..NewCommand::from(p) }).collect()
+}
+
 /// Appends a reboot to a device's queue (after whatever is already in it).
-pub fn enqueue_reboot(storage: &Storage, device: &str) -> Result<Provisioned, ProvisionError> {
+pub fn enqueue_reboot(storage: &Storage, device: &str, expires_at: Option<i64>) -> Result<Provisioned, ProvisionError> {
     let row = storage.device(device)?.ok_or_else(|| ProvisionError::UnknownDevice(device.to_owned()))?;
-    storage.enqueue(row.id, None, &[NewCommand::from(&Payload::Reboot)])?;
+    storage.enqueue(row.id, None, &commands(&[Payload::Reboot], expires_at))?;
     Ok(Provisioned {
         device: row.name,
         model_version_id: row.desired_model_version_id.unwrap_or_default(),
@@ -108,8 +118,9 @@ pub struct Provisioned {
     pub poke_url: Option<String>,
 }
 
-/// Queues the commands that build `device` to its desired model version.
-pub fn provision(storage: &Storage, device: &str) -> Result<Provisioned, ProvisionError> {
+/// Queues the commands that build `device` to its desired model version; if
+/// they have not been handed out by `expires_at` (Unix ms) they expire.
+pub fn provision(storage: &Storage, device: &str, expires_at: Option<i64>) -> Result<Provisioned, ProvisionError> {
     let row = storage.device(device)?.ok_or_else(|| ProvisionError::UnknownDevice(device.to_owned()))?;
     // The device is built to its model's current version: that is how a model
     // change reaches every device of the model.
@@ -117,8 +128,7 @@ pub fn provision(storage: &Storage, device: &str) -> Result<Provisioned, Provisi
         .current_model_version(row.model_id)?
         .or(row.desired_model_version_id)
         .ok_or_else(|| ProvisionError::NoModelVersion(device.to_owned()))?;
-    let plan = plan(&storage.desired_components(version)?);
-    let new: Vec<NewCommand> = plan.iter().map(NewCommand::from).collect();
+    let new = commands(&plan(&storage.desired_components(version)?), expires_at);
     storage.enqueue(row.id, Some(version), &new)?;
     Ok(Provisioned { device: row.name, model_version_id: version, commands: new.len(), poke_url: row.poke_url })
 }

@@ -75,10 +75,36 @@ impl Gateway {
             Box::pin(async move { gateway.route(connection, request).await })
         });
         tokio::spawn(transport::serve(listener, tls, handler));
+        tokio::spawn(self.clone().sweep_forever());
         let url_file = self.home.url_file();
         std::fs::write(&url_file, &url)
             .map_err(|source| ServeError::Write { path: url_file.display().to_string(), source })?;
         Ok(url)
+    }
+
+    /// Once a second, closes expired commands and marks unanswered ones timed
+    /// out. Every gateway on a database sweeps; each move is a compare-and-set,
+    /// so two sweeps never close a row twice.
+    async fn sweep_forever(self: Arc<Self>) {
+        let mut tick = tokio::time::interval(std::time::Duration::from_secs(1));
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            tick.tick().await;
+            let gateway = self.clone();
+            let swept = tokio::task::spawn_blocking(move || gateway.storage.sweep(&gateway.settings.timeouts)).await;
+            match swept {
+                Ok(Ok(swept)) => {
+                    if swept.expired > 0 {
+                        tracing::info!(count = swept.expired, "commands expired before they could be handed out");
+                    }
+                    for (command, device, kind) in swept.timed_out {
+                        tracing::warn!(command, device, kind, "command timed out; its queue is halted");
+                    }
+                }
+                Ok(Err(e)) => tracing::warn!(error = %e, "could not sweep the queues"),
+                Err(e) => tracing::error!(error = %e, "the queue sweep panicked"),
+            }
+        }
     }
 
     async fn route(self: Arc<Self>, connection: Connection, request: Request<Incoming>) -> Response<Full<Bytes>> {

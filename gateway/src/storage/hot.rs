@@ -18,10 +18,12 @@ pub(super) struct MarkSent<'a> {
     pub now: i64,
 }
 
-/// `sent` → a final state with the agent's message.
+/// `from` (`sent`, or `timedout` for a late result) → a final state with the
+/// agent's message.
 #[derive(Debug)]
 pub(super) struct MarkFinished<'a> {
     pub id: i64,
+    pub from: &'a str,
     pub to: &'a str,
     pub message: &'a str,
     pub now: i64,
@@ -59,7 +61,8 @@ where
         out.push_bind_param::<BigInt, _>(&self.now)?;
         out.push_sql(" WHERE id = ");
         out.push_bind_param::<BigInt, _>(&self.id)?;
-        out.push_sql(" AND state = 'sent'");
+        out.push_sql(" AND state = ");
+        out.push_bind_param::<Text, _>(self.from)?;
         Ok(())
     }
 }

@@ -590,12 +590,20 @@ pub mod state {
     /// A reboot command the agent answered with RebootUnderway; the queue waits
     /// until the agent says Hello with a new boot id.
     pub const REBOOTING: &str = "rebooting";
+    /// Handed out and not answered within its kind's timeout. The queue halts
+    /// as for a failure; a late result from the agent is still accepted.
+    pub const TIMED_OUT: &str = "timedout";
+    /// Not handed out before the deadline the operator gave it (the device was
+    /// offline); closed without running.
+    pub const EXPIRED: &str = "expired";
     /// States in which a command is done and no longer blocks its queue.
-    pub const CLOSED: [&str; 3] = [SUCCEEDED, SKIPPED, ABORTED];
+    pub const CLOSED: [&str; 4] = [SUCCEEDED, SKIPPED, ABORTED, EXPIRED];
     /// Every other state. The head of a queue is looked up among these, so the
     /// lookup reads the few open rows through `(device_id, state)` instead of
     /// walking the device's whole history.
-    pub const OPEN: [&str; 4] = [PENDING, SENT, FAILED, REBOOTING];
+    pub const OPEN: [&str; 5] = [PENDING, SENT, FAILED, REBOOTING, TIMED_OUT];
+    /// States an operator's retry, skip or abort acts on: the queue is halted.
+    pub const HALTING: [&str; 2] = [FAILED, TIMED_OUT];
 }
 
 #[derive(Debug, Clone, PartialEq, Queryable, Selectable)]
@@ -611,12 +619,15 @@ pub struct CommandRow {
     pub run: i32,
     pub result: Option<String>,
     pub model_version_id: Option<i64>,
+    pub expires_at: Option<i64>,
 }
 
 #[derive(Debug, Clone)]
 pub struct NewCommand {
     pub kind: String,
     pub payload: String,
+    /// Unix ms after which the command is no longer handed out (None: never).
+    pub expires_at: Option<i64>,
 }
 
 /// What the head of a device's queue is.
@@ -648,6 +659,14 @@ pub enum Recorded {
     Repeated,
 }
 
+/// What one sweep closed.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Swept {
+    pub expired: usize,
+    /// (command, device, kind) of each command that timed out.
+    pub timed_out: Vec<(i64, i64, String)>,
+}
+
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct QueueCounts {
     pub pending: i64,
@@ -655,19 +674,20 @@ pub struct QueueCounts {
     pub succeeded: i64,
     pub failed: i64,
     pub rebooting: i64,
-    /// Skipped or aborted by an operator.
+    pub timed_out: i64,
+    /// Skipped or aborted by an operator, or expired.
     pub closed: i64,
 }
 
 impl QueueCounts {
     pub fn total(&self) -> i64 {
-        self.pending + self.sent + self.succeeded + self.failed + self.rebooting + self.closed
+        self.pending + self.sent + self.succeeded + self.failed + self.rebooting + self.timed_out + self.closed
     }
 }
 
 /// Finds the head of a device's queue and, if it can go out, moves it to
-/// `sent`. `None`: another hand-out moved it first (two gateways, one
-/// database); the caller looks again in a new transaction.
+/// `sent`. `None`: look again in a new transaction — another hand-out moved
+/// the head first (two gateways, one database), or the head just expired.
 ///
 /// This is a compare-and-set on the row's state, not `SKIP LOCKED`: skipping a
 /// locked head would hand out the command *behind* it and break the queue's order.
@@ -681,15 +701,22 @@ fn hand_out(conn: &mut DbConnection, device: i64) -> Result<Option<Head>> {
                 .eq(state::PENDING)
                 .or(commands::state.eq(state::SENT))
                 .or(commands::state.eq(state::FAILED))
-                .or(commands::state.eq(state::REBOOTING)),
+                .or(commands::state.eq(state::REBOOTING))
+                .or(commands::state.eq(state::TIMED_OUT)),
         )
         .order(commands::sequence)
         .limit(1)
         .select(CommandRow::as_select())
         .load(conn)?;
     let Some(row) = open.into_iter().next() else { return Ok(Some(Head::Empty)) };
-    if row.state == state::FAILED {
+    if state::HALTING.contains(&row.state.as_str()) {
         return Ok(Some(Head::Halted));
+    }
+    // A command past its deadline closes here even if the sweep has not run
+    // yet; the caller looks again for the next one.
+    if row.state == state::PENDING && row.expires_at.is_some_and(|deadline| deadline <= now_ms()) {
+        expire(conn, row.id)?;
+        return Ok(None);
     }
     if row.state == state::REBOOTING {
         return Ok(Some(Head::Rebooting));
@@ -699,6 +726,16 @@ fn hand_out(conn: &mut DbConnection, device: i64) -> Result<Option<Head>> {
         return Ok(None);
     }
     Ok(Some(Head::Command(CommandRow { state: state::SENT.to_owned(), attempts: row.attempts + 1, ..row })))
+}
+
+fn expire(conn: &mut DbConnection, id: i64) -> QueryResult<usize> {
+    diesel::update(commands::table.filter(commands::id.eq(id)).filter(commands::state.eq(state::PENDING)))
+        .set((
+            commands::state.eq(state::EXPIRED),
+            commands::result.eq("expired: not handed out before its deadline"),
+            commands::finished_at.eq(now_ms()),
+        ))
+        .execute(conn)
 }
 
 /// Moves a handed-out command to its final state, once: a repeated report of a
@@ -712,7 +749,8 @@ fn record(conn: &mut DbConnection, device: i64, command: i64, reported: Reported
         .optional()?
         .ok_or_else(|| StorageError::NotFound { what: "command for this device", name: command.to_string() })?;
     match row.state.as_str() {
-        state::SENT => {}
+        // A late result for a timed-out command is still the truth about it.
+        state::SENT | state::TIMED_OUT => {}
         state::PENDING => return Err(StorageError::Invalid(format!("command {command} was not handed out"))),
         _ => return Ok(Recorded::Repeated),
     }
@@ -724,7 +762,7 @@ fn record(conn: &mut DbConnection, device: i64, command: i64, reported: Reported
             return Err(StorageError::Invalid(format!("command {command} is not a reboot")));
         }
     };
-    hot::MarkFinished { id: command, to: final_state, message, now: now_ms() }.execute(conn)?;
+    hot::MarkFinished { id: command, from: &row.state, to: final_state, message, now: now_ms() }.execute(conn)?;
     Ok(Recorded::Final)
 }
 
@@ -753,6 +791,7 @@ impl Storage {
                         commands::state.eq(state::PENDING),
                         commands::attempts.eq(0),
                         commands::model_version_id.eq(model_version),
+                        commands::expires_at.eq(command.expires_at),
                         commands::created_at.eq(now_ms()),
                     ))
                     .execute(conn)?;
@@ -803,6 +842,47 @@ impl Storage {
         self.session()?.report_and_next(device, command, reported, message)
     }
 
+    /// Closes what time has decided: pending commands past their deadline
+    /// become `expired`; commands handed out longer ago than their kind's
+    /// timeout (`timeouts`: kind → seconds) become `timedout`, halting their
+    /// queue. Returns the commands that timed out, for the log.
+    pub fn sweep(&self, timeouts: &std::collections::BTreeMap<String, u64>) -> Result<Swept> {
+        let mut conn = self.conn()?;
+        let now = now_ms();
+        transaction(&mut conn, |conn| {
+            let expired = diesel::update(
+                commands::table.filter(commands::state.eq(state::PENDING)).filter(commands::expires_at.le(now)),
+            )
+            .set((
+                commands::state.eq(state::EXPIRED),
+                commands::result.eq("expired: not handed out before its deadline"),
+                commands::finished_at.eq(now),
+            ))
+            .execute(conn)?;
+            let mut timed_out = Vec::new();
+            for (kind, secs) in timeouts {
+                let cutoff = now - (*secs as i64) * 1000;
+                let late: Vec<(i64, i64)> = commands::table
+                    .filter(commands::state.eq(state::SENT))
+                    .filter(commands::sent_at.le(cutoff))
+                    .filter(commands::kind.eq(kind))
+                    .select((commands::id, commands::device_id))
+                    .load(conn)?;
+                for (id, device) in late {
+                    diesel::update(commands::table.filter(commands::id.eq(id)).filter(commands::state.eq(state::SENT)))
+                        .set((
+                            commands::state.eq(state::TIMED_OUT),
+                            commands::result.eq(format!("timed out: no result within {secs} s")),
+                            commands::finished_at.eq(now),
+                        ))
+                        .execute(conn)?;
+                    timed_out.push((id, device, kind.clone()));
+                }
+            }
+            Ok(Swept { expired, timed_out })
+        })
+    }
+
     /// Operator action on a halted queue: the failed command becomes pending
     /// again (same id, same sequence) and will be handed out next. Returns its id.
     pub fn retry_failed(&self, device: i64) -> Result<i64> {
@@ -819,15 +899,17 @@ impl Storage {
         let next_run = if to == state::PENDING { 1 } else { 0 };
         let mut conn = self.conn()?;
         transaction(&mut conn, |conn| {
-            let failed: i64 = commands::table
+            let (failed, was): (i64, String) = commands::table
                 .filter(commands::device_id.eq(device))
-                .filter(commands::state.eq(state::FAILED))
+                .filter(commands::state.eq_any(state::HALTING))
                 .order(commands::sequence)
-                .select(commands::id)
+                .select((commands::id, commands::state))
                 .first(conn)
                 .optional()?
-                .ok_or_else(|| StorageError::Invalid("the queue is not halted: no command has failed".into()))?;
-            diesel::update(commands::table.filter(commands::id.eq(failed)).filter(commands::state.eq(state::FAILED)))
+                .ok_or_else(|| {
+                    StorageError::Invalid("the queue is not halted: no command has failed or timed out".into())
+                })?;
+            diesel::update(commands::table.filter(commands::id.eq(failed)).filter(commands::state.eq(was)))
                 .set((
                     commands::state.eq(to),
                     commands::run.eq(commands::run + next_run),
@@ -843,11 +925,11 @@ impl Storage {
     pub fn abort_queue(&self, device: i64) -> Result<usize> {
         let mut conn = self.conn()?;
         transaction(&mut conn, |conn| {
-            Ok(diesel::update(
-                commands::table
-                    .filter(commands::device_id.eq(device))
-                    .filter(commands::state.eq_any([state::PENDING, state::FAILED])),
-            )
+            Ok(diesel::update(commands::table.filter(commands::device_id.eq(device)).filter(commands::state.eq_any([
+                state::PENDING,
+                state::FAILED,
+                state::TIMED_OUT,
+            ])))
             .set((commands::state.eq(state::ABORTED), commands::finished_at.eq(now_ms())))
             .execute(conn)?)
         })
@@ -956,6 +1038,7 @@ impl Session {
                 state::SUCCEEDED => counts.succeeded = n,
                 state::FAILED => counts.failed = n,
                 state::REBOOTING => counts.rebooting = n,
+                state::TIMED_OUT => counts.timed_out = n,
                 _ => counts.closed += n,
             }
         }

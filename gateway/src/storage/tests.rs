@@ -81,7 +81,7 @@ fn exercise(storage: &Storage) {
     assert!(matches!(storage.add_device("s", "d1", "m"), Err(StorageError::Invalid(_))));
     assert!(matches!(storage.add_device("s", "d2", "nope"), Err(StorageError::NotFound { .. })));
 
-    let cmd = |k: &str| NewCommand { kind: k.into(), payload: "{}".into() };
+    let cmd = |k: &str| NewCommand { kind: k.into(), payload: "{}".into(), expires_at: None };
     let ids = storage.enqueue(device.id, Some(v2.model_version_id), &[cmd("a"), cmd("b"), cmd("c")]).unwrap();
     let Head::Command(first) = storage.next_command(device.id).unwrap() else { panic!("expected a command") };
     assert_eq!((first.id, first.sequence, first.attempts), (ids[0], 1, 1));
@@ -143,6 +143,52 @@ fn exercise(storage: &Storage) {
     let Head::Command(next) = storage.next_command(d2.id).unwrap() else { panic!("queue should resume") };
     assert_eq!(next.id, ids[2]);
     assert!(storage.commands(d2.id).unwrap()[1].result.as_deref().unwrap().contains("boot-1 -> boot-2"));
+    storage.record_result(d2.id, ids[2], Reported::Succeeded, "ok").unwrap();
+
+    // Expiry: commands for an offline device with a deadline in the past close
+    // as expired, at hand-out or by the sweep; later commands still run.
+    let d3 = storage.add_device("s", "d3", "m").unwrap();
+    let past = NewCommand { expires_at: Some(now_ms() - 1), ..cmd("install") };
+    let later = NewCommand { expires_at: Some(now_ms() + 3_600_000), ..cmd("configure") };
+    let ids = storage.enqueue(d3.id, None, &[past.clone(), past, later, cmd("configure")]).unwrap();
+    let no_timeouts = std::collections::BTreeMap::new();
+    assert_eq!(storage.sweep(&no_timeouts).unwrap().expired, 2, "the sweep closes both overdue commands");
+    let Head::Command(head) = storage.next_command(d3.id).unwrap() else { panic!("the unexpired command goes out") };
+    assert_eq!(head.id, ids[2]);
+    let rows = storage.commands(d3.id).unwrap();
+    assert_eq!((rows[0].state.as_str(), rows[1].state.as_str()), (state::EXPIRED, state::EXPIRED));
+    storage.record_result(d3.id, ids[2], Reported::Succeeded, "ok").unwrap();
+    let Head::Command(fourth) = storage.next_command(d3.id).unwrap() else { panic!() };
+    storage.record_result(d3.id, fourth.id, Reported::Succeeded, "ok").unwrap();
+    // Without the sweep, the hand-out itself passes over an expired head.
+    let expired = NewCommand { expires_at: Some(now_ms() - 1), ..cmd("install") };
+    let ids = storage.enqueue(d3.id, None, &[expired, cmd("configure")]).unwrap();
+    let Head::Command(head) = storage.next_command(d3.id).unwrap() else { panic!() };
+    assert_eq!(head.id, ids[1]);
+    assert_eq!(storage.commands(d3.id).unwrap()[4].state, state::EXPIRED);
+
+    // Timeout: a handed-out command unanswered past its kind's limit halts the
+    // queue; a late result still counts; retry and skip act on it.
+    let timeouts: std::collections::BTreeMap<String, u64> = [("configure".to_owned(), 0)].into();
+    assert_eq!(storage.sweep(&timeouts).unwrap().timed_out, vec![(head.id, d3.id, "configure".to_owned())]);
+    assert_eq!(storage.next_command(d3.id).unwrap(), Head::Halted);
+    assert_eq!(storage.queue_counts(d3.id).unwrap().timed_out, 1);
+    assert_eq!(storage.record_result(d3.id, head.id, Reported::Succeeded, "late").unwrap(), Recorded::Final);
+    assert_eq!(storage.next_command(d3.id).unwrap(), Head::Empty);
+    let ids = storage.enqueue(d3.id, None, &[cmd("configure")]).unwrap();
+    storage.next_command(d3.id).unwrap();
+    assert_eq!(storage.sweep(&timeouts).unwrap().timed_out.len(), 1);
+    assert_eq!(storage.skip_failed(d3.id).unwrap(), ids[0]);
+    assert_eq!(storage.next_command(d3.id).unwrap(), Head::Empty);
+}
+
+#[test]
+fn every_state_is_open_or_closed() {
+    use state::*;
+    for s in [PENDING, SENT, SUCCEEDED, FAILED, SKIPPED, ABORTED, REBOOTING, TIMED_OUT, EXPIRED] {
+        assert_ne!(OPEN.contains(&s), CLOSED.contains(&s), "{s} must be in exactly one of OPEN and CLOSED");
+    }
+    assert_eq!(OPEN.len() + CLOSED.len(), 9);
 }
 
 #[test]
