@@ -4,8 +4,10 @@
 //!
 //! Code map: `home` (gateway directory, `init`), `pki` (CA), `storage` (all
 //! SQL), `repository` (packages by sha256), `model` (model files → versions),
-//! `enrol` (device registration), `queue` (model version → commands), `soap` (agent operations), `server`
-//! (HTTPS routes), `poke`, `demo` (the one-command main job), `bench` (load generator).
+//! `enrol` (device registration), `queue` (model version → commands), `script`
+//! (predefined scripts → commands), `soap` (agent operations), `server` (HTTPS
+//! routes, queue sweep), `poke`, `demo` (the one-command main job), `bench`
+//! (load generator).
 
 pub mod bench;
 pub mod demo;
@@ -16,6 +18,7 @@ pub mod pki;
 pub mod poke;
 pub mod queue;
 pub mod repository;
+pub mod script;
 pub mod server;
 pub mod soap;
 pub mod storage;

@@ -4,7 +4,7 @@ use anyhow::{Context, Result};
 use clap::{Parser, Subcommand};
 use outfit_gateway::home::{Home, Settings};
 use outfit_gateway::server::Gateway;
-use outfit_gateway::{enrol, model, poke, queue};
+use outfit_gateway::{enrol, model, poke, queue, script};
 use std::path::PathBuf;
 use std::sync::Arc;
 
@@ -92,6 +92,11 @@ enum Cmd {
         #[command(flatten)]
         expiry: ExpiryArg,
     },
+    /// Predefined scripts: named command sequences stored in the database.
+    Script {
+        #[command(subcommand)]
+        command: ScriptCmd,
+    },
     /// Inspect or act on one device's queue.
     Queue {
         #[command(subcommand)]
@@ -134,6 +139,36 @@ enum ModelCmd {
         #[command(flatten)]
         dir: DirArg,
         file: PathBuf,
+    },
+}
+
+#[derive(Subcommand)]
+enum ScriptCmd {
+    /// Import a script file (TOML); a script of the same site and name gets the new steps.
+    Import {
+        #[command(flatten)]
+        dir: DirArg,
+        file: PathBuf,
+    },
+    /// List the stored scripts.
+    List {
+        #[command(flatten)]
+        dir: DirArg,
+    },
+    /// Append a script's steps to the queues of the named devices (or of every device of --model)
+    /// and poke their agents. All queues change or none does.
+    Run {
+        #[command(flatten)]
+        dir: DirArg,
+        name: String,
+        #[arg(long)]
+        site: String,
+        /// Run on every device of this model (in the script's site).
+        #[arg(long, conflicts_with = "devices")]
+        model: Option<String>,
+        devices: Vec<String>,
+        #[command(flatten)]
+        expiry: ExpiryArg,
     },
 }
 
@@ -259,6 +294,7 @@ async fn run(cli: Cli) -> Result<()> {
             }
         }
         Cmd::Queue { command } => queue_command(command).await?,
+        Cmd::Script { command } => script_command(command).await?,
         Cmd::Status { dir } => {
             let gateway = Gateway::open(Home::new(dir.dir))?;
             println!(
@@ -306,6 +342,39 @@ async fn poke_agent(gateway: &Gateway, name: &str, url: Option<&str>) {
             Err(e) => println!("{name}: poke failed ({e}); the agent will poll"),
         },
     }
+}
+
+async fn script_command(command: ScriptCmd) -> Result<()> {
+    match command {
+        ScriptCmd::Import { dir, file } => {
+            let gateway = Gateway::open(Home::new(dir.dir))?;
+            let imported = script::import(&gateway.storage, &gateway.repository, &file)
+                .with_context(|| format!("failed to import {}", file.display()))?;
+            let what = if imported.created { "new" } else { "replaced" };
+            println!("script {}/{}: {what}, {} steps", imported.site, imported.name, imported.steps);
+        }
+        ScriptCmd::List { dir } => {
+            let gateway = Gateway::open(Home::new(dir.dir))?;
+            println!("{:<16} {:<24} {:>5}  description", "site", "script", "steps");
+            for s in gateway.storage.scripts()? {
+                println!("{:<16} {:<24} {:>5}  {}", s.site, s.name, s.steps, s.description);
+            }
+        }
+        ScriptCmd::Run { dir, name, site, model, devices, expiry } => {
+            let gateway = Gateway::open(Home::new(dir.dir))?;
+            let targets = match model {
+                Some(model) => script::Targets::Model(model),
+                None => script::Targets::Devices(devices),
+            };
+            let enqueued = script::run(&gateway.storage, &site, &name, &targets, expiry.deadline())
+                .with_context(|| format!("failed to run script `{name}`"))?;
+            for e in enqueued {
+                println!("{}: queued {} commands from script {name}", e.device, e.commands);
+                poke_agent(&gateway, &e.device, e.poke_url.as_deref()).await;
+            }
+        }
+    }
+    Ok(())
 }
 
 async fn queue_command(command: QueueCmd) -> Result<()> {

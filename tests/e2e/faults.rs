@@ -15,11 +15,10 @@
 
 use anyhow::{Context, Result, bail, ensure};
 use outfit_tests::proxy::Proxy;
-use outfit_tests::{Database, Gateway, PrivateMariadb, Process, run, wait_for};
+use outfit_tests::{Database, Gateway, PrivateMariadb, Process, build_deb, prepare_root, wait_for};
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
-use std::process::Command;
 use std::time::{Duration, Instant};
 
 const MARKERS: usize = 50;
@@ -37,18 +36,7 @@ fn marker_model(dir: &Path, round: u32) -> Result<PathBuf> {
         String::from("site = \"faults\"\nname = \"markers\"\n\n[[roles]]\ncategory = \"APP\"\nname = \"markers\"\n");
     for n in 1..=MARKERS {
         let name = format!("outfit-marker-{n:02}");
-        let src = dir.join(&name);
-        std::fs::create_dir_all(src.join("DEBIAN"))?;
-        std::fs::write(
-            src.join("DEBIAN/control"),
-            format!(
-                "Package: {name}\nVersion: {round}\nArchitecture: all\nMaintainer: t <t@t.invalid>\nDescription: marker\n"
-            ),
-        )?;
-        let postinst = src.join("DEBIAN/postinst");
-        std::fs::write(&postinst, format!("#!/bin/sh\necho \"{n:02} {round}\" >> /var/log/outfit-markers\n"))?;
-        run(Command::new("chmod").arg("755").arg(&postinst))?;
-        run(Command::new("dpkg-deb").args(["--root-owner-group", "--build"]).arg(&src).arg(&build))?;
+        build_deb(&build, &name, &round.to_string(), &format!("echo \"{n:02} {round}\" >> /var/log/outfit-markers"))?;
         write!(
             model,
             "\n[[roles.components]]\nname = \"m{n:02}\"\npackage = \"build/{name}_{round}_all.deb\"\npackage_name = \"{name}\"\nversion = \"{round}\"\nformat = \"deb\"\n"
@@ -57,15 +45,6 @@ fn marker_model(dir: &Path, round: u32) -> Result<PathBuf> {
     let file = dir.join("model.toml");
     std::fs::write(&file, model)?;
     Ok(file)
-}
-
-/// A device root in which dpkg can run maintainer scripts (busybox as /bin/sh).
-fn prepare_root(root: &Path) -> Result<()> {
-    std::fs::create_dir_all(root.join("bin"))?;
-    std::fs::create_dir_all(root.join("var/log"))?;
-    std::fs::copy("/bin/busybox", root.join("bin/sh"))
-        .context("copy /bin/busybox (package busybox-static, installed by .ci/setup)")?;
-    Ok(())
 }
 
 struct Fleet {

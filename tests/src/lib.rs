@@ -194,11 +194,17 @@ pub struct Gateway {
 impl Gateway {
     /// `outfit-gateway init` + `serve` on a free port.
     pub fn start(dir: &Path, database: &Database) -> Result<Self> {
+        Self::start_with(dir, database, &[])
+    }
+
+    /// Like `start`, with more `init` arguments (e.g. `--timeout install=2`).
+    pub fn start_with(dir: &Path, database: &Database, init_args: &[&str]) -> Result<Self> {
         run(Command::new(bin("outfit-gateway"))
             .args(["init", "--listen", "127.0.0.1:0", "--database"])
             .arg(database.url())
             .arg("--dir")
-            .arg(dir))?;
+            .arg(dir)
+            .args(init_args))?;
         let (process, url) = Self::spawn_serve(dir)?;
         Ok(Self { dir: dir.to_owned(), url, process })
     }
@@ -333,6 +339,35 @@ pub fn build_demo_model(dir: &Path) -> Result<PathBuf> {
         run(Command::new("dpkg-deb").args(["--root-owner-group", "--build"]).arg(&package).arg(&build))?;
     }
     Ok(dir.join("model.toml"))
+}
+
+/// Builds `NAME_VERSION_all.deb` into `build` with `dpkg-deb`, from a source
+/// tree under `build/src`; `postinst` (a shell script body) runs in the device
+/// root when dpkg configures it. Returns the package file.
+pub fn build_deb(build: &Path, name: &str, version: &str, postinst: &str) -> Result<PathBuf> {
+    let src = build.join("src").join(format!("{name}_{version}"));
+    std::fs::create_dir_all(src.join("DEBIAN"))?;
+    std::fs::write(
+        src.join("DEBIAN/control"),
+        format!("Package: {name}\nVersion: {version}\nArchitecture: all\nMaintainer: t <t@t.invalid>\nDescription: test\n"),
+    )?;
+    let script = src.join("DEBIAN/postinst");
+    std::fs::write(&script, format!("#!/bin/sh\n{postinst}\n"))?;
+    run(Command::new("chmod").arg("755").arg(&script))?;
+    run(Command::new("dpkg-deb").args(["--root-owner-group", "--build"]).arg(&src).arg(build))?;
+    Ok(build.join(format!("{name}_{version}_all.deb")))
+}
+
+/// A device root in which dpkg can run maintainer scripts: busybox as
+/// `/bin/sh`, and as `/bin/sleep` (its applets are not built into its shell).
+pub fn prepare_root(root: &Path) -> Result<()> {
+    std::fs::create_dir_all(root.join("bin"))?;
+    std::fs::create_dir_all(root.join("var/log"))?;
+    for applet in ["sh", "sleep"] {
+        std::fs::copy("/bin/busybox", root.join("bin").join(applet))
+            .context("copy /bin/busybox (package busybox-static, installed by .ci/setup)")?;
+    }
+    Ok(())
 }
 
 /// `name version` of every fully installed package in a device root.

@@ -766,6 +766,46 @@ fn record(conn: &mut DbConnection, device: i64, command: i64, reported: Reported
     Ok(Recorded::Final)
 }
 
+/// Appends commands after everything already in a device's queue; with a
+/// model version, points the device at it as its desired state.
+fn append(conn: &mut DbConnection, device: i64, model_version: Option<i64>, new: &[NewCommand]) -> Result<Vec<i64>> {
+    let last: Option<i64> = commands::table
+        .filter(commands::device_id.eq(device))
+        .select(diesel::dsl::max(commands::sequence))
+        .first(conn)?;
+    let mut sequence = last.unwrap_or(0);
+    let mut ids = Vec::with_capacity(new.len());
+    for command in new {
+        sequence += 1;
+        diesel::insert_into(commands::table)
+            .values((
+                commands::device_id.eq(device),
+                commands::sequence.eq(sequence),
+                commands::kind.eq(&command.kind),
+                commands::payload.eq(&command.payload),
+                commands::state.eq(state::PENDING),
+                commands::attempts.eq(0),
+                commands::model_version_id.eq(model_version),
+                commands::expires_at.eq(command.expires_at),
+                commands::created_at.eq(now_ms()),
+            ))
+            .execute(conn)?;
+        ids.push(
+            commands::table
+                .filter(commands::device_id.eq(device))
+                .filter(commands::sequence.eq(sequence))
+                .select(commands::id)
+                .first(conn)?,
+        );
+    }
+    if let Some(version) = model_version {
+        diesel::update(devices::table.find(device))
+            .set(devices::desired_model_version_id.eq(version))
+            .execute(conn)?;
+    }
+    Ok(ids)
+}
+
 impl Storage {
     /// Appends commands to a device's queue after everything already in it and
     /// points the device at `model_version` as its desired state.
@@ -773,42 +813,31 @@ impl Storage {
     /// such as a reboot that do not change the model).
     pub fn enqueue(&self, device: i64, model_version: Option<i64>, new: &[NewCommand]) -> Result<Vec<i64>> {
         let mut conn = self.conn()?;
+        transaction(&mut conn, |conn| append(conn, device, model_version, new))
+    }
+
+    /// Appends the same commands to the queues of the named devices of `site`
+    /// in one transaction: if any device is unknown or belongs to another
+    /// site, no queue changes.
+    pub fn enqueue_on(&self, site: &str, devices: &[String], new: &[NewCommand]) -> Result<Vec<DeviceRow>> {
+        let mut conn = self.conn()?;
         transaction(&mut conn, |conn| {
-            let last: Option<i64> = commands::table
-                .filter(commands::device_id.eq(device))
-                .select(diesel::dsl::max(commands::sequence))
-                .first(conn)?;
-            let mut sequence = last.unwrap_or(0);
-            let mut ids = Vec::with_capacity(new.len());
-            for command in new {
-                sequence += 1;
-                diesel::insert_into(commands::table)
-                    .values((
-                        commands::device_id.eq(device),
-                        commands::sequence.eq(sequence),
-                        commands::kind.eq(&command.kind),
-                        commands::payload.eq(&command.payload),
-                        commands::state.eq(state::PENDING),
-                        commands::attempts.eq(0),
-                        commands::model_version_id.eq(model_version),
-                        commands::expires_at.eq(command.expires_at),
-                        commands::created_at.eq(now_ms()),
-                    ))
-                    .execute(conn)?;
-                ids.push(
-                    commands::table
-                        .filter(commands::device_id.eq(device))
-                        .filter(commands::sequence.eq(sequence))
-                        .select(commands::id)
-                        .first(conn)?,
-                );
+            let site_id = site_id(conn, site)?;
+            let mut rows = Vec::with_capacity(devices.len());
+            for name in devices {
+                let row: DeviceRow = devices::table
+                    .filter(devices::name.eq(name))
+                    .select(DeviceRow::as_select())
+                    .first(conn)
+                    .optional()?
+                    .ok_or_else(|| StorageError::NotFound { what: "device", name: name.clone() })?;
+                if row.site_id != site_id {
+                    return Err(StorageError::Invalid(format!("device `{name}` is not of site `{site}`")));
+                }
+                append(conn, row.id, None, new)?;
+                rows.push(row);
             }
-            if let Some(version) = model_version {
-                diesel::update(devices::table.find(device))
-                    .set(devices::desired_model_version_id.eq(version))
-                    .execute(conn)?;
-            }
-            Ok(ids)
+            Ok(rows)
         })
     }
 
@@ -1081,6 +1110,115 @@ impl Session {
             Some(head) => Ok((recorded, head)),
             None => Ok((recorded, self.next_command(device)?)),
         }
+    }
+}
+
+// --------------------------------------------------------------------- scripts
+
+/// A stored script, as `script list` shows it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ScriptSummary {
+    pub site: String,
+    pub name: String,
+    pub description: String,
+    pub steps: i64,
+}
+
+impl Storage {
+    /// Saves a script of `site` (created if the site is new); an existing
+    /// script of that name gets the new description and steps. Returns true
+    /// when the script is new.
+    pub fn save_script(&self, site: &str, name: &str, description: &str, steps: &[NewCommand]) -> Result<bool> {
+        let mut conn = self.conn()?;
+        transaction(&mut conn, |conn| {
+            let site = ensure_site(conn, site)?;
+            let existing: Option<i64> = scripts::table
+                .filter(scripts::site_id.eq(site))
+                .filter(scripts::name.eq(name))
+                .select(scripts::id)
+                .first(conn)
+                .optional()?;
+            let id = match existing {
+                Some(id) => {
+                    diesel::update(scripts::table.find(id)).set(scripts::description.eq(description)).execute(conn)?;
+                    diesel::delete(script_steps::table.filter(script_steps::script_id.eq(id))).execute(conn)?;
+                    id
+                }
+                None => {
+                    diesel::insert_into(scripts::table)
+                        .values((
+                            scripts::site_id.eq(site),
+                            scripts::name.eq(name),
+                            scripts::description.eq(description),
+                            scripts::created_at.eq(now_ms()),
+                        ))
+                        .execute(conn)?;
+                    scripts::table
+                        .filter(scripts::site_id.eq(site))
+                        .filter(scripts::name.eq(name))
+                        .select(scripts::id)
+                        .first(conn)?
+                }
+            };
+            for (position, step) in steps.iter().enumerate() {
+                diesel::insert_into(script_steps::table)
+                    .values((
+                        script_steps::script_id.eq(id),
+                        script_steps::position.eq(position as i32),
+                        script_steps::kind.eq(&step.kind),
+                        script_steps::payload.eq(&step.payload),
+                    ))
+                    .execute(conn)?;
+            }
+            Ok(existing.is_none())
+        })
+    }
+
+    /// The steps of a script in order, as commands to enqueue; None if no such script.
+    pub fn script_steps(&self, site: &str, name: &str) -> Result<Option<Vec<NewCommand>>> {
+        let mut conn = self.conn()?;
+        let id: Option<i64> = scripts::table
+            .inner_join(sites::table)
+            .filter(sites::name.eq(site))
+            .filter(scripts::name.eq(name))
+            .select(scripts::id)
+            .first(&mut conn)
+            .optional()?;
+        let Some(id) = id else { return Ok(None) };
+        let steps: Vec<(String, String)> = script_steps::table
+            .filter(script_steps::script_id.eq(id))
+            .order(script_steps::position)
+            .select((script_steps::kind, script_steps::payload))
+            .load(&mut conn)?;
+        Ok(Some(steps.into_iter().map(|(kind, payload)| NewCommand { kind, payload, expires_at: None }).collect()))
+    }
+
+    pub fn scripts(&self) -> Result<Vec<ScriptSummary>> {
+        let mut conn = self.conn()?;
+        let rows: Vec<(String, String, String, i64)> = scripts::table
+            .inner_join(sites::table)
+            .order((sites::name, scripts::name))
+            .select((sites::name, scripts::name, scripts::description, scripts::id))
+            .load(&mut conn)?;
+        let mut summaries = Vec::with_capacity(rows.len());
+        for (site, name, description, id) in rows {
+            let steps = script_steps::table.filter(script_steps::script_id.eq(id)).count().get_result(&mut conn)?;
+            summaries.push(ScriptSummary { site, name, description, steps });
+        }
+        Ok(summaries)
+    }
+
+    /// Names of the devices of `model` in `site`.
+    pub fn devices_of_model(&self, site: &str, model: &str) -> Result<Vec<String>> {
+        let mut conn = self.conn()?;
+        Ok(devices::table
+            .inner_join(models::table)
+            .inner_join(sites::table)
+            .filter(sites::name.eq(site))
+            .filter(models::name.eq(model))
+            .order(devices::name)
+            .select(devices::name)
+            .load(&mut conn)?)
     }
 }
 

@@ -176,6 +176,8 @@ diesel::joinable!(model_version_roles -> role_versions (role_version_id));
 diesel::joinable!(model_version_roles -> role_categories (category_id));
 diesel::joinable!(commands -> devices (device_id));
 diesel::joinable!(scripts -> sites (site_id));
+diesel::joinable!(devices -> models (model_id));
+diesel::joinable!(devices -> sites (site_id));
 diesel::joinable!(script_steps -> scripts (script_id));
 
 diesel::allow_tables_to_appear_in_same_query!(

@@ -1,0 +1,181 @@
+//! Predefined scripts (seed: "a predefined script that is stored in the
+//! database"): a named sequence of install / configure / reboot steps of one
+//! site, imported from a TOML file and enqueued by name for one device or
+//! every device of a model.
+//!
+//! ```toml
+//! site = "demo"
+//! name = "hotfix-openssl"
+//! description = "patch, rewrite the config, reboot"
+//! [[steps]]
+//! kind = "install"
+//! package = "build/openssl-fix_1.0.1_all.deb"   # relative to this file
+//! package_name = "openssl-fix"
+//! version = "1.0.1"
+//! format = "deb"
+//! [[steps]]
+//! kind = "configure"
+//! component = "openssl-fix"
+//! path = "/etc/openssl-fix.conf"
+//! template = "templates/openssl-fix.conf.j2"
+//! parameters = { level = "high" }
+//! [[steps]]
+//! kind = "reboot"
+//! ```
+//!
+//! **Invariant:** a script's steps are copied into each queue when it is run,
+//! so changing a script later never changes commands already queued.
+
+use crate::queue::{self, Payload};
+use crate::repository::{Repository, RepositoryError};
+use crate::storage::{Storage, StorageError};
+use serde::Deserialize;
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ScriptFile {
+    site: String,
+    name: String,
+    #[serde(default)]
+    description: String,
+    steps: Vec<StepSpec>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(tag = "kind", rename_all = "lowercase", deny_unknown_fields)]
+enum StepSpec {
+    Install {
+        package: PathBuf,
+        package_name: String,
+        version: String,
+        format: String,
+        sha256: Option<String>,
+    },
+    Configure {
+        component: String,
+        path: String,
+        template: PathBuf,
+        #[serde(default)]
+        parameters: BTreeMap<String, String>,
+    },
+    Reboot,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ScriptError {
+    #[error("read {path}: {source}")]
+    Read { path: String, source: std::io::Error },
+    #[error("{path} is not a valid script file: {message}")]
+    Parse { path: String, message: String },
+    #[error("step {step}: {message}")]
+    Step { step: usize, message: String },
+    #[error("no script named `{name}` in site `{site}`; import it with `outfit-gateway script import FILE`")]
+    Unknown { site: String, name: String },
+    #[error("no devices to run the script on: name them, or give --model with a model that has devices")]
+    NoDevices,
+    #[error(transparent)]
+    Repository(#[from] RepositoryError),
+    #[error(transparent)]
+    Storage(#[from] StorageError),
+}
+
+fn read(path: &Path) -> Result<String, ScriptError> {
+    std::fs::read_to_string(path).map_err(|source| ScriptError::Read { path: path.display().to_string(), source })
+}
+
+/// A stored script as `import` reports it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Imported {
+    pub site: String,
+    pub name: String,
+    pub steps: usize,
+    /// False when a script of that name existed and its steps were replaced.
+    pub created: bool,
+}
+
+/// Reads a script file, stores its packages and saves the script, replacing
+/// the steps of an existing script of the same site and name.
+pub fn import(storage: &Storage, repository: &Repository, file: &Path) -> Result<Imported, ScriptError> {
+    let spec: ScriptFile = toml::from_str(&read(file)?)
+        .map_err(|e| ScriptError::Parse { path: file.display().to_string(), message: e.to_string() })?;
+    if spec.steps.is_empty() {
+        return Err(ScriptError::Parse { path: file.display().to_string(), message: "a script needs steps".into() });
+    }
+    let base = file.parent().unwrap_or(Path::new("."));
+    let mut payloads = Vec::with_capacity(spec.steps.len());
+    for (i, step) in spec.steps.into_iter().enumerate() {
+        payloads.push(match step {
+            StepSpec::Install { package, package_name, version, format, sha256 } => {
+                let stored = repository.put_file(&base.join(&package), sha256.as_deref())?;
+                Payload::Install {
+                    component: package_name.clone(),
+                    package_name,
+                    version,
+                    format,
+                    sha256: stored.sha256.clone(),
+                    size: stored.size,
+                    storage_key: stored.sha256,
+                }
+            }
+            StepSpec::Configure { component, path, template, parameters } => {
+                if !path.starts_with('/') {
+                    return Err(ScriptError::Step { step: i + 1, message: format!("path `{path}` must be absolute") });
+                }
+                let template = read(&base.join(&template))?;
+                Payload::Configure { component, path, template, parameters: parameters.into_iter().collect() }
+            }
+            StepSpec::Reboot => Payload::Reboot,
+        });
+    }
+    let steps = queue::commands(&payloads, None);
+    let created = storage.save_script(&spec.site, &spec.name, &spec.description, &steps)?;
+    Ok(Imported { site: spec.site, name: spec.name, steps: steps.len(), created })
+}
+
+/// Which devices a script runs on.
+#[derive(Debug, Clone)]
+pub enum Targets {
+    Devices(Vec<String>),
+    /// Every device of this model (in the script's site).
+    Model(String),
+}
+
+/// One device's share of a script run.
+#[derive(Debug, Clone)]
+pub struct Enqueued {
+    pub device: String,
+    pub commands: usize,
+    pub poke_url: Option<String>,
+}
+
+/// Appends the script's steps to each target device's queue — all devices in
+/// one transaction, so a refused device (unknown, or of another site) leaves
+/// every queue as it was.
+pub fn run(
+    storage: &Storage,
+    site: &str,
+    name: &str,
+    targets: &Targets,
+    expires_at: Option<i64>,
+) -> Result<Vec<Enqueued>, ScriptError> {
+    let mut steps = storage
+        .script_steps(site, name)?
+        .ok_or_else(|| ScriptError::Unknown { site: site.to_owned(), name: name.to_owned() })?;
+    for step in &mut steps {
+        step.expires_at = expires_at;
+    }
+    let devices = match targets {
+        Targets::Devices(names) => names.clone(),
+        Targets::Model(model) => storage.devices_of_model(site, model)?,
+    };
+    if devices.is_empty() {
+        return Err(ScriptError::NoDevices);
+    }
+    let rows = storage.enqueue_on(site, &devices, &steps)?;
+    Ok(rows
+        .into_iter()
+        .map(|device| Enqueued { device: device.name, commands: steps.len(), poke_url: device.poke_url })
+        .collect())
+}
