@@ -5,5 +5,6 @@ mod faults;
 mod integrity;
 mod provisioning;
 mod queue;
+mod queue_control;
 mod soap_faults;
 mod zeep;

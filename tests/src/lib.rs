@@ -349,7 +349,9 @@ pub fn build_deb(build: &Path, name: &str, version: &str, postinst: &str) -> Res
     std::fs::create_dir_all(src.join("DEBIAN"))?;
     std::fs::write(
         src.join("DEBIAN/control"),
-        format!("Package: {name}\nVersion: {version}\nArchitecture: all\nMaintainer: t <t@t.invalid>\nDescription: test\n"),
+        format!(
+            "Package: {name}\nVersion: {version}\nArchitecture: all\nMaintainer: t <t@t.invalid>\nDescription: test\n"
+        ),
     )?;
     let script = src.join("DEBIAN/postinst");
     std::fs::write(&script, format!("#!/bin/sh\n{postinst}\n"))?;

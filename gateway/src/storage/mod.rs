@@ -64,16 +64,21 @@ impl CustomizeConnection<DbConnection, diesel::r2d2::Error> for ConnectionSetup 
     }
 }
 
-/// The device has reached its desired model once every command in its queue
-/// succeeded (a skipped or aborted one means it has not).
+/// The device has reached its desired model once every command of its latest
+/// provisioning, and everything queued after it, succeeded (a skipped,
+/// aborted or expired one means it has not).
 fn mark_applied_if_done(conn: &mut DbConnection, device: i64) -> QueryResult<()> {
+    let (desired, from): (Option<i64>, Option<i64>) = devices::table
+        .find(device)
+        .select((devices::desired_model_version_id, devices::provisioned_from))
+        .first(conn)?;
     let open: i64 = commands::table
         .filter(commands::device_id.eq(device))
+        .filter(commands::sequence.ge(from.unwrap_or(0)))
         .filter(commands::state.ne(state::SUCCEEDED))
         .count()
         .get_result(conn)?;
     if open == 0 {
-        let desired: Option<i64> = devices::table.find(device).select(devices::desired_model_version_id).first(conn)?;
         diesel::update(devices::table.find(device)).set(devices::applied_model_version_id.eq(desired)).execute(conn)?;
     }
     Ok(())
@@ -800,7 +805,7 @@ fn append(conn: &mut DbConnection, device: i64, model_version: Option<i64>, new:
     }
     if let Some(version) = model_version {
         diesel::update(devices::table.find(device))
-            .set(devices::desired_model_version_id.eq(version))
+            .set((devices::desired_model_version_id.eq(version), devices::provisioned_from.eq(last.unwrap_or(0) + 1)))
             .execute(conn)?;
     }
     Ok(ids)

@@ -110,6 +110,7 @@ diesel::table! {
         agent_version -> Nullable<Text>,
         last_seen_at -> Nullable<BigInt>,
         created_at -> BigInt,
+        provisioned_from -> Nullable<BigInt>,
     }
 }
 

@@ -122,6 +122,12 @@ fn exercise(storage: &Storage) {
     assert_eq!(storage.abort_queue(device.id).unwrap(), 2);
     assert_eq!(storage.next_command(device.id).unwrap(), Head::Empty);
     assert_eq!(storage.commands(device.id).unwrap().iter().filter(|c| more.contains(&c.id)).count(), 2);
+    // Provisioning again, all of it succeeding, makes the device match: the
+    // skipped and aborted commands of earlier provisionings no longer count.
+    let again = storage.enqueue(device.id, Some(v2.model_version_id), &[cmd("f")]).unwrap();
+    storage.next_command(device.id).unwrap();
+    storage.record_result(device.id, again[0], Reported::Succeeded, "ok").unwrap();
+    assert_eq!(storage.device("d1").unwrap().unwrap().applied_model_version_id, Some(v2.model_version_id));
 
     // Reboot: the queue waits in `rebooting` until a Hello with a new boot id.
     let d2 = storage.add_device("s", "d2", "m").unwrap();

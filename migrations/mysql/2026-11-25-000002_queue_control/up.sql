@@ -4,6 +4,10 @@
 -- A command the operator gave a deadline: if it has not been handed out by
 -- then (the device was offline), it closes as `expired` instead of running late.
 ALTER TABLE commands ADD COLUMN expires_at BIGINT NULL;
+-- The sequence of the first command of the device's latest provisioning:
+-- the device equals its model once everything from there on succeeded, so
+-- commands of an earlier, expired or skipped provisioning no longer count.
+ALTER TABLE devices ADD COLUMN provisioned_from BIGINT NULL;
 -- The sweep reads pending rows by deadline and sent rows by age; these keep
 -- it from scanning every device's history.
 CREATE INDEX commands_state_expires ON commands (state, expires_at);

@@ -3,3 +3,4 @@ DROP TABLE scripts;
 DROP INDEX commands_state_sent;
 DROP INDEX commands_state_expires;
 ALTER TABLE commands DROP COLUMN expires_at;
+ALTER TABLE devices DROP COLUMN provisioned_from;

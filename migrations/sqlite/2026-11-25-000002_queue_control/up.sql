@@ -1,6 +1,7 @@
 -- Queue control: command expiry, the indexes the gateway's sweep reads
 -- through, and predefined scripts. (See the MySQL migration for the why.)
 ALTER TABLE commands ADD COLUMN expires_at BIGINT NULL;
+ALTER TABLE devices ADD COLUMN provisioned_from BIGINT NULL;
 CREATE INDEX commands_state_expires ON commands (state, expires_at);
 CREATE INDEX commands_state_sent ON commands (state, sent_at);
 
