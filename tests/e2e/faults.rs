@@ -1,9 +1,10 @@
 //! The fault-injection suite. Ten or more real agents, each with its own root and
 //! a 50-command queue on a private MariaDB, while faults are injected at random
 //! points: kill -9 of the gateway (restarted), kill -9 of an agent (restarted),
-//! kill -9 of MariaDB (restarted), an agent's network cut and restored (through a
-//! TCP proxy per agent — the proxy stands in for a netns link cut), and reboot
-//! commands. Every command installs a real .deb whose postinst appends a marker
+//! kill -9 of MariaDB (restarted), an agent's network cut and restored, and
+//! reboot commands. Each agent runs in its own network namespace, cabled to the
+//! gateway's bridge by a veth pair; a cut takes the cable down. Where namespaces
+//! cannot be made (not root), a TCP proxy per agent stands in and the suite says so. Every command installs a real .deb whose postinst appends a marker
 //! line inside the device root, so a command that ran twice, or out of order, is
 //! visible from outside.
 //!
@@ -14,6 +15,7 @@
 //! provisions every device to it.
 
 use anyhow::{Context, Result, bail, ensure};
+use outfit_tests::netns::{self, Bridge, Link};
 use outfit_tests::proxy::Proxy;
 use outfit_tests::{Database, Gateway, PrivateMariadb, Process, build_deb, prepare_root, wait_for};
 use std::collections::BTreeMap;
@@ -47,19 +49,43 @@ fn marker_model(dir: &Path, round: u32) -> Result<PathBuf> {
     Ok(file)
 }
 
+/// How an agent's network reaches the gateway, and how the suite cuts it.
+enum Cable {
+    /// Its own network namespace and veth pair (the real thing).
+    Netns(Link),
+    /// A TCP proxy the test controls (the fallback without namespaces).
+    Proxy(Proxy),
+}
+
+/// Fields drop in order: agents first, then the gateway and database, then
+/// the namespaces they ran in.
 struct Fleet {
+    agents: Vec<Process>,
     database: Database,
     mariadb: PrivateMariadb,
     gateway: Gateway,
+    /// Present when agents live in namespaces; dropping it removes them.
+    bridge: Option<Bridge>,
     names: Vec<String>,
     roots: Vec<PathBuf>,
-    proxies: Vec<Proxy>,
-    agents: Vec<Process>,
+    cables: Vec<Cable>,
 }
 
 impl Fleet {
     fn via(&self, i: usize) -> String {
-        format!("https://127.0.0.1:{}", self.proxies[i].addr.port())
+        match &self.cables[i] {
+            // The gateway keeps its address and port across restarts.
+            Cable::Netns(_) => self.gateway.url.clone(),
+            Cable::Proxy(proxy) => format!("https://127.0.0.1:{}", proxy.addr.port()),
+        }
+    }
+
+    fn start_agent(&self, i: usize) -> Result<Process> {
+        let link = match &self.cables[i] {
+            Cable::Netns(link) => Some(link),
+            Cable::Proxy(_) => None,
+        };
+        self.gateway.start_agent_in(&self.names[i], &self.roots[i], &self.via(i), link)
     }
 
     fn device_sql(&self, i: usize) -> String {
@@ -149,25 +175,35 @@ impl Fleet {
         match fault {
             Fault::GatewayKill => {
                 self.gateway.crash_and_restart()?;
-                for proxy in &self.proxies {
-                    proxy.retarget(self.gateway.socket_addr());
+                for cable in &self.cables {
+                    if let Cable::Proxy(proxy) = cable {
+                        proxy.retarget(self.gateway.socket_addr());
+                    }
                 }
             }
             Fault::AgentKill => {
-                let name = self.names[i].clone();
-                self.agents[i] = self.gateway.start_agent(&name, &self.roots[i], &self.via(i))?; // old one is killed on drop
+                self.agents[i] = self.start_agent(i)?; // the old one is killed on drop
             }
             Fault::DatabaseKill => {
                 self.mariadb.kill();
                 std::thread::sleep(pause);
                 self.mariadb.restart()?;
             }
-            Fault::NetworkCut => {
-                self.proxies[i].hold();
-                std::thread::sleep(pause);
-                self.proxies[i].drop_held();
-                self.proxies[i].pass();
-            }
+            Fault::NetworkCut => match &self.cables[i] {
+                Cable::Netns(link) => {
+                    // Long enough, at times, for TCP to give up retransmitting
+                    // into the dead link and for pokes and polls to fail.
+                    link.cut()?;
+                    std::thread::sleep(pause * 3);
+                    link.restore()?;
+                }
+                Cable::Proxy(proxy) => {
+                    proxy.hold();
+                    std::thread::sleep(pause);
+                    proxy.drop_held();
+                    proxy.pass();
+                }
+            },
             Fault::Reboot => {
                 self.gateway.cli(&["queue", "reboot", &self.names[i]])?;
             }
@@ -193,14 +229,33 @@ fn queues_survive_random_faults_exactly_once_and_in_order() -> Result<()> {
     let dir = tempfile::tempdir()?;
     let mariadb = PrivateMariadb::start(&dir.path().join("mariadb"))?;
     let database = Database::mariadb_on("127.0.0.1", mariadb.port)?;
-    let gateway = Gateway::start(&dir.path().join("gateway"), &database)?;
+    let bridge = if netns::available() { Some(Bridge::create()?) } else { None };
+    let gateway = match &bridge {
+        Some(bridge) => {
+            // A fixed port on the bridge: agents keep their URL across gateway restarts.
+            let port = std::net::TcpListener::bind((bridge.gateway_ip.as_str(), 0))?.local_addr()?.port();
+            let listen = format!("{}:{port}", bridge.gateway_ip);
+            let init = ["--listen", listen.as_str(), "--san", bridge.gateway_ip.as_str()];
+            Gateway::start_with(&dir.path().join("gateway"), &database, &init)?
+        }
+        None => Gateway::start(&dir.path().join("gateway"), &database)?,
+    };
+    println!(
+        "fault suite: network cuts {}",
+        if bridge.is_some() {
+            "take down each agent's veth link (one network namespace per agent)"
+        } else {
+            "go through a TCP proxy per agent: network namespaces are unavailable here (not root?)"
+        }
+    );
     let mut fleet = Fleet {
         database,
         mariadb,
         gateway,
+        bridge,
         names: Vec::new(),
         roots: Vec::new(),
-        proxies: Vec::new(),
+        cables: Vec::new(),
         agents: Vec::new(),
     };
     let first = marker_model(dir.path(), 1)?;
@@ -209,10 +264,19 @@ fn queues_survive_random_faults_exactly_once_and_in_order() -> Result<()> {
         let name = format!("fault-{i:02}");
         let root = dir.path().join("roots").join(&name);
         prepare_root(&root)?;
-        fleet.proxies.push(Proxy::start(fleet.gateway.socket_addr()));
-        let agent = fleet.gateway.add_agent_via(&name, "markers", "faults", &root, &fleet.via(i))?;
+        let (cable, address) = match &mut fleet.bridge {
+            Some(bridge) => {
+                let link = bridge.add(i)?;
+                let address = link.address.clone();
+                (Cable::Netns(link), address)
+            }
+            None => (Cable::Proxy(Proxy::start(fleet.gateway.socket_addr())), "127.0.0.1".to_owned()),
+        };
+        fleet.gateway.register(&name, "markers", "faults", &address)?;
         fleet.names.push(name);
         fleet.roots.push(root);
+        fleet.cables.push(cable);
+        let agent = fleet.start_agent(i)?;
         fleet.agents.push(agent);
     }
     wait_for(Duration::from_secs(120), "every agent's Hello", || {

@@ -208,13 +208,17 @@ fn two_gateways_on_one_database_serve_the_same_agents_without_running_anything_t
     let model = build_demo_model(&dir.path().join("model"))?;
     first.cli(&["model", "import", model.to_str().unwrap()])?;
     let second = first.start_peer(&dir.path().join("gateway-2"))?;
-    // Every new connection goes to the other gateway: each exchange of each agent alternates.
-    let proxy = Proxy::round_robin(vec![first.socket_addr(), second.socket_addr()]);
-    let via = format!("https://127.0.0.1:{}", proxy.addr.port());
+    // One proxy per agent sends each of its new connections to the other
+    // gateway: every agent's exchanges alternate. (A proxy shared by all agents
+    // could fall into lockstep and send one agent always to the same gateway.)
     let names = ["pair-1", "pair-2", "pair-3"];
     let mut agents = Vec::new();
+    let mut proxies = Vec::new();
     for name in names {
+        let proxy = Proxy::round_robin(vec![first.socket_addr(), second.socket_addr()]);
+        let via = format!("https://127.0.0.1:{}", proxy.addr.port());
         agents.push(first.add_agent_via(name, "webserver", "demo", &dir.path().join("roots").join(name), &via)?);
+        proxies.push(proxy);
     }
     wait_for(Duration::from_secs(60), "Hello", hello_done(&database, 3))?;
     first.cli(&["provision", names[0], names[1]])?;

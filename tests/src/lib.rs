@@ -3,6 +3,7 @@
 //! dpkg. Assertions read the outcome from outside the product: `dpkg-query`,
 //! the files in each device root, and the database through its own client.
 
+pub mod netns;
 pub mod proxy;
 
 use anyhow::{Context, Result, bail, ensure};
@@ -197,14 +198,15 @@ impl Gateway {
         Self::start_with(dir, database, &[])
     }
 
-    /// Like `start`, with more `init` arguments (e.g. `--timeout install=2`).
+    /// Like `start`, with more `init` arguments (e.g. `--timeout install=2`;
+    /// a `--listen` given here replaces the default `127.0.0.1:0`).
     pub fn start_with(dir: &Path, database: &Database, init_args: &[&str]) -> Result<Self> {
-        run(Command::new(bin("outfit-gateway"))
-            .args(["init", "--listen", "127.0.0.1:0", "--database"])
-            .arg(database.url())
-            .arg("--dir")
-            .arg(dir)
-            .args(init_args))?;
+        let mut init = Command::new(bin("outfit-gateway"));
+        init.arg("init");
+        if !init_args.contains(&"--listen") {
+            init.args(["--listen", "127.0.0.1:0"]);
+        }
+        run(init.arg("--database").arg(database.url()).arg("--dir").arg(dir).args(init_args))?;
         let (process, url) = Self::spawn_serve(dir)?;
         Ok(Self { dir: dir.to_owned(), url, process })
     }
@@ -273,6 +275,12 @@ impl Gateway {
 
     /// Like `add_agent`, but the agent reaches the gateway at `url` (e.g. through a proxy).
     pub fn add_agent_via(&self, name: &str, model: &str, site: &str, root: &Path, url: &str) -> Result<Process> {
+        self.register(name, model, site, "127.0.0.1")?;
+        self.start_agent(name, root, url)
+    }
+
+    /// `device add`: registers a device whose agent's poke listener is at `address`.
+    pub fn register(&self, name: &str, model: &str, site: &str, address: &str) -> Result<()> {
         let credentials = self.dir.join("agents").join(name);
         self.cli(&[
             "device",
@@ -284,17 +292,34 @@ impl Gateway {
             model,
             "--credentials",
             credentials.to_str().unwrap(),
+            "--address",
+            address,
         ])?;
-        self.start_agent(name, root, url)
+        Ok(())
     }
 
     /// Starts (or restarts) the agent of a registered device.
     pub fn start_agent(&self, name: &str, root: &Path, url: &str) -> Result<Process> {
+        self.start_agent_in(name, root, url, None)
+    }
+
+    /// Starts (or restarts) an agent; with a `link`, inside that network
+    /// namespace, its poke listener on the namespace's address.
+    pub fn start_agent_in(&self, name: &str, root: &Path, url: &str, link: Option<&netns::Link>) -> Result<Process> {
         let credentials = self.dir.join("agents").join(name);
         std::fs::create_dir_all(root)?;
         let log = std::fs::OpenOptions::new().create(true).append(true).open(credentials.join("agent.log"))?;
-        let child = Command::new(bin("outfit-agent"))
-            .args(["--gateway", url, "--device", name, "--listen", "127.0.0.1:0", "--poll-interval", "2"])
+        let (mut command, listen) = match link {
+            // `ip netns exec` execs the agent in place: the child is the agent.
+            Some(link) => {
+                let mut command = Command::new("ip");
+                command.args(["netns", "exec", &link.netns]).arg(bin("outfit-agent"));
+                (command, format!("{}:0", link.address))
+            }
+            None => (Command::new(bin("outfit-agent")), "127.0.0.1:0".to_owned()),
+        };
+        let child = command
+            .args(["--gateway", url, "--device", name, "--listen", &listen, "--poll-interval", "2"])
             .arg("--ca")
             .arg(credentials.join("ca.pem"))
             .arg("--root")
