@@ -298,15 +298,16 @@ async fn run(cli: Cli) -> Result<()> {
         Cmd::Status { dir } => {
             let gateway = Gateway::open(Home::new(dir.dir))?;
             println!(
-                "{:<16} {:>7} {:>5} {:>9} {:>6} {:>8} {:>9} {:>6}  applied/desired",
-                "device", "pending", "sent", "succeeded", "failed", "timedout", "rebooting", "closed"
+                "{:<16} {:<9} {:>7} {:>5} {:>9} {:>6} {:>8} {:>9} {:>6}  applied/desired",
+                "device", "queue", "pending", "sent", "succeeded", "failed", "timedout", "rebooting", "closed"
             );
             let version = |v: Option<i64>| v.map_or("-".to_owned(), |v| v.to_string());
             for device in gateway.storage.devices()? {
                 let c = gateway.storage.queue_counts(device.id)?;
                 println!(
-                    "{:<16} {:>7} {:>5} {:>9} {:>6} {:>8} {:>9} {:>6}  {}/{}",
+                    "{:<16} {:<9} {:>7} {:>5} {:>9} {:>6} {:>8} {:>9} {:>6}  {}/{}",
                     device.name,
+                    c.state(),
                     c.pending,
                     c.sent,
                     c.succeeded,

@@ -6,7 +6,7 @@
 //! **Boundary:** this is the one place that converts queue rows to SOAP types.
 
 use crate::queue::Payload;
-use crate::storage::{CommandRow, DeviceRow, Head, Reported, Session, Storage, StorageError};
+use crate::storage::{CommandRow, DeviceRow, ExchangeRecord, Head, Reported, Session, Storage, StorageError};
 use outfit_wsdl::envelope::{
     FaultCode, GatewayRequest, GatewayResponse, SoapFault, decode_gateway_request, encode_fault,
 };
@@ -53,100 +53,120 @@ fn to_wire(row: &CommandRow) -> Result<Command, StorageError> {
     Ok(command)
 }
 
+/// Why an operation did not produce a response: a refusal the agent is told
+/// about (the exchange still commits, with its log row), or a storage error
+/// (the exchange rolls back; the agent gets an `Internal` fault).
+enum Failure {
+    Fault(SoapFault),
+    Storage(StorageError),
+}
+
+impl From<StorageError> for Failure {
+    fn from(e: StorageError) -> Self {
+        Self::Storage(e)
+    }
+}
+
+impl From<SoapFault> for Failure {
+    fn from(f: SoapFault) -> Self {
+        Self::Fault(f)
+    }
+}
+
 impl AgentService {
     /// Handles one request body; returns the response envelope and whether it is a fault.
     pub fn handle(&self, connection: Connection, body: &[u8]) -> (String, bool) {
-        // One pooled connection serves the whole exchange (see `Session`); it
-        // is taken only once the request decoded, so a malformed request gets
-        // its own fault even while the database is down.
-        let mut session = None;
-        let (operation, device, result) = match decode_gateway_request(body) {
-            Err(fault) => ("invalid", None, Err(fault)),
-            Ok(request) => {
-                let operation = request.operation();
-                let span = tracing::info_span!(
-                    "soap",
-                    operation,
-                    device = tracing::field::Empty,
-                    command = tracing::field::Empty
-                );
-                let _entered = span.enter();
-                match self.storage.session().map_err(internal) {
-                    Err(fault) => (operation, None, Err(fault)),
-                    Ok(opened) => {
-                        let session = session.insert(opened);
-                        match authenticate(session, &request) {
-                            Err(fault) => (operation, None, Err(fault)),
-                            Ok(device) => {
-                                span.record("device", device.name.as_str());
-                                let result = dispatch(session, &device, request);
-                                (operation, Some(device.id), result)
-                            }
-                        }
-                    }
-                }
-            }
-        };
-        let (envelope, answer, is_fault) = match result {
-            Ok((response, answer)) => (response.encode(), answer, false),
-            Err(fault) => {
-                tracing::info!(operation, code = fault.code.as_str(), message = %fault.message, "answered with a fault");
-                (encode_fault(&fault), fault.code.as_str().to_owned(), true)
-            }
-        };
         let peer = connection.peer.to_string();
-        let record = crate::storage::ExchangeRecord {
+        let log = |device: Option<i64>, operation: &'static str, answer: &str| ExchangeRecord {
             device,
             operation,
             connection_serial: connection.serial,
-            gateway_instance: &self.instance,
-            peer: &peer,
-            answer: &answer,
+            gateway_instance: self.instance.clone(),
+            peer: peer.clone(),
+            answer: answer.to_owned(),
         };
-        let logged = match session.as_mut() {
-            Some(session) => session.record_exchange(&record),
-            None => self.storage.record_exchange(&record),
+        let request = match decode_gateway_request(body) {
+            Ok(request) => request,
+            // Decoding needs no database: a malformed request gets its own fault
+            // even while the database is down.
+            Err(fault) => {
+                self.log_apart(&log(None, "invalid", fault.code.as_str()));
+                return (respond_fault("invalid", &fault), true);
+            }
         };
-        if let Err(e) = logged {
+        let operation = request.operation();
+        let span =
+            tracing::info_span!("soap", operation, device = tracing::field::Empty, command = tracing::field::Empty);
+        let _entered = span.enter();
+        // The whole exchange is one transaction: lookup, queue change, log row.
+        let served = self.storage.exchange(|session| -> Result<(String, bool), StorageError> {
+            let (device, result) = match authenticate(session, &request) {
+                Ok(device) => {
+                    span.record("device", device.name.as_str());
+                    let result = dispatch(session, &device, &request);
+                    (Some(device.id), result)
+                }
+                Err(failure) => (None, Err(failure)),
+            };
+            let (envelope, answer, is_fault) = match result {
+                Ok((response, answer)) => (response.encode(), answer, false),
+                Err(Failure::Fault(fault)) => (respond_fault(operation, &fault), fault.code.as_str().to_owned(), true),
+                Err(Failure::Storage(e)) => return Err(e),
+            };
+            session.record_exchange(&log(device, operation, &answer))?;
+            Ok((envelope, is_fault))
+        });
+        served.unwrap_or_else(|e| {
+            let fault = internal(e);
+            self.log_apart(&log(None, operation, fault.code.as_str()));
+            (respond_fault(operation, &fault), true)
+        })
+    }
+
+    /// Logs an exchange that has no transaction of its own to join.
+    fn log_apart(&self, record: &ExchangeRecord) {
+        if let Err(e) = self.storage.record_exchange(record) {
             tracing::warn!(error = %e, "could not log the exchange");
         }
-        (envelope, is_fault)
     }
+}
+
+fn respond_fault(operation: &str, fault: &SoapFault) -> String {
+    tracing::info!(operation, code = fault.code.as_str(), message = %fault.message, "answered with a fault");
+    encode_fault(fault)
 }
 
 /// Finds the device a request speaks for. (Today: by name; with mutual TLS,
 /// the client certificate will have to name the same device.)
-fn authenticate(session: &mut Session, request: &GatewayRequest) -> Result<DeviceRow, SoapFault> {
+fn authenticate(session: &mut Session, request: &GatewayRequest) -> Result<DeviceRow, Failure> {
     let name = match request {
         GatewayRequest::Hello(m) => &m.device,
         GatewayRequest::NextCommand(m) => &m.device,
         GatewayRequest::ReportResult(m) => &m.device,
     };
-    session
-        .device(name)
-        .map_err(internal)?
-        .ok_or_else(|| SoapFault::new(FaultCode::UnknownDevice, format!("no device named `{name}` is registered")))
+    session.device(name)?.ok_or_else(|| {
+        SoapFault::new(FaultCode::UnknownDevice, format!("no device named `{name}` is registered")).into()
+    })
 }
 
 fn dispatch(
     session: &mut Session,
     device: &DeviceRow,
-    request: GatewayRequest,
-) -> Result<(GatewayResponse, String), SoapFault> {
+    request: &GatewayRequest,
+) -> Result<(GatewayResponse, String), Failure> {
     match request {
         GatewayRequest::Hello(hello) => {
-            let rebooted = session
-                .record_hello(device.id, &hello.boot_id, &hello.agent_version, hello.poke_url.as_deref())
-                .map_err(internal)?;
+            let rebooted =
+                session.record_hello(device.id, &hello.boot_id, &hello.agent_version, hello.poke_url.as_deref())?;
             if let Some(command) = rebooted {
                 tracing::info!(command, boot_id = %hello.boot_id, "device is back from its reboot; queue resumes");
             }
-            let counts = session.queue_counts(device.id).map_err(internal)?;
+            let counts = session.queue_counts(device.id)?;
             let pending = counts.pending + counts.sent;
             Ok((GatewayResponse::Hello(HelloResponse { pending_commands: pending }), "hello".into()))
         }
         GatewayRequest::NextCommand(_) => {
-            let (instruction, answer) = instruct(session.next_command(device.id).map_err(internal)?)?;
+            let (instruction, answer) = instruct(session.next_command(device.id)?)?;
             Ok((GatewayResponse::NextCommand(instruction.into()), answer))
         }
         GatewayRequest::ReportResult(report) => {
@@ -154,7 +174,8 @@ fn dispatch(
                 SoapFault::new(FaultCode::UnknownCommand, format!("`{}` is not a command id", report.command_id))
             })?;
             tracing::Span::current().record("command", id);
-            let reported = match report.outcome.expect("validated") {
+            let outcome = report.outcome.expect("validated");
+            let reported = match outcome {
                 Outcome::Succeeded => Reported::Succeeded,
                 Outcome::Failed => Reported::Failed,
                 Outcome::RebootUnderway => Reported::RebootUnderway,
@@ -170,11 +191,12 @@ fn dispatch(
                         format!(
                             "command {id} was not handed out to device `{}` (or cannot answer {})",
                             device.name,
-                            report.outcome.expect("validated").as_str()
+                            outcome.as_str()
                         ),
-                    ));
+                    )
+                    .into());
                 }
-                Err(e) => return Err(internal(e)),
+                Err(e) => return Err(e.into()),
             };
             let (instruction, answer) = instruct(head)?;
             Ok((GatewayResponse::ReportResult(instruction.into()), answer))
@@ -183,11 +205,11 @@ fn dispatch(
 }
 
 /// The head of a queue as the answer to the agent, and its line in the exchange log.
-fn instruct(head: Head) -> Result<(Instruction, String), SoapFault> {
+fn instruct(head: Head) -> Result<(Instruction, String), Failure> {
     match head {
         Head::Command(row) => {
             tracing::info!(command = row.id, sequence = row.sequence, kind = %row.kind, "handing out command");
-            Ok((Instruction::command(to_wire(&row).map_err(internal)?), format!("command:{}", row.id)))
+            Ok((Instruction::command(to_wire(&row)?), format!("command:{}", row.id)))
         }
         Head::Empty => Ok((Instruction::nothing("empty"), "noCommand".into())),
         Head::Halted => Ok((Instruction::nothing("halted"), "noCommand:halted".into())),

@@ -128,18 +128,7 @@ fn offline_commands_expire_and_a_slow_command_times_out_then_counts() -> Result<
     gateway.cli(&["model", "import", model.to_str().unwrap()])?;
     let root = dir.path().join("late-1");
     prepare_root(&root)?;
-    let credentials = dir.path().join("gateway/agents/late-1");
-    gateway.cli(&[
-        "device",
-        "add",
-        "late-1",
-        "--site",
-        "demo",
-        "--model",
-        "webserver",
-        "--credentials",
-        credentials.to_str().unwrap(),
-    ])?;
+    gateway.register("late-1", "webserver", "demo", "127.0.0.1")?;
 
     // The device is offline: its commands wait, and with an expiry they close unrun.
     let out = gateway.cli(&["provision", "late-1", "--expires-in", "1"])?;
@@ -158,7 +147,10 @@ fn offline_commands_expire_and_a_slow_command_times_out_then_counts() -> Result<
     })?;
     assert_eq!(installed_packages(&root)?.len(), 3);
     let status = gateway.cli(&["status"])?;
-    assert!(status.lines().any(|l| l.starts_with("late-1") && l.contains("      6  1/1")), "{status}");
+    assert!(
+        status.lines().any(|l| l.starts_with("late-1  ") && l.contains(" idle ") && l.ends_with("      6  1/1")),
+        "{status}"
+    );
 
     // An install that takes ~6 s against a 2 s timeout: the queue halts as
     // timed out while dpkg still runs, then the late success is taken and the
@@ -181,7 +173,8 @@ fn offline_commands_expire_and_a_slow_command_times_out_then_counts() -> Result<
         Ok((database.scalar("SELECT COUNT(*) FROM commands WHERE state = 'timedout'")? == "1").then_some(()))
     })?;
     assert!(!root.join("etc/after.conf").exists(), "nothing after a timed-out command runs");
-    assert!(gateway.cli(&["status"])?.lines().any(|l| l.starts_with("late-1") && l.contains(" 1 ")));
+    let status = gateway.cli(&["status"])?;
+    assert!(status.lines().any(|l| l.starts_with("late-1") && l.contains(" halted ")), "{status}");
     wait_for(Duration::from_secs(60), "the late result and the next step", || {
         Ok((states(&database, "late-1")?.trim() == "expired\t6\nsucceeded\t8").then_some(()))
     })?;

@@ -10,18 +10,7 @@ fn zeep_client_speaks_to_the_gateway_through_the_wsdl() -> Result<()> {
     let (database, gateway) = Gateway::start_on_sqlite(dir.path())?;
     let model = outfit_tests::build_demo_model(&dir.path().join("model"))?;
     gateway.cli(&["model", "import", model.to_str().unwrap()])?;
-    let credentials = dir.path().join("zeep-cred");
-    gateway.cli(&[
-        "device",
-        "add",
-        "zeep-1",
-        "--site",
-        "demo",
-        "--model",
-        "webserver",
-        "--credentials",
-        credentials.to_str().unwrap(),
-    ])?;
+    gateway.register("zeep-1", "webserver", "demo", "127.0.0.1")?;
 
     let out = run(std::process::Command::new("python3")
         .arg(workspace().join("tests/fixtures/zeep/client.py"))

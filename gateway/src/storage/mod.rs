@@ -42,6 +42,10 @@ pub enum StorageError {
     NotFound { what: &'static str, name: String },
     #[error("{0}")]
     Invalid(String),
+    /// Another writer moved a row this transaction had locked or read; the
+    /// transaction is rolled back and the caller may try again.
+    #[error("conflict: {0}")]
+    Conflict(String),
 }
 
 type Result<T, E = StorageError> = std::result::Result<T, E>;
@@ -139,9 +143,11 @@ impl Storage {
         Ok(self.pool.get()?)
     }
 
-    /// Checks out one connection for a series of calls (see [`Session`]).
-    pub fn session(&self) -> Result<Session> {
-        Ok(Session { conn: self.conn()? })
+    /// Runs `f` as one agent exchange: one pooled connection and one
+    /// transaction (see [`Session`]). `Err` rolls everything back.
+    pub fn exchange<T, E: From<StorageError>>(&self, f: impl FnOnce(&mut Session<'_>) -> Result<T, E>) -> Result<T, E> {
+        let mut conn = self.conn()?;
+        transaction(&mut conn, |conn| f(&mut Session { conn }))
     }
 
     fn migrate(&self) -> Result<()> {
@@ -531,7 +537,7 @@ impl Storage {
     }
 
     pub fn device(&self, name: &str) -> Result<Option<DeviceRow>> {
-        self.session()?.device(name)
+        self.exchange(|session| session.device(name))
     }
 
     pub fn devices(&self) -> Result<Vec<DeviceRow>> {
@@ -549,7 +555,7 @@ impl Storage {
         agent_version: &str,
         poke_url: Option<&str>,
     ) -> Result<Option<i64>> {
-        self.session()?.record_hello(device, boot_id, agent_version, poke_url)
+        self.exchange(|session| session.record_hello(device, boot_id, agent_version, poke_url))
     }
 
     /// Devices whose reboot has not come back within `deadline_ms`: (device, command id, since).
@@ -565,19 +571,19 @@ impl Storage {
     }
 
     /// Logs one SOAP exchange and the connection it arrived on.
-    pub fn record_exchange(&self, exchange: &ExchangeRecord<'_>) -> Result<()> {
-        self.session()?.record_exchange(exchange)
+    pub fn record_exchange(&self, exchange: &ExchangeRecord) -> Result<()> {
+        self.exchange(|session| session.record_exchange(exchange))
     }
 }
 
 #[derive(Debug)]
-pub struct ExchangeRecord<'a> {
+pub struct ExchangeRecord {
     pub device: Option<i64>,
-    pub operation: &'a str,
+    pub operation: &'static str,
     pub connection_serial: u64,
-    pub gateway_instance: &'a str,
-    pub peer: &'a str,
-    pub answer: &'a str,
+    pub gateway_instance: String,
+    pub peer: String,
+    pub answer: String,
 }
 
 // ----------------------------------------------------------------------- queue
@@ -685,34 +691,64 @@ pub struct QueueCounts {
 }
 
 impl QueueCounts {
+    /// The queue's state as an operator reads it: `halted` (a command failed or
+    /// timed out; an operator must act), `rebooting`, `running` (a command is
+    /// out), `waiting` (work queued, none out: the agent is offline or not yet
+    /// asked) or `idle`.
+    pub fn state(&self) -> &'static str {
+        if self.failed + self.timed_out > 0 {
+            "halted"
+        } else if self.rebooting > 0 {
+            "rebooting"
+        } else if self.sent > 0 {
+            "running"
+        } else if self.pending > 0 {
+            "waiting"
+        } else {
+            "idle"
+        }
+    }
+
     pub fn total(&self) -> i64 {
         self.pending + self.sent + self.succeeded + self.failed + self.rebooting + self.timed_out + self.closed
     }
 }
 
+/// The first open command of a device's queue, as a query (expanded once per
+/// backend, since only MySQL takes `FOR UPDATE`).
+macro_rules! head_of_queue {
+    ($device:expr) => {
+        commands::table
+            .filter(commands::device_id.eq($device))
+            // Spelled out rather than `eq_any(state::OPEN)`: diesel does not cache
+            // a prepared `IN (…)`, and this query runs once per command.
+            .filter(
+                commands::state
+                    .eq(state::PENDING)
+                    .or(commands::state.eq(state::SENT))
+                    .or(commands::state.eq(state::FAILED))
+                    .or(commands::state.eq(state::REBOOTING))
+                    .or(commands::state.eq(state::TIMED_OUT)),
+            )
+            .order(commands::sequence)
+            .limit(1)
+            .select(CommandRow::as_select())
+    };
+}
+
 /// Finds the head of a device's queue and, if it can go out, moves it to
-/// `sent`. `None`: look again in a new transaction — another hand-out moved
-/// the head first (two gateways, one database), or the head just expired.
+/// `sent`. `None`: the head just expired; look again.
 ///
-/// This is a compare-and-set on the row's state, not `SKIP LOCKED`: skipping a
-/// locked head would hand out the command *behind* it and break the queue's order.
+/// Two gateways on one database serialise here rather than race: on MySQL the
+/// head is read with `FOR UPDATE` (the latest committed row, locked until
+/// commit); SQLite transactions start with `BEGIN IMMEDIATE`. Not
+/// `SKIP LOCKED`: skipping a locked head would hand out the command *behind*
+/// it and break the queue's order. The move itself is still a compare-and-set.
 fn hand_out(conn: &mut DbConnection, device: i64) -> Result<Option<Head>> {
-    let open: Vec<CommandRow> = commands::table
-        .filter(commands::device_id.eq(device))
-        // Spelled out rather than `eq_any(state::OPEN)`: diesel does not cache
-        // a prepared `IN (…)`, and this query runs once per command.
-        .filter(
-            commands::state
-                .eq(state::PENDING)
-                .or(commands::state.eq(state::SENT))
-                .or(commands::state.eq(state::FAILED))
-                .or(commands::state.eq(state::REBOOTING))
-                .or(commands::state.eq(state::TIMED_OUT)),
-        )
-        .order(commands::sequence)
-        .limit(1)
-        .select(CommandRow::as_select())
-        .load(conn)?;
+    let open: Vec<CommandRow> = match conn {
+        DbConnection::Mysql(c) => head_of_queue!(device).for_update().load(c)?,
+        DbConnection::Sqlite(c) => head_of_queue!(device).load(c)?,
+    };
     let Some(row) = open.into_iter().next() else { return Ok(Some(Head::Empty)) };
     if state::HALTING.contains(&row.state.as_str()) {
         return Ok(Some(Head::Halted));
@@ -728,7 +764,7 @@ fn hand_out(conn: &mut DbConnection, device: i64) -> Result<Option<Head>> {
     }
     let moved = hot::MarkSent { id: row.id, from: &row.state, now: now_ms() }.execute(conn)?;
     if moved == 0 {
-        return Ok(None);
+        return Err(StorageError::Conflict(format!("command {} changed while it was being handed out", row.id)));
     }
     Ok(Some(Head::Command(CommandRow { state: state::SENT.to_owned(), attempts: row.attempts + 1, ..row })))
 }
@@ -850,7 +886,7 @@ impl Storage {
     /// handed out again (its result was not received); otherwise the oldest
     /// pending one moves to `sent`.
     pub fn next_command(&self, device: i64) -> Result<Head> {
-        self.session()?.next_command(device)
+        self.exchange(|session| session.next_command(device))
     }
 
     /// Records a result for a command that was handed out to `device`.
@@ -873,7 +909,7 @@ impl Storage {
         reported: Reported,
         message: &str,
     ) -> Result<(Recorded, Head)> {
-        self.session()?.report_and_next(device, command, reported, message)
+        self.exchange(|session| session.report_and_next(device, command, reported, message))
     }
 
     /// Closes what time has decided: pending commands past their deadline
@@ -970,7 +1006,7 @@ impl Storage {
     }
 
     pub fn queue_counts(&self, device: i64) -> Result<QueueCounts> {
-        self.session()?.queue_counts(device)
+        self.exchange(|session| session.queue_counts(device))
     }
 
     pub fn commands(&self, device: i64) -> Result<Vec<CommandRow>> {
@@ -983,14 +1019,15 @@ impl Storage {
     }
 }
 
-/// One pooled connection held for a whole agent exchange: the device lookup,
-/// the queue transaction and the exchange log share it, so the pool's
-/// liveness check on checkout runs once per exchange instead of once per query.
-pub struct Session {
-    conn: PooledConnection<ConnectionManager<DbConnection>>,
+/// One agent exchange inside one transaction on one pooled connection: the
+/// device lookup, the queue change and the exchange log commit together, once
+/// (the agent endpoint is bound by commits and round trips), and the pool's
+/// liveness check runs once per exchange instead of once per query.
+pub struct Session<'c> {
+    conn: &'c mut DbConnection,
 }
 
-impl Session {
+impl Session<'_> {
     pub fn device(&mut self, name: &str) -> Result<Option<DeviceRow>> {
         let conn = &mut *self.conn;
         Ok(devices::table.filter(devices::name.eq(name)).select(DeviceRow::as_select()).first(conn).optional()?)
@@ -1007,50 +1044,48 @@ impl Session {
         poke_url: Option<&str>,
     ) -> Result<Option<i64>> {
         let conn = &mut *self.conn;
-        transaction(conn, |conn| {
-            let previous: Option<String> = devices::table.find(device).select(devices::boot_id).first(conn)?;
-            diesel::update(devices::table.find(device))
-                .set((
-                    devices::boot_id.eq(boot_id),
-                    devices::agent_version.eq(agent_version),
-                    devices::poke_url.eq(poke_url),
-                    devices::last_seen_at.eq(now_ms()),
-                ))
-                .execute(conn)?;
-            if previous.as_deref() == Some(boot_id) {
-                return Ok(None); // a reconnect, not a reboot
-            }
-            let rebooting: Option<i64> = commands::table
-                .filter(commands::device_id.eq(device))
-                .filter(commands::state.eq(state::REBOOTING))
-                .select(commands::id)
-                .first(conn)
-                .optional()?;
-            let Some(id) = rebooting else { return Ok(None) };
-            let message = format!("rebooted: boot id {} -> {boot_id}", previous.as_deref().unwrap_or("unknown"));
-            diesel::update(commands::table.filter(commands::id.eq(id)).filter(commands::state.eq(state::REBOOTING)))
-                .set((
-                    commands::state.eq(state::SUCCEEDED),
-                    commands::result.eq(message),
-                    commands::finished_at.eq(now_ms()),
-                ))
-                .execute(conn)?;
-            mark_applied_if_done(conn, device)?;
-            Ok(Some(id))
-        })
+        let previous: Option<String> = devices::table.find(device).select(devices::boot_id).first(conn)?;
+        diesel::update(devices::table.find(device))
+            .set((
+                devices::boot_id.eq(boot_id),
+                devices::agent_version.eq(agent_version),
+                devices::poke_url.eq(poke_url),
+                devices::last_seen_at.eq(now_ms()),
+            ))
+            .execute(conn)?;
+        if previous.as_deref() == Some(boot_id) {
+            return Ok(None); // a reconnect, not a reboot
+        }
+        let rebooting: Option<i64> = commands::table
+            .filter(commands::device_id.eq(device))
+            .filter(commands::state.eq(state::REBOOTING))
+            .select(commands::id)
+            .first(conn)
+            .optional()?;
+        let Some(id) = rebooting else { return Ok(None) };
+        let message = format!("rebooted: boot id {} -> {boot_id}", previous.as_deref().unwrap_or("unknown"));
+        diesel::update(commands::table.filter(commands::id.eq(id)).filter(commands::state.eq(state::REBOOTING)))
+            .set((
+                commands::state.eq(state::SUCCEEDED),
+                commands::result.eq(message),
+                commands::finished_at.eq(now_ms()),
+            ))
+            .execute(conn)?;
+        mark_applied_if_done(conn, device)?;
+        Ok(Some(id))
     }
 
     /// Logs one SOAP exchange and the connection it arrived on.
-    pub fn record_exchange(&mut self, exchange: &ExchangeRecord<'_>) -> Result<()> {
+    pub fn record_exchange(&mut self, exchange: &ExchangeRecord) -> Result<()> {
         let conn = &mut *self.conn;
         diesel::insert_into(exchanges::table)
             .values((
                 exchanges::device_id.eq(exchange.device),
                 exchanges::operation.eq(exchange.operation),
                 exchanges::connection_serial.eq(exchange.connection_serial as i64),
-                exchanges::gateway_instance.eq(exchange.gateway_instance),
-                exchanges::peer.eq(exchange.peer),
-                exchanges::answer.eq(exchange.answer),
+                exchanges::gateway_instance.eq(&exchange.gateway_instance),
+                exchanges::peer.eq(&exchange.peer),
+                exchanges::answer.eq(&exchange.answer),
                 exchanges::created_at.eq(now_ms()),
             ))
             .execute(conn)?;
@@ -1083,17 +1118,15 @@ impl Session {
     /// handed out again (its result was not received); otherwise the oldest
     /// pending one moves to `sent`.
     pub fn next_command(&mut self, device: i64) -> Result<Head> {
-        let conn = &mut *self.conn;
         loop {
-            if let Some(head) = transaction(conn, |conn| hand_out(conn, device))? {
+            if let Some(head) = hand_out(self.conn, device)? {
                 return Ok(head);
             }
         }
     }
 
-    /// `ReportResult`: records the result and hands out the next command in one
-    /// transaction — one commit per command instead of two, which is what the
-    /// gateway's throughput is bound by.
+    /// `ReportResult`: records the result and hands out the next command (in
+    /// the exchange's one transaction).
     pub fn report_and_next(
         &mut self,
         device: i64,
@@ -1101,20 +1134,13 @@ impl Session {
         reported: Reported,
         message: &str,
     ) -> Result<(Recorded, Head)> {
-        let conn = &mut *self.conn;
-        let (recorded, head) = transaction(conn, |conn| {
-            let recorded = record(conn, device, command, reported, message)?;
-            let head = hand_out(conn, device)?;
-            // Only a drained queue can have reached its model.
-            if head == Some(Head::Empty) {
-                mark_applied_if_done(conn, device)?;
-            }
-            Ok::<_, StorageError>((recorded, head))
-        })?;
-        match head {
-            Some(head) => Ok((recorded, head)),
-            None => Ok((recorded, self.next_command(device)?)),
+        let recorded = record(self.conn, device, command, reported, message)?;
+        let head = self.next_command(device)?;
+        // Only a drained queue can have reached its model.
+        if head == Head::Empty {
+            mark_applied_if_done(self.conn, device)?;
         }
+        Ok((recorded, head))
     }
 }
 

@@ -72,17 +72,17 @@ fn rollback(conn: &mut DbConnection) {
 /// Runs `f` in one transaction: committed if it returns `Ok`, rolled back if it
 /// returns `Err` or panics (so no pooled connection is ever handed on with a
 /// transaction open).
-pub(super) fn transaction<T>(
+pub(super) fn transaction<T, E: From<StorageError>>(
     conn: &mut DbConnection,
-    f: impl FnOnce(&mut DbConnection) -> Result<T, StorageError>,
-) -> Result<T, StorageError> {
-    begin(conn)?;
+    f: impl FnOnce(&mut DbConnection) -> Result<T, E>,
+) -> Result<T, E> {
+    begin(conn).map_err(|e| E::from(e.into()))?;
     match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| f(conn))) {
         Ok(Ok(value)) => match commit(conn) {
             Ok(()) => Ok(value),
             Err(e) => {
                 rollback(conn);
-                Err(e.into())
+                Err(E::from(e.into()))
             }
         },
         Ok(Err(e)) => {
