@@ -56,9 +56,28 @@ fn malformed_requests_get_faults_with_stable_codes() -> Result<()> {
             FaultCode::UnknownDevice,
         ),
         ("oversized", envelope(&"<o:x/>".repeat(300_000)), FaultCode::TooLarge),
+        (
+            "external entity reading a local file",
+            format!(
+                r#"<?xml version="1.0"?><!DOCTYPE s:Envelope [<!ENTITY x SYSTEM "file:///etc/passwd">]>{}"#,
+                envelope("<o:NextCommand><o:device>&x;</o:device></o:NextCommand>")
+            ),
+            FaultCode::DoctypeRefused,
+        ),
+        ("billion laughs", billion_laughs(), FaultCode::DoctypeRefused),
+        (
+            "100,000 nested elements",
+            envelope(&format!("{}{}", "<o:a>".repeat(100_000), "</o:a>".repeat(100_000))),
+            FaultCode::TooDeep,
+        ),
     ];
+    let passwd = std::fs::read_to_string("/etc/passwd")?;
+    let first_line = passwd.lines().next().unwrap_or("root:x:0:0");
+    let count = cases.len();
     for (what, body, code) in cases {
-        match send(body)? {
+        let reply = runtime.block_on(transport::soap_call(&tls, &endpoint, "Hello", body))?;
+        assert!(!String::from_utf8_lossy(&reply).contains(first_line), "{what}: the answer leaks /etc/passwd");
+        match decode_answer(&reply, |b| b.hello_response.map(|_| ())).map_err(|f| anyhow::anyhow!("{f}"))? {
             Answer::Fault(fault) => {
                 assert_eq!(fault.code, code, "{what}: {}", fault.message);
                 assert!(!fault.message.is_empty(), "{what}");
@@ -66,6 +85,15 @@ fn malformed_requests_get_faults_with_stable_codes() -> Result<()> {
             Answer::Ok(()) => panic!("{what}: expected a fault"),
         }
     }
+    // Memory stays bounded: bodies are capped before parsing and the screen
+    // keeps only open element names.
+    let status = std::fs::read_to_string(format!("/proc/{}/status", gateway.process.child.id()))?;
+    let peak_kb: u64 = status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmHWM:"))
+        .and_then(|v| v.split_whitespace().next()?.parse().ok())
+        .unwrap_or(0);
+    assert!(peak_kb > 0 && peak_kb < 150 * 1024, "gateway peak RSS {peak_kb} kB after the hostile corpus");
     // Still serving: a well-formed request for an unknown device gets its fault,
     // and the WSDL is still served.
     assert!(matches!(
@@ -73,6 +101,17 @@ fn malformed_requests_get_faults_with_stable_codes() -> Result<()> {
         Answer::Fault(f) if f.code == FaultCode::UnknownDevice
     ));
     let invalid = database.scalar("SELECT COUNT(*) FROM exchanges WHERE operation = 'invalid'")?;
-    assert_eq!(invalid, "6", "every undecodable request is logged");
+    assert_eq!(invalid, (count - 2).to_string(), "every undecodable request is logged");
     Ok(())
+}
+
+/// Ten levels of entities, each ten of the one below: 10^9 "lol"s if expanded.
+fn billion_laughs() -> String {
+    let mut doc = String::from(r#"<?xml version="1.0"?><!DOCTYPE lolz [<!ENTITY l0 "lol">"#);
+    for i in 1..10 {
+        doc.push_str(&format!(r#"<!ENTITY l{i} "{}">"#, format!("&l{};", i - 1).repeat(10)));
+    }
+    doc.push_str("]>");
+    doc.push_str(&envelope("<o:NextCommand><o:device>&l9;</o:device></o:NextCommand>"));
+    doc
 }

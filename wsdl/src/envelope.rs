@@ -83,18 +83,25 @@ pub enum FaultCode {
     UnknownCommand,
     /// The request is larger than the endpoint accepts.
     TooLarge,
+    /// The request carries a document type declaration (DTD). None is ever
+    /// needed; refusing them all rules out external entities and entity bombs.
+    DoctypeRefused,
+    /// Elements nest deeper than any message of the contract does.
+    TooDeep,
     /// Something failed inside the gateway; details are in its log only.
     Internal,
 }
 
 impl FaultCode {
-    pub const ALL: [FaultCode; 7] = [
+    pub const ALL: [FaultCode; 9] = [
         Self::MalformedEnvelope,
         Self::UnknownOperation,
         Self::MissingField,
         Self::UnknownDevice,
         Self::UnknownCommand,
         Self::TooLarge,
+        Self::DoctypeRefused,
+        Self::TooDeep,
         Self::Internal,
     ];
 
@@ -106,6 +113,8 @@ impl FaultCode {
             Self::UnknownDevice => "UnknownDevice",
             Self::UnknownCommand => "UnknownCommand",
             Self::TooLarge => "TooLarge",
+            Self::DoctypeRefused => "DoctypeRefused",
+            Self::TooDeep => "TooDeep",
             Self::Internal => "Internal",
         }
     }
@@ -168,12 +177,7 @@ fn parse_envelope(xml: &[u8]) -> Result<Envelope, SoapFault> {
         .map_err(|_| SoapFault::new(FaultCode::MalformedEnvelope, "request body is not UTF-8"))?;
     // yaserde accepts a document whose root is not a SOAP Envelope and
     // returns defaults, so the root is checked first.
-    if !looks_like_soap_envelope(text) {
-        return Err(SoapFault::new(
-            FaultCode::MalformedEnvelope,
-            "request is not a SOAP 1.1 Envelope (namespace http://schemas.xmlsoap.org/soap/envelope/)",
-        ));
-    }
+    screen(text)?;
     yaserde::de::from_str::<Envelope>(text).map_err(|e| {
         let message = e.to_string();
         // yaserde reports an absent non-optional element this way.
@@ -185,20 +189,53 @@ fn parse_envelope(xml: &[u8]) -> Result<Envelope, SoapFault> {
     })
 }
 
-/// Checks with a real XML reader that the root element is a SOAP 1.1
-/// `Envelope`: yaserde would otherwise accept any root and return defaults.
-fn looks_like_soap_envelope(text: &str) -> bool {
-    use xml::reader::{EventReader, XmlEvent};
-    for event in EventReader::new(text.as_bytes()) {
+/// Elements may nest this deep; the contract's deepest message needs 6.
+pub const MAX_DEPTH: usize = 32;
+
+/// Reads the whole document once with a streaming XML reader before yaserde
+/// builds anything: refuses any DTD (so no external entity is ever resolved
+/// and no entity bomb expanded), nesting deeper than [`MAX_DEPTH`], and any
+/// root other than a SOAP 1.1 `Envelope` (yaserde would accept any root and
+/// return defaults). Memory stays bounded by the body cap: the reader keeps
+/// only the open elements' names.
+fn screen(text: &str) -> Result<(), SoapFault> {
+    use xml::reader::{EventReader, ParserConfig, XmlEvent};
+    let config = ParserConfig::new()
+        .max_entity_expansion_length(0)
+        .max_entity_expansion_depth(0)
+        .allow_multiple_root_elements(false);
+    let mut depth = 0usize;
+    for event in EventReader::new_with_config(text.as_bytes(), config) {
         match event {
-            Ok(XmlEvent::StartElement { name, .. }) => {
-                return name.local_name == "Envelope" && name.namespace.as_deref() == Some(crate::SOAP_ENV);
+            Ok(XmlEvent::Doctype { .. }) => {
+                return Err(SoapFault::new(FaultCode::DoctypeRefused, "document type declarations are not accepted"));
             }
-            Ok(_) => continue,
-            Err(_) => return false,
+            Ok(XmlEvent::StartElement { name, .. }) => {
+                if depth == 0 && (name.local_name != "Envelope" || name.namespace.as_deref() != Some(crate::SOAP_ENV)) {
+                    return Err(SoapFault::new(
+                        FaultCode::MalformedEnvelope,
+                        "request is not a SOAP 1.1 Envelope (namespace http://schemas.xmlsoap.org/soap/envelope/)",
+                    ));
+                }
+                depth += 1;
+                if depth > MAX_DEPTH {
+                    return Err(SoapFault::new(
+                        FaultCode::TooDeep,
+                        format!("elements nest deeper than {MAX_DEPTH} levels"),
+                    ));
+                }
+            }
+            Ok(XmlEvent::EndElement { .. }) => depth = depth.saturating_sub(1),
+            Ok(_) => {}
+            Err(e) => {
+                return Err(SoapFault::new(
+                    FaultCode::MalformedEnvelope,
+                    format!("request is not well-formed XML: {e}"),
+                ));
+            }
         }
     }
-    false
+    Ok(())
 }
 
 fn ensure_single(count: usize) -> Result<(), SoapFault> {
@@ -337,6 +374,49 @@ mod tests {
         assert_eq!(decode_gateway_request(wrong_ns).unwrap_err().code, FaultCode::MalformedEnvelope);
         let empty = br#"<s:Envelope xmlns:s="http://schemas.xmlsoap.org/soap/envelope/"><s:Body/></s:Envelope>"#;
         assert_eq!(decode_gateway_request(empty).unwrap_err().code, FaultCode::UnknownOperation);
+    }
+
+    /// Hostile documents: each is refused before yaserde sees it, with its own code.
+    #[test]
+    fn refuses_dtds_entity_bombs_and_deep_nesting() {
+        let xxe = r#"<?xml version="1.0"?><!DOCTYPE s:Envelope [<!ENTITY x SYSTEM "file:///etc/passwd">]>
+<s:Envelope xmlns:s="http://schemas.xmlsoap.org/soap/envelope/" xmlns:o="urn:outfit:agent:1"><s:Body>
+<o:NextCommand><o:device>&x;</o:device></o:NextCommand></s:Body></s:Envelope>"#;
+        let refused = decode_gateway_request(xxe.as_bytes()).unwrap_err();
+        assert_eq!(refused.code, FaultCode::DoctypeRefused, "{}", refused.message);
+        assert!(!refused.message.contains("root:"), "no file content in the answer");
+
+        let mut laughs = String::from(r#"<?xml version="1.0"?><!DOCTYPE lolz [<!ENTITY l0 "lol">"#);
+        for i in 1..10 {
+            laughs.push_str(&format!(r#"<!ENTITY l{i} "{}">"#, format!("&l{};", i - 1).repeat(10)));
+        }
+        laughs.push_str(
+            r#"]><s:Envelope xmlns:s="http://schemas.xmlsoap.org/soap/envelope/"><s:Body>&l9;</s:Body></s:Envelope>"#,
+        );
+        assert_eq!(decode_gateway_request(laughs.as_bytes()).unwrap_err().code, FaultCode::DoctypeRefused);
+
+        let deep = format!(
+            r#"<s:Envelope xmlns:s="http://schemas.xmlsoap.org/soap/envelope/"><s:Body>{}{}</s:Body></s:Envelope>"#,
+            "<a>".repeat(100_000),
+            "</a>".repeat(100_000)
+        );
+        assert_eq!(decode_gateway_request(deep.as_bytes()).unwrap_err().code, FaultCode::TooDeep);
+        // Just inside the limit still decodes as far as the operation check.
+        let nested = |n: usize| {
+            format!(
+                r#"<s:Envelope xmlns:s="http://schemas.xmlsoap.org/soap/envelope/"><s:Body>{}{}</s:Body></s:Envelope>"#,
+                "<a>".repeat(n),
+                "</a>".repeat(n)
+            )
+        };
+        assert_eq!(
+            decode_gateway_request(nested(MAX_DEPTH - 2).as_bytes()).unwrap_err().code,
+            FaultCode::UnknownOperation
+        );
+        assert_eq!(decode_gateway_request(nested(MAX_DEPTH - 1).as_bytes()).unwrap_err().code, FaultCode::TooDeep);
+
+        let two_roots = r#"<s:Envelope xmlns:s="http://schemas.xmlsoap.org/soap/envelope/"><s:Body/></s:Envelope><x/>"#;
+        assert_eq!(decode_gateway_request(two_roots.as_bytes()).unwrap_err().code, FaultCode::MalformedEnvelope);
     }
 
     #[test]
