@@ -77,7 +77,11 @@ async fn run(args: Args) -> Result<()> {
     std::fs::create_dir_all(&spool).with_context(|| format!("create {}", spool.display()))?;
     let tls = transport::client_config(&args.ca)?;
     let endpoint = Endpoint::parse(&args.gateway)?;
-    let plugin = Arc::new(tokio::task::spawn_blocking(Plugin::debian).await??);
+    // Machine code compiled at an earlier start is reused: a restart (after a
+    // crash, an upgrade of nothing but the queue, a simulated reboot) skips
+    // Cranelift and most of its memory.
+    let cache = outfit_agent::plugin::cache::CompileCache::new(state_dir.join("plugin-cache"));
+    let plugin = Arc::new(tokio::task::spawn_blocking(move || Plugin::debian_cached(&cache)).await??);
     let probe = CallContext {
         device: args.device.clone(),
         command: "describe".into(),

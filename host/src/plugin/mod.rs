@@ -7,6 +7,7 @@
 //! context: no preopened directories, no environment, no sockets.
 //! A trap, fuel exhaustion or memory blow-up fails the command, never the agent.
 
+pub mod cache;
 mod capabilities;
 pub mod policy;
 
@@ -84,14 +85,28 @@ pub struct CallContext {
     pub spool: PathBuf,
 }
 
+/// The one engine configuration: whatever precompiles a component and
+/// whatever loads it must agree on it exactly.
+fn engine() -> Result<Engine, PluginError> {
+    let mut config = Config::new();
+    config.consume_fuel(true);
+    Engine::new(&config).map_err(|e| PluginError::Load(e.to_string()))
+}
+
 impl Plugin {
-    /// Compiles a component and links it against the host capabilities.
-    pub fn load(wasm: &[u8], manifest_toml: &str) -> Result<Self, PluginError> {
+    /// Compiles a component (or, with a `cache`, loads the machine code an
+    /// earlier start compiled) and links it against the host capabilities.
+    pub fn load(wasm: &[u8], manifest_toml: &str, cache: Option<&cache::CompileCache>) -> Result<Self, PluginError> {
         let manifest: Manifest = toml::from_str(manifest_toml).map_err(|e| PluginError::Manifest(e.to_string()))?;
-        let mut config = Config::new();
-        config.consume_fuel(true);
-        let engine = Engine::new(&config).map_err(|e| PluginError::Load(e.to_string()))?;
-        let component = Component::new(&engine, wasm).map_err(|e| PluginError::Load(format!("{e:#}")))?;
+        let engine = engine()?;
+        let component = match cache {
+            Some(cache) => {
+                let (component, source) = cache.component(&engine, wasm)?;
+                tracing::debug!(plugin = %manifest.name, ?source, "plug-in code ready");
+                component
+            }
+            None => Component::new(&engine, wasm).map_err(|e| PluginError::Load(format!("{e:#}")))?,
+        };
         let mut linker = Linker::<HostState>::new(&engine);
         wasmtime_wasi::p2::add_to_linker_sync(&mut linker).map_err(|e| PluginError::Load(e.to_string()))?;
         bindings::OsPluginWorld::add_to_linker::<HostState, HasSelf<HostState>>(&mut linker, |s| s)
@@ -101,8 +116,14 @@ impl Plugin {
         Ok(Self { engine, pre, manifest })
     }
 
+    /// The built-in Debian plug-in, compiled afresh.
     pub fn debian() -> Result<Self, PluginError> {
-        Self::load(DEBIAN_WASM, DEBIAN_MANIFEST)
+        Self::load(DEBIAN_WASM, DEBIAN_MANIFEST, None)
+    }
+
+    /// The built-in Debian plug-in, through a compile cache.
+    pub fn debian_cached(cache: &cache::CompileCache) -> Result<Self, PluginError> {
+        Self::load(DEBIAN_WASM, DEBIAN_MANIFEST, Some(cache))
     }
 
     pub fn name(&self) -> &str {
