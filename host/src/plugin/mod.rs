@@ -85,6 +85,21 @@ pub struct CallContext {
     pub spool: PathBuf,
 }
 
+/// Why a call was stopped, in words an operator can act on.
+fn trap_reason(e: &wasmtime::Error) -> String {
+    match e.downcast_ref::<wasmtime::Trap>() {
+        Some(wasmtime::Trap::OutOfFuel) => {
+            format!("ran out of fuel: more than {FUEL_PER_CALL} instructions in one call (an endless loop?)")
+        }
+        Some(wasmtime::Trap::UnreachableCodeReached) => format!(
+            "aborted: the plug-in panicked or could not allocate memory (limit {} MiB per call)",
+            MEMORY_PER_CALL >> 20
+        ),
+        Some(trap) => format!("trapped: {trap}"),
+        None => format!("{e:#}"),
+    }
+}
+
 /// The one engine configuration: whatever precompiles a component and
 /// whatever loads it must agree on it exactly.
 fn engine() -> Result<Engine, PluginError> {
@@ -136,8 +151,11 @@ impl Plugin {
         ctx: &CallContext,
         f: impl FnOnce(&bindings::OsPluginWorld, &mut Store<HostState>) -> wasmtime::Result<R>,
     ) -> Result<R, PluginError> {
-        let trap =
-            |e: wasmtime::Error| PluginError::Trap { plugin: self.manifest.name.clone(), message: format!("{e:#}") };
+        let trap = |e: wasmtime::Error| {
+            // The operator gets the reason; the wasm backtrace goes to the log.
+            tracing::warn!(plugin = %self.manifest.name, device = %ctx.device, command = %ctx.command, error = %format!("{e:#}"), "plug-in trapped");
+            PluginError::Trap { plugin: self.manifest.name.clone(), message: trap_reason(&e) }
+        };
         let policy = Policy::new(&self.manifest.capabilities, &ctx.root, &ctx.spool)
             .map_err(|e| PluginError::Manifest(e.to_string()))?;
         let state = HostState {
