@@ -9,10 +9,18 @@ use outfit_wsdl::messages::{Command, CommandKind, Outcome};
 use std::path::PathBuf;
 use std::sync::Arc;
 
+/// A loaded plug-in and the package formats it said it installs.
+#[derive(Debug, Clone)]
+pub struct Loaded {
+    pub plugin: Arc<Plugin>,
+    pub formats: Vec<String>,
+}
+
 /// What the agent needs to execute commands for its device.
 #[derive(Debug, Clone)]
 pub struct Executor {
-    pub plugin: Arc<Plugin>,
+    /// The first plug-in also writes configuration files (the OS plug-in).
+    pub plugins: Vec<Loaded>,
     pub root: PathBuf,
     pub spool: PathBuf,
 }
@@ -41,6 +49,14 @@ impl From<String> for Stop {
 }
 
 impl Executor {
+    /// The plug-in that installs packages of `format`.
+    fn installer(&self, format: &str) -> Result<Arc<Plugin>, String> {
+        self.plugins.iter().find(|l| l.formats.iter().any(|f| f == format)).map(|l| l.plugin.clone()).ok_or_else(|| {
+            let known: Vec<&str> = self.plugins.iter().flat_map(|l| l.formats.iter().map(String::as_str)).collect();
+            format!("no plug-in installs `{format}` packages (this agent's plug-ins install: {})", known.join(", "))
+        })
+    }
+
     pub async fn execute(&self, gateway: &GatewayClient, command: &Command) -> Execution {
         let span = tracing::info_span!("command", device = %gateway.device, command = %command.id);
         let _entered = span.enter();
@@ -68,11 +84,13 @@ impl Executor {
             root: self.root.clone(),
             spool: self.spool.clone(),
         };
-        let plugin = self.plugin.clone();
-        let name = plugin.name().to_owned();
         match command.kind.expect("validated") {
             CommandKind::Install => {
                 let package = command.install.as_ref().expect("validated");
+                // Chosen before anything is downloaded: a format no plug-in
+                // installs fails at once.
+                let plugin = self.installer(&package.format)?;
+                let name = plugin.name().to_owned();
                 let path =
                     library::fetch(&gateway.tls, &gateway.endpoint, package, &self.spool).await.map_err(|e| {
                         if e.is_transient() { Stop::Unavailable(e.to_string()) } else { Stop::Failed(e.to_string()) }
@@ -88,6 +106,8 @@ impl Executor {
             }
             CommandKind::Configure => {
                 let config = command.configure.as_ref().expect("validated");
+                let plugin = self.plugins.first().ok_or_else(|| "no plug-in is loaded".to_owned())?.plugin.clone();
+                let name = plugin.name().to_owned();
                 let template = config.template_text().map_err(|e| format!("configure {}: {e}", config.path))?;
                 let file = ConfigFile {
                     path: config.path.clone(),

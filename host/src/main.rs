@@ -4,7 +4,7 @@ use anyhow::{Context, Result};
 use clap::Parser;
 use outfit_agent::agent::Agent;
 use outfit_agent::client::GatewayClient;
-use outfit_agent::execute::Executor;
+use outfit_agent::execute::{Executor, Loaded};
 use outfit_agent::plugin::{CallContext, Plugin};
 use outfit_agent::reboot::{Reboot, RebootMode};
 use outfit_wsdl::transport::{self, Endpoint};
@@ -78,19 +78,25 @@ async fn run(args: Args) -> Result<()> {
     let tls = transport::client_config(&args.ca)?;
     let endpoint = Endpoint::parse(&args.gateway)?;
     // Machine code compiled at an earlier start is reused: a restart (after a
-    // crash, an upgrade of nothing but the queue, a simulated reboot) skips
-    // Cranelift and most of its memory.
+    // crash, a simulated reboot) skips Cranelift and most of its memory.
     let cache = outfit_agent::plugin::cache::CompileCache::new(state_dir.join("plugin-cache"));
-    let plugin = Arc::new(tokio::task::spawn_blocking(move || Plugin::debian_cached(&cache)).await??);
     let probe = CallContext {
         device: args.device.clone(),
         command: "describe".into(),
         root: root.clone(),
         spool: spool.clone(),
     };
-    let describer = plugin.clone();
-    let info = tokio::task::spawn_blocking(move || describer.describe(&probe)).await??;
-    tracing::info!(plugin = %info.name, version = %info.version, formats = ?info.package_formats, "plug-in loaded");
+    let plugins = tokio::task::spawn_blocking(move || -> Result<Vec<Loaded>> {
+        let mut loaded = Vec::new();
+        for (wasm, manifest) in outfit_agent::plugin::BUILT_IN {
+            let plugin = Plugin::load(wasm, manifest, Some(&cache))?;
+            let info = plugin.describe(&probe)?;
+            tracing::info!(plugin = %info.name, version = %info.version, formats = ?info.package_formats, "plug-in loaded");
+            loaded.push(Loaded { plugin: Arc::new(plugin), formats: info.package_formats });
+        }
+        Ok(loaded)
+    })
+    .await??;
 
     let wake = Arc::new(tokio::sync::Notify::new());
     let poke_url = match (&args.poke_cert, &args.poke_key) {
@@ -106,7 +112,7 @@ async fn run(args: Args) -> Result<()> {
     };
     let agent = Agent {
         client: GatewayClient { tls, endpoint, device: args.device },
-        executor: Executor { plugin, root: root.clone(), spool },
+        executor: Executor { plugins, root: root.clone(), spool },
         journal: outfit_agent::journal::Journal::open(state_dir.join("journal"))?,
         reboot: Reboot::new(
             args.reboot.unwrap_or(if root == std::path::Path::new("/") {

@@ -4,7 +4,10 @@
 //! until the late result arrives.
 
 use anyhow::Result;
-use outfit_tests::{Database, Gateway, build_deb, build_demo_model, installed_packages, prepare_root, wait_for};
+use outfit_tests::{
+    Database, Gateway, build_deb, build_demo_model, build_rpm, installed_packages, installed_rpms, prepare_root,
+    wait_for,
+};
 use std::time::Duration;
 
 /// Counts of each state among a device's commands, as "state n" lines.
@@ -180,5 +183,49 @@ fn offline_commands_expire_and_a_slow_command_times_out_then_counts() -> Result<
     })?;
     assert_eq!(std::fs::read_to_string(root.join("etc/after.conf"))?, "after = 1\n");
     assert_eq!(std::fs::read_to_string(root.join("var/log/outfit-slow"))?, "slow\n", "the slow install ran once");
+    Ok(())
+}
+
+#[test]
+fn the_agent_picks_the_plugin_by_package_format() -> Result<()> {
+    let dir = tempfile::tempdir()?;
+    let database = Database::mariadb()?;
+    let gateway = Gateway::start(&dir.path().join("gateway"), &database)?;
+    let model = build_demo_model(&dir.path().join("model"))?;
+    gateway.cli(&["model", "import", model.to_str().unwrap()])?;
+    let root = dir.path().join("mixed-1");
+    prepare_root(&root)?;
+    let _agent = gateway.add_agent("mixed-1", "webserver", "demo", &root)?;
+
+    // One script, two package formats: the .rpm goes to the rpm plug-in, the
+    // .deb to the Debian one; a format no plug-in installs fails clearly.
+    let build = dir.path().join("script/build");
+    std::fs::create_dir_all(&build)?;
+    build_rpm(&build, "outfit-e2e-rpm", "1.0")?;
+    build_deb(&build, "outfit-e2e-deb", "1.0", "true")?;
+    std::fs::write(build.join("setup.msi"), b"not really an msi")?;
+    let script = dir.path().join("script/mixed.toml");
+    std::fs::write(
+        &script,
+        "site = \"demo\"\nname = \"mixed\"\n\
+         [[steps]]\nkind = \"install\"\npackage = \"build/outfit-e2e-rpm-1.0-1.noarch.rpm\"\n\
+         package_name = \"outfit-e2e-rpm\"\nversion = \"1.0-1\"\nformat = \"rpm\"\n\
+         [[steps]]\nkind = \"install\"\npackage = \"build/outfit-e2e-deb_1.0_all.deb\"\n\
+         package_name = \"outfit-e2e-deb\"\nversion = \"1.0\"\nformat = \"deb\"\n\
+         [[steps]]\nkind = \"install\"\npackage = \"build/setup.msi\"\npackage_name = \"setup\"\n\
+         version = \"1\"\nformat = \"msi\"\n",
+    )?;
+    gateway.cli(&["script", "import", script.to_str().unwrap()])?;
+    gateway.cli(&["script", "run", "mixed", "--site", "demo", "mixed-1"])?;
+    let failed = wait_for(Duration::from_secs(90), "the msi step to fail", || {
+        let failed = database.scalar("SELECT COALESCE(MAX(result), '') FROM commands WHERE state = 'failed'")?;
+        Ok((!failed.is_empty()).then_some(failed))
+    })?;
+    assert!(failed.contains("no plug-in installs `msi` packages"), "{failed}");
+    assert_eq!(states(&database, "mixed-1")?.trim(), "failed\t1\nsucceeded\t2");
+    assert_eq!(installed_rpms(&root)?, ["outfit-e2e-rpm 1.0-1"]);
+    assert_eq!(installed_packages(&root)?, ["outfit-e2e-deb 1.0"]);
+    let rpm_result = database.scalar("SELECT result FROM commands WHERE sequence = 1")?;
+    assert_eq!(rpm_result, "installed outfit-e2e-rpm 1.0-1");
     Ok(())
 }

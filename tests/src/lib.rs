@@ -385,6 +385,39 @@ pub fn build_deb(build: &Path, name: &str, version: &str, postinst: &str) -> Res
     Ok(build.join(format!("{name}_{version}_all.deb")))
 }
 
+/// Builds `NAME-VERSION-1.noarch.rpm` with `rpmbuild` into `build` (one file,
+/// `/usr/share/NAME/version`, holding VERSION). Returns the package file.
+pub fn build_rpm(build: &Path, name: &str, version: &str) -> Result<PathBuf> {
+    let top = build.join("rpmbuild").join(format!("{name}-{version}"));
+    for sub in ["BUILD", "RPMS", "SOURCES", "SPECS", "SRPMS"] {
+        std::fs::create_dir_all(top.join(sub))?;
+    }
+    let spec = top.join("SPECS/package.spec");
+    std::fs::write(
+        &spec,
+        format!(
+            "Name: {name}\nVersion: {version}\nRelease: 1\nSummary: test\nLicense: MIT\nBuildArch: noarch\n\
+             %description\ntest\n%install\nmkdir -p %{{buildroot}}/usr/share/{name}\n\
+             echo {version} > %{{buildroot}}/usr/share/{name}/version\n%files\n/usr/share/{name}/version\n"
+        ),
+    )?;
+    run(Command::new("rpmbuild").arg("--define").arg(format!("_topdir {}", top.display())).arg("-bb").arg(&spec))
+        .context("rpmbuild (package rpm, installed by .ci/setup)")?;
+    let file = build.join(format!("{name}-{version}-1.noarch.rpm"));
+    std::fs::copy(top.join(format!("RPMS/noarch/{name}-{version}-1.noarch.rpm")), &file)?;
+    Ok(file)
+}
+
+/// `name VERSION-RELEASE` of every package real `rpm` finds in a device root.
+pub fn installed_rpms(root: &Path) -> Result<Vec<String>> {
+    let out = run(Command::new("rpm")
+        .arg(format!("--root={}", root.display()))
+        .args(["-qa", "--queryformat=%{NAME} %{VERSION}-%{RELEASE}\\n"]))?;
+    let mut packages: Vec<String> = out.lines().map(str::to_owned).collect();
+    packages.sort();
+    Ok(packages)
+}
+
 /// A device root in which dpkg can run maintainer scripts: busybox as
 /// `/bin/sh`, and as `/bin/sleep` (its applets are not built into its shell).
 pub fn prepare_root(root: &Path) -> Result<()> {

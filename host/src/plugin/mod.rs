@@ -31,6 +31,13 @@ pub use bindings::outfit::plugin::types::{ConfigFile, InstalledPackage, PackageF
 /// The built-in Debian plug-in and its manifest, built by `build.rs`.
 pub const DEBIAN_WASM: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/debian.wasm"));
 pub const DEBIAN_MANIFEST: &str = include_str!("../../../plugins/debian/manifest.toml");
+/// The built-in RPM plug-in and its manifest, built by `build.rs`.
+pub const RPM_WASM: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/rpm.wasm"));
+pub const RPM_MANIFEST: &str = include_str!("../../../plugins/rpm/manifest.toml");
+
+/// The plug-ins built into the agent, as (component, manifest). The first one
+/// also writes configuration files.
+pub const BUILT_IN: [(&[u8], &str); 2] = [(DEBIAN_WASM, DEBIAN_MANIFEST), (RPM_WASM, RPM_MANIFEST)];
 
 /// Instructions one call may execute before it is stopped.
 const FUEL_PER_CALL: u64 = 20_000_000_000;
@@ -136,9 +143,9 @@ impl Plugin {
         Self::load(DEBIAN_WASM, DEBIAN_MANIFEST, None)
     }
 
-    /// The built-in Debian plug-in, through a compile cache.
-    pub fn debian_cached(cache: &cache::CompileCache) -> Result<Self, PluginError> {
-        Self::load(DEBIAN_WASM, DEBIAN_MANIFEST, Some(cache))
+    /// The built-in RPM plug-in, compiled afresh.
+    pub fn rpm() -> Result<Self, PluginError> {
+        Self::load(RPM_WASM, RPM_MANIFEST, None)
     }
 
     pub fn name(&self) -> &str {
