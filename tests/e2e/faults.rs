@@ -57,13 +57,14 @@ enum Cable {
     Proxy(Proxy),
 }
 
-/// Fields drop in order: agents first, then the gateway and database, then
-/// the namespaces they ran in.
+/// Fields drop in order: agents first, then the gateway (so no connection of
+/// its can hold a lock the database drop waits for), the database, then the
+/// namespaces they ran in.
 struct Fleet {
     agents: Vec<Process>,
+    gateway: Gateway,
     database: Database,
     mariadb: PrivateMariadb,
-    gateway: Gateway,
     /// Present when agents live in namespaces; dropping it removes them.
     bridge: Option<Bridge>,
     names: Vec<String>,

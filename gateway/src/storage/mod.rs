@@ -60,9 +60,22 @@ struct ConnectionSetup;
 
 impl CustomizeConnection<DbConnection, diesel::r2d2::Error> for ConnectionSetup {
     fn on_acquire(&self, conn: &mut DbConnection) -> std::result::Result<(), diesel::r2d2::Error> {
-        if let DbConnection::Sqlite(c) = conn {
-            c.batch_execute("PRAGMA busy_timeout = 10000; PRAGMA journal_mode = WAL; PRAGMA foreign_keys = ON;")
-                .map_err(diesel::r2d2::Error::QueryError)?;
+        match conn {
+            DbConnection::Sqlite(c) => {
+                c.batch_execute("PRAGMA busy_timeout = 10000; PRAGMA journal_mode = WAL; PRAGMA foreign_keys = ON;")
+                    .map_err(diesel::r2d2::Error::QueryError)?;
+            }
+            // A safety net: MariaDB aborts a transaction left idle for 30 s
+            // (and closes that connection, which the pool then replaces), so a
+            // transaction stuck open on the gateway side cannot hold queue rows
+            // locked for longer. The fault suite once saw such a stall after a
+            // MariaDB kill; its cause is not found yet. MySQL lacks the
+            // variable and keeps its default.
+            DbConnection::Mysql(c) => {
+                if let Err(e) = c.batch_execute("SET SESSION idle_transaction_timeout = 30") {
+                    tracing::debug!(error = %e, "the server has no idle_transaction_timeout (not MariaDB?)");
+                }
+            }
         }
         Ok(())
     }
