@@ -68,8 +68,8 @@ impl CustomizeConnection<DbConnection, diesel::r2d2::Error> for ConnectionSetup 
             // A safety net: MariaDB aborts a transaction left idle for 30 s
             // (and closes that connection, which the pool then replaces), so a
             // transaction stuck open on the gateway side cannot hold queue rows
-            // locked for longer. The fault suite once saw such a stall after a
-            // MariaDB kill; its cause is not found yet. MySQL lacks the
+            // locked for longer. (The one such stall found, a client hang after
+            // a deadlock, is fixed in `transaction.rs`.) MySQL lacks the
             // variable and keeps its default.
             DbConnection::Mysql(c) => {
                 if let Err(e) = c.batch_execute("SET SESSION idle_transaction_timeout = 30") {

@@ -273,3 +273,58 @@ fn schema_matches_migrations() {
         }
     }
 }
+
+/// A deadlock victim's connection must not come back to hurt the next
+/// exchange. The fault suite once stalled every queue: after a deadlock inside
+/// the cached `SELECT … FOR UPDATE` of `hand_out`, the next execution of that
+/// statement on the same pooled connection waited forever for a reply the
+/// server never sent, holding the row locks of its open transaction.
+#[test]
+fn an_exchange_after_a_deadlock_completes() {
+    use diesel::Connection as _;
+    use std::sync::mpsc;
+    use std::time::Duration;
+    let db = TestMysql::new("deadlock");
+    let storage = Storage::open(&db.url()).unwrap();
+    storage.import_model(&model("1.0")).unwrap();
+    let one = storage.add_device("s", "d1", "m").unwrap();
+    let two = storage.add_device("s", "d2", "m").unwrap();
+    let command = |n: u32| NewCommand { kind: "reboot".into(), payload: format!("{{\"n\":{n}}}"), expires_at: None };
+    storage.enqueue(one.id, None, &[command(1)]).unwrap();
+    storage.enqueue(two.id, None, &[command(2), command(3), command(4)]).unwrap();
+
+    // The other party: a plain connection that takes d2's rows, then waits for d1's head.
+    let mut other = diesel::mysql::MysqlConnection::establish(&db.url()).unwrap();
+    let (locked_two, wait_locked) = mpsc::channel();
+    let (took_one, wait_took_one) = mpsc::channel::<()>();
+    let (dev1, dev2) = (one.id, two.id);
+    let party = std::thread::spawn(move || {
+        other.batch_execute("START TRANSACTION").unwrap();
+        other.batch_execute(&format!("UPDATE commands SET result = 'x' WHERE device_id = {dev2}")).unwrap();
+        locked_two.send(()).unwrap();
+        wait_took_one.recv().unwrap();
+        let _ = other.batch_execute(&format!("UPDATE commands SET result = 'y' WHERE device_id = {dev1}"));
+        other.batch_execute("COMMIT").unwrap();
+    });
+    wait_locked.recv().unwrap();
+    let victim = storage.exchange(|session| -> Result<()> {
+        session.next_command(one.id)?; // d1's head, locked until commit
+        took_one.send(()).unwrap();
+        std::thread::sleep(Duration::from_millis(300)); // the other party now waits for d1
+        session.next_command(two.id)?; // waits for d2: a deadlock
+        Ok(())
+    });
+    party.join().unwrap();
+    assert!(victim.is_err(), "the lighter transaction is the deadlock victim");
+
+    // The same pool, possibly the same connection: the next exchanges finish.
+    let (done, finished) = mpsc::channel();
+    let again = storage.clone();
+    std::thread::spawn(move || {
+        let heads = (again.next_command(one.id), again.next_command(two.id));
+        let _ = done.send(heads);
+    });
+    let (a, b) = finished.recv_timeout(Duration::from_secs(20)).expect("an exchange after a deadlock hung");
+    assert!(matches!(a.unwrap(), Head::Command(_)));
+    assert!(matches!(b.unwrap(), Head::Command(_)));
+}

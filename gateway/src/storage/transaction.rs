@@ -8,6 +8,14 @@
 //! per connection. MySQL (unlike MariaDB) refuses to prepare
 //! `START TRANSACTION`; there it falls back to the text query.
 //!
+//! A transaction that does not commit also retires its connection: the pool
+//! closes it instead of handing it on. After a deadlock inside a cached
+//! prepared `SELECT … FOR UPDATE`, the MariaDB client library waits forever
+//! for a reply on that statement's next execution, while the server sits idle
+//! with the new transaction's row locks held: every queue behind those rows
+//! stalled in the fault suite. Failures are rare, so a fresh connection is
+//! cheap; plain reads outside transactions take no locks and are not affected.
+//!
 //! SQLite opens with `BEGIN IMMEDIATE`: the transaction takes the write lock
 //! up front, where `busy_timeout` applies. A deferred transaction that reads
 //! and then writes after another process wrote fails at once with "database
@@ -15,7 +23,7 @@
 
 use super::{DbConnection, StorageError};
 use diesel::backend::Backend;
-use diesel::connection::SimpleConnection;
+use diesel::connection::{AnsiTransactionManager, SimpleConnection, TransactionManager};
 use diesel::query_builder::{AstPass, QueryFragment, QueryId};
 use diesel::{QueryResult, RunQueryDsl};
 
@@ -57,7 +65,9 @@ fn commit(conn: &mut DbConnection) -> QueryResult<()> {
     }
 }
 
+/// Rolls back and retires the connection (see the module comment).
 fn rollback(conn: &mut DbConnection) {
+    retire(conn);
     let rolled_back = match conn {
         DbConnection::Mysql(c) => Rollback.execute(c).map(drop),
         DbConnection::Sqlite(c) => c.batch_execute("ROLLBACK"),
@@ -69,14 +79,26 @@ fn rollback(conn: &mut DbConnection) {
     }
 }
 
+/// Marks the connection broken, so the pool closes it when it comes back
+/// (`R2D2Connection::is_broken` reads diesel's transaction-manager status).
+fn retire(conn: &mut DbConnection) {
+    match conn {
+        DbConnection::Mysql(c) => AnsiTransactionManager::transaction_manager_status_mut(c).set_in_error(),
+        DbConnection::Sqlite(c) => AnsiTransactionManager::transaction_manager_status_mut(c).set_in_error(),
+    }
+}
+
 /// Runs `f` in one transaction: committed if it returns `Ok`, rolled back if it
-/// returns `Err` or panics (so no pooled connection is ever handed on with a
-/// transaction open).
+/// returns `Err` or panics; a connection whose transaction did not commit is
+/// never handed on.
 pub(super) fn transaction<T, E: From<StorageError>>(
     conn: &mut DbConnection,
     f: impl FnOnce(&mut DbConnection) -> Result<T, E>,
 ) -> Result<T, E> {
-    begin(conn).map_err(|e| E::from(e.into()))?;
+    if let Err(e) = begin(conn) {
+        retire(conn);
+        return Err(E::from(e.into()));
+    }
     match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| f(conn))) {
         Ok(Ok(value)) => match commit(conn) {
             Ok(()) => Ok(value),
