@@ -11,9 +11,9 @@ use crate::queue::Payload;
 use crate::storage::{NewCommand, NewComponent, NewModel, NewRole, Storage};
 use anyhow::{Context, Result, ensure};
 use outfit_wsdl::envelope::{Answer, GatewayRequest, decode_answer};
-use outfit_wsdl::messages::{Hello, NextCommand, Outcome, ReportResult};
+use outfit_wsdl::messages::{Enrol, Hello, NextCommand, Outcome, ReportResult};
 use outfit_wsdl::transport::{self, Endpoint};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -50,7 +50,8 @@ fn percentile(sorted: &[Duration], p: f64) -> Duration {
 }
 
 /// Sets up the gateway directory, devices and queues.
-fn prepare(dir: &Path, config: &BenchConfig) -> Result<Home> {
+/// Sets up the gateway directory and database; returns each device's enrolment token.
+fn prepare(dir: &Path, config: &BenchConfig) -> Result<(Home, Vec<String>)> {
     let home = Home::new(dir);
     let settings = Settings {
         database: config.database.clone().unwrap_or_else(|| "gateway.sqlite".into()),
@@ -82,11 +83,38 @@ fn prepare(dir: &Path, config: &BenchConfig) -> Result<Home> {
         parameters: vec![("n".into(), "1".into())],
     };
     let commands: Vec<NewCommand> = (0..config.commands).map(|_| NewCommand::from(&payload)).collect();
+    let mut tokens = Vec::with_capacity(config.agents);
     for i in 0..config.agents {
         let device = storage.add_device("bench", &format!("bench-{i}"), "bench")?;
         storage.enqueue(device.id, None, &commands)?;
+        tokens.push(crate::enrol::issue_token(&storage, "bench", &device.name, "127.0.0.1", 3600)?);
     }
-    Ok(home)
+    Ok((home, tokens))
+}
+
+/// Enrols one simulated agent as a real one does: its own key, a signing
+/// request, the token; returns a TLS client presenting the new certificate.
+async fn enrol(
+    ca: PathBuf,
+    endpoint: Endpoint,
+    device: String,
+    token: String,
+    gate: Arc<tokio::sync::Semaphore>,
+) -> Result<Arc<rustls::ClientConfig>> {
+    use rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer, pem::PemObject};
+    let _permit = gate.acquire().await?;
+    let key = rcgen::KeyPair::generate()?;
+    let csr = rcgen::CertificateParams::default().serialize_request(&key)?.pem()?;
+    let request = GatewayRequest::Enrol(Enrol { device, site: "bench".into(), token, csr });
+    let anonymous = transport::client_config(&ca, None)?;
+    let reply = transport::soap_call(&anonymous, &endpoint, "Enrol", request.encode()).await?;
+    let certificate = match decode_answer(&reply, |b| b.enrol_response)? {
+        Answer::Ok(response) => response.certificate,
+        Answer::Fault(f) => anyhow::bail!("Enrol: {f}"),
+    };
+    let chain = vec![CertificateDer::from_pem_slice(certificate.as_bytes())?];
+    let key = PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(key.serialize_der()));
+    Ok(transport::client_config_with(&ca, Some((chain, key)))?)
 }
 
 /// One simulated agent: Hello, then NextCommand / ReportResult until NoCommand.
@@ -141,7 +169,7 @@ async fn agent(
 
 pub async fn run(dir: &Path, config: BenchConfig) -> Result<()> {
     let setup = Instant::now();
-    let home = prepare(dir, &config)?;
+    let (home, tokens) = prepare(dir, &config)?;
     println!(
         "prepared {} devices × {} commands on {} in {:.1}s",
         config.agents,
@@ -165,15 +193,36 @@ pub async fn run(dir: &Path, config: BenchConfig) -> Result<()> {
         tokio::time::sleep(Duration::from_millis(50)).await;
     };
     let pid = server.id();
-    let (cpu_before, _) = process_usage(pid)?;
-    let (own_before, _) = process_usage(std::process::id())?;
-    let tls = transport::client_config(&home.ca_cert())?;
     let endpoint = Endpoint::parse(&url)?.join(outfit_wsdl::GATEWAY_AGENT_PATH);
     let gate = Arc::new(tokio::sync::Semaphore::new(config.concurrency));
+
+    // Enrolment first (measured on its own): every agent gets its certificate.
+    let enrolling = Instant::now();
+    let mut enrolments = tokio::task::JoinSet::new();
+    for (i, token) in tokens.into_iter().enumerate() {
+        let task = enrol(home.ca_cert(), endpoint.clone(), format!("bench-{i}"), token, gate.clone());
+        enrolments.spawn(async move { (i, task.await) });
+    }
+    let mut identities = vec![None; config.agents];
+    while let Some(joined) = enrolments.join_next().await {
+        let (i, tls) = joined?;
+        identities[i] = Some(tls.with_context(|| format!("enrol bench-{i}"))?);
+    }
+    let took = enrolling.elapsed();
+    println!(
+        "enrolled {} agents in {:.2}s: {:.0} enrolments/s (key generation, CSR, token, signed certificate)",
+        config.agents,
+        took.as_secs_f64(),
+        config.agents as f64 / took.as_secs_f64()
+    );
+
+    let (cpu_before, _) = process_usage(pid)?;
+    let (own_before, _) = process_usage(std::process::id())?;
     let started = Instant::now();
     let mut tasks = tokio::task::JoinSet::new();
-    for i in 0..config.agents {
-        tasks.spawn(agent(tls.clone(), endpoint.clone(), format!("bench-{i}"), gate.clone()));
+    for (i, tls) in identities.into_iter().enumerate() {
+        let tls = tls.expect("every agent enrolled");
+        tasks.spawn(agent(tls, endpoint.clone(), format!("bench-{i}"), gate.clone()));
     }
     let (mut commands, mut latencies, mut errors) = (0usize, Vec::new(), 0usize);
     while let Some(joined) = tasks.join_next().await {

@@ -176,29 +176,25 @@ pub async fn run(dir: &Path) -> Result<()> {
     for name in DEVICES {
         let root = dir.join("devices").join(name);
         std::fs::create_dir_all(&root)?;
-        let (_, credentials) = enrol::register(
-            &home,
-            &gateway.storage,
-            "demo",
-            "webserver",
-            name,
-            "127.0.0.1",
-            &dir.join("agents").join(name),
-        )?;
-        let log = std::fs::File::create(credentials.dir.join("agent.log"))?;
+        gateway.storage.add_device("demo", name, "webserver")?;
+        let token = enrol::issue_token(&gateway.storage, "demo", name, "127.0.0.1", 600)?;
+        let agent_dir = dir.join("agents").join(name);
+        std::fs::create_dir_all(&agent_dir)?;
+        let log = std::fs::File::create(agent_dir.join("agent.log"))?;
+        // The agent enrols on its first start: its own key, the token, a certificate.
         let child = Command::new(&agent_bin)
             .arg("--gateway")
             .arg(&url)
             .arg("--ca")
-            .arg(credentials.ca())
+            .arg(home.ca_cert())
             .arg("--device")
             .arg(name)
+            .arg("--site")
+            .arg("demo")
+            .arg("--enrol-token")
+            .arg(&token)
             .arg("--root")
             .arg(&root)
-            .arg("--poke-cert")
-            .arg(credentials.poke_cert())
-            .arg("--poke-key")
-            .arg(credentials.poke_key())
             .arg("--listen")
             .arg("127.0.0.1:0")
             .stdout(Stdio::null())
@@ -215,7 +211,7 @@ pub async fn run(dir: &Path) -> Result<()> {
         let provisioned = crate::queue::provision(&gateway.storage, name, None)?;
         total.push(provisioned.commands as u64);
         if let Some(url) = &provisioned.poke_url
-            && let Err(e) = crate::poke::poke(&home.ca_cert(), url, &settings.name).await
+            && let Err(e) = crate::poke::poke(&home, url, &settings.name).await
         {
             println!("{name}: poke failed ({e}); the agent will poll");
         }

@@ -1,62 +1,81 @@
-//! Device registration: the database row plus the files an agent needs to
-//! start — the gateway CA to pin, and a certificate for its poke listener.
-//! (One-time-token enrolment with agent-generated keys replaces the key
-//! hand-over with the trust work.)
+//! Enrolment: how a device gets its certificate. An operator issues a
+//! one-time, expiring token bound to one device of one site; the agent
+//! generates its own key, sends the token with a signing request, and gets a
+//! certificate signed by the gateway's CA. The private key never leaves the
+//! device, the database stores only the token's sha256, and a token buys
+//! exactly one certificate.
 
-use crate::home::{Home, HomeError};
 use crate::pki::{self, PkiError};
-use crate::storage::{DeviceRow, Storage, StorageError};
-use std::path::{Path, PathBuf};
+use crate::storage::{Issued, Storage, StorageError, TokenRefused};
+use outfit_wsdl::messages::Enrol;
 
 #[derive(Debug, thiserror::Error)]
 pub enum EnrolError {
     #[error(transparent)]
     Storage(#[from] StorageError),
     #[error(transparent)]
-    Home(#[from] HomeError),
-    #[error(transparent)]
     Pki(#[from] PkiError),
-    #[error("{path}: {source}")]
-    Io { path: String, source: std::io::Error },
+    #[error("could not draw random bytes for a token: {0}")]
+    Random(String),
 }
 
-/// Where an agent's credentials are written.
-#[derive(Debug, Clone)]
-pub struct Credentials {
-    pub dir: PathBuf,
+/// A fresh token (64 hex digits, 256 random bits) and its sha256 as stored.
+fn new_token() -> Result<(String, String), EnrolError> {
+    let mut bytes = [0u8; 32];
+    getrandom::fill(&mut bytes).map_err(|e| EnrolError::Random(e.to_string()))?;
+    let token = hex::encode(bytes);
+    let digest = token_digest(&token);
+    Ok((token, digest))
 }
 
-impl Credentials {
-    pub fn ca(&self) -> PathBuf {
-        self.dir.join("ca.pem")
-    }
-    pub fn poke_cert(&self) -> PathBuf {
-        self.dir.join("poke.pem")
-    }
-    pub fn poke_key(&self) -> PathBuf {
-        self.dir.join("poke.key")
-    }
+fn token_digest(token: &str) -> String {
+    use sha2::Digest;
+    hex::encode(sha2::Sha256::digest(token.as_bytes()))
 }
 
-/// Registers `name` and writes its agent credentials into `out`.
-pub fn register(
-    home: &Home,
+/// Issues a token for `device` of `site`, valid for `ttl_secs`; its
+/// certificate will name `address` (where the gateway pokes the agent).
+pub fn issue_token(
     storage: &Storage,
     site: &str,
-    model: &str,
-    name: &str,
+    device: &str,
     address: &str,
-    out: &Path,
-) -> Result<(DeviceRow, Credentials), EnrolError> {
-    let io = |path: &Path| {
-        let path = path.display().to_string();
-        move |source| EnrolError::Io { path, source }
-    };
-    std::fs::create_dir_all(out).map_err(io(out))?;
-    let credentials = Credentials { dir: out.to_owned() };
-    let leaf = pki::issue_leaf(&home.ca_key_pem()?, name, &[address.to_owned()], true)?;
-    let device = storage.add_device(site, name, model)?;
-    std::fs::copy(home.ca_cert(), credentials.ca()).map_err(io(&credentials.ca()))?;
-    leaf.write(&credentials.poke_cert(), &credentials.poke_key())?;
-    Ok((device, credentials))
+    ttl_secs: u64,
+) -> Result<String, EnrolError> {
+    // The address goes into a certificate: check it now, not at enrolment.
+    pki::check_name(address)?;
+    let (token, digest) = new_token()?;
+    let expires_at = crate::storage::now_ms() + (ttl_secs as i64) * 1000;
+    storage.issue_token(site, device, &digest, address, expires_at)?;
+    Ok(token)
+}
+
+/// Why an enrolment was refused, for the agent.
+#[derive(Debug, thiserror::Error)]
+pub enum Refusal {
+    #[error(transparent)]
+    Token(#[from] TokenRefused),
+    #[error("{0}")]
+    Csr(String),
+}
+
+/// Serves an `Enrol` request: checks the signing request, redeems the token
+/// and signs the device's certificate. Returns the certificate (PEM) or why not.
+pub fn enrol(storage: &Storage, ca_key_pem: &str, request: &Enrol) -> Result<Result<String, Refusal>, EnrolError> {
+    let mut pem = String::new();
+    let redeemed = storage.enrol(&request.site, &request.device, &token_digest(&request.token), |grant| {
+        let cert = pki::issue_device(ca_key_pem, &request.csr, &grant.device, &grant.address)?;
+        pem = cert.pem;
+        Ok::<_, EnrolError>(Issued { fingerprint: cert.fingerprint, not_after_ms: cert.not_after_ms })
+    });
+    match redeemed {
+        Ok(Ok(_)) => Ok(Ok(pem)),
+        Ok(Err(refused)) => Ok(Err(refused.into())),
+        // A bad request is the agent's mistake; the transaction rolled back, so
+        // the token is still good for a corrected request.
+        Err(EnrolError::Pki(PkiError::Csr(e))) => {
+            Ok(Err(Refusal::Csr(format!("the signing request is unusable: {e}"))))
+        }
+        Err(e) => Err(e),
+    }
 }

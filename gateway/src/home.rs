@@ -93,7 +93,7 @@ impl Home {
         std::fs::create_dir_all(self.repository()).map_err(Self::io(&self.root))?;
         let ca = pki::create_ca()?;
         ca.write(&self.ca_cert(), &self.ca_key())?;
-        pki::issue_leaf(&ca.key_pem, &settings.name, names, true)?.write(&self.server_cert(), &self.server_key())?;
+        pki::issue_gateway(&ca.key_pem, &settings.name, names)?.write(&self.server_cert(), &self.server_key())?;
         let text = toml::to_string(settings).expect("settings serialize");
         std::fs::write(self.settings_path(), text).map_err(Self::io(&self.settings_path()))
     }

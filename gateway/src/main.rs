@@ -210,7 +210,7 @@ enum QueueCmd {
 
 #[derive(Subcommand)]
 enum DeviceCmd {
-    /// Register a device and write its agent credentials.
+    /// Register a device of a site, built to a model (it enrols with a token).
     Add {
         #[command(flatten)]
         dir: DirArg,
@@ -219,12 +219,28 @@ enum DeviceCmd {
         site: String,
         #[arg(long)]
         model: String,
-        /// Where to write the agent's credentials (ca.pem, poke.pem, poke.key).
+    },
+    /// Issue a one-time enrolment token for a registered device; prints it.
+    /// The agent presents it once (`outfit-agent --enrol-token`) with a key it
+    /// generated itself, and receives its certificate.
+    Token {
+        #[command(flatten)]
+        dir: DirArg,
+        name: String,
         #[arg(long)]
-        credentials: PathBuf,
-        /// Address the agent's poke listener is reached at (goes in its certificate).
+        site: String,
+        /// Address the gateway pokes the agent at (goes in its certificate).
         #[arg(long, default_value = "127.0.0.1")]
         address: String,
+        /// Seconds the token stays valid.
+        #[arg(long, default_value_t = 3600)]
+        expires_in: u64,
+    },
+    /// Revoke every certificate of a device: its next request is refused.
+    Revoke {
+        #[command(flatten)]
+        dir: DirArg,
+        name: String,
     },
 }
 
@@ -278,11 +294,24 @@ async fn run(cli: Cli) -> Result<()> {
             let what = if imported.created { "new version" } else { "unchanged; current version" };
             println!("model {}: {what} {}", file.display(), imported.version);
         }
-        Cmd::Device { command: DeviceCmd::Add { dir, name, site, model, credentials, address } } => {
+        Cmd::Device { command: DeviceCmd::Add { dir, name, site, model } } => {
             let gateway = Gateway::open(Home::new(dir.dir))?;
-            enrol::register(&gateway.home, &gateway.storage, &site, &model, &name, &address, &credentials)
-                .with_context(|| format!("failed to register device `{name}`"))?;
-            println!("registered {name}; agent credentials in {}", credentials.display());
+            gateway.storage.add_device(&site, &name, &model).with_context(|| format!("failed to register `{name}`"))?;
+            println!(
+                "registered {name}; issue its enrolment token with `outfit-gateway device token {name} --site {site}`"
+            );
+        }
+        Cmd::Device { command: DeviceCmd::Token { dir, name, site, address, expires_in } } => {
+            let gateway = Gateway::open(Home::new(dir.dir))?;
+            let token = enrol::issue_token(&gateway.storage, &site, &name, &address, expires_in)
+                .with_context(|| format!("failed to issue a token for `{name}` of site `{site}`"))?;
+            println!("{token}");
+        }
+        Cmd::Device { command: DeviceCmd::Revoke { dir, name } } => {
+            let gateway = Gateway::open(Home::new(dir.dir))?;
+            let device = gateway.storage.device(&name)?.with_context(|| format!("no device named `{name}`"))?;
+            let n = gateway.storage.revoke_certificates(device.id)?;
+            println!("{name}: {n} certificates revoked; the agent must enrol again");
         }
         Cmd::Provision { dir, devices, expiry } => {
             let gateway = Gateway::open(Home::new(dir.dir))?;
@@ -338,7 +367,7 @@ async fn run(cli: Cli) -> Result<()> {
 async fn poke_agent(gateway: &Gateway, name: &str, url: Option<&str>) {
     match url {
         None => println!("{name}: agent has not said Hello yet; it will find the queue when it does"),
-        Some(url) => match poke::poke(&gateway.home.ca_cert(), url, &gateway.settings.name).await {
+        Some(url) => match poke::poke(&gateway.home, url, &gateway.settings.name).await {
             Ok(_) => println!("{name}: poked"),
             Err(e) => println!("{name}: poke failed ({e}); the agent will poll"),
         },

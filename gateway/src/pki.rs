@@ -1,7 +1,7 @@
 //! The gateway's certificate authority: created by `init`, it signs the
-//! gateway's server certificate and each agent's poke-listener certificate.
-//! (Client certificates for agents and enrolment tokens come with the trust
-//! work; the CA here is the one they will hang off.)
+//! gateway's own certificate (server, and client when it pokes agents) and,
+//! at enrolment, each device's certificate from the device's own signing
+//! request: the device's private key never leaves the device.
 
 use rcgen::{
     BasicConstraints, CertificateParams, DistinguishedName, DnType, ExtendedKeyUsagePurpose, IsCa, Issuer, KeyPair,
@@ -17,7 +17,12 @@ pub enum PkiError {
     Io { path: String, source: std::io::Error },
     #[error("`{0}` is neither an IP address nor a DNS name")]
     Name(String),
+    #[error("certificate signing request: {0}")]
+    Csr(rcgen::Error),
 }
+
+/// How long a device certificate is valid; agents renew well before the end.
+pub const DEVICE_CERT_DAYS: i64 = 90;
 
 fn io(path: &Path) -> impl FnOnce(std::io::Error) -> PkiError + '_ {
     move |source| PkiError::Io { path: path.display().to_string(), source }
@@ -68,10 +73,10 @@ pub fn create_ca() -> Result<Issued, PkiError> {
     Ok(Issued { cert_pem: cert.pem(), key_pem: key.serialize_pem() })
 }
 
-/// Signs a new leaf certificate for `names` (IP addresses or DNS names).
-pub fn issue_leaf(ca_key_pem: &str, common_name: &str, names: &[String], server: bool) -> Result<Issued, PkiError> {
-    let ca_key = KeyPair::from_pem(ca_key_pem)?;
-    let issuer = Issuer::new(ca_params(), ca_key);
+/// A leaf that serves TLS and also authenticates as a client (the gateway
+/// pokes agents; an agent calls the gateway), named `common_name` and valid
+/// for `names` (IP addresses or DNS names).
+fn leaf_params(common_name: &str, names: &[String]) -> Result<CertificateParams, PkiError> {
     let mut params = CertificateParams::default();
     params.distinguished_name.push(DnType::CommonName, common_name);
     for name in names {
@@ -81,9 +86,58 @@ pub fn issue_leaf(ca_key_pem: &str, common_name: &str, names: &[String], server:
         });
     }
     params.key_usages = vec![KeyUsagePurpose::DigitalSignature];
-    params.extended_key_usages =
-        if server { vec![ExtendedKeyUsagePurpose::ServerAuth] } else { vec![ExtendedKeyUsagePurpose::ClientAuth] };
+    params.extended_key_usages = vec![ExtendedKeyUsagePurpose::ServerAuth, ExtendedKeyUsagePurpose::ClientAuth];
+    Ok(params)
+}
+
+/// Checks that `name` can go into a certificate (an IP address or DNS name).
+pub fn check_name(name: &str) -> Result<(), PkiError> {
+    leaf_params("check", &[name.to_owned()]).map(drop)
+}
+
+/// Signs a new key pair and certificate for the gateway itself.
+pub fn issue_gateway(ca_key_pem: &str, common_name: &str, names: &[String]) -> Result<Issued, PkiError> {
+    let issuer = Issuer::new(ca_params(), KeyPair::from_pem(ca_key_pem)?);
     let key = KeyPair::generate()?;
-    let cert = params.signed_by(&key, &issuer)?;
+    let cert = leaf_params(common_name, names)?.signed_by(&key, &issuer)?;
     Ok(Issued { cert_pem: cert.pem(), key_pem: key.serialize_pem() })
+}
+
+/// A device certificate: the public key comes from the device's signing
+/// request (whose signature proves it holds the key); everything else — the
+/// name, the address, the validity — is the gateway's decision, not the
+/// request's.
+#[derive(Debug, Clone)]
+pub struct DeviceCertificate {
+    pub pem: String,
+    /// sha256 of the DER, lowercase hex: how the gateway recognises it.
+    pub fingerprint: String,
+    pub not_after_ms: i64,
+}
+
+pub fn issue_device(
+    ca_key_pem: &str,
+    csr_pem: &str,
+    device: &str,
+    address: &str,
+) -> Result<DeviceCertificate, PkiError> {
+    let mut request = rcgen::CertificateSigningRequestParams::from_pem(csr_pem).map_err(PkiError::Csr)?;
+    let now = time::OffsetDateTime::now_utc();
+    let mut params = leaf_params(device, &[address.to_owned()])?;
+    params.not_before = now - time::Duration::hours(1);
+    params.not_after = now + time::Duration::days(DEVICE_CERT_DAYS);
+    request.params = params;
+    let issuer = Issuer::new(ca_params(), KeyPair::from_pem(ca_key_pem)?);
+    let cert = request.signed_by(&issuer)?;
+    Ok(DeviceCertificate {
+        pem: cert.pem(),
+        fingerprint: fingerprint(cert.der()),
+        not_after_ms: (request.params.not_after.unix_timestamp_nanos() / 1_000_000) as i64,
+    })
+}
+
+/// sha256 of a certificate's DER encoding, lowercase hex.
+pub fn fingerprint(der: &[u8]) -> String {
+    use sha2::Digest;
+    hex::encode(sha2::Sha256::digest(der))
 }

@@ -1,10 +1,10 @@
 //! The poke: the gateway tells an agent "there is work" over HTTPS. The poke
 //! carries no command; the agent always asks over a new connection of its own.
 
+use crate::home::Home;
 use outfit_wsdl::envelope::{Answer, Body, decode_answer, encode};
 use outfit_wsdl::messages::Poke;
 use outfit_wsdl::transport::{self, Endpoint, TransportError};
-use std::path::Path;
 
 #[derive(Debug, thiserror::Error)]
 pub enum PokeError {
@@ -16,9 +16,11 @@ pub enum PokeError {
     Garbled(String),
 }
 
-/// Pokes the agent at `url`, trusting only certificates signed by our CA.
-pub async fn poke(ca_pem: &Path, url: &str, gateway: &str) -> Result<bool, PokeError> {
-    let tls = transport::client_config(ca_pem)?;
+/// Pokes the agent at `url`, trusting only certificates signed by our CA and
+/// presenting the gateway's own certificate (agents refuse pokes without one).
+pub async fn poke(home: &Home, url: &str, gateway: &str) -> Result<bool, PokeError> {
+    let me = transport::Identity { cert: &home.server_cert(), key: &home.server_key() };
+    let tls = transport::client_config(&home.ca_cert(), Some(me))?;
     let endpoint = Endpoint::parse(url)?;
     let envelope = encode(Body { poke: Some(Poke { gateway: gateway.to_owned() }), ..Body::default() });
     let reply = transport::soap_call(&tls, &endpoint, "Poke", envelope).await?;

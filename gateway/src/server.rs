@@ -47,7 +47,8 @@ impl Gateway {
         let storage = Storage::open(&home.database_url(&settings))?;
         let repository = Repository::new(home.repository());
         let instance = format!("{}-{}", settings.name, std::process::id());
-        let agent = AgentService { storage: storage.clone(), instance };
+        let ca_key_pem = home.ca_key_pem()?.into();
+        let agent = AgentService { storage: storage.clone(), instance, ca_key_pem };
         let db_slots = Arc::new(tokio::sync::Semaphore::new(storage.max_connections()));
         Ok(Self { home, settings, storage, repository, agent, db_slots })
     }
@@ -62,7 +63,9 @@ impl Gateway {
 
     /// Binds the listener and serves in the background; returns the base URL.
     pub async fn start(self: Arc<Self>) -> Result<String, ServeError> {
-        let tls = transport::server_config(&self.home.server_cert(), &self.home.server_key())?;
+        let me = transport::Identity { cert: &self.home.server_cert(), key: &self.home.server_key() };
+        // Enrolment needs no certificate; everything else checks the one presented.
+        let tls = transport::server_config(me, transport::Clients::Optional(&self.home.ca_cert()))?;
         let addr = &self.settings.listen;
         let listener = tokio::net::TcpListener::bind(addr)
             .await
@@ -107,15 +110,24 @@ impl Gateway {
         }
     }
 
+    /// Without a client certificate only the SOAP endpoint answers (and there
+    /// only `Enrol`); the WSDL and the repository need one.
     async fn route(self: Arc<Self>, connection: Connection, request: Request<Incoming>) -> Response<Full<Bytes>> {
         let path = request.uri().path().to_owned();
+        if connection.certificate.is_none()
+            && !(request.method() == Method::POST && path == outfit_wsdl::GATEWAY_AGENT_PATH)
+        {
+            return plain(StatusCode::UNAUTHORIZED, "text/plain", "a client certificate is required (enrol first)\n");
+        }
         match (request.method(), path.as_str()) {
             (&Method::POST, outfit_wsdl::GATEWAY_AGENT_PATH) => self.agent_exchange(connection, request).await,
             (&Method::GET, "/wsdl") => plain(StatusCode::OK, "text/xml", outfit_wsdl::WSDL),
             (&Method::GET, "/wsdl/outfit-agent.xsd" | "/outfit-agent.xsd") => {
                 plain(StatusCode::OK, "text/xml", outfit_wsdl::XSD)
             }
-            (&Method::GET, p) if p.starts_with("/repository/") => self.package(&p["/repository/".len()..]).await,
+            (&Method::GET, p) if p.starts_with("/repository/") => {
+                self.package(&connection, &p["/repository/".len()..]).await
+            }
             _ => plain(StatusCode::NOT_FOUND, "text/plain", "no such resource\n"),
         }
     }
@@ -151,10 +163,19 @@ impl Gateway {
         }
     }
 
-    async fn package(&self, key: &str) -> Response<Full<Bytes>> {
+    /// A package download, released only to a device entitled to it.
+    async fn package(self: Arc<Self>, connection: &Connection, key: &str) -> Response<Full<Bytes>> {
         let Ok(path) = self.repository.path(key) else {
             return plain(StatusCode::BAD_REQUEST, "text/plain", "not a sha256 key\n");
         };
+        match self.clone().entitled(connection, key.to_owned()).await {
+            Ok(true) => {}
+            Ok(false) => return plain(StatusCode::FORBIDDEN, "text/plain", "this device may not have that package\n"),
+            Err(e) => {
+                tracing::error!(error = %e, key, "could not check a download's entitlement");
+                return plain(StatusCode::INTERNAL_SERVER_ERROR, "text/plain", "could not check the entitlement\n");
+            }
+        }
         // Whole-file reads keep this simple; streaming large packages is future work.
         match tokio::fs::read(&path).await {
             Ok(bytes) => Response::builder()
@@ -169,6 +190,39 @@ impl Gateway {
                 plain(StatusCode::INTERNAL_SERVER_ERROR, "text/plain", "could not read the package\n")
             }
         }
+    }
+}
+
+impl Gateway {
+    /// Asks the trust records whether the certificate's device may download
+    /// `key`; a refusal goes to the exchange log with the device and the key.
+    async fn entitled(self: Arc<Self>, connection: &Connection, key: String) -> Result<bool, StorageError> {
+        let Some(certificate) = &connection.certificate else { return Ok(false) };
+        let fingerprint = crate::pki::fingerprint(certificate);
+        let (serial, peer) = (connection.serial, connection.peer.to_string());
+        let gateway = self.clone();
+        let _slot = self.db_slots.acquire().await.expect("the semaphore is never closed");
+        tokio::task::spawn_blocking(move || {
+            let device = match gateway.storage.certificate(&fingerprint)? {
+                crate::storage::CertificateStatus::Valid(device) => device,
+                _ => return Ok(false),
+            };
+            let allowed = gateway.storage.entitled(&device, &key)?;
+            if !allowed {
+                tracing::warn!(device = %device.name, key, "refused a download the device is not entitled to");
+                gateway.storage.record_exchange(&crate::storage::ExchangeRecord {
+                    device: Some(device.id),
+                    operation: "download",
+                    connection_serial: serial,
+                    gateway_instance: gateway.agent.instance.clone(),
+                    peer,
+                    answer: format!("Forbidden:{key}"),
+                })?;
+            }
+            Ok(allowed)
+        })
+        .await
+        .unwrap_or_else(|e| Err(StorageError::Invalid(format!("entitlement check panicked: {e}"))))
     }
 }
 

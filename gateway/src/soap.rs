@@ -6,12 +6,14 @@
 //! **Boundary:** this is the one place that converts queue rows to SOAP types.
 
 use crate::queue::Payload;
-use crate::storage::{CommandRow, DeviceRow, ExchangeRecord, Head, Reported, Session, Storage, StorageError};
+use crate::storage::{
+    CertificateStatus, CommandRow, DeviceRow, ExchangeRecord, Head, Reported, Session, Storage, StorageError,
+};
 use outfit_wsdl::envelope::{
     FaultCode, GatewayRequest, GatewayResponse, SoapFault, decode_gateway_request, encode_fault,
 };
 use outfit_wsdl::messages::{
-    Command, CommandKind, ConfigFile, HelloResponse, Instruction, Outcome, Package, Parameter,
+    Command, CommandKind, ConfigFile, Enrol, EnrolResponse, HelloResponse, Instruction, Outcome, Package, Parameter,
 };
 use outfit_wsdl::transport::Connection;
 
@@ -21,6 +23,8 @@ pub struct AgentService {
     pub storage: Storage,
     /// Distinguishes this gateway process in the exchange log.
     pub instance: String,
+    /// The CA key (PEM) that signs device certificates at enrolment.
+    pub ca_key_pem: std::sync::Arc<str>,
 }
 
 fn internal(e: StorageError) -> SoapFault {
@@ -86,6 +90,7 @@ impl AgentService {
             answer: answer.to_owned(),
         };
         let request = match decode_gateway_request(body) {
+            Ok(GatewayRequest::Enrol(enrol)) => return self.enrol(&enrol, &log),
             Ok(request) => request,
             // Decoding needs no database: a malformed request gets its own fault
             // even while the database is down.
@@ -99,8 +104,9 @@ impl AgentService {
             tracing::info_span!("soap", operation, device = tracing::field::Empty, command = tracing::field::Empty);
         let _entered = span.enter();
         // The whole exchange is one transaction: lookup, queue change, log row.
+        let certificate = connection.certificate.as_ref().map(|c| crate::pki::fingerprint(c));
         let served = self.storage.exchange(|session| -> Result<(String, bool), StorageError> {
-            let (device, result) = match authenticate(session, &request) {
+            let (device, result) = match authenticate(session, &request, certificate.as_deref()) {
                 Ok(device) => {
                     span.record("device", device.name.as_str());
                     let result = dispatch(session, &device, &request);
@@ -123,6 +129,39 @@ impl AgentService {
         })
     }
 
+    /// `Enrol`: the one operation served without a client certificate.
+    fn enrol(
+        &self,
+        request: &Enrol,
+        log: &dyn Fn(Option<i64>, &'static str, &str) -> ExchangeRecord,
+    ) -> (String, bool) {
+        let span = tracing::info_span!("soap", operation = "Enrol", device = %request.device, site = %request.site);
+        let _entered = span.enter();
+        let (envelope, answer, is_fault) = match crate::enrol::enrol(&self.storage, &self.ca_key_pem, request) {
+            Ok(Ok(certificate)) => {
+                tracing::info!("device enrolled; certificate issued");
+                let response = GatewayResponse::Enrol(EnrolResponse { certificate });
+                (response.encode(), "enrolled".to_owned(), false)
+            }
+            Ok(Err(refusal)) => {
+                let code = match refusal {
+                    crate::enrol::Refusal::Token(_) => FaultCode::TokenRefused,
+                    crate::enrol::Refusal::Csr(_) => FaultCode::BadCsr,
+                };
+                let fault = SoapFault::new(code, refusal.to_string());
+                (respond_fault("Enrol", &fault), code.as_str().to_owned(), true)
+            }
+            Err(e) => {
+                tracing::error!(error = %e, "enrolment failed inside the gateway");
+                let fault =
+                    SoapFault::new(FaultCode::Internal, "the gateway could not complete the request; see its log");
+                (respond_fault("Enrol", &fault), fault.code.as_str().to_owned(), true)
+            }
+        };
+        self.log_apart(&log(None, "Enrol", &answer));
+        (envelope, is_fault)
+    }
+
     /// Logs an exchange that has no transaction of its own to join.
     fn log_apart(&self, record: &ExchangeRecord) {
         if let Err(e) = self.storage.record_exchange(record) {
@@ -136,17 +175,47 @@ fn respond_fault(operation: &str, fault: &SoapFault) -> String {
     encode_fault(fault)
 }
 
-/// Finds the device a request speaks for. (Today: by name; with mutual TLS,
-/// the client certificate will have to name the same device.)
-fn authenticate(session: &mut Session, request: &GatewayRequest) -> Result<DeviceRow, Failure> {
+/// Finds the device a request speaks for: the one its client certificate was
+/// issued to (checked against the database on every request, so a revocation
+/// takes effect at once), which must be the device the request names.
+fn authenticate(
+    session: &mut Session,
+    request: &GatewayRequest,
+    certificate: Option<&str>,
+) -> Result<DeviceRow, Failure> {
     let name = match request {
+        GatewayRequest::Enrol(m) => &m.device,
         GatewayRequest::Hello(m) => &m.device,
         GatewayRequest::NextCommand(m) => &m.device,
         GatewayRequest::ReportResult(m) => &m.device,
     };
-    session.device(name)?.ok_or_else(|| {
-        SoapFault::new(FaultCode::UnknownDevice, format!("no device named `{name}` is registered")).into()
-    })
+    let refuse = |code, message: String| -> Result<DeviceRow, Failure> { Err(SoapFault::new(code, message).into()) };
+    let Some(fingerprint) = certificate else {
+        return refuse(
+            FaultCode::Unauthenticated,
+            "this operation needs the device's client certificate; enrol the agent first (--enrol-token)".into(),
+        );
+    };
+    match session.certificate(fingerprint)? {
+        CertificateStatus::Valid(device) if device.name == *name => Ok(device),
+        CertificateStatus::Valid(device) => {
+            tracing::warn!(certificate_of = %device.name, asked_for = %name, "refused: certificate of another device");
+            refuse(
+                FaultCode::Forbidden,
+                format!("the client certificate belongs to device `{}`, which may not act for `{name}`", device.name),
+            )
+        }
+        CertificateStatus::Revoked { device } => {
+            refuse(FaultCode::Unauthenticated, format!("the certificate of `{device}` is revoked; enrol again"))
+        }
+        CertificateStatus::Expired { device } => {
+            refuse(FaultCode::Unauthenticated, format!("the certificate of `{device}` has expired; enrol again"))
+        }
+        CertificateStatus::Unknown => refuse(
+            FaultCode::Unauthenticated,
+            "the client certificate was not issued by this gateway's enrolment".into(),
+        ),
+    }
 }
 
 fn dispatch(
@@ -155,6 +224,11 @@ fn dispatch(
     request: &GatewayRequest,
 ) -> Result<(GatewayResponse, String), Failure> {
     match request {
+        // Served by `AgentService::enrol` before any authentication.
+        GatewayRequest::Enrol(_) => {
+            Err(SoapFault::new(FaultCode::UnknownOperation, "Enrol needs no client certificate; it is served apart")
+                .into())
+        }
         GatewayRequest::Hello(hello) => {
             let rebooted =
                 session.record_hello(device.id, &hello.boot_id, &hello.agent_version, hello.poke_url.as_deref())?;

@@ -2,8 +2,9 @@
 //! connection (patent figure 10), so a poke can never carry or steer a command.
 
 use outfit_wsdl::envelope::{Answer, Body, FaultCode, GatewayRequest, SoapFault, decode_answer};
-use outfit_wsdl::messages::{Hello, Instruction, NextCommand, Outcome, ReportResult};
+use outfit_wsdl::messages::{Enrol, Hello, Instruction, NextCommand, Outcome, ReportResult};
 use outfit_wsdl::transport::{self, Endpoint, TransportError};
+use std::path::Path;
 use std::sync::Arc;
 
 #[derive(Debug, thiserror::Error)]
@@ -32,16 +33,42 @@ pub struct GatewayClient {
     pub device: String,
 }
 
+/// One SOAP exchange with the gateway's agent endpoint over a new connection.
+async fn call<T>(
+    tls: &Arc<rustls::ClientConfig>,
+    gateway: &Endpoint,
+    request: GatewayRequest,
+    pick: impl FnOnce(Body) -> Option<T>,
+) -> Result<T, ClientError> {
+    let operation = request.operation();
+    let endpoint = gateway.join(outfit_wsdl::GATEWAY_AGENT_PATH);
+    let reply = transport::soap_call(tls, &endpoint, operation, request.encode()).await?;
+    match decode_answer(&reply, pick) {
+        Ok(Answer::Ok(value)) => Ok(value),
+        Ok(Answer::Fault(fault)) => Err(ClientError::Fault { operation, fault }),
+        Err(fault) => Err(ClientError::Garbled { operation, fault }),
+    }
+}
+
+/// `Enrol`: the one call made without a client certificate. Returns the
+/// device's certificate (PEM) for the key that signed `csr`.
+pub async fn enrol(
+    ca: &Path,
+    gateway: &Endpoint,
+    device: &str,
+    site: &str,
+    token: &str,
+    csr: String,
+) -> Result<String, ClientError> {
+    let anonymous = transport::client_config(ca, None)?;
+    let request =
+        GatewayRequest::Enrol(Enrol { device: device.to_owned(), site: site.to_owned(), token: token.to_owned(), csr });
+    Ok(call(&anonymous, gateway, request, |b| b.enrol_response).await?.certificate)
+}
+
 impl GatewayClient {
     async fn call<T>(&self, request: GatewayRequest, pick: impl FnOnce(Body) -> Option<T>) -> Result<T, ClientError> {
-        let operation = request.operation();
-        let endpoint = self.endpoint.join(outfit_wsdl::GATEWAY_AGENT_PATH);
-        let reply = transport::soap_call(&self.tls, &endpoint, operation, request.encode()).await?;
-        match decode_answer(&reply, pick) {
-            Ok(Answer::Ok(value)) => Ok(value),
-            Ok(Answer::Fault(fault)) => Err(ClientError::Fault { operation, fault }),
-            Err(fault) => Err(ClientError::Garbled { operation, fault }),
-        }
+        call(&self.tls, &self.endpoint, request, pick).await
     }
 
     pub async fn hello(&self, boot_id: &str, poke_url: Option<&str>) -> Result<i64, ClientError> {

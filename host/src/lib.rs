@@ -5,13 +5,15 @@
 //! **Boundary:** the agent knows SOAP (through `outfit-wsdl`) and the WIT
 //! contract; it knows nothing of SQL or of models.
 //!
-//! Code map: `agent` (main loop), `client` (gateway protocol), `poke` (listener), `reboot` (reboot capability, boot id),
+//! Code map: `agent` (main loop), `client` (gateway protocol), `identity` (key, enrolment, certificate),
+//! `poke` (listener), `reboot` (reboot capability, boot id),
 //! `execute` (one command), `journal` (exactly-once), `library` (package fetch + verify), `plugin`
 //! (wasmtime host, capabilities, policy).
 
 pub mod agent;
 pub mod client;
 pub mod execute;
+pub mod identity;
 pub mod journal;
 pub mod library;
 pub mod plugin;

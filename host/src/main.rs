@@ -30,11 +30,17 @@ struct Args {
     /// Agent state (package spool); defaults to ROOT/var/lib/outfit-agent.
     #[arg(long)]
     state_dir: Option<PathBuf>,
-    /// Certificate and key of the poke listener (written by `outfit-gateway device add`).
-    #[arg(long, requires = "poke_key")]
-    poke_cert: Option<PathBuf>,
-    #[arg(long, requires = "poke_cert")]
-    poke_key: Option<PathBuf>,
+    /// The site this device belongs to (needed to enrol).
+    #[arg(long)]
+    site: Option<String>,
+    /// One-time token from `outfit-gateway device token`, spent on the first
+    /// start to get this device's certificate (its key is generated here).
+    /// Ignored once the agent is enrolled.
+    #[arg(long, env = "OUTFIT_ENROL_TOKEN", hide_env_values = true)]
+    enrol_token: Option<String>,
+    /// Enrol (if not enrolled yet) and exit, without running the agent.
+    #[arg(long)]
+    enrol_only: bool,
     /// Address the poke listener binds; port 0 picks a free one.
     #[arg(long, default_value = "0.0.0.0:8444")]
     listen: String,
@@ -75,8 +81,16 @@ async fn run(args: Args) -> Result<()> {
     let state_dir = args.state_dir.unwrap_or_else(|| root.join("var/lib/outfit-agent"));
     let spool = state_dir.join("spool");
     std::fs::create_dir_all(&spool).with_context(|| format!("create {}", spool.display()))?;
-    let tls = transport::client_config(&args.ca)?;
     let endpoint = Endpoint::parse(&args.gateway)?;
+    let identity = outfit_agent::identity::Files::new(&state_dir);
+    identity.ensure(&args.ca, &endpoint, &args.device, args.site.as_deref(), args.enrol_token.as_deref()).await?;
+    if args.enrol_only {
+        println!("{}: enrolled; identity in {}", args.device, identity.cert().display());
+        return Ok(());
+    }
+    let (cert, key) = (identity.cert(), identity.key());
+    let me = transport::Identity { cert: &cert, key: &key };
+    let tls = transport::client_config(&args.ca, Some(me))?;
     // Machine code compiled at an earlier start is reused: a restart (after a
     // crash, a simulated reboot) skips Cranelift and most of its memory.
     let cache = outfit_agent::plugin::cache::CompileCache::new(state_dir.join("plugin-cache"));
@@ -99,17 +113,13 @@ async fn run(args: Args) -> Result<()> {
     .await??;
 
     let wake = Arc::new(tokio::sync::Notify::new());
-    let poke_url = match (&args.poke_cert, &args.poke_key) {
-        (Some(cert), Some(key)) => {
-            let server = transport::server_config(cert, key)?;
-            let bound = outfit_agent::poke::listen(&args.listen, server, wake.clone())
-                .await
-                .with_context(|| format!("listen for pokes on {}", args.listen))?;
-            let host = args.advertise.clone().unwrap_or_else(|| bound.ip().to_string());
-            Some(format!("https://{host}:{}{}", bound.port(), outfit_wsdl::AGENT_POKE_PATH))
-        }
-        _ => None,
-    };
+    // Pokes are accepted only from holders of a certificate of the pinned CA.
+    let server = transport::server_config(me, transport::Clients::Required(&args.ca))?;
+    let bound = outfit_agent::poke::listen(&args.listen, server, wake.clone())
+        .await
+        .with_context(|| format!("listen for pokes on {}", args.listen))?;
+    let host = args.advertise.clone().unwrap_or_else(|| bound.ip().to_string());
+    let poke_url = Some(format!("https://{host}:{}{}", bound.port(), outfit_wsdl::AGENT_POKE_PATH));
     let agent = Agent {
         client: GatewayClient { tls, endpoint, device: args.device },
         executor: Executor { plugins, root: root.clone(), spool },

@@ -7,4 +7,5 @@ mod provisioning;
 mod queue;
 mod queue_control;
 mod soap_faults;
+mod trust;
 mod zeep;

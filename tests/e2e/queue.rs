@@ -131,15 +131,31 @@ fn forged_poke_runs_nothing() -> Result<()> {
     let before: u32 = asked()?.parse()?;
 
     // Someone who is not the gateway pokes the agent (they only need to reach its port).
+    use outfit_wsdl::transport::{Identity, client_config, soap_call};
     let poke_url = database.scalar("SELECT poke_url FROM devices WHERE name = 'target-1'")?;
-    let forger_tls = outfit_wsdl::transport::client_config(&gateway.dir.join("ca.pem"))?;
+    let ca = gateway.dir.join("ca.pem");
     let endpoint = outfit_wsdl::transport::Endpoint::parse(&poke_url)?;
-    let envelope = outfit_wsdl::envelope::encode(outfit_wsdl::envelope::Body {
-        poke: Some(outfit_wsdl::messages::Poke { gateway: "evil-gateway".into() }),
-        ..Default::default()
-    });
+    let envelope = || {
+        outfit_wsdl::envelope::encode(outfit_wsdl::envelope::Body {
+            poke: Some(outfit_wsdl::messages::Poke { gateway: "evil-gateway".into() }),
+            ..Default::default()
+        })
+    };
     let runtime = tokio::runtime::Runtime::new()?;
-    runtime.block_on(outfit_wsdl::transport::soap_call(&forger_tls, &endpoint, "Poke", envelope))?;
+    // Without a client certificate of the gateway's CA the agent refuses the handshake.
+    let anonymous = runtime.block_on(soap_call(&client_config(&ca, None)?, &endpoint, "Poke", envelope()));
+    assert!(anonymous.is_err(), "a poke without a client certificate must be refused: {anonymous:?}");
+    // Another enrolled device of the same CA gets through the handshake; the
+    // poke still carries nothing the agent trusts.
+    gateway.cli(&["device", "add", "forger", "--site", "demo", "--model", "webserver"])?;
+    let token = gateway.token("forger", "demo", "127.0.0.1")?;
+    let forger = dir.path().join("forger");
+    std::fs::create_dir_all(&forger)?;
+    let (enrolled, stderr) = gateway.enrol("forger", "demo", &token, &forger)?;
+    assert!(enrolled, "{stderr}");
+    let (cert, key) = (forger.join("identity/cert.pem"), forger.join("identity/key.pem"));
+    let forger_tls = client_config(&ca, Some(Identity { cert: &cert, key: &key }))?;
+    runtime.block_on(soap_call(&forger_tls, &endpoint, "Poke", envelope()))?;
 
     // The agent asks its own gateway over a new connection and is told there is nothing.
     wait_for(Duration::from_secs(30), "the agent to ask its gateway", || {

@@ -18,7 +18,7 @@ fn envelope(body: &str) -> String {
 fn malformed_requests_get_faults_with_stable_codes() -> Result<()> {
     let dir = tempfile::tempdir()?;
     let (database, gateway) = Gateway::start_on_sqlite(dir.path())?;
-    let tls = transport::client_config(&gateway.dir.join("ca.pem"))?;
+    let tls = transport::client_config(&gateway.dir.join("ca.pem"), None)?;
     let endpoint = Endpoint::parse(&gateway.url)?.join(outfit_wsdl::GATEWAY_AGENT_PATH);
     let runtime = tokio::runtime::Runtime::new()?;
     let send = |body: String| -> Result<Answer<()>> {

@@ -10,19 +10,26 @@ fn zeep_client_speaks_to_the_gateway_through_the_wsdl() -> Result<()> {
     let (database, gateway) = Gateway::start_on_sqlite(dir.path())?;
     let model = outfit_tests::build_demo_model(&dir.path().join("model"))?;
     gateway.cli(&["model", "import", model.to_str().unwrap()])?;
-    gateway.register("zeep-1", "webserver", "demo", "127.0.0.1")?;
+    gateway.cli(&["device", "add", "zeep-1", "--site", "demo", "--model", "webserver"])?;
+    let identity = dir.path().join("zeep-identity");
+    std::fs::create_dir_all(&identity)?;
+    let (enrolled, stderr) =
+        gateway.enrol("zeep-1", "demo", &gateway.token("zeep-1", "demo", "127.0.0.1")?, &identity)?;
+    assert!(enrolled, "{stderr}");
 
     let out = run(std::process::Command::new("python3")
         .arg(workspace().join("tests/fixtures/zeep/client.py"))
         .arg(workspace().join("wsdl/outfit-agent.wsdl"))
         .arg(&gateway.url)
         .arg(gateway.dir.join("ca.pem"))
-        .arg("zeep-1"))?;
+        .arg("zeep-1")
+        .arg(identity.join("identity/cert.pem"))
+        .arg(identity.join("identity/key.pem")))?;
     let line = out.lines().last().unwrap_or_default();
     assert!(line.contains(r#""hello_pending": 0"#), "{out}");
     assert!(line.contains(r#""next_no_command_reason": "empty""#), "{out}");
     assert!(line.contains(r#""next_command": false"#), "{out}");
-    assert!(line.contains(r#""detail": "UnknownDevice""#), "{out}");
+    assert!(line.contains(r#""detail": "Forbidden""#), "{out}");
     assert!(line.contains(r#""code": "soapenv:Client""#), "{out}");
     // The gateway recorded zeep's Hello like any agent's.
     assert_eq!(database.scalar("SELECT boot_id FROM devices WHERE name = 'zeep-1'")?, "zeep-boot");

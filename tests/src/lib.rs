@@ -279,23 +279,42 @@ impl Gateway {
         self.start_agent(name, root, url)
     }
 
-    /// `device add`: registers a device whose agent's poke listener is at `address`.
+    /// `device add` + `device token`: registers a device whose agent's poke
+    /// listener is at `address`, and keeps its one-time enrolment token (and
+    /// site) where `start_agent` finds them; the agent enrols on its first start.
     pub fn register(&self, name: &str, model: &str, site: &str, address: &str) -> Result<()> {
-        let credentials = self.dir.join("agents").join(name);
-        self.cli(&[
-            "device",
-            "add",
-            name,
-            "--site",
-            site,
-            "--model",
-            model,
-            "--credentials",
-            credentials.to_str().unwrap(),
-            "--address",
-            address,
-        ])?;
+        self.cli(&["device", "add", name, "--site", site, "--model", model])?;
+        let token = self.token(name, site, address)?;
+        let dir = self.agent_dir(name);
+        std::fs::create_dir_all(&dir)?;
+        std::fs::write(dir.join("token"), token)?;
+        std::fs::write(dir.join("site"), site)?;
         Ok(())
+    }
+
+    /// `device token`: a fresh one-time enrolment token.
+    pub fn token(&self, name: &str, site: &str, address: &str) -> Result<String> {
+        Ok(self.cli(&["device", "token", name, "--site", site, "--address", address])?.trim().to_owned())
+    }
+
+    /// Where a test keeps an agent's log, token and (by default) its state.
+    pub fn agent_dir(&self, name: &str) -> PathBuf {
+        self.dir.join("agents").join(name)
+    }
+
+    /// Enrols `name` with `token` into `state` and exits (`--enrol-only`);
+    /// returns the agent's exit status and stderr.
+    pub fn enrol(&self, name: &str, site: &str, token: &str, state: &Path) -> Result<(bool, String)> {
+        let out = Command::new(bin("outfit-agent"))
+            .args(["--gateway", &self.url, "--device", name, "--site", site, "--enrol-token", token, "--enrol-only"])
+            .arg("--ca")
+            .arg(self.dir.join("ca.pem"))
+            .arg("--root")
+            .arg(state)
+            .arg("--state-dir")
+            .arg(state)
+            .output()?;
+        Ok((out.status.success(), String::from_utf8_lossy(&out.stderr).into_owned()))
     }
 
     /// Starts (or restarts) the agent of a registered device.
@@ -306,9 +325,10 @@ impl Gateway {
     /// Starts (or restarts) an agent; with a `link`, inside that network
     /// namespace, its poke listener on the namespace's address.
     pub fn start_agent_in(&self, name: &str, root: &Path, url: &str, link: Option<&netns::Link>) -> Result<Process> {
-        let credentials = self.dir.join("agents").join(name);
+        let dir = self.agent_dir(name);
         std::fs::create_dir_all(root)?;
-        let log = std::fs::OpenOptions::new().create(true).append(true).open(credentials.join("agent.log"))?;
+        std::fs::create_dir_all(&dir)?;
+        let log = std::fs::OpenOptions::new().create(true).append(true).open(dir.join("agent.log"))?;
         let (mut command, listen) = match link {
             // `ip netns exec` execs the agent in place: the child is the agent.
             Some(link) => {
@@ -318,16 +338,18 @@ impl Gateway {
             }
             None => (Command::new(bin("outfit-agent")), "127.0.0.1:0".to_owned()),
         };
+        command.args(["--gateway", url, "--device", name, "--listen", &listen, "--poll-interval", "2"]);
+        // The token is spent on the first start; later starts reuse the identity.
+        if let (Ok(token), Ok(site)) =
+            (std::fs::read_to_string(dir.join("token")), std::fs::read_to_string(dir.join("site")))
+        {
+            command.args(["--site", site.trim(), "--enrol-token", token.trim()]);
+        }
         let child = command
-            .args(["--gateway", url, "--device", name, "--listen", &listen, "--poll-interval", "2"])
             .arg("--ca")
-            .arg(credentials.join("ca.pem"))
+            .arg(self.dir.join("ca.pem"))
             .arg("--root")
             .arg(root)
-            .arg("--poke-cert")
-            .arg(credentials.join("poke.pem"))
-            .arg("--poke-key")
-            .arg(credentials.join("poke.key"))
             .stdout(Stdio::null())
             .stderr(log)
             .spawn()?;
@@ -335,7 +357,7 @@ impl Gateway {
     }
 
     pub fn agent_log(&self, name: &str) -> String {
-        std::fs::read_to_string(self.dir.join("agents").join(name).join("agent.log")).unwrap_or_default()
+        std::fs::read_to_string(self.agent_dir(name).join("agent.log")).unwrap_or_default()
     }
 }
 

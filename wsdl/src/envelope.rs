@@ -27,6 +27,10 @@ pub struct Envelope {
     namespaces = { "soapenv" = "http://schemas.xmlsoap.org/soap/envelope/", "o" = "urn:outfit:agent:1" }
 )]
 pub struct Body {
+    #[yaserde(rename = "Enrol", prefix = "o")]
+    pub enrol: Option<Enrol>,
+    #[yaserde(rename = "EnrolResponse", prefix = "o")]
+    pub enrol_response: Option<EnrolResponse>,
     #[yaserde(rename = "Hello", prefix = "o")]
     pub hello: Option<Hello>,
     #[yaserde(rename = "HelloResponse", prefix = "o")]
@@ -88,12 +92,23 @@ pub enum FaultCode {
     DoctypeRefused,
     /// Elements nest deeper than any message of the contract does.
     TooDeep,
+    /// The operation needs a valid client certificate (none was presented,
+    /// or it is revoked, expired or unknown).
+    Unauthenticated,
+    /// The client certificate belongs to another device than the one the
+    /// request speaks for.
+    Forbidden,
+    /// The enrolment token is unknown, already used, expired, or bound to
+    /// another site or device; the message says which.
+    TokenRefused,
+    /// The certificate signing request cannot be parsed or its signature is wrong.
+    BadCsr,
     /// Something failed inside the gateway; details are in its log only.
     Internal,
 }
 
 impl FaultCode {
-    pub const ALL: [FaultCode; 9] = [
+    pub const ALL: [FaultCode; 13] = [
         Self::MalformedEnvelope,
         Self::UnknownOperation,
         Self::MissingField,
@@ -102,6 +117,10 @@ impl FaultCode {
         Self::TooLarge,
         Self::DoctypeRefused,
         Self::TooDeep,
+        Self::Unauthenticated,
+        Self::Forbidden,
+        Self::TokenRefused,
+        Self::BadCsr,
         Self::Internal,
     ];
 
@@ -115,6 +134,10 @@ impl FaultCode {
             Self::TooLarge => "TooLarge",
             Self::DoctypeRefused => "DoctypeRefused",
             Self::TooDeep => "TooDeep",
+            Self::Unauthenticated => "Unauthenticated",
+            Self::Forbidden => "Forbidden",
+            Self::TokenRefused => "TokenRefused",
+            Self::BadCsr => "BadCsr",
             Self::Internal => "Internal",
         }
     }
@@ -149,6 +172,7 @@ impl SoapFault {
 /// A request as the gateway's agent endpoint sees it.
 #[derive(Debug, Clone, PartialEq)]
 pub enum GatewayRequest {
+    Enrol(Enrol),
     Hello(Hello),
     NextCommand(NextCommand),
     ReportResult(ReportResult),
@@ -157,6 +181,7 @@ pub enum GatewayRequest {
 impl GatewayRequest {
     pub fn operation(&self) -> &'static str {
         match self {
+            Self::Enrol(_) => "Enrol",
             Self::Hello(_) => "Hello",
             Self::NextCommand(_) => "NextCommand",
             Self::ReportResult(_) => "ReportResult",
@@ -167,6 +192,7 @@ impl GatewayRequest {
 /// A response the gateway sends (and the agent decodes).
 #[derive(Debug, Clone, PartialEq)]
 pub enum GatewayResponse {
+    Enrol(EnrolResponse),
     Hello(HelloResponse),
     NextCommand(NextCommandResponse),
     ReportResult(ReportResultResponse),
@@ -252,9 +278,12 @@ fn ensure_single(count: usize) -> Result<(), SoapFault> {
 /// Decodes a request to the gateway's agent endpoint.
 pub fn decode_gateway_request(xml: &[u8]) -> Result<GatewayRequest, SoapFault> {
     let body = parse_envelope(xml)?.body;
-    let found = [body.hello.is_some(), body.next_command.is_some(), body.report_result.is_some()];
+    let found = [body.enrol.is_some(), body.hello.is_some(), body.next_command.is_some(), body.report_result.is_some()];
     ensure_single(found.iter().filter(|f| **f).count())?;
-    let request = if let Some(m) = body.hello {
+    let request = if let Some(m) = body.enrol {
+        m.validate().map_err(SoapFault::missing)?;
+        GatewayRequest::Enrol(m)
+    } else if let Some(m) = body.hello {
         m.validate().map_err(SoapFault::missing)?;
         GatewayRequest::Hello(m)
     } else if let Some(m) = body.next_command {
@@ -318,6 +347,7 @@ impl GatewayRequest {
     pub fn encode(self) -> String {
         let mut body = Body::default();
         match self {
+            Self::Enrol(m) => body.enrol = Some(m),
             Self::Hello(m) => body.hello = Some(m),
             Self::NextCommand(m) => body.next_command = Some(m),
             Self::ReportResult(m) => body.report_result = Some(m),
@@ -330,6 +360,7 @@ impl GatewayResponse {
     pub fn encode(self) -> String {
         let mut body = Body::default();
         match self {
+            Self::Enrol(m) => body.enrol_response = Some(m),
             Self::Hello(m) => body.hello_response = Some(m),
             Self::NextCommand(m) => body.next_command_response = Some(m),
             Self::ReportResult(m) => body.report_result_response = Some(m),

@@ -185,6 +185,35 @@ impl Instruction {
     }
 }
 
+/// The one operation served without a client certificate: a one-time token
+/// and a certificate signing request (PEM) for the key the agent generated.
+#[derive(Debug, Clone, PartialEq, Default, YaSerialize, YaDeserialize)]
+#[yaserde(rename = "Enrol", prefix = "o", namespaces = { "o" = "urn:outfit:agent:1" })]
+pub struct Enrol {
+    #[yaserde(prefix = "o")]
+    pub device: String,
+    #[yaserde(prefix = "o")]
+    pub site: String,
+    #[yaserde(prefix = "o")]
+    pub token: String,
+    #[yaserde(prefix = "o")]
+    pub csr: String,
+}
+
+impl Enrol {
+    pub fn validate(&self) -> Result<(), &'static str> {
+        required!(self, device => "device", site => "site", token => "token", csr => "csr")
+    }
+}
+
+/// The device's certificate (PEM), signed by the gateway's CA.
+#[derive(Debug, Clone, PartialEq, Default, YaSerialize, YaDeserialize)]
+#[yaserde(rename = "EnrolResponse", prefix = "o", namespaces = { "o" = "urn:outfit:agent:1" })]
+pub struct EnrolResponse {
+    #[yaserde(prefix = "o")]
+    pub certificate: String,
+}
+
 #[derive(Debug, Clone, PartialEq, Default, YaSerialize, YaDeserialize)]
 #[yaserde(rename = "Hello", prefix = "o", namespaces = { "o" = "urn:outfit:agent:1" })]
 pub struct Hello {

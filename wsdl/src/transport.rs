@@ -75,30 +75,78 @@ fn provider() -> Arc<rustls::crypto::CryptoProvider> {
     Arc::new(rustls::crypto::ring::default_provider())
 }
 
-/// A client that trusts only the given CA (the gateway's own CA, pinned).
-pub fn client_config(ca_pem: &Path) -> Result<Arc<rustls::ClientConfig>, TransportError> {
+fn roots(ca_pem: &Path) -> Result<Arc<rustls::RootCertStore>, TransportError> {
     let mut roots = rustls::RootCertStore::empty();
     for cert in load_certs(ca_pem)? {
         roots.add(cert)?;
     }
-    let config = rustls::ClientConfig::builder_with_provider(provider())
+    Ok(Arc::new(roots))
+}
+
+/// A certificate (PEM chain) and its private key (PEM): who this side is.
+#[derive(Debug, Clone, Copy)]
+pub struct Identity<'a> {
+    pub cert: &'a Path,
+    pub key: &'a Path,
+}
+
+/// A client that trusts only the given CA (the gateway's own CA, pinned) and,
+/// with an identity, presents it as its client certificate.
+pub fn client_config(ca_pem: &Path, identity: Option<Identity>) -> Result<Arc<rustls::ClientConfig>, TransportError> {
+    let identity = match identity {
+        Some(me) => Some((load_certs(me.cert)?, load_key(me.key)?)),
+        None => None,
+    };
+    client_config_with(ca_pem, identity)
+}
+
+/// [`client_config`] with an identity already in memory (chain, key).
+pub fn client_config_with(
+    ca_pem: &Path,
+    identity: Option<(Vec<CertificateDer<'static>>, PrivateKeyDer<'static>)>,
+) -> Result<Arc<rustls::ClientConfig>, TransportError> {
+    let builder = rustls::ClientConfig::builder_with_provider(provider())
         .with_safe_default_protocol_versions()?
-        .with_root_certificates(roots)
-        .with_no_client_auth();
+        .with_root_certificates(roots(ca_pem)?);
+    let config = match identity {
+        Some((chain, key)) => builder.with_client_auth_cert(chain, key)?,
+        None => builder.with_no_client_auth(),
+    };
     Ok(Arc::new(config))
 }
 
-/// A server presenting `cert_pem` (chain) with `key_pem`.
-pub fn server_config(cert_pem: &Path, key_pem: &Path) -> Result<Arc<rustls::ServerConfig>, TransportError> {
+/// Which clients a server lets finish the handshake.
+#[derive(Debug, Clone, Copy)]
+pub enum Clients<'a> {
+    /// Only those presenting a certificate signed by this CA.
+    Required(&'a Path),
+    /// Those with a certificate signed by this CA, and those with none (the
+    /// gateway: enrolment needs no certificate; every other operation checks
+    /// `Connection::certificate`). A certificate from another CA is refused.
+    Optional(&'a Path),
+}
+
+/// A server presenting `me`, verifying client certificates as `clients` says.
+pub fn server_config(me: Identity, clients: Clients) -> Result<Arc<rustls::ServerConfig>, TransportError> {
+    use rustls::server::WebPkiClientVerifier;
+    let verifier = match clients {
+        Clients::Required(ca) => WebPkiClientVerifier::builder_with_provider(roots(ca)?, provider()).build(),
+        Clients::Optional(ca) => {
+            WebPkiClientVerifier::builder_with_provider(roots(ca)?, provider()).allow_unauthenticated().build()
+        }
+    }
+    .map_err(|e| TransportError::Tls(rustls::Error::General(e.to_string())))?;
     let mut config = rustls::ServerConfig::builder_with_provider(provider())
         .with_safe_default_protocol_versions()?
-        .with_no_client_auth()
-        .with_single_cert(load_certs(cert_pem)?, load_key(key_pem)?)?;
+        .with_client_cert_verifier(verifier)
+        .with_single_cert(load_certs(me.cert)?, load_key(me.key)?)?;
     // Every exchange is a new connection (figure 10), so most handshakes are
     // resumptions: stateless tickets let any number of agents resume without
     // the server keeping per-client state. One ticket per handshake is enough
-    // because each connection uses one. (Authorisation never rests on the
-    // handshake alone: every request is checked against the database.)
+    // because each connection uses one. A resumed session carries the client
+    // certificate of its first handshake, so authorisation never rests on the
+    // handshake alone: every request checks the certificate against the
+    // database (which is also how a revocation takes effect at once).
     config.ticketer = rustls::crypto::ring::Ticketer::new()?;
     config.send_tls13_tickets = 1;
     Ok(Arc::new(config))
@@ -207,12 +255,15 @@ pub async fn read_body(body: Incoming, limit: usize, addr: &str) -> Result<Bytes
 }
 
 /// Who is on the other end of a server-side request.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub struct Connection {
     /// Numbers accepted connections from 1 in this process; two requests with
     /// the same serial came over the same connection.
     pub serial: u64,
     pub peer: SocketAddr,
+    /// The client's certificate (its leaf, DER), verified against the CA in
+    /// the handshake; `None` if the client presented none.
+    pub certificate: Option<CertificateDer<'static>>,
 }
 
 pub type BoxFuture<T> = Pin<Box<dyn Future<Output = T> + Send>>;
@@ -232,7 +283,7 @@ pub async fn serve(listener: TcpListener, tls: Arc<rustls::ServerConfig>, handle
                 continue;
             }
         };
-        let connection = Connection { serial: serial.fetch_add(1, Ordering::Relaxed) + 1, peer };
+        let serial = serial.fetch_add(1, Ordering::Relaxed) + 1;
         let acceptor = acceptor.clone();
         let handler = handler.clone();
         tokio::spawn(async move {
@@ -241,8 +292,12 @@ pub async fn serve(listener: TcpListener, tls: Arc<rustls::ServerConfig>, handle
                 Ok(Err(e)) => return tracing::debug!(%peer, error = %e, "TLS handshake failed"),
                 Err(_) => return tracing::debug!(%peer, "TLS handshake timed out"),
             };
+            let certificate =
+                stream.get_ref().1.peer_certificates().and_then(|chain| chain.first()).map(|c| c.clone().into_owned());
+            let connection = Connection { serial, peer, certificate };
             let service = hyper::service::service_fn(move |request| {
                 let handler = handler.clone();
+                let connection = connection.clone();
                 async move { Ok::<_, std::convert::Infallible>(handler(connection, request).await) }
             });
             if let Err(e) =

@@ -76,6 +76,13 @@ fn check<T: YaSerialize + YaDeserialize + PartialEq + std::fmt::Debug>(value: T)
 /// One sample per top-level XSD element; returns the element names covered.
 fn rust_elements() -> BTreeSet<String> {
     [
+        check(Enrol {
+            device: "d".into(),
+            site: "s".into(),
+            token: "t".into(),
+            csr: "-----BEGIN CERTIFICATE REQUEST-----".into(),
+        }),
+        check(EnrolResponse { certificate: "-----BEGIN CERTIFICATE-----".into() }),
         check(Hello {
             device: "d".into(),
             boot_id: "b".into(),
@@ -149,7 +156,7 @@ fn every_wsdl_operation_uses_declared_elements() {
         .filter(|n| n.has_tag_name((WSDL_NS, "operation")) && n.parent().unwrap().has_tag_name((WSDL_NS, "portType")))
         .map(|n| n.attribute("name").unwrap())
         .collect();
-    assert_eq!(operations, BTreeSet::from(["Hello", "NextCommand", "ReportResult", "Poke"]));
+    assert_eq!(operations, BTreeSet::from(["Enrol", "Hello", "NextCommand", "ReportResult", "Poke"]));
     // Each operation's request and response element is one the envelope codec carries.
     for op in &operations {
         assert!(elements.contains(*op) && elements.contains(&format!("{op}Response")), "{op}");

@@ -9,6 +9,7 @@
 mod hot;
 mod schema;
 mod transaction;
+mod trust;
 
 use diesel::connection::SimpleConnection;
 use diesel::prelude::*;
@@ -16,6 +17,7 @@ use diesel::r2d2::{ConnectionManager, CustomizeConnection, Pool, PooledConnectio
 use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
 use schema::*;
 use transaction::transaction;
+pub use trust::{CertificateStatus, Grant, Issued, TokenRefused};
 
 const MYSQL_MIGRATIONS: EmbeddedMigrations = embed_migrations!("../migrations/mysql");
 const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("../migrations/sqlite");

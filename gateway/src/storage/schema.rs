@@ -167,6 +167,29 @@ diesel::table! {
 
 diesel::joinable!(components -> sites (site_id));
 diesel::joinable!(roles -> sites (site_id));
+diesel::table! {
+    enrolment_tokens (id) {
+        id -> BigInt,
+        device_id -> BigInt,
+        token_sha256 -> Text,
+        address -> Text,
+        expires_at -> BigInt,
+        used_at -> Nullable<BigInt>,
+        created_at -> BigInt,
+    }
+}
+
+diesel::table! {
+    device_certificates (id) {
+        id -> BigInt,
+        device_id -> BigInt,
+        sha256 -> Text,
+        not_after -> BigInt,
+        issued_at -> BigInt,
+        revoked_at -> Nullable<BigInt>,
+    }
+}
+
 diesel::joinable!(roles -> role_categories (category_id));
 diesel::joinable!(role_versions -> roles (role_id));
 diesel::joinable!(role_version_components -> role_versions (role_version_id));
@@ -180,6 +203,8 @@ diesel::joinable!(scripts -> sites (site_id));
 diesel::joinable!(devices -> models (model_id));
 diesel::joinable!(devices -> sites (site_id));
 diesel::joinable!(script_steps -> scripts (script_id));
+diesel::joinable!(enrolment_tokens -> devices (device_id));
+diesel::joinable!(device_certificates -> devices (device_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     sites,
@@ -197,4 +222,6 @@ diesel::allow_tables_to_appear_in_same_query!(
     exchanges,
     scripts,
     script_steps,
+    enrolment_tokens,
+    device_certificates,
 );

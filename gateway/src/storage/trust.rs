@@ -1,0 +1,216 @@
+//! Who a request comes from: one-time enrolment tokens, the certificates
+//! issued to devices, and which packages a device may download.
+//!
+//! **Invariant:** a token is redeemed at most once (a compare-and-set on
+//! `used_at`, in the same transaction that records the certificate it paid
+//! for); a certificate speaks for exactly one device, and only while it is
+//! unexpired and not revoked.
+
+use super::schema::*;
+use super::transaction::transaction;
+use super::{DeviceRow, Result, Session, Storage, StorageError, now_ms};
+use diesel::prelude::*;
+
+/// What a client certificate is, as far as this gateway knows.
+#[derive(Debug, Clone, PartialEq)]
+pub enum CertificateStatus {
+    /// Issued at enrolment, unexpired, not revoked: the device it speaks for.
+    Valid(DeviceRow),
+    Revoked {
+        device: String,
+    },
+    Expired {
+        device: String,
+    },
+    /// Signed by our CA but never recorded (e.g. from another gateway
+    /// database sharing the CA, or issued before a database reset).
+    Unknown,
+}
+
+/// A token the gateway would not redeem, in words the agent's operator can act on.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub struct TokenRefused(pub String);
+
+/// A redeemed token: who the certificate is for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Grant {
+    pub device_id: i64,
+    pub device: String,
+    pub address: String,
+}
+
+/// A stored token with what it is bound to.
+#[derive(Debug, Queryable)]
+struct TokenRow {
+    id: i64,
+    device_id: i64,
+    device: String,
+    expires_at: i64,
+    used_at: Option<i64>,
+    address: String,
+    site: String,
+}
+
+/// A certificate as recorded at enrolment.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Issued {
+    pub fingerprint: String,
+    pub not_after_ms: i64,
+}
+
+impl Storage {
+    /// Stores a token (by its sha256) that lets one agent enrol as `device`
+    /// of `site` until `expires_at` (Unix ms), with `address` in its certificate.
+    pub fn issue_token(
+        &self,
+        site: &str,
+        device: &str,
+        token_sha256: &str,
+        address: &str,
+        expires_at: i64,
+    ) -> Result<DeviceRow> {
+        let mut conn = self.conn()?;
+        transaction(&mut conn, |conn| {
+            let row: DeviceRow = devices::table
+                .inner_join(sites::table)
+                .filter(sites::name.eq(site))
+                .filter(devices::name.eq(device))
+                .select(DeviceRow::as_select())
+                .first(conn)
+                .optional()?
+                .ok_or_else(|| StorageError::NotFound { what: "device of that site", name: device.to_owned() })?;
+            diesel::insert_into(enrolment_tokens::table)
+                .values((
+                    enrolment_tokens::device_id.eq(row.id),
+                    enrolment_tokens::token_sha256.eq(token_sha256),
+                    enrolment_tokens::address.eq(address),
+                    enrolment_tokens::expires_at.eq(expires_at),
+                    enrolment_tokens::created_at.eq(now_ms()),
+                ))
+                .execute(conn)?;
+            Ok(row)
+        })
+    }
+
+    /// Redeems a token for `device` of `site` and records the certificate
+    /// `sign` makes for the grant, all in one transaction: a token is spent
+    /// only if its certificate is recorded. The outer `Result` is the
+    /// database; the inner one the gateway's answer to the agent.
+    pub fn enrol<E: From<StorageError>>(
+        &self,
+        site: &str,
+        device: &str,
+        token_sha256: &str,
+        sign: impl FnOnce(&Grant) -> std::result::Result<Issued, E>,
+    ) -> std::result::Result<std::result::Result<Issued, TokenRefused>, E> {
+        let mut conn = self.conn()?;
+        transaction(&mut conn, |conn| {
+            let now = now_ms();
+            let found: Option<TokenRow> = enrolment_tokens::table
+                .inner_join(devices::table.inner_join(sites::table))
+                .filter(enrolment_tokens::token_sha256.eq(token_sha256))
+                .select((
+                    enrolment_tokens::id,
+                    devices::id,
+                    devices::name,
+                    enrolment_tokens::expires_at,
+                    enrolment_tokens::used_at,
+                    enrolment_tokens::address,
+                    sites::name,
+                ))
+                .first(conn)
+                .optional()
+                .map_err(StorageError::from)?;
+            let refuse = |why: String| Ok(Err(TokenRefused(why)));
+            let Some(token) = found else {
+                return refuse("the enrolment token is unknown (issue one with `outfit-gateway device token`)".into());
+            };
+            if token.used_at.is_some() {
+                return refuse("the enrolment token was already used; issue a new one".into());
+            }
+            if token.expires_at <= now {
+                return refuse("the enrolment token has expired; issue a new one".into());
+            }
+            if token.site != site {
+                return refuse(format!("the enrolment token is not for site `{site}`"));
+            }
+            if token.device != device {
+                return refuse(format!("the enrolment token is not for device `{device}`"));
+            }
+            let spent = diesel::update(
+                enrolment_tokens::table
+                    .filter(enrolment_tokens::id.eq(token.id))
+                    .filter(enrolment_tokens::used_at.is_null()),
+            )
+            .set(enrolment_tokens::used_at.eq(now))
+            .execute(conn)
+            .map_err(StorageError::from)?;
+            if spent == 0 {
+                return refuse("the enrolment token was already used; issue a new one".into());
+            }
+            let grant = Grant { device_id: token.device_id, device: token.device, address: token.address };
+            let issued = sign(&grant)?;
+            diesel::insert_into(device_certificates::table)
+                .values((
+                    device_certificates::device_id.eq(grant.device_id),
+                    device_certificates::sha256.eq(&issued.fingerprint),
+                    device_certificates::not_after.eq(issued.not_after_ms),
+                    device_certificates::issued_at.eq(now),
+                ))
+                .execute(conn)
+                .map_err(StorageError::from)?;
+            Ok(Ok(issued))
+        })
+    }
+
+    /// Revokes every certificate of a device; returns how many were valid.
+    pub fn revoke_certificates(&self, device: i64) -> Result<usize> {
+        let mut conn = self.conn()?;
+        Ok(diesel::update(
+            device_certificates::table
+                .filter(device_certificates::device_id.eq(device))
+                .filter(device_certificates::revoked_at.is_null()),
+        )
+        .set(device_certificates::revoked_at.eq(now_ms()))
+        .execute(&mut conn)?)
+    }
+
+    /// What the certificate with this fingerprint is (outside an exchange).
+    pub fn certificate(&self, fingerprint: &str) -> Result<CertificateStatus> {
+        self.exchange(|session| session.certificate(fingerprint))
+    }
+
+    /// Whether `device` may download the package stored under `storage_key`:
+    /// it must belong to a component of the device's own site (seed: the file
+    /// server asks the central database whether the agent should have it).
+    pub fn entitled(&self, device: &DeviceRow, storage_key: &str) -> Result<bool> {
+        let mut conn = self.conn()?;
+        let n: i64 = components::table
+            .filter(components::site_id.eq(device.site_id))
+            .filter(components::storage_key.eq(storage_key))
+            .count()
+            .get_result(&mut conn)?;
+        Ok(n > 0)
+    }
+}
+
+impl Session<'_> {
+    /// Looks a client certificate up by fingerprint, in the exchange's transaction.
+    pub fn certificate(&mut self, fingerprint: &str) -> Result<CertificateStatus> {
+        let found: Option<(i64, Option<i64>, DeviceRow)> = device_certificates::table
+            .inner_join(devices::table)
+            .filter(device_certificates::sha256.eq(fingerprint))
+            .select((device_certificates::not_after, device_certificates::revoked_at, DeviceRow::as_select()))
+            .first(&mut *self.conn)
+            .optional()?;
+        Ok(match found {
+            None => CertificateStatus::Unknown,
+            Some((_, Some(_), device)) => CertificateStatus::Revoked { device: device.name },
+            Some((not_after, None, device)) if not_after <= now_ms() => {
+                CertificateStatus::Expired { device: device.name }
+            }
+            Some((_, None, device)) => CertificateStatus::Valid(device),
+        })
+    }
+}

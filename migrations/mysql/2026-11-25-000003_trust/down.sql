@@ -1,0 +1,2 @@
+DROP TABLE device_certificates;
+DROP TABLE enrolment_tokens;
