@@ -29,6 +29,11 @@ pub struct AgentService {
 
 fn internal(e: StorageError) -> SoapFault {
     tracing::error!(error = %e, "storage failed while serving an agent");
+    internal_fault()
+}
+
+/// What the agent learns of a failure inside the gateway (the cause is logged).
+fn internal_fault() -> SoapFault {
     SoapFault::new(FaultCode::Internal, "the gateway could not complete the request; see its log")
 }
 
@@ -90,7 +95,11 @@ impl AgentService {
             answer: answer.to_owned(),
         };
         let request = match decode_gateway_request(body) {
-            Ok(GatewayRequest::Enrol(enrol)) => return self.enrol(&enrol, &log),
+            Ok(GatewayRequest::Enrol(enrol)) => {
+                let (envelope, answer, is_fault) = self.enrol(&enrol);
+                self.log_apart(&log(None, "Enrol", &answer));
+                return (envelope, is_fault);
+            }
             Ok(request) => request,
             // Decoding needs no database: a malformed request gets its own fault
             // even while the database is down.
@@ -129,15 +138,12 @@ impl AgentService {
         })
     }
 
-    /// `Enrol`: the one operation served without a client certificate.
-    fn enrol(
-        &self,
-        request: &Enrol,
-        log: &dyn Fn(Option<i64>, &'static str, &str) -> ExchangeRecord,
-    ) -> (String, bool) {
+    /// `Enrol`, the one operation served without a client certificate:
+    /// returns the envelope, the exchange log's answer and whether it is a fault.
+    fn enrol(&self, request: &Enrol) -> (String, String, bool) {
         let span = tracing::info_span!("soap", operation = "Enrol", device = %request.device, site = %request.site);
         let _entered = span.enter();
-        let (envelope, answer, is_fault) = match crate::enrol::enrol(&self.storage, &self.ca_key_pem, request) {
+        match crate::enrol::enrol(&self.storage, &self.ca_key_pem, request) {
             Ok(Ok(certificate)) => {
                 tracing::info!("device enrolled; certificate issued");
                 let response = GatewayResponse::Enrol(EnrolResponse { certificate });
@@ -153,13 +159,10 @@ impl AgentService {
             }
             Err(e) => {
                 tracing::error!(error = %e, "enrolment failed inside the gateway");
-                let fault =
-                    SoapFault::new(FaultCode::Internal, "the gateway could not complete the request; see its log");
+                let fault = internal_fault();
                 (respond_fault("Enrol", &fault), fault.code.as_str().to_owned(), true)
             }
-        };
-        self.log_apart(&log(None, "Enrol", &answer));
-        (envelope, is_fault)
+        }
     }
 
     /// Logs an exchange that has no transaction of its own to join.

@@ -49,11 +49,11 @@ fn malformed_requests_get_faults_with_stable_codes() -> Result<()> {
         ),
         ("missing field", envelope("<o:NextCommand/>"), FaultCode::MissingField),
         (
-            "unknown device",
+            "no client certificate",
             envelope(
                 "<o:Hello><o:device>ghost</o:device><o:bootId>b</o:bootId><o:agentVersion>1</o:agentVersion></o:Hello>",
             ),
-            FaultCode::UnknownDevice,
+            FaultCode::Unauthenticated,
         ),
         ("oversized", envelope(&"<o:x/>".repeat(300_000)), FaultCode::TooLarge),
         (
@@ -94,11 +94,10 @@ fn malformed_requests_get_faults_with_stable_codes() -> Result<()> {
         .and_then(|v| v.split_whitespace().next()?.parse().ok())
         .unwrap_or(0);
     assert!(peak_kb > 0 && peak_kb < 150 * 1024, "gateway peak RSS {peak_kb} kB after the hostile corpus");
-    // Still serving: a well-formed request for an unknown device gets its fault,
-    // and the WSDL is still served.
+    // Still serving: a well-formed request without a client certificate gets its fault.
     assert!(matches!(
         send(envelope("<o:NextCommand><o:device>ghost</o:device></o:NextCommand>"))?,
-        Answer::Fault(f) if f.code == FaultCode::UnknownDevice
+        Answer::Fault(f) if f.code == FaultCode::Unauthenticated
     ));
     let invalid = database.scalar("SELECT COUNT(*) FROM exchanges WHERE operation = 'invalid'")?;
     assert_eq!(invalid, (count - 2).to_string(), "every undecodable request is logged");

@@ -1,8 +1,8 @@
 //! Trust: token enrolment and mutual TLS. Every refusal here is checked to
 //! happen (and the honest path to work): spent, expired, wrong-site and
 //! wrong-device tokens; no certificate, another CA's certificate, a revoked
-//! one; device A's certificate asking for device B's commands or another
-//! site's package (refused and logged).
+//! one; device A's certificate asking for device B's commands or a package
+//! its queue does not install, such as another site's (refused and logged).
 
 use anyhow::{Context, Result};
 use bytes::Bytes;
@@ -162,7 +162,9 @@ fn a_certificate_speaks_only_for_its_own_device_and_site() -> Result<()> {
         "1"
     );
 
-    // Packages: A's own site's package is released; another site's is not (and that is logged).
+    // Packages: one A's queue installs is released to A; another site's is not
+    // (and that is logged).
+    gateway.cli(&["provision", "m-a"])?;
     let key_of = |site: &str| {
         database.scalar(&format!(
             "SELECT c.storage_key FROM components c JOIN sites s ON s.id = c.site_id WHERE s.name = '{site}' LIMIT 1"

@@ -181,14 +181,19 @@ impl Storage {
         self.exchange(|session| session.certificate(fingerprint))
     }
 
-    /// Whether `device` may download the package stored under `storage_key`:
-    /// it must belong to a component of the device's own site (seed: the file
-    /// server asks the central database whether the agent should have it).
+    /// Whether `device` may download the package stored under `storage_key`
+    /// (64 hex digits, checked by the caller): only if a command of its own
+    /// queue installs it (seed: the file server asks the central database
+    /// whether the agent should have that package). Another site's packages,
+    /// and this site's packages meant for other devices, are refused.
     pub fn entitled(&self, device: &DeviceRow, storage_key: &str) -> Result<bool> {
         let mut conn = self.conn()?;
-        let n: i64 = components::table
-            .filter(components::site_id.eq(device.site_id))
-            .filter(components::storage_key.eq(storage_key))
+        // The key as the install payload spells it (serde_json, no spaces).
+        let in_payload = format!("%\"storage_key\":\"{storage_key}\"%");
+        let n: i64 = commands::table
+            .filter(commands::device_id.eq(device.id))
+            .filter(commands::kind.eq("install"))
+            .filter(commands::payload.like(in_payload))
             .count()
             .get_result(&mut conn)?;
         Ok(n > 0)
