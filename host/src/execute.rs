@@ -21,6 +21,9 @@ pub struct Loaded {
 pub struct Executor {
     /// The first plug-in also writes configuration files (the OS plug-in).
     pub plugins: Vec<Loaded>,
+    /// Plug-in bundles refused at start, with why: a command that would have
+    /// needed one says so in its result, so the gateway learns the reason.
+    pub refused: Vec<String>,
     pub root: PathBuf,
     pub spool: PathBuf,
 }
@@ -53,7 +56,14 @@ impl Executor {
     fn installer(&self, format: &str) -> Result<Arc<Plugin>, String> {
         self.plugins.iter().find(|l| l.formats.iter().any(|f| f == format)).map(|l| l.plugin.clone()).ok_or_else(|| {
             let known: Vec<&str> = self.plugins.iter().flat_map(|l| l.formats.iter().map(String::as_str)).collect();
-            format!("no plug-in installs `{format}` packages (this agent's plug-ins install: {})", known.join(", "))
+            let mut message = format!(
+                "no plug-in installs `{format}` packages (this agent's plug-ins install: {})",
+                known.join(", ")
+            );
+            if !self.refused.is_empty() {
+                message.push_str(&format!("; refused plug-ins: {}", self.refused.join("; ")));
+            }
+            message
         })
     }
 

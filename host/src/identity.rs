@@ -75,12 +75,12 @@ impl Files {
     }
 }
 
-/// Writes a file only root can read (the device's private key).
-fn write_private(path: &Path, contents: &str) -> std::io::Result<()> {
+/// Writes a file only root can read (a private key).
+pub fn write_private(path: &Path, contents: impl AsRef<[u8]>) -> std::io::Result<()> {
     use std::io::Write;
     let mut options = std::fs::OpenOptions::new();
     options.write(true).create(true).truncate(true);
     #[cfg(unix)]
     std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-    options.open(path)?.write_all(contents.as_bytes())
+    options.open(path)?.write_all(contents.as_ref())
 }

@@ -5,6 +5,7 @@ use clap::Parser;
 use outfit_agent::agent::Agent;
 use outfit_agent::client::GatewayClient;
 use outfit_agent::execute::{Executor, Loaded};
+use outfit_agent::plugin::signature::{self, TrustedKeys};
 use outfit_agent::plugin::{CallContext, Plugin};
 use outfit_agent::reboot::{Reboot, RebootMode};
 use outfit_wsdl::transport::{self, Endpoint};
@@ -51,6 +52,14 @@ struct Args {
     /// `restart-agent` when managing another root directory.
     #[arg(long, value_enum)]
     reboot: Option<RebootMode>,
+    /// Directory of signed plug-in bundles (one subdirectory each: plugin.wasm,
+    /// manifest.toml, signature); defaults to STATE/plugins.
+    #[arg(long)]
+    plugin_dir: Option<PathBuf>,
+    /// File of trusted plug-in public keys (hex, one per line). A bundle whose
+    /// signature does not verify under one of them is refused, never compiled.
+    #[arg(long)]
+    trusted_keys: Option<PathBuf>,
     /// Seconds between polls when no poke arrives.
     #[arg(long, default_value_t = 300)]
     poll_interval: u64,
@@ -100,15 +109,33 @@ async fn run(args: Args) -> Result<()> {
         root: root.clone(),
         spool: spool.clone(),
     };
-    let plugins = tokio::task::spawn_blocking(move || -> Result<Vec<Loaded>> {
+    let trusted = match &args.trusted_keys {
+        Some(path) => TrustedKeys::load(path)?,
+        None => TrustedKeys::default(),
+    };
+    let bundle_dir = args.plugin_dir.clone().unwrap_or_else(|| state_dir.join("plugins"));
+    let (plugins, refused) = tokio::task::spawn_blocking(move || -> Result<(Vec<Loaded>, Vec<String>)> {
         let mut loaded = Vec::new();
-        for (wasm, manifest) in outfit_agent::plugin::BUILT_IN {
+        let mut load = |wasm: &[u8], manifest: &str| -> Result<()> {
             let plugin = Plugin::load(wasm, manifest, Some(&cache))?;
             let info = plugin.describe(&probe)?;
             tracing::info!(plugin = %info.name, version = %info.version, formats = ?info.package_formats, "plug-in loaded");
             loaded.push(Loaded { plugin: Arc::new(plugin), formats: info.package_formats });
+            Ok(())
+        };
+        for (wasm, manifest) in outfit_agent::plugin::BUILT_IN {
+            load(wasm, manifest)?;
         }
-        Ok(loaded)
+        // Signed bundles: a refused one is reported, and the agent serves on without it.
+        let mut refused = Vec::new();
+        for bundle in signature::bundles(&bundle_dir)? {
+            let verified = bundle.verify(&trusted).map_err(anyhow::Error::from);
+            if let Err(e) = verified.and_then(|v| load(&v.component, &v.manifest)) {
+                tracing::error!(bundle = %bundle.dir.display(), error = %e, "plug-in refused");
+                refused.push(format!("{}: {e:#}", bundle.dir.display()));
+            }
+        }
+        Ok((loaded, refused))
     })
     .await??;
 
@@ -122,7 +149,7 @@ async fn run(args: Args) -> Result<()> {
     let poke_url = Some(format!("https://{host}:{}{}", bound.port(), outfit_wsdl::AGENT_POKE_PATH));
     let agent = Agent {
         client: GatewayClient { tls, endpoint, device: args.device },
-        executor: Executor { plugins, root: root.clone(), spool },
+        executor: Executor { plugins, refused, root: root.clone(), spool },
         journal: outfit_agent::journal::Journal::open(state_dir.join("journal"))?,
         reboot: Reboot::new(
             args.reboot.unwrap_or(if root == std::path::Path::new("/") {

@@ -195,6 +195,12 @@ fn the_agent_picks_the_plugin_by_package_format() -> Result<()> {
     gateway.cli(&["model", "import", model.to_str().unwrap()])?;
     let root = dir.path().join("mixed-1");
     prepare_root(&root)?;
+    // A third-party bundle nobody signed: the agent refuses it at start, serves
+    // on with its built-in plug-ins, and says why when a command needs it.
+    let unsigned = root.join("var/lib/outfit-agent/plugins/windows-msi");
+    std::fs::create_dir_all(&unsigned)?;
+    std::fs::write(unsigned.join("plugin.wasm"), b"\0asm not really a component")?;
+    std::fs::write(unsigned.join("manifest.toml"), "name = \"windows-msi\"\n")?;
     let _agent = gateway.add_agent("mixed-1", "webserver", "demo", &root)?;
 
     // One script, two package formats: the .rpm goes to the rpm plug-in, the
@@ -222,6 +228,7 @@ fn the_agent_picks_the_plugin_by_package_format() -> Result<()> {
         Ok((!failed.is_empty()).then_some(failed))
     })?;
     assert!(failed.contains("no plug-in installs `msi` packages"), "{failed}");
+    assert!(failed.contains("refused plug-ins") && failed.contains("windows-msi: unsigned"), "{failed}");
     assert_eq!(states(&database, "mixed-1")?.trim(), "failed\t1\nsucceeded\t2");
     assert_eq!(installed_rpms(&root)?, ["outfit-e2e-rpm 1.0-1"]);
     assert_eq!(installed_packages(&root)?, ["outfit-e2e-deb 1.0"]);

@@ -10,6 +10,7 @@
 pub mod cache;
 mod capabilities;
 pub mod policy;
+pub mod signature;
 
 use policy::{Manifest, Policy};
 use std::path::PathBuf;
