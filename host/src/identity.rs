@@ -67,7 +67,7 @@ impl Files {
         let csr = params.serialize_request(&key)?.pem()?;
         let certificate = client::enrol(ca, gateway, device, site, token, csr).await?;
         std::fs::create_dir_all(&self.dir).map_err(Self::io(&self.dir))?;
-        write_private(&self.key(), &key.serialize_pem()).map_err(Self::io(&self.key()))?;
+        write_private(&self.key(), key.serialize_pem()).map_err(Self::io(&self.key()))?;
         // Written last: its presence means the identity is complete.
         std::fs::write(self.cert(), certificate).map_err(Self::io(&self.cert()))?;
         tracing::info!(device, site, "enrolled: certificate received");
