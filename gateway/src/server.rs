@@ -191,9 +191,7 @@ impl Gateway {
             }
         }
     }
-}
 
-impl Gateway {
     /// Asks the trust records whether the certificate's device may download
     /// `key`; a refusal goes to the exchange log with the device and the key.
     async fn entitled(self: Arc<Self>, connection: &Connection, key: String) -> Result<bool, StorageError> {
