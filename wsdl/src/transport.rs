@@ -71,8 +71,14 @@ pub fn load_key(path: &Path) -> Result<PrivateKeyDer<'static>, TransportError> {
     PrivateKeyDer::from_pem_slice(&read(path)?).map_err(|e| pem_error(path, e))
 }
 
+/// ring's provider with AES-128-GCM/SHA-256 first: every exchange is a new
+/// (resumed) handshake, and the SHA-384 key schedule of the default first
+/// suite showed up in the gateway's profile.
 fn provider() -> Arc<rustls::crypto::CryptoProvider> {
-    Arc::new(rustls::crypto::ring::default_provider())
+    use rustls::crypto::ring::cipher_suite::TLS13_AES_128_GCM_SHA256;
+    let mut provider = rustls::crypto::ring::default_provider();
+    provider.cipher_suites.sort_by_key(|suite| suite.suite() != TLS13_AES_128_GCM_SHA256.suite());
+    Arc::new(provider)
 }
 
 fn roots(ca_pem: &Path) -> Result<Arc<rustls::RootCertStore>, TransportError> {
