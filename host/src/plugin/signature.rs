@@ -69,13 +69,6 @@ impl TrustedKeys {
         Ok(Self(keys))
     }
 
-    pub fn from_hex(keys: &[&str]) -> Result<Self, SignatureError> {
-        keys.iter()
-            .map(|k| hex::decode(k).ok().filter(|k| k.len() == 32).ok_or(SignatureError::Malformed))
-            .collect::<Result<_, _>>()
-            .map(Self)
-    }
-
     fn verify(&self, message: &[u8], signature: &[u8]) -> Result<(), SignatureError> {
         if self.0.is_empty() {
             return Err(SignatureError::NoTrustedKeys);
