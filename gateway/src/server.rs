@@ -4,7 +4,7 @@
 use crate::home::{Home, HomeError, Settings};
 use crate::repository::Repository;
 use crate::soap::AgentService;
-use crate::storage::{Storage, StorageError};
+use crate::storage::{CertificateStatus, ExchangeRecord, Storage, StorageError};
 use bytes::Bytes;
 use http_body_util::Full;
 use hyper::{Method, Request, Response, StatusCode, body::Incoming};
@@ -168,9 +168,9 @@ impl Gateway {
         let Ok(path) = self.repository.path(key) else {
             return plain(StatusCode::BAD_REQUEST, "text/plain", "not a sha256 key\n");
         };
-        match self.clone().entitled(connection, key.to_owned()).await {
-            Ok(true) => {}
-            Ok(false) => return plain(StatusCode::FORBIDDEN, "text/plain", "this device may not have that package\n"),
+        match self.clone().release(connection, key.to_owned()).await {
+            Ok(Release::Allowed) => {}
+            Ok(Release::Refused(why)) => return plain(StatusCode::FORBIDDEN, "text/plain", format!("{why}\n")),
             Err(e) => {
                 tracing::error!(error = %e, key, "could not check a download's entitlement");
                 return plain(StatusCode::INTERNAL_SERVER_ERROR, "text/plain", "could not check the entitlement\n");
@@ -192,23 +192,27 @@ impl Gateway {
         }
     }
 
-    /// Asks the trust records whether the certificate's device may download
-    /// `key`; a refusal goes to the exchange log with the device and the key.
-    async fn entitled(self: Arc<Self>, connection: &Connection, key: String) -> Result<bool, StorageError> {
-        let Some(certificate) = &connection.certificate else { return Ok(false) };
+    /// Decides a download in one exchange: the certificate's device, its
+    /// entitlement, and the log row of a refusal.
+    async fn release(self: Arc<Self>, connection: &Connection, key: String) -> Result<Release, StorageError> {
+        let Some(certificate) = &connection.certificate else {
+            return Ok(Release::Refused("a client certificate is required (enrol first)".into()));
+        };
         let fingerprint = crate::pki::fingerprint(certificate);
         let (serial, peer) = (connection.serial, connection.peer.to_string());
         let gateway = self.clone();
         let _slot = self.db_slots.acquire().await.expect("the semaphore is never closed");
         tokio::task::spawn_blocking(move || {
-            let device = match gateway.storage.certificate(&fingerprint)? {
-                crate::storage::CertificateStatus::Valid(device) => device,
-                _ => return Ok(false),
-            };
-            let allowed = gateway.storage.entitled(&device, &key)?;
-            if !allowed {
+            gateway.storage.exchange(|session| {
+                let device = match session.certificate(&fingerprint)? {
+                    CertificateStatus::Valid(device) => device,
+                    other => return Ok(Release::Refused(other.refusal())),
+                };
+                if session.entitled(device.id, &key)? {
+                    return Ok(Release::Allowed);
+                }
                 tracing::warn!(device = %device.name, key, "refused a download the device is not entitled to");
-                gateway.storage.record_exchange(&crate::storage::ExchangeRecord {
+                session.record_exchange(&ExchangeRecord {
                     device: Some(device.id),
                     operation: "download",
                     connection_serial: serial,
@@ -216,18 +220,24 @@ impl Gateway {
                     peer,
                     answer: format!("Forbidden:{key}"),
                 })?;
-            }
-            Ok(allowed)
+                Ok(Release::Refused(format!("no command of `{}` installs this package", device.name)))
+            })
         })
         .await
-        .unwrap_or_else(|e| Err(StorageError::Invalid(format!("entitlement check panicked: {e}"))))
+        .unwrap_or_else(|e| Err(StorageError::Invalid(format!("download check panicked: {e}"))))
     }
 }
 
-fn plain(status: StatusCode, content_type: &str, body: &'static str) -> Response<Full<Bytes>> {
+/// Whether a package goes out, and if not, why (the agent shows the reason).
+enum Release {
+    Allowed,
+    Refused(String),
+}
+
+fn plain(status: StatusCode, content_type: &str, body: impl Into<Bytes>) -> Response<Full<Bytes>> {
     Response::builder()
         .status(status)
         .header(hyper::header::CONTENT_TYPE, content_type)
-        .body(Full::new(Bytes::from_static(body.as_bytes())))
+        .body(Full::new(body.into()))
         .expect("valid response")
 }

@@ -208,16 +208,7 @@ fn authenticate(
                 format!("the client certificate belongs to device `{}`, which may not act for `{name}`", device.name),
             )
         }
-        CertificateStatus::Revoked { device } => {
-            refuse(FaultCode::Unauthenticated, format!("the certificate of `{device}` is revoked; enrol again"))
-        }
-        CertificateStatus::Expired { device } => {
-            refuse(FaultCode::Unauthenticated, format!("the certificate of `{device}` has expired; enrol again"))
-        }
-        CertificateStatus::Unknown => refuse(
-            FaultCode::Unauthenticated,
-            "the client certificate was not issued by this gateway's enrolment".into(),
-        ),
+        other => refuse(FaultCode::Unauthenticated, other.refusal()),
     }
 }
 

@@ -18,8 +18,8 @@ use std::sync::Arc;
 pub enum FetchError {
     #[error("download {name}: {source}")]
     Transport { name: String, source: TransportError },
-    #[error("download {name}: the repository answered HTTP {status}")]
-    Status { name: String, status: u16 },
+    #[error("download {name}: the repository answered HTTP {status}: {reason}")]
+    Status { name: String, status: u16, reason: String },
     #[error("download {name}: {message}")]
     Stream { name: String, message: String },
     #[error("package {name}: expected {expected} bytes, received {actual}")]
@@ -72,7 +72,13 @@ pub async fn fetch(
         .await
         .map_err(|source| FetchError::Transport { name: name.clone(), source })?;
     if !response.status().is_success() {
-        return Err(FetchError::Status { name, status: response.status().as_u16() });
+        let status = response.status().as_u16();
+        // The gateway says why in a short text body (e.g. a revoked certificate).
+        let reason = match transport::read_body(response.into_body(), 1024, &gateway.host).await {
+            Ok(body) => String::from_utf8_lossy(&body).trim().to_owned(),
+            Err(_) => "(no reason given)".into(),
+        };
+        return Err(FetchError::Status { name, status, reason });
     }
     let mut staging = tempfile::NamedTempFile::new_in(spool).map_err(spool_err)?;
     let mut hasher = Sha256::new();

@@ -60,6 +60,11 @@ impl Client {
 
     /// GET `path`; returns the HTTP status.
     fn get(&self, tls: &Arc<rustls::ClientConfig>, path: &str) -> Result<u16> {
+        Ok(self.fetch(tls, path)?.0)
+    }
+
+    /// GET `path`; returns the HTTP status and the body as text.
+    fn fetch(&self, tls: &Arc<rustls::ClientConfig>, path: &str) -> Result<(u16, String)> {
         let endpoint = Endpoint::parse(&self.url)?.join(path);
         let request = hyper::Request::get(path)
             .header(hyper::header::HOST, format!("{}:{}", endpoint.host, endpoint.port))
@@ -67,8 +72,8 @@ impl Client {
         self.runtime.block_on(async {
             let response = transport::send(tls, &endpoint, request).await?;
             let status = response.status().as_u16();
-            let _ = response.into_body().collect().await;
-            Ok(status)
+            let body = response.into_body().collect().await?.to_bytes();
+            Ok((status, String::from_utf8_lossy(&body).into_owned()))
         })
     }
 }
@@ -172,7 +177,9 @@ fn a_certificate_speaks_only_for_its_own_device_and_site() -> Result<()> {
     };
     let (own, foreign) = (key_of("demo")?, key_of("other")?);
     assert_eq!(client.get(&tls_a, &format!("/repository/{own}"))?, 200);
-    assert_eq!(client.get(&tls_a, &format!("/repository/{foreign}"))?, 403);
+    let (status, why) = client.fetch(&tls_a, &format!("/repository/{foreign}"))?;
+    assert_eq!(status, 403);
+    assert!(why.contains("no command of `m-a` installs this package"), "{why}");
     assert_eq!(client.get(&anonymous, &format!("/repository/{own}"))?, 401);
     assert_eq!(client.get(&anonymous, "/wsdl")?, 401);
     let logged = database.scalar("SELECT answer FROM exchanges WHERE operation = 'download'")?;
@@ -202,6 +209,8 @@ fn a_certificate_speaks_only_for_its_own_device_and_site() -> Result<()> {
     let (code, message) = client.soap(&tls_a, hello("m-a"))?.expect_err("revoked");
     assert_eq!(code, FaultCode::Unauthenticated);
     assert!(message.contains("revoked"), "{message}");
-    assert_eq!(client.get(&tls_a, &format!("/repository/{own}")).context("download after revocation")?, 403);
+    let (status, why) = client.fetch(&tls_a, &format!("/repository/{own}")).context("download after revocation")?;
+    assert_eq!(status, 403);
+    assert!(why.contains("revoked"), "{why}");
     Ok(())
 }

@@ -175,32 +175,39 @@ impl Storage {
         .set(device_certificates::revoked_at.eq(now_ms()))
         .execute(&mut conn)?)
     }
+}
 
-    /// What the certificate with this fingerprint is (outside an exchange).
-    pub fn certificate(&self, fingerprint: &str) -> Result<CertificateStatus> {
-        self.exchange(|session| session.certificate(fingerprint))
+impl CertificateStatus {
+    /// Why a certificate that is not valid speaks for no device, in words its
+    /// operator can act on.
+    pub fn refusal(&self) -> String {
+        match self {
+            Self::Valid(device) => format!("the certificate of `{}` is valid", device.name),
+            Self::Revoked { device } => format!("the certificate of `{device}` is revoked; enrol again"),
+            Self::Expired { device } => format!("the certificate of `{device}` has expired; enrol again"),
+            Self::Unknown => "the client certificate was not issued by this gateway's enrolment".into(),
+        }
     }
+}
 
+impl Session<'_> {
     /// Whether `device` may download the package stored under `storage_key`
     /// (64 hex digits, checked by the caller): only if a command of its own
     /// queue installs it (seed: the file server asks the central database
     /// whether the agent should have that package). Another site's packages,
     /// and this site's packages meant for other devices, are refused.
-    pub fn entitled(&self, device: &DeviceRow, storage_key: &str) -> Result<bool> {
-        let mut conn = self.conn()?;
+    pub fn entitled(&mut self, device: i64, storage_key: &str) -> Result<bool> {
         // The key as the install payload spells it (serde_json, no spaces).
         let in_payload = format!("%\"storage_key\":\"{storage_key}\"%");
         let n: i64 = commands::table
-            .filter(commands::device_id.eq(device.id))
+            .filter(commands::device_id.eq(device))
             .filter(commands::kind.eq("install"))
             .filter(commands::payload.like(in_payload))
             .count()
-            .get_result(&mut conn)?;
+            .get_result(&mut *self.conn)?;
         Ok(n > 0)
     }
-}
 
-impl Session<'_> {
     /// Looks a client certificate up by fingerprint, in the exchange's transaction.
     pub fn certificate(&mut self, fingerprint: &str) -> Result<CertificateStatus> {
         let found: Option<(i64, Option<i64>, DeviceRow)> = device_certificates::table
