@@ -62,14 +62,12 @@ pub enum Refusal {
 /// Serves an `Enrol` request: checks the signing request, redeems the token
 /// and signs the device's certificate. Returns the certificate (PEM) or why not.
 pub fn enrol(storage: &Storage, ca_key_pem: &str, request: &Enrol) -> Result<Result<String, Refusal>, EnrolError> {
-    let mut pem = String::new();
     let redeemed = storage.enrol(&request.site, &request.device, &token_digest(&request.token), |grant| {
         let cert = pki::issue_device(ca_key_pem, &request.csr, &grant.device, &grant.address)?;
-        pem = cert.pem;
-        Ok::<_, EnrolError>(Issued { fingerprint: cert.fingerprint, not_after_ms: cert.not_after_ms })
+        Ok::<_, EnrolError>((Issued { fingerprint: cert.fingerprint, not_after_ms: cert.not_after_ms }, cert.pem))
     });
     match redeemed {
-        Ok(Ok(_)) => Ok(Ok(pem)),
+        Ok(Ok(pem)) => Ok(Ok(pem)),
         Ok(Err(refused)) => Ok(Err(refused.into())),
         // A bad request is the agent's mistake; the transaction rolled back, so
         // the token is still good for a corrected request.

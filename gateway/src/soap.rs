@@ -186,12 +186,7 @@ fn authenticate(
     request: &GatewayRequest,
     certificate: Option<&str>,
 ) -> Result<DeviceRow, Failure> {
-    let name = match request {
-        GatewayRequest::Enrol(m) => &m.device,
-        GatewayRequest::Hello(m) => &m.device,
-        GatewayRequest::NextCommand(m) => &m.device,
-        GatewayRequest::ReportResult(m) => &m.device,
-    };
+    let name = request.device();
     let refuse = |code, message: String| -> Result<DeviceRow, Failure> { Err(SoapFault::new(code, message).into()) };
     let Some(fingerprint) = certificate else {
         return refuse(
@@ -200,7 +195,7 @@ fn authenticate(
         );
     };
     match session.certificate(fingerprint)? {
-        CertificateStatus::Valid(device) if device.name == *name => Ok(device),
+        CertificateStatus::Valid(device) if device.name == name => Ok(device),
         CertificateStatus::Valid(device) => {
             tracing::warn!(certificate_of = %device.name, asked_for = %name, "refused: certificate of another device");
             refuse(

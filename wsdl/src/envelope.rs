@@ -187,6 +187,16 @@ impl GatewayRequest {
             Self::ReportResult(_) => "ReportResult",
         }
     }
+
+    /// The device the request speaks for.
+    pub fn device(&self) -> &str {
+        match self {
+            Self::Enrol(m) => &m.device,
+            Self::Hello(m) => &m.device,
+            Self::NextCommand(m) => &m.device,
+            Self::ReportResult(m) => &m.device,
+        }
+    }
 }
 
 /// A response the gateway sends (and the agent decodes).

@@ -95,15 +95,16 @@ impl Storage {
 
     /// Redeems a token for `device` of `site` and records the certificate
     /// `sign` makes for the grant, all in one transaction: a token is spent
-    /// only if its certificate is recorded. The outer `Result` is the
-    /// database; the inner one the gateway's answer to the agent.
-    pub fn enrol<E: From<StorageError>>(
+    /// only if its certificate is recorded. Returns what `sign` made (the
+    /// certificate itself); the outer `Result` is the database, the inner one
+    /// the gateway's answer to the agent.
+    pub fn enrol<T, E: From<StorageError>>(
         &self,
         site: &str,
         device: &str,
         token_sha256: &str,
-        sign: impl FnOnce(&Grant) -> std::result::Result<Issued, E>,
-    ) -> std::result::Result<std::result::Result<Issued, TokenRefused>, E> {
+        sign: impl FnOnce(&Grant) -> std::result::Result<(Issued, T), E>,
+    ) -> std::result::Result<std::result::Result<T, TokenRefused>, E> {
         let mut conn = self.conn()?;
         transaction(&mut conn, |conn| {
             let now = now_ms();
@@ -150,7 +151,7 @@ impl Storage {
                 return refuse("the enrolment token was already used; issue a new one".into());
             }
             let grant = Grant { device_id: token.device_id, device: token.device, address: token.address };
-            let issued = sign(&grant)?;
+            let (issued, certificate) = sign(&grant)?;
             diesel::insert_into(device_certificates::table)
                 .values((
                     device_certificates::device_id.eq(grant.device_id),
@@ -160,7 +161,7 @@ impl Storage {
                 ))
                 .execute(conn)
                 .map_err(StorageError::from)?;
-            Ok(Ok(issued))
+            Ok(Ok(certificate))
         })
     }
 
