@@ -10,8 +10,7 @@ fn tampered_package_fails_its_command_and_halts_the_queue() -> Result<()> {
     let dir = tempfile::tempdir()?;
     let database = Database::mariadb()?;
     let gateway = Gateway::start(&dir.path().join("gateway"), &database)?;
-    let model = build_demo_model(&dir.path().join("model"))?;
-    gateway.cli(&["model", "import", model.to_str().unwrap()])?;
+    gateway.import_demo_model(&dir.path().join("model"))?;
 
     // Corrupt the OS package in the repository after it was accepted: the
     // file server now serves bytes that do not match the model's digest.

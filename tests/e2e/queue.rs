@@ -4,7 +4,7 @@
 
 use anyhow::{Result, ensure};
 use outfit_tests::proxy::Proxy;
-use outfit_tests::{Database, Gateway, build_demo_model, installed_packages, wait_for};
+use outfit_tests::{Database, Gateway, installed_packages, wait_for};
 use std::os::unix::fs::MetadataExt;
 use std::time::Duration;
 
@@ -36,8 +36,7 @@ fn one_agent_behind_a_proxy(on_mariadb: bool, name: &str) -> Result<OneAgent> {
     } else {
         Gateway::start_on_sqlite(dir.path())?
     };
-    let model = build_demo_model(&dir.path().join("model"))?;
-    gateway.cli(&["model", "import", model.to_str().unwrap()])?;
+    gateway.import_demo_model(&dir.path().join("model"))?;
     let proxy = Proxy::start(gateway.socket_addr());
     let root = dir.path().join("root");
     let via = format!("https://127.0.0.1:{}", proxy.addr.port());
@@ -121,8 +120,7 @@ fn agent_killed_before_reporting_resends_its_result_after_restart() -> Result<()
 fn forged_poke_runs_nothing() -> Result<()> {
     let dir = tempfile::tempdir()?;
     let (database, gateway) = Gateway::start_on_sqlite(dir.path())?;
-    let model = build_demo_model(&dir.path().join("model"))?;
-    gateway.cli(&["model", "import", model.to_str().unwrap()])?;
+    gateway.import_demo_model(&dir.path().join("model"))?;
     let root = dir.path().join("root");
     let _agent = gateway.add_agent("target-1", "webserver", "demo", &root)?;
     wait_for(Duration::from_secs(60), "Hello", hello_done(&database, 1))?;
@@ -221,8 +219,7 @@ fn two_gateways_on_one_database_serve_the_same_agents_without_running_anything_t
     let dir = tempfile::tempdir()?;
     let database = Database::mariadb()?;
     let first = Gateway::start(&dir.path().join("gateway"), &database)?;
-    let model = build_demo_model(&dir.path().join("model"))?;
-    first.cli(&["model", "import", model.to_str().unwrap()])?;
+    first.import_demo_model(&dir.path().join("model"))?;
     let second = first.start_peer(&dir.path().join("gateway-2"))?;
     // One proxy per agent sends each of its new connections to the other
     // gateway: every agent's exchanges alternate. (A proxy shared by all agents

@@ -5,8 +5,7 @@
 
 use anyhow::Result;
 use outfit_tests::{
-    Database, Gateway, build_deb, build_demo_model, build_rpm, installed_packages, installed_rpms, prepare_root,
-    wait_for,
+    Database, Gateway, build_deb, build_rpm, installed_packages, installed_rpms, prepare_root, wait_for,
 };
 use std::time::Duration;
 
@@ -70,8 +69,7 @@ fn a_stored_script_runs_by_name_on_every_device_of_a_model() -> Result<()> {
     let dir = tempfile::tempdir()?;
     let database = Database::mariadb()?;
     let gateway = Gateway::start(&dir.path().join("gateway"), &database)?;
-    let model = build_demo_model(&dir.path().join("model"))?;
-    gateway.cli(&["model", "import", model.to_str().unwrap()])?;
+    gateway.import_demo_model(&dir.path().join("model"))?;
     let script = hotfix_script(&dir.path().join("script"))?;
     assert!(gateway.cli(&["script", "import", script.to_str().unwrap()])?.contains("demo/hotfix: new, 4 steps"));
     let listed = gateway.cli(&["script", "list"])?;
@@ -127,8 +125,7 @@ fn offline_commands_expire_and_a_slow_command_times_out_then_counts() -> Result<
     let dir = tempfile::tempdir()?;
     let database = Database::mariadb()?;
     let gateway = Gateway::start_with(&dir.path().join("gateway"), &database, &["--timeout", "install=2"])?;
-    let model = build_demo_model(&dir.path().join("model"))?;
-    gateway.cli(&["model", "import", model.to_str().unwrap()])?;
+    gateway.import_demo_model(&dir.path().join("model"))?;
     let root = dir.path().join("late-1");
     prepare_root(&root)?;
     gateway.register("late-1", "webserver", "demo", "127.0.0.1")?;
@@ -191,8 +188,7 @@ fn the_agent_picks_the_plugin_by_package_format() -> Result<()> {
     let dir = tempfile::tempdir()?;
     let database = Database::mariadb()?;
     let gateway = Gateway::start(&dir.path().join("gateway"), &database)?;
-    let model = build_demo_model(&dir.path().join("model"))?;
-    gateway.cli(&["model", "import", model.to_str().unwrap()])?;
+    gateway.import_demo_model(&dir.path().join("model"))?;
     let root = dir.path().join("mixed-1");
     prepare_root(&root)?;
     // A third-party bundle nobody signed: the agent refuses it at start, serves

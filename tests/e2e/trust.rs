@@ -7,7 +7,7 @@
 use anyhow::{Context, Result};
 use bytes::Bytes;
 use http_body_util::{BodyExt, Full};
-use outfit_tests::{Gateway, build_deb, build_demo_model};
+use outfit_tests::{Gateway, build_deb};
 use outfit_wsdl::envelope::{Answer, FaultCode, GatewayRequest, decode_answer};
 use outfit_wsdl::messages::{Hello, NextCommand};
 use outfit_wsdl::transport::{self, Endpoint, Identity};
@@ -91,8 +91,7 @@ fn hello(device: &str) -> GatewayRequest {
 fn enrolment_tokens_are_one_time_expiring_and_bound_to_site_and_device() -> Result<()> {
     let dir = tempfile::tempdir()?;
     let (_database, gateway) = Gateway::start_on_sqlite(dir.path())?;
-    let model = build_demo_model(&dir.path().join("model"))?;
-    gateway.cli(&["model", "import", model.to_str().unwrap()])?;
+    gateway.import_demo_model(&dir.path().join("model"))?;
     for name in ["t-a", "t-b"] {
         gateway.cli(&["device", "add", name, "--site", "demo", "--model", "webserver"])?;
     }
@@ -141,8 +140,7 @@ fn enrolment_tokens_are_one_time_expiring_and_bound_to_site_and_device() -> Resu
 fn a_certificate_speaks_only_for_its_own_device_and_site() -> Result<()> {
     let dir = tempfile::tempdir()?;
     let (database, gateway) = Gateway::start_on_sqlite(dir.path())?;
-    let model = build_demo_model(&dir.path().join("model"))?;
-    gateway.cli(&["model", "import", model.to_str().unwrap()])?;
+    gateway.import_demo_model(&dir.path().join("model"))?;
     let other = other_site_model(&dir.path().join("other"))?;
     gateway.cli(&["model", "import", other.to_str().unwrap()])?;
     for name in ["m-a", "m-b"] {
@@ -187,8 +185,7 @@ fn a_certificate_speaks_only_for_its_own_device_and_site() -> Result<()> {
 
     // A certificate of another CA (another gateway's enrolment) fails the handshake.
     let (_db2, stranger) = Gateway::start_on_sqlite(&dir.path().join("stranger"))?;
-    let model2 = build_demo_model(&dir.path().join("model2"))?;
-    stranger.cli(&["model", "import", model2.to_str().unwrap()])?;
+    stranger.import_demo_model(&dir.path().join("model2"))?;
     stranger.cli(&["device", "add", "m-a", "--site", "demo", "--model", "webserver"])?;
     let foreign_tls = {
         let state = dir.path().join("stranger-state");

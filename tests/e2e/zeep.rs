@@ -8,8 +8,7 @@ use outfit_tests::{Gateway, run, workspace};
 fn zeep_client_speaks_to_the_gateway_through_the_wsdl() -> Result<()> {
     let dir = tempfile::tempdir()?;
     let (database, gateway) = Gateway::start_on_sqlite(dir.path())?;
-    let model = outfit_tests::build_demo_model(&dir.path().join("model"))?;
-    gateway.cli(&["model", "import", model.to_str().unwrap()])?;
+    gateway.import_demo_model(&dir.path().join("model"))?;
     gateway.cli(&["device", "add", "zeep-1", "--site", "demo", "--model", "webserver"])?;
     let identity = dir.path().join("zeep-identity");
     std::fs::create_dir_all(&identity)?;

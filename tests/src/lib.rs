@@ -268,6 +268,14 @@ impl Gateway {
         run(Command::new(bin("outfit-gateway")).args(args).arg("--dir").arg(&self.dir))
     }
 
+    /// Builds the demo model's packages under `dir` and imports it (site
+    /// `demo`, model `webserver`).
+    pub fn import_demo_model(&self, dir: &Path) -> Result<()> {
+        let model = build_demo_model(dir)?;
+        self.cli(&["model", "import", model.to_str().unwrap()])?;
+        Ok(())
+    }
+
     /// Registers a device and starts its agent with its own root.
     pub fn add_agent(&self, name: &str, model: &str, site: &str, root: &Path) -> Result<Process> {
         self.add_agent_via(name, model, site, root, &self.url)
