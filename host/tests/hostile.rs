@@ -5,25 +5,14 @@
 
 use outfit_agent::plugin::{CallContext, PackageFile, Plugin, PluginError};
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
-/// Builds the fixture with a nested cargo (as `host/build.rs` builds the
-/// Debian plug-in) and returns the component's bytes.
+include!("../wasm_plugin.rs");
+
+/// Builds the fixture (as `build.rs` builds the built-in plug-ins) and returns
+/// the component's bytes.
 fn hostile_component() -> Vec<u8> {
     let workspace = Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap().to_path_buf();
-    let target_dir = workspace.join("target/wasm");
-    let mut build = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()));
-    build
-        .current_dir(workspace.join("plugins/hostile"))
-        .args(["build", "--release", "--target", "wasm32-wasip2", "--target-dir"])
-        .arg(&target_dir);
-    for (key, _) in std::env::vars() {
-        if (key.starts_with("CARGO_") && key != "CARGO_HOME") || key == "RUSTFLAGS" || key == "RUSTC_WRAPPER" {
-            build.env_remove(key);
-        }
-    }
-    assert!(build.status().unwrap().success(), "building plugins/hostile for wasm32-wasip2 failed");
-    std::fs::read(target_dir.join("wasm32-wasip2/release/outfit_plugin_hostile.wasm")).unwrap()
+    std::fs::read(build_wasm_plugin(&workspace, "hostile")).unwrap()
 }
 
 fn attempt(name: &str) -> PackageFile {
