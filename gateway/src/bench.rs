@@ -42,6 +42,34 @@ fn process_usage(pid: u32) -> Result<(f64, u64)> {
     Ok((cpu, rss))
 }
 
+/// Busy CPU seconds of the whole machine (all cores) from /proc/stat: user,
+/// nice, system, irq and softirq, so kernel networking is counted too.
+fn machine_busy() -> Result<f64> {
+    let stat = std::fs::read_to_string("/proc/stat")?;
+    let cpu = stat.lines().next().context("/proc/stat is empty")?;
+    let ticks: Vec<f64> = cpu.split_whitespace().skip(1).map(|t| t.parse().unwrap_or(0.0)).collect();
+    ensure!(ticks.len() >= 7, "/proc/stat format");
+    Ok((ticks[0] + ticks[1] + ticks[2] + ticks[5] + ticks[6]) / 100.0)
+}
+
+/// The local database server's process, when there is exactly one
+/// (`mariadbd` or `mysqld`), so its CPU per command can be reported.
+fn database_server() -> Option<u32> {
+    let mut found = Vec::new();
+    for entry in std::fs::read_dir("/proc").ok()?.flatten() {
+        let Ok(pid) = entry.file_name().to_string_lossy().parse::<u32>() else { continue };
+        let comm = std::fs::read_to_string(entry.path().join("comm")).unwrap_or_default();
+        if matches!(comm.trim(), "mariadbd" | "mysqld") {
+            found.push(pid);
+        }
+    }
+    (found.len() == 1).then(|| found[0])
+}
+
+fn cores() -> usize {
+    std::thread::available_parallelism().map_or(1, |n| n.get())
+}
+
 fn percentile(sorted: &[Duration], p: f64) -> Duration {
     if sorted.is_empty() {
         return Duration::ZERO;
@@ -56,6 +84,7 @@ fn prepare(dir: &Path, config: &BenchConfig) -> Result<(Home, Vec<String>)> {
     let settings = Settings {
         database: config.database.clone().unwrap_or_else(|| "gateway.sqlite".into()),
         listen: "127.0.0.1:0".into(),
+        operator_listen: "127.0.0.1:0".into(),
         name: "bench".into(),
         reboot_deadline_secs: 900,
         timeouts: crate::home::default_timeouts(),
@@ -218,6 +247,9 @@ pub async fn run(dir: &Path, config: BenchConfig) -> Result<()> {
 
     let (cpu_before, _) = process_usage(pid)?;
     let (own_before, _) = process_usage(std::process::id())?;
+    let database = config.database.as_ref().and_then(|_| database_server());
+    let database_before = database.map(process_usage).transpose()?.map(|(cpu, _)| cpu);
+    let machine_before = machine_busy()?;
     let started = Instant::now();
     let mut tasks = tokio::task::JoinSet::new();
     for (i, tls) in identities.into_iter().enumerate() {
@@ -242,6 +274,8 @@ pub async fn run(dir: &Path, config: BenchConfig) -> Result<()> {
     let elapsed = started.elapsed();
     let (cpu_after, rss_kb) = process_usage(pid)?;
     let (own_after, _) = process_usage(std::process::id())?;
+    let database_after = database.map(process_usage).transpose()?.map(|(cpu, _)| cpu);
+    let machine_after = machine_busy()?;
     let _ = server.kill();
     let _ = server.wait();
     latencies.sort();
@@ -265,6 +299,20 @@ pub async fn run(dir: &Path, config: BenchConfig) -> Result<()> {
         "load generator CPU {:.2}s total, {:.2} ms per command",
         own_after - own_before,
         (own_after - own_before) * 1e3 / commands.max(1) as f64
+    );
+    if let (Some(before), Some(after)) = (database_before, database_after) {
+        println!(
+            "database server CPU {:.2}s total, {:.2} ms per command",
+            after - before,
+            (after - before) * 1e3 / commands.max(1) as f64
+        );
+    }
+    println!(
+        "machine busy {:.2}s of {:.2}s available ({} cores), {:.2} ms per command",
+        machine_after - machine_before,
+        elapsed.as_secs_f64() * cores() as f64,
+        cores(),
+        (machine_after - machine_before) * 1e3 / commands.max(1) as f64
     );
     ensure!(errors == 0, "{errors} simulated agents failed");
     Ok(())

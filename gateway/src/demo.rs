@@ -157,6 +157,7 @@ pub async fn run(dir: &Path) -> Result<()> {
     let settings = Settings {
         database: "gateway.sqlite".into(),
         listen: "127.0.0.1:0".into(),
+        operator_listen: "127.0.0.1:0".into(),
         name: "demo-gateway".into(),
         reboot_deadline_secs: 900,
         timeouts: crate::home::default_timeouts(),

@@ -16,6 +16,10 @@ pub struct Settings {
     pub database: String,
     /// Address the HTTPS listener binds (`127.0.0.1:0` picks a free port).
     pub listen: String,
+    /// Address the operator services' HTTPS listener binds, apart from the
+    /// agent endpoint (`127.0.0.1:0` picks a free port).
+    #[serde(default = "default_operator_listen")]
+    pub operator_listen: String,
     /// Name the gateway gives itself in pokes and logs.
     pub name: String,
     /// Seconds a reboot may take before `status` flags it as overdue.
@@ -25,6 +29,10 @@ pub struct Settings {
     /// is marked `timedout` and its queue halts (a late result still counts).
     #[serde(default = "default_timeouts")]
     pub timeouts: BTreeMap<String, u64>,
+}
+
+fn default_operator_listen() -> String {
+    "127.0.0.1:0".into()
 }
 
 fn default_reboot_deadline() -> u64 {
@@ -79,6 +87,10 @@ impl Home {
     }
     pub fn url_file(&self) -> PathBuf {
         self.root.join("gateway.url")
+    }
+    /// Where `serve` writes the operator listener's base URL.
+    pub fn operator_url_file(&self) -> PathBuf {
+        self.root.join("operator.url")
     }
 
     fn io(path: &Path) -> impl FnOnce(std::io::Error) -> HomeError + '_ {

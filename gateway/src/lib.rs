@@ -14,6 +14,7 @@ pub mod demo;
 pub mod enrol;
 pub mod home;
 pub mod model;
+pub mod operator;
 pub mod pki;
 pub mod poke;
 pub mod queue;

@@ -55,6 +55,9 @@ enum Cmd {
         /// Address to listen on; port 0 picks a free one (see `gateway.url`).
         #[arg(long, default_value = "127.0.0.1:8443")]
         listen: String,
+        /// Address of the operator services' listener (apart from agents); see `operator.url`.
+        #[arg(long, default_value = "127.0.0.1:8445")]
+        operator_listen: String,
         #[arg(long, default_value = "gateway")]
         name: String,
         /// Seconds a reboot may take before `status` flags it as overdue.
@@ -82,6 +85,18 @@ enum Cmd {
     Device {
         #[command(subcommand)]
         command: DeviceCmd,
+    },
+    /// Operators: the people and systems that call the operator services.
+    Operator {
+        #[command(subcommand)]
+        command: OperatorCmd,
+    },
+    /// Show the latest lines of the audit log (operator calls, allowed and refused).
+    Audit {
+        #[command(flatten)]
+        dir: DirArg,
+        #[arg(long, default_value_t = 50)]
+        limit: i64,
     },
     /// Queue the commands that build each device to its model, and poke its agent.
     Provision {
@@ -244,6 +259,33 @@ enum DeviceCmd {
     },
 }
 
+#[derive(Subcommand)]
+enum OperatorCmd {
+    /// Add an operator, or set a new password for one. The password is read
+    /// from the environment variable OUTFIT_PASSWORD, else from the first line
+    /// of standard input; only its argon2 hash is stored.
+    Add {
+        #[command(flatten)]
+        dir: DirArg,
+        name: String,
+    },
+    /// Grant an operator one action on role categories of sites. Without
+    /// --site the right covers every site; without --category every category.
+    Grant {
+        #[command(flatten)]
+        dir: DirArg,
+        name: String,
+        /// read, change or deploy.
+        #[arg(long, value_parser = ["read", "change", "deploy"])]
+        action: String,
+        #[arg(long)]
+        site: Option<String>,
+        /// OS, APP, CONTENT (or another category the database defines).
+        #[arg(long)]
+        category: Option<String>,
+    },
+}
+
 fn main() -> std::process::ExitCode {
     let cli = Cli::parse();
     // The demo prints its own progress; per-request logs would drown it.
@@ -267,7 +309,7 @@ fn main() -> std::process::ExitCode {
 
 async fn run(cli: Cli) -> Result<()> {
     match cli.command {
-        Cmd::Init { dir, database, listen, name, reboot_deadline_secs, mut sans, timeouts: given } => {
+        Cmd::Init { dir, database, listen, operator_listen, name, reboot_deadline_secs, mut sans, timeouts: given } => {
             for always in ["localhost", "127.0.0.1"] {
                 if !sans.iter().any(|s| s == always) {
                     sans.push(always.into());
@@ -276,7 +318,9 @@ async fn run(cli: Cli) -> Result<()> {
             let home = Home::new(&dir.dir);
             let mut timeouts = outfit_gateway::home::default_timeouts();
             timeouts.extend(given);
-            home.init(&Settings { database: database.clone(), listen, name, reboot_deadline_secs, timeouts }, &sans)?;
+            let settings =
+                Settings { database: database.clone(), listen, operator_listen, name, reboot_deadline_secs, timeouts };
+            home.init(&settings, &sans)?;
             if let Err(e) = Gateway::open(home.clone()) {
                 // Without this the directory would "already hold a gateway" that cannot start.
                 let _ = std::fs::remove_file(home.settings_path());
@@ -312,6 +356,52 @@ async fn run(cli: Cli) -> Result<()> {
             let device = gateway.storage.device(&name)?.with_context(|| format!("no device named `{name}`"))?;
             let n = gateway.storage.revoke_certificates(device.id)?;
             println!("{name}: {n} certificates revoked; the agent must enrol again");
+        }
+        Cmd::Operator { command: OperatorCmd::Add { dir, name } } => {
+            let password = match std::env::var("OUTFIT_PASSWORD") {
+                Ok(password) => password,
+                Err(_) => {
+                    let mut line = String::new();
+                    std::io::stdin().read_line(&mut line).context("failed to read the password from standard input")?;
+                    line.trim_end_matches(['\r', '\n']).to_owned()
+                }
+            };
+            let hash = outfit_gateway::operator::hash_password(&password)
+                .context("failed to set the password; set OUTFIT_PASSWORD or pipe it on standard input")?;
+            let gateway = Gateway::open(Home::new(dir.dir))?;
+            let new = gateway.storage.save_operator(&name, &hash)?;
+            let done = if new { "added" } else { "password changed" };
+            println!("operator {name}: {done}; grant rights with `outfit-gateway operator grant {name} --action …`");
+        }
+        Cmd::Operator { command: OperatorCmd::Grant { dir, name, action, site, category } } => {
+            let gateway = Gateway::open(Home::new(dir.dir))?;
+            let action = outfit_gateway::storage::Action::parse(&action).context("unknown action")?;
+            gateway
+                .storage
+                .grant(&name, site.as_deref(), category.as_deref(), action)
+                .with_context(|| format!("failed to grant `{name}` a right"))?;
+            println!(
+                "operator {name} may now {} {} roles of {}",
+                action.as_str(),
+                category.as_deref().unwrap_or("all"),
+                site.as_deref().map_or("every site".to_owned(), |s| format!("site {s}"))
+            );
+        }
+        Cmd::Audit { dir, limit } => {
+            let gateway = Gateway::open(Home::new(dir.dir))?;
+            for e in gateway.storage.audit_log(limit)? {
+                println!(
+                    "{} {} {} {} {} {} from {}: {}",
+                    e.created_at,
+                    e.principal,
+                    e.outcome,
+                    e.action,
+                    e.site.as_deref().unwrap_or("-"),
+                    e.object,
+                    e.peer,
+                    e.detail
+                );
+            }
         }
         Cmd::Provision { dir, devices, expiry } => {
             let gateway = Gateway::open(Home::new(dir.dir))?;

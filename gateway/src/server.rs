@@ -2,6 +2,7 @@
 //! repository and the WSDL, all on one rustls listener (no plain HTTP).
 
 use crate::home::{Home, HomeError, Settings};
+use crate::operator::OperatorService;
 use crate::repository::Repository;
 use crate::soap::AgentService;
 use crate::storage::{CertificateStatus, ExchangeRecord, Storage, StorageError};
@@ -34,6 +35,7 @@ pub struct Gateway {
     pub storage: Storage,
     pub repository: Repository,
     pub agent: AgentService,
+    pub operator: OperatorService,
     /// Admits as many database-bound requests at once as the pool has
     /// connections; more would only queue on the pool's lock in blocking
     /// threads and cost the machine context switches.
@@ -49,8 +51,9 @@ impl Gateway {
         let instance = format!("{}-{}", settings.name, std::process::id());
         let ca_key_pem = home.ca_key_pem()?.into();
         let agent = AgentService { storage: storage.clone(), instance, ca_key_pem };
+        let operator = OperatorService { storage: storage.clone() };
         let db_slots = Arc::new(tokio::sync::Semaphore::new(storage.max_connections()));
-        Ok(Self { home, settings, storage, repository, agent, db_slots })
+        Ok(Self { home, settings, storage, repository, agent, operator, db_slots })
     }
 
     /// Binds the listener, writes `gateway.url` and serves until the process ends.
@@ -66,23 +69,50 @@ impl Gateway {
         let me = transport::Identity { cert: &self.home.server_cert(), key: &self.home.server_key() };
         // Enrolment needs no certificate; everything else checks the one presented.
         let tls = transport::server_config(me, transport::Clients::Optional(&self.home.ca_cert()))?;
-        let addr = &self.settings.listen;
-        let listener = tokio::net::TcpListener::bind(addr)
-            .await
-            .map_err(|source| ServeError::Bind { addr: addr.clone(), source })?;
-        let local = listener.local_addr().map_err(|source| ServeError::Bind { addr: addr.clone(), source })?;
-        let url = format!("https://{local}");
         let gateway = self.clone();
-        let handler: Handler = Arc::new(move |connection, request| {
+        let agents: Handler = Arc::new(move |connection, request| {
             let gateway = gateway.clone();
             Box::pin(async move { gateway.route(connection, request).await })
         });
-        tokio::spawn(transport::serve(listener, tls, handler));
+        let gateway = self.clone();
+        let operators: Handler = Arc::new(move |connection, request| {
+            let gateway = gateway.clone();
+            Box::pin(async move { gateway.route_operator(connection, request).await })
+        });
+        // The operator listener first: `gateway.url` appearing means all is up.
+        let operator_url = listen(&self.settings.operator_listen, tls.clone(), operators).await?;
+        write(&self.home.operator_url_file(), &operator_url)?;
+        let url = listen(&self.settings.listen, tls, agents).await?;
         tokio::spawn(self.clone().sweep_forever());
-        let url_file = self.home.url_file();
-        std::fs::write(&url_file, &url)
-            .map_err(|source| ServeError::Write { path: url_file.display().to_string(), source })?;
+        write(&self.home.url_file(), &url)?;
         Ok(url)
+    }
+
+    /// The operator listener: SOAP operator services and their WSDL. Callers
+    /// authenticate per request (UsernameToken), not by certificate.
+    async fn route_operator(
+        self: Arc<Self>,
+        connection: Connection,
+        request: Request<Incoming>,
+    ) -> Response<Full<Bytes>> {
+        match (request.method(), request.uri().path()) {
+            (&Method::POST, outfit_wsdl::OPERATOR_PATH) => {}
+            (&Method::GET, "/wsdl") => return plain(StatusCode::OK, "text/xml", outfit_wsdl::OPERATOR_WSDL),
+            (&Method::GET, "/outfit-operator.xsd") => {
+                return plain(StatusCode::OK, "text/xml", outfit_wsdl::OPERATOR_XSD);
+            }
+            (&Method::GET, "/outfit-agent.xsd") => return plain(StatusCode::OK, "text/xml", outfit_wsdl::XSD),
+            _ => return plain(StatusCode::NOT_FOUND, "text/plain", "no such resource\n"),
+        }
+        let peer = connection.peer.to_string();
+        let body = match self.soap_body(request, &peer).await {
+            Ok(body) => body,
+            Err(response) => return response,
+        };
+        let operator = self.operator.clone();
+        let _slot = self.db_slots.acquire().await.expect("the semaphore is never closed");
+        let handled = tokio::task::spawn_blocking(move || operator.handle(&peer, &body)).await;
+        respond(handled)
     }
 
     /// Once a second, closes expired commands and marks unanswered ones timed
@@ -138,27 +168,27 @@ impl Gateway {
         request: Request<Incoming>,
     ) -> Response<Full<Bytes>> {
         let peer = connection.peer.to_string();
-        let body = match transport::read_body(request.into_body(), MAX_SOAP_BYTES, &peer).await {
+        let body = match self.soap_body(request, &peer).await {
             Ok(body) => body,
-            Err(TransportError::TooLarge { limit, .. }) => {
-                let fault = SoapFault::new(FaultCode::TooLarge, format!("requests are limited to {limit} bytes"));
-                return transport::soap_response(StatusCode::INTERNAL_SERVER_ERROR, encode_fault(&fault));
-            }
-            Err(e) => {
-                tracing::debug!(error = %e, "could not read a request body");
-                return plain(StatusCode::BAD_REQUEST, "text/plain", "unreadable request body\n");
-            }
+            Err(response) => return response,
         };
         let agent = self.agent.clone();
         let _slot = self.db_slots.acquire().await.expect("the semaphore is never closed");
         let handled = tokio::task::spawn_blocking(move || agent.handle(connection, &body)).await;
-        match handled {
-            Ok((envelope, false)) => transport::soap_response(StatusCode::OK, envelope),
-            Ok((envelope, true)) => transport::soap_response(StatusCode::INTERNAL_SERVER_ERROR, envelope),
+        respond(handled)
+    }
+
+    /// A SOAP request body within the size cap, or the response refusing it.
+    async fn soap_body(&self, request: Request<Incoming>, peer: &str) -> Result<Bytes, Response<Full<Bytes>>> {
+        match transport::read_body(request.into_body(), MAX_SOAP_BYTES, peer).await {
+            Ok(body) => Ok(body),
+            Err(TransportError::TooLarge { limit, .. }) => {
+                let fault = SoapFault::new(FaultCode::TooLarge, format!("requests are limited to {limit} bytes"));
+                Err(transport::soap_response(StatusCode::INTERNAL_SERVER_ERROR, encode_fault(&fault)))
+            }
             Err(e) => {
-                tracing::error!(error = %e, "agent request handler panicked");
-                let fault = SoapFault::new(FaultCode::Internal, "the gateway failed; see its log");
-                transport::soap_response(StatusCode::INTERNAL_SERVER_ERROR, encode_fault(&fault))
+                tracing::debug!(error = %e, "could not read a request body");
+                Err(plain(StatusCode::BAD_REQUEST, "text/plain", "unreadable request body\n"))
             }
         }
     }
@@ -225,6 +255,33 @@ impl Gateway {
         })
         .await
         .unwrap_or_else(|e| Err(StorageError::Invalid(format!("download check panicked: {e}"))))
+    }
+}
+
+/// Binds `addr` and serves `handler` on it over TLS; returns the base URL.
+async fn listen(addr: &str, tls: Arc<rustls::ServerConfig>, handler: Handler) -> Result<String, ServeError> {
+    let bind = |source| ServeError::Bind { addr: addr.to_owned(), source };
+    let listener = tokio::net::TcpListener::bind(addr).await.map_err(bind)?;
+    let local = listener.local_addr().map_err(bind)?;
+    tokio::spawn(transport::serve(listener, tls, handler));
+    Ok(format!("https://{local}"))
+}
+
+fn write(path: &std::path::Path, text: &str) -> Result<(), ServeError> {
+    std::fs::write(path, text).map_err(|source| ServeError::Write { path: path.display().to_string(), source })
+}
+
+/// A SOAP handler's answer (envelope, is it a fault) as an HTTP response; a
+/// panicked handler becomes an `Internal` fault.
+fn respond(handled: Result<(String, bool), tokio::task::JoinError>) -> Response<Full<Bytes>> {
+    match handled {
+        Ok((envelope, false)) => transport::soap_response(StatusCode::OK, envelope),
+        Ok((envelope, true)) => transport::soap_response(StatusCode::INTERNAL_SERVER_ERROR, envelope),
+        Err(e) => {
+            tracing::error!(error = %e, "a SOAP request handler panicked");
+            let fault = SoapFault::new(FaultCode::Internal, "the gateway failed; see its log");
+            transport::soap_response(StatusCode::INTERNAL_SERVER_ERROR, encode_fault(&fault))
+        }
     }
 }
 

@@ -3,6 +3,7 @@
 mod demo;
 mod faults;
 mod integrity;
+mod operators;
 mod provisioning;
 mod queue;
 mod queue_control;

@@ -206,6 +206,9 @@ impl Gateway {
         if !init_args.contains(&"--listen") {
             init.args(["--listen", "127.0.0.1:0"]);
         }
+        if !init_args.contains(&"--operator-listen") {
+            init.args(["--operator-listen", "127.0.0.1:0"]);
+        }
         run(init.arg("--database").arg(database.url()).arg("--dir").arg(dir).args(init_args))?;
         let (process, url) = Self::spawn_serve(dir)?;
         Ok(Self { dir: dir.to_owned(), url, process })

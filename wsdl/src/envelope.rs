@@ -103,12 +103,17 @@ pub enum FaultCode {
     TokenRefused,
     /// The certificate signing request cannot be parsed or its signature is wrong.
     BadCsr,
+    /// An operator request names a site, model, role category or component
+    /// that does not exist.
+    UnknownObject,
+    /// An operator request cannot be carried out as asked; the message says why.
+    Invalid,
     /// Something failed inside the gateway; details are in its log only.
     Internal,
 }
 
 impl FaultCode {
-    pub const ALL: [FaultCode; 13] = [
+    pub const ALL: [FaultCode; 15] = [
         Self::MalformedEnvelope,
         Self::UnknownOperation,
         Self::MissingField,
@@ -121,6 +126,8 @@ impl FaultCode {
         Self::Forbidden,
         Self::TokenRefused,
         Self::BadCsr,
+        Self::UnknownObject,
+        Self::Invalid,
         Self::Internal,
     ];
 
@@ -138,6 +145,8 @@ impl FaultCode {
             Self::Forbidden => "Forbidden",
             Self::TokenRefused => "TokenRefused",
             Self::BadCsr => "BadCsr",
+            Self::UnknownObject => "UnknownObject",
+            Self::Invalid => "Invalid",
             Self::Internal => "Internal",
         }
     }
@@ -164,7 +173,7 @@ impl SoapFault {
     pub fn new(code: FaultCode, message: impl Into<String>) -> Self {
         Self { code, message: message.into() }
     }
-    fn missing(field: &str) -> Self {
+    pub(crate) fn missing(field: &str) -> Self {
         Self::new(FaultCode::MissingField, format!("required element `{field}` is missing or empty"))
     }
 }
@@ -209,12 +218,18 @@ pub enum GatewayResponse {
 }
 
 fn parse_envelope(xml: &[u8]) -> Result<Envelope, SoapFault> {
+    parse_document(xml)
+}
+
+/// Screens and decodes a SOAP envelope into `T` (this protocol's envelope or
+/// the operator service's, see `operator.rs`).
+pub(crate) fn parse_document<T: YaDeserialize>(xml: &[u8]) -> Result<T, SoapFault> {
     let text = std::str::from_utf8(xml)
         .map_err(|_| SoapFault::new(FaultCode::MalformedEnvelope, "request body is not UTF-8"))?;
     // yaserde accepts a document whose root is not a SOAP Envelope and
     // returns defaults, so the root is checked first.
     screen(text)?;
-    yaserde::de::from_str::<Envelope>(text).map_err(|e| {
+    yaserde::de::from_str::<T>(text).map_err(|e| {
         let message = e.to_string();
         // yaserde reports an absent non-optional element this way.
         if message.contains("is a required field") {
@@ -274,12 +289,12 @@ fn screen(text: &str) -> Result<(), SoapFault> {
     Ok(())
 }
 
-fn ensure_single(count: usize) -> Result<(), SoapFault> {
+pub(crate) fn ensure_single(count: usize, namespace: &str) -> Result<(), SoapFault> {
     match count {
         1 => Ok(()),
         0 => Err(SoapFault::new(
             FaultCode::UnknownOperation,
-            format!("the SOAP Body holds no operation of namespace {} served here", crate::NS),
+            format!("the SOAP Body holds no operation of namespace {namespace} served here"),
         )),
         _ => Err(SoapFault::new(FaultCode::UnknownOperation, "the SOAP Body holds more than one operation")),
     }
@@ -289,7 +304,7 @@ fn ensure_single(count: usize) -> Result<(), SoapFault> {
 pub fn decode_gateway_request(xml: &[u8]) -> Result<GatewayRequest, SoapFault> {
     let body = parse_envelope(xml)?.body;
     let found = [body.enrol.is_some(), body.hello.is_some(), body.next_command.is_some(), body.report_result.is_some()];
-    ensure_single(found.iter().filter(|f| **f).count())?;
+    ensure_single(found.iter().filter(|f| **f).count(), crate::NS)?;
     let request = if let Some(m) = body.enrol {
         m.validate().map_err(SoapFault::missing)?;
         GatewayRequest::Enrol(m)

@@ -8,6 +8,7 @@
 
 pub mod envelope;
 pub mod messages;
+pub mod operator;
 pub mod transport;
 
 /// Target namespace of the agent protocol (WSDL and XSD).
@@ -17,6 +18,12 @@ pub const SOAP_ENV: &str = "http://schemas.xmlsoap.org/soap/envelope/";
 /// The WSDL and XSD, shipped inside the binaries so the gateway can serve them.
 pub const WSDL: &str = include_str!("../outfit-agent.wsdl");
 pub const XSD: &str = include_str!("../outfit-agent.xsd");
+/// The operator services' contract (namespace `urn:outfit:operator:1`).
+pub const OPERATOR_NS: &str = "urn:outfit:operator:1";
+pub const OPERATOR_WSDL: &str = include_str!("../outfit-operator.wsdl");
+pub const OPERATOR_XSD: &str = include_str!("../outfit-operator.xsd");
+/// Path of the operator endpoint on the gateway's operator listener.
+pub const OPERATOR_PATH: &str = "/soap/operator";
 /// Path of the gateway's agent endpoint and of the agent's poke endpoint.
 pub const GATEWAY_AGENT_PATH: &str = "/soap/agent";
 pub const AGENT_POKE_PATH: &str = "/soap/poke";

@@ -18,12 +18,13 @@ pub(super) struct MarkSent<'a> {
     pub now: i64,
 }
 
-/// `from` (`sent`, or `timedout` for a late result) → a final state with the
-/// agent's message.
+/// A handed-out command of `device` (`sent`, or `timedout` for a late result)
+/// → a final state with the agent's message. Zero rows changed means the
+/// command is not (or no longer) waiting for a result.
 #[derive(Debug)]
 pub(super) struct MarkFinished<'a> {
     pub id: i64,
-    pub from: &'a str,
+    pub device: i64,
     pub to: &'a str,
     pub message: &'a str,
     pub now: i64,
@@ -61,8 +62,9 @@ where
         out.push_bind_param::<BigInt, _>(&self.now)?;
         out.push_sql(" WHERE id = ");
         out.push_bind_param::<BigInt, _>(&self.id)?;
-        out.push_sql(" AND state = ");
-        out.push_bind_param::<Text, _>(self.from)?;
+        out.push_sql(" AND device_id = ");
+        out.push_bind_param::<BigInt, _>(&self.device)?;
+        out.push_sql(" AND state IN ('sent', 'timedout')");
         Ok(())
     }
 }

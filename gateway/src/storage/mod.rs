@@ -7,6 +7,7 @@
 //! or stale report can never move it twice.
 
 mod hot;
+mod operators;
 mod schema;
 mod transaction;
 mod trust;
@@ -15,8 +16,8 @@ use diesel::connection::SimpleConnection;
 use diesel::prelude::*;
 use diesel::r2d2::{ConnectionManager, CustomizeConnection, Pool, PooledConnection};
 use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
+pub use operators::{Action, AuditEntry, OperatorRow};
 use schema::*;
-use transaction::transaction;
 pub use trust::{CertificateStatus, Grant, Issued, TokenRefused};
 
 const MYSQL_MIGRATIONS: EmbeddedMigrations = embed_migrations!("../migrations/mysql");
@@ -103,6 +104,8 @@ fn mark_applied_if_done(conn: &mut DbConnection, device: i64) -> QueryResult<()>
     Ok(())
 }
 
+type Pooled = PooledConnection<ConnectionManager<DbConnection>>;
+
 /// The gateway's database: a pool plus every query the gateway makes.
 #[derive(Clone)]
 pub struct Storage {
@@ -139,6 +142,9 @@ impl Storage {
             .max_size(size)
             // Connections open as requests need them, not all at start-up.
             .min_idle(Some(1))
+            // Checked by `Storage::checkout` instead: a transaction's own
+            // START TRANSACTION tells a dead connection without a ping.
+            .test_on_check_out(false)
             // With the database down, fail a request within seconds (agents retry)
             // rather than holding it for r2d2's default 30 s.
             .connection_timeout(std::time::Duration::from_secs(5))
@@ -154,15 +160,16 @@ impl Storage {
         self.pool.max_size() as usize
     }
 
-    fn conn(&self) -> Result<PooledConnection<ConnectionManager<DbConnection>>> {
-        Ok(self.pool.get()?)
+    /// A pooled connection for work outside a transaction, pinged first (the
+    /// pool does not; see `transaction.rs`).
+    fn conn(&self) -> Result<Pooled> {
+        self.checkout(diesel::r2d2::R2D2Connection::ping)
     }
 
     /// Runs `f` as one agent exchange: one pooled connection and one
     /// transaction (see [`Session`]). `Err` rolls everything back.
     pub fn exchange<T, E: From<StorageError>>(&self, f: impl FnOnce(&mut Session<'_>) -> Result<T, E>) -> Result<T, E> {
-        let mut conn = self.conn()?;
-        transaction(&mut conn, |conn| f(&mut Session { conn }))
+        self.transaction(|conn| f(&mut Session { conn }))
     }
 
     fn migrate(&self) -> Result<()> {
@@ -375,12 +382,56 @@ fn ensure_role_version(
     Ok(id)
 }
 
+/// Returns the model's latest version if it holds exactly `chosen` (category,
+/// role version) pairs; otherwise adds a version that does and makes it current.
+fn ensure_model_version(conn: &mut DbConnection, model_id: i64, chosen: &[(i64, i64)]) -> Result<ImportedModel> {
+    let latest = model_versions::table
+        .filter(model_versions::model_id.eq(model_id))
+        .order(model_versions::version.desc())
+        .select((model_versions::id, model_versions::version))
+        .first::<(i64, i32)>(conn)
+        .optional()?;
+    if let Some((id, version)) = latest {
+        let mut roles: Vec<(i64, i64)> = model_version_roles::table
+            .filter(model_version_roles::model_version_id.eq(id))
+            .select((model_version_roles::category_id, model_version_roles::role_version_id))
+            .load(conn)?;
+        roles.sort();
+        if roles == chosen {
+            return Ok(ImportedModel { model_version_id: id, version, created: false });
+        }
+    }
+    let version = latest.map_or(1, |(_, v)| v + 1);
+    let id = insert_version!(conn, model_versions, model_id, model_id, version);
+    for (category, role_version) in chosen {
+        diesel::insert_into(model_version_roles::table)
+            .values((
+                model_version_roles::model_version_id.eq(id),
+                model_version_roles::category_id.eq(category),
+                model_version_roles::role_version_id.eq(role_version),
+            ))
+            .execute(conn)?;
+    }
+    diesel::update(models::table.find(model_id)).set(models::current_version_id.eq(id)).execute(conn)?;
+    Ok(ImportedModel { model_version_id: id, version, created: true })
+}
+
+/// One parameter of one component in a model's role, as an operator changes it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ParameterChange {
+    pub site: String,
+    pub model: String,
+    pub category: String,
+    pub component: String,
+    pub name: String,
+    pub value: String,
+}
+
 impl Storage {
     /// Imports a model in one transaction: new component rows, role versions and
     /// a model version are added only where content changed.
     pub fn import_model(&self, model: &NewModel) -> Result<ImportedModel> {
-        let mut conn = self.conn()?;
-        transaction(&mut conn, |conn| {
+        self.transaction(|conn| {
             let site = ensure_site(conn, &model.site)?;
             let mut chosen: Vec<(i64, i64)> = Vec::new();
             for role in &model.roles {
@@ -422,35 +473,60 @@ impl Storage {
                         .first(conn)?
                 }
             };
-            let latest = model_versions::table
-                .filter(model_versions::model_id.eq(model_id))
-                .order(model_versions::version.desc())
-                .select((model_versions::id, model_versions::version))
-                .first::<(i64, i32)>(conn)
-                .optional()?;
-            if let Some((id, version)) = latest {
-                let mut roles: Vec<(i64, i64)> = model_version_roles::table
-                    .filter(model_version_roles::model_version_id.eq(id))
-                    .select((model_version_roles::category_id, model_version_roles::role_version_id))
-                    .load(conn)?;
-                roles.sort();
-                if roles == chosen {
-                    return Ok(ImportedModel { model_version_id: id, version, created: false });
+            ensure_model_version(conn, model_id, &chosen)
+        })
+    }
+
+    /// Sets one parameter of a component in the model's role of one category:
+    /// a new role version and a new current model version (the old ones stay,
+    /// so rollback is making an old version current again). Setting the value
+    /// a parameter already has adds nothing (`created` is false).
+    pub fn set_parameter(&self, change: &ParameterChange) -> Result<ImportedModel> {
+        self.transaction(|conn| {
+            let site = site_id(conn, &change.site)?;
+            let not_found = |what, name: &str| StorageError::NotFound { what, name: name.to_owned() };
+            let (model_id, current): (i64, Option<i64>) = models::table
+                .filter(models::site_id.eq(site))
+                .filter(models::name.eq(&change.model))
+                .select((models::id, models::current_version_id))
+                .first(conn)
+                .optional()?
+                .ok_or_else(|| not_found("model", &change.model))?;
+            let current = current.ok_or_else(|| not_found("model version", &change.model))?;
+            let category: i64 = role_categories::table
+                .filter(role_categories::name.eq(&change.category))
+                .select(role_categories::id)
+                .first(conn)
+                .optional()?
+                .ok_or_else(|| not_found("role category", &change.category))?;
+            let mut chosen: Vec<(i64, i64)> = model_version_roles::table
+                .filter(model_version_roles::model_version_id.eq(current))
+                .select((model_version_roles::category_id, model_version_roles::role_version_id))
+                .load(conn)?;
+            let slot = chosen.iter_mut().find(|(c, _)| *c == category).ok_or_else(|| {
+                StorageError::Invalid(format!("model `{}` has no {} role", change.model, change.category))
+            })?;
+            let role: String = role_versions::table
+                .inner_join(roles::table)
+                .filter(role_versions::id.eq(slot.1))
+                .select(roles::name)
+                .first(conn)?;
+            let mut content = role_version_content(conn, slot.1)?;
+            let mut target = None;
+            for (index, (component, _)) in content.iter().enumerate() {
+                let name: String = components::table.find(component).select(components::name).first(conn)?;
+                if name == change.component {
+                    target = Some(index);
                 }
             }
-            let version = latest.map_or(1, |(_, v)| v + 1);
-            let id = insert_version!(conn, model_versions, model_id, model_id, version);
-            for (category, role_version) in &chosen {
-                diesel::insert_into(model_version_roles::table)
-                    .values((
-                        model_version_roles::model_version_id.eq(id),
-                        model_version_roles::category_id.eq(category),
-                        model_version_roles::role_version_id.eq(role_version),
-                    ))
-                    .execute(conn)?;
-            }
-            diesel::update(models::table.find(model_id)).set(models::current_version_id.eq(id)).execute(conn)?;
-            Ok(ImportedModel { model_version_id: id, version, created: true })
+            let index = target.ok_or_else(|| not_found("component of that role", &change.component))?;
+            let params = &mut content[index].1;
+            params.retain(|(name, _)| *name != change.name);
+            params.push((change.name.clone(), change.value.clone()));
+            params.sort();
+            slot.1 = ensure_role_version(conn, site, category, &role, &content)?;
+            chosen.sort();
+            ensure_model_version(conn, model_id, &chosen)
         })
     }
 
@@ -519,8 +595,7 @@ pub struct DeviceRow {
 impl Storage {
     /// Registers a device of `site` built to `model`'s current version.
     pub fn add_device(&self, site: &str, name: &str, model: &str) -> Result<DeviceRow> {
-        let mut conn = self.conn()?;
-        transaction(&mut conn, |conn| {
+        self.transaction(|conn| {
             let site = site_id(conn, site)?;
             let (model_id, current) = models::table
                 .filter(models::site_id.eq(site))
@@ -797,6 +872,21 @@ fn expire(conn: &mut DbConnection, id: i64) -> QueryResult<usize> {
 /// Moves a handed-out command to its final state, once: a repeated report of a
 /// command already final is accepted and changes nothing.
 fn record(conn: &mut DbConnection, device: i64, command: i64, reported: Reported, message: &str) -> Result<Recorded> {
+    let finish = |conn: &mut DbConnection, to| {
+        hot::MarkFinished { id: command, device, to, message, now: now_ms() }.execute(conn).map(|changed| changed == 1)
+    };
+    // The common case costs one statement: a success or failure of a command
+    // that is waiting for it. Anything else reads the row to say what it is.
+    let any_kind = match reported {
+        Reported::Succeeded => Some(state::SUCCEEDED),
+        Reported::Failed => Some(state::FAILED),
+        Reported::RebootUnderway => None,
+    };
+    if let Some(to) = any_kind
+        && finish(conn, to)?
+    {
+        return Ok(Recorded::Final);
+    }
     let row: CommandRow = commands::table
         .filter(commands::id.eq(command))
         .filter(commands::device_id.eq(device))
@@ -810,15 +900,17 @@ fn record(conn: &mut DbConnection, device: i64, command: i64, reported: Reported
         state::PENDING => return Err(StorageError::Invalid(format!("command {command} was not handed out"))),
         _ => return Ok(Recorded::Repeated),
     }
-    let final_state = match reported {
-        Reported::Succeeded => state::SUCCEEDED,
-        Reported::Failed => state::FAILED,
+    let to = match reported {
         Reported::RebootUnderway if row.kind == "reboot" => state::REBOOTING,
-        Reported::RebootUnderway => {
-            return Err(StorageError::Invalid(format!("command {command} is not a reboot")));
+        Reported::RebootUnderway => return Err(StorageError::Invalid(format!("command {command} is not a reboot"))),
+        // Waiting a moment ago, yet the update above missed it: it moved in between.
+        Reported::Succeeded | Reported::Failed => {
+            return Err(StorageError::Conflict(format!("command {command} changed while its result was recorded")));
         }
     };
-    hot::MarkFinished { id: command, from: &row.state, to: final_state, message, now: now_ms() }.execute(conn)?;
+    if !finish(conn, to)? {
+        return Err(StorageError::Conflict(format!("command {command} changed while its result was recorded")));
+    }
     Ok(Recorded::Final)
 }
 
@@ -868,16 +960,14 @@ impl Storage {
     /// `model_version` is the version these commands build (None for commands
     /// such as a reboot that do not change the model).
     pub fn enqueue(&self, device: i64, model_version: Option<i64>, new: &[NewCommand]) -> Result<Vec<i64>> {
-        let mut conn = self.conn()?;
-        transaction(&mut conn, |conn| append(conn, device, model_version, new))
+        self.transaction(|conn| append(conn, device, model_version, new))
     }
 
     /// Appends the same commands to the queues of the named devices of `site`
     /// in one transaction: if any device is unknown or belongs to another
     /// site, no queue changes.
     pub fn enqueue_on(&self, site: &str, devices: &[String], new: &[NewCommand]) -> Result<Vec<DeviceRow>> {
-        let mut conn = self.conn()?;
-        transaction(&mut conn, |conn| {
+        self.transaction(|conn| {
             let site_id = site_id(conn, site)?;
             let mut rows = Vec::with_capacity(devices.len());
             for name in devices {
@@ -906,8 +996,7 @@ impl Storage {
 
     /// Records a result for a command that was handed out to `device`.
     pub fn record_result(&self, device: i64, command: i64, reported: Reported, message: &str) -> Result<Recorded> {
-        let mut conn = self.conn()?;
-        transaction(&mut conn, |conn| {
+        self.transaction(|conn| {
             let recorded = record(conn, device, command, reported, message)?;
             mark_applied_if_done(conn, device)?;
             Ok(recorded)
@@ -932,9 +1021,8 @@ impl Storage {
     /// timeout (`timeouts`: kind → seconds) become `timedout`, halting their
     /// queue. Returns the commands that timed out, for the log.
     pub fn sweep(&self, timeouts: &std::collections::BTreeMap<String, u64>) -> Result<Swept> {
-        let mut conn = self.conn()?;
         let now = now_ms();
-        transaction(&mut conn, |conn| {
+        self.transaction(|conn| {
             let expired = diesel::update(
                 commands::table.filter(commands::state.eq(state::PENDING)).filter(commands::expires_at.le(now)),
             )
@@ -982,8 +1070,7 @@ impl Storage {
 
     fn resolve_failed(&self, device: i64, to: &str) -> Result<i64> {
         let next_run = if to == state::PENDING { 1 } else { 0 };
-        let mut conn = self.conn()?;
-        transaction(&mut conn, |conn| {
+        self.transaction(|conn| {
             let (failed, was): (i64, String) = commands::table
                 .filter(commands::device_id.eq(device))
                 .filter(commands::state.eq_any(state::HALTING))
@@ -1008,8 +1095,7 @@ impl Storage {
     /// Operator action: cancels every command not yet handed out, and a failed
     /// one. A command already `sent` is left to finish. Returns how many closed.
     pub fn abort_queue(&self, device: i64) -> Result<usize> {
-        let mut conn = self.conn()?;
-        transaction(&mut conn, |conn| {
+        self.transaction(|conn| {
             Ok(diesel::update(commands::table.filter(commands::device_id.eq(device)).filter(commands::state.eq_any([
                 state::PENDING,
                 state::FAILED,
@@ -1175,8 +1261,7 @@ impl Storage {
     /// script of that name gets the new description and steps. Returns true
     /// when the script is new.
     pub fn save_script(&self, site: &str, name: &str, description: &str, steps: &[NewCommand]) -> Result<bool> {
-        let mut conn = self.conn()?;
-        transaction(&mut conn, |conn| {
+        self.transaction(|conn| {
             let site = ensure_site(conn, site)?;
             let existing: Option<i64> = scripts::table
                 .filter(scripts::site_id.eq(site))

@@ -190,6 +190,39 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    operators (id) {
+        id -> BigInt,
+        name -> Text,
+        password_hash -> Text,
+        created_at -> BigInt,
+    }
+}
+
+diesel::table! {
+    operator_rights (id) {
+        id -> BigInt,
+        operator_id -> BigInt,
+        site_id -> Nullable<BigInt>,
+        category_id -> Nullable<BigInt>,
+        action -> Text,
+    }
+}
+
+diesel::table! {
+    audit_log (id) {
+        id -> BigInt,
+        principal -> Text,
+        action -> Text,
+        site -> Nullable<Text>,
+        object -> Text,
+        peer -> Text,
+        outcome -> Text,
+        detail -> Text,
+        created_at -> BigInt,
+    }
+}
+
 diesel::joinable!(roles -> role_categories (category_id));
 diesel::joinable!(role_versions -> roles (role_id));
 diesel::joinable!(role_version_components -> role_versions (role_version_id));
@@ -205,6 +238,7 @@ diesel::joinable!(devices -> sites (site_id));
 diesel::joinable!(script_steps -> scripts (script_id));
 diesel::joinable!(enrolment_tokens -> devices (device_id));
 diesel::joinable!(device_certificates -> devices (device_id));
+diesel::joinable!(operator_rights -> operators (operator_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     sites,
@@ -224,4 +258,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     script_steps,
     enrolment_tokens,
     device_certificates,
+    operators,
+    operator_rights,
+    audit_log,
 );

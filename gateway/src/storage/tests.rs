@@ -256,7 +256,7 @@ fn schema_matches_migrations() {
     let db = TestMysql::new("schema");
     let mysql = Storage::open(&db.url()).unwrap();
     let declared = declared_schema();
-    assert_eq!(declared.len(), 17);
+    assert_eq!(declared.len(), 20);
     for (backend, storage) in [("sqlite", sqlite), ("mysql", mysql)] {
         let mut conn = storage.conn().unwrap();
         for (table, columns) in &declared {
@@ -327,4 +327,64 @@ fn an_exchange_after_a_deadlock_completes() {
     let (a, b) = finished.recv_timeout(Duration::from_secs(20)).expect("an exchange after a deadlock hung");
     assert!(matches!(a.unwrap(), Head::Command(_)));
     assert!(matches!(b.unwrap(), Head::Command(_)));
+}
+
+/// Rights match on site and category, where a missing site or category is a
+/// wildcard; a parameter change adds versions only when the value changes and
+/// touches only the named role.
+#[test]
+fn rights_and_parameter_changes() {
+    let dir = tempfile::tempdir().unwrap();
+    let storage = Storage::open(dir.path().join("db.sqlite").to_str().unwrap()).unwrap();
+    storage.import_model(&model("2.0")).unwrap();
+    storage.import_model(&NewModel { site: "t".into(), ..model("2.0") }).unwrap();
+    assert!(storage.save_operator("ann", "hash-1").unwrap());
+    assert!(!storage.save_operator("ann", "hash-2").unwrap(), "a second add changes the password");
+    let ann = storage.operator("ann").unwrap().unwrap();
+    assert_eq!(ann.password_hash, "hash-2");
+    assert!(!storage.allowed(ann.id, "s", "CONTENT", Action::Change).unwrap(), "nothing without a right");
+
+    storage.grant("ann", Some("s"), Some("CONTENT"), Action::Change).unwrap();
+    storage.grant("ann", Some("s"), Some("CONTENT"), Action::Change).unwrap(); // held already: no second row
+    storage.grant("ann", None, Some("APP"), Action::Deploy).unwrap();
+    storage.grant("ann", Some("t"), None, Action::Read).unwrap();
+    let allowed = |site, category, action| storage.allowed(ann.id, site, category, action).unwrap();
+    assert!(allowed("s", "CONTENT", Action::Change));
+    assert!(!allowed("s", "OS", Action::Change));
+    assert!(!allowed("t", "CONTENT", Action::Change));
+    assert!(!allowed("s", "CONTENT", Action::Deploy));
+    assert!(allowed("s", "APP", Action::Deploy) && allowed("t", "APP", Action::Deploy), "no site: every site");
+    assert!(allowed("t", "OS", Action::Read) && allowed("t", "CONTENT", Action::Read), "no category: every one");
+    assert!(!allowed("s", "OS", Action::Read));
+    assert!(!allowed("nowhere", "APP", Action::Deploy), "an unknown site is never allowed");
+    assert!(matches!(
+        storage.grant("nobody", None, None, Action::Read),
+        Err(StorageError::NotFound { what: "operator", .. })
+    ));
+
+    let change = ParameterChange {
+        site: "s".into(),
+        model: "m".into(),
+        category: "CONTENT".into(),
+        component: "site".into(),
+        name: "greeting".into(),
+        value: "hi".into(),
+    };
+    let v2 = storage.set_parameter(&change).unwrap();
+    assert!(v2.created && v2.version == 2);
+    assert!(!storage.set_parameter(&change).unwrap().created, "the same value adds nothing");
+    let params = storage.desired_components(v2.model_version_id).unwrap();
+    let site = params.iter().find(|c| c.component.name == "site").unwrap();
+    assert!(site.parameters.contains(&("greeting".into(), "hi".into())), "{:?}", site.parameters);
+    let other = storage.import_model(&NewModel { site: "t".into(), ..model("2.0") }).unwrap();
+    assert_eq!(other.version, 1, "site t is untouched");
+    for (category, component, what) in
+        [("CONTENT", "nope", "component of that role"), ("NOPE", "site", "role category")]
+    {
+        let bad = ParameterChange { category: category.into(), component: component.into(), ..change.clone() };
+        assert!(
+            matches!(storage.set_parameter(&bad), Err(StorageError::NotFound { what: w, .. }) if w == what),
+            "{category}/{component}"
+        );
+    }
 }

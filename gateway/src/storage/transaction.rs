@@ -16,12 +16,18 @@
 //! stalled in the fault suite. Failures are rare, so a fresh connection is
 //! cheap; plain reads outside transactions take no locks and are not affected.
 //!
+//! Pooled connections are not pinged when checked out (r2d2 would send a
+//! `SELECT 1` before every transaction: one round trip in nine on the agent
+//! path). A connection that died meanwhile, after a database restart say,
+//! fails its `START TRANSACTION`; it is retired and the next one tried, so a
+//! restart costs no request.
+//!
 //! SQLite opens with `BEGIN IMMEDIATE`: the transaction takes the write lock
 //! up front, where `busy_timeout` applies. A deferred transaction that reads
 //! and then writes after another process wrote fails at once with "database
 //! is locked" instead of waiting.
 
-use super::{DbConnection, StorageError};
+use super::{DbConnection, Pooled, Storage, StorageError};
 use diesel::backend::Backend;
 use diesel::connection::{AnsiTransactionManager, SimpleConnection, TransactionManager};
 use diesel::query_builder::{AstPass, QueryFragment, QueryId};
@@ -73,8 +79,7 @@ fn rollback(conn: &mut DbConnection) {
         DbConnection::Sqlite(c) => c.batch_execute("ROLLBACK"),
     };
     if let Err(e) = rolled_back {
-        // The connection is most likely gone; the pool's check on the next
-        // checkout discards it.
+        // The connection is most likely gone; retired, the pool closes it.
         tracing::warn!(error = %e, "could not roll back a transaction");
     }
 }
@@ -88,17 +93,47 @@ fn retire(conn: &mut DbConnection) {
     }
 }
 
-/// Runs `f` in one transaction: committed if it returns `Ok`, rolled back if it
-/// returns `Err` or panics; a connection whose transaction did not commit is
-/// never handed on.
-pub(super) fn transaction<T, E: From<StorageError>>(
+impl Storage {
+    /// Runs `f` in one transaction on a pooled connection: committed if it
+    /// returns `Ok`, rolled back if it returns `Err` or panics; a connection
+    /// whose transaction did not commit is never handed on.
+    pub(super) fn transaction<T, E: From<StorageError>>(
+        &self,
+        f: impl FnOnce(&mut DbConnection) -> Result<T, E>,
+    ) -> Result<T, E> {
+        let mut conn = self.checkout(begin)?;
+        run(&mut conn, f)
+    }
+
+    /// A pooled connection that passed `check` (a ping, or the `START
+    /// TRANSACTION` that opens the work). One that fails is retired and the
+    /// next tried: after a restart of the server every pooled connection may
+    /// be dead, so up to the pool size plus one new one. SQLite's connection
+    /// cannot die; its BEGIN fails only when the lock stays taken, and waiting
+    /// again would not help.
+    pub(super) fn checkout(
+        &self,
+        check: impl Fn(&mut DbConnection) -> QueryResult<()>,
+    ) -> Result<Pooled, StorageError> {
+        let mut attempt = 0;
+        loop {
+            attempt += 1;
+            let mut conn = self.pool.get()?;
+            let Err(e) = check(&mut conn) else { return Ok(conn) };
+            retire(&mut conn);
+            if !matches!(*conn, DbConnection::Mysql(_)) || attempt > self.max_connections() {
+                return Err(e.into());
+            }
+            tracing::debug!(error = %e, "a pooled database connection is gone; trying another");
+        }
+    }
+}
+
+/// Runs `f` in the transaction just begun on `conn` (see [`Storage::transaction`]).
+fn run<T, E: From<StorageError>>(
     conn: &mut DbConnection,
     f: impl FnOnce(&mut DbConnection) -> Result<T, E>,
 ) -> Result<T, E> {
-    if let Err(e) = begin(conn) {
-        retire(conn);
-        return Err(E::from(e.into()));
-    }
     match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| f(conn))) {
         Ok(Ok(value)) => match commit(conn) {
             Ok(()) => Ok(value),

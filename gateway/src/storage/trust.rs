@@ -7,7 +7,6 @@
 //! unexpired and not revoked.
 
 use super::schema::*;
-use super::transaction::transaction;
 use super::{DeviceRow, Result, Session, Storage, StorageError, now_ms};
 use diesel::prelude::*;
 
@@ -70,8 +69,7 @@ impl Storage {
         address: &str,
         expires_at: i64,
     ) -> Result<DeviceRow> {
-        let mut conn = self.conn()?;
-        transaction(&mut conn, |conn| {
+        self.transaction(|conn| {
             let row: DeviceRow = devices::table
                 .inner_join(sites::table)
                 .filter(sites::name.eq(site))
@@ -105,8 +103,7 @@ impl Storage {
         token_sha256: &str,
         sign: impl FnOnce(&Grant) -> std::result::Result<(Issued, T), E>,
     ) -> std::result::Result<std::result::Result<T, TokenRefused>, E> {
-        let mut conn = self.conn()?;
-        transaction(&mut conn, |conn| {
+        self.transaction(|conn| {
             let now = now_ms();
             let found: Option<TokenRow> = enrolment_tokens::table
                 .inner_join(devices::table.inner_join(sites::table))

@@ -1,0 +1,202 @@
+//! Personnel in the trust hierarchy: operators, their rights per site × role
+//! category × action, and the audit log of what they did or were refused.
+//!
+//! **Invariant:** nothing is allowed without a right row; a right with no site
+//! covers every site, one with no category every category.
+
+use super::schema::*;
+use super::{Result, Storage, StorageError, now_ms, site_id};
+use diesel::prelude::*;
+
+/// What an operator may do with a role category of a site.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Action {
+    /// See models, devices, queues and the audit log.
+    Read,
+    /// Make new model versions (a role's parameters, its components).
+    Change,
+    /// Roll a model version out to devices (provision, scripts, reboots).
+    Deploy,
+}
+
+impl Action {
+    pub const ALL: [Action; 3] = [Action::Read, Action::Change, Action::Deploy];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Read => "read",
+            Self::Change => "change",
+            Self::Deploy => "deploy",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|a| a.as_str() == text)
+    }
+}
+
+/// One line of the audit log.
+#[derive(Debug, Clone, PartialEq, Eq, Queryable)]
+pub struct AuditEntry {
+    pub principal: String,
+    pub action: String,
+    pub site: Option<String>,
+    pub object: String,
+    pub peer: String,
+    /// `allowed`, `refused` or `failed`.
+    pub outcome: String,
+    pub detail: String,
+    pub created_at: i64,
+}
+
+/// An operator as authentication needs it.
+#[derive(Debug, Clone)]
+pub struct OperatorRow {
+    pub id: i64,
+    pub name: String,
+    pub password_hash: String,
+}
+
+impl Storage {
+    /// Adds an operator, or replaces the password hash of an existing one.
+    /// Returns true when the operator is new.
+    pub fn save_operator(&self, name: &str, password_hash: &str) -> Result<bool> {
+        self.transaction(|conn| {
+            let existing: Option<i64> =
+                operators::table.filter(operators::name.eq(name)).select(operators::id).first(conn).optional()?;
+            match existing {
+                Some(id) => {
+                    diesel::update(operators::table.find(id))
+                        .set(operators::password_hash.eq(password_hash))
+                        .execute(conn)?;
+                }
+                None => {
+                    diesel::insert_into(operators::table)
+                        .values((
+                            operators::name.eq(name),
+                            operators::password_hash.eq(password_hash),
+                            operators::created_at.eq(now_ms()),
+                        ))
+                        .execute(conn)?;
+                }
+            }
+            Ok(existing.is_none())
+        })
+    }
+
+    pub fn operator(&self, name: &str) -> Result<Option<OperatorRow>> {
+        let mut conn = self.conn()?;
+        let row: Option<(i64, String, String)> = operators::table
+            .filter(operators::name.eq(name))
+            .select((operators::id, operators::name, operators::password_hash))
+            .first(&mut conn)
+            .optional()?;
+        Ok(row.map(|(id, name, password_hash)| OperatorRow { id, name, password_hash }))
+    }
+
+    /// Grants `action` on `site` (None: every site) for `category` (None: every
+    /// category). Granting a right already held changes nothing.
+    pub fn grant(&self, operator: &str, site: Option<&str>, category: Option<&str>, action: Action) -> Result<()> {
+        self.transaction(|conn| {
+            let operator: i64 = operators::table
+                .filter(operators::name.eq(operator))
+                .select(operators::id)
+                .first(conn)
+                .optional()?
+                .ok_or_else(|| StorageError::NotFound { what: "operator", name: operator.to_owned() })?;
+            let site = site.map(|s| site_id(conn, s)).transpose()?;
+            let category = category.map(|c| category_id(conn, c)).transpose()?;
+            let held: Vec<(Option<i64>, Option<i64>)> = operator_rights::table
+                .filter(operator_rights::operator_id.eq(operator))
+                .filter(operator_rights::action.eq(action.as_str()))
+                .select((operator_rights::site_id, operator_rights::category_id))
+                .load(conn)?;
+            if !held.contains(&(site, category)) {
+                diesel::insert_into(operator_rights::table)
+                    .values((
+                        operator_rights::operator_id.eq(operator),
+                        operator_rights::site_id.eq(site),
+                        operator_rights::category_id.eq(category),
+                        operator_rights::action.eq(action.as_str()),
+                    ))
+                    .execute(conn)?;
+            }
+            Ok(())
+        })
+    }
+
+    /// Whether `operator` may do `action` with `category` on `site`. An
+    /// unknown site or category is simply not allowed.
+    pub fn allowed(&self, operator: i64, site: &str, category: &str, action: Action) -> Result<bool> {
+        let mut conn = self.conn()?;
+        let conn = &mut *conn;
+        let Some(site) = sites::table.filter(sites::name.eq(site)).select(sites::id).first::<i64>(conn).optional()?
+        else {
+            return Ok(false);
+        };
+        let Some(category) = role_categories::table
+            .filter(role_categories::name.eq(category))
+            .select(role_categories::id)
+            .first::<i64>(conn)
+            .optional()?
+        else {
+            return Ok(false);
+        };
+        let matching: i64 = operator_rights::table
+            .filter(operator_rights::operator_id.eq(operator))
+            .filter(operator_rights::action.eq(action.as_str()))
+            .filter(operator_rights::site_id.is_null().or(operator_rights::site_id.eq(site)))
+            .filter(operator_rights::category_id.is_null().or(operator_rights::category_id.eq(category)))
+            .count()
+            .get_result(conn)?;
+        Ok(matching > 0)
+    }
+
+    /// Appends one line to the audit log.
+    pub fn audit(&self, entry: &AuditEntry) -> Result<()> {
+        let mut conn = self.conn()?;
+        diesel::insert_into(audit_log::table)
+            .values((
+                audit_log::principal.eq(&entry.principal),
+                audit_log::action.eq(&entry.action),
+                audit_log::site.eq(&entry.site),
+                audit_log::object.eq(&entry.object),
+                audit_log::peer.eq(&entry.peer),
+                audit_log::outcome.eq(&entry.outcome),
+                audit_log::detail.eq(&entry.detail),
+                audit_log::created_at.eq(entry.created_at),
+            ))
+            .execute(&mut conn)?;
+        Ok(())
+    }
+
+    /// The latest `limit` audit lines, oldest first.
+    pub fn audit_log(&self, limit: i64) -> Result<Vec<AuditEntry>> {
+        let mut conn = self.conn()?;
+        let mut rows: Vec<AuditEntry> = audit_log::table
+            .order(audit_log::id.desc())
+            .limit(limit)
+            .select((
+                audit_log::principal,
+                audit_log::action,
+                audit_log::site,
+                audit_log::object,
+                audit_log::peer,
+                audit_log::outcome,
+                audit_log::detail,
+                audit_log::created_at,
+            ))
+            .load(&mut conn)?;
+        rows.reverse();
+        Ok(rows)
+    }
+}
+
+fn category_id(conn: &mut super::DbConnection, name: &str) -> Result<i64> {
+    role_categories::table
+        .filter(role_categories::name.eq(name))
+        .select(role_categories::id)
+        .first(conn)
+        .optional()?
+        .ok_or_else(|| StorageError::NotFound { what: "role category", name: name.to_owned() })
+}

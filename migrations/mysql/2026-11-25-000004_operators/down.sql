@@ -1,0 +1,3 @@
+DROP TABLE audit_log;
+DROP TABLE operator_rights;
+DROP TABLE operators;

@@ -1,0 +1,98 @@
+//! The trust hierarchy for personnel: an operator authenticates with a
+//! WS-Security UsernameToken (sent by zeep, a SOAP client we did not write) on
+//! the gateway's operator listener, and may only do what a right grants, per
+//! site × role category × action. Every call, allowed or refused, is audited.
+
+use anyhow::{Context, Result};
+use outfit_tests::{Database, Gateway, run, workspace};
+
+const PASSWORD: &str = "content editor passphrase";
+
+/// One SetParameter call through zeep; returns its JSON line.
+fn set_parameter(
+    gateway: &Gateway,
+    user: &str,
+    password: &str,
+    site: &str,
+    category: &str,
+    component: &str,
+) -> Result<String> {
+    let url = std::fs::read_to_string(gateway.dir.join("operator.url")).context("read operator.url")?;
+    let out = run(std::process::Command::new("python3")
+        .arg(workspace().join("tests/fixtures/zeep/operator.py"))
+        .arg(workspace().join("wsdl/outfit-operator.wsdl"))
+        .arg(url.trim())
+        .arg(gateway.dir.join("ca.pem"))
+        .args([user, password, site, "webserver", category, component, "greeting", "hello from ann"]))?;
+    Ok(out.lines().last().unwrap_or_default().to_owned())
+}
+
+#[test]
+fn an_operator_changes_only_what_a_right_allows_and_everything_is_audited() -> Result<()> {
+    let dir = tempfile::tempdir()?;
+    let database = Database::mariadb()?;
+    let gateway = Gateway::start(&dir.path().join("gateway"), &database)?;
+    // Site `demo` and a second site `other` with the same device type.
+    gateway.import_demo_model(&dir.path().join("model"))?;
+    let other = dir.path().join("other");
+    run(std::process::Command::new("cp").arg("-r").arg(dir.path().join("model")).arg(&other))?;
+    let model = std::fs::read_to_string(other.join("model.toml"))?.replace(r#"site = "demo""#, r#"site = "other""#);
+    std::fs::write(other.join("model.toml"), model)?;
+    gateway.cli(&["model", "import", other.join("model.toml").to_str().unwrap()])?;
+
+    let add = run(std::process::Command::new(outfit_tests::bin("outfit-gateway"))
+        .args(["operator", "add", "ann", "--dir"])
+        .arg(&gateway.dir)
+        .env("OUTFIT_PASSWORD", PASSWORD))?;
+    assert!(add.contains("ann: added"), "{add}");
+    gateway.cli(&["operator", "grant", "ann", "--action", "change", "--site", "demo", "--category", "CONTENT"])?;
+    let stored = database.scalar("SELECT password_hash FROM operators WHERE name = 'ann'")?;
+    assert!(stored.starts_with("$argon2id$") && !stored.contains(PASSWORD), "only a hash is stored: {stored}");
+
+    // Allowed: CONTENT of site demo. A new model version (2) becomes current.
+    let allowed = set_parameter(&gateway, "ann", PASSWORD, "demo", "CONTENT", "site")?;
+    assert!(allowed.contains(r#""modelVersion": 2"#) && allowed.contains(r#""created": true"#), "{allowed}");
+    let value = database.scalar(
+        "SELECT p.value FROM role_version_parameters p JOIN model_version_roles r ON r.role_version_id = p.role_version_id \
+         JOIN models m ON m.current_version_id = r.model_version_id JOIN sites s ON s.id = m.site_id \
+         WHERE s.name = 'demo' AND p.name = 'greeting'",
+    )?;
+    assert_eq!(value, "hello from ann");
+
+    // Refused: an OS role of the same site, and CONTENT of another site.
+    for (site, category, component) in [("demo", "OS", "base"), ("other", "CONTENT", "site")] {
+        let refused = set_parameter(&gateway, "ann", PASSWORD, site, category, component)?;
+        assert!(refused.contains(r#""detail": "Forbidden""#), "{site}/{category}: {refused}");
+    }
+    // Refused: a wrong password, and an operator who does not exist.
+    for (user, password) in [("ann", "not the passphrase"), ("mallory", PASSWORD)] {
+        let refused = set_parameter(&gateway, user, password, "demo", "CONTENT", "site")?;
+        assert!(refused.contains(r#""detail": "Unauthenticated""#), "{user}: {refused}");
+    }
+    // Nothing refused changed a model: still two versions of demo's, one of other's.
+    assert_eq!(
+        database.scalar("SELECT COUNT(*) FROM model_versions v JOIN models m ON m.id = v.model_id JOIN sites s ON s.id = m.site_id WHERE s.name = 'demo'")?,
+        "2"
+    );
+    assert_eq!(
+        database.scalar("SELECT COUNT(*) FROM model_versions v JOIN models m ON m.id = v.model_id JOIN sites s ON s.id = m.site_id WHERE s.name = 'other'")?,
+        "1"
+    );
+
+    // The audit log has every call: who, what, where, from where, and the outcome.
+    let audit = database.query("SELECT principal, action, site, outcome, detail, peer FROM audit_log ORDER BY id")?;
+    let lines: Vec<&str> = audit.lines().collect();
+    assert_eq!(lines.len(), 5, "{audit}");
+    assert!(lines[0].starts_with("ann\tSetParameter\tdemo\tallowed\tmodel version 2\t127.0.0.1:"), "{audit}");
+    assert!(lines[1].starts_with("ann\tSetParameter\tdemo\trefused\tForbidden"), "{audit}");
+    assert!(lines[2].starts_with("ann\tSetParameter\tother\trefused\tForbidden"), "{audit}");
+    assert!(lines[3].starts_with("ann\tSetParameter\tdemo\trefused\tUnauthenticated"), "{audit}");
+    assert!(lines[4].starts_with("mallory\tSetParameter\tdemo\trefused\tUnauthenticated"), "{audit}");
+    let shown = gateway.cli(&["audit"])?;
+    assert!(shown.contains("ann allowed SetParameter demo webserver/CONTENT site.greeting"), "{shown}");
+
+    // The agent endpoint knows nothing of operator operations.
+    let agent_side = std::fs::read_to_string(gateway.dir.join("operator.url"))?;
+    assert_ne!(agent_side.trim(), gateway.url, "operators are served apart from agents");
+    Ok(())
+}
