@@ -81,14 +81,7 @@ fn percentile(sorted: &[Duration], p: f64) -> Duration {
 /// Sets up the gateway directory and database; returns each device's enrolment token.
 fn prepare(dir: &Path, config: &BenchConfig) -> Result<(Home, Vec<String>)> {
     let home = Home::new(dir);
-    let settings = Settings {
-        database: config.database.clone().unwrap_or_else(|| "gateway.sqlite".into()),
-        listen: "127.0.0.1:0".into(),
-        operator_listen: "127.0.0.1:0".into(),
-        name: "bench".into(),
-        reboot_deadline_secs: 900,
-        timeouts: crate::home::default_timeouts(),
-    };
+    let settings = Settings::local("bench", config.database.as_deref().unwrap_or("gateway.sqlite"));
     home.init(&settings, &["127.0.0.1".into(), "localhost".into()])?;
     let storage = Storage::open(&home.database_url(&settings))?;
     let component = NewComponent {
@@ -134,11 +127,11 @@ async fn enrol(
     let _permit = gate.acquire().await?;
     let key = rcgen::KeyPair::generate()?;
     let csr = rcgen::CertificateParams::default().serialize_request(&key)?.pem()?;
-    let request = GatewayRequest::Enrol(Enrol { device, site: "bench".into(), token, csr });
+    let request = GatewayRequest::Enrol(Enrol { device, site: "bench".into(), token: Some(token), csr });
     let anonymous = transport::client_config(&ca, None)?;
     let reply = transport::soap_call(&anonymous, &endpoint, "Enrol", request.encode()).await?;
     let certificate = match decode_answer(&reply, |b| b.enrol_response)? {
-        Answer::Ok(response) => response.certificate,
+        Answer::Ok(response) => response.certificate.context("Enrol with a token answered without a certificate")?,
         Answer::Fault(f) => anyhow::bail!("Enrol: {f}"),
     };
     let chain = vec![CertificateDer::from_pem_slice(certificate.as_bytes())?];

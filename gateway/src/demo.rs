@@ -154,14 +154,7 @@ pub fn verify_root(root: &Path, desired: &[DesiredComponent]) -> Result<Vec<Stri
 pub async fn run(dir: &Path) -> Result<()> {
     let started = Instant::now();
     let home = Home::new(dir);
-    let settings = Settings {
-        database: "gateway.sqlite".into(),
-        listen: "127.0.0.1:0".into(),
-        operator_listen: "127.0.0.1:0".into(),
-        name: "demo-gateway".into(),
-        reboot_deadline_secs: 900,
-        timeouts: crate::home::default_timeouts(),
-    };
+    let settings = Settings::local("demo-gateway", "gateway.sqlite");
     home.init(&settings, &["localhost".into(), "127.0.0.1".into()])?;
     println!("gateway directory {} (SQLite database gateway.sqlite)", dir.display());
 

@@ -29,6 +29,29 @@ pub struct Settings {
     /// is marked `timedout` and its queue halts (a late result still counts).
     #[serde(default = "default_timeouts")]
     pub timeouts: BTreeMap<String, u64>,
+    /// Days a device certificate is valid (agents renew before the end).
+    #[serde(default = "default_device_cert_days")]
+    pub device_cert_days: u64,
+}
+
+impl Settings {
+    /// A gateway named `name` on `database`, listening on free local ports,
+    /// with every other setting at its default (the demo and the bench).
+    pub fn local(name: &str, database: &str) -> Self {
+        Self {
+            database: database.to_owned(),
+            listen: "127.0.0.1:0".into(),
+            operator_listen: default_operator_listen(),
+            name: name.to_owned(),
+            reboot_deadline_secs: default_reboot_deadline(),
+            timeouts: default_timeouts(),
+            device_cert_days: default_device_cert_days(),
+        }
+    }
+}
+
+fn default_device_cert_days() -> u64 {
+    pki::DEVICE_CERT_DAYS
 }
 
 fn default_operator_listen() -> String {

@@ -70,6 +70,9 @@ enum Cmd {
         /// KIND=SECONDS (repeatable; defaults install=1800, configure=300, reboot=600).
         #[arg(long = "timeout", value_parser = parse_timeout)]
         timeouts: Vec<(String, u64)>,
+        /// Days a device certificate is valid; agents renew it before the end.
+        #[arg(long, default_value_t = outfit_gateway::pki::DEVICE_CERT_DAYS, value_parser = clap::value_parser!(u64).range(1..))]
+        device_cert_days: u64,
     },
     /// Serve agents over HTTPS until stopped.
     Serve {
@@ -225,7 +228,8 @@ enum QueueCmd {
 
 #[derive(Subcommand)]
 enum DeviceCmd {
-    /// Register a device of a site, built to a model (it enrols with a token).
+    /// Register a device of a site, built to a model. Its agent enrols by
+    /// asking for approval (`device requests`, `device approve`) or with a token.
     Add {
         #[command(flatten)]
         dir: DirArg,
@@ -257,6 +261,40 @@ enum DeviceCmd {
         dir: DirArg,
         name: String,
     },
+    /// List the enrolment requests that wait for approval, with the
+    /// fingerprint of each requested key (the agent prints its own).
+    Requests {
+        #[command(flatten)]
+        dir: DirArg,
+    },
+    /// Approve a device's waiting enrolment request: its agent gets its
+    /// certificate the next time it asks.
+    Approve {
+        #[command(flatten)]
+        dir: DirArg,
+        name: String,
+        /// The start of the key fingerprint, when several requests wait.
+        #[arg(long)]
+        key: Option<String>,
+        /// Address the gateway pokes the agent at (goes in its certificate);
+        /// default: the address the request came from.
+        #[arg(long)]
+        address: Option<String>,
+    },
+    /// Reject a device's waiting enrolment request.
+    Reject {
+        #[command(flatten)]
+        dir: DirArg,
+        name: String,
+        #[arg(long)]
+        key: Option<String>,
+    },
+}
+
+/// Who runs this command, for the audit log of decisions made on the CLI.
+fn local_principal() -> String {
+    let user = std::env::var("SUDO_USER").or_else(|_| std::env::var("USER")).unwrap_or_else(|_| "unknown".into());
+    format!("local:{user}")
 }
 
 #[derive(Subcommand)]
@@ -309,7 +347,17 @@ fn main() -> std::process::ExitCode {
 
 async fn run(cli: Cli) -> Result<()> {
     match cli.command {
-        Cmd::Init { dir, database, listen, operator_listen, name, reboot_deadline_secs, mut sans, timeouts: given } => {
+        Cmd::Init {
+            dir,
+            database,
+            listen,
+            operator_listen,
+            name,
+            reboot_deadline_secs,
+            mut sans,
+            timeouts: given,
+            device_cert_days,
+        } => {
             for always in ["localhost", "127.0.0.1"] {
                 if !sans.iter().any(|s| s == always) {
                     sans.push(always.into());
@@ -318,8 +366,15 @@ async fn run(cli: Cli) -> Result<()> {
             let home = Home::new(&dir.dir);
             let mut timeouts = outfit_gateway::home::default_timeouts();
             timeouts.extend(given);
-            let settings =
-                Settings { database: database.clone(), listen, operator_listen, name, reboot_deadline_secs, timeouts };
+            let settings = Settings {
+                database: database.clone(),
+                listen,
+                operator_listen,
+                name,
+                reboot_deadline_secs,
+                timeouts,
+                device_cert_days,
+            };
             home.init(&settings, &sans)?;
             if let Err(e) = Gateway::open(home.clone()) {
                 // Without this the directory would "already hold a gateway" that cannot start.
@@ -356,6 +411,41 @@ async fn run(cli: Cli) -> Result<()> {
             let device = gateway.storage.device(&name)?.with_context(|| format!("no device named `{name}`"))?;
             let n = gateway.storage.revoke_certificates(device.id)?;
             println!("{name}: {n} certificates revoked; the agent must enrol again");
+        }
+        Cmd::Device { command: DeviceCmd::Requests { dir } } => {
+            let gateway = Gateway::open(Home::new(dir.dir))?;
+            let waiting = gateway.storage.waiting_requests()?;
+            if waiting.is_empty() {
+                println!("no enrolment request waits");
+            }
+            for r in waiting {
+                println!("{} site {} key {} from {} at {}", r.device, r.site, r.key_sha256, r.peer, r.created_at);
+            }
+        }
+        Cmd::Device { command: DeviceCmd::Approve { dir, name, key, address } } => {
+            let gateway = Gateway::open(Home::new(dir.dir))?;
+            let by = local_principal();
+            let ca_key = gateway.home.ca_key_pem()?;
+            let days = gateway.settings.device_cert_days;
+            let (request, address) =
+                enrol::approve(&gateway.storage, &ca_key, days, &name, key.as_deref(), address.as_deref(), &by)
+                    .with_context(|| format!("failed to approve the enrolment of `{name}`"))?;
+            let key = enrol::short_key(&request.key_sha256);
+            gateway.audit_cli(&by, "ApproveEnrolment", &request.site, &name, &format!("key {key}, address {address}"));
+            println!(
+                "{name}: enrolment approved (key {key}, certificate for {address}); the agent gets it when it next asks"
+            );
+        }
+        Cmd::Device { command: DeviceCmd::Reject { dir, name, key } } => {
+            let gateway = Gateway::open(Home::new(dir.dir))?;
+            let by = local_principal();
+            let request = gateway
+                .storage
+                .reject_enrolment(&name, key.as_deref(), &by)
+                .with_context(|| format!("failed to reject the enrolment of `{name}`"))?;
+            let key = enrol::short_key(&request.key_sha256);
+            gateway.audit_cli(&by, "RejectEnrolment", &request.site, &name, &format!("key {key}"));
+            println!("{name}: enrolment request (key {key}) rejected");
         }
         Cmd::Operator { command: OperatorCmd::Add { dir, name } } => {
             let password = match std::env::var("OUTFIT_PASSWORD") {

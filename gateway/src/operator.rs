@@ -147,7 +147,7 @@ impl OperatorService {
     }
 
     #[expect(clippy::too_many_arguments, reason = "one audit line, field by field")]
-    fn audit(
+    pub(crate) fn audit(
         &self,
         principal: &str,
         action: &str,

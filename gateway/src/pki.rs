@@ -3,6 +3,7 @@
 //! at enrolment, each device's certificate from the device's own signing
 //! request: the device's private key never leaves the device.
 
+use outfit_wsdl::identity::Role;
 use rcgen::{
     BasicConstraints, CertificateParams, DistinguishedName, DnType, ExtendedKeyUsagePurpose, IsCa, Issuer, KeyPair,
     KeyUsagePurpose, SanType,
@@ -21,8 +22,9 @@ pub enum PkiError {
     Csr(rcgen::Error),
 }
 
-/// How long a device certificate is valid; agents renew well before the end.
-pub const DEVICE_CERT_DAYS: i64 = 90;
+/// How long a device certificate is valid unless `gateway.toml` says
+/// otherwise; agents renew well before the end.
+pub const DEVICE_CERT_DAYS: u64 = 90;
 
 fn io(path: &Path) -> impl FnOnce(std::io::Error) -> PkiError + '_ {
     move |source| PkiError::Io { path: path.display().to_string(), source }
@@ -74,10 +76,11 @@ pub fn create_ca() -> Result<Issued, PkiError> {
 }
 
 /// A leaf that serves TLS and also authenticates as a client (the gateway
-/// pokes agents; an agent calls the gateway), named `common_name` and valid
-/// for `names` (IP addresses or DNS names).
-fn leaf_params(common_name: &str, names: &[String]) -> Result<CertificateParams, PkiError> {
+/// pokes agents; an agent calls the gateway), named `common_name`, holding
+/// `role`, and valid for `names` (IP addresses or DNS names).
+fn leaf_params(role: Role, common_name: &str, names: &[String]) -> Result<CertificateParams, PkiError> {
     let mut params = CertificateParams::default();
+    params.distinguished_name.push(DnType::OrganizationalUnitName, role.unit());
     params.distinguished_name.push(DnType::CommonName, common_name);
     for name in names {
         params.subject_alt_names.push(match name.parse::<std::net::IpAddr>() {
@@ -92,21 +95,21 @@ fn leaf_params(common_name: &str, names: &[String]) -> Result<CertificateParams,
 
 /// Checks that `name` can go into a certificate (an IP address or DNS name).
 pub fn check_name(name: &str) -> Result<(), PkiError> {
-    leaf_params("check", &[name.to_owned()]).map(drop)
+    leaf_params(Role::Device, "check", &[name.to_owned()]).map(drop)
 }
 
 /// Signs a new key pair and certificate for the gateway itself.
 pub fn issue_gateway(ca_key_pem: &str, common_name: &str, names: &[String]) -> Result<Issued, PkiError> {
     let issuer = Issuer::new(ca_params(), KeyPair::from_pem(ca_key_pem)?);
     let key = KeyPair::generate()?;
-    let cert = leaf_params(common_name, names)?.signed_by(&key, &issuer)?;
+    let cert = leaf_params(Role::Gateway, common_name, names)?.signed_by(&key, &issuer)?;
     Ok(Issued { cert_pem: cert.pem(), key_pem: key.serialize_pem() })
 }
 
 /// A device certificate: the public key comes from the device's signing
 /// request (whose signature proves it holds the key); everything else — the
-/// name, the address, the validity — is the gateway's decision, not the
-/// request's.
+/// name, the role, the addresses, the validity — is the gateway's decision,
+/// not the request's.
 #[derive(Debug, Clone)]
 pub struct DeviceCertificate {
     pub pem: String,
@@ -119,13 +122,14 @@ pub fn issue_device(
     ca_key_pem: &str,
     csr_pem: &str,
     device: &str,
-    address: &str,
+    addresses: &[String],
+    days: u64,
 ) -> Result<DeviceCertificate, PkiError> {
     let mut request = rcgen::CertificateSigningRequestParams::from_pem(csr_pem).map_err(PkiError::Csr)?;
     let now = time::OffsetDateTime::now_utc();
-    let mut params = leaf_params(device, &[address.to_owned()])?;
+    let mut params = leaf_params(Role::Device, device, addresses)?;
     params.not_before = now - time::Duration::hours(1);
-    params.not_after = now + time::Duration::days(DEVICE_CERT_DAYS);
+    params.not_after = now + time::Duration::days(days as i64);
     request.params = params;
     let issuer = Issuer::new(ca_params(), KeyPair::from_pem(ca_key_pem)?);
     let cert = request.signed_by(&issuer)?;
@@ -134,6 +138,15 @@ pub fn issue_device(
         fingerprint: fingerprint(cert.der()),
         not_after_ms: (request.params.not_after.unix_timestamp_nanos() / 1_000_000) as i64,
     })
+}
+
+/// sha256 of the public key (SubjectPublicKeyInfo DER) a signing request is
+/// for, lowercase hex: what an operator compares with the agent's own line
+/// before approving an enrolment.
+pub fn csr_key_fingerprint(csr_pem: &str) -> Result<String, PkiError> {
+    use rcgen::PublicKeyData;
+    let request = rcgen::CertificateSigningRequestParams::from_pem(csr_pem).map_err(PkiError::Csr)?;
+    Ok(fingerprint(&request.public_key.subject_public_key_info()))
 }
 
 /// sha256 of a certificate's DER encoding, lowercase hex.

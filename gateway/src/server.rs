@@ -50,10 +50,16 @@ impl Gateway {
         let repository = Repository::new(home.repository());
         let instance = format!("{}-{}", settings.name, std::process::id());
         let ca_key_pem = home.ca_key_pem()?.into();
-        let agent = AgentService { storage: storage.clone(), instance, ca_key_pem };
+        let device_cert_days = settings.device_cert_days;
+        let agent = AgentService { storage: storage.clone(), instance, ca_key_pem, device_cert_days };
         let operator = OperatorService { storage: storage.clone() };
         let db_slots = Arc::new(tokio::sync::Semaphore::new(storage.max_connections()));
         Ok(Self { home, settings, storage, repository, agent, operator, db_slots })
+    }
+
+    /// Audits a decision an operator made on this machine's command line.
+    pub fn audit_cli(&self, principal: &str, action: &str, site: &str, object: &str, detail: &str) {
+        self.operator.audit(principal, action, Some(site), object, "cli", "allowed", detail);
     }
 
     /// Binds the listener, writes `gateway.url` and serves until the process ends.

@@ -7,13 +7,14 @@
 
 use crate::queue::Payload;
 use crate::storage::{
-    CertificateStatus, CommandRow, DeviceRow, ExchangeRecord, Head, Reported, Session, Storage, StorageError,
+    CertificateStatus, CommandRow, DeviceRow, ExchangeRecord, Head, Issued, Reported, Session, Storage, StorageError,
 };
 use outfit_wsdl::envelope::{
     FaultCode, GatewayRequest, GatewayResponse, SoapFault, decode_gateway_request, encode_fault,
 };
 use outfit_wsdl::messages::{
     Command, CommandKind, ConfigFile, Enrol, EnrolResponse, HelloResponse, Instruction, Outcome, Package, Parameter,
+    RenewResponse,
 };
 use outfit_wsdl::transport::Connection;
 
@@ -23,8 +24,10 @@ pub struct AgentService {
     pub storage: Storage,
     /// Distinguishes this gateway process in the exchange log.
     pub instance: String,
-    /// The CA key (PEM) that signs device certificates at enrolment.
+    /// The CA key (PEM) that signs device certificates at enrolment and renewal.
     pub ca_key_pem: std::sync::Arc<str>,
+    /// Days a device certificate is valid.
+    pub device_cert_days: u64,
 }
 
 fn internal(e: StorageError) -> SoapFault {
@@ -96,7 +99,7 @@ impl AgentService {
         };
         let request = match decode_gateway_request(body) {
             Ok(GatewayRequest::Enrol(enrol)) => {
-                let (envelope, answer, is_fault) = self.enrol(&enrol);
+                let (envelope, answer, is_fault) = self.enrol(&enrol, &peer);
                 self.log_apart(&log(None, "Enrol", &answer));
                 return (envelope, is_fault);
             }
@@ -113,12 +116,13 @@ impl AgentService {
             tracing::info_span!("soap", operation, device = tracing::field::Empty, command = tracing::field::Empty);
         let _entered = span.enter();
         // The whole exchange is one transaction: lookup, queue change, log row.
-        let certificate = connection.certificate.as_ref().map(|c| crate::pki::fingerprint(c));
+        let presented = connection.certificate.as_deref();
+        let certificate = presented.map(crate::pki::fingerprint);
         let served = self.storage.exchange(|session| -> Result<(String, bool), StorageError> {
             let (device, result) = match authenticate(session, &request, certificate.as_deref()) {
                 Ok(device) => {
                     span.record("device", device.name.as_str());
-                    let result = dispatch(session, &device, &request);
+                    let result = self.dispatch(session, &device, &request, presented.unwrap_or_default());
                     (Some(device.id), result)
                 }
                 Err(failure) => (None, Err(failure)),
@@ -140,19 +144,25 @@ impl AgentService {
 
     /// `Enrol`, the one operation served without a client certificate:
     /// returns the envelope, the exchange log's answer and whether it is a fault.
-    fn enrol(&self, request: &Enrol) -> (String, String, bool) {
+    fn enrol(&self, request: &Enrol, peer: &str) -> (String, String, bool) {
+        use crate::enrol::{Enrolled, Refusal};
         let span = tracing::info_span!("soap", operation = "Enrol", device = %request.device, site = %request.site);
         let _entered = span.enter();
-        match crate::enrol::enrol(&self.storage, &self.ca_key_pem, request) {
-            Ok(Ok(certificate)) => {
+        match crate::enrol::enrol(&self.storage, &self.ca_key_pem, self.device_cert_days, request, peer) {
+            Ok(Ok(Enrolled::Certificate(certificate))) => {
                 tracing::info!("device enrolled; certificate issued");
-                let response = GatewayResponse::Enrol(EnrolResponse { certificate });
+                let response = GatewayResponse::Enrol(EnrolResponse { certificate: Some(certificate), waiting: None });
                 (response.encode(), "enrolled".to_owned(), false)
+            }
+            Ok(Ok(Enrolled::Waiting(message))) => {
+                let response = GatewayResponse::Enrol(EnrolResponse { certificate: None, waiting: Some(message) });
+                (response.encode(), "waiting".to_owned(), false)
             }
             Ok(Err(refusal)) => {
                 let code = match refusal {
-                    crate::enrol::Refusal::Token(_) => FaultCode::TokenRefused,
-                    crate::enrol::Refusal::Csr(_) => FaultCode::BadCsr,
+                    Refusal::Token(_) => FaultCode::TokenRefused,
+                    Refusal::Csr(_) => FaultCode::BadCsr,
+                    Refusal::Request(_) => FaultCode::EnrolmentRefused,
                 };
                 let fault = SoapFault::new(code, refusal.to_string());
                 (respond_fault("Enrol", &fault), code.as_str().to_owned(), true)
@@ -207,62 +217,84 @@ fn authenticate(
     }
 }
 
-fn dispatch(
-    session: &mut Session,
-    device: &DeviceRow,
-    request: &GatewayRequest,
-) -> Result<(GatewayResponse, String), Failure> {
-    match request {
-        // Served by `AgentService::enrol` before any authentication.
-        GatewayRequest::Enrol(_) => {
-            Err(SoapFault::new(FaultCode::UnknownOperation, "Enrol needs no client certificate; it is served apart")
-                .into())
-        }
-        GatewayRequest::Hello(hello) => {
-            let rebooted =
-                session.record_hello(device.id, &hello.boot_id, &hello.agent_version, hello.poke_url.as_deref())?;
-            if let Some(command) = rebooted {
-                tracing::info!(command, boot_id = %hello.boot_id, "device is back from its reboot; queue resumes");
+impl AgentService {
+    fn dispatch(
+        &self,
+        session: &mut Session,
+        device: &DeviceRow,
+        request: &GatewayRequest,
+        presented: &[u8],
+    ) -> Result<(GatewayResponse, String), Failure> {
+        match request {
+            // Served by `AgentService::enrol` before any authentication.
+            GatewayRequest::Enrol(_) => Err(SoapFault::new(
+                FaultCode::UnknownOperation,
+                "Enrol needs no client certificate; it is served apart",
+            )
+            .into()),
+            GatewayRequest::Renew(renew) => {
+                let days = self.device_cert_days;
+                let cert = match crate::enrol::renew(&self.ca_key_pem, days, &renew.csr, &device.name, presented) {
+                    Ok(Ok(cert)) => cert,
+                    Ok(Err(refusal)) => return Err(SoapFault::new(FaultCode::BadCsr, refusal.to_string()).into()),
+                    Err(e) => {
+                        tracing::error!(error = %e, "renewal failed inside the gateway");
+                        return Err(internal_fault().into());
+                    }
+                };
+                session.renew(
+                    device.id,
+                    &Issued { fingerprint: cert.fingerprint.clone(), not_after_ms: cert.not_after_ms },
+                )?;
+                tracing::info!(fingerprint = %cert.fingerprint, "certificate renewed");
+                Ok((GatewayResponse::Renew(RenewResponse { certificate: cert.pem }), "renewed".into()))
             }
-            let counts = session.queue_counts(device.id)?;
-            let pending = counts.pending + counts.sent;
-            Ok((GatewayResponse::Hello(HelloResponse { pending_commands: pending }), "hello".into()))
-        }
-        GatewayRequest::NextCommand(_) => {
-            let (instruction, answer) = instruct(session.next_command(device.id)?)?;
-            Ok((GatewayResponse::NextCommand(instruction.into()), answer))
-        }
-        GatewayRequest::ReportResult(report) => {
-            let id: i64 = report.command_id.parse().map_err(|_| {
-                SoapFault::new(FaultCode::UnknownCommand, format!("`{}` is not a command id", report.command_id))
-            })?;
-            tracing::Span::current().record("command", id);
-            let outcome = report.outcome.expect("validated");
-            let reported = match outcome {
-                Outcome::Succeeded => Reported::Succeeded,
-                Outcome::Failed => Reported::Failed,
-                Outcome::RebootUnderway => Reported::RebootUnderway,
-            };
-            let head = match session.report_and_next(device.id, id, reported, &report.message) {
-                Ok((recorded, head)) => {
-                    tracing::info!(command = id, ?reported, ?recorded, "result recorded");
-                    head
+            GatewayRequest::Hello(hello) => {
+                let rebooted =
+                    session.record_hello(device.id, &hello.boot_id, &hello.agent_version, hello.poke_url.as_deref())?;
+                if let Some(command) = rebooted {
+                    tracing::info!(command, boot_id = %hello.boot_id, "device is back from its reboot; queue resumes");
                 }
-                Err(StorageError::NotFound { .. } | StorageError::Invalid(_)) => {
-                    return Err(SoapFault::new(
-                        FaultCode::UnknownCommand,
-                        format!(
-                            "command {id} was not handed out to device `{}` (or cannot answer {})",
-                            device.name,
-                            outcome.as_str()
-                        ),
-                    )
-                    .into());
-                }
-                Err(e) => return Err(e.into()),
-            };
-            let (instruction, answer) = instruct(head)?;
-            Ok((GatewayResponse::ReportResult(instruction.into()), answer))
+                let counts = session.queue_counts(device.id)?;
+                let pending = counts.pending + counts.sent;
+                Ok((GatewayResponse::Hello(HelloResponse { pending_commands: pending }), "hello".into()))
+            }
+            GatewayRequest::NextCommand(_) => {
+                let (instruction, answer) = instruct(session.next_command(device.id)?)?;
+                Ok((GatewayResponse::NextCommand(instruction.into()), answer))
+            }
+            GatewayRequest::ReportResult(report) => {
+                let id: i64 = report.command_id.parse().map_err(|_| {
+                    SoapFault::new(FaultCode::UnknownCommand, format!("`{}` is not a command id", report.command_id))
+                })?;
+                tracing::Span::current().record("command", id);
+                let outcome = report.outcome.expect("validated");
+                let reported = match outcome {
+                    Outcome::Succeeded => Reported::Succeeded,
+                    Outcome::Failed => Reported::Failed,
+                    Outcome::RebootUnderway => Reported::RebootUnderway,
+                };
+                let head = match session.report_and_next(device.id, id, reported, &report.message) {
+                    Ok((recorded, head)) => {
+                        tracing::info!(command = id, ?reported, ?recorded, "result recorded");
+                        head
+                    }
+                    Err(StorageError::NotFound { .. } | StorageError::Invalid(_)) => {
+                        return Err(SoapFault::new(
+                            FaultCode::UnknownCommand,
+                            format!(
+                                "command {id} was not handed out to device `{}` (or cannot answer {})",
+                                device.name,
+                                outcome.as_str()
+                            ),
+                        )
+                        .into());
+                    }
+                    Err(e) => return Err(e.into()),
+                };
+                let (instruction, answer) = instruct(head)?;
+                Ok((GatewayResponse::ReportResult(instruction.into()), answer))
+            }
         }
     }
 }

@@ -4,6 +4,7 @@
 
 use crate::client::{ClientError, GatewayClient};
 use crate::execute::{Execution, Executor};
+use crate::identity::Renewal;
 use crate::journal::{self, Entry, Journal};
 use crate::reboot::Reboot;
 use outfit_wsdl::messages::{Command, Outcome};
@@ -29,7 +30,11 @@ pub struct Agent {
     pub poke_url: Option<String>,
     pub poll_interval: Duration,
     pub wake: Arc<Notify>,
+    pub renewal: Renewal,
 }
+
+/// How often the agent looks at its certificate's expiry.
+const RENEWAL_CHECK: Duration = Duration::from_secs(3600);
 
 /// `interval` ± 10 %, so that a fleet restarted together does not poll in step.
 fn jittered(interval: Duration) -> Duration {
@@ -41,7 +46,12 @@ impl Agent {
     pub async fn run(self) {
         self.say_hello().await;
         let mut retry = Duration::from_millis(500);
+        let mut renewal_due = tokio::time::Instant::now();
         loop {
+            if tokio::time::Instant::now() >= renewal_due {
+                self.renewal.check(&self.client).await;
+                renewal_due = tokio::time::Instant::now() + RENEWAL_CHECK;
+            }
             // After a failure, try again soon (backing off) rather than waiting a whole poll interval.
             let wait = match self.drain().await {
                 Ok(()) => {

@@ -2,10 +2,10 @@
 //! connection (patent figure 10), so a poke can never carry or steer a command.
 
 use outfit_wsdl::envelope::{Answer, Body, FaultCode, GatewayRequest, SoapFault, decode_answer};
-use outfit_wsdl::messages::{Enrol, Hello, Instruction, NextCommand, Outcome, ReportResult};
+use outfit_wsdl::messages::{Enrol, EnrolResponse, Hello, Instruction, NextCommand, Outcome, Renew, ReportResult};
 use outfit_wsdl::transport::{self, Endpoint, TransportError};
 use std::path::Path;
-use std::sync::Arc;
+use std::sync::{Arc, PoisonError, RwLock};
 
 #[derive(Debug, thiserror::Error)]
 pub enum ClientError {
@@ -28,7 +28,9 @@ impl ClientError {
 
 #[derive(Debug, Clone)]
 pub struct GatewayClient {
-    pub tls: Arc<rustls::ClientConfig>,
+    /// Replaced when the device's certificate is renewed: a new configuration
+    /// also starts without the old certificate's resumable sessions.
+    tls: Arc<RwLock<Arc<rustls::ClientConfig>>>,
     pub endpoint: Endpoint,
     pub device: String,
 }
@@ -51,24 +53,44 @@ async fn call<T>(
 }
 
 /// `Enrol`: the one call made without a client certificate. Returns the
-/// device's certificate (PEM) for the key that signed `csr`.
+/// device's certificate (PEM) for the key that signed `csr`, or, without a
+/// token, word that the request waits for approval.
 pub async fn enrol(
     ca: &Path,
     gateway: &Endpoint,
     device: &str,
     site: &str,
-    token: &str,
+    token: Option<&str>,
     csr: String,
-) -> Result<String, ClientError> {
+) -> Result<EnrolResponse, ClientError> {
     let anonymous = transport::client_config(ca, None)?;
-    let request =
-        GatewayRequest::Enrol(Enrol { device: device.to_owned(), site: site.to_owned(), token: token.to_owned(), csr });
-    Ok(call(&anonymous, gateway, request, |b| b.enrol_response).await?.certificate)
+    let token = token.map(str::to_owned);
+    let request = GatewayRequest::Enrol(Enrol { device: device.to_owned(), site: site.to_owned(), token, csr });
+    call(&anonymous, gateway, request, |b| b.enrol_response).await
 }
 
 impl GatewayClient {
+    pub fn new(tls: Arc<rustls::ClientConfig>, endpoint: Endpoint, device: String) -> Self {
+        Self { tls: Arc::new(RwLock::new(tls)), endpoint, device }
+    }
+
+    /// The TLS configuration of the next connection.
+    pub fn tls(&self) -> Arc<rustls::ClientConfig> {
+        self.tls.read().unwrap_or_else(PoisonError::into_inner).clone()
+    }
+
+    pub fn set_tls(&self, tls: Arc<rustls::ClientConfig>) {
+        *self.tls.write().unwrap_or_else(PoisonError::into_inner) = tls;
+    }
+
     async fn call<T>(&self, request: GatewayRequest, pick: impl FnOnce(Body) -> Option<T>) -> Result<T, ClientError> {
-        call(&self.tls, &self.endpoint, request, pick).await
+        call(&self.tls(), &self.endpoint, request, pick).await
+    }
+
+    /// `Renew`: a certificate for the key that signed `csr`, asked for with the current one.
+    pub async fn renew(&self, csr: String) -> Result<String, ClientError> {
+        let request = GatewayRequest::Renew(Renew { device: self.device.clone(), csr });
+        Ok(self.call(request, |b| b.renew_response).await?.certificate)
     }
 
     pub async fn hello(&self, boot_id: &str, poke_url: Option<&str>) -> Result<i64, ClientError> {

@@ -102,7 +102,7 @@ impl Executor {
                 let plugin = self.installer(&package.format)?;
                 let name = plugin.name().to_owned();
                 let path =
-                    library::fetch(&gateway.tls, &gateway.endpoint, package, &self.spool).await.map_err(|e| {
+                    library::fetch(&gateway.tls(), &gateway.endpoint, package, &self.spool).await.map_err(|e| {
                         if e.is_transient() { Stop::Unavailable(e.to_string()) } else { Stop::Failed(e.to_string()) }
                     })?;
                 let file = PackageFile {

@@ -35,13 +35,20 @@ struct Args {
     #[arg(long)]
     site: Option<String>,
     /// One-time token from `outfit-gateway device token`, spent on the first
-    /// start to get this device's certificate (its key is generated here).
-    /// Ignored once the agent is enrolled.
+    /// start to get this device's certificate at once (its key is generated
+    /// here). Without one the first start asks for an operator's approval
+    /// (`outfit-gateway device approve`) and waits. Ignored once enrolled.
     #[arg(long, env = "OUTFIT_ENROL_TOKEN", hide_env_values = true)]
     enrol_token: Option<String>,
     /// Enrol (if not enrolled yet) and exit, without running the agent.
     #[arg(long)]
     enrol_only: bool,
+    /// Seconds between asks while an enrolment request waits for approval.
+    #[arg(long, default_value_t = 30)]
+    approval_poll: u64,
+    /// Renew the certificate when it expires within this many seconds.
+    #[arg(long, default_value_t = 30 * 24 * 3600)]
+    renew_before: u64,
     /// Address the poke listener binds; port 0 picks a free one.
     #[arg(long, default_value = "0.0.0.0:8444")]
     listen: String,
@@ -92,7 +99,15 @@ async fn run(args: Args) -> Result<()> {
     std::fs::create_dir_all(&spool).with_context(|| format!("create {}", spool.display()))?;
     let endpoint = Endpoint::parse(&args.gateway)?;
     let identity = outfit_agent::identity::Files::new(&state_dir);
-    identity.ensure(&args.ca, &endpoint, &args.device, args.site.as_deref(), args.enrol_token.as_deref()).await?;
+    let enrolment = outfit_agent::identity::Enrolment {
+        ca: &args.ca,
+        gateway: &endpoint,
+        device: &args.device,
+        site: args.site.as_deref(),
+        token: args.enrol_token.as_deref(),
+        poll: Duration::from_secs(args.approval_poll),
+    };
+    identity.ensure(&enrolment).await?;
     if args.enrol_only {
         println!("{}: enrolled; identity in {}", args.device, identity.cert().display());
         return Ok(());
@@ -140,15 +155,17 @@ async fn run(args: Args) -> Result<()> {
     .await??;
 
     let wake = Arc::new(tokio::sync::Notify::new());
-    // Pokes are accepted only from holders of a certificate of the pinned CA.
-    let server = transport::server_config(me, transport::Clients::Required(&args.ca))?;
+    // Pokes are accepted only from holders of a certificate of the pinned CA
+    // (and `poke.rs` lets only the gateway's through).
+    let listener_identity = transport::LiveIdentity::load(me)?;
+    let server = transport::server_config_live(listener_identity.clone(), transport::Clients::Required(&args.ca))?;
     let bound = outfit_agent::poke::listen(&args.listen, server, wake.clone())
         .await
         .with_context(|| format!("listen for pokes on {}", args.listen))?;
     let host = args.advertise.clone().unwrap_or_else(|| bound.ip().to_string());
     let poke_url = Some(format!("https://{host}:{}{}", bound.port(), outfit_wsdl::AGENT_POKE_PATH));
     let agent = Agent {
-        client: GatewayClient { tls, endpoint, device: args.device },
+        client: GatewayClient::new(tls, endpoint, args.device),
         executor: Executor { plugins, refused, root: root.clone(), spool },
         journal: outfit_agent::journal::Journal::open(state_dir.join("journal"))?,
         reboot: Reboot::new(
@@ -162,6 +179,12 @@ async fn run(args: Args) -> Result<()> {
         poke_url,
         poll_interval: Duration::from_secs(args.poll_interval),
         wake,
+        renewal: outfit_agent::identity::Renewal {
+            files: identity.clone(),
+            ca: args.ca.clone(),
+            listener: listener_identity,
+            before: Duration::from_secs(args.renew_before),
+        },
     };
     agent.run().await;
     Ok(())

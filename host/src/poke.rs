@@ -1,11 +1,14 @@
 //! The agent's poke listener (HTTPS). A poke only wakes the agent; it carries
-//! nothing the agent trusts. Whoever sends it, the agent then asks its
-//! gateway over a new connection, so a forged poke yields at most "no command".
+//! nothing the agent trusts. Only the gateway may send one: the TLS handshake
+//! requires a certificate of the pinned CA, and the certificate must name
+//! the gateway's role (another device's is refused). Even so, the agent then
+//! asks its gateway over a new connection, so a poke yields at most "no command".
 
 use bytes::Bytes;
 use http_body_util::Full;
 use hyper::{Method, Response, StatusCode};
 use outfit_wsdl::envelope::{Body, FaultCode, SoapFault, decode_poke, encode, encode_fault};
+use outfit_wsdl::identity::{Facts, Role};
 use outfit_wsdl::messages::PokeResponse;
 use outfit_wsdl::transport::{self, Handler, MAX_SOAP_BYTES};
 use std::net::SocketAddr;
@@ -23,6 +26,11 @@ pub async fn listen(listen: &str, tls: Arc<rustls::ServerConfig>, wake: Arc<Noti
                 return fault(SoapFault::new(FaultCode::UnknownOperation, "only POST /soap/poke is served here"));
             }
             let peer = connection.peer.to_string();
+            let role = connection.certificate.as_deref().and_then(|der| Facts::read(der).ok()).and_then(|f| f.role);
+            if role != Some(Role::Gateway) {
+                tracing::warn!(%peer, ?role, "poke refused: the client certificate is not the gateway's");
+                return fault(SoapFault::new(FaultCode::Forbidden, "only the gateway may poke this agent"));
+            }
             let body = match transport::read_body(request.into_body(), MAX_SOAP_BYTES, &peer).await {
                 Ok(body) => body,
                 Err(_) => return fault(SoapFault::new(FaultCode::TooLarge, "unreadable or oversized poke")),

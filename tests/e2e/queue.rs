@@ -143,8 +143,8 @@ fn forged_poke_runs_nothing() -> Result<()> {
     // Without a client certificate of the gateway's CA the agent refuses the handshake.
     let anonymous = runtime.block_on(soap_call(&client_config(&ca, None)?, &endpoint, "Poke", envelope()));
     assert!(anonymous.is_err(), "a poke without a client certificate must be refused: {anonymous:?}");
-    // Another enrolled device of the same CA gets through the handshake; the
-    // poke still carries nothing the agent trusts.
+    // Another enrolled device of the same CA gets through the handshake but
+    // is refused: its certificate does not name the gateway's role.
     gateway.cli(&["device", "add", "forger", "--site", "demo", "--model", "webserver"])?;
     let token = gateway.token("forger", "demo", "127.0.0.1")?;
     let forger = dir.path().join("forger");
@@ -153,7 +153,15 @@ fn forged_poke_runs_nothing() -> Result<()> {
     assert!(enrolled, "{stderr}");
     let (cert, key) = (forger.join("identity/cert.pem"), forger.join("identity/key.pem"));
     let forger_tls = client_config(&ca, Some(Identity { cert: &cert, key: &key }))?;
-    runtime.block_on(soap_call(&forger_tls, &endpoint, "Poke", envelope()))?;
+    let refused = runtime.block_on(soap_call(&forger_tls, &endpoint, "Poke", envelope()))?;
+    let refused = String::from_utf8_lossy(&refused);
+    assert!(refused.contains("Forbidden") && refused.contains("only the gateway may poke"), "{refused}");
+    // Even a poke the agent accepts carries nothing it trusts: sent with the
+    // gateway's own certificate but claiming another gateway, it makes the
+    // agent ask its own gateway, which has nothing for it.
+    let (cert, key) = (gateway.dir.join("server.pem"), gateway.dir.join("server.key"));
+    let gateway_tls = client_config(&ca, Some(Identity { cert: &cert, key: &key }))?;
+    runtime.block_on(soap_call(&gateway_tls, &endpoint, "Poke", envelope()))?;
 
     // The agent asks its own gateway over a new connection and is told there is nothing.
     wait_for(Duration::from_secs(30), "the agent to ask its gateway", || {

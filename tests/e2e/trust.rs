@@ -121,7 +121,7 @@ fn enrolment_tokens_are_one_time_expiring_and_bound_to_site_and_device() -> Resu
     let (ok, stderr) = attempt("t-b", "demo", &for_b, "right")?;
     assert!(ok, "{stderr}");
 
-    // An agent never started with a token says how to get one.
+    // An agent started without a site or token says how to enrol.
     let state = dir.path().join("never");
     std::fs::create_dir_all(&state)?;
     let out = std::process::Command::new(outfit_tests::bin("outfit-agent"))
@@ -133,6 +133,7 @@ fn enrolment_tokens_are_one_time_expiring_and_bound_to_site_and_device() -> Resu
         .output()?;
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(!out.status.success() && stderr.contains("outfit-gateway device token t-a"), "{stderr}");
+    assert!(stderr.contains("outfit-gateway device approve t-a"), "{stderr}");
     Ok(())
 }
 

@@ -31,6 +31,10 @@ pub struct Body {
     pub enrol: Option<Enrol>,
     #[yaserde(rename = "EnrolResponse", prefix = "o")]
     pub enrol_response: Option<EnrolResponse>,
+    #[yaserde(rename = "Renew", prefix = "o")]
+    pub renew: Option<Renew>,
+    #[yaserde(rename = "RenewResponse", prefix = "o")]
+    pub renew_response: Option<RenewResponse>,
     #[yaserde(rename = "Hello", prefix = "o")]
     pub hello: Option<Hello>,
     #[yaserde(rename = "HelloResponse", prefix = "o")]
@@ -103,6 +107,9 @@ pub enum FaultCode {
     TokenRefused,
     /// The certificate signing request cannot be parsed or its signature is wrong.
     BadCsr,
+    /// An enrolment without a token cannot wait for approval (unknown
+    /// device, too many requests waiting) or was rejected by an operator.
+    EnrolmentRefused,
     /// An operator request names a site, model, role category or component
     /// that does not exist.
     UnknownObject,
@@ -113,7 +120,7 @@ pub enum FaultCode {
 }
 
 impl FaultCode {
-    pub const ALL: [FaultCode; 15] = [
+    pub const ALL: [FaultCode; 16] = [
         Self::MalformedEnvelope,
         Self::UnknownOperation,
         Self::MissingField,
@@ -126,6 +133,7 @@ impl FaultCode {
         Self::Forbidden,
         Self::TokenRefused,
         Self::BadCsr,
+        Self::EnrolmentRefused,
         Self::UnknownObject,
         Self::Invalid,
         Self::Internal,
@@ -145,6 +153,7 @@ impl FaultCode {
             Self::Forbidden => "Forbidden",
             Self::TokenRefused => "TokenRefused",
             Self::BadCsr => "BadCsr",
+            Self::EnrolmentRefused => "EnrolmentRefused",
             Self::UnknownObject => "UnknownObject",
             Self::Invalid => "Invalid",
             Self::Internal => "Internal",
@@ -182,6 +191,7 @@ impl SoapFault {
 #[derive(Debug, Clone, PartialEq)]
 pub enum GatewayRequest {
     Enrol(Enrol),
+    Renew(Renew),
     Hello(Hello),
     NextCommand(NextCommand),
     ReportResult(ReportResult),
@@ -191,6 +201,7 @@ impl GatewayRequest {
     pub fn operation(&self) -> &'static str {
         match self {
             Self::Enrol(_) => "Enrol",
+            Self::Renew(_) => "Renew",
             Self::Hello(_) => "Hello",
             Self::NextCommand(_) => "NextCommand",
             Self::ReportResult(_) => "ReportResult",
@@ -201,6 +212,7 @@ impl GatewayRequest {
     pub fn device(&self) -> &str {
         match self {
             Self::Enrol(m) => &m.device,
+            Self::Renew(m) => &m.device,
             Self::Hello(m) => &m.device,
             Self::NextCommand(m) => &m.device,
             Self::ReportResult(m) => &m.device,
@@ -212,6 +224,7 @@ impl GatewayRequest {
 #[derive(Debug, Clone, PartialEq)]
 pub enum GatewayResponse {
     Enrol(EnrolResponse),
+    Renew(RenewResponse),
     Hello(HelloResponse),
     NextCommand(NextCommandResponse),
     ReportResult(ReportResultResponse),
@@ -303,11 +316,20 @@ pub(crate) fn ensure_single(count: usize, namespace: &str) -> Result<(), SoapFau
 /// Decodes a request to the gateway's agent endpoint.
 pub fn decode_gateway_request(xml: &[u8]) -> Result<GatewayRequest, SoapFault> {
     let body = parse_envelope(xml)?.body;
-    let found = [body.enrol.is_some(), body.hello.is_some(), body.next_command.is_some(), body.report_result.is_some()];
+    let found = [
+        body.enrol.is_some(),
+        body.renew.is_some(),
+        body.hello.is_some(),
+        body.next_command.is_some(),
+        body.report_result.is_some(),
+    ];
     ensure_single(found.iter().filter(|f| **f).count(), crate::NS)?;
     let request = if let Some(m) = body.enrol {
         m.validate().map_err(SoapFault::missing)?;
         GatewayRequest::Enrol(m)
+    } else if let Some(m) = body.renew {
+        m.validate().map_err(SoapFault::missing)?;
+        GatewayRequest::Renew(m)
     } else if let Some(m) = body.hello {
         m.validate().map_err(SoapFault::missing)?;
         GatewayRequest::Hello(m)
@@ -373,6 +395,7 @@ impl GatewayRequest {
         let mut body = Body::default();
         match self {
             Self::Enrol(m) => body.enrol = Some(m),
+            Self::Renew(m) => body.renew = Some(m),
             Self::Hello(m) => body.hello = Some(m),
             Self::NextCommand(m) => body.next_command = Some(m),
             Self::ReportResult(m) => body.report_result = Some(m),
@@ -386,6 +409,7 @@ impl GatewayResponse {
         let mut body = Body::default();
         match self {
             Self::Enrol(m) => body.enrol_response = Some(m),
+            Self::Renew(m) => body.renew_response = Some(m),
             Self::Hello(m) => body.hello_response = Some(m),
             Self::NextCommand(m) => body.next_command_response = Some(m),
             Self::ReportResult(m) => body.report_result_response = Some(m),

@@ -7,6 +7,7 @@
 //! their edge.
 
 pub mod envelope;
+pub mod identity;
 pub mod messages;
 pub mod operator;
 pub mod transport;

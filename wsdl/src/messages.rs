@@ -185,8 +185,10 @@ impl Instruction {
     }
 }
 
-/// The one operation served without a client certificate: a one-time token
-/// and a certificate signing request (PEM) for the key the agent generated.
+/// The one operation served without a client certificate: a certificate
+/// signing request (PEM) for the key the agent generated, with a one-time
+/// token (the fast path) or without one (the request waits for an operator's
+/// approval; the agent asks again with the same key).
 #[derive(Debug, Clone, PartialEq, Default, YaSerialize, YaDeserialize)]
 #[yaserde(rename = "Enrol", prefix = "o", namespaces = { "o" = "urn:outfit:agent:1" })]
 pub struct Enrol {
@@ -195,21 +197,54 @@ pub struct Enrol {
     #[yaserde(prefix = "o")]
     pub site: String,
     #[yaserde(prefix = "o")]
-    pub token: String,
+    pub token: Option<String>,
     #[yaserde(prefix = "o")]
     pub csr: String,
 }
 
 impl Enrol {
     pub fn validate(&self) -> Result<(), &'static str> {
-        required!(self, device => "device", site => "site", token => "token", csr => "csr")
+        required!(self, device => "device", site => "site", csr => "csr")
+    }
+
+    /// The token, if one was sent (an empty element counts as none).
+    pub fn token(&self) -> Option<&str> {
+        self.token.as_deref().filter(|t| !t.is_empty())
     }
 }
 
-/// The device's certificate (PEM), signed by the gateway's CA.
+/// The device's certificate (PEM), signed by the gateway's CA, or, for a
+/// request without a token, word that it waits for an operator's approval.
 #[derive(Debug, Clone, PartialEq, Default, YaSerialize, YaDeserialize)]
 #[yaserde(rename = "EnrolResponse", prefix = "o", namespaces = { "o" = "urn:outfit:agent:1" })]
 pub struct EnrolResponse {
+    #[yaserde(prefix = "o")]
+    pub certificate: Option<String>,
+    #[yaserde(prefix = "o")]
+    pub waiting: Option<String>,
+}
+
+/// Asks for a new certificate before the one presented expires, for a new
+/// key (the request is signed with it). Served only to a valid certificate
+/// of the device named.
+#[derive(Debug, Clone, PartialEq, Default, YaSerialize, YaDeserialize)]
+#[yaserde(rename = "Renew", prefix = "o", namespaces = { "o" = "urn:outfit:agent:1" })]
+pub struct Renew {
+    #[yaserde(prefix = "o")]
+    pub device: String,
+    #[yaserde(prefix = "o")]
+    pub csr: String,
+}
+
+impl Renew {
+    pub fn validate(&self) -> Result<(), &'static str> {
+        required!(self, device => "device", csr => "csr")
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Default, YaSerialize, YaDeserialize)]
+#[yaserde(rename = "RenewResponse", prefix = "o", namespaces = { "o" = "urn:outfit:agent:1" })]
+pub struct RenewResponse {
     #[yaserde(prefix = "o")]
     pub certificate: String,
 }

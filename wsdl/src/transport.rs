@@ -132,8 +132,44 @@ pub enum Clients<'a> {
     Optional(&'a Path),
 }
 
+/// The certificate and key a server presents, replaceable while it serves:
+/// an agent that renewed its certificate presents the new one from the next
+/// handshake on, without restarting its listener.
+#[derive(Debug)]
+pub struct LiveIdentity(std::sync::RwLock<Arc<rustls::sign::CertifiedKey>>);
+
+impl LiveIdentity {
+    pub fn load(me: Identity) -> Result<Arc<Self>, TransportError> {
+        Ok(Arc::new(Self(std::sync::RwLock::new(certified_key(me)?))))
+    }
+
+    pub fn replace(&self, me: Identity) -> Result<(), TransportError> {
+        let key = certified_key(me)?;
+        *self.0.write().unwrap_or_else(std::sync::PoisonError::into_inner) = key;
+        Ok(())
+    }
+}
+
+fn certified_key(me: Identity) -> Result<Arc<rustls::sign::CertifiedKey>, TransportError> {
+    Ok(Arc::new(rustls::sign::CertifiedKey::from_der(load_certs(me.cert)?, load_key(me.key)?, &provider())?))
+}
+
+impl rustls::server::ResolvesServerCert for LiveIdentity {
+    fn resolve(&self, _: rustls::server::ClientHello<'_>) -> Option<Arc<rustls::sign::CertifiedKey>> {
+        Some(self.0.read().unwrap_or_else(std::sync::PoisonError::into_inner).clone())
+    }
+}
+
 /// A server presenting `me`, verifying client certificates as `clients` says.
 pub fn server_config(me: Identity, clients: Clients) -> Result<Arc<rustls::ServerConfig>, TransportError> {
+    server_config_live(LiveIdentity::load(me)?, clients)
+}
+
+/// [`server_config`] presenting whatever `me` holds at each handshake.
+pub fn server_config_live(
+    me: Arc<LiveIdentity>,
+    clients: Clients,
+) -> Result<Arc<rustls::ServerConfig>, TransportError> {
     use rustls::server::WebPkiClientVerifier;
     let verifier = match clients {
         Clients::Required(ca) => WebPkiClientVerifier::builder_with_provider(roots(ca)?, provider()).build(),
@@ -145,7 +181,7 @@ pub fn server_config(me: Identity, clients: Clients) -> Result<Arc<rustls::Serve
     let mut config = rustls::ServerConfig::builder_with_provider(provider())
         .with_safe_default_protocol_versions()?
         .with_client_cert_verifier(verifier)
-        .with_single_cert(load_certs(me.cert)?, load_key(me.key)?)?;
+        .with_cert_resolver(me);
     // Every exchange is a new connection (figure 10), so most handshakes are
     // resumptions: stateless tickets let any number of agents resume without
     // the server keeping per-client state. One ticket per handshake is enough

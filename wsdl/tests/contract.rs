@@ -79,10 +79,14 @@ fn rust_elements() -> BTreeSet<String> {
         check(Enrol {
             device: "d".into(),
             site: "s".into(),
-            token: "t".into(),
+            token: Some("t".into()),
             csr: "-----BEGIN CERTIFICATE REQUEST-----".into(),
         }),
-        check(EnrolResponse { certificate: "-----BEGIN CERTIFICATE-----".into() }),
+        check(Enrol { device: "d".into(), site: "s".into(), token: None, csr: "-----BEGIN".into() }),
+        check(EnrolResponse { certificate: Some("-----BEGIN CERTIFICATE-----".into()), waiting: None }),
+        check(EnrolResponse { certificate: None, waiting: Some("approve with …".into()) }),
+        check(Renew { device: "d".into(), csr: "-----BEGIN CERTIFICATE REQUEST-----".into() }),
+        check(RenewResponse { certificate: "-----BEGIN CERTIFICATE-----".into() }),
         check(Hello {
             device: "d".into(),
             boot_id: "b".into(),
@@ -150,13 +154,13 @@ fn every_wsdl_operation_uses_declared_elements() {
         assert!(elements.contains(local), "WSDL part element {element} has no Rust type");
         parts += 1;
     }
-    assert_eq!(parts, 11);
+    assert_eq!(parts, 13);
     let operations: BTreeSet<&str> = doc
         .descendants()
         .filter(|n| n.has_tag_name((WSDL_NS, "operation")) && n.parent().unwrap().has_tag_name((WSDL_NS, "portType")))
         .map(|n| n.attribute("name").unwrap())
         .collect();
-    assert_eq!(operations, BTreeSet::from(["Enrol", "Hello", "NextCommand", "ReportResult", "Poke"]));
+    assert_eq!(operations, BTreeSet::from(["Enrol", "Renew", "Hello", "NextCommand", "ReportResult", "Poke"]));
     // Each operation's request and response element is one the envelope codec carries.
     for op in &operations {
         assert!(elements.contains(*op) && elements.contains(&format!("{op}Response")), "{op}");

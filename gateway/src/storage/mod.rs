@@ -6,19 +6,21 @@
 //! failed and each move is a compare-and-set on its current state, so a repeated
 //! or stale report can never move it twice.
 
+mod approval;
 mod hot;
 mod operators;
 mod schema;
 mod transaction;
 mod trust;
 
+pub use approval::{EnrolmentRequest, MAX_WAITING, RequestState};
 use diesel::connection::SimpleConnection;
 use diesel::prelude::*;
 use diesel::r2d2::{ConnectionManager, CustomizeConnection, Pool, PooledConnection};
 use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
 pub use operators::{Action, AuditEntry, OperatorRow};
 use schema::*;
-pub use trust::{CertificateStatus, Grant, Issued, TokenRefused};
+pub use trust::{CertificateStatus, Grant, Issued, RENEWAL_OVERLAP_MS, TokenRefused};
 
 const MYSQL_MIGRATIONS: EmbeddedMigrations = embed_migrations!("../migrations/mysql");
 const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("../migrations/sqlite");

@@ -223,6 +223,21 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    enrolment_requests (id) {
+        id -> BigInt,
+        device_id -> BigInt,
+        key_sha256 -> Text,
+        csr -> Text,
+        peer -> Text,
+        state -> Text,
+        certificate -> Nullable<Text>,
+        decided_by -> Nullable<Text>,
+        decided_at -> Nullable<BigInt>,
+        created_at -> BigInt,
+    }
+}
+
 diesel::joinable!(roles -> role_categories (category_id));
 diesel::joinable!(role_versions -> roles (role_id));
 diesel::joinable!(role_version_components -> role_versions (role_version_id));
@@ -239,6 +254,7 @@ diesel::joinable!(script_steps -> scripts (script_id));
 diesel::joinable!(enrolment_tokens -> devices (device_id));
 diesel::joinable!(device_certificates -> devices (device_id));
 diesel::joinable!(operator_rights -> operators (operator_id));
+diesel::joinable!(enrolment_requests -> devices (device_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     sites,
@@ -261,4 +277,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     operators,
     operator_rights,
     audit_log,
+    enrolment_requests,
 );

@@ -256,7 +256,7 @@ fn schema_matches_migrations() {
     let db = TestMysql::new("schema");
     let mysql = Storage::open(&db.url()).unwrap();
     let declared = declared_schema();
-    assert_eq!(declared.len(), 20);
+    assert_eq!(declared.len(), 21);
     for (backend, storage) in [("sqlite", sqlite), ("mysql", mysql)] {
         let mut conn = storage.conn().unwrap();
         for (table, columns) in &declared {
@@ -387,4 +387,39 @@ fn rights_and_parameter_changes() {
             "{category}/{component}"
         );
     }
+}
+
+/// A request without a token is filed once per key, capped per device, and
+/// decided once; an ambiguous approval names no request.
+#[test]
+fn enrolment_requests_wait_once_per_key_and_are_decided_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let storage = Storage::open(dir.path().join("db.sqlite").to_str().unwrap()).unwrap();
+    storage.import_model(&model("2.0")).unwrap();
+    storage.add_device("s", "d1", "m").unwrap();
+    let ask = |key: &str| storage.request_enrolment("s", "d1", key, "csr", "10.0.0.9:4000").unwrap();
+    assert_eq!(ask("aa"), Ok(RequestState::Waiting { new: true }));
+    assert_eq!(ask("aa"), Ok(RequestState::Waiting { new: false }), "the same key finds its request");
+    assert!(storage.request_enrolment("s", "nope", "aa", "csr", "p").unwrap().is_err(), "unknown device");
+    assert!(storage.request_enrolment("t", "d1", "aa", "csr", "p").unwrap().is_err(), "another site's name");
+    for key in ["bb", "cc", "dd", "ee"] {
+        assert_eq!(ask(key), Ok(RequestState::Waiting { new: true }));
+    }
+    assert!(ask("ff").unwrap_err().contains("already wait"), "at most {MAX_WAITING} wait");
+    assert_eq!(storage.waiting_requests().unwrap().len(), 5);
+
+    let issued = |fingerprint: &str| Issued { fingerprint: fingerprint.into(), not_after_ms: now_ms() + 1000 };
+    let sign = |fp: &'static str| move |_: &EnrolmentRequest| Ok::<_, StorageError>((issued(fp), format!("PEM {fp}")));
+    assert!(matches!(storage.approve_enrolment("d1", None, "ann", sign("x")), Err(StorageError::Invalid(_))));
+    let approved = storage.approve_enrolment("d1", Some("AA"), "ann", sign("f1")).unwrap();
+    assert_eq!(approved.key_sha256, "aa");
+    assert_eq!(ask("aa"), Ok(RequestState::Approved("PEM f1".into())));
+    assert!(matches!(
+        storage.approve_enrolment("d1", Some("aa"), "ann", sign("f2")),
+        Err(StorageError::NotFound { .. })
+    ));
+    storage.reject_enrolment("d1", Some("bb"), "bob").unwrap();
+    assert_eq!(ask("bb"), Ok(RequestState::Rejected { by: "bob".into() }));
+    assert_eq!(ask("ff"), Ok(RequestState::Waiting { new: true }), "decided requests free a place");
+    assert_eq!(storage.waiting_requests().unwrap().len(), 4);
 }

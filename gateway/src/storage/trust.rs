@@ -149,15 +149,7 @@ impl Storage {
             }
             let grant = Grant { device_id: token.device_id, device: token.device, address: token.address };
             let (issued, certificate) = sign(&grant)?;
-            diesel::insert_into(device_certificates::table)
-                .values((
-                    device_certificates::device_id.eq(grant.device_id),
-                    device_certificates::sha256.eq(&issued.fingerprint),
-                    device_certificates::not_after.eq(issued.not_after_ms),
-                    device_certificates::issued_at.eq(now),
-                ))
-                .execute(conn)
-                .map_err(StorageError::from)?;
+            record_certificate(conn, grant.device_id, &issued)?;
             Ok(Ok(certificate))
         })
     }
@@ -175,6 +167,24 @@ impl Storage {
     }
 }
 
+/// Records a certificate the CA signed for `device`.
+pub(super) fn record_certificate(conn: &mut super::DbConnection, device: i64, issued: &Issued) -> Result<()> {
+    diesel::insert_into(device_certificates::table)
+        .values((
+            device_certificates::device_id.eq(device),
+            device_certificates::sha256.eq(&issued.fingerprint),
+            device_certificates::not_after.eq(issued.not_after_ms),
+            device_certificates::issued_at.eq(now_ms()),
+        ))
+        .execute(conn)?;
+    Ok(())
+}
+
+/// How long a device's older certificates stay valid after it renewed: long
+/// enough for an agent whose renewal answer was lost to ask again with its
+/// old certificate, short enough that a stolen old key soon stops working.
+pub const RENEWAL_OVERLAP_MS: i64 = 24 * 3600 * 1000;
+
 impl CertificateStatus {
     /// Why a certificate that is not valid speaks for no device, in words its
     /// operator can act on.
@@ -189,6 +199,22 @@ impl CertificateStatus {
 }
 
 impl Session<'_> {
+    /// Records the certificate a renewal made for `device` and cuts the
+    /// validity of its older ones to [`RENEWAL_OVERLAP_MS`] from now.
+    pub fn renew(&mut self, device: i64, issued: &Issued) -> Result<()> {
+        record_certificate(self.conn, device, issued)?;
+        let cut = now_ms() + RENEWAL_OVERLAP_MS;
+        diesel::update(
+            device_certificates::table
+                .filter(device_certificates::device_id.eq(device))
+                .filter(device_certificates::sha256.ne(&issued.fingerprint))
+                .filter(device_certificates::not_after.gt(cut)),
+        )
+        .set(device_certificates::not_after.eq(cut))
+        .execute(&mut *self.conn)?;
+        Ok(())
+    }
+
     /// Whether `device` may download the package stored under `storage_key`
     /// (64 hex digits, checked by the caller): only if a command of its own
     /// queue installs it (seed: the file server asks the central database
