@@ -176,7 +176,7 @@ pub fn renew(
     csr: &str,
     device: &str,
     presented: &[u8],
-) -> Result<Result<pki::DeviceCertificate, Refusal>, EnrolError> {
+) -> Result<Result<pki::Signed, Refusal>, EnrolError> {
     let names = outfit_wsdl::identity::Facts::read(presented).map_err(EnrolError::Certificate)?.names;
     match pki::issue_device(ca_key_pem, csr, device, &names, days) {
         Ok(cert) => Ok(Ok(cert)),

@@ -307,6 +307,19 @@ enum OperatorCmd {
         dir: DirArg,
         name: String,
     },
+    /// Issue a client certificate for an operator: it authenticates on the
+    /// operator listener without a password, and at agents' access endpoints
+    /// (a browser or curl presents it). Writes NAME.pem and NAME.key (0600).
+    Cert {
+        #[command(flatten)]
+        dir: DirArg,
+        name: String,
+        /// Directory to write the certificate and its key to.
+        #[arg(long)]
+        out: PathBuf,
+        #[arg(long, default_value_t = 365, value_parser = clap::value_parser!(u64).range(1..))]
+        days: u64,
+    },
     /// Grant an operator one action on role categories of sites. Without
     /// --site the right covers every site; without --category every category.
     Grant {
@@ -431,7 +444,13 @@ async fn run(cli: Cli) -> Result<()> {
                 enrol::approve(&gateway.storage, &ca_key, days, &name, key.as_deref(), address.as_deref(), &by)
                     .with_context(|| format!("failed to approve the enrolment of `{name}`"))?;
             let key = enrol::short_key(&request.key_sha256);
-            gateway.audit_cli(&by, "ApproveEnrolment", &request.site, &name, &format!("key {key}, address {address}"));
+            gateway.audit_cli(
+                &by,
+                "ApproveEnrolment",
+                Some(&request.site),
+                &name,
+                &format!("key {key}, address {address}"),
+            );
             println!(
                 "{name}: enrolment approved (key {key}, certificate for {address}); the agent gets it when it next asks"
             );
@@ -444,7 +463,7 @@ async fn run(cli: Cli) -> Result<()> {
                 .reject_enrolment(&name, key.as_deref(), &by)
                 .with_context(|| format!("failed to reject the enrolment of `{name}`"))?;
             let key = enrol::short_key(&request.key_sha256);
-            gateway.audit_cli(&by, "RejectEnrolment", &request.site, &name, &format!("key {key}"));
+            gateway.audit_cli(&by, "RejectEnrolment", Some(&request.site), &name, &format!("key {key}"));
             println!("{name}: enrolment request (key {key}) rejected");
         }
         Cmd::Operator { command: OperatorCmd::Add { dir, name } } => {
@@ -462,6 +481,19 @@ async fn run(cli: Cli) -> Result<()> {
             let new = gateway.storage.save_operator(&name, &hash)?;
             let done = if new { "added" } else { "password changed" };
             println!("operator {name}: {done}; grant rights with `outfit-gateway operator grant {name} --action …`");
+        }
+        Cmd::Operator { command: OperatorCmd::Cert { dir, name, out, days } } => {
+            let gateway = Gateway::open(Home::new(dir.dir))?;
+            if gateway.storage.operator(&name)?.is_none() {
+                anyhow::bail!("no operator named `{name}`; add one with `outfit-gateway operator add {name}`");
+            }
+            let (issued, signed) = outfit_gateway::pki::issue_operator(&gateway.home.ca_key_pem()?, &name, days)?;
+            std::fs::create_dir_all(&out).with_context(|| format!("failed to create {}", out.display()))?;
+            let (cert, key) = (out.join(format!("{name}.pem")), out.join(format!("{name}.key")));
+            issued.write(&cert, &key)?;
+            gateway.storage.record_operator_certificate(&name, &signed.fingerprint, signed.not_after_ms)?;
+            gateway.audit_cli(&local_principal(), "IssueOperatorCertificate", None, &name, &signed.fingerprint);
+            println!("operator {name}: certificate {} and key {} (valid {days} days)", cert.display(), key.display());
         }
         Cmd::Operator { command: OperatorCmd::Grant { dir, name, action, site, category } } => {
             let gateway = Gateway::open(Home::new(dir.dir))?;

@@ -1,10 +1,10 @@
 //! The operator endpoint: SOAP services for people and enterprise systems, on
 //! a listener of their own (apart from the agent endpoint). Every operation
-//! takes the same steps: decode → authenticate (WS-Security UsernameToken,
-//! argon2) → authorise (rights per site × role category × action) → domain
+//! takes the same steps: decode → authenticate (an operator client
+//! certificate, or a WS-Security UsernameToken checked with argon2) → authorise (rights per site × role category × action) → domain
 //! call → audit → encode. Refusals are audited as well as successes.
 
-use crate::storage::{Action, AuditEntry, ImportedModel, ParameterChange, Storage, StorageError};
+use crate::storage::{Action, AuditEntry, ImportedModel, OperatorRow, ParameterChange, Storage, StorageError};
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use outfit_wsdl::envelope::{FaultCode, SoapFault, encode_fault};
 use outfit_wsdl::operator::{
@@ -74,9 +74,10 @@ impl From<StorageError> for Failure {
 }
 
 impl OperatorService {
-    /// Handles one request body from `peer`; returns the response envelope and
-    /// whether it is a fault. Blocking (argon2, database): run it off the async threads.
-    pub fn handle(&self, peer: &str, body: &[u8]) -> (String, bool) {
+    /// Handles one request body from `peer`, who presented `certificate`
+    /// (DER) or none; returns the response envelope and whether it is a
+    /// fault. Blocking (argon2, database): run it off the async threads.
+    pub fn handle(&self, peer: &str, certificate: Option<&[u8]>, body: &[u8]) -> (String, bool) {
         let (request, credentials) = match decode_operator_request(body) {
             Ok(decoded) => decoded,
             Err(fault) => {
@@ -90,11 +91,13 @@ impl OperatorService {
                 (m.site.clone(), format!("{}/{} {}.{}", m.model, m.category, m.component, m.name))
             }
         };
-        let principal = credentials.as_ref().map_or("-".to_owned(), |c| c.username.clone());
-        let span = tracing::info_span!("operator", operation, principal = %principal, site = %site);
+        let claimed = credentials.as_ref().map_or("-".to_owned(), |c| c.username.clone());
+        let span = tracing::info_span!("operator", operation, principal = tracing::field::Empty, site = %site);
         let _entered = span.enter();
-        let served = credentials.map_err(Failure::Refused).and_then(|c| self.serve(&c, &request));
-        let (envelope, outcome, detail, is_fault) = match served {
+        let operator = self.authenticate(credentials, certificate);
+        let principal = operator.as_ref().map_or(claimed, |o| o.name.clone());
+        span.record("principal", principal.as_str());
+        let (envelope, outcome, detail, is_fault) = match operator.and_then(|o| self.serve(&o, &request)) {
             Ok((envelope, detail)) => (envelope, "allowed", detail, false),
             Err(Failure::Refused(fault)) => {
                 tracing::warn!(code = fault.code.as_str(), message = %fault.message, "operator request refused");
@@ -112,20 +115,32 @@ impl OperatorService {
         (envelope, is_fault)
     }
 
-    fn serve(&self, credentials: &Credentials, request: &OperatorRequest) -> Result<(String, String), Failure> {
+    /// Who is calling: the operator of a client certificate this gateway
+    /// issued, else the one a UsernameToken names, if the password matches.
+    fn authenticate(
+        &self,
+        credentials: Result<Credentials, SoapFault>,
+        certificate: Option<&[u8]>,
+    ) -> Result<OperatorRow, Failure> {
+        if let Some(der) = certificate
+            && let Some(operator) = self.storage.operator_by_certificate(&crate::pki::fingerprint(der))?
+        {
+            return Ok(operator);
+        }
+        let credentials = credentials.map_err(Failure::Refused)?;
         let operator = self.storage.operator(&credentials.username)?;
         let stored = operator.as_ref().map_or(decoy_hash(), |o| o.password_hash.as_str());
-        let operator = match operator {
-            Some(operator) if password_matches(&credentials.password, stored) => operator,
+        match operator {
+            Some(operator) if password_matches(&credentials.password, stored) => Ok(operator),
             _ => {
                 // Checked either way, so both cases take argon2's time.
                 let _ = password_matches(&credentials.password, stored);
-                return Err(Failure::Refused(SoapFault::new(
-                    FaultCode::Unauthenticated,
-                    "unknown operator or wrong password",
-                )));
+                Err(Failure::Refused(SoapFault::new(FaultCode::Unauthenticated, "unknown operator or wrong password")))
             }
-        };
+        }
+    }
+
+    fn serve(&self, operator: &OperatorRow, request: &OperatorRequest) -> Result<(String, String), Failure> {
         match request {
             OperatorRequest::SetParameter(m) => {
                 self.authorise(operator.id, &m.site, &m.category, Action::Change)?;

@@ -106,25 +106,26 @@ pub fn issue_gateway(ca_key_pem: &str, common_name: &str, names: &[String]) -> R
     Ok(Issued { cert_pem: cert.pem(), key_pem: key.serialize_pem() })
 }
 
-/// A device certificate: the public key comes from the device's signing
-/// request (whose signature proves it holds the key); everything else — the
-/// name, the role, the addresses, the validity — is the gateway's decision,
-/// not the request's.
+/// A certificate the CA signed, as the database records it.
 #[derive(Debug, Clone)]
-pub struct DeviceCertificate {
+pub struct Signed {
     pub pem: String,
     /// sha256 of the DER, lowercase hex: how the gateway recognises it.
     pub fingerprint: String,
     pub not_after_ms: i64,
 }
 
+/// A device certificate: the public key comes from the device's signing
+/// request (whose signature proves it holds the key); everything else — the
+/// name, the role, the addresses, the validity — is the gateway's decision,
+/// not the request's.
 pub fn issue_device(
     ca_key_pem: &str,
     csr_pem: &str,
     device: &str,
     addresses: &[String],
     days: u64,
-) -> Result<DeviceCertificate, PkiError> {
+) -> Result<Signed, PkiError> {
     let mut request = rcgen::CertificateSigningRequestParams::from_pem(csr_pem).map_err(PkiError::Csr)?;
     let now = time::OffsetDateTime::now_utc();
     let mut params = leaf_params(Role::Device, device, addresses)?;
@@ -133,11 +134,34 @@ pub fn issue_device(
     request.params = params;
     let issuer = Issuer::new(ca_params(), KeyPair::from_pem(ca_key_pem)?);
     let cert = request.signed_by(&issuer)?;
-    Ok(DeviceCertificate {
+    Ok(Signed {
         pem: cert.pem(),
         fingerprint: fingerprint(cert.der()),
         not_after_ms: (request.params.not_after.unix_timestamp_nanos() / 1_000_000) as i64,
     })
+}
+
+/// A key pair and client certificate for operator `name`, valid `days`:
+/// it authenticates on the operator listener and at agents' access
+/// endpoints (client authentication only; it can serve nothing).
+pub fn issue_operator(ca_key_pem: &str, name: &str, days: u64) -> Result<(Issued, Signed), PkiError> {
+    let issuer = Issuer::new(ca_params(), KeyPair::from_pem(ca_key_pem)?);
+    let key = KeyPair::generate()?;
+    let now = time::OffsetDateTime::now_utc();
+    let mut params = CertificateParams::default();
+    params.distinguished_name.push(DnType::OrganizationalUnitName, Role::Operator.unit());
+    params.distinguished_name.push(DnType::CommonName, name);
+    params.key_usages = vec![KeyUsagePurpose::DigitalSignature];
+    params.extended_key_usages = vec![ExtendedKeyUsagePurpose::ClientAuth];
+    params.not_before = now - time::Duration::hours(1);
+    params.not_after = now + time::Duration::days(days as i64);
+    let cert = params.signed_by(&key, &issuer)?;
+    let recorded = Signed {
+        pem: cert.pem(),
+        fingerprint: fingerprint(cert.der()),
+        not_after_ms: (params.not_after.unix_timestamp_nanos() / 1_000_000) as i64,
+    };
+    Ok((Issued { cert_pem: cert.pem(), key_pem: key.serialize_pem() }, recorded))
 }
 
 /// sha256 of the public key (SubjectPublicKeyInfo DER) a signing request is

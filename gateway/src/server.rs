@@ -58,8 +58,8 @@ impl Gateway {
     }
 
     /// Audits a decision an operator made on this machine's command line.
-    pub fn audit_cli(&self, principal: &str, action: &str, site: &str, object: &str, detail: &str) {
-        self.operator.audit(principal, action, Some(site), object, "cli", "allowed", detail);
+    pub fn audit_cli(&self, principal: &str, action: &str, site: Option<&str>, object: &str, detail: &str) {
+        self.operator.audit(principal, action, site, object, "cli", "allowed", detail);
     }
 
     /// Binds the listener, writes `gateway.url` and serves until the process ends.
@@ -95,7 +95,7 @@ impl Gateway {
     }
 
     /// The operator listener: SOAP operator services and their WSDL. Callers
-    /// authenticate per request (UsernameToken), not by certificate.
+    /// authenticate per request: an operator certificate, or a UsernameToken.
     async fn route_operator(
         self: Arc<Self>,
         connection: Connection,
@@ -117,7 +117,8 @@ impl Gateway {
         };
         let operator = self.operator.clone();
         let _slot = self.db_slots.acquire().await.expect("the semaphore is never closed");
-        let handled = tokio::task::spawn_blocking(move || operator.handle(&peer, &body)).await;
+        let certificate = connection.certificate;
+        let handled = tokio::task::spawn_blocking(move || operator.handle(&peer, certificate.as_deref(), &body)).await;
         respond(handled)
     }
 

@@ -7,14 +7,15 @@
 
 use crate::queue::Payload;
 use crate::storage::{
-    CertificateStatus, CommandRow, DeviceRow, ExchangeRecord, Head, Issued, Reported, Session, Storage, StorageError,
+    Action, AuditEntry, CertificateStatus, CommandRow, DeviceRow, ExchangeRecord, Head, Issued, Reported, Session,
+    Storage, StorageError,
 };
 use outfit_wsdl::envelope::{
     FaultCode, GatewayRequest, GatewayResponse, SoapFault, decode_gateway_request, encode_fault,
 };
 use outfit_wsdl::messages::{
-    Command, CommandKind, ConfigFile, Enrol, EnrolResponse, HelloResponse, Instruction, Outcome, Package, Parameter,
-    RenewResponse,
+    Authorise, AuthoriseResponse, Command, CommandKind, ConfigFile, Enrol, EnrolResponse, HelloResponse, Instruction,
+    Outcome, Package, Parameter, RenewResponse,
 };
 use outfit_wsdl::transport::Connection;
 
@@ -249,6 +250,9 @@ impl AgentService {
                 tracing::info!(fingerprint = %cert.fingerprint, "certificate renewed");
                 Ok((GatewayResponse::Renew(RenewResponse { certificate: cert.pem }), "renewed".into()))
             }
+            GatewayRequest::Authorise(ask) => {
+                Ok((GatewayResponse::Authorise(authorise(session, device, ask)?), "authorise".into()))
+            }
             GatewayRequest::Hello(hello) => {
                 let rebooted =
                     session.record_hello(device.id, &hello.boot_id, &hello.agent_version, hello.poke_url.as_deref())?;
@@ -297,6 +301,41 @@ impl AgentService {
             }
         }
     }
+}
+
+/// Decides whether the person whose operator certificate reached `device`'s
+/// access endpoint may do what they asked, from the trust hierarchy, and
+/// audits the question with the answer (who, what, where, from where).
+fn authorise(session: &mut Session, device: &DeviceRow, ask: &Authorise) -> Result<AuthoriseResponse, Failure> {
+    let action = Action::parse(&ask.action)
+        .ok_or_else(|| SoapFault::new(FaultCode::Invalid, format!("`{}` is not read, change or deploy", ask.action)))?;
+    use base64::Engine as _;
+    let der = base64::engine::general_purpose::STANDARD
+        .decode(ask.operator.trim())
+        .map_err(|e| SoapFault::new(FaultCode::Invalid, format!("the operator certificate is not base64 DER: {e}")))?;
+    let site = session.site_name(device.site_id)?;
+    let category = ask.category.as_deref().filter(|c| !c.is_empty());
+    let scope = format!("{} on site `{site}`", category.map_or("any role".to_owned(), |c| format!("{c} roles")));
+    let (allowed, operator, reason) = match session.operator_by_certificate(&crate::pki::fingerprint(&der))? {
+        None => (false, String::new(), "the certificate is no valid operator certificate of this gateway".to_owned()),
+        Some(o) if session.allowed(o.id, &site, category, action)? => (true, o.name, String::new()),
+        Some(o) => {
+            let reason = format!("`{}` has no right to {} {scope}", o.name, action.as_str());
+            (false, o.name, reason)
+        }
+    };
+    tracing::info!(operator = %operator, action = action.as_str(), allowed, "agent access");
+    session.audit(&AuditEntry {
+        principal: if operator.is_empty() { "-".into() } else { operator.clone() },
+        action: format!("AgentAccess:{}", action.as_str()),
+        site: Some(site),
+        object: format!("{} {}", device.name, ask.object),
+        peer: ask.from.clone(),
+        outcome: if allowed { "allowed" } else { "refused" }.into(),
+        detail: if allowed { format!("at agent {} ({scope})", device.name) } else { reason.clone() },
+        created_at: crate::storage::now_ms(),
+    })?;
+    Ok(AuthoriseResponse { allowed, operator, reason })
 }
 
 /// The head of a queue as the answer to the agent, and its line in the exchange log.

@@ -2,7 +2,9 @@
 //! connection (patent figure 10), so a poke can never carry or steer a command.
 
 use outfit_wsdl::envelope::{Answer, Body, FaultCode, GatewayRequest, SoapFault, decode_answer};
-use outfit_wsdl::messages::{Enrol, EnrolResponse, Hello, Instruction, NextCommand, Outcome, Renew, ReportResult};
+use outfit_wsdl::messages::{
+    Authorise, AuthoriseResponse, Enrol, EnrolResponse, Hello, Instruction, NextCommand, Outcome, Renew, ReportResult,
+};
 use outfit_wsdl::transport::{self, Endpoint, TransportError};
 use std::path::Path;
 use std::sync::{Arc, PoisonError, RwLock};
@@ -85,6 +87,26 @@ impl GatewayClient {
 
     async fn call<T>(&self, request: GatewayRequest, pick: impl FnOnce(Body) -> Option<T>) -> Result<T, ClientError> {
         call(&self.tls(), &self.endpoint, request, pick).await
+    }
+
+    /// `Authorise`: may the holder of `operator` (base64 DER) do `action` here?
+    pub async fn authorise(
+        &self,
+        operator: String,
+        action: &str,
+        category: Option<&str>,
+        object: &str,
+        from: &str,
+    ) -> Result<AuthoriseResponse, ClientError> {
+        let request = GatewayRequest::Authorise(Authorise {
+            device: self.device.clone(),
+            operator,
+            action: action.to_owned(),
+            category: category.map(str::to_owned),
+            object: object.to_owned(),
+            from: from.to_owned(),
+        });
+        self.call(request, |b| b.authorise_response).await
     }
 
     /// `Renew`: a certificate for the key that signed `csr`, asked for with the current one.

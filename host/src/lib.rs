@@ -6,10 +6,11 @@
 //! contract; it knows nothing of SQL or of models.
 //!
 //! Code map: `agent` (main loop), `client` (gateway protocol), `identity` (key, enrolment, certificate),
-//! `poke` (listener), `reboot` (reboot capability, boot id),
+//! `poke` (listener), `access` (people at the device, authorised by the gateway), `reboot` (reboot capability, boot id),
 //! `execute` (one command), `journal` (exactly-once), `library` (package fetch + verify), `plugin`
 //! (wasmtime host, capabilities, policy).
 
+pub mod access;
 pub mod agent;
 pub mod client;
 pub mod execute;

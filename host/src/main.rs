@@ -159,14 +159,21 @@ async fn run(args: Args) -> Result<()> {
     // (and `poke.rs` lets only the gateway's through).
     let listener_identity = transport::LiveIdentity::load(me)?;
     let server = transport::server_config_live(listener_identity.clone(), transport::Clients::Required(&args.ca))?;
-    let bound = outfit_agent::poke::listen(&args.listen, server, wake.clone())
+    let client = GatewayClient::new(tls, endpoint, args.device);
+    let executor = Executor { plugins, refused, root: root.clone(), spool };
+    let access = Arc::new(outfit_agent::access::Access {
+        client: client.clone(),
+        executor: executor.clone(),
+        changes: state_dir.join("local-changes.jsonl"),
+    });
+    let bound = outfit_agent::poke::listen(&args.listen, server, wake.clone(), access)
         .await
         .with_context(|| format!("listen for pokes on {}", args.listen))?;
     let host = args.advertise.clone().unwrap_or_else(|| bound.ip().to_string());
     let poke_url = Some(format!("https://{host}:{}{}", bound.port(), outfit_wsdl::AGENT_POKE_PATH));
     let agent = Agent {
-        client: GatewayClient::new(tls, endpoint, args.device),
-        executor: Executor { plugins, refused, root: root.clone(), spool },
+        client,
+        executor,
         journal: outfit_agent::journal::Journal::open(state_dir.join("journal"))?,
         reboot: Reboot::new(
             args.reboot.unwrap_or(if root == std::path::Path::new("/") {

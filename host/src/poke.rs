@@ -4,6 +4,7 @@
 //! the gateway's role (another device's is refused). Even so, the agent then
 //! asks its gateway over a new connection, so a poke yields at most "no command".
 
+use crate::access::Access;
 use bytes::Bytes;
 use http_body_util::Full;
 use hyper::{Method, Response, StatusCode};
@@ -15,13 +16,23 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use tokio::sync::Notify;
 
-/// Binds `listen` and serves pokes in the background; returns the bound address.
-pub async fn listen(listen: &str, tls: Arc<rustls::ServerConfig>, wake: Arc<Notify>) -> std::io::Result<SocketAddr> {
+/// Binds `listen` and serves pokes (and, under `/access/`, the access
+/// endpoint) in the background; returns the bound address.
+pub async fn listen(
+    listen: &str,
+    tls: Arc<rustls::ServerConfig>,
+    wake: Arc<Notify>,
+    access: Arc<Access>,
+) -> std::io::Result<SocketAddr> {
     let listener = tokio::net::TcpListener::bind(listen).await?;
     let local = listener.local_addr()?;
     let handler: Handler = Arc::new(move |connection, request| {
         let wake = wake.clone();
+        let access = access.clone();
         Box::pin(async move {
+            if request.uri().path().starts_with(crate::access::PREFIX) {
+                return access.handle(connection, request).await;
+            }
             if request.method() != Method::POST || request.uri().path() != outfit_wsdl::AGENT_POKE_PATH {
                 return fault(SoapFault::new(FaultCode::UnknownOperation, "only POST /soap/poke is served here"));
             }

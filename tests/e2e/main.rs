@@ -1,5 +1,6 @@
 //! End-to-end tests: one test binary, one module per suite.
 
+mod access;
 mod demo;
 mod enrolment;
 mod faults;

@@ -35,6 +35,10 @@ pub struct Body {
     pub renew: Option<Renew>,
     #[yaserde(rename = "RenewResponse", prefix = "o")]
     pub renew_response: Option<RenewResponse>,
+    #[yaserde(rename = "Authorise", prefix = "o")]
+    pub authorise: Option<Authorise>,
+    #[yaserde(rename = "AuthoriseResponse", prefix = "o")]
+    pub authorise_response: Option<AuthoriseResponse>,
     #[yaserde(rename = "Hello", prefix = "o")]
     pub hello: Option<Hello>,
     #[yaserde(rename = "HelloResponse", prefix = "o")]
@@ -192,6 +196,7 @@ impl SoapFault {
 pub enum GatewayRequest {
     Enrol(Enrol),
     Renew(Renew),
+    Authorise(Authorise),
     Hello(Hello),
     NextCommand(NextCommand),
     ReportResult(ReportResult),
@@ -202,6 +207,7 @@ impl GatewayRequest {
         match self {
             Self::Enrol(_) => "Enrol",
             Self::Renew(_) => "Renew",
+            Self::Authorise(_) => "Authorise",
             Self::Hello(_) => "Hello",
             Self::NextCommand(_) => "NextCommand",
             Self::ReportResult(_) => "ReportResult",
@@ -213,6 +219,7 @@ impl GatewayRequest {
         match self {
             Self::Enrol(m) => &m.device,
             Self::Renew(m) => &m.device,
+            Self::Authorise(m) => &m.device,
             Self::Hello(m) => &m.device,
             Self::NextCommand(m) => &m.device,
             Self::ReportResult(m) => &m.device,
@@ -225,6 +232,7 @@ impl GatewayRequest {
 pub enum GatewayResponse {
     Enrol(EnrolResponse),
     Renew(RenewResponse),
+    Authorise(AuthoriseResponse),
     Hello(HelloResponse),
     NextCommand(NextCommandResponse),
     ReportResult(ReportResultResponse),
@@ -319,6 +327,7 @@ pub fn decode_gateway_request(xml: &[u8]) -> Result<GatewayRequest, SoapFault> {
     let found = [
         body.enrol.is_some(),
         body.renew.is_some(),
+        body.authorise.is_some(),
         body.hello.is_some(),
         body.next_command.is_some(),
         body.report_result.is_some(),
@@ -330,6 +339,9 @@ pub fn decode_gateway_request(xml: &[u8]) -> Result<GatewayRequest, SoapFault> {
     } else if let Some(m) = body.renew {
         m.validate().map_err(SoapFault::missing)?;
         GatewayRequest::Renew(m)
+    } else if let Some(m) = body.authorise {
+        m.validate().map_err(SoapFault::missing)?;
+        GatewayRequest::Authorise(m)
     } else if let Some(m) = body.hello {
         m.validate().map_err(SoapFault::missing)?;
         GatewayRequest::Hello(m)
@@ -396,6 +408,7 @@ impl GatewayRequest {
         match self {
             Self::Enrol(m) => body.enrol = Some(m),
             Self::Renew(m) => body.renew = Some(m),
+            Self::Authorise(m) => body.authorise = Some(m),
             Self::Hello(m) => body.hello = Some(m),
             Self::NextCommand(m) => body.next_command = Some(m),
             Self::ReportResult(m) => body.report_result = Some(m),
@@ -410,6 +423,7 @@ impl GatewayResponse {
         match self {
             Self::Enrol(m) => body.enrol_response = Some(m),
             Self::Renew(m) => body.renew_response = Some(m),
+            Self::Authorise(m) => body.authorise_response = Some(m),
             Self::Hello(m) => body.hello_response = Some(m),
             Self::NextCommand(m) => body.next_command_response = Some(m),
             Self::ReportResult(m) => body.report_result_response = Some(m),

@@ -1,6 +1,6 @@
 //! What an Outfit certificate says about its holder. The gateway's CA writes
 //! a role into the subject of every certificate it signs (organizational
-//! unit `outfit-gateway` or `outfit-device`); a device's signing request
+//! unit `outfit-gateway`, `outfit-device` or `outfit-operator`); a device's signing request
 //! cannot choose it, because the gateway replaces the whole subject. So the
 //! agent's poke listener can tell its gateway from another device of the same
 //! CA, and both sides can read names and validity for renewal.
@@ -13,6 +13,9 @@ use x509_parser::extensions::GeneralName;
 pub enum Role {
     Gateway,
     Device,
+    /// A person or enterprise system calling the operator services, or an
+    /// agent's access endpoint.
+    Operator,
 }
 
 impl Role {
@@ -21,6 +24,7 @@ impl Role {
         match self {
             Self::Gateway => "outfit-gateway",
             Self::Device => "outfit-device",
+            Self::Operator => "outfit-operator",
         }
     }
 }
@@ -48,7 +52,7 @@ impl Facts {
             attribute.and_then(|a| a.as_str().ok()).unwrap_or_default().to_owned()
         };
         let unit = text(subject.iter_organizational_unit().next());
-        let role = [Role::Gateway, Role::Device].into_iter().find(|r| r.unit() == unit);
+        let role = [Role::Gateway, Role::Device, Role::Operator].into_iter().find(|r| r.unit() == unit);
         let mut names = Vec::new();
         if let Ok(Some(san)) = cert.subject_alternative_name() {
             for name in &san.value.general_names {

@@ -249,6 +249,48 @@ pub struct RenewResponse {
     pub certificate: String,
 }
 
+/// Asks whether the person holding `operator` (a client certificate they
+/// presented at the agent's access endpoint, base64 DER) may do `action` on this
+/// device, for role `category` (absent: any category of the device's site).
+/// The gateway decides from its trust hierarchy and audits the question.
+#[derive(Debug, Clone, PartialEq, Default, YaSerialize, YaDeserialize)]
+#[yaserde(rename = "Authorise", prefix = "o", namespaces = { "o" = "urn:outfit:agent:1" })]
+pub struct Authorise {
+    #[yaserde(prefix = "o")]
+    pub device: String,
+    #[yaserde(prefix = "o")]
+    pub operator: String,
+    #[yaserde(prefix = "o")]
+    pub action: String,
+    #[yaserde(prefix = "o")]
+    pub category: Option<String>,
+    /// What the person asked for, for the audit log.
+    #[yaserde(prefix = "o")]
+    pub object: String,
+    /// The person's network address as the agent saw it.
+    #[yaserde(prefix = "o")]
+    pub from: String,
+}
+
+impl Authorise {
+    pub fn validate(&self) -> Result<(), &'static str> {
+        required!(self, device => "device", operator => "operator", action => "action", object => "object", from => "from")
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Default, YaSerialize, YaDeserialize)]
+#[yaserde(rename = "AuthoriseResponse", prefix = "o", namespaces = { "o" = "urn:outfit:agent:1" })]
+pub struct AuthoriseResponse {
+    #[yaserde(prefix = "o")]
+    pub allowed: bool,
+    /// The operator the certificate belongs to (empty if none).
+    #[yaserde(prefix = "o")]
+    pub operator: String,
+    /// Why not, when not allowed.
+    #[yaserde(prefix = "o")]
+    pub reason: String,
+}
+
 #[derive(Debug, Clone, PartialEq, Default, YaSerialize, YaDeserialize)]
 #[yaserde(rename = "Hello", prefix = "o", namespaces = { "o" = "urn:outfit:agent:1" })]
 pub struct Hello {

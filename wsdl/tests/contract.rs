@@ -87,6 +87,15 @@ fn rust_elements() -> BTreeSet<String> {
         check(EnrolResponse { certificate: None, waiting: Some("approve with …".into()) }),
         check(Renew { device: "d".into(), csr: "-----BEGIN CERTIFICATE REQUEST-----".into() }),
         check(RenewResponse { certificate: "-----BEGIN CERTIFICATE-----".into() }),
+        check(Authorise {
+            device: "d".into(),
+            operator: "-----BEGIN CERTIFICATE-----".into(),
+            action: "change".into(),
+            category: Some("CONTENT".into()),
+            object: "configure /etc/site.conf".into(),
+            from: "10.0.0.5:50000".into(),
+        }),
+        check(AuthoriseResponse { allowed: false, operator: "ann".into(), reason: "no right".into() }),
         check(Hello {
             device: "d".into(),
             boot_id: "b".into(),
@@ -154,13 +163,16 @@ fn every_wsdl_operation_uses_declared_elements() {
         assert!(elements.contains(local), "WSDL part element {element} has no Rust type");
         parts += 1;
     }
-    assert_eq!(parts, 13);
+    assert_eq!(parts, 15);
     let operations: BTreeSet<&str> = doc
         .descendants()
         .filter(|n| n.has_tag_name((WSDL_NS, "operation")) && n.parent().unwrap().has_tag_name((WSDL_NS, "portType")))
         .map(|n| n.attribute("name").unwrap())
         .collect();
-    assert_eq!(operations, BTreeSet::from(["Enrol", "Renew", "Hello", "NextCommand", "ReportResult", "Poke"]));
+    assert_eq!(
+        operations,
+        BTreeSet::from(["Enrol", "Renew", "Authorise", "Hello", "NextCommand", "ReportResult", "Poke"])
+    );
     // Each operation's request and response element is one the envelope codec carries.
     for op in &operations {
         assert!(elements.contains(*op) && elements.contains(&format!("{op}Response")), "{op}");

@@ -5,7 +5,7 @@
 //! covers every site, one with no category every category.
 
 use super::schema::*;
-use super::{Result, Storage, StorageError, now_ms, site_id};
+use super::{DbConnection, Result, Session, Storage, StorageError, now_ms, site_id};
 use diesel::prelude::*;
 
 /// What an operator may do with a role category of a site.
@@ -98,12 +98,7 @@ impl Storage {
     /// category). Granting a right already held changes nothing.
     pub fn grant(&self, operator: &str, site: Option<&str>, category: Option<&str>, action: Action) -> Result<()> {
         self.transaction(|conn| {
-            let operator: i64 = operators::table
-                .filter(operators::name.eq(operator))
-                .select(operators::id)
-                .first(conn)
-                .optional()?
-                .ok_or_else(|| StorageError::NotFound { what: "operator", name: operator.to_owned() })?;
+            let operator = operator_id(conn, operator)?;
             let site = site.map(|s| site_id(conn, s)).transpose()?;
             let category = category.map(|c| category_id(conn, c)).transpose()?;
             let held: Vec<(Option<i64>, Option<i64>)> = operator_rights::table
@@ -128,46 +123,33 @@ impl Storage {
     /// Whether `operator` may do `action` with `category` on `site`. An
     /// unknown site or category is simply not allowed.
     pub fn allowed(&self, operator: i64, site: &str, category: &str, action: Action) -> Result<bool> {
-        let mut conn = self.conn()?;
-        let conn = &mut *conn;
-        let Some(site) = sites::table.filter(sites::name.eq(site)).select(sites::id).first::<i64>(conn).optional()?
-        else {
-            return Ok(false);
-        };
-        let Some(category) = role_categories::table
-            .filter(role_categories::name.eq(category))
-            .select(role_categories::id)
-            .first::<i64>(conn)
-            .optional()?
-        else {
-            return Ok(false);
-        };
-        let matching: i64 = operator_rights::table
-            .filter(operator_rights::operator_id.eq(operator))
-            .filter(operator_rights::action.eq(action.as_str()))
-            .filter(operator_rights::site_id.is_null().or(operator_rights::site_id.eq(site)))
-            .filter(operator_rights::category_id.is_null().or(operator_rights::category_id.eq(category)))
-            .count()
-            .get_result(conn)?;
-        Ok(matching > 0)
+        allowed(&mut *self.conn()?, operator, site, Some(category), action)
     }
 
     /// Appends one line to the audit log.
     pub fn audit(&self, entry: &AuditEntry) -> Result<()> {
-        let mut conn = self.conn()?;
-        diesel::insert_into(audit_log::table)
-            .values((
-                audit_log::principal.eq(&entry.principal),
-                audit_log::action.eq(&entry.action),
-                audit_log::site.eq(&entry.site),
-                audit_log::object.eq(&entry.object),
-                audit_log::peer.eq(&entry.peer),
-                audit_log::outcome.eq(&entry.outcome),
-                audit_log::detail.eq(&entry.detail),
-                audit_log::created_at.eq(entry.created_at),
-            ))
-            .execute(&mut conn)?;
-        Ok(())
+        insert_audit(&mut *self.conn()?, entry)
+    }
+
+    /// Records a client certificate the CA signed for operator `name`.
+    pub fn record_operator_certificate(&self, name: &str, fingerprint: &str, not_after_ms: i64) -> Result<()> {
+        self.transaction(|conn| {
+            let operator = operator_id(conn, name)?;
+            diesel::insert_into(operator_certificates::table)
+                .values((
+                    operator_certificates::operator_id.eq(operator),
+                    operator_certificates::sha256.eq(fingerprint),
+                    operator_certificates::not_after.eq(not_after_ms),
+                    operator_certificates::issued_at.eq(now_ms()),
+                ))
+                .execute(conn)?;
+            Ok(())
+        })
+    }
+
+    /// The operator a client certificate authenticates (unexpired, not revoked).
+    pub fn operator_by_certificate(&self, fingerprint: &str) -> Result<Option<OperatorRow>> {
+        operator_by_certificate(&mut *self.conn()?, fingerprint)
     }
 
     /// The latest `limit` audit lines, oldest first.
@@ -192,7 +174,94 @@ impl Storage {
     }
 }
 
-fn category_id(conn: &mut super::DbConnection, name: &str) -> Result<i64> {
+impl Session<'_> {
+    pub fn site_name(&mut self, site: i64) -> Result<String> {
+        Ok(sites::table.find(site).select(sites::name).first(self.conn)?)
+    }
+
+    /// [`Storage::operator_by_certificate`] in the exchange's transaction.
+    pub fn operator_by_certificate(&mut self, fingerprint: &str) -> Result<Option<OperatorRow>> {
+        operator_by_certificate(self.conn, fingerprint)
+    }
+
+    /// Whether `operator` may do `action` on `site` with `category` (None:
+    /// with any category: some right for that action on the site suffices).
+    pub fn allowed(&mut self, operator: i64, site: &str, category: Option<&str>, action: Action) -> Result<bool> {
+        allowed(self.conn, operator, site, category, action)
+    }
+
+    /// Appends one line to the audit log, in the exchange's transaction.
+    pub fn audit(&mut self, entry: &AuditEntry) -> Result<()> {
+        insert_audit(self.conn, entry)
+    }
+}
+
+fn operator_id(conn: &mut DbConnection, name: &str) -> Result<i64> {
+    operators::table
+        .filter(operators::name.eq(name))
+        .select(operators::id)
+        .first(conn)
+        .optional()?
+        .ok_or_else(|| StorageError::NotFound { what: "operator", name: name.to_owned() })
+}
+
+fn operator_by_certificate(conn: &mut DbConnection, fingerprint: &str) -> Result<Option<OperatorRow>> {
+    let row: Option<(i64, String, String)> = operator_certificates::table
+        .inner_join(operators::table)
+        .filter(operator_certificates::sha256.eq(fingerprint))
+        .filter(operator_certificates::revoked_at.is_null())
+        .filter(operator_certificates::not_after.gt(now_ms()))
+        .select((operators::id, operators::name, operators::password_hash))
+        .first(conn)
+        .optional()?;
+    Ok(row.map(|(id, name, password_hash)| OperatorRow { id, name, password_hash }))
+}
+
+fn allowed(conn: &mut DbConnection, operator: i64, site: &str, category: Option<&str>, action: Action) -> Result<bool> {
+    let Some(site) = sites::table.filter(sites::name.eq(site)).select(sites::id).first::<i64>(conn).optional()? else {
+        return Ok(false);
+    };
+    let rights = operator_rights::table
+        .filter(operator_rights::operator_id.eq(operator))
+        .filter(operator_rights::action.eq(action.as_str()))
+        .filter(operator_rights::site_id.is_null().or(operator_rights::site_id.eq(site)));
+    let matching: i64 = match category {
+        None => rights.count().get_result(conn)?,
+        Some(category) => {
+            let Some(category) = role_categories::table
+                .filter(role_categories::name.eq(category))
+                .select(role_categories::id)
+                .first::<i64>(conn)
+                .optional()?
+            else {
+                return Ok(false);
+            };
+            rights
+                .filter(operator_rights::category_id.is_null().or(operator_rights::category_id.eq(category)))
+                .count()
+                .get_result(conn)?
+        }
+    };
+    Ok(matching > 0)
+}
+
+fn insert_audit(conn: &mut DbConnection, entry: &AuditEntry) -> Result<()> {
+    diesel::insert_into(audit_log::table)
+        .values((
+            audit_log::principal.eq(&entry.principal),
+            audit_log::action.eq(&entry.action),
+            audit_log::site.eq(&entry.site),
+            audit_log::object.eq(&entry.object),
+            audit_log::peer.eq(&entry.peer),
+            audit_log::outcome.eq(&entry.outcome),
+            audit_log::detail.eq(&entry.detail),
+            audit_log::created_at.eq(entry.created_at),
+        ))
+        .execute(conn)?;
+    Ok(())
+}
+
+fn category_id(conn: &mut DbConnection, name: &str) -> Result<i64> {
     role_categories::table
         .filter(role_categories::name.eq(name))
         .select(role_categories::id)

@@ -238,6 +238,17 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    operator_certificates (id) {
+        id -> BigInt,
+        operator_id -> BigInt,
+        sha256 -> Text,
+        not_after -> BigInt,
+        issued_at -> BigInt,
+        revoked_at -> Nullable<BigInt>,
+    }
+}
+
 diesel::joinable!(roles -> role_categories (category_id));
 diesel::joinable!(role_versions -> roles (role_id));
 diesel::joinable!(role_version_components -> role_versions (role_version_id));
@@ -255,6 +266,7 @@ diesel::joinable!(enrolment_tokens -> devices (device_id));
 diesel::joinable!(device_certificates -> devices (device_id));
 diesel::joinable!(operator_rights -> operators (operator_id));
 diesel::joinable!(enrolment_requests -> devices (device_id));
+diesel::joinable!(operator_certificates -> operators (operator_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     sites,
@@ -278,4 +290,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     operator_rights,
     audit_log,
     enrolment_requests,
+    operator_certificates,
 );

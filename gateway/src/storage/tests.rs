@@ -256,7 +256,7 @@ fn schema_matches_migrations() {
     let db = TestMysql::new("schema");
     let mysql = Storage::open(&db.url()).unwrap();
     let declared = declared_schema();
-    assert_eq!(declared.len(), 21);
+    assert_eq!(declared.len(), 22);
     for (backend, storage) in [("sqlite", sqlite), ("mysql", mysql)] {
         let mut conn = storage.conn().unwrap();
         for (table, columns) in &declared {

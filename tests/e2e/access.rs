@@ -1,0 +1,153 @@
+//! People at a device: an operator reaches the agent's access endpoint with
+//! their client certificate (curl here, as a browser would), the agent asks
+//! the gateway about every request, the gateway decides from its trust
+//! hierarchy and audits, and what the person changed is recorded on the
+//! device with their identity. The same certificate authenticates on the
+//! operator listener without a password (zeep).
+
+use anyhow::{Context, Result};
+use outfit_tests::{Database, Gateway, bin, run, wait_for, workspace};
+use std::path::Path;
+use std::process::Command;
+use std::time::Duration;
+
+/// One HTTPS request with curl, presenting `who`'s certificate (or none);
+/// returns the HTTP status and the body.
+fn curl(gateway: &Gateway, certs: &Path, who: Option<&str>, url: &str, json: Option<&str>) -> Result<(u16, String)> {
+    let mut command = Command::new("curl");
+    command.args(["--silent", "--show-error", "--write-out", "\n%{http_code}", "--cacert"]);
+    command.arg(gateway.dir.join("ca.pem"));
+    if let Some(who) = who {
+        command.arg("--cert").arg(certs.join(format!("{who}.pem"))).arg("--key").arg(certs.join(format!("{who}.key")));
+    }
+    if let Some(json) = json {
+        command.args(["--header", "Content-Type: application/json", "--data-binary", json]);
+    }
+    let out = run(command.arg(url))?;
+    let (body, status) = out.trim_end().rsplit_once('\n').context("curl printed no status")?;
+    Ok((status.parse()?, body.to_owned()))
+}
+
+fn operator(gateway: &Gateway, certs: &Path, name: &str) -> Result<()> {
+    run(Command::new(bin("outfit-gateway"))
+        .args(["operator", "add", name, "--dir"])
+        .arg(&gateway.dir)
+        .env("OUTFIT_PASSWORD", "a long enough passphrase"))?;
+    gateway.cli(&["operator", "cert", name, "--out", certs.to_str().unwrap()])?;
+    Ok(())
+}
+
+fn configure(category: &str, path: &str) -> String {
+    serde_json::json!({
+        "category": category,
+        "component": "site",
+        "path": path,
+        "template": "greeting={{ greeting }}\n",
+        "parameters": { "greeting": "tried at the console" },
+    })
+    .to_string()
+}
+
+#[test]
+fn a_person_at_the_device_is_authorised_by_the_gateway_and_recorded() -> Result<()> {
+    let dir = tempfile::tempdir()?;
+    let database = Database::mariadb()?;
+    let gateway = Gateway::start(&dir.path().join("gateway"), &database)?;
+    gateway.import_demo_model(&dir.path().join("model"))?;
+    let root = dir.path().join("root");
+    let _agent = gateway.add_agent("acc-1", "webserver", "demo", &root)?;
+    let poke_url = wait_for(Duration::from_secs(60), "the agent's Hello", || {
+        Ok(database
+            .query("SELECT poke_url FROM devices WHERE name = 'acc-1' AND poke_url IS NOT NULL")?
+            .lines()
+            .next()
+            .map(str::to_owned))
+    })?;
+    let base = poke_url.trim_end_matches(outfit_wsdl::AGENT_POKE_PATH).to_owned();
+
+    let certs = dir.path().join("certs");
+    operator(&gateway, &certs, "ann")?;
+    operator(&gateway, &certs, "bob")?;
+    gateway.cli(&["operator", "grant", "ann", "--action", "read", "--site", "demo"])?;
+    gateway.cli(&["operator", "grant", "ann", "--action", "change", "--site", "demo", "--category", "CONTENT"])?;
+
+    // Read: ann may, bob (no right) may not, and without a certificate nothing.
+    let (status, body) = curl(&gateway, &certs, Some("ann"), &format!("{base}/access/status"), None)?;
+    assert_eq!(status, 200, "{body}");
+    let shown: serde_json::Value = serde_json::from_str(&body)?;
+    assert_eq!((shown["device"].as_str(), shown["operator"].as_str()), (Some("acc-1"), Some("ann")), "{body}");
+    let (status, body) = curl(&gateway, &certs, Some("bob"), &format!("{base}/access/status"), None)?;
+    assert_eq!(status, 403, "{body}");
+    assert!(body.contains("`bob` has no right to read"), "{body}");
+    let refused = Command::new("curl")
+        .args(["--silent", "--cacert"])
+        .arg(gateway.dir.join("ca.pem"))
+        .arg(format!("{base}/access/status"))
+        .output()?;
+    assert!(!String::from_utf8_lossy(&refused.stdout).contains("acc-1"), "no certificate, no answer");
+    // A device's certificate is not a person's.
+    let device_certs = gateway.agent_dir("acc-1");
+    let state = root.join("var/lib/outfit-agent/identity");
+    std::fs::copy(state.join("cert.pem"), device_certs.join("device.pem"))?;
+    std::fs::copy(state.join("key.pem"), device_certs.join("device.key"))?;
+    let (status, body) = curl(&gateway, &device_certs, Some("device"), &format!("{base}/access/status"), None)?;
+    assert_eq!(status, 401, "{body}");
+
+    // Change: ann may try a CONTENT configuration, not an OS one.
+    let tried = root.join("etc/outfit-demo/tryout.conf");
+    let (status, body) = curl(
+        &gateway,
+        &certs,
+        Some("ann"),
+        &format!("{base}/access/configure"),
+        Some(&configure("CONTENT", "/etc/outfit-demo/tryout.conf")),
+    )?;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(std::fs::read_to_string(&tried)?, "greeting=tried at the console\n");
+    let os_file = root.join("etc/outfit-demo/os-tryout.conf");
+    let (status, body) = curl(
+        &gateway,
+        &certs,
+        Some("ann"),
+        &format!("{base}/access/configure"),
+        Some(&configure("OS", "/etc/outfit-demo/os-tryout.conf")),
+    )?;
+    assert_eq!(status, 403, "{body}");
+    assert!(!os_file.exists(), "a refused change writes nothing");
+
+    // The device keeps who changed what; the gateway audited every question.
+    let changes = std::fs::read_to_string(root.join("var/lib/outfit-agent/local-changes.jsonl"))?;
+    let lines: Vec<serde_json::Value> = changes.lines().map(serde_json::from_str).collect::<Result<_, _>>()?;
+    assert_eq!(lines.len(), 1, "{changes}");
+    assert_eq!(lines[0]["operator"], "ann");
+    assert_eq!(lines[0]["path"], "/etc/outfit-demo/tryout.conf");
+    assert_eq!(lines[0]["outcome"], "succeeded");
+    let audit = database.query(
+        "SELECT principal, action, outcome, object FROM audit_log WHERE action LIKE 'AgentAccess:%' ORDER BY id",
+    )?;
+    let audit: Vec<&str> = audit.lines().collect();
+    assert_eq!(
+        audit,
+        [
+            "ann\tAgentAccess:read\tallowed\tacc-1 status",
+            "bob\tAgentAccess:read\trefused\tacc-1 status",
+            "ann\tAgentAccess:change\tallowed\tacc-1 configure site /etc/outfit-demo/tryout.conf",
+            "ann\tAgentAccess:change\trefused\tacc-1 configure site /etc/outfit-demo/os-tryout.conf",
+        ]
+    );
+
+    // The operator certificate also stands in for a password on the operator listener.
+    let url = std::fs::read_to_string(gateway.dir.join("operator.url"))?;
+    let out = run(Command::new("python3")
+        .arg(workspace().join("tests/fixtures/zeep/operator.py"))
+        .arg(workspace().join("wsdl/outfit-operator.wsdl"))
+        .arg(url.trim())
+        .arg(gateway.dir.join("ca.pem"))
+        .args(["-", "-", "demo", "webserver", "CONTENT", "site", "greeting", "set with a certificate"])
+        .arg(certs.join("ann.pem"))
+        .arg(certs.join("ann.key")))?;
+    assert!(out.contains(r#""created": true"#), "{out}");
+    let last = database.scalar("SELECT CONCAT(principal, ' ', outcome) FROM audit_log ORDER BY id DESC LIMIT 1")?;
+    assert_eq!(last, "ann allowed");
+    Ok(())
+}
