@@ -94,6 +94,11 @@ enum Cmd {
         #[command(subcommand)]
         command: OperatorCmd,
     },
+    /// Groups of operators, whose rights hold for every member.
+    Group {
+        #[command(subcommand)]
+        command: GroupCmd,
+    },
     /// Show the latest lines of the audit log (operator calls, allowed and refused).
     Audit {
         #[command(flatten)]
@@ -320,21 +325,69 @@ enum OperatorCmd {
         #[arg(long, default_value_t = 365, value_parser = clap::value_parser!(u64).range(1..))]
         days: u64,
     },
-    /// Grant an operator one action on role categories of sites. Without
-    /// --site the right covers every site; without --category every category.
+    /// Grant an operator one action on role categories of sites.
     Grant {
         #[command(flatten)]
         dir: DirArg,
         name: String,
-        /// read, change or deploy.
-        #[arg(long, value_parser = ["read", "change", "deploy"])]
-        action: String,
-        #[arg(long)]
-        site: Option<String>,
-        /// OS, APP, CONTENT (or another category the database defines).
-        #[arg(long)]
-        category: Option<String>,
+        #[command(flatten)]
+        right: RightArgs,
     },
+}
+
+/// One right: an action on a site's role categories. Without --site it
+/// covers every site; without --category every category.
+#[derive(clap::Args)]
+struct RightArgs {
+    /// read, change or deploy.
+    #[arg(long, value_parser = ["read", "change", "deploy"])]
+    action: String,
+    #[arg(long)]
+    site: Option<String>,
+    /// OS, APP, CONTENT (or another category the database defines).
+    #[arg(long)]
+    category: Option<String>,
+}
+
+#[derive(Subcommand)]
+enum GroupCmd {
+    /// Add a group of operators (a site's IT staff, say).
+    Add {
+        #[command(flatten)]
+        dir: DirArg,
+        name: String,
+    },
+    /// Make an operator a member of a group: the group's rights hold for them.
+    Join {
+        #[command(flatten)]
+        dir: DirArg,
+        name: String,
+        operator: String,
+    },
+    /// Grant a group one action on role categories of sites.
+    Grant {
+        #[command(flatten)]
+        dir: DirArg,
+        name: String,
+        #[command(flatten)]
+        right: RightArgs,
+    },
+}
+
+/// Grants `right` to `holder` and says so.
+fn grant(dir: DirArg, holder: outfit_gateway::storage::Holder, right: RightArgs) -> Result<()> {
+    let gateway = Gateway::open(Home::new(dir.dir))?;
+    let action = outfit_gateway::storage::Action::parse(&right.action).context("unknown action")?;
+    let (site, category) = (right.site.as_deref(), right.category.as_deref());
+    gateway
+        .storage
+        .grant(holder, site, category, action)
+        .with_context(|| format!("failed to grant {holder} a right"))?;
+    let scope =
+        format!("{} roles of {}", category.unwrap_or("all"), site.map_or("every site".into(), |s| format!("site {s}")));
+    gateway.audit_cli(&local_principal(), "Grant", site, &format!("{holder}"), &format!("{} {scope}", action.as_str()));
+    println!("{holder} may now {} {scope}", action.as_str());
+    Ok(())
 }
 
 fn main() -> std::process::ExitCode {
@@ -495,19 +548,25 @@ async fn run(cli: Cli) -> Result<()> {
             gateway.audit_cli(&local_principal(), "IssueOperatorCertificate", None, &name, &signed.fingerprint);
             println!("operator {name}: certificate {} and key {} (valid {days} days)", cert.display(), key.display());
         }
-        Cmd::Operator { command: OperatorCmd::Grant { dir, name, action, site, category } } => {
+        Cmd::Operator { command: OperatorCmd::Grant { dir, name, right } } => {
+            grant(dir, outfit_gateway::storage::Holder::Operator(&name), right)?;
+        }
+        Cmd::Group { command: GroupCmd::Add { dir, name } } => {
             let gateway = Gateway::open(Home::new(dir.dir))?;
-            let action = outfit_gateway::storage::Action::parse(&action).context("unknown action")?;
+            let new = gateway.storage.add_group(&name)?;
+            println!("group {name}: {}", if new { "added" } else { "exists already" });
+        }
+        Cmd::Group { command: GroupCmd::Join { dir, name, operator } } => {
+            let gateway = Gateway::open(Home::new(dir.dir))?;
             gateway
                 .storage
-                .grant(&name, site.as_deref(), category.as_deref(), action)
-                .with_context(|| format!("failed to grant `{name}` a right"))?;
-            println!(
-                "operator {name} may now {} {} roles of {}",
-                action.as_str(),
-                category.as_deref().unwrap_or("all"),
-                site.as_deref().map_or("every site".to_owned(), |s| format!("site {s}"))
-            );
+                .join_group(&name, &operator)
+                .with_context(|| format!("failed to add `{operator}` to `{name}`"))?;
+            gateway.audit_cli(&local_principal(), "JoinGroup", None, &name, &operator);
+            println!("operator {operator} is a member of group {name}");
+        }
+        Cmd::Group { command: GroupCmd::Grant { dir, name, right } } => {
+            grant(dir, outfit_gateway::storage::Holder::Group(&name), right)?;
         }
         Cmd::Audit { dir, limit } => {
             let gateway = Gateway::open(Home::new(dir.dir))?;

@@ -8,7 +8,8 @@ use crate::storage::{Action, AuditEntry, ImportedModel, OperatorRow, ParameterCh
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use outfit_wsdl::envelope::{FaultCode, SoapFault, encode_fault};
 use outfit_wsdl::operator::{
-    Credentials, OperatorRequest, SetParameter, SetParameterResponse, decode_operator_request, encode_response,
+    Credentials, OperatorRequest, OperatorResponse, ProvisionResponse, SetParameter, SetParameterResponse,
+    decode_operator_request, encode_response,
 };
 
 #[derive(Debug, thiserror::Error)]
@@ -51,6 +52,9 @@ fn decoy_hash() -> &'static str {
 #[derive(Debug, Clone)]
 pub struct OperatorService {
     pub storage: Storage,
+    /// For pokes after `Provision` (the gateway's certificate) and their name.
+    pub home: crate::home::Home,
+    pub name: String,
 }
 
 /// Why a request got no response: a refusal (audited as `refused`) or a
@@ -90,6 +94,7 @@ impl OperatorService {
             OperatorRequest::SetParameter(m) => {
                 (m.site.clone(), format!("{}/{} {}.{}", m.model, m.category, m.component, m.name))
             }
+            OperatorRequest::Provision(m) => (m.site.clone(), m.device.clone()),
         };
         let claimed = credentials.as_ref().map_or("-".to_owned(), |c| c.username.clone());
         let span = tracing::info_span!("operator", operation, principal = tracing::field::Empty, site = %site);
@@ -146,9 +151,35 @@ impl OperatorService {
                 self.authorise(operator.id, &m.site, &m.category, Action::Change)?;
                 let ImportedModel { version, created, .. } = self.storage.set_parameter(&change(m))?;
                 let detail = if created { format!("model version {version}") } else { "unchanged".to_owned() };
-                Ok((encode_response(SetParameterResponse { model_version: version, created }), detail))
+                let response = OperatorResponse::SetParameter(SetParameterResponse { model_version: version, created });
+                Ok((encode_response(response), detail))
+            }
+            OperatorRequest::Provision(m) => {
+                // Provisioning installs every role of the model: each category needs the right.
+                for category in self.storage.provisioned_categories(&m.site, &m.device)? {
+                    self.authorise(operator.id, &m.site, &category, Action::Deploy)?;
+                }
+                let provisioned = crate::queue::provision(&self.storage, &m.device, None).map_err(|e| match e {
+                    crate::queue::ProvisionError::Storage(e) => Failure::from(e),
+                    other => Failure::Refused(SoapFault::new(FaultCode::Invalid, other.to_string())),
+                })?;
+                self.poke(provisioned.poke_url);
+                let commands = provisioned.commands;
+                let response = OperatorResponse::Provision(ProvisionResponse { commands: commands as i32 });
+                Ok((encode_response(response), format!("{commands} commands queued")))
             }
         }
+    }
+
+    /// Pokes the agent in the background; one that cannot be reached polls.
+    fn poke(&self, url: Option<String>) {
+        let (Some(url), Ok(runtime)) = (url, tokio::runtime::Handle::try_current()) else { return };
+        let (home, name) = (self.home.clone(), self.name.clone());
+        runtime.spawn(async move {
+            if let Err(e) = crate::poke::poke(&home, &url, &name).await {
+                tracing::info!(%url, error = %e, "poke failed; the agent will poll");
+            }
+        });
     }
 
     fn authorise(&self, operator: i64, site: &str, category: &str, action: Action) -> Result<(), Failure> {

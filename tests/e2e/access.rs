@@ -6,7 +6,7 @@
 //! operator listener without a password (zeep).
 
 use anyhow::{Context, Result};
-use outfit_tests::{Database, Gateway, bin, run, wait_for, workspace};
+use outfit_tests::{Database, Gateway, bin, run, wait_for};
 use std::path::Path;
 use std::process::Command;
 use std::time::Duration;
@@ -137,15 +137,23 @@ fn a_person_at_the_device_is_authorised_by_the_gateway_and_recorded() -> Result<
     );
 
     // The operator certificate also stands in for a password on the operator listener.
-    let url = std::fs::read_to_string(gateway.dir.join("operator.url"))?;
-    let out = run(Command::new("python3")
-        .arg(workspace().join("tests/fixtures/zeep/operator.py"))
-        .arg(workspace().join("wsdl/outfit-operator.wsdl"))
-        .arg(url.trim())
-        .arg(gateway.dir.join("ca.pem"))
-        .args(["-", "-", "demo", "webserver", "CONTENT", "site", "greeting", "set with a certificate"])
-        .arg(certs.join("ann.pem"))
-        .arg(certs.join("ann.key")))?;
+    let fields = [
+        ("site", "demo"),
+        ("model", "webserver"),
+        ("category", "CONTENT"),
+        ("component", "site"),
+        ("name", "greeting"),
+        ("value", "set with a certificate"),
+    ];
+    let certificate = (certs.join("ann.pem"), certs.join("ann.key"));
+    let out = crate::operators::call_operator(
+        &gateway,
+        "-",
+        "-",
+        Some((&certificate.0, &certificate.1)),
+        "SetParameter",
+        &fields,
+    )?;
     assert!(out.contains(r#""created": true"#), "{out}");
     let last = database.scalar("SELECT CONCAT(principal, ' ', outcome) FROM audit_log ORDER BY id DESC LIMIT 1")?;
     assert_eq!(last, "ann allowed");

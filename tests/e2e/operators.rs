@@ -5,8 +5,35 @@
 
 use anyhow::{Context, Result};
 use outfit_tests::{Database, Gateway, run, workspace};
+use std::path::Path;
 
 const PASSWORD: &str = "content editor passphrase";
+
+/// One operator call through zeep (USER `-`: with `certificate`, a pair of
+/// files, instead of a UsernameToken); returns its JSON line.
+pub fn call_operator(
+    gateway: &Gateway,
+    user: &str,
+    password: &str,
+    certificate: Option<(&Path, &Path)>,
+    operation: &str,
+    fields: &[(&str, &str)],
+) -> Result<String> {
+    let url = std::fs::read_to_string(gateway.dir.join("operator.url")).context("read operator.url")?;
+    let mut command = std::process::Command::new("python3");
+    command
+        .arg(workspace().join("tests/fixtures/zeep/operator.py"))
+        .arg(workspace().join("wsdl/outfit-operator.wsdl"))
+        .arg(url.trim())
+        .arg(gateway.dir.join("ca.pem"))
+        .args([user, password, operation])
+        .args(fields.iter().map(|(name, value)| format!("{name}={value}")));
+    if let Some((cert, key)) = certificate {
+        command.env("OPERATOR_CERT", cert).env("OPERATOR_KEY", key);
+    }
+    let out = run(&mut command)?;
+    Ok(out.lines().last().unwrap_or_default().to_owned())
+}
 
 /// One SetParameter call through zeep; returns its JSON line.
 fn set_parameter(
@@ -17,14 +44,15 @@ fn set_parameter(
     category: &str,
     component: &str,
 ) -> Result<String> {
-    let url = std::fs::read_to_string(gateway.dir.join("operator.url")).context("read operator.url")?;
-    let out = run(std::process::Command::new("python3")
-        .arg(workspace().join("tests/fixtures/zeep/operator.py"))
-        .arg(workspace().join("wsdl/outfit-operator.wsdl"))
-        .arg(url.trim())
-        .arg(gateway.dir.join("ca.pem"))
-        .args([user, password, site, "webserver", category, component, "greeting", "hello from ann"]))?;
-    Ok(out.lines().last().unwrap_or_default().to_owned())
+    let fields = [
+        ("site", site),
+        ("model", "webserver"),
+        ("category", category),
+        ("component", component),
+        ("name", "greeting"),
+        ("value", "hello from ann"),
+    ];
+    call_operator(gateway, user, password, None, "SetParameter", &fields)
 }
 
 #[test]
@@ -80,7 +108,9 @@ fn an_operator_changes_only_what_a_right_allows_and_everything_is_audited() -> R
     );
 
     // The audit log has every call: who, what, where, from where, and the outcome.
-    let audit = database.query("SELECT principal, action, site, outcome, detail, peer FROM audit_log ORDER BY id")?;
+    let audit = database.query(
+        "SELECT principal, action, site, outcome, detail, peer FROM audit_log WHERE action = 'SetParameter' ORDER BY id",
+    )?;
     let lines: Vec<&str> = audit.lines().collect();
     assert_eq!(lines.len(), 5, "{audit}");
     assert!(lines[0].starts_with("ann\tSetParameter\tdemo\tallowed\tmodel version 2\t127.0.0.1:"), "{audit}");
@@ -90,9 +120,66 @@ fn an_operator_changes_only_what_a_right_allows_and_everything_is_audited() -> R
     assert!(lines[4].starts_with("mallory\tSetParameter\tdemo\trefused\tUnauthenticated"), "{audit}");
     let shown = gateway.cli(&["audit"])?;
     assert!(shown.contains("ann allowed SetParameter demo webserver/CONTENT site.greeting"), "{shown}");
+    assert!(shown.contains("allowed Grant demo operator ann"), "granting is audited too: {shown}");
 
     // The agent endpoint knows nothing of operator operations.
     let agent_side = std::fs::read_to_string(gateway.dir.join("operator.url"))?;
     assert_ne!(agent_side.trim(), gateway.url, "operators are served apart from agents");
+    Ok(())
+}
+
+/// `Provision` installs every role of the device's model, so it needs the
+/// `deploy` right for each of their categories; a right held by a group
+/// holds for its members. The allowed call really builds the device.
+#[test]
+fn deploying_needs_the_right_on_every_category_and_a_group_can_hold_it() -> Result<()> {
+    let dir = tempfile::tempdir()?;
+    let database = Database::mariadb()?;
+    let gateway = Gateway::start(&dir.path().join("gateway"), &database)?;
+    gateway.import_demo_model(&dir.path().join("model"))?;
+    let root = dir.path().join("root");
+    let _agent = gateway.add_agent("dep-1", "webserver", "demo", &root)?;
+    for name in ["carl", "dana"] {
+        run(std::process::Command::new(outfit_tests::bin("outfit-gateway"))
+            .args(["operator", "add", name, "--dir"])
+            .arg(&gateway.dir)
+            .env("OUTFIT_PASSWORD", PASSWORD))?;
+    }
+    for category in ["OS", "APP"] {
+        gateway.cli(&["operator", "grant", "carl", "--action", "deploy", "--site", "demo", "--category", category])?;
+    }
+    let provision = |user: &str, device: &str| {
+        call_operator(&gateway, user, PASSWORD, None, "Provision", &[("site", "demo"), ("device", device)])
+    };
+
+    // carl may deploy OS and APP, but the model has a CONTENT role too.
+    let refused = provision("carl", "dep-1")?;
+    assert!(refused.contains(r#""detail": "Forbidden""#) && refused.contains("deploy CONTENT"), "{refused}");
+    assert_eq!(database.scalar("SELECT COUNT(*) FROM commands")?, "0", "a refusal queues nothing");
+
+    // dana holds nothing herself; her group may deploy anything on site demo.
+    let before_group = provision("dana", "dep-1")?;
+    assert!(before_group.contains(r#""detail": "Forbidden""#), "{before_group}");
+    gateway.cli(&["group", "add", "shop-deployers"])?;
+    gateway.cli(&["group", "grant", "shop-deployers", "--action", "deploy", "--site", "demo"])?;
+    gateway.cli(&["group", "join", "shop-deployers", "dana"])?;
+    let allowed = provision("dana", "dep-1")?;
+    assert!(allowed.contains(r#""ok": 6"#), "six commands queued: {allowed}");
+    let unknown = provision("dana", "nowhere-1")?;
+    assert!(unknown.contains(r#""detail": "UnknownObject""#), "{unknown}");
+
+    // The poke reaches the agent, which builds the device.
+    outfit_tests::wait_for(std::time::Duration::from_secs(90), "the queue to finish", || {
+        Ok((database.scalar("SELECT COUNT(*) FROM commands WHERE state = 'succeeded'")? == "6").then_some(()))
+    })?;
+    assert_eq!(outfit_tests::installed_packages(&root)?.len(), 3);
+    let audit =
+        database.query("SELECT principal, outcome, detail FROM audit_log WHERE action = 'Provision' ORDER BY id")?;
+    let audit: Vec<&str> = audit.lines().collect();
+    assert_eq!(audit.len(), 4, "{audit:?}");
+    assert!(audit[0].starts_with("carl\trefused\tForbidden"), "{audit:?}");
+    assert!(audit[1].starts_with("dana\trefused\tForbidden"), "{audit:?}");
+    assert_eq!(audit[2], "dana\tallowed\t6 commands queued");
+    assert!(audit[3].starts_with("dana\trefused\tUnknownObject"), "{audit:?}");
     Ok(())
 }

@@ -94,6 +94,10 @@ pub struct OperatorBody {
     pub set_parameter: Option<SetParameter>,
     #[yaserde(rename = "SetParameterResponse", prefix = "op")]
     pub set_parameter_response: Option<SetParameterResponse>,
+    #[yaserde(rename = "Provision", prefix = "op")]
+    pub provision: Option<Provision>,
+    #[yaserde(rename = "ProvisionResponse", prefix = "op")]
+    pub provision_response: Option<ProvisionResponse>,
 }
 
 #[derive(Debug, Clone, PartialEq, Default, YaSerialize, YaDeserialize)]
@@ -140,6 +144,37 @@ pub struct SetParameterResponse {
     pub created: bool,
 }
 
+/// Builds one device of a site to its model's current version (queues the
+/// commands and pokes the agent). Needs the `deploy` right for that site and
+/// every role category of the model.
+#[derive(Debug, Clone, PartialEq, Default, YaSerialize, YaDeserialize)]
+#[yaserde(rename = "Provision", prefix = "op", namespaces = { "op" = "urn:outfit:operator:1" })]
+pub struct Provision {
+    #[yaserde(prefix = "op")]
+    pub site: String,
+    #[yaserde(prefix = "op")]
+    pub device: String,
+}
+
+impl Provision {
+    pub fn validate(&self) -> Result<(), &'static str> {
+        for (value, name) in [(&self.site, "site"), (&self.device, "device")] {
+            if value.trim().is_empty() {
+                return Err(name);
+            }
+        }
+        Ok(())
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Default, YaSerialize, YaDeserialize)]
+#[yaserde(rename = "ProvisionResponse", prefix = "op", namespaces = { "op" = "urn:outfit:operator:1" })]
+pub struct ProvisionResponse {
+    /// How many commands were queued.
+    #[yaserde(prefix = "op")]
+    pub commands: i32,
+}
+
 /// The claimed identity of an operator request (checked by the gateway).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Credentials {
@@ -151,14 +186,23 @@ pub struct Credentials {
 #[derive(Debug, Clone, PartialEq)]
 pub enum OperatorRequest {
     SetParameter(SetParameter),
+    Provision(Provision),
 }
 
 impl OperatorRequest {
     pub fn operation(&self) -> &'static str {
         match self {
             Self::SetParameter(_) => "SetParameter",
+            Self::Provision(_) => "Provision",
         }
     }
+}
+
+/// A response of the operator service.
+#[derive(Debug, Clone, PartialEq)]
+pub enum OperatorResponse {
+    SetParameter(SetParameterResponse),
+    Provision(ProvisionResponse),
 }
 
 /// Decodes an operator request. The operation is decoded even when the
@@ -166,13 +210,16 @@ impl OperatorRequest {
 pub fn decode_operator_request(xml: &[u8]) -> Result<(OperatorRequest, Result<Credentials, SoapFault>), SoapFault> {
     let envelope: OperatorEnvelope = parse_document(xml)?;
     let body = envelope.body;
-    ensure_single(usize::from(body.set_parameter.is_some()), crate::OPERATOR_NS)?;
-    let request = match body.set_parameter {
-        Some(m) => {
-            m.validate().map_err(SoapFault::missing)?;
-            OperatorRequest::SetParameter(m)
-        }
-        None => unreachable!("ensure_single checked that one operation is present"),
+    let found = usize::from(body.set_parameter.is_some()) + usize::from(body.provision.is_some());
+    ensure_single(found, crate::OPERATOR_NS)?;
+    let request = if let Some(m) = body.set_parameter {
+        m.validate().map_err(SoapFault::missing)?;
+        OperatorRequest::SetParameter(m)
+    } else if let Some(m) = body.provision {
+        m.validate().map_err(SoapFault::missing)?;
+        OperatorRequest::Provision(m)
+    } else {
+        unreachable!("ensure_single checked that one operation is present")
     };
     Ok((request, credentials(envelope.header)))
 }
@@ -207,17 +254,20 @@ impl OperatorRequest {
         let mut body = OperatorBody::default();
         match self {
             Self::SetParameter(m) => body.set_parameter = Some(m),
+            Self::Provision(m) => body.provision = Some(m),
         }
         to_xml(&OperatorEnvelope { header: Some(header), body })
     }
 }
 
 /// A response envelope of the operator service (faults use [`crate::envelope::encode_fault`]).
-pub fn encode_response(response: SetParameterResponse) -> String {
-    to_xml(&OperatorEnvelope {
-        header: None,
-        body: OperatorBody { set_parameter_response: Some(response), ..OperatorBody::default() },
-    })
+pub fn encode_response(response: OperatorResponse) -> String {
+    let mut body = OperatorBody::default();
+    match response {
+        OperatorResponse::SetParameter(m) => body.set_parameter_response = Some(m),
+        OperatorResponse::Provision(m) => body.provision_response = Some(m),
+    }
+    to_xml(&OperatorEnvelope { header: None, body })
 }
 
 fn to_xml(envelope: &OperatorEnvelope) -> String {

@@ -18,7 +18,7 @@ use diesel::connection::SimpleConnection;
 use diesel::prelude::*;
 use diesel::r2d2::{ConnectionManager, CustomizeConnection, Pool, PooledConnection};
 use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
-pub use operators::{Action, AuditEntry, OperatorRow};
+pub use operators::{Action, AuditEntry, Holder, OperatorRow};
 use schema::*;
 pub use trust::{CertificateStatus, Grant, Issued, RENEWAL_OVERLAP_MS, TokenRefused};
 
@@ -630,6 +630,29 @@ impl Storage {
 
     pub fn device(&self, name: &str) -> Result<Option<DeviceRow>> {
         self.exchange(|session| session.device(name))
+    }
+
+    /// The role categories a provisioning of `device` (of `site`) touches:
+    /// those of its model's current version. `NotFound` if the site has no
+    /// such device.
+    pub fn provisioned_categories(&self, site: &str, device: &str) -> Result<Vec<String>> {
+        let mut conn = self.conn()?;
+        let found: Option<Option<i64>> = devices::table
+            .inner_join(sites::table)
+            .inner_join(models::table)
+            .filter(sites::name.eq(site))
+            .filter(devices::name.eq(device))
+            .select(models::current_version_id)
+            .first(&mut conn)
+            .optional()?;
+        let not_found = || StorageError::NotFound { what: "device of that site", name: device.to_owned() };
+        let version = found.ok_or_else(not_found)?.ok_or_else(not_found)?;
+        Ok(model_version_roles::table
+            .inner_join(role_categories::table)
+            .filter(model_version_roles::model_version_id.eq(version))
+            .order(role_categories::id)
+            .select(role_categories::name)
+            .load(&mut conn)?)
     }
 
     pub fn devices(&self) -> Result<Vec<DeviceRow>> {

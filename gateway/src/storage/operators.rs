@@ -1,8 +1,10 @@
-//! Personnel in the trust hierarchy: operators, their rights per site × role
-//! category × action, and the audit log of what they did or were refused.
+//! Personnel in the trust hierarchy: operators, their groups and client
+//! certificates, rights per site × role category × action, and the audit log
+//! of what they did or were refused.
 //!
-//! **Invariant:** nothing is allowed without a right row; a right with no site
-//! covers every site, one with no category every category.
+//! **Invariant:** nothing is allowed without a right row, held by the operator
+//! or by a group they belong to; a right with no site covers every site, one
+//! with no category every category.
 
 use super::schema::*;
 use super::{DbConnection, Result, Session, Storage, StorageError, now_ms, site_id};
@@ -32,6 +34,25 @@ impl Action {
 
     pub fn parse(text: &str) -> Option<Self> {
         Self::ALL.into_iter().find(|a| a.as_str() == text)
+    }
+}
+
+/// A right as stored: (operator, group, site, category).
+type RightRow = (Option<i64>, Option<i64>, Option<i64>, Option<i64>);
+
+/// Who holds a right: an operator, or a group (for each of its members).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Holder<'a> {
+    Operator(&'a str),
+    Group(&'a str),
+}
+
+impl std::fmt::Display for Holder<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Operator(name) => write!(f, "operator {name}"),
+            Self::Group(name) => write!(f, "group {name}"),
+        }
     }
 }
 
@@ -94,22 +115,58 @@ impl Storage {
         Ok(row.map(|(id, name, password_hash)| OperatorRow { id, name, password_hash }))
     }
 
-    /// Grants `action` on `site` (None: every site) for `category` (None: every
-    /// category). Granting a right already held changes nothing.
-    pub fn grant(&self, operator: &str, site: Option<&str>, category: Option<&str>, action: Action) -> Result<()> {
+    /// Adds a group of operators; returns false if it exists already.
+    pub fn add_group(&self, name: &str) -> Result<bool> {
         self.transaction(|conn| {
-            let operator = operator_id(conn, operator)?;
+            let exists: i64 = operator_groups::table.filter(operator_groups::name.eq(name)).count().get_result(conn)?;
+            if exists == 0 {
+                diesel::insert_into(operator_groups::table)
+                    .values((operator_groups::name.eq(name), operator_groups::created_at.eq(now_ms())))
+                    .execute(conn)?;
+            }
+            Ok(exists == 0)
+        })
+    }
+
+    /// Makes `operator` a member of `group` (once).
+    pub fn join_group(&self, group: &str, operator: &str) -> Result<()> {
+        self.transaction(|conn| {
+            let (group, operator) = (group_id(conn, group)?, operator_id(conn, operator)?);
+            let member = group_members::table.filter(group_members::group_id.eq(group));
+            let already: i64 = member.filter(group_members::operator_id.eq(operator)).count().get_result(conn)?;
+            if already == 0 {
+                diesel::insert_into(group_members::table)
+                    .values((group_members::group_id.eq(group), group_members::operator_id.eq(operator)))
+                    .execute(conn)?;
+            }
+            Ok(())
+        })
+    }
+
+    /// Grants `holder` `action` on `site` (None: every site) for `category`
+    /// (None: every category). Granting a right already held changes nothing.
+    pub fn grant(&self, holder: Holder, site: Option<&str>, category: Option<&str>, action: Action) -> Result<()> {
+        self.transaction(|conn| {
+            let (operator, group) = match holder {
+                Holder::Operator(name) => (Some(operator_id(conn, name)?), None),
+                Holder::Group(name) => (None, Some(group_id(conn, name)?)),
+            };
             let site = site.map(|s| site_id(conn, s)).transpose()?;
             let category = category.map(|c| category_id(conn, c)).transpose()?;
-            let held: Vec<(Option<i64>, Option<i64>)> = operator_rights::table
-                .filter(operator_rights::operator_id.eq(operator))
+            let held: Vec<RightRow> = operator_rights::table
                 .filter(operator_rights::action.eq(action.as_str()))
-                .select((operator_rights::site_id, operator_rights::category_id))
+                .select((
+                    operator_rights::operator_id,
+                    operator_rights::group_id,
+                    operator_rights::site_id,
+                    operator_rights::category_id,
+                ))
                 .load(conn)?;
-            if !held.contains(&(site, category)) {
+            if !held.contains(&(operator, group, site, category)) {
                 diesel::insert_into(operator_rights::table)
                     .values((
                         operator_rights::operator_id.eq(operator),
+                        operator_rights::group_id.eq(group),
                         operator_rights::site_id.eq(site),
                         operator_rights::category_id.eq(category),
                         operator_rights::action.eq(action.as_str()),
@@ -205,6 +262,15 @@ fn operator_id(conn: &mut DbConnection, name: &str) -> Result<i64> {
         .ok_or_else(|| StorageError::NotFound { what: "operator", name: name.to_owned() })
 }
 
+fn group_id(conn: &mut DbConnection, name: &str) -> Result<i64> {
+    operator_groups::table
+        .filter(operator_groups::name.eq(name))
+        .select(operator_groups::id)
+        .first(conn)
+        .optional()?
+        .ok_or_else(|| StorageError::NotFound { what: "group", name: name.to_owned() })
+}
+
 fn operator_by_certificate(conn: &mut DbConnection, fingerprint: &str) -> Result<Option<OperatorRow>> {
     let row: Option<(i64, String, String)> = operator_certificates::table
         .inner_join(operators::table)
@@ -221,8 +287,10 @@ fn allowed(conn: &mut DbConnection, operator: i64, site: &str, category: Option<
     let Some(site) = sites::table.filter(sites::name.eq(site)).select(sites::id).first::<i64>(conn).optional()? else {
         return Ok(false);
     };
+    let groups =
+        group_members::table.filter(group_members::operator_id.eq(operator)).select(group_members::group_id.nullable());
     let rights = operator_rights::table
-        .filter(operator_rights::operator_id.eq(operator))
+        .filter(operator_rights::operator_id.eq(operator).or(operator_rights::group_id.eq_any(groups)))
         .filter(operator_rights::action.eq(action.as_str()))
         .filter(operator_rights::site_id.is_null().or(operator_rights::site_id.eq(site)));
     let matching: i64 = match category {

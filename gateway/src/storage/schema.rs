@@ -202,7 +202,8 @@ diesel::table! {
 diesel::table! {
     operator_rights (id) {
         id -> BigInt,
-        operator_id -> BigInt,
+        operator_id -> Nullable<BigInt>,
+        group_id -> Nullable<BigInt>,
         site_id -> Nullable<BigInt>,
         category_id -> Nullable<BigInt>,
         action -> Text,
@@ -249,6 +250,22 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    operator_groups (id) {
+        id -> BigInt,
+        name -> Text,
+        created_at -> BigInt,
+    }
+}
+
+diesel::table! {
+    group_members (id) {
+        id -> BigInt,
+        group_id -> BigInt,
+        operator_id -> BigInt,
+    }
+}
+
 diesel::joinable!(roles -> role_categories (category_id));
 diesel::joinable!(role_versions -> roles (role_id));
 diesel::joinable!(role_version_components -> role_versions (role_version_id));
@@ -265,8 +282,10 @@ diesel::joinable!(script_steps -> scripts (script_id));
 diesel::joinable!(enrolment_tokens -> devices (device_id));
 diesel::joinable!(device_certificates -> devices (device_id));
 diesel::joinable!(operator_rights -> operators (operator_id));
+diesel::joinable!(group_members -> operators (operator_id));
 diesel::joinable!(enrolment_requests -> devices (device_id));
 diesel::joinable!(operator_certificates -> operators (operator_id));
+diesel::joinable!(group_members -> operator_groups (group_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     sites,
@@ -291,4 +310,6 @@ diesel::allow_tables_to_appear_in_same_query!(
     audit_log,
     enrolment_requests,
     operator_certificates,
+    operator_groups,
+    group_members,
 );

@@ -256,7 +256,7 @@ fn schema_matches_migrations() {
     let db = TestMysql::new("schema");
     let mysql = Storage::open(&db.url()).unwrap();
     let declared = declared_schema();
-    assert_eq!(declared.len(), 22);
+    assert_eq!(declared.len(), 24);
     for (backend, storage) in [("sqlite", sqlite), ("mysql", mysql)] {
         let mut conn = storage.conn().unwrap();
         for (table, columns) in &declared {
@@ -344,10 +344,10 @@ fn rights_and_parameter_changes() {
     assert_eq!(ann.password_hash, "hash-2");
     assert!(!storage.allowed(ann.id, "s", "CONTENT", Action::Change).unwrap(), "nothing without a right");
 
-    storage.grant("ann", Some("s"), Some("CONTENT"), Action::Change).unwrap();
-    storage.grant("ann", Some("s"), Some("CONTENT"), Action::Change).unwrap(); // held already: no second row
-    storage.grant("ann", None, Some("APP"), Action::Deploy).unwrap();
-    storage.grant("ann", Some("t"), None, Action::Read).unwrap();
+    storage.grant(Holder::Operator("ann"), Some("s"), Some("CONTENT"), Action::Change).unwrap();
+    storage.grant(Holder::Operator("ann"), Some("s"), Some("CONTENT"), Action::Change).unwrap(); // held already: no second row
+    storage.grant(Holder::Operator("ann"), None, Some("APP"), Action::Deploy).unwrap();
+    storage.grant(Holder::Operator("ann"), Some("t"), None, Action::Read).unwrap();
     let allowed = |site, category, action| storage.allowed(ann.id, site, category, action).unwrap();
     assert!(allowed("s", "CONTENT", Action::Change));
     assert!(!allowed("s", "OS", Action::Change));
@@ -358,9 +358,23 @@ fn rights_and_parameter_changes() {
     assert!(!allowed("s", "OS", Action::Read));
     assert!(!allowed("nowhere", "APP", Action::Deploy), "an unknown site is never allowed");
     assert!(matches!(
-        storage.grant("nobody", None, None, Action::Read),
+        storage.grant(Holder::Operator("nobody"), None, None, Action::Read),
         Err(StorageError::NotFound { what: "operator", .. })
     ));
+
+    // A group's right holds for its members only.
+    storage.save_operator("bob", "hash").unwrap();
+    let bob = storage.operator("bob").unwrap().unwrap();
+    assert!(storage.add_group("staff").unwrap());
+    assert!(!storage.add_group("staff").unwrap());
+    storage.grant(Holder::Group("staff"), Some("t"), Some("OS"), Action::Change).unwrap();
+    assert!(!storage.allowed(bob.id, "t", "OS", Action::Change).unwrap(), "not a member yet");
+    storage.join_group("staff", "bob").unwrap();
+    storage.join_group("staff", "bob").unwrap();
+    assert!(storage.allowed(bob.id, "t", "OS", Action::Change).unwrap(), "a member");
+    assert!(!storage.allowed(bob.id, "s", "OS", Action::Change).unwrap(), "only on the group's site");
+    assert!(!allowed("t", "OS", Action::Change), "ann is not in the group");
+    assert!(matches!(storage.join_group("nope", "bob"), Err(StorageError::NotFound { what: "group", .. })));
 
     let change = ParameterChange {
         site: "s".into(),

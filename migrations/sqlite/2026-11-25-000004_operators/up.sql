@@ -6,12 +6,27 @@ CREATE TABLE operators (
     created_at BIGINT NOT NULL
 );
 
+CREATE TABLE operator_groups (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    name TEXT NOT NULL UNIQUE,
+    created_at BIGINT NOT NULL
+);
+
+CREATE TABLE group_members (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    group_id BIGINT NOT NULL REFERENCES operator_groups (id),
+    operator_id BIGINT NOT NULL REFERENCES operators (id),
+    UNIQUE (group_id, operator_id)
+);
+
 CREATE TABLE operator_rights (
     id INTEGER PRIMARY KEY AUTOINCREMENT,
-    operator_id BIGINT NOT NULL REFERENCES operators (id),
+    operator_id BIGINT NULL REFERENCES operators (id),
+    group_id BIGINT NULL REFERENCES operator_groups (id),
     site_id BIGINT NULL REFERENCES sites (id),
     category_id BIGINT NULL REFERENCES role_categories (id),
-    action TEXT NOT NULL
+    action TEXT NOT NULL,
+    CHECK ((operator_id IS NULL) <> (group_id IS NULL))
 );
 
 CREATE TABLE audit_log (
