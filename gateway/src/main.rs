@@ -325,6 +325,12 @@ enum OperatorCmd {
         #[arg(long, default_value_t = 365, value_parser = clap::value_parser!(u64).range(1..))]
         days: u64,
     },
+    /// Revoke every client certificate of an operator: refused from the next request on.
+    Revoke {
+        #[command(flatten)]
+        dir: DirArg,
+        name: String,
+    },
     /// Grant an operator one action on role categories of sites.
     Grant {
         #[command(flatten)]
@@ -547,6 +553,15 @@ async fn run(cli: Cli) -> Result<()> {
             gateway.storage.record_operator_certificate(&name, &signed.fingerprint, signed.not_after_ms)?;
             gateway.audit_cli(&local_principal(), "IssueOperatorCertificate", None, &name, &signed.fingerprint);
             println!("operator {name}: certificate {} and key {} (valid {days} days)", cert.display(), key.display());
+        }
+        Cmd::Operator { command: OperatorCmd::Revoke { dir, name } } => {
+            let gateway = Gateway::open(Home::new(dir.dir))?;
+            let n = gateway
+                .storage
+                .revoke_operator_certificates(&name)
+                .with_context(|| format!("failed to revoke the certificates of `{name}`"))?;
+            gateway.audit_cli(&local_principal(), "RevokeOperatorCertificates", None, &name, &format!("{n} revoked"));
+            println!("operator {name}: {n} certificates revoked");
         }
         Cmd::Operator { command: OperatorCmd::Grant { dir, name, right } } => {
             grant(dir, outfit_gateway::storage::Holder::Operator(&name), right)?;

@@ -157,5 +157,20 @@ fn a_person_at_the_device_is_authorised_by_the_gateway_and_recorded() -> Result<
     assert!(out.contains(r#""created": true"#), "{out}");
     let last = database.scalar("SELECT CONCAT(principal, ' ', outcome) FROM audit_log ORDER BY id DESC LIMIT 1")?;
     assert_eq!(last, "ann allowed");
+
+    // Revoked, the certificate opens nothing any more, at the agent or the gateway.
+    gateway.cli(&["operator", "revoke", "ann"])?;
+    let (status, body) = curl(&gateway, &certs, Some("ann"), &format!("{base}/access/status"), None)?;
+    assert_eq!(status, 403, "{body}");
+    assert!(body.contains("no valid operator certificate"), "{body}");
+    let out = crate::operators::call_operator(
+        &gateway,
+        "-",
+        "-",
+        Some((&certificate.0, &certificate.1)),
+        "SetParameter",
+        &fields,
+    )?;
+    assert!(out.contains(r#""detail": "Unauthenticated""#), "{out}");
     Ok(())
 }

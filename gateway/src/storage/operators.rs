@@ -204,6 +204,20 @@ impl Storage {
         })
     }
 
+    /// Revokes every certificate of operator `name`; returns how many were valid.
+    pub fn revoke_operator_certificates(&self, name: &str) -> Result<usize> {
+        self.transaction(|conn| {
+            let operator = operator_id(conn, name)?;
+            Ok(diesel::update(
+                operator_certificates::table
+                    .filter(operator_certificates::operator_id.eq(operator))
+                    .filter(operator_certificates::revoked_at.is_null()),
+            )
+            .set(operator_certificates::revoked_at.eq(now_ms()))
+            .execute(conn)?)
+        })
+    }
+
     /// The operator a client certificate authenticates (unexpired, not revoked).
     pub fn operator_by_certificate(&self, fingerprint: &str) -> Result<Option<OperatorRow>> {
         operator_by_certificate(&mut *self.conn()?, fingerprint)
