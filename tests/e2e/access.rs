@@ -6,7 +6,7 @@
 //! operator listener without a password (zeep).
 
 use anyhow::{Context, Result};
-use outfit_tests::{Database, Gateway, bin, run, wait_for};
+use outfit_tests::{Database, Gateway, run, wait_for};
 use std::path::Path;
 use std::process::Command;
 use std::time::Duration;
@@ -29,10 +29,7 @@ fn curl(gateway: &Gateway, certs: &Path, who: Option<&str>, url: &str, json: Opt
 }
 
 fn operator(gateway: &Gateway, certs: &Path, name: &str) -> Result<()> {
-    run(Command::new(bin("outfit-gateway"))
-        .args(["operator", "add", name, "--dir"])
-        .arg(&gateway.dir)
-        .env("OUTFIT_PASSWORD", "a long enough passphrase"))?;
+    gateway.add_operator(name, "a long enough passphrase")?;
     gateway.cli(&["operator", "cert", name, "--out", certs.to_str().unwrap()])?;
     Ok(())
 }

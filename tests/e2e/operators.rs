@@ -68,10 +68,7 @@ fn an_operator_changes_only_what_a_right_allows_and_everything_is_audited() -> R
     std::fs::write(other.join("model.toml"), model)?;
     gateway.cli(&["model", "import", other.join("model.toml").to_str().unwrap()])?;
 
-    let add = run(std::process::Command::new(outfit_tests::bin("outfit-gateway"))
-        .args(["operator", "add", "ann", "--dir"])
-        .arg(&gateway.dir)
-        .env("OUTFIT_PASSWORD", PASSWORD))?;
+    let add = gateway.add_operator("ann", PASSWORD)?;
     assert!(add.contains("ann: added"), "{add}");
     gateway.cli(&["operator", "grant", "ann", "--action", "change", "--site", "demo", "--category", "CONTENT"])?;
     let stored = database.scalar("SELECT password_hash FROM operators WHERE name = 'ann'")?;
@@ -140,10 +137,7 @@ fn deploying_needs_the_right_on_every_category_and_a_group_can_hold_it() -> Resu
     let root = dir.path().join("root");
     let _agent = gateway.add_agent("dep-1", "webserver", "demo", &root)?;
     for name in ["carl", "dana"] {
-        run(std::process::Command::new(outfit_tests::bin("outfit-gateway"))
-            .args(["operator", "add", name, "--dir"])
-            .arg(&gateway.dir)
-            .env("OUTFIT_PASSWORD", PASSWORD))?;
+        gateway.add_operator(name, PASSWORD)?;
     }
     for category in ["OS", "APP"] {
         gateway.cli(&["operator", "grant", "carl", "--action", "deploy", "--site", "demo", "--category", category])?;

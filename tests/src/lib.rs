@@ -303,6 +303,14 @@ impl Gateway {
         Ok(())
     }
 
+    /// `operator add NAME` with the password in `OUTFIT_PASSWORD`; returns its output.
+    pub fn add_operator(&self, name: &str, password: &str) -> Result<String> {
+        run(Command::new(bin("outfit-gateway"))
+            .args(["operator", "add", name, "--dir"])
+            .arg(&self.dir)
+            .env("OUTFIT_PASSWORD", password))
+    }
+
     /// `device token`: a fresh one-time enrolment token.
     pub fn token(&self, name: &str, site: &str, address: &str) -> Result<String> {
         Ok(self.cli(&["device", "token", name, "--site", site, "--address", address])?.trim().to_owned())
