@@ -318,11 +318,14 @@ fn authorise(session: &mut Session, device: &DeviceRow, ask: &Authorise) -> Resu
     let scope = format!("{} on site `{site}`", category.map_or("any role".to_owned(), |c| format!("{c} roles")));
     let (allowed, operator, reason) = match session.operator_by_certificate(&crate::pki::fingerprint(&der))? {
         None => (false, String::new(), "the certificate is no valid operator certificate of this gateway".to_owned()),
-        Some(o) if session.allowed(o.id, &site, category, action)? => (true, o.name, String::new()),
-        Some(o) => {
+        Some(o) if !session.allowed(o.id, &site, category, action)? => {
             let reason = format!("`{}` has no right to {} {scope}", o.name, action.as_str());
             (false, o.name, reason)
         }
+        Some(o) => match configured_file(session, device, category, ask)? {
+            Some(refusal) => (false, o.name, refusal),
+            None => (true, o.name, String::new()),
+        },
     };
     tracing::info!(operator = %operator, action = action.as_str(), allowed, "agent access");
     session.audit(&AuditEntry {
@@ -336,6 +339,26 @@ fn authorise(session: &mut Session, device: &DeviceRow, ask: &Authorise) -> Resu
         created_at: crate::storage::now_ms(),
     })?;
     Ok(AuthoriseResponse { allowed, operator, reason })
+}
+
+/// A configuration change may touch only the file of a component of the
+/// named category in the device's model: `Some(why not)` otherwise.
+fn configured_file(
+    session: &mut Session,
+    device: &DeviceRow,
+    category: Option<&str>,
+    ask: &Authorise,
+) -> Result<Option<String>, Failure> {
+    let (Some(component), Some(path)) = (ask.component.as_deref(), ask.path.as_deref()) else {
+        return Ok(None);
+    };
+    let Some(category) = category else {
+        return Ok(Some("a configuration change must name its role category".into()));
+    };
+    let found = session.configured_paths(device, category)?.into_iter().any(|(c, p)| c == component && p == path);
+    Ok((!found).then(|| {
+        format!("no component `{component}` of the {category} roles of `{}` configures `{path}`", device.name)
+    }))
 }
 
 /// The head of a queue as the answer to the agent, and its line in the exchange log.

@@ -12,6 +12,9 @@
 //! - `POST /access/configure` (right `change` on the named role category),
 //!   JSON `{"category", "component", "path", "template", "parameters": {…}}`:
 //!   renders the file through the OS plug-in, as a configure command would.
+//!   Only the configuration file of a component of that category in the
+//!   device's model may be tried (the gateway checks), so a right on CONTENT
+//!   never writes an arbitrary file the OS plug-in could reach.
 
 use crate::client::GatewayClient;
 use crate::execute::{Execution, Executor};
@@ -20,7 +23,7 @@ use http_body_util::Full;
 use hyper::body::Incoming;
 use hyper::{Method, Request, Response, StatusCode};
 use outfit_wsdl::identity::{Facts, Role};
-use outfit_wsdl::messages::{Command, CommandKind, ConfigFile, Outcome, Parameter};
+use outfit_wsdl::messages::{Authorise, Command, CommandKind, ConfigFile, Outcome, Parameter};
 use outfit_wsdl::transport::{self, Connection, MAX_SOAP_BYTES};
 use std::collections::BTreeMap;
 use std::io::Write;
@@ -86,7 +89,8 @@ impl Access {
         let _entered = span.enter();
         match (route.0, route.1.trim_start_matches(PREFIX)) {
             (Method::GET, "status") => {
-                let operator = match self.authorise(&der, "read", None, "status", &from).await {
+                let ask = Authorise { action: "read".into(), object: "status".into(), ..Authorise::default() };
+                let operator = match self.authorise(&der, ask, &from).await {
                     Ok(operator) => operator,
                     Err(refused) => return refused,
                 };
@@ -117,8 +121,15 @@ impl Access {
                     Ok(change) => change,
                     Err(e) => return refuse(StatusCode::BAD_REQUEST, format!("expected a configuration as JSON: {e}")),
                 };
-                let object = format!("configure {} {}", change.component, change.path);
-                let operator = match self.authorise(&der, "change", Some(&change.category), &object, &from).await {
+                let ask = Authorise {
+                    action: "change".into(),
+                    category: Some(change.category.clone()),
+                    component: Some(change.component.clone()),
+                    path: Some(change.path.clone()),
+                    object: format!("configure {} {}", change.component, change.path),
+                    ..Authorise::default()
+                };
+                let operator = match self.authorise(&der, ask, &from).await {
                     Ok(operator) => operator,
                     Err(refused) => return refused,
                 };
@@ -130,17 +141,10 @@ impl Access {
 
     /// Asks the gateway; `Ok` is the operator's name, `Err` the response
     /// refusing the request.
-    async fn authorise(
-        &self,
-        der: &[u8],
-        action: &str,
-        category: Option<&str>,
-        object: &str,
-        from: &str,
-    ) -> Result<String, Response<Full<Bytes>>> {
+    async fn authorise(&self, der: &[u8], ask: Authorise, from: &str) -> Result<String, Response<Full<Bytes>>> {
         use base64::Engine as _;
-        let certificate = base64::engine::general_purpose::STANDARD.encode(der);
-        match self.client.authorise(certificate, action, category, object, from).await {
+        let operator = base64::engine::general_purpose::STANDARD.encode(der);
+        match self.client.authorise(Authorise { operator, from: from.to_owned(), ..ask }).await {
             Ok(decision) if decision.allowed => Ok(decision.operator),
             Ok(decision) => {
                 tracing::warn!(operator = %decision.operator, reason = %decision.reason, "access refused");

@@ -89,23 +89,10 @@ impl GatewayClient {
         call(&self.tls(), &self.endpoint, request, pick).await
     }
 
-    /// `Authorise`: may the holder of `operator` (base64 DER) do `action` here?
-    pub async fn authorise(
-        &self,
-        operator: String,
-        action: &str,
-        category: Option<&str>,
-        object: &str,
-        from: &str,
-    ) -> Result<AuthoriseResponse, ClientError> {
-        let request = GatewayRequest::Authorise(Authorise {
-            device: self.device.clone(),
-            operator,
-            action: action.to_owned(),
-            category: category.map(str::to_owned),
-            object: object.to_owned(),
-            from: from.to_owned(),
-        });
+    /// `Authorise`: may the person who presented an operator certificate do
+    /// what `ask` says here? (`ask.device` is filled in.)
+    pub async fn authorise(&self, ask: Authorise) -> Result<AuthoriseResponse, ClientError> {
+        let request = GatewayRequest::Authorise(Authorise { device: self.device.clone(), ..ask });
         self.call(request, |b| b.authorise_response).await
     }
 

@@ -34,10 +34,10 @@ fn operator(gateway: &Gateway, certs: &Path, name: &str) -> Result<()> {
     Ok(())
 }
 
-fn configure(category: &str, path: &str) -> String {
+fn configure(category: &str, component: &str, path: &str) -> String {
     serde_json::json!({
         "category": category,
-        "component": "site",
+        "component": component,
         "path": path,
         "template": "greeting={{ greeting }}\n",
         "parameters": { "greeting": "tried at the console" },
@@ -90,34 +90,30 @@ fn a_person_at_the_device_is_authorised_by_the_gateway_and_recorded() -> Result<
     let (status, body) = curl(&gateway, &device_certs, Some("device"), &format!("{base}/access/status"), None)?;
     assert_eq!(status, 401, "{body}");
 
-    // Change: ann may try a CONTENT configuration, not an OS one.
-    let tried = root.join("etc/outfit-demo/tryout.conf");
-    let (status, body) = curl(
-        &gateway,
-        &certs,
-        Some("ann"),
-        &format!("{base}/access/configure"),
-        Some(&configure("CONTENT", "/etc/outfit-demo/tryout.conf")),
-    )?;
+    // Change: ann may try the configuration of a CONTENT component, but
+    // neither another file (the OS plug-in could write any of /etc) nor an OS one.
+    let attempt = |category: &str, component: &str, path: &str| {
+        let url = format!("{base}/access/configure");
+        curl(&gateway, &certs, Some("ann"), &url, Some(&configure(category, component, path)))
+    };
+    let (status, body) = attempt("CONTENT", "site", "/etc/outfit-demo/content.conf")?;
     assert_eq!(status, 200, "{body}");
+    let tried = root.join("etc/outfit-demo/content.conf");
     assert_eq!(std::fs::read_to_string(&tried)?, "greeting=tried at the console\n");
-    let os_file = root.join("etc/outfit-demo/os-tryout.conf");
-    let (status, body) = curl(
-        &gateway,
-        &certs,
-        Some("ann"),
-        &format!("{base}/access/configure"),
-        Some(&configure("OS", "/etc/outfit-demo/os-tryout.conf")),
-    )?;
+    let (status, body) = attempt("CONTENT", "site", "/etc/shadow")?;
     assert_eq!(status, 403, "{body}");
-    assert!(!os_file.exists(), "a refused change writes nothing");
+    assert!(body.contains("no component `site` of the CONTENT roles of `acc-1` configures `/etc/shadow`"), "{body}");
+    assert!(!root.join("etc/shadow").exists(), "a refused change writes nothing");
+    let (status, body) = attempt("OS", "base", "/etc/outfit-demo/os.conf")?;
+    assert_eq!(status, 403, "{body}");
+    assert!(body.contains("no right to change OS roles"), "{body}");
 
     // The device keeps who changed what; the gateway audited every question.
     let changes = std::fs::read_to_string(root.join("var/lib/outfit-agent/local-changes.jsonl"))?;
     let lines: Vec<serde_json::Value> = changes.lines().map(serde_json::from_str).collect::<Result<_, _>>()?;
     assert_eq!(lines.len(), 1, "{changes}");
     assert_eq!(lines[0]["operator"], "ann");
-    assert_eq!(lines[0]["path"], "/etc/outfit-demo/tryout.conf");
+    assert_eq!(lines[0]["path"], "/etc/outfit-demo/content.conf");
     assert_eq!(lines[0]["outcome"], "succeeded");
     let audit = database.query(
         "SELECT principal, action, outcome, object FROM audit_log WHERE action LIKE 'AgentAccess:%' ORDER BY id",
@@ -128,8 +124,9 @@ fn a_person_at_the_device_is_authorised_by_the_gateway_and_recorded() -> Result<
         [
             "ann\tAgentAccess:read\tallowed\tacc-1 status",
             "bob\tAgentAccess:read\trefused\tacc-1 status",
-            "ann\tAgentAccess:change\tallowed\tacc-1 configure site /etc/outfit-demo/tryout.conf",
-            "ann\tAgentAccess:change\trefused\tacc-1 configure site /etc/outfit-demo/os-tryout.conf",
+            "ann\tAgentAccess:change\tallowed\tacc-1 configure site /etc/outfit-demo/content.conf",
+            "ann\tAgentAccess:change\trefused\tacc-1 configure site /etc/shadow",
+            "ann\tAgentAccess:change\trefused\tacc-1 configure base /etc/outfit-demo/os.conf",
         ]
     );
 

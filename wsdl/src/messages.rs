@@ -264,6 +264,13 @@ pub struct Authorise {
     pub action: String,
     #[yaserde(prefix = "o")]
     pub category: Option<String>,
+    /// For a configuration change: the component of the device's model (of
+    /// `category`) whose configuration file is at `path`; a change to any
+    /// other file is refused.
+    #[yaserde(prefix = "o")]
+    pub component: Option<String>,
+    #[yaserde(prefix = "o")]
+    pub path: Option<String>,
     /// What the person asked for, for the audit log.
     #[yaserde(prefix = "o")]
     pub object: String,

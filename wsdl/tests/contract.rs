@@ -92,6 +92,8 @@ fn rust_elements() -> BTreeSet<String> {
             operator: "-----BEGIN CERTIFICATE-----".into(),
             action: "change".into(),
             category: Some("CONTENT".into()),
+            component: Some("site".into()),
+            path: Some("/etc/site.conf".into()),
             object: "configure /etc/site.conf".into(),
             from: "10.0.0.5:50000".into(),
         }),

@@ -246,6 +246,23 @@ impl Storage {
 }
 
 impl Session<'_> {
+    /// (component, configuration path) of every configured component of
+    /// `category` in the current version of `device`'s model.
+    pub fn configured_paths(&mut self, device: &super::DeviceRow, category: &str) -> Result<Vec<(String, String)>> {
+        let Some(version) = models::table.find(device.model_id).select(models::current_version_id).first(self.conn)?
+        else {
+            return Ok(Vec::new());
+        };
+        let rows: Vec<(String, Option<String>)> = model_version_roles::table
+            .inner_join(role_categories::table)
+            .inner_join(role_versions::table.inner_join(role_version_components::table.inner_join(components::table)))
+            .filter(model_version_roles::model_version_id.eq::<i64>(version))
+            .filter(role_categories::name.eq(category))
+            .select((components::name, components::config_path))
+            .load(self.conn)?;
+        Ok(rows.into_iter().filter_map(|(name, path)| path.map(|p| (name, p))).collect())
+    }
+
     pub fn site_name(&mut self, site: i64) -> Result<String> {
         Ok(sites::table.find(site).select(sites::name).first(self.conn)?)
     }
