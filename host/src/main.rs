@@ -67,6 +67,10 @@ struct Args {
     /// signature does not verify under one of them is refused, never compiled.
     #[arg(long)]
     trusted_keys: Option<PathBuf>,
+    /// Where plug-in code runs: `native` (Cranelift machine code) or `pulley`
+    /// (wasmtime's interpreter, for CPUs Cranelift has no code generator for).
+    #[arg(long, default_value = "native")]
+    plugin_backend: outfit_agent::plugin::Backend,
     /// Seconds between polls when no poke arrives.
     #[arg(long, default_value_t = 300)]
     poll_interval: u64,
@@ -129,10 +133,11 @@ async fn run(args: Args) -> Result<()> {
         None => TrustedKeys::default(),
     };
     let bundle_dir = args.plugin_dir.clone().unwrap_or_else(|| state_dir.join("plugins"));
+    let backend = args.plugin_backend;
     let (plugins, refused) = tokio::task::spawn_blocking(move || -> Result<(Vec<Loaded>, Vec<String>)> {
         let mut loaded = Vec::new();
         let mut load = |wasm: &[u8], manifest: &str| -> Result<()> {
-            let plugin = Plugin::load(wasm, manifest, Some(&cache))?;
+            let plugin = Plugin::load_on(backend, wasm, manifest, Some(&cache))?;
             let info = plugin.describe(&probe)?;
             tracing::info!(plugin = %info.name, version = %info.version, formats = ?info.package_formats, "plug-in loaded");
             loaded.push(Loaded { plugin: Arc::new(plugin), formats: info.package_formats });

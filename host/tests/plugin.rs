@@ -2,7 +2,9 @@
 //! temporary device root with real dpkg. Denials come from the manifest's
 //! grants, checked by the host before anything happens.
 
-use outfit_agent::plugin::{CallContext, ConfigFile, PackageFile, Parameter, Plugin};
+use outfit_agent::plugin::{
+    Backend, CallContext, ConfigFile, DEBIAN_MANIFEST, DEBIAN_WASM, PackageFile, Parameter, Plugin,
+};
 use std::path::Path;
 use std::process::Command;
 
@@ -42,11 +44,21 @@ fn build_deb(dir: &Path, spool: &Path) -> std::path::PathBuf {
 
 #[test]
 fn debian_plugin_installs_configures_and_is_contained() {
+    install_configure_remove(&Plugin::debian().unwrap());
+}
+
+/// The same component on wasmtime's Pulley interpreter (no native code, as on
+/// SPARC) does the same things to a real root.
+#[test]
+fn debian_plugin_runs_the_same_under_pulley() {
+    install_configure_remove(&Plugin::load_on(Backend::Pulley, DEBIAN_WASM, DEBIAN_MANIFEST, None).unwrap());
+}
+
+fn install_configure_remove(plugin: &Plugin) {
     let dir = tempfile::tempdir().unwrap();
     let root = dir.path().join("root");
     std::fs::create_dir_all(&root).unwrap();
     let ctx = context(&root);
-    let plugin = Plugin::debian().unwrap();
 
     let info = plugin.describe(&ctx).unwrap();
     assert_eq!((info.name.as_str(), info.package_formats.as_slice()), ("debian", ["deb".to_owned()].as_slice()));

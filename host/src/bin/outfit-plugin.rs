@@ -1,6 +1,7 @@
 //! `outfit-plugin`: makes signing keys, signs plug-in bundles and checks them
 //! the way the agent will. A bundle is a directory with `plugin.wasm` and
-//! `manifest.toml`; signing adds `signature`.
+//! `manifest.toml`; signing adds `signature`. `bench` measures what a plug-in
+//! call costs on each backend.
 
 use anyhow::{Context, Result};
 use clap::{Parser, Subcommand};
@@ -34,6 +35,14 @@ enum Cmd {
         trusted_keys: PathBuf,
         bundle: PathBuf,
     },
+    /// Measure the built-in Debian plug-in on Cranelift and on Pulley: compile
+    /// (cold), load from the agent's cache (warm), and a call through the
+    /// pre-instantiated path (fresh store and instance each, as the agent does).
+    Bench {
+        /// Calls measured per backend and call kind.
+        #[arg(long, default_value_t = 2000)]
+        calls: usize,
+    },
 }
 
 fn main() -> std::process::ExitCode {
@@ -59,6 +68,7 @@ fn run(cli: Cli) -> Result<()> {
             Bundle { dir: bundle.clone() }.sign(&pkcs8)?;
             println!("signed {} with key {}", bundle.display(), signature::public_key(&pkcs8)?);
         }
+        Cmd::Bench { calls } => bench::run(calls)?,
         Cmd::Verify { trusted_keys, bundle } => {
             let trusted = TrustedKeys::load(&trusted_keys)?;
             Bundle { dir: bundle.clone() }.verify(&trusted).with_context(|| format!("{} refused", bundle.display()))?;
@@ -66,4 +76,107 @@ fn run(cli: Cli) -> Result<()> {
         }
     }
     Ok(())
+}
+
+mod bench {
+    use anyhow::Result;
+    use outfit_agent::plugin::cache::CompileCache;
+    use outfit_agent::plugin::{Backend, CallContext, ConfigFile, DEBIAN_MANIFEST, DEBIAN_WASM, Parameter, Plugin};
+    use std::time::{Duration, Instant};
+
+    fn median(mut samples: Vec<Duration>) -> Duration {
+        samples.sort();
+        samples[samples.len() / 2]
+    }
+
+    fn p99(mut samples: Vec<Duration>) -> Duration {
+        samples.sort();
+        samples[(samples.len() * 99 / 100).min(samples.len() - 1)]
+    }
+
+    fn time<T>(f: impl FnOnce() -> T) -> (Duration, T) {
+        let started = Instant::now();
+        let value = f();
+        (started.elapsed(), value)
+    }
+
+    struct Figures {
+        compile: Duration,
+        cached: Duration,
+        describe: (Duration, Duration),
+        configure: (Duration, Duration),
+    }
+
+    fn measure(backend: Backend, calls: usize) -> Result<Figures> {
+        let dir = tempfile::tempdir()?;
+        let compile =
+            median((0..3).map(|_| time(|| Plugin::load_on(backend, DEBIAN_WASM, DEBIAN_MANIFEST, None)).0).collect());
+        let cache = CompileCache::new(dir.path().join("cache"));
+        Plugin::load_on(backend, DEBIAN_WASM, DEBIAN_MANIFEST, Some(&cache))?;
+        let mut loads = Vec::new();
+        let mut plugin = None;
+        for _ in 0..10 {
+            let (took, loaded) = time(|| Plugin::load_on(backend, DEBIAN_WASM, DEBIAN_MANIFEST, Some(&cache)));
+            loads.push(took);
+            plugin = Some(loaded?);
+        }
+        let plugin = plugin.expect("loaded ten times");
+        let root = dir.path().join("root");
+        std::fs::create_dir_all(root.join("etc"))?;
+        let ctx =
+            CallContext { device: "bench".into(), command: "0".into(), root: root.clone(), spool: root.join("spool") };
+        let file = ConfigFile {
+            path: "/etc/bench.conf".into(),
+            template: "listen = {{ port }}\n{% for i in range(20) %}line {{ i }}\n{% endfor %}".into(),
+            parameters: vec![Parameter { name: "port".into(), value: "8080".into() }],
+        };
+        let mut describe = Vec::with_capacity(calls);
+        let mut configure = Vec::with_capacity(calls);
+        for _ in 0..calls {
+            let (took, info) = time(|| plugin.describe(&ctx));
+            info?;
+            describe.push(took);
+            let (took, done) = time(|| plugin.configure(&ctx, &file));
+            done?.map_err(anyhow::Error::msg)?;
+            configure.push(took);
+        }
+        Ok(Figures {
+            compile,
+            cached: median(loads),
+            describe: (median(describe.clone()), p99(describe)),
+            configure: (median(configure.clone()), p99(configure)),
+        })
+    }
+
+    pub fn run(calls: usize) -> Result<()> {
+        anyhow::ensure!(calls > 0, "--calls must be at least 1");
+        let micros = |d: Duration| d.as_secs_f64() * 1e6;
+        let millis = |d: Duration| d.as_secs_f64() * 1e3;
+        println!(
+            "debian plug-in, {calls} calls per kind; describe is a no-op call, configure renders a template and writes a file"
+        );
+        println!(
+            "{:<8} {:>12} {:>16} {:>22} {:>22}",
+            "backend", "compile ms", "cached load ms", "describe p50/p99 µs", "configure p50/p99 µs"
+        );
+        let mut figures = Vec::new();
+        for (name, backend) in [("native", Backend::Native), ("pulley", Backend::Pulley)] {
+            let f = measure(backend, calls)?;
+            println!(
+                "{name:<8} {:>12.1} {:>16.2} {:>22} {:>22}",
+                millis(f.compile),
+                millis(f.cached),
+                format!("{:.0}/{:.0}", micros(f.describe.0), micros(f.describe.1)),
+                format!("{:.0}/{:.0}", micros(f.configure.0), micros(f.configure.1)),
+            );
+            figures.push(f);
+        }
+        let ratio = |a: Duration, b: Duration| a.as_secs_f64() / b.as_secs_f64();
+        println!(
+            "pulley / native: describe {:.1}×, configure {:.1}× (p50)",
+            ratio(figures[1].describe.0, figures[0].describe.0),
+            ratio(figures[1].configure.0, figures[0].configure.0)
+        );
+        Ok(())
+    }
 }

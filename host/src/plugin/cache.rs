@@ -119,7 +119,7 @@ mod tests {
     fn compiles_once_then_loads_and_discards_a_tampered_entry() {
         let dir = tempfile::tempdir().unwrap();
         let cache = CompileCache::new(dir.path().join("plugin-cache"));
-        let engine = super::super::engine().unwrap();
+        let engine = super::super::engine(super::super::Backend::Native).unwrap();
         let wasm = super::super::DEBIAN_WASM;
         assert_eq!(cache.component(&engine, wasm).unwrap().1, Source::Compiled);
         assert_eq!(cache.component(&engine, wasm).unwrap().1, Source::Cached);

@@ -44,6 +44,9 @@ pub const BUILT_IN: [(&[u8], &str); 2] = [(DEBIAN_WASM, DEBIAN_MANIFEST), (RPM_W
 const FUEL_PER_CALL: u64 = 20_000_000_000;
 /// Linear memory one call may grow to.
 const MEMORY_PER_CALL: usize = 256 << 20;
+/// Calls of one plug-in that may run at once (the agent runs one command at
+/// a time; the access endpoint may add a few).
+const POOLED_CALLS: u32 = 16;
 
 #[derive(Debug, thiserror::Error)]
 pub enum PluginError {
@@ -108,11 +111,48 @@ fn trap_reason(e: &wasmtime::Error) -> String {
     }
 }
 
+/// Where plug-in code runs: machine code Cranelift generates for this CPU,
+/// or wasmtime's Pulley interpreter (bytecode Cranelift generates for it),
+/// for hosts Cranelift has no code generator for, such as SPARC.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Backend {
+    #[default]
+    Native,
+    Pulley,
+}
+
+impl std::str::FromStr for Backend {
+    type Err = String;
+    fn from_str(text: &str) -> Result<Self, String> {
+        match text {
+            "native" => Ok(Self::Native),
+            "pulley" => Ok(Self::Pulley),
+            other => Err(format!("`{other}` is not a plug-in backend (native, pulley)")),
+        }
+    }
+}
+
 /// The one engine configuration: whatever precompiles a component and
-/// whatever loads it must agree on it exactly.
-fn engine() -> Result<Engine, PluginError> {
+/// whatever loads it must agree on it exactly (the cache keys entries by it).
+fn engine(backend: Backend) -> Result<Engine, PluginError> {
     let mut config = Config::new();
     config.consume_fuel(true);
+    // Calls instantiate afresh every time: pooled slots make that a reset of
+    // memory already mapped instead of new mappings (see `outfit-plugin
+    // bench`). Slots for a few calls at once; a call beyond them waits for
+    // none, it fails with a clear error like any trap.
+    let mut pool = wasmtime::PoolingAllocationConfig::default();
+    pool.total_component_instances(POOLED_CALLS)
+        .total_core_instances(POOLED_CALLS * 4)
+        .total_memories(POOLED_CALLS * 4)
+        .total_tables(POOLED_CALLS * 8)
+        .max_memory_size(MEMORY_PER_CALL);
+    config.allocation_strategy(wasmtime::InstanceAllocationStrategy::Pooling(pool));
+    if backend == Backend::Pulley {
+        // Pulley's byte order follows the host's (big-endian on SPARC).
+        let target = if cfg!(target_endian = "big") { "pulley64be" } else { "pulley64" };
+        config.target(target).map_err(|e| PluginError::Load(e.to_string()))?;
+    }
     Engine::new(&config).map_err(|e| PluginError::Load(e.to_string()))
 }
 
@@ -120,8 +160,18 @@ impl Plugin {
     /// Compiles a component (or, with a `cache`, loads the machine code an
     /// earlier start compiled) and links it against the host capabilities.
     pub fn load(wasm: &[u8], manifest_toml: &str, cache: Option<&cache::CompileCache>) -> Result<Self, PluginError> {
+        Self::load_on(Backend::Native, wasm, manifest_toml, cache)
+    }
+
+    /// [`Plugin::load`] for `backend`.
+    pub fn load_on(
+        backend: Backend,
+        wasm: &[u8],
+        manifest_toml: &str,
+        cache: Option<&cache::CompileCache>,
+    ) -> Result<Self, PluginError> {
         let manifest: Manifest = toml::from_str(manifest_toml).map_err(|e| PluginError::Manifest(e.to_string()))?;
-        let engine = engine()?;
+        let engine = engine(backend)?;
         let component = match cache {
             Some(cache) => {
                 let (component, source) = cache.component(&engine, wasm)?;
