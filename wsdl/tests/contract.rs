@@ -47,24 +47,36 @@ fn sample_install() -> Command {
     }
 }
 
-/// Validates a document against the XSD with xmllint; `Err` carries its complaint.
+const AGENT_XSD: &str = "outfit-agent.xsd";
+const OPERATOR_XSD: &str = "outfit-operator.xsd";
+
+/// Validates a document against the agent XSD with xmllint; `Err` carries its complaint.
 fn validate(xml: &str) -> Result<(), String> {
+    validate_against(AGENT_XSD, xml)
+}
+
+fn validate_against(xsd: &str, xml: &str) -> Result<(), String> {
     let mut file = tempfile::NamedTempFile::new().unwrap();
     file.write_all(xml.as_bytes()).unwrap();
     let out = Process::new("xmllint")
         .arg("--noout")
         .arg("--schema")
-        .arg(schema_dir().join("outfit-agent.xsd"))
+        .arg(schema_dir().join(xsd))
         .arg(file.path())
         .output()
         .expect("xmllint is installed by the README's setup (package libxml2-utils)");
     if out.status.success() { Ok(()) } else { Err(String::from_utf8_lossy(&out.stderr).into_owned()) }
 }
 
-/// Serializes a message, validates it against the XSD and decodes it back.
+/// Serializes a message, validates it against the agent XSD and decodes it back.
 fn check<T: YaSerialize + YaDeserialize + PartialEq + std::fmt::Debug>(value: T) -> String {
+    check_in(AGENT_XSD, value)
+}
+
+/// [`check`] against `xsd`; returns the root element's name.
+fn check_in<T: YaSerialize + YaDeserialize + PartialEq + std::fmt::Debug>(xsd: &str, value: T) -> String {
     let xml = yaserde::ser::to_string(&value).expect("serialize");
-    if let Err(complaint) = validate(&xml) {
+    if let Err(complaint) = validate_against(xsd, &xml) {
         panic!("{xml}\ndoes not validate: {complaint}");
     }
     let back: T = yaserde::de::from_str(&xml).expect("deserialize");
@@ -140,17 +152,61 @@ fn rust_elements() -> BTreeSet<String> {
 const XSD_NS: &str = "http://www.w3.org/2001/XMLSchema";
 const WSDL_NS: &str = "http://schemas.xmlsoap.org/wsdl/";
 
-#[test]
-fn every_xsd_element_has_a_rust_type_that_validates() {
-    let xsd = std::fs::read_to_string(schema_dir().join("outfit-agent.xsd")).unwrap();
-    let doc = roxmltree::Document::parse(&xsd).unwrap();
-    let declared: BTreeSet<String> = doc
-        .root_element()
+/// The top-level elements an XSD declares.
+fn declared(xsd: &str) -> BTreeSet<String> {
+    let text = std::fs::read_to_string(schema_dir().join(xsd)).unwrap();
+    let doc = roxmltree::Document::parse(&text).unwrap();
+    doc.root_element()
         .children()
         .filter(|n| n.has_tag_name((XSD_NS, "element")))
         .map(|n| n.attribute("name").unwrap().to_owned())
-        .collect();
-    assert_eq!(declared, rust_elements(), "XSD elements and Rust message types differ");
+        .collect()
+}
+
+/// The operations of a WSDL's port types.
+fn wsdl_operations(wsdl: &str) -> BTreeSet<String> {
+    let text = std::fs::read_to_string(schema_dir().join(wsdl)).unwrap();
+    let doc = roxmltree::Document::parse(&text).unwrap();
+    doc.descendants()
+        .filter(|n| n.has_tag_name((WSDL_NS, "operation")) && n.parent().unwrap().has_tag_name((WSDL_NS, "portType")))
+        .map(|n| n.attribute("name").unwrap().to_owned())
+        .collect()
+}
+
+#[test]
+fn every_xsd_element_has_a_rust_type_that_validates() {
+    assert_eq!(declared(AGENT_XSD), rust_elements(), "XSD elements and Rust message types differ");
+}
+
+/// The operator contract, held to the same standard: every element has a
+/// Rust type whose serialization validates, and every operation has both.
+#[test]
+fn every_operator_element_and_operation_has_a_rust_type_that_validates() {
+    use outfit_wsdl::operator::{Provision, ProvisionResponse, SetParameter, SetParameterResponse};
+    let elements: BTreeSet<String> = [
+        check_in(
+            OPERATOR_XSD,
+            SetParameter {
+                site: "s".into(),
+                model: "m".into(),
+                category: "CONTENT".into(),
+                component: "c".into(),
+                name: "n".into(),
+                value: "v".into(),
+            },
+        ),
+        check_in(OPERATOR_XSD, SetParameterResponse { model_version: 3, created: true }),
+        check_in(OPERATOR_XSD, Provision { site: "s".into(), device: "d".into() }),
+        check_in(OPERATOR_XSD, ProvisionResponse { commands: 6 }),
+    ]
+    .into_iter()
+    .collect();
+    assert_eq!(declared(OPERATOR_XSD), elements, "operator XSD elements and Rust message types differ");
+    let operations = wsdl_operations("outfit-operator.wsdl");
+    assert_eq!(operations, BTreeSet::from(["Provision".to_owned(), "SetParameter".to_owned()]));
+    for op in &operations {
+        assert!(elements.contains(op) && elements.contains(&format!("{op}Response")), "{op}");
+    }
 }
 
 #[test]
@@ -166,18 +222,12 @@ fn every_wsdl_operation_uses_declared_elements() {
         parts += 1;
     }
     assert_eq!(parts, 15);
-    let operations: BTreeSet<&str> = doc
-        .descendants()
-        .filter(|n| n.has_tag_name((WSDL_NS, "operation")) && n.parent().unwrap().has_tag_name((WSDL_NS, "portType")))
-        .map(|n| n.attribute("name").unwrap())
-        .collect();
-    assert_eq!(
-        operations,
-        BTreeSet::from(["Enrol", "Renew", "Authorise", "Hello", "NextCommand", "ReportResult", "Poke"])
-    );
+    let operations = wsdl_operations("outfit-agent.wsdl");
+    let expected = ["Enrol", "Renew", "Authorise", "Hello", "NextCommand", "ReportResult", "Poke"];
+    assert_eq!(operations, expected.into_iter().map(str::to_owned).collect::<BTreeSet<_>>());
     // Each operation's request and response element is one the envelope codec carries.
     for op in &operations {
-        assert!(elements.contains(*op) && elements.contains(&format!("{op}Response")), "{op}");
+        assert!(elements.contains(op) && elements.contains(&format!("{op}Response")), "{op}");
     }
 }
 
