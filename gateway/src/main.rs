@@ -490,8 +490,12 @@ async fn run(cli: Cli) -> Result<()> {
             if waiting.is_empty() {
                 println!("no enrolment request waits");
             }
-            for r in waiting {
-                println!("{} site {} key {} from {} at {}", r.device, r.site, r.key_sha256, r.peer, r.created_at);
+            for (r, certified) in waiting {
+                let warning = if certified { " (the device holds a valid certificate already)" } else { "" };
+                println!(
+                    "{} site {} key {} from {} at {}{warning}",
+                    r.device, r.site, r.key_sha256, r.peer, r.created_at
+                );
             }
         }
         Cmd::Device { command: DeviceCmd::Approve { dir, name, key, address } } => {

@@ -76,6 +76,7 @@ fn an_agent_without_a_token_waits_for_approval_and_a_rejected_one_gives_up() -> 
     let key = logged_key(&ok)?;
     let listed = gateway.cli(&["device", "requests"])?;
     assert!(listed.contains(&format!("ok-1 site demo key {key}")), "{listed}\n(agent key {key})");
+    assert!(!listed.contains("valid certificate already"), "{listed}");
     let approved = gateway.cli(&["device", "approve", "ok-1", "--key", &key[..16]])?;
     assert!(approved.contains("enrolment approved"), "{approved}");
     ensure!(exited(&mut waiting, Duration::from_secs(30))?.success(), "{}", logged(&ok));

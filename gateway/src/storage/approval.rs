@@ -130,10 +130,24 @@ impl Storage {
         })
     }
 
-    /// Every request still waiting, oldest first.
-    pub fn waiting_requests(&self) -> Result<Vec<EnrolmentRequest>> {
+    /// Every request still waiting, oldest first, each with whether its
+    /// device already holds a valid certificate (approving would give it a
+    /// second key: the operator should know why).
+    pub fn waiting_requests(&self) -> Result<Vec<(EnrolmentRequest, bool)>> {
         let mut conn = self.conn()?;
-        Ok(waiting!().order(enrolment_requests::id).load(&mut conn)?)
+        let requests: Vec<EnrolmentRequest> = waiting!().order(enrolment_requests::id).load(&mut conn)?;
+        let mut listed = Vec::with_capacity(requests.len());
+        for request in requests {
+            let valid: i64 = device_certificates::table
+                .inner_join(devices::table)
+                .filter(devices::name.eq(&request.device))
+                .filter(device_certificates::revoked_at.is_null())
+                .filter(device_certificates::not_after.gt(now_ms()))
+                .count()
+                .get_result(&mut conn)?;
+            listed.push((request, valid > 0));
+        }
+        Ok(listed)
     }
 
     /// Approves the waiting request of `device` whose key fingerprint starts

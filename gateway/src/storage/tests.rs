@@ -421,6 +421,7 @@ fn enrolment_requests_wait_once_per_key_and_are_decided_once() {
     }
     assert!(ask("ff").unwrap_err().contains("already wait"), "at most {MAX_WAITING} wait");
     assert_eq!(storage.waiting_requests().unwrap().len(), 5);
+    assert!(storage.waiting_requests().unwrap().iter().all(|(_, certified)| !certified));
 
     let issued = |fingerprint: &str| Issued { fingerprint: fingerprint.into(), not_after_ms: now_ms() + 1000 };
     let sign = |fp: &'static str| move |_: &EnrolmentRequest| Ok::<_, StorageError>((issued(fp), format!("PEM {fp}")));
@@ -428,6 +429,10 @@ fn enrolment_requests_wait_once_per_key_and_are_decided_once() {
     let approved = storage.approve_enrolment("d1", Some("AA"), "ann", sign("f1")).unwrap();
     assert_eq!(approved.key_sha256, "aa");
     assert_eq!(ask("aa"), Ok(RequestState::Approved("PEM f1".into())));
+    assert!(
+        storage.waiting_requests().unwrap().iter().all(|(_, certified)| *certified),
+        "once approved, d1's other requests say it holds a valid certificate"
+    );
     assert!(matches!(
         storage.approve_enrolment("d1", Some("aa"), "ann", sign("f2")),
         Err(StorageError::NotFound { .. })
