@@ -139,15 +139,10 @@ fn a_person_at_the_device_is_authorised_by_the_gateway_and_recorded() -> Result<
         ("name", "greeting"),
         ("value", "set with a certificate"),
     ];
-    let certificate = (certs.join("ann.pem"), certs.join("ann.key"));
-    let out = crate::operators::call_operator(
-        &gateway,
-        "-",
-        "-",
-        Some((&certificate.0, &certificate.1)),
-        "SetParameter",
-        &fields,
-    )?;
+    let (cert, key) = (certs.join("ann.pem"), certs.join("ann.key"));
+    let with_certificate =
+        || crate::operators::call_operator(&gateway, "-", "-", Some((&cert, &key)), "SetParameter", &fields);
+    let out = with_certificate()?;
     assert!(out.contains(r#""created": true"#), "{out}");
     let last = database.scalar("SELECT CONCAT(principal, ' ', outcome) FROM audit_log ORDER BY id DESC LIMIT 1")?;
     assert_eq!(last, "ann allowed");
@@ -157,14 +152,7 @@ fn a_person_at_the_device_is_authorised_by_the_gateway_and_recorded() -> Result<
     let (status, body) = curl(&gateway, &certs, Some("ann"), &format!("{base}/access/status"), None)?;
     assert_eq!(status, 403, "{body}");
     assert!(body.contains("no valid operator certificate"), "{body}");
-    let out = crate::operators::call_operator(
-        &gateway,
-        "-",
-        "-",
-        Some((&certificate.0, &certificate.1)),
-        "SetParameter",
-        &fields,
-    )?;
+    let out = with_certificate()?;
     assert!(out.contains(r#""detail": "Unauthenticated""#), "{out}");
     Ok(())
 }
