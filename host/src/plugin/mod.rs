@@ -44,9 +44,9 @@ pub const BUILT_IN: [(&[u8], &str); 2] = [(DEBIAN_WASM, DEBIAN_MANIFEST), (RPM_W
 const FUEL_PER_CALL: u64 = 20_000_000_000;
 /// Linear memory one call may grow to.
 const MEMORY_PER_CALL: usize = 256 << 20;
-/// Calls of one plug-in that may run at once (the agent runs one command at
-/// a time; the access endpoint may add a few).
-const POOLED_CALLS: u32 = 16;
+/// Plug-in calls that may run at once in the agent (it runs one command at a
+/// time; the access endpoint and a hostile plug-in's test add a few).
+const POOLED_CALLS: u32 = 32;
 
 #[derive(Debug, thiserror::Error)]
 pub enum PluginError {
@@ -134,13 +134,25 @@ impl std::str::FromStr for Backend {
 
 /// The one engine configuration: whatever precompiles a component and
 /// whatever loads it must agree on it exactly (the cache keys entries by it).
+/// One engine per backend for the whole process, shared by every plug-in, so
+/// they share one instance pool.
 fn engine(backend: Backend) -> Result<Engine, PluginError> {
+    static NATIVE: std::sync::OnceLock<Result<Engine, String>> = std::sync::OnceLock::new();
+    static PULLEY: std::sync::OnceLock<Result<Engine, String>> = std::sync::OnceLock::new();
+    let cell = match backend {
+        Backend::Native => &NATIVE,
+        Backend::Pulley => &PULLEY,
+    };
+    cell.get_or_init(|| new_engine(backend)).clone().map_err(PluginError::Load)
+}
+
+fn new_engine(backend: Backend) -> Result<Engine, String> {
     let mut config = Config::new();
     config.consume_fuel(true);
     // Calls instantiate afresh every time: pooled slots make that a reset of
     // memory already mapped instead of new mappings (see `outfit-plugin
-    // bench`). Slots for a few calls at once; a call beyond them waits for
-    // none, it fails with a clear error like any trap.
+    // bench`). Slots for a few calls at once across all plug-ins; a call
+    // beyond them fails with a clear error like any trap.
     let mut pool = wasmtime::PoolingAllocationConfig::default();
     pool.total_component_instances(POOLED_CALLS)
         .total_core_instances(POOLED_CALLS * 4)
@@ -151,9 +163,9 @@ fn engine(backend: Backend) -> Result<Engine, PluginError> {
     if backend == Backend::Pulley {
         // Pulley's byte order follows the host's (big-endian on SPARC).
         let target = if cfg!(target_endian = "big") { "pulley64be" } else { "pulley64" };
-        config.target(target).map_err(|e| PluginError::Load(e.to_string()))?;
+        config.target(target).map_err(|e| e.to_string())?;
     }
-    Engine::new(&config).map_err(|e| PluginError::Load(e.to_string()))
+    Engine::new(&config).map_err(|e| e.to_string())
 }
 
 impl Plugin {
