@@ -81,6 +81,8 @@ fn a_person_at_the_device_is_authorised_by_the_gateway_and_recorded() -> Result<
         .arg(gateway.dir.join("ca.pem"))
         .arg(format!("{base}/access/status"))
         .output()?;
+    // The listener requires a client certificate: curl fails the handshake.
+    assert!(!refused.status.success(), "a request without a certificate got through");
     assert!(!String::from_utf8_lossy(&refused.stdout).contains("acc-1"), "no certificate, no answer");
     // A device's certificate is not a person's.
     let device_certs = gateway.agent_dir("acc-1");

@@ -39,6 +39,7 @@ pub enum RequestState {
 #[derive(Debug, Clone, PartialEq, Eq, Queryable)]
 pub struct EnrolmentRequest {
     pub id: i64,
+    pub device_id: i64,
     pub device: String,
     pub site: String,
     pub key_sha256: String,
@@ -55,6 +56,7 @@ macro_rules! waiting {
             .filter(enrolment_requests::state.eq(request_state::WAITING))
             .select((
                 enrolment_requests::id,
+                enrolment_requests::device_id,
                 devices::name,
                 sites::name,
                 enrolment_requests::key_sha256,
@@ -139,8 +141,7 @@ impl Storage {
         let mut listed = Vec::with_capacity(requests.len());
         for request in requests {
             let valid: i64 = device_certificates::table
-                .inner_join(devices::table)
-                .filter(devices::name.eq(&request.device))
+                .filter(device_certificates::device_id.eq(request.device_id))
                 .filter(device_certificates::revoked_at.is_null())
                 .filter(device_certificates::not_after.gt(now_ms()))
                 .count()
@@ -163,12 +164,7 @@ impl Storage {
         self.transaction(|conn| {
             let request = pick(conn, device, key)?;
             let (issued, certificate) = sign(&request)?;
-            let device_id: i64 = enrolment_requests::table
-                .find(request.id)
-                .select(enrolment_requests::device_id)
-                .first(conn)
-                .map_err(StorageError::from)?;
-            record_certificate(conn, device_id, &issued)?;
+            record_certificate(conn, request.device_id, &issued)?;
             decide(conn, request.id, request_state::APPROVED, Some(&certificate), by)?;
             Ok(request)
         })
