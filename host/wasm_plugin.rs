@@ -5,7 +5,18 @@
 // build's lock.
 
 fn build_wasm_plugin(workspace: &std::path::Path, name: &str) -> std::path::PathBuf {
-    let target_dir = workspace.join("target/wasm");
+    build_wasm_plugin_version(workspace, name, None)
+}
+
+/// Like `build_wasm_plugin`, with the plug-in calling itself `version`
+/// (`OUTFIT_PLUGIN_VERSION`), in a target directory of its own so the two
+/// builds do not undo each other.
+#[allow(dead_code, reason = "build.rs builds no second version")]
+fn build_wasm_plugin_version(workspace: &std::path::Path, name: &str, version: Option<&str>) -> std::path::PathBuf {
+    let target_dir = match version {
+        Some(version) => workspace.join("target/wasm-version").join(version),
+        None => workspace.join("target/wasm"),
+    };
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
     let mut build = std::process::Command::new(cargo);
     build
@@ -21,6 +32,10 @@ fn build_wasm_plugin(workspace: &std::path::Path, name: &str) -> std::path::Path
         {
             build.env_remove(key);
         }
+    }
+    build.env_remove("OUTFIT_PLUGIN_VERSION");
+    if let Some(version) = version {
+        build.env("OUTFIT_PLUGIN_VERSION", version);
     }
     let status = build.status().unwrap_or_else(|e| panic!("run cargo to build plugins/{name}: {e}"));
     assert!(

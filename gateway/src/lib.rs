@@ -5,7 +5,8 @@
 //! Code map: `home` (gateway directory, `init`), `pki` (CA), `storage` (all
 //! SQL), `repository` (packages by sha256), `model` (model files → versions),
 //! `enrol` (device registration), `queue` (model version → commands), `script`
-//! (predefined scripts → commands), `soap` (agent operations), `server` (HTTPS
+//! (predefined scripts → commands), `plugin` (signed plug-in bundles → repository
+//! and `install-plugin` / `rollback-plugin` commands), `soap` (agent operations), `server` (HTTPS
 //! routes, queue sweep), `poke`, `demo` (the one-command main job), `bench`
 //! (load generator).
 
@@ -16,6 +17,7 @@ pub mod home;
 pub mod model;
 pub mod operator;
 pub mod pki;
+pub mod plugin;
 pub mod poke;
 pub mod queue;
 pub mod repository;

@@ -4,7 +4,7 @@ use anyhow::{Context, Result};
 use clap::{Parser, Subcommand};
 use outfit_gateway::home::{Home, Settings};
 use outfit_gateway::server::Gateway;
-use outfit_gateway::{enrol, model, poke, queue, script};
+use outfit_gateway::{enrol, model, plugin, poke, queue, script};
 use std::path::PathBuf;
 use std::sync::Arc;
 
@@ -120,6 +120,11 @@ enum Cmd {
         #[command(subcommand)]
         command: ScriptCmd,
     },
+    /// Plug-ins delivered through the queue: signed bundles (from `outfit-plugin sign`).
+    Plugin {
+        #[command(subcommand)]
+        command: PluginCmd,
+    },
     /// Inspect or act on one device's queue.
     Queue {
         #[command(subcommand)]
@@ -187,6 +192,38 @@ enum ScriptCmd {
         #[arg(long)]
         site: String,
         /// Run on every device of this model (in the script's site).
+        #[arg(long, conflicts_with = "devices")]
+        model: Option<String>,
+        devices: Vec<String>,
+        #[command(flatten)]
+        expiry: ExpiryArg,
+    },
+}
+
+#[derive(Subcommand)]
+enum PluginCmd {
+    /// Store a signed bundle in the repository and queue `install-plugin` for the named devices
+    /// (or every device of --model); their agents verify it, switch to it and keep the old version.
+    Install {
+        #[command(flatten)]
+        dir: DirArg,
+        /// The bundle directory: plugin.wasm, manifest.toml, signature.
+        bundle: PathBuf,
+        #[arg(long)]
+        site: String,
+        #[arg(long, conflicts_with = "devices")]
+        model: Option<String>,
+        devices: Vec<String>,
+        #[command(flatten)]
+        expiry: ExpiryArg,
+    },
+    /// Queue `rollback-plugin NAME`: the agents switch the plug-in back to the version before.
+    Rollback {
+        #[command(flatten)]
+        dir: DirArg,
+        name: String,
+        #[arg(long)]
+        site: String,
         #[arg(long, conflicts_with = "devices")]
         model: Option<String>,
         devices: Vec<String>,
@@ -614,6 +651,7 @@ async fn run(cli: Cli) -> Result<()> {
         }
         Cmd::Queue { command } => queue_command(command).await?,
         Cmd::Script { command } => script_command(command).await?,
+        Cmd::Plugin { command } => plugin_command(command).await?,
         Cmd::Status { dir } => {
             let gateway = Gateway::open(Home::new(dir.dir))?;
             println!(
@@ -682,14 +720,50 @@ async fn script_command(command: ScriptCmd) -> Result<()> {
         }
         ScriptCmd::Run { dir, name, site, model, devices, expiry } => {
             let gateway = Gateway::open(Home::new(dir.dir))?;
-            let targets = match model {
-                Some(model) => script::Targets::Model(model),
-                None => script::Targets::Devices(devices),
-            };
-            let enqueued = script::run(&gateway.storage, &site, &name, &targets, expiry.deadline())
+            let enqueued = script::run(&gateway.storage, &site, &name, &targets(model, devices), expiry.deadline())
                 .with_context(|| format!("failed to run script `{name}`"))?;
             for e in enqueued {
                 println!("{}: queued {} commands from script {name}", e.device, e.commands);
+                poke_agent(&gateway, &e.device, e.poke_url.as_deref()).await;
+            }
+        }
+    }
+    Ok(())
+}
+
+fn targets(model: Option<String>, devices: Vec<String>) -> queue::Targets {
+    match model {
+        Some(model) => queue::Targets::Model(model),
+        None => queue::Targets::Devices(devices),
+    }
+}
+
+async fn plugin_command(command: PluginCmd) -> Result<()> {
+    match command {
+        PluginCmd::Install { dir, bundle, site, model, devices, expiry } => {
+            let gateway = Gateway::open(Home::new(dir.dir))?;
+            let (packed, enqueued) = plugin::install(
+                &gateway.storage,
+                &gateway.repository,
+                &site,
+                &bundle,
+                &targets(model, devices),
+                expiry.deadline(),
+            )
+            .with_context(|| format!("failed to queue the plug-in bundle {}", bundle.display()))?;
+            println!("plug-in {} {} stored as {}", packed.name, packed.version, packed.sha256);
+            for e in enqueued {
+                println!("{}: queued install-plugin {} {}", e.device, packed.name, packed.version);
+                poke_agent(&gateway, &e.device, e.poke_url.as_deref()).await;
+            }
+        }
+        PluginCmd::Rollback { dir, name, site, model, devices, expiry } => {
+            let gateway = Gateway::open(Home::new(dir.dir))?;
+            let enqueued =
+                plugin::rollback(&gateway.storage, &site, &name, &targets(model, devices), expiry.deadline())
+                    .with_context(|| format!("failed to queue the rollback of plug-in `{name}`"))?;
+            for e in enqueued {
+                println!("{}: queued rollback-plugin {name}", e.device);
                 poke_agent(&gateway, &e.device, e.poke_url.as_deref()).await;
             }
         }

@@ -29,6 +29,20 @@ pub enum Payload {
     },
     /// Restart the device; the queue waits until it is back.
     Reboot,
+    /// Fetch a signed plug-in bundle (see `plugin.rs`) and switch to it.
+    #[serde(rename = "install-plugin")]
+    InstallPlugin {
+        name: String,
+        version: String,
+        sha256: String,
+        size: i64,
+        storage_key: String,
+    },
+    /// Switch a plug-in back to the version it had before.
+    #[serde(rename = "rollback-plugin")]
+    RollbackPlugin {
+        name: String,
+    },
 }
 
 impl Payload {
@@ -37,6 +51,8 @@ impl Payload {
             Self::Install { .. } => "install",
             Self::Configure { .. } => "configure",
             Self::Reboot => "reboot",
+            Self::InstallPlugin { .. } => "install-plugin",
+            Self::RollbackPlugin { .. } => "rollback-plugin",
         }
     }
 
@@ -106,6 +122,8 @@ pub enum ProvisionError {
     UnknownDevice(String),
     #[error("device `{0}` has no model version to provision (import its model first)")]
     NoModelVersion(String),
+    #[error("no devices to queue for: name them, or give --model with a model that has devices")]
+    NoDevices,
     #[error(transparent)]
     Storage(#[from] StorageError),
 }
@@ -131,4 +149,43 @@ pub fn provision(storage: &Storage, device: &str, expires_at: Option<i64>) -> Re
     let new = commands(&plan(&storage.desired_components(version)?), expires_at);
     storage.enqueue(row.id, Some(version), &new)?;
     Ok(Provisioned { device: row.name, model_version_id: version, commands: new.len(), poke_url: row.poke_url })
+}
+
+/// Which devices a command sequence is queued for.
+#[derive(Debug, Clone)]
+pub enum Targets {
+    Devices(Vec<String>),
+    /// Every device of this model (in the given site).
+    Model(String),
+}
+
+/// One device's share of a sequence queued for several.
+#[derive(Debug, Clone)]
+pub struct Enqueued {
+    pub device: String,
+    pub commands: usize,
+    pub poke_url: Option<String>,
+}
+
+/// Appends `steps` to each target device's queue — all devices in one
+/// transaction, so a refused device (unknown, or of another site) leaves
+/// every queue as it was.
+pub fn enqueue_on(
+    storage: &Storage,
+    site: &str,
+    targets: &Targets,
+    steps: &[NewCommand],
+) -> Result<Vec<Enqueued>, ProvisionError> {
+    let devices = match targets {
+        Targets::Devices(names) => names.clone(),
+        Targets::Model(model) => storage.devices_of_model(site, model)?,
+    };
+    if devices.is_empty() {
+        return Err(ProvisionError::NoDevices);
+    }
+    let rows = storage.enqueue_on(site, &devices, steps)?;
+    Ok(rows
+        .into_iter()
+        .map(|device| Enqueued { device: device.name, commands: steps.len(), poke_url: device.poke_url })
+        .collect())
 }

@@ -26,7 +26,7 @@
 //! **Invariant:** a script's steps are copied into each queue when it is run,
 //! so changing a script later never changes commands already queued.
 
-use crate::queue::{self, Payload};
+use crate::queue::{self, Enqueued, Payload, Targets};
 use crate::repository::{Repository, RepositoryError};
 use crate::storage::{Storage, StorageError};
 use serde::Deserialize;
@@ -73,8 +73,8 @@ pub enum ScriptError {
     Step { step: usize, message: String },
     #[error("no script named `{name}` in site `{site}`; import it with `outfit-gateway script import FILE`")]
     Unknown { site: String, name: String },
-    #[error("no devices to run the script on: name them, or give --model with a model that has devices")]
-    NoDevices,
+    #[error(transparent)]
+    Queue(#[from] queue::ProvisionError),
     #[error(transparent)]
     Repository(#[from] RepositoryError),
     #[error(transparent)]
@@ -134,25 +134,7 @@ pub fn import(storage: &Storage, repository: &Repository, file: &Path) -> Result
     Ok(Imported { site: spec.site, name: spec.name, steps: steps.len(), created })
 }
 
-/// Which devices a script runs on.
-#[derive(Debug, Clone)]
-pub enum Targets {
-    Devices(Vec<String>),
-    /// Every device of this model (in the script's site).
-    Model(String),
-}
-
-/// One device's share of a script run.
-#[derive(Debug, Clone)]
-pub struct Enqueued {
-    pub device: String,
-    pub commands: usize,
-    pub poke_url: Option<String>,
-}
-
-/// Appends the script's steps to each target device's queue — all devices in
-/// one transaction, so a refused device (unknown, or of another site) leaves
-/// every queue as it was.
+/// Appends the script's steps to each target device's queue (all or none).
 pub fn run(
     storage: &Storage,
     site: &str,
@@ -166,16 +148,5 @@ pub fn run(
     for step in &mut steps {
         step.expires_at = expires_at;
     }
-    let devices = match targets {
-        Targets::Devices(names) => names.clone(),
-        Targets::Model(model) => storage.devices_of_model(site, model)?,
-    };
-    if devices.is_empty() {
-        return Err(ScriptError::NoDevices);
-    }
-    let rows = storage.enqueue_on(site, &devices, &steps)?;
-    Ok(rows
-        .into_iter()
-        .map(|device| Enqueued { device: device.name, commands: steps.len(), poke_url: device.poke_url })
-        .collect())
+    Ok(queue::enqueue_on(storage, site, targets, &steps)?)
 }

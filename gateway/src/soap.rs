@@ -62,6 +62,21 @@ fn to_wire(row: &CommandRow) -> Result<Command, StorageError> {
             command.configure = Some(ConfigFile::new(&component, &path, &template, parameters));
         }
         Payload::Reboot => command.kind = Some(CommandKind::Reboot),
+        Payload::InstallPlugin { name, version, sha256, size, storage_key } => {
+            command.kind = Some(CommandKind::InstallPlugin);
+            command.install = Some(Package {
+                name,
+                version,
+                format: crate::plugin::FORMAT.to_owned(),
+                sha256,
+                size,
+                location: format!("/repository/{storage_key}"),
+            });
+        }
+        Payload::RollbackPlugin { name } => {
+            command.kind = Some(CommandKind::RollbackPlugin);
+            command.plugin = Some(name);
+        }
     }
     Ok(command)
 }

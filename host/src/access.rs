@@ -98,8 +98,11 @@ impl Access {
                 let plugins: Vec<_> = self
                     .executor
                     .plugins
+                    .current()
                     .iter()
-                    .map(|l| serde_json::json!({ "name": l.plugin.name(), "formats": l.formats }))
+                    .map(|l| {
+                        serde_json::json!({ "name": l.plugin.name(), "version": l.version, "origin": l.origin, "formats": l.formats })
+                    })
                     .collect();
                 let changes = std::fs::read_to_string(&self.changes).map_or(0, |text| text.lines().count());
                 answer(
@@ -167,6 +170,7 @@ impl Access {
             kind: Some(CommandKind::Configure),
             install: None,
             configure: Some(ConfigFile::new(&change.component, &change.path, &change.template, parameters.collect())),
+            plugin: None,
         };
         let (outcome, message) = match self.executor.execute(&self.client, &command).await {
             Execution::Done(outcome, message) => (outcome, message),

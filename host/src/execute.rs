@@ -4,26 +4,19 @@
 
 use crate::client::GatewayClient;
 use crate::library;
-use crate::plugin::{CallContext, ConfigFile, PackageFile, Parameter, Plugin};
+use crate::plugin::set::{Loaded, PluginSet};
+use crate::plugin::{CallContext, ConfigFile, PackageFile, Parameter};
 use outfit_wsdl::messages::{Command, CommandKind, Outcome};
 use std::path::PathBuf;
 use std::sync::Arc;
-
-/// A loaded plug-in and the package formats it said it installs.
-#[derive(Debug, Clone)]
-pub struct Loaded {
-    pub plugin: Arc<Plugin>,
-    pub formats: Vec<String>,
-}
 
 /// What the agent needs to execute commands for its device.
 #[derive(Debug, Clone)]
 pub struct Executor {
     /// The first plug-in also writes configuration files (the OS plug-in).
-    pub plugins: Vec<Loaded>,
-    /// Plug-in bundles refused at start, with why: a command that would have
-    /// needed one says so in its result, so the gateway learns the reason.
-    pub refused: Vec<String>,
+    /// Plug-ins refused at start are named in the result of a command that
+    /// would have needed one, so the gateway learns the reason.
+    pub plugins: Arc<PluginSet>,
     pub root: PathBuf,
     pub spool: PathBuf,
 }
@@ -53,18 +46,27 @@ impl From<String> for Stop {
 
 impl Executor {
     /// The plug-in that installs packages of `format`.
-    fn installer(&self, format: &str) -> Result<Arc<Plugin>, String> {
-        self.plugins.iter().find(|l| l.formats.iter().any(|f| f == format)).map(|l| l.plugin.clone()).ok_or_else(|| {
-            let known: Vec<&str> = self.plugins.iter().flat_map(|l| l.formats.iter().map(String::as_str)).collect();
+    fn installer(&self, format: &str) -> Result<Loaded, String> {
+        let plugins = self.plugins.current();
+        plugins.iter().find(|l| l.formats.iter().any(|f| f == format)).cloned().ok_or_else(|| {
+            let known: Vec<&str> = plugins.iter().flat_map(|l| l.formats.iter().map(String::as_str)).collect();
             let mut message = format!(
                 "no plug-in installs `{format}` packages (this agent's plug-ins install: {})",
                 known.join(", ")
             );
-            if !self.refused.is_empty() {
-                message.push_str(&format!("; refused plug-ins: {}", self.refused.join("; ")));
+            let refused = self.plugins.refused();
+            if !refused.is_empty() {
+                message.push_str(&format!("; refused plug-ins: {}", refused.join("; ")));
             }
             message
         })
+    }
+
+    /// Downloads and verifies a command's package into the spool.
+    async fn fetch(&self, gateway: &GatewayClient, package: &outfit_wsdl::messages::Package) -> Result<PathBuf, Stop> {
+        library::fetch(&gateway.tls(), &gateway.endpoint, package, &self.spool)
+            .await
+            .map_err(|e| if e.is_transient() { Stop::Unavailable(e.to_string()) } else { Stop::Failed(e.to_string()) })
     }
 
     pub async fn execute(&self, gateway: &GatewayClient, command: &Command) -> Execution {
@@ -99,25 +101,23 @@ impl Executor {
                 let package = command.install.as_ref().expect("validated");
                 // Chosen before anything is downloaded: a format no plug-in
                 // installs fails at once.
-                let plugin = self.installer(&package.format)?;
-                let name = plugin.name().to_owned();
-                let path =
-                    library::fetch(&gateway.tls(), &gateway.endpoint, package, &self.spool).await.map_err(|e| {
-                        if e.is_transient() { Stop::Unavailable(e.to_string()) } else { Stop::Failed(e.to_string()) }
-                    })?;
+                let loaded = self.installer(&package.format)?;
+                let path = self.fetch(gateway, package).await?;
                 let file = PackageFile {
                     name: package.name.clone(),
                     version: package.version.clone(),
                     format: package.format.clone(),
                     path: path.display().to_string(),
                 };
+                let plugin = loaded.plugin.clone();
                 let outcome = tokio::task::spawn_blocking(move || plugin.install(&ctx, &file)).await;
-                Ok(flatten(&name, "install", outcome)?)
+                Ok(flatten(&loaded, "install", outcome)?)
             }
             CommandKind::Configure => {
                 let config = command.configure.as_ref().expect("validated");
-                let plugin = self.plugins.first().ok_or_else(|| "no plug-in is loaded".to_owned())?.plugin.clone();
-                let name = plugin.name().to_owned();
+                let loaded =
+                    self.plugins.current().first().cloned().ok_or_else(|| "no plug-in is loaded".to_owned())?;
+                let plugin = loaded.plugin.clone();
                 let template = config.template_text().map_err(|e| format!("configure {}: {e}", config.path))?;
                 let file = ConfigFile {
                     path: config.path.clone(),
@@ -129,21 +129,35 @@ impl Executor {
                         .collect(),
                 };
                 let outcome = tokio::task::spawn_blocking(move || plugin.configure(&ctx, &file)).await;
-                Ok(flatten(&name, "configure", outcome)?)
+                Ok(flatten(&loaded, "configure", outcome)?)
+            }
+            CommandKind::InstallPlugin => {
+                let package = command.install.as_ref().expect("validated");
+                let path = self.fetch(gateway, package).await?;
+                let (plugins, name, version) = (self.plugins.clone(), package.name.clone(), package.version.clone());
+                let switched = tokio::task::spawn_blocking(move || plugins.install(&path, &name, &version)).await;
+                Ok(switched.map_err(|e| format!("install-plugin crashed the worker: {e}"))??)
+            }
+            CommandKind::RollbackPlugin => {
+                let (plugins, name) = (self.plugins.clone(), command.plugin.clone().expect("validated"));
+                let switched = tokio::task::spawn_blocking(move || plugins.rollback(&name)).await;
+                Ok(switched.map_err(|e| format!("rollback-plugin crashed the worker: {e}"))??)
             }
             CommandKind::Reboot => Err(Stop::Failed("a reboot is carried out by the agent, not a plug-in".into())),
         }
     }
 }
 
-/// Folds a join error, a trap and the plug-in's own error into one message.
+/// Folds a join error, a trap and the plug-in's own error into one message;
+/// a success names the plug-in version that did the work.
 fn flatten(
-    plugin: &str,
+    loaded: &Loaded,
     operation: &str,
     outcome: Result<Result<Result<String, String>, crate::plugin::PluginError>, tokio::task::JoinError>,
 ) -> Result<String, String> {
+    let plugin = loaded.plugin.name();
     match outcome {
-        Ok(Ok(Ok(message))) => Ok(message),
+        Ok(Ok(Ok(message))) => Ok(format!("{plugin} {}: {message}", loaded.version)),
         Ok(Ok(Err(message))) => Err(format!("plugin {plugin}: {operation} failed: {message}")),
         Ok(Err(trap)) => Err(trap.to_string()),
         Err(join) => Err(format!("plugin {plugin}: {operation} crashed the worker: {join}")),

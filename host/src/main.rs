@@ -4,9 +4,10 @@ use anyhow::{Context, Result};
 use clap::Parser;
 use outfit_agent::agent::Agent;
 use outfit_agent::client::GatewayClient;
-use outfit_agent::execute::{Executor, Loaded};
+use outfit_agent::execute::Executor;
+use outfit_agent::plugin::CallContext;
+use outfit_agent::plugin::set::{Loader, PluginSet};
 use outfit_agent::plugin::signature::{self, TrustedKeys};
-use outfit_agent::plugin::{CallContext, Plugin};
 use outfit_agent::reboot::{Reboot, RebootMode};
 use outfit_wsdl::transport::{self, Endpoint};
 use std::path::PathBuf;
@@ -133,29 +134,27 @@ async fn run(args: Args) -> Result<()> {
         None => TrustedKeys::default(),
     };
     let bundle_dir = args.plugin_dir.clone().unwrap_or_else(|| state_dir.join("plugins"));
-    let backend = args.plugin_backend;
-    let (plugins, refused) = tokio::task::spawn_blocking(move || -> Result<(Vec<Loaded>, Vec<String>)> {
-        let mut loaded = Vec::new();
-        let mut load = |wasm: &[u8], manifest: &str| -> Result<()> {
-            let plugin = Plugin::load_on(backend, wasm, manifest, Some(&cache))?;
-            let info = plugin.describe(&probe)?;
-            tracing::info!(plugin = %info.name, version = %info.version, formats = ?info.package_formats, "plug-in loaded");
-            loaded.push(Loaded { plugin: Arc::new(plugin), formats: info.package_formats });
-            Ok(())
-        };
+    let loader = Loader { backend: args.plugin_backend, cache, trusted, probe };
+    let versions = state_dir.join("plugin-versions");
+    let plugins = tokio::task::spawn_blocking(move || -> Result<PluginSet> {
+        let mut own = Vec::new();
         for (wasm, manifest) in outfit_agent::plugin::BUILT_IN {
-            load(wasm, manifest)?;
+            own.push(loader.load(wasm, manifest, "built-in").map_err(anyhow::Error::msg)?);
         }
         // Signed bundles: a refused one is reported, and the agent serves on without it.
         let mut refused = Vec::new();
         for bundle in signature::bundles(&bundle_dir)? {
-            let verified = bundle.verify(&trusted).map_err(anyhow::Error::from);
-            if let Err(e) = verified.and_then(|v| load(&v.component, &v.manifest)) {
-                tracing::error!(bundle = %bundle.dir.display(), error = %e, "plug-in refused");
-                refused.push(format!("{}: {e:#}", bundle.dir.display()));
+            let verified = bundle.verify(&loader.trusted).map_err(|e| e.to_string());
+            let origin = bundle.dir.display().to_string();
+            match verified.and_then(|v| loader.load(&v.component, &v.manifest, &origin)) {
+                Ok(loaded) => own.push(loaded),
+                Err(e) => {
+                    tracing::error!(bundle = %origin, error = %e, "plug-in refused");
+                    refused.push(format!("{origin}: {e}"));
+                }
             }
         }
-        Ok((loaded, refused))
+        Ok(PluginSet::start(loader, own, refused, versions))
     })
     .await??;
 
@@ -165,7 +164,7 @@ async fn run(args: Args) -> Result<()> {
     let listener_identity = transport::LiveIdentity::load(me)?;
     let server = transport::server_config_live(listener_identity.clone(), transport::Clients::Required(&args.ca))?;
     let client = GatewayClient::new(tls, endpoint, args.device);
-    let executor = Executor { plugins, refused, root: root.clone(), spool };
+    let executor = Executor { plugins: Arc::new(plugins), root: root.clone(), spool };
     let access = Arc::new(outfit_agent::access::Access {
         client: client.clone(),
         executor: executor.clone(),

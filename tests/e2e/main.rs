@@ -6,6 +6,7 @@ mod enrolment;
 mod faults;
 mod integrity;
 mod operators;
+mod plugins;
 mod provisioning;
 mod queue;
 mod queue_control;

@@ -229,6 +229,6 @@ fn the_agent_picks_the_plugin_by_package_format() -> Result<()> {
     assert_eq!(installed_rpms(&root)?, ["outfit-e2e-rpm 1.0-1"]);
     assert_eq!(installed_packages(&root)?, ["outfit-e2e-deb 1.0"]);
     let rpm_result = database.scalar("SELECT result FROM commands WHERE sequence = 1")?;
-    assert_eq!(rpm_result, "installed outfit-e2e-rpm 1.0-1");
+    assert_eq!(rpm_result, "rpm 0.1.0: installed outfit-e2e-rpm 1.0-1", "the result names the plug-in version");
     Ok(())
 }

@@ -344,6 +344,22 @@ impl Gateway {
     /// Starts (or restarts) an agent; with a `link`, inside that network
     /// namespace, its poke listener on the namespace's address.
     pub fn start_agent_in(&self, name: &str, root: &Path, url: &str, link: Option<&netns::Link>) -> Result<Process> {
+        self.spawn_agent(name, root, url, link, &[])
+    }
+
+    /// Starts (or restarts) an agent with more arguments (e.g. `--trusted-keys F`).
+    pub fn start_agent_with(&self, name: &str, root: &Path, extra: &[&str]) -> Result<Process> {
+        self.spawn_agent(name, root, &self.url, None, extra)
+    }
+
+    fn spawn_agent(
+        &self,
+        name: &str,
+        root: &Path,
+        url: &str,
+        link: Option<&netns::Link>,
+        extra: &[&str],
+    ) -> Result<Process> {
         let dir = self.agent_dir(name);
         std::fs::create_dir_all(root)?;
         std::fs::create_dir_all(&dir)?;
@@ -369,6 +385,7 @@ impl Gateway {
             .arg(self.dir.join("ca.pem"))
             .arg("--root")
             .arg(root)
+            .args(extra)
             .stdout(Stdio::null())
             .stderr(log)
             .spawn()?;

@@ -29,6 +29,10 @@ pub enum CommandKind {
     Configure,
     #[yaserde(rename = "reboot")]
     Reboot,
+    #[yaserde(rename = "installPlugin")]
+    InstallPlugin,
+    #[yaserde(rename = "rollbackPlugin")]
+    RollbackPlugin,
 }
 
 impl CommandKind {
@@ -37,6 +41,8 @@ impl CommandKind {
             Self::Install => "install",
             Self::Configure => "configure",
             Self::Reboot => "reboot",
+            Self::InstallPlugin => "installPlugin",
+            Self::RollbackPlugin => "rollbackPlugin",
         }
     }
 }
@@ -143,6 +149,9 @@ pub struct Command {
     pub install: Option<Package>,
     #[yaserde(prefix = "o")]
     pub configure: Option<ConfigFile>,
+    /// The plug-in a `rollbackPlugin` command returns to its previous version.
+    #[yaserde(prefix = "o")]
+    pub plugin: Option<String>,
 }
 
 impl Command {
@@ -153,6 +162,8 @@ impl Command {
             None => Err("kind"),
             Some(CommandKind::Install) if self.install.is_none() => Err("install"),
             Some(CommandKind::Configure) if self.configure.is_none() => Err("configure"),
+            Some(CommandKind::InstallPlugin) if self.install.is_none() => Err("install"),
+            Some(CommandKind::RollbackPlugin) if self.plugin.as_deref().is_none_or(str::is_empty) => Err("plugin"),
             Some(_) => Ok(()),
         }
     }

@@ -26,6 +26,7 @@ fn sample_command() -> Command {
             "  port={{ port }}\n",
             vec![Parameter { name: "port".into(), value: "8080".into() }],
         )),
+        plugin: None,
     }
 }
 
@@ -44,6 +45,7 @@ fn sample_install() -> Command {
             location: "/repository/ab".into(),
         }),
         configure: None,
+        plugin: None,
     }
 }
 
@@ -140,6 +142,20 @@ fn rust_elements() -> BTreeSet<String> {
             kind: Some(CommandKind::Reboot),
             install: None,
             configure: None,
+            plugin: None,
+        }))),
+        check(NextCommandResponse::from(Instruction::command(Command {
+            id: "44".into(),
+            sequence: 5,
+            run: 1,
+            kind: Some(CommandKind::RollbackPlugin),
+            install: None,
+            configure: None,
+            plugin: Some("debian".into()),
+        }))),
+        check(NextCommandResponse::from(Instruction::command(Command {
+            kind: Some(CommandKind::InstallPlugin),
+            ..sample_install()
         }))),
         check(Poke { gateway: "g".into() }),
         check(PokeResponse { accepted: true }),

@@ -217,7 +217,7 @@ impl Session<'_> {
 
     /// Whether `device` may download the package stored under `storage_key`
     /// (64 hex digits, checked by the caller): only if a command of its own
-    /// queue installs it (seed: the file server asks the central database
+    /// queue installs it, as a package or a plug-in (seed: the file server asks the central database
     /// whether the agent should have that package). Another site's packages,
     /// and this site's packages meant for other devices, are refused.
     pub fn entitled(&mut self, device: i64, storage_key: &str) -> Result<bool> {
@@ -225,7 +225,7 @@ impl Session<'_> {
         let in_payload = format!("%\"storage_key\":\"{storage_key}\"%");
         let n: i64 = commands::table
             .filter(commands::device_id.eq(device))
-            .filter(commands::kind.eq("install"))
+            .filter(commands::kind.eq_any(["install", "install-plugin"]))
             .filter(commands::payload.like(in_payload))
             .count()
             .get_result(&mut *self.conn)?;

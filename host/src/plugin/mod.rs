@@ -10,6 +10,7 @@
 pub mod cache;
 mod capabilities;
 pub mod policy;
+pub mod set;
 pub mod signature;
 
 use policy::{Manifest, Policy};
@@ -213,6 +214,10 @@ impl Plugin {
 
     pub fn name(&self) -> &str {
         &self.manifest.name
+    }
+
+    pub fn manifest(&self) -> &Manifest {
+        &self.manifest
     }
 
     /// Runs `f` against a fresh instance in a fresh store with this call's grants.

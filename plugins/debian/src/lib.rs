@@ -13,6 +13,13 @@ use outfit::plugin::types::{CommandOutput, ConfigFile, InstalledPackage, LogLeve
 
 struct Debian;
 
+/// The version this build calls itself; a test builds a second version of
+/// this same plug-in (`OUTFIT_PLUGIN_VERSION`) to deliver as an upgrade.
+const VERSION: &str = match option_env!("OUTFIT_PLUGIN_VERSION") {
+    Some(version) => version,
+    None => env!("CARGO_PKG_VERSION"),
+};
+
 const ADMIN_DIR: &str = "/var/lib/dpkg";
 /// How many half-second waits for another dpkg to release its lock.
 const LOCK_WAITS: u32 = 120;
@@ -65,7 +72,7 @@ impl Guest for Debian {
     fn describe() -> PluginInfo {
         PluginInfo {
             name: "debian".into(),
-            version: env!("CARGO_PKG_VERSION").into(),
+            version: VERSION.into(),
             os_families: vec!["debian".into()],
             package_formats: vec!["deb".into()],
         }

@@ -1,0 +1,165 @@
+//! Plug-ins delivered like packages: a signed bundle directory (made with
+//! `outfit-plugin sign`: `plugin.wasm`, `manifest.toml`, `signature`) is packed
+//! into one tar archive (package format `oplugin`), stored in the repository,
+//! and queued as an `install-plugin` command; `rollback-plugin` returns a
+//! device to the version it ran before.
+//!
+//! **Boundary:** the gateway does not judge a plug-in. It reads the manifest
+//! only for the plug-in's name and version; the agent verifies the signature
+//! against its own trusted keys before it compiles anything.
+
+use crate::queue::{self, Enqueued, Payload, ProvisionError, Targets};
+use crate::repository::{Repository, RepositoryError};
+use crate::storage::Storage;
+use serde::Deserialize;
+use std::path::Path;
+
+/// The package format of a packed bundle.
+pub const FORMAT: &str = "oplugin";
+/// The files of a bundle, in the order they are packed.
+const FILES: [&str; 3] = ["manifest.toml", "plugin.wasm", "signature"];
+
+#[derive(Debug, thiserror::Error)]
+pub enum PluginError {
+    #[error("read {path}: {source}")]
+    Read { path: String, source: std::io::Error },
+    #[error("{path}: not a plug-in manifest with a name and a version: {message}")]
+    Manifest { path: String, message: String },
+    #[error("`{0}` is not a plug-in name (letters, digits, `-` and `_`)")]
+    BadName(String),
+    #[error("pack the bundle: {0}")]
+    Pack(std::io::Error),
+    #[error(transparent)]
+    Repository(#[from] RepositoryError),
+    #[error(transparent)]
+    Queue(#[from] ProvisionError),
+}
+
+#[derive(Debug, Deserialize)]
+struct Manifest {
+    name: String,
+    version: String,
+}
+
+/// Plug-in names become directory names on the device.
+pub fn valid_name(name: &str) -> bool {
+    !name.is_empty() && name.len() <= 64 && name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+}
+
+/// A bundle stored in the repository, ready to be queued.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Packed {
+    pub name: String,
+    pub version: String,
+    pub sha256: String,
+    pub size: i64,
+}
+
+impl Packed {
+    pub fn payload(&self) -> Payload {
+        Payload::InstallPlugin {
+            name: self.name.clone(),
+            version: self.version.clone(),
+            sha256: self.sha256.clone(),
+            size: self.size,
+            storage_key: self.sha256.clone(),
+        }
+    }
+}
+
+/// Packs the bundle in `dir` into the repository.
+pub fn pack(repository: &Repository, dir: &Path) -> Result<Packed, PluginError> {
+    let read = |file: &str| {
+        let path = dir.join(file);
+        std::fs::read(&path).map_err(|source| PluginError::Read { path: path.display().to_string(), source })
+    };
+    let manifest_path = dir.join(FILES[0]).display().to_string();
+    let manifest: Manifest = std::str::from_utf8(&read(FILES[0])?)
+        .map_err(|e| e.to_string())
+        .and_then(|text| toml::from_str::<Manifest>(text).map_err(|e| e.message().to_owned()))
+        .map_err(|message| PluginError::Manifest { path: manifest_path.clone(), message })?;
+    if !valid_name(&manifest.name) {
+        return Err(PluginError::BadName(manifest.name));
+    }
+    if manifest.version.is_empty() || manifest.version.len() > 64 {
+        return Err(PluginError::Manifest { path: manifest_path, message: "the version is empty or too long".into() });
+    }
+    let staging = tempfile::NamedTempFile::new().map_err(PluginError::Pack)?;
+    let mut archive = tar::Builder::new(staging.as_file());
+    for file in FILES {
+        let bytes = read(file)?;
+        let mut header = tar::Header::new_ustar();
+        header.set_size(bytes.len() as u64);
+        header.set_mode(0o644);
+        // A fixed time: packing the same bundle twice gives the same digest.
+        header.set_mtime(0);
+        header.set_entry_type(tar::EntryType::Regular);
+        archive.append_data(&mut header, file, bytes.as_slice()).map_err(PluginError::Pack)?;
+    }
+    archive.finish().map_err(PluginError::Pack)?;
+    drop(archive);
+    let stored = repository.put_file(staging.path(), None)?;
+    Ok(Packed { name: manifest.name, version: manifest.version, sha256: stored.sha256, size: stored.size })
+}
+
+/// Queues `install-plugin` for the bundle in `dir` on the targets.
+pub fn install(
+    storage: &Storage,
+    repository: &Repository,
+    site: &str,
+    dir: &Path,
+    targets: &Targets,
+    expires_at: Option<i64>,
+) -> Result<(Packed, Vec<Enqueued>), PluginError> {
+    let packed = pack(repository, dir)?;
+    let enqueued = queue::enqueue_on(storage, site, targets, &queue::commands(&[packed.payload()], expires_at))?;
+    Ok((packed, enqueued))
+}
+
+/// Queues `rollback-plugin NAME` on the targets.
+pub fn rollback(
+    storage: &Storage,
+    site: &str,
+    name: &str,
+    targets: &Targets,
+    expires_at: Option<i64>,
+) -> Result<Vec<Enqueued>, PluginError> {
+    if !valid_name(name) {
+        return Err(PluginError::BadName(name.to_owned()));
+    }
+    let step = Payload::RollbackPlugin { name: name.to_owned() };
+    Ok(queue::enqueue_on(storage, site, targets, &queue::commands(&[step], expires_at))?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn packs_a_bundle_reproducibly_and_refuses_a_bad_manifest() {
+        let dir = tempfile::tempdir().unwrap();
+        let repository = Repository::new(dir.path().join("repo"));
+        let bundle = dir.path().join("bundle");
+        std::fs::create_dir_all(&bundle).unwrap();
+        std::fs::write(bundle.join("manifest.toml"), "name = \"debian\"\nversion = \"0.2.0\"\nworld = \"w\"\n")
+            .unwrap();
+        std::fs::write(bundle.join("plugin.wasm"), b"\0asm").unwrap();
+        std::fs::write(bundle.join("signature"), "00").unwrap();
+        let first = pack(&repository, &bundle).unwrap();
+        assert_eq!((first.name.as_str(), first.version.as_str()), ("debian", "0.2.0"));
+        assert_eq!(pack(&repository, &bundle).unwrap(), first, "the same bundle packs to the same digest");
+        let mut archive = tar::Archive::new(std::fs::File::open(repository.path(&first.sha256).unwrap()).unwrap());
+        let names: Vec<String> =
+            archive.entries().unwrap().map(|e| e.unwrap().path().unwrap().display().to_string()).collect();
+        assert_eq!(names, FILES);
+
+        std::fs::write(bundle.join("manifest.toml"), "name = \"../etc\"\nversion = \"1\"\n").unwrap();
+        assert!(matches!(pack(&repository, &bundle), Err(PluginError::BadName(_))));
+        std::fs::write(bundle.join("manifest.toml"), "version = \"1\"\n").unwrap();
+        let err = pack(&repository, &bundle).unwrap_err();
+        assert!(err.to_string().contains("not a plug-in manifest"), "{err}");
+        std::fs::remove_file(bundle.join("signature")).unwrap();
+        std::fs::write(bundle.join("manifest.toml"), "name = \"debian\"\nversion = \"1\"\n").unwrap();
+        assert!(matches!(pack(&repository, &bundle), Err(PluginError::Read { .. })));
+    }
+}

@@ -1,0 +1,149 @@
+//! Plug-ins delivered through the queue: a signed bundle of a new version of
+//! the Debian plug-in reaches a running agent as an `install-plugin` command,
+//! the next commands run on it without an agent restart, `rollback-plugin`
+//! returns to the built-in version, a bundle signed by an untrusted key is
+//! refused with the serving version kept, and a restart serves the version
+//! last selected.
+
+use anyhow::{Result, ensure};
+use outfit_tests::{Database, Gateway, bin, installed_packages, prepare_root, run, wait_for, workspace};
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::Duration;
+
+include!("../../host/wasm_plugin.rs");
+
+const DEVICE: &str = "plug-1";
+
+/// `outfit-plugin ARGS`; its stdout.
+fn tool(args: &[&str]) -> Result<String> {
+    run(Command::new(bin("outfit-plugin")).args(args))
+}
+
+/// The Debian plug-in built to call itself `version`, as a bundle signed with `key`.
+fn debian_bundle(dir: &Path, version: &str, key: &Path) -> Result<PathBuf> {
+    let wasm = build_wasm_plugin_version(&workspace(), "debian", Some(version));
+    let bundle = dir.join(format!("debian-{version}"));
+    std::fs::create_dir_all(&bundle)?;
+    std::fs::copy(wasm, bundle.join("plugin.wasm"))?;
+    let manifest = std::fs::read_to_string(workspace().join("plugins/debian/manifest.toml"))?;
+    ensure!(manifest.contains("version = \"0.1.0\""), "the debian manifest's version line changed");
+    std::fs::write(
+        bundle.join("manifest.toml"),
+        manifest.replace("version = \"0.1.0\"", &format!("version = \"{version}\"")),
+    )?;
+    tool(&["sign", "--key", key.to_str().unwrap(), bundle.to_str().unwrap()])?;
+    Ok(bundle)
+}
+
+/// Runs a gateway CLI command that queues work for the device and waits until
+/// every command it queued has ended; returns their (kind, state, result).
+fn queued(gateway: &Gateway, database: &Database, args: &[&str]) -> Result<Vec<(String, String, String)>> {
+    let before = database.scalar("SELECT COALESCE(MAX(id), 0) FROM commands")?;
+    gateway.cli(args)?;
+    let sql = format!(
+        "SELECT kind, state, COALESCE(result, '') FROM commands WHERE id > {before} \
+         AND device_id = (SELECT id FROM devices WHERE name = '{DEVICE}') ORDER BY sequence"
+    );
+    wait_for(Duration::from_secs(120), &format!("the commands of `{}` to end", args.join(" ")), || {
+        let rows: Vec<(String, String, String)> = database
+            .query(&sql)?
+            .lines()
+            .map(|line| {
+                let mut f = line.splitn(3, '\t');
+                let mut next = || f.next().unwrap_or("").to_owned();
+                (next(), next(), next())
+            })
+            .collect();
+        let ended = !rows.is_empty() && rows.iter().all(|(_, state, _)| state == "succeeded" || state == "failed");
+        Ok(ended.then_some(rows))
+    })
+}
+
+/// Asserts that every command succeeded and was run by `plugin`.
+fn all_ran_on(rows: &[(String, String, String)], plugin: &str) {
+    assert!(!rows.is_empty());
+    for (kind, state, result) in rows {
+        assert_eq!(state, "succeeded", "{kind}: {result}");
+        assert!(result.starts_with(&format!("{plugin}: ")), "{kind} should have run on {plugin}: {result}");
+    }
+}
+
+#[test]
+fn a_plugin_upgrade_reaches_a_running_agent_through_the_queue_and_rolls_back() -> Result<()> {
+    let dir = tempfile::tempdir()?;
+    let database = Database::mariadb()?;
+    let gateway = Gateway::start(&dir.path().join("gateway"), &database)?;
+    gateway.import_demo_model(&dir.path().join("model"))?;
+
+    let vendor = dir.path().join("vendor.key");
+    let public = tool(&["keygen", "--key", vendor.to_str().unwrap()])?;
+    let trusted = dir.path().join("trusted-keys");
+    std::fs::write(&trusted, public.trim())?;
+    let upgrade = debian_bundle(dir.path(), "0.2.0", &vendor)?;
+    // The same bytes signed by a key the agent does not trust.
+    let stranger = dir.path().join("stranger.key");
+    tool(&["keygen", "--key", stranger.to_str().unwrap()])?;
+    let forged = dir.path().join("forged");
+    run(Command::new("cp").arg("-r").arg(&upgrade).arg(&forged))?;
+    std::fs::write(
+        forged.join("manifest.toml"),
+        std::fs::read_to_string(upgrade.join("manifest.toml"))?.replace("0.2.0", "0.3.0"),
+    )?;
+    tool(&["sign", "--key", stranger.to_str().unwrap(), forged.to_str().unwrap()])?;
+
+    let root = dir.path().join(DEVICE);
+    prepare_root(&root)?;
+    gateway.register(DEVICE, "webserver", "demo", "127.0.0.1")?;
+    let trusted_arg = ["--trusted-keys", trusted.to_str().unwrap()];
+    let mut agent = gateway.start_agent_with(DEVICE, &root, &trusted_arg)?;
+
+    let provision = ["provision", DEVICE];
+    all_ran_on(&queued(&gateway, &database, &provision)?, "debian 0.1.0");
+
+    // The upgrade, through the queue to the running agent.
+    let install = ["plugin", "install", upgrade.to_str().unwrap(), "--site", "demo", DEVICE];
+    let rows = queued(&gateway, &database, &install)?;
+    assert_eq!(rows.len(), 1);
+    assert_eq!(
+        (rows[0].0.as_str(), rows[0].1.as_str(), rows[0].2.as_str()),
+        ("install-plugin", "succeeded", "plug-in debian 0.2.0 installed and serving (was 0.1.0 (built-in))")
+    );
+    all_ran_on(&queued(&gateway, &database, &provision)?, "debian 0.2.0");
+    let mut packages = installed_packages(&root)?;
+    packages.sort();
+    assert_eq!(packages, ["outfit-demo-app 2.1.0", "outfit-demo-content 3.0.0", "outfit-demo-os 1.0.0"]);
+
+    // Signed by a stranger: refused before anything is compiled; 0.2.0 keeps serving.
+    let refuse = ["plugin", "install", forged.to_str().unwrap(), "--site", "demo", DEVICE];
+    let rows = queued(&gateway, &database, &refuse)?;
+    assert_eq!(rows[0].1, "failed");
+    assert!(
+        rows[0].2.contains("plug-in debian 0.3.0 refused") && rows[0].2.contains("does not verify"),
+        "{}",
+        rows[0].2
+    );
+    gateway.cli(&["queue", "skip", DEVICE])?;
+    all_ran_on(&queued(&gateway, &database, &provision)?, "debian 0.2.0");
+
+    // Rollback: back to the built-in version, still without a restart.
+    let rollback = ["plugin", "rollback", "debian", "--site", "demo", DEVICE];
+    let rows = queued(&gateway, &database, &rollback)?;
+    assert_eq!(
+        (rows[0].0.as_str(), rows[0].1.as_str(), rows[0].2.as_str()),
+        ("rollback-plugin", "succeeded", "plug-in debian rolled back to 0.1.0 (built-in) (was 0.2.0 (delivered))")
+    );
+    all_ran_on(&queued(&gateway, &database, &provision)?, "debian 0.1.0");
+    assert!(agent.child.try_wait()?.is_none(), "the agent never stopped");
+    assert_eq!(gateway.agent_log(DEVICE).matches("gateway acknowledged Hello").count(), 1, "one agent start");
+
+    // A second rollback goes forward again, and a restart serves what was selected last.
+    let rows = queued(&gateway, &database, &rollback)?;
+    assert_eq!(rows[0].2, "plug-in debian rolled back to 0.2.0 (delivered) (was 0.1.0 (built-in))");
+    agent.child.kill()?;
+    agent.child.wait()?;
+    let _agent = gateway.start_agent_with(DEVICE, &root, &trusted_arg)?;
+    all_ran_on(&queued(&gateway, &database, &provision)?, "debian 0.2.0");
+
+    Ok(())
+}
