@@ -42,5 +42,5 @@ fn build_wasm_plugin_version(workspace: &std::path::Path, name: &str, version: O
         status.success(),
         "building plugins/{name} for wasm32-wasip2 failed (is the target installed? `rustup target add wasm32-wasip2`)"
     );
-    target_dir.join(format!("wasm32-wasip2/release/outfit_plugin_{name}.wasm"))
+    target_dir.join(format!("wasm32-wasip2/release/outfit_plugin_{}.wasm", name.replace('-', "_")))
 }

@@ -6,12 +6,6 @@
 use super::HostState;
 use super::bindings::outfit::plugin::{host, types};
 use super::policy::{Access, Denied};
-use std::io::Read;
-use std::process::{Command, Stdio};
-
-/// Output kept per stream of a command; the rest is cut so a chatty program
-/// cannot exhaust the agent's memory.
-const MAX_OUTPUT: u64 = 1 << 20;
 
 impl types::Host for HostState {}
 
@@ -22,45 +16,19 @@ impl HostState {
     }
 }
 
-fn capped(reader: impl Read) -> String {
-    let mut buffer = Vec::new();
-    let _ = reader.take(MAX_OUTPUT).read_to_end(&mut buffer);
-    String::from_utf8_lossy(&buffer).into_owned()
-}
-
 impl host::Host for HostState {
     fn run(&mut self, argv: Vec<String>) -> wasmtime::Result<Result<types::CommandOutput, String>> {
         if argv.is_empty() {
             return Ok(Err("run needs at least a program name".into()));
         }
-        let program = match self.policy.check_command(&argv) {
-            Ok(program) => program,
-            Err(denied) => return Ok(Err(self.denied("run", denied))),
+        if let Err(denied) = self.policy.check_command(&argv) {
+            return Ok(Err(self.denied("run", denied)));
+        }
+        let Some(program) = self.os.locate(&argv[0]) else {
+            return Ok(Err(self.denied("run", Denied::NoProgram(argv[0].clone()))));
         };
         tracing::info!(device = %self.device, command = %self.command, argv = ?argv, "plug-in runs a command");
-        let child = Command::new(&program)
-            .args(&argv[1..])
-            .env_clear()
-            .env("PATH", "/usr/sbin:/usr/bin:/sbin:/bin")
-            .env("LC_ALL", "C")
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn();
-        let mut child = match child {
-            Ok(child) => child,
-            Err(e) => return Ok(Err(format!("start {}: {e}", program.display()))),
-        };
-        let stdout = child.stdout.take().expect("piped");
-        let stderr = child.stderr.take().expect("piped");
-        let err_reader = std::thread::spawn(move || capped(stderr));
-        let out = capped(stdout);
-        let err = err_reader.join().unwrap_or_default();
-        let status = match child.wait() {
-            Ok(status) => status.code().unwrap_or(-1),
-            Err(e) => return Ok(Err(format!("wait for {}: {e}", program.display()))),
-        };
-        Ok(Ok(types::CommandOutput { status, stdout: out, stderr: err }))
+        Ok(self.os.run(&program, &argv))
     }
 
     fn read_file(&mut self, path: String) -> wasmtime::Result<Result<Vec<u8>, String>> {

@@ -9,12 +9,14 @@
 
 pub mod cache;
 mod capabilities;
+pub mod os;
 pub mod policy;
 pub mod set;
 pub mod signature;
 
 use policy::{Manifest, Policy};
 use std::path::PathBuf;
+use std::sync::Arc;
 use wasmtime::component::{Component, HasSelf, Linker, ResourceTable};
 use wasmtime::{Config, Engine, Store, StoreLimits, StoreLimitsBuilder};
 use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
@@ -62,6 +64,7 @@ pub enum PluginError {
 /// State of one invocation's store: the capability policy and an empty WASI.
 pub struct HostState {
     policy: Policy,
+    os: Arc<dyn os::Os>,
     device: String,
     command: String,
     wasi: WasiCtx,
@@ -80,6 +83,7 @@ pub struct Plugin {
     engine: Engine,
     pre: bindings::OsPluginWorldPre<HostState>,
     manifest: Manifest,
+    os: Arc<dyn os::Os>,
 }
 
 impl std::fmt::Debug for Plugin {
@@ -199,7 +203,13 @@ impl Plugin {
             .map_err(|e| PluginError::Load(e.to_string()))?;
         let pre = linker.instantiate_pre(&component).map_err(|e| PluginError::Load(format!("{e:#}")))?;
         let pre = bindings::OsPluginWorldPre::new(pre).map_err(|e| PluginError::Load(format!("{e:#}")))?;
-        Ok(Self { engine, pre, manifest })
+        Ok(Self { engine, pre, manifest, os: Arc::new(os::System) })
+    }
+
+    /// The same plug-in with its commands run by `os` (a contract test's
+    /// [`os::Recording`]) instead of this machine.
+    pub fn with_os(self, os: Arc<dyn os::Os>) -> Self {
+        Self { os, ..self }
     }
 
     /// The built-in Debian plug-in, compiled afresh.
@@ -235,6 +245,7 @@ impl Plugin {
             .map_err(|e| PluginError::Manifest(e.to_string()))?;
         let state = HostState {
             policy,
+            os: self.os.clone(),
             device: ctx.device.clone(),
             command: ctx.command.clone(),
             wasi: WasiCtx::builder().build(),

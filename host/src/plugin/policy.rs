@@ -30,14 +30,11 @@ pub struct Capabilities {
     pub write: Vec<String>,
 }
 
-/// Programs are looked up only here, never through the plug-in's PATH.
-const SYSTEM_PATH: [&str; 4] = ["/usr/sbin", "/usr/bin", "/sbin", "/bin"];
-
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum Denied {
     #[error("command `{0}` is not allowed by the plug-in's manifest")]
     Command(String),
-    #[error("program `{0}` is not installed in {SYSTEM_PATH:?}")]
+    #[error("program `{0}` is not installed in {dirs:?}", dirs = super::os::SYSTEM_PATH)]
     NoProgram(String),
     #[error("path `{0}` must be absolute and free of `..`")]
     BadPath(String),
@@ -81,21 +78,13 @@ impl Policy {
         &self.root
     }
 
-    /// Checks an argv against the grants and returns the program's absolute path.
-    pub fn check_command(&self, argv: &[String]) -> Result<PathBuf, Denied> {
+    /// Checks an argv against the grants.
+    pub fn check_command(&self, argv: &[String]) -> Result<(), Denied> {
         let options = glob::MatchOptions { require_literal_separator: true, ..Default::default() };
         let allowed = self.commands.iter().any(|pattern| {
             pattern.len() == argv.len() && pattern.iter().zip(argv).all(|(p, a)| p.matches_with(a, options))
         });
-        if !allowed {
-            return Err(Denied::Command(argv.join(" ")));
-        }
-        let program = &argv[0];
-        SYSTEM_PATH
-            .iter()
-            .map(|dir| Path::new(dir).join(program))
-            .find(|candidate| candidate.is_file())
-            .ok_or_else(|| Denied::NoProgram(program.clone()))
+        if allowed { Ok(()) } else { Err(Denied::Command(argv.join(" "))) }
     }
 
     /// Maps a granted device path to the host path under the root.

@@ -1,0 +1,188 @@
+//! Contract tests of the plug-ins whose OS cannot exist on this machine
+//! (`windows-msi`: msiexec and the registry; `solaris-pkg`: pkgadd, pkgrm,
+//! pkginfo). The real components run in the real host with their real
+//! manifests; only the programs are replaced by a recording executor
+//! ([`Recording`]) that answers as the real tools do. Each test checks the
+//! exact argv sequence and the files written under the device root, and that
+//! the manifest refuses anything else.
+
+use outfit_agent::plugin::os::Recording;
+use outfit_agent::plugin::{CallContext, PackageFile, Plugin};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+include!("../wasm_plugin.rs");
+
+fn workspace() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap().to_owned()
+}
+
+/// The plug-in `name` built from `plugins/`, its commands run by `os`.
+fn plugin(name: &str, os: &Arc<Recording>) -> Plugin {
+    let wasm = std::fs::read(build_wasm_plugin(&workspace(), name)).unwrap();
+    let manifest = std::fs::read_to_string(workspace().join("plugins").join(name).join("manifest.toml")).unwrap();
+    Plugin::load(&wasm, &manifest, None).unwrap().with_os(os.clone())
+}
+
+fn context(root: &Path) -> CallContext {
+    CallContext { device: "contract".into(), command: "7".into(), root: root.to_owned(), spool: root.join("spool") }
+}
+
+fn argv(words: &[&str]) -> Vec<String> {
+    words.iter().map(|w| w.to_string()).collect()
+}
+
+const UNINSTALL: &str = r"HKLM\SOFTWARE\Microsoft\Windows\CurrentVersion\Uninstall";
+const UNINSTALL_32: &str = r"HKLM\SOFTWARE\WOW6432Node\Microsoft\Windows\CurrentVersion\Uninstall";
+const CODE: &str = "{6F1C4C2A-1B6E-4E8A-9C3D-2B7A5E0F9D11}";
+
+/// `reg query … /s` as Windows prints it with one Windows Installer product.
+fn registry_with_product() -> String {
+    format!(
+        "\r\nHKEY_LOCAL_MACHINE\\SOFTWARE\\Microsoft\\Windows\\CurrentVersion\\Uninstall\\{CODE}\r\n    \
+         DisplayName    REG_SZ    Outfit Web\r\n    DisplayVersion    REG_SZ    2.1.0\r\n    \
+         Publisher    REG_SZ    Outfit\r\n\r\n\
+         HKEY_LOCAL_MACHINE\\SOFTWARE\\Microsoft\\Windows\\CurrentVersion\\Uninstall\\NotAnMsi\r\n    \
+         DisplayName    REG_SZ    Hand-installed\r\n"
+    )
+}
+
+#[test]
+fn windows_msi_installs_queries_and_removes_with_msiexec_and_the_registry() {
+    let dir = tempfile::tempdir().unwrap();
+    let ctx = context(dir.path());
+    let msi = ctx.spool.join("3f2a.msi");
+    let file = PackageFile {
+        name: "Outfit Web".into(),
+        version: "2.1.0".into(),
+        format: "msi".into(),
+        path: msi.display().to_string(),
+    };
+
+    // Not installed yet: msiexec /i, which asks for a restart (3010); the
+    // registry then lists the product (the second query answers with it).
+    let os = Arc::new(
+        Recording::new()
+            .answer(&["reg", "query", UNINSTALL_32], 1, "")
+            .answer(&["msiexec", "/i"], 3010, "")
+            .answer_after(&["reg", "query", UNINSTALL], 1, 0, &registry_with_product()),
+    );
+    let windows = plugin("windows-msi", &os);
+    let done = windows.install(&ctx, &file).unwrap().unwrap();
+    assert_eq!(done, "installed Outfit Web 2.1.0 (a restart is needed to finish)");
+    let msi_path = msi.display().to_string();
+    assert_eq!(
+        os.runs(),
+        [
+            argv(&["reg", "query", UNINSTALL, "/s"]),
+            argv(&["reg", "query", UNINSTALL_32, "/s"]),
+            argv(&["msiexec", "/i", &msi_path, "/qn", "/norestart"]),
+            argv(&["reg", "query", UNINSTALL, "/s"]),
+            argv(&["reg", "query", UNINSTALL_32, "/s"]),
+        ]
+    );
+
+    // Installed: query reads it (the non-MSI entry is not a product), install is a
+    // no-op, remove uninstalls by product code.
+    let os = Arc::new(Recording::new().answer(&["reg", "query", UNINSTALL_32], 1, "").answer(
+        &["reg", "query", UNINSTALL],
+        0,
+        &registry_with_product(),
+    ));
+    let windows = plugin("windows-msi", &os);
+    let installed = windows.query(&ctx).unwrap().unwrap();
+    assert_eq!(
+        installed.iter().map(|p| (p.name.as_str(), p.version.as_str())).collect::<Vec<_>>(),
+        [("Outfit Web", "2.1.0")]
+    );
+    assert_eq!(windows.install(&ctx, &file).unwrap().unwrap(), "Outfit Web 2.1.0 already installed");
+    assert_eq!(windows.remove(&ctx, "Outfit Web").unwrap().unwrap(), format!("removed Outfit Web {CODE}"));
+    assert_eq!(windows.remove(&ctx, "Never There").unwrap().unwrap(), "Never There was not installed");
+    let runs = os.runs();
+    assert_eq!(
+        runs.iter().filter(|r| r[0] == "msiexec").collect::<Vec<_>>(),
+        [&argv(&["msiexec", "/x", CODE, "/qn", "/norestart"])]
+    );
+    assert_eq!(runs.len(), 2 * 4 + 1, "each of the four calls reads both registry views once");
+
+    // A failing installer is reported with what Windows Installer's code means.
+    let os = Arc::new(Recording::new().answer(&["reg", "query"], 1, "").answer(&["msiexec"], 1618, ""));
+    let err = plugin("windows-msi", &os).install(&ctx, &file).unwrap().unwrap_err();
+    assert_eq!(err, "install Outfit Web: another installation is in progress (1618)");
+
+    // Nothing is written anywhere under the root.
+    assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0);
+}
+
+/// `pkginfo -l` with one package installed.
+const PKGINFO: &str = "   PKGINST:  OUTFweb\n      NAME:  Outfit web\n  CATEGORY:  application\n      \
+                       ARCH:  i386\n   VERSION:  2.1.0,REV=2026.12.01\n    STATUS:  completely installed\n";
+
+#[test]
+fn solaris_pkg_installs_queries_and_removes_with_pkgadd_pkgrm_and_pkginfo_under_the_root() {
+    let dir = tempfile::tempdir().unwrap();
+    let ctx = context(dir.path());
+    let root = dir.path().display().to_string();
+    let package = ctx.spool.join("9c1e.pkg").display().to_string();
+    let file = PackageFile {
+        name: "OUTFweb".into(),
+        version: "2.1.0,REV=2026.12.01".into(),
+        format: "pkg".into(),
+        path: package.clone(),
+    };
+    let admin = format!("{root}/var/sadm/install/admin/outfit");
+
+    // An empty root (pkginfo says 1 with no output), then pkgadd, then the package is there.
+    let os = Arc::new(Recording::new().answer_after(&["pkginfo"], 1, 0, PKGINFO).answer(&["pkginfo"], 1, "").answer(
+        &["pkgadd"],
+        0,
+        "",
+    ));
+    let solaris = plugin("solaris-pkg", &os);
+    assert_eq!(solaris.install(&ctx, &file).unwrap().unwrap(), "installed OUTFweb 2.1.0,REV=2026.12.01");
+    assert_eq!(
+        os.runs(),
+        [
+            argv(&["pkginfo", "-R", &root, "-l"]),
+            argv(&["pkgadd", "-n", "-a", &admin, "-R", &root, "-d", &package, "all"]),
+            argv(&["pkginfo", "-R", &root, "-l"]),
+        ]
+    );
+    // The admin file that makes pkgadd non-interactive, written under the root.
+    let written = std::fs::read_to_string(dir.path().join("var/sadm/install/admin/outfit")).unwrap();
+    assert!(written.contains("instance=overwrite\n") && written.contains("action=nocheck\n"), "{written}");
+
+    let os = Arc::new(Recording::new().answer(&["pkginfo"], 0, PKGINFO).answer(&["pkgrm"], 10, ""));
+    let solaris = plugin("solaris-pkg", &os);
+    let installed = solaris.query(&ctx).unwrap().unwrap();
+    assert_eq!(installed[0].name, "OUTFweb");
+    assert_eq!(installed[0].version, "2.1.0,REV=2026.12.01");
+    assert_eq!(solaris.install(&ctx, &file).unwrap().unwrap(), "OUTFweb 2.1.0,REV=2026.12.01 already installed");
+    assert_eq!(solaris.remove(&ctx, "OUTFweb").unwrap().unwrap(), "removed OUTFweb (a reboot is needed to finish)");
+    assert_eq!(os.runs().last().unwrap(), &argv(&["pkgrm", "-n", "-a", &admin, "-R", &root, "OUTFweb"]));
+    // A name that would be an option is refused by the plug-in before anything runs.
+    let before = os.runs().len();
+    let err = solaris.remove(&ctx, "-R/").unwrap().unwrap_err();
+    assert!(err.contains("not an SVR4 package name"), "{err}");
+    assert_eq!(os.runs().len(), before);
+
+    // pkgadd failing says why.
+    let os = Arc::new(Recording::new().answer(&["pkginfo"], 1, "").answer(&["pkgadd"], 5, ""));
+    let err = plugin("solaris-pkg", &os).install(&ctx, &file).unwrap().unwrap_err();
+    assert!(err.starts_with("pkgadd exited with status 5 (interaction was required)"), "{err}");
+}
+
+#[test]
+fn the_manifests_refuse_what_they_do_not_grant() {
+    // The policy the real manifests bind to, checked directly: any other
+    // argument, program or spool file is refused before the executor is asked.
+    let dir = tempfile::tempdir().unwrap();
+    let ctx = context(dir.path());
+    let os = Arc::new(Recording::new().answer(&["reg", "query"], 1, ""));
+    let windows = plugin("windows-msi", &os);
+    let outside =
+        PackageFile { name: "x".into(), version: "1".into(), format: "msi".into(), path: "/tmp/elsewhere.msi".into() };
+    let err = windows.install(&ctx, &outside).unwrap().unwrap_err();
+    assert!(err.contains("is not allowed by the plug-in's manifest"), "{err}");
+    assert!(os.runs().iter().all(|r| r[0] == "reg"), "msiexec never ran: {:?}", os.runs());
+}
