@@ -185,4 +185,11 @@ fn the_manifests_refuse_what_they_do_not_grant() {
     let err = windows.install(&ctx, &outside).unwrap().unwrap_err();
     assert!(err.contains("is not allowed by the plug-in's manifest"), "{err}");
     assert!(os.runs().iter().all(|r| r[0] == "reg"), "msiexec never ran: {:?}", os.runs());
+
+    // A manifest for a world this agent does not serve is refused before compiling.
+    let wasm = std::fs::read(build_wasm_plugin(&workspace(), "windows-msi")).unwrap();
+    let manifest = std::fs::read_to_string(workspace().join("plugins/windows-msi/manifest.toml")).unwrap();
+    let newer = manifest.replace("os-plugin-world@0.1.0", "os-plugin-world@2.0.0");
+    let err = Plugin::load(&wasm, &newer, None).unwrap_err().to_string();
+    assert!(err.contains("is for world `outfit:plugin/os-plugin-world@2.0.0`"), "{err}");
 }

@@ -32,6 +32,9 @@ mod bindings {
 
 pub use bindings::outfit::plugin::types::{ConfigFile, InstalledPackage, PackageFile, Parameter, PluginInfo, Target};
 
+/// The world every plug-in of this agent implements, as manifests name it.
+pub const WORLD: &str = "outfit:plugin/os-plugin-world@0.1.0";
+
 /// The built-in Debian plug-in and its manifest, built by `build.rs`.
 pub const DEBIAN_WASM: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/debian.wasm"));
 pub const DEBIAN_MANIFEST: &str = include_str!("../../../plugins/debian/manifest.toml");
@@ -188,6 +191,12 @@ impl Plugin {
         cache: Option<&cache::CompileCache>,
     ) -> Result<Self, PluginError> {
         let manifest: Manifest = toml::from_str(manifest_toml).map_err(|e| PluginError::Manifest(e.to_string()))?;
+        if manifest.world != WORLD {
+            return Err(PluginError::Manifest(format!(
+                "plug-in {} is for world `{}`; this agent serves `{WORLD}`",
+                manifest.name, manifest.world
+            )));
+        }
         let engine = engine(backend)?;
         let component = match cache {
             Some(cache) => {
