@@ -1,9 +1,11 @@
 // Builds a plug-in crate of `plugins/` for wasm32-wasip2 with a nested cargo
 // and returns the component's path. Shared, through `include!`, by `build.rs`
-// (the built-in plug-ins) and `tests/hostile.rs` (the hostile fixture). The
+// (the built-in plug-ins), `tests/hostile.rs` and `tests/contract.rs` (the
+// fixtures and bundle-only plug-ins) and `tests/e2e/plugins.rs`. The
 // nested cargo has its own target directory, so it never waits on the outer
 // build's lock.
 
+#[allow(dead_code, reason = "tests/e2e builds only versioned plug-ins")]
 fn build_wasm_plugin(workspace: &std::path::Path, name: &str) -> std::path::PathBuf {
     build_wasm_plugin_version(workspace, name, None)
 }

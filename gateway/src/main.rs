@@ -37,6 +37,30 @@ impl ExpiryArg {
     }
 }
 
+/// The devices of one site a command sequence is queued for.
+#[derive(clap::Args)]
+struct TargetArgs {
+    /// The site of the devices (and of the script, for `script run`).
+    #[arg(long)]
+    site: String,
+    /// Every device of this model (in that site).
+    #[arg(long, conflicts_with = "devices")]
+    model: Option<String>,
+    /// Device names (or --model).
+    devices: Vec<String>,
+    #[command(flatten)]
+    expiry: ExpiryArg,
+}
+
+impl TargetArgs {
+    fn targets(&self) -> queue::Targets {
+        match &self.model {
+            Some(model) => queue::Targets::Model(model.clone()),
+            None => queue::Targets::Devices(self.devices.clone()),
+        }
+    }
+}
+
 fn parse_timeout(text: &str) -> Result<(String, u64), String> {
     let (kind, secs) = text.split_once('=').ok_or("expected KIND=SECONDS, e.g. install=1800")?;
     let secs = secs.parse().map_err(|_| format!("`{secs}` is not a number of seconds"))?;
@@ -189,14 +213,8 @@ enum ScriptCmd {
         #[command(flatten)]
         dir: DirArg,
         name: String,
-        #[arg(long)]
-        site: String,
-        /// Run on every device of this model (in the script's site).
-        #[arg(long, conflicts_with = "devices")]
-        model: Option<String>,
-        devices: Vec<String>,
         #[command(flatten)]
-        expiry: ExpiryArg,
+        targets: TargetArgs,
     },
 }
 
@@ -209,26 +227,16 @@ enum PluginCmd {
         dir: DirArg,
         /// The bundle directory: plugin.wasm, manifest.toml, signature.
         bundle: PathBuf,
-        #[arg(long)]
-        site: String,
-        #[arg(long, conflicts_with = "devices")]
-        model: Option<String>,
-        devices: Vec<String>,
         #[command(flatten)]
-        expiry: ExpiryArg,
+        targets: TargetArgs,
     },
     /// Queue `rollback-plugin NAME`: the agents switch the plug-in back to the version before.
     Rollback {
         #[command(flatten)]
         dir: DirArg,
         name: String,
-        #[arg(long)]
-        site: String,
-        #[arg(long, conflicts_with = "devices")]
-        model: Option<String>,
-        devices: Vec<String>,
         #[command(flatten)]
-        expiry: ExpiryArg,
+        targets: TargetArgs,
     },
 }
 
@@ -718,10 +726,11 @@ async fn script_command(command: ScriptCmd) -> Result<()> {
                 println!("{:<16} {:<24} {:>5}  {}", s.site, s.name, s.steps, s.description);
             }
         }
-        ScriptCmd::Run { dir, name, site, model, devices, expiry } => {
+        ScriptCmd::Run { dir, name, targets } => {
             let gateway = Gateway::open(Home::new(dir.dir))?;
-            let enqueued = script::run(&gateway.storage, &site, &name, &targets(model, devices), expiry.deadline())
-                .with_context(|| format!("failed to run script `{name}`"))?;
+            let enqueued =
+                script::run(&gateway.storage, &targets.site, &name, &targets.targets(), targets.expiry.deadline())
+                    .with_context(|| format!("failed to run script `{name}`"))?;
             for e in enqueued {
                 println!("{}: queued {} commands from script {name}", e.device, e.commands);
                 poke_agent(&gateway, &e.device, e.poke_url.as_deref()).await;
@@ -731,24 +740,17 @@ async fn script_command(command: ScriptCmd) -> Result<()> {
     Ok(())
 }
 
-fn targets(model: Option<String>, devices: Vec<String>) -> queue::Targets {
-    match model {
-        Some(model) => queue::Targets::Model(model),
-        None => queue::Targets::Devices(devices),
-    }
-}
-
 async fn plugin_command(command: PluginCmd) -> Result<()> {
     match command {
-        PluginCmd::Install { dir, bundle, site, model, devices, expiry } => {
+        PluginCmd::Install { dir, bundle, targets } => {
             let gateway = Gateway::open(Home::new(dir.dir))?;
             let (packed, enqueued) = plugin::install(
                 &gateway.storage,
                 &gateway.repository,
-                &site,
+                &targets.site,
                 &bundle,
-                &targets(model, devices),
-                expiry.deadline(),
+                &targets.targets(),
+                targets.expiry.deadline(),
             )
             .with_context(|| format!("failed to queue the plug-in bundle {}", bundle.display()))?;
             println!("plug-in {} {} stored as {}", packed.name, packed.version, packed.sha256);
@@ -757,10 +759,10 @@ async fn plugin_command(command: PluginCmd) -> Result<()> {
                 poke_agent(&gateway, &e.device, e.poke_url.as_deref()).await;
             }
         }
-        PluginCmd::Rollback { dir, name, site, model, devices, expiry } => {
+        PluginCmd::Rollback { dir, name, targets } => {
             let gateway = Gateway::open(Home::new(dir.dir))?;
             let enqueued =
-                plugin::rollback(&gateway.storage, &site, &name, &targets(model, devices), expiry.deadline())
+                plugin::rollback(&gateway.storage, &targets.site, &name, &targets.targets(), targets.expiry.deadline())
                     .with_context(|| format!("failed to queue the rollback of plug-in `{name}`"))?;
             for e in enqueued {
                 println!("{}: queued rollback-plugin {name}", e.device);
