@@ -193,3 +193,249 @@ fn the_manifests_refuse_what_they_do_not_grant() {
     let err = Plugin::load(&wasm, &newer, None).unwrap_err().to_string();
     assert!(err.contains("is for world `outfit:plugin/os-plugin-world@2.0.0`"), "{err}");
 }
+
+mod network {
+    //! The network plug-in (WIT v1, plan → apply → verify): the file-based
+    //! flavours write real files under a real root; netsh and ipadm run
+    //! against the recording executor.
+
+    use super::*;
+    use outfit_agent::plugin::v1::{Addressing, InterfaceConfig, StaticAddress};
+
+    fn fixed(name: &str) -> InterfaceConfig {
+        InterfaceConfig {
+            name: name.into(),
+            addressing: Addressing::Fixed(StaticAddress {
+                address: "192.0.2.10/24".into(),
+                gateway: Some("192.0.2.1".into()),
+                dns: vec!["192.0.2.53".into(), "192.0.2.54".into()],
+            }),
+        }
+    }
+
+    fn dhcp(name: &str) -> InterfaceConfig {
+        InterfaceConfig { name: name.into(), addressing: Addressing::Dhcp }
+    }
+
+    /// A root that looks like `markers` (device paths), with nothing else.
+    fn device(markers: &[&str]) -> tempfile::TempDir {
+        let dir = tempfile::tempdir().unwrap();
+        for marker in markers {
+            let path = dir.path().join(marker.trim_start_matches('/'));
+            std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+            std::fs::write(path, "").unwrap();
+        }
+        dir
+    }
+
+    fn read(root: &Path, path: &str) -> String {
+        std::fs::read_to_string(root.join(path.trim_start_matches('/'))).unwrap()
+    }
+
+    const HEAD: &str = "# Written by Outfit from the device's model; a local edit is drift.\n";
+
+    #[test]
+    fn debian_ifupdown_then_networkd_switch_static_to_dhcp_and_leave_a_held_state_alone() {
+        let os = Arc::new(Recording::new());
+        let network = plugin("network", &os);
+        let root = device(&["/etc/debian_version", "/etc/network/interfaces"]);
+        let ctx = context(root.path());
+        let done = network.network(&ctx, &fixed("eth0")).unwrap().unwrap();
+        assert_eq!(done, "eth0 set to static 192.0.2.10/24 (ifupdown)");
+        assert_eq!(
+            read(root.path(), "/etc/network/interfaces.d/outfit-eth0"),
+            format!(
+                "{HEAD}auto eth0\niface eth0 inet static\n    address 192.0.2.10/24\n    gateway 192.0.2.1\n    \
+                 dns-nameservers 192.0.2.53 192.0.2.54\n"
+            )
+        );
+        // Planned against what the device holds: the same change again does nothing.
+        assert_eq!(network.network(&ctx, &fixed("eth0")).unwrap().unwrap(), "already as asked; nothing to do");
+        assert_eq!(network.network(&ctx, &dhcp("eth0")).unwrap().unwrap(), "eth0 set to DHCP (ifupdown)");
+        assert_eq!(
+            read(root.path(), "/etc/network/interfaces.d/outfit-eth0"),
+            format!("{HEAD}auto eth0\niface eth0 inet dhcp\n")
+        );
+
+        let root = device(&["/etc/debian_version"]);
+        let ctx = context(root.path());
+        assert_eq!(
+            network.network(&ctx, &fixed("enp1s0")).unwrap().unwrap(),
+            "enp1s0 set to static 192.0.2.10/24 (systemd-networkd)"
+        );
+        assert_eq!(
+            read(root.path(), "/etc/systemd/network/10-outfit-enp1s0.network"),
+            format!(
+                "{HEAD}[Match]\nName=enp1s0\n\n[Network]\nAddress=192.0.2.10/24\nGateway=192.0.2.1\nDNS=192.0.2.53\nDNS=192.0.2.54\n"
+            )
+        );
+        let facts = network.inventory(&ctx).unwrap().unwrap();
+        let facts: Vec<(&str, &str)> = facts.iter().map(|f| (f.name.as_str(), f.value.as_str())).collect();
+        assert_eq!(facts, [("os.family", "debian"), ("network.backend", "systemd-networkd")]);
+        assert!(os.runs().is_empty(), "file-based flavours run no command: {:?}", os.runs());
+    }
+
+    #[test]
+    fn rhel_networkmanager_keyfile_is_private_and_ifcfg_without_it() {
+        use std::os::unix::fs::PermissionsExt;
+        let os = Arc::new(Recording::new());
+        let network = plugin("network", &os);
+        let root = device(&["/etc/redhat-release", "/etc/NetworkManager/NetworkManager.conf"]);
+        let ctx = context(root.path());
+        assert_eq!(
+            network.network(&ctx, &fixed("ens3")).unwrap().unwrap(),
+            "ens3 set to static 192.0.2.10/24 (networkmanager-keyfile)"
+        );
+        let keyfile = "/etc/NetworkManager/system-connections/outfit-ens3.nmconnection";
+        assert_eq!(
+            read(root.path(), keyfile),
+            format!(
+                "{HEAD}[connection]\nid=outfit-ens3\ntype=ethernet\ninterface-name=ens3\n\n[ipv4]\nmethod=manual\n\
+                 address1=192.0.2.10/24,192.0.2.1\ndns=192.0.2.53;192.0.2.54;\n"
+            )
+        );
+        let mode = std::fs::metadata(root.path().join(keyfile.trim_start_matches('/'))).unwrap().permissions().mode();
+        assert_eq!(mode & 0o777, 0o600, "NetworkManager ignores a keyfile others can read");
+
+        let root = device(&["/etc/redhat-release"]);
+        let ctx = context(root.path());
+        assert_eq!(network.network(&ctx, &dhcp("ens3")).unwrap().unwrap(), "ens3 set to DHCP (ifcfg)");
+        assert_eq!(
+            read(root.path(), "/etc/sysconfig/network-scripts/ifcfg-ens3"),
+            format!("{HEAD}DEVICE=ens3\nONBOOT=yes\nBOOTPROTO=dhcp\n")
+        );
+        // Bad input is refused before anything is written.
+        let mut bad = fixed("ens3");
+        bad.addressing =
+            Addressing::Fixed(StaticAddress { address: "192.0.2.300/24".into(), gateway: None, dns: vec![] });
+        let err = network.network(&ctx, &bad).unwrap().unwrap_err();
+        assert_eq!(err, "plan: `192.0.2.300` is not an IPv4 address");
+        let err = network.network(&ctx, &dhcp("../../etc/shadow")).unwrap().unwrap_err();
+        assert!(err.contains("is not an interface name"), "{err}");
+        // Not a network change: refused by the plug-in; a package is not its job.
+        let no_package = PackageFile { name: "x".into(), version: "1".into(), format: "deb".into(), path: "/x".into() };
+        let err = network.install(&ctx, &no_package).unwrap().unwrap_err();
+        assert_eq!(err, "plan: the network plug-in only configures network interfaces");
+    }
+
+    /// `netsh interface ipv4 show config` for an interface on DHCP, then after the static change.
+    const NETSH_DHCP: &str = "\r\nConfiguration for interface \"Ethernet\"\r\n    DHCP enabled:                         Yes\r\n    \
+                              IP Address:                           192.0.2.77\r\n    Subnet Prefix:                        \
+                              192.0.2.0/24 (mask 255.255.255.0)\r\n";
+    const NETSH_STATIC: &str = "\r\nConfiguration for interface \"Ethernet\"\r\n    DHCP enabled:                         No\r\n    \
+                                IP Address:                           192.0.2.10\r\n    Subnet Prefix:                        \
+                                192.0.2.0/24 (mask 255.255.255.0)\r\n    Default Gateway:                      192.0.2.1\r\n";
+
+    #[test]
+    fn windows_netsh_sets_a_static_address_and_dns_servers() {
+        let show = ["netsh", "interface", "ipv4", "show", "config", "name=Ethernet"];
+        // plan and apply each look once (DHCP); verify looks after the change (static).
+        let os = Arc::new(Recording::new().answer_after(&show, 2, 0, NETSH_STATIC).answer(&show, 0, NETSH_DHCP));
+        let network = plugin("network", &os);
+        let root = device(&["/Windows/System32/drivers/etc/hosts"]);
+        let ctx = context(root.path());
+        assert_eq!(
+            network.network(&ctx, &fixed("Ethernet")).unwrap().unwrap(),
+            "Ethernet set to static 192.0.2.10/24 (netsh)"
+        );
+        assert_eq!(
+            os.runs(),
+            [
+                argv(&show),
+                argv(&show),
+                argv(&[
+                    "netsh",
+                    "interface",
+                    "ipv4",
+                    "set",
+                    "address",
+                    "name=Ethernet",
+                    "source=static",
+                    "address=192.0.2.10",
+                    "mask=255.255.255.0",
+                    "gateway=192.0.2.1"
+                ]),
+                argv(&[
+                    "netsh",
+                    "interface",
+                    "ipv4",
+                    "set",
+                    "dnsservers",
+                    "name=Ethernet",
+                    "source=static",
+                    "address=192.0.2.53",
+                    "register=primary"
+                ]),
+                argv(&[
+                    "netsh",
+                    "interface",
+                    "ipv4",
+                    "add",
+                    "dnsservers",
+                    "name=Ethernet",
+                    "address=192.0.2.54",
+                    "index=2"
+                ]),
+                argv(&show),
+            ]
+        );
+        // The device already holds it: only the look.
+        let os = Arc::new(Recording::new().answer(&show, 0, NETSH_STATIC));
+        let network = plugin("network", &os);
+        assert_eq!(network.network(&ctx, &fixed("Ethernet")).unwrap().unwrap(), "already as asked; nothing to do");
+        assert_eq!(os.runs(), [argv(&show)]);
+        // A change that does not take is reported, not claimed.
+        let os = Arc::new(Recording::new().answer(&show, 0, NETSH_STATIC));
+        let err = plugin("network", &os).network(&ctx, &dhcp("Ethernet")).unwrap().unwrap_err();
+        assert!(
+            err.starts_with("Ethernet set to DHCP (netsh), but it does not verify: still to do: run netsh"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn solaris_ipadm_replaces_the_address_object_and_writes_the_resolver() {
+        let show = ["ipadm", "show-addr", "-p", "-o", "type,addr", "net0/outfit"];
+        let os = Arc::new(Recording::new().answer_after(&show, 2, 0, "static:192.0.2.10/24\n").answer(
+            &show,
+            0,
+            "dhcp:192.0.2.77/24\n",
+        ));
+        let network = plugin("network", &os);
+        let root = device(&["/etc/release"]);
+        let ctx = context(root.path());
+        assert_eq!(network.network(&ctx, &fixed("net0")).unwrap().unwrap(), "net0 set to static 192.0.2.10/24 (ipadm)");
+        assert_eq!(
+            os.runs(),
+            [
+                argv(&show),
+                argv(&show),
+                argv(&["ipadm", "delete-addr", "net0/outfit"]),
+                argv(&["ipadm", "create-addr", "-T", "static", "-a", "192.0.2.10/24", "net0/outfit"]),
+                argv(&["route", "-p", "add", "default", "192.0.2.1"]),
+                argv(&show),
+            ]
+        );
+        assert_eq!(read(root.path(), "/etc/resolv.conf"), "nameserver 192.0.2.53\nnameserver 192.0.2.54\n");
+
+        // To DHCP, on a root where the address object does not exist yet (show-addr fails, delete-addr too).
+        let os =
+            Arc::new(Recording::new().answer_after(&show, 2, 0, "dhcp:192.0.2.77/24\n").answer(&show, 1, "").answer(
+                &["ipadm", "delete-addr"],
+                1,
+                "",
+            ));
+        let network = plugin("network", &os);
+        assert_eq!(network.network(&ctx, &dhcp("net0")).unwrap().unwrap(), "net0 set to DHCP (ipadm)");
+        assert_eq!(os.runs()[3], argv(&["ipadm", "create-addr", "-T", "dhcp", "net0/outfit"]));
+    }
+
+    #[test]
+    fn a_v0_plugin_is_told_it_cannot_configure_networks() {
+        let os = Arc::new(Recording::new());
+        let windows = plugin("windows-msi", &os);
+        let dir = tempfile::tempdir().unwrap();
+        let err = windows.network(&context(dir.path()), &dhcp("eth0")).unwrap().unwrap_err();
+        assert_eq!(err, "plug-in windows-msi implements the 0.1.0 world, which has no network configuration");
+    }
+}

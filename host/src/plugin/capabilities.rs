@@ -1,49 +1,42 @@
-//! The host capabilities a plug-in imports (WIT interface `outfit:plugin/host`).
-//! Each checks the invocation's [`Policy`] before touching anything and is
-//! traced with the device and command it serves. A denial is an `Err` the
-//! plug-in sees (and reports); only host bugs trap.
+//! The host capabilities a plug-in imports (WIT interface `outfit:plugin/host`,
+//! in both released versions). Each checks the invocation's [`Policy`] before
+//! touching anything and is traced with the device and command it serves. A
+//! denial is an `Err` the plug-in sees (and reports); only host bugs trap.
+//! The capabilities are written once, on [`HostState`]; each WIT version's
+//! `Host` trait is a thin binding of them.
 
 use super::HostState;
-use super::bindings::outfit::plugin::{host, types};
+use super::os::Output;
 use super::policy::{Access, Denied};
-
-impl types::Host for HostState {}
+use super::{bindings as v0, bindings_v1 as v1};
 
 impl HostState {
     fn denied(&self, capability: &str, denied: Denied) -> String {
         tracing::warn!(device = %self.device, command = %self.command, capability, %denied, "plug-in request denied");
         denied.to_string()
     }
-}
 
-impl host::Host for HostState {
-    fn run(&mut self, argv: Vec<String>) -> wasmtime::Result<Result<types::CommandOutput, String>> {
+    fn run_allowed(&mut self, argv: Vec<String>) -> Result<Output, String> {
         if argv.is_empty() {
-            return Ok(Err("run needs at least a program name".into()));
+            return Err("run needs at least a program name".into());
         }
         if let Err(denied) = self.policy.check_command(&argv) {
-            return Ok(Err(self.denied("run", denied)));
+            return Err(self.denied("run", denied));
         }
         let Some(program) = self.os.locate(&argv[0]) else {
-            return Ok(Err(self.denied("run", Denied::NoProgram(argv[0].clone()))));
+            return Err(self.denied("run", Denied::NoProgram(argv[0].clone())));
         };
         tracing::info!(device = %self.device, command = %self.command, argv = ?argv, "plug-in runs a command");
-        Ok(self.os.run(&program, &argv))
+        self.os.run(&program, &argv)
     }
 
-    fn read_file(&mut self, path: String) -> wasmtime::Result<Result<Vec<u8>, String>> {
-        let host_path = match self.policy.resolve(&path, Access::Read) {
-            Ok(p) => p,
-            Err(denied) => return Ok(Err(self.denied("read-file", denied))),
-        };
-        Ok(std::fs::read(&host_path).map_err(|e| format!("read {path}: {e}")))
+    fn read_granted(&mut self, path: String) -> Result<Vec<u8>, String> {
+        let host_path = self.policy.resolve(&path, Access::Read).map_err(|d| self.denied("read-file", d))?;
+        std::fs::read(&host_path).map_err(|e| format!("read {path}: {e}"))
     }
 
-    fn write_file(&mut self, path: String, contents: Vec<u8>) -> wasmtime::Result<Result<(), String>> {
-        let host_path = match self.policy.resolve(&path, Access::Write) {
-            Ok(p) => p,
-            Err(denied) => return Ok(Err(self.denied("write-file", denied))),
-        };
+    fn write_granted(&mut self, path: String, contents: Vec<u8>) -> Result<(), String> {
+        let host_path = self.policy.resolve(&path, Access::Write).map_err(|d| self.denied("write-file", d))?;
         tracing::info!(device = %self.device, command = %self.command, %path, bytes = contents.len(), "plug-in writes a file");
         let parent = host_path.parent().expect("resolved paths lie under the root");
         let written = std::fs::create_dir_all(parent).and_then(|()| tempfile::NamedTempFile::new_in(parent)).and_then(
@@ -53,25 +46,123 @@ impl host::Host for HostState {
                 Ok(())
             },
         );
-        Ok(written.map_err(|e| format!("write {path}: {e}")))
+        written.map_err(|e| format!("write {path}: {e}"))
+    }
+
+    fn create_granted(&mut self, path: String) -> Result<(), String> {
+        let host_path = self.policy.resolve(&path, Access::Write).map_err(|d| self.denied("create-dir", d))?;
+        std::fs::create_dir_all(&host_path).map_err(|e| format!("create {path}: {e}"))
+    }
+
+    fn set_mode_granted(&mut self, path: String, mode: u32) -> Result<(), String> {
+        let host_path = self.policy.resolve(&path, Access::Write).map_err(|d| self.denied("set-mode", d))?;
+        if mode > 0o777 {
+            return Err(format!("mode {mode:o} of {path}: only permission bits (at most 0777) may be set"));
+        }
+        tracing::info!(device = %self.device, command = %self.command, %path, mode = format!("{mode:o}"), "plug-in sets a file mode");
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            std::fs::set_permissions(&host_path, std::fs::Permissions::from_mode(mode))
+                .map_err(|e| format!("set the mode of {path}: {e}"))
+        }
+        #[cfg(not(unix))]
+        {
+            let _ = host_path;
+            Err(format!("set the mode of {path}: this system has no permission bits"))
+        }
+    }
+
+    fn log_line(&self, level: tracing::Level, message: &str) {
+        let (device, command) = (&self.device, &self.command);
+        match level {
+            tracing::Level::DEBUG => tracing::debug!(%device, %command, "plug-in: {message}"),
+            tracing::Level::INFO => tracing::info!(%device, %command, "plug-in: {message}"),
+            tracing::Level::WARN => tracing::warn!(%device, %command, "plug-in: {message}"),
+            _ => tracing::error!(%device, %command, "plug-in: {message}"),
+        }
+    }
+}
+
+impl v0::outfit::plugin::types::Host for HostState {}
+
+impl v0::outfit::plugin::host::Host for HostState {
+    fn run(&mut self, argv: Vec<String>) -> wasmtime::Result<Result<v0::outfit::plugin::types::CommandOutput, String>> {
+        let output = self.run_allowed(argv);
+        Ok(output.map(|o| v0::outfit::plugin::types::CommandOutput {
+            status: o.status,
+            stdout: o.stdout,
+            stderr: o.stderr,
+        }))
+    }
+
+    fn read_file(&mut self, path: String) -> wasmtime::Result<Result<Vec<u8>, String>> {
+        Ok(self.read_granted(path))
+    }
+
+    fn write_file(&mut self, path: String, contents: Vec<u8>) -> wasmtime::Result<Result<(), String>> {
+        Ok(self.write_granted(path, contents))
     }
 
     fn create_dir(&mut self, path: String) -> wasmtime::Result<Result<(), String>> {
-        let host_path = match self.policy.resolve(&path, Access::Write) {
-            Ok(p) => p,
-            Err(denied) => return Ok(Err(self.denied("create-dir", denied))),
-        };
-        Ok(std::fs::create_dir_all(&host_path).map_err(|e| format!("create {path}: {e}")))
+        Ok(self.create_granted(path))
     }
 
-    fn log(&mut self, level: types::LogLevel, message: String) -> wasmtime::Result<()> {
-        let (device, command) = (&self.device, &self.command);
-        match level {
-            types::LogLevel::Debug => tracing::debug!(%device, %command, "plug-in: {message}"),
-            types::LogLevel::Info => tracing::info!(%device, %command, "plug-in: {message}"),
-            types::LogLevel::Warn => tracing::warn!(%device, %command, "plug-in: {message}"),
-            types::LogLevel::Error => tracing::error!(%device, %command, "plug-in: {message}"),
-        }
+    fn log(&mut self, level: v0::outfit::plugin::types::LogLevel, message: String) -> wasmtime::Result<()> {
+        use v0::outfit::plugin::types::LogLevel;
+        let level = match level {
+            LogLevel::Debug => tracing::Level::DEBUG,
+            LogLevel::Info => tracing::Level::INFO,
+            LogLevel::Warn => tracing::Level::WARN,
+            LogLevel::Error => tracing::Level::ERROR,
+        };
+        self.log_line(level, &message);
         Ok(())
+    }
+}
+
+impl v1::outfit::plugin::types::Host for HostState {}
+
+impl v1::outfit::plugin::host::Host for HostState {
+    fn run(&mut self, argv: Vec<String>) -> wasmtime::Result<Result<v1::outfit::plugin::types::CommandOutput, String>> {
+        let output = self.run_allowed(argv);
+        Ok(output.map(|o| v1::outfit::plugin::types::CommandOutput {
+            status: o.status,
+            stdout: o.stdout,
+            stderr: o.stderr,
+        }))
+    }
+
+    fn read_file(&mut self, path: String) -> wasmtime::Result<Result<Vec<u8>, String>> {
+        Ok(self.read_granted(path))
+    }
+
+    fn write_file(&mut self, path: String, contents: Vec<u8>) -> wasmtime::Result<Result<(), String>> {
+        Ok(self.write_granted(path, contents))
+    }
+
+    fn create_dir(&mut self, path: String) -> wasmtime::Result<Result<(), String>> {
+        Ok(self.create_granted(path))
+    }
+
+    fn log(&mut self, level: v1::outfit::plugin::types::LogLevel, message: String) -> wasmtime::Result<()> {
+        use v1::outfit::plugin::types::LogLevel;
+        let level = match level {
+            LogLevel::Debug => tracing::Level::DEBUG,
+            LogLevel::Info => tracing::Level::INFO,
+            LogLevel::Warn => tracing::Level::WARN,
+            LogLevel::Error => tracing::Level::ERROR,
+        };
+        self.log_line(level, &message);
+        Ok(())
+    }
+
+    fn set_mode(&mut self, path: String, mode: u32) -> wasmtime::Result<Result<(), String>> {
+        Ok(self.set_mode_granted(path, mode))
+    }
+
+    fn now(&mut self) -> wasmtime::Result<u64> {
+        let since = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default();
+        Ok(since.as_millis() as u64)
     }
 }

@@ -21,7 +21,8 @@ use wasmtime::component::{Component, HasSelf, Linker, ResourceTable};
 use wasmtime::{Config, Engine, Store, StoreLimits, StoreLimitsBuilder};
 use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
 
-/// The one place `bindgen!` runs on the WIT contract.
+/// The one place `bindgen!` runs on the WIT contract: every released
+/// version the agent serves, each in its own module.
 mod bindings {
     wasmtime::component::bindgen!({
         path: "../wit/outfit-plugin-0.1.0",
@@ -29,11 +30,26 @@ mod bindings {
         imports: { default: trappable | tracing },
     });
 }
+mod bindings_v1 {
+    wasmtime::component::bindgen!({
+        path: "../wit/outfit-plugin-1.0.0",
+        world: "os-plugin",
+        imports: { default: trappable | tracing },
+    });
+}
+mod lifecycle;
 
+/// The agent's own types for plug-in calls are those of 0.1.0; a v1 plug-in's
+/// are converted at the call (`lifecycle.rs`).
 pub use bindings::outfit::plugin::types::{ConfigFile, InstalledPackage, PackageFile, Parameter, PluginInfo, Target};
+/// The v1 contract's types (network and service changes, facts).
+pub mod v1 {
+    pub use super::bindings_v1::outfit::plugin::types::*;
+}
 
-/// The world every plug-in of this agent implements, as manifests name it.
-pub const WORLD: &str = "outfit:plugin/os-plugin-world@0.1.0";
+/// The worlds this agent serves, as manifests name them.
+pub const WORLD_V0: &str = "outfit:plugin/os-plugin-world@0.1.0";
+pub const WORLD_V1: &str = "outfit:plugin/os-plugin@1.0.0";
 
 /// The built-in Debian plug-in and its manifest, built by `build.rs`.
 pub const DEBIAN_WASM: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/debian.wasm"));
@@ -84,7 +100,7 @@ impl WasiView for HostState {
 /// A loaded, linked plug-in ready to be instantiated per call.
 pub struct Plugin {
     engine: Engine,
-    pre: bindings::OsPluginWorldPre<HostState>,
+    pre: Pre,
     manifest: Manifest,
     os: Arc<dyn os::Os>,
 }
@@ -93,6 +109,18 @@ impl std::fmt::Debug for Plugin {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Plugin").field("manifest", &self.manifest).finish_non_exhaustive()
     }
+}
+
+/// A linked component of one of the served worlds.
+enum Pre {
+    V0(bindings::OsPluginWorldPre<HostState>),
+    V1(bindings_v1::OsPluginPre<HostState>),
+}
+
+/// One call's instance.
+enum World {
+    V0(bindings::OsPluginWorld),
+    V1(bindings_v1::OsPlugin),
 }
 
 /// Where one call acts.
@@ -191,9 +219,9 @@ impl Plugin {
         cache: Option<&cache::CompileCache>,
     ) -> Result<Self, PluginError> {
         let manifest: Manifest = toml::from_str(manifest_toml).map_err(|e| PluginError::Manifest(e.to_string()))?;
-        if manifest.world != WORLD {
+        if manifest.world != WORLD_V0 && manifest.world != WORLD_V1 {
             return Err(PluginError::Manifest(format!(
-                "plug-in {} is for world `{}`; this agent serves `{WORLD}`",
+                "plug-in {} is for world `{}`; this agent serves `{WORLD_V0}` and `{WORLD_V1}`",
                 manifest.name, manifest.world
             )));
         }
@@ -208,10 +236,17 @@ impl Plugin {
         };
         let mut linker = Linker::<HostState>::new(&engine);
         wasmtime_wasi::p2::add_to_linker_sync(&mut linker).map_err(|e| PluginError::Load(e.to_string()))?;
-        bindings::OsPluginWorld::add_to_linker::<HostState, HasSelf<HostState>>(&mut linker, |s| s)
-            .map_err(|e| PluginError::Load(e.to_string()))?;
-        let pre = linker.instantiate_pre(&component).map_err(|e| PluginError::Load(format!("{e:#}")))?;
-        let pre = bindings::OsPluginWorldPre::new(pre).map_err(|e| PluginError::Load(format!("{e:#}")))?;
+        let load = |e: wasmtime::Error| PluginError::Load(format!("{e:#}"));
+        let pre = if manifest.world == WORLD_V1 {
+            bindings_v1::OsPlugin::add_to_linker::<HostState, HasSelf<HostState>>(&mut linker, |s| s).map_err(load)?;
+            let pre = linker.instantiate_pre(&component).map_err(load)?;
+            Pre::V1(bindings_v1::OsPluginPre::new(pre).map_err(load)?)
+        } else {
+            bindings::OsPluginWorld::add_to_linker::<HostState, HasSelf<HostState>>(&mut linker, |s| s)
+                .map_err(load)?;
+            let pre = linker.instantiate_pre(&component).map_err(load)?;
+            Pre::V0(bindings::OsPluginWorldPre::new(pre).map_err(load)?)
+        };
         Ok(Self { engine, pre, manifest, os: Arc::new(os::System) })
     }
 
@@ -243,7 +278,7 @@ impl Plugin {
     fn call<R>(
         &self,
         ctx: &CallContext,
-        f: impl FnOnce(&bindings::OsPluginWorld, &mut Store<HostState>) -> wasmtime::Result<R>,
+        f: impl FnOnce(&World, &mut Store<HostState>) -> wasmtime::Result<R>,
     ) -> Result<R, PluginError> {
         let trap = |e: wasmtime::Error| {
             // The operator gets the reason; the wasm backtrace goes to the log.
@@ -264,35 +299,10 @@ impl Plugin {
         let mut store = Store::new(&self.engine, state);
         store.limiter(|s| &mut s.limits);
         store.set_fuel(FUEL_PER_CALL).map_err(trap)?;
-        let world = self.pre.instantiate(&mut store).map_err(trap)?;
+        let world = match &self.pre {
+            Pre::V0(pre) => World::V0(pre.instantiate(&mut store).map_err(trap)?),
+            Pre::V1(pre) => World::V1(pre.instantiate(&mut store).map_err(trap)?),
+        };
         f(&world, &mut store).map_err(trap)
-    }
-
-    fn target(ctx: &CallContext) -> Target {
-        Target { device: ctx.device.clone(), command_id: ctx.command.clone(), root: ctx.root.display().to_string() }
-    }
-
-    pub fn describe(&self, ctx: &CallContext) -> Result<PluginInfo, PluginError> {
-        self.call(ctx, |w, s| w.outfit_plugin_os_plugin().call_describe(s))
-    }
-
-    pub fn query(&self, ctx: &CallContext) -> Result<Result<Vec<InstalledPackage>, String>, PluginError> {
-        let target = Self::target(ctx);
-        self.call(ctx, |w, s| w.outfit_plugin_os_plugin().call_query(s, &target))
-    }
-
-    pub fn install(&self, ctx: &CallContext, file: &PackageFile) -> Result<Result<String, String>, PluginError> {
-        let target = Self::target(ctx);
-        self.call(ctx, |w, s| w.outfit_plugin_os_plugin().call_install(s, &target, file))
-    }
-
-    pub fn remove(&self, ctx: &CallContext, name: &str) -> Result<Result<String, String>, PluginError> {
-        let target = Self::target(ctx);
-        self.call(ctx, |w, s| w.outfit_plugin_os_plugin().call_remove(s, &target, name))
-    }
-
-    pub fn configure(&self, ctx: &CallContext, file: &ConfigFile) -> Result<Result<String, String>, PluginError> {
-        let target = Self::target(ctx);
-        self.call(ctx, |w, s| w.outfit_plugin_os_plugin().call_configure(s, &target, file))
     }
 }

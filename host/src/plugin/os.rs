@@ -7,7 +7,6 @@
 //! **Invariant:** the policy check runs before either is asked anything; an
 //! `Os` never sees a command the manifest does not grant.
 
-use super::bindings::outfit::plugin::types::CommandOutput;
 use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -17,13 +16,21 @@ use std::sync::Mutex;
 /// cannot exhaust the agent's memory.
 const MAX_OUTPUT: u64 = 1 << 20;
 
+/// How a program ended, with its (capped) output.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Output {
+    pub status: i32,
+    pub stdout: String,
+    pub stderr: String,
+}
+
 /// Runs programs for plug-ins.
 pub trait Os: Send + Sync + std::fmt::Debug {
     /// The program file `name` stands for, looked up only in the system's own
     /// directories (never a plug-in's PATH); `None` if it is not installed.
     fn locate(&self, name: &str) -> Option<PathBuf>;
     /// Runs `program` with `argv[1..]`, no shell, a clean environment.
-    fn run(&self, program: &Path, argv: &[String]) -> Result<CommandOutput, String>;
+    fn run(&self, program: &Path, argv: &[String]) -> Result<Output, String>;
 }
 
 /// This machine.
@@ -52,7 +59,7 @@ impl Os for System {
         SYSTEM_PATH.iter().flat_map(candidates).find(|candidate| candidate.is_file())
     }
 
-    fn run(&self, program: &Path, argv: &[String]) -> Result<CommandOutput, String> {
+    fn run(&self, program: &Path, argv: &[String]) -> Result<Output, String> {
         let mut child = Command::new(program)
             .args(&argv[1..])
             .env_clear()
@@ -69,7 +76,7 @@ impl Os for System {
         let out = capped(stdout);
         let err = err_reader.join().unwrap_or_default();
         let status = child.wait().map_err(|e| format!("wait for {}: {e}", program.display()))?;
-        Ok(CommandOutput { status: status.code().unwrap_or(-1), stdout: out, stderr: err })
+        Ok(Output { status: status.code().unwrap_or(-1), stdout: out, stderr: err })
     }
 }
 
@@ -87,7 +94,7 @@ struct Answer {
     prefix: Vec<String>,
     /// Runs with this prefix that must have happened before this answer applies.
     after: usize,
-    output: CommandOutput,
+    output: Output,
 }
 
 impl Recording {
@@ -103,7 +110,7 @@ impl Recording {
     /// Answers a run whose argv starts with `prefix` once `after` such runs
     /// have happened (the state a real tool would show after a change).
     pub fn answer_after(mut self, prefix: &[&str], after: usize, status: i32, stdout: &str) -> Self {
-        let output = CommandOutput { status, stdout: stdout.to_owned(), stderr: String::new() };
+        let output = Output { status, stdout: stdout.to_owned(), stderr: String::new() };
         self.answers.push(Answer { prefix: prefix.iter().map(|s| s.to_string()).collect(), after, output });
         self
     }
@@ -119,7 +126,7 @@ impl Os for Recording {
         Some(PathBuf::from("/recorded").join(name))
     }
 
-    fn run(&self, _program: &Path, argv: &[String]) -> Result<CommandOutput, String> {
+    fn run(&self, _program: &Path, argv: &[String]) -> Result<Output, String> {
         let mut runs = self.runs.lock().expect("runs");
         let earlier = |prefix: &[String]| runs.iter().filter(|run| run.starts_with(prefix)).count();
         let answer = self
@@ -128,6 +135,6 @@ impl Os for Recording {
             .find(|a| argv.starts_with(&a.prefix) && earlier(&a.prefix) >= a.after)
             .map(|a| a.output.clone());
         runs.push(argv.to_vec());
-        Ok(answer.unwrap_or(CommandOutput { status: 0, stdout: String::new(), stderr: String::new() }))
+        Ok(answer.unwrap_or(Output { status: 0, stdout: String::new(), stderr: String::new() }))
     }
 }

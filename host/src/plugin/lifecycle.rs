@@ -1,0 +1,140 @@
+//! The calls the agent makes on a plug-in, for either world. A 0.1.0 plug-in
+//! exports one function per operation; a v1 plug-in runs every change as
+//! plan → apply → verify in one instance: an empty plan means the device is
+//! already as asked (nothing is applied), and a change that applied but does
+//! not verify fails. The agent's own types are 0.1.0's; a v1 plug-in's are
+//! converted here, the one place the two meet.
+
+use super::bindings::exports::outfit::plugin::os_plugin::Guest as V0Guest;
+use super::bindings_v1::exports::outfit::plugin::plugin::Guest as V1Guest;
+use super::bindings_v1::outfit::plugin::types as v1;
+use super::{CallContext, ConfigFile, InstalledPackage, PackageFile, Plugin, PluginError, PluginInfo, Target, World};
+use wasmtime::Store;
+
+type Outcome = Result<Result<String, String>, PluginError>;
+
+fn target(ctx: &CallContext) -> Target {
+    Target { device: ctx.device.clone(), command_id: ctx.command.clone(), root: ctx.root.display().to_string() }
+}
+
+fn target_v1(ctx: &CallContext) -> v1::Target {
+    v1::Target { device: ctx.device.clone(), command_id: ctx.command.clone(), root: ctx.root.display().to_string() }
+}
+
+impl From<&PackageFile> for v1::PackageFile {
+    fn from(f: &PackageFile) -> Self {
+        Self { name: f.name.clone(), version: f.version.clone(), format: f.format.clone(), path: f.path.clone() }
+    }
+}
+
+impl From<&ConfigFile> for v1::ConfigFile {
+    fn from(f: &ConfigFile) -> Self {
+        let parameters =
+            f.parameters.iter().map(|p| v1::Parameter { name: p.name.clone(), value: p.value.clone() }).collect();
+        Self { path: f.path.clone(), template: f.template.clone(), parameters }
+    }
+}
+
+fn lifecycle(
+    plugin: &V1Guest,
+    store: &mut Store<super::HostState>,
+    target: &v1::Target,
+    change: &v1::Change,
+) -> wasmtime::Result<Result<String, String>> {
+    let steps = match plugin.call_plan(&mut *store, target, change)? {
+        Ok(steps) => steps,
+        Err(e) => return Ok(Err(format!("plan: {e}"))),
+    };
+    if steps.is_empty() {
+        return Ok(Ok("already as asked; nothing to do".into()));
+    }
+    let applied = match plugin.call_apply(&mut *store, target, change)? {
+        Ok(message) => message,
+        Err(e) => return Ok(Err(e)),
+    };
+    Ok(match plugin.call_verify(&mut *store, target, change)? {
+        Ok(()) => Ok(applied),
+        Err(e) => Err(format!("{applied}, but it does not verify: {e}")),
+    })
+}
+
+impl Plugin {
+    /// Runs `change` through a v1 plug-in's lifecycle, or `v0` on a 0.1.0 plug-in.
+    fn change(
+        &self,
+        ctx: &CallContext,
+        change: v1::Change,
+        v0: impl FnOnce(&V0Guest, &mut Store<super::HostState>) -> wasmtime::Result<Result<String, String>>,
+    ) -> Outcome {
+        let target = target_v1(ctx);
+        self.call(ctx, |world, store| match world {
+            World::V1(w) => lifecycle(w.outfit_plugin_plugin(), store, &target, &change),
+            World::V0(w) => v0(w.outfit_plugin_os_plugin(), store),
+        })
+    }
+
+    pub fn describe(&self, ctx: &CallContext) -> Result<PluginInfo, PluginError> {
+        self.call(ctx, |world, store| match world {
+            World::V0(w) => w.outfit_plugin_os_plugin().call_describe(store),
+            World::V1(w) => {
+                let info = w.outfit_plugin_plugin().call_describe(store)?;
+                Ok(PluginInfo {
+                    name: info.name,
+                    version: info.version,
+                    os_families: info.os_families,
+                    package_formats: info.package_formats,
+                })
+            }
+        })
+    }
+
+    pub fn query(&self, ctx: &CallContext) -> Result<Result<Vec<InstalledPackage>, String>, PluginError> {
+        let (t0, t1) = (target(ctx), target_v1(ctx));
+        self.call(ctx, |world, store| match world {
+            World::V0(w) => w.outfit_plugin_os_plugin().call_query(store, &t0),
+            World::V1(w) => Ok(w.outfit_plugin_plugin().call_query(store, &t1)?.map(|packages| {
+                packages.into_iter().map(|p| InstalledPackage { name: p.name, version: p.version }).collect()
+            })),
+        })
+    }
+
+    pub fn install(&self, ctx: &CallContext, file: &PackageFile) -> Outcome {
+        let t0 = target(ctx);
+        self.change(ctx, v1::Change::Install(file.into()), |p, store| p.call_install(store, &t0, file))
+    }
+
+    pub fn remove(&self, ctx: &CallContext, name: &str) -> Outcome {
+        let t0 = target(ctx);
+        self.change(ctx, v1::Change::Remove(name.to_owned()), |p, store| p.call_remove(store, &t0, name))
+    }
+
+    pub fn configure(&self, ctx: &CallContext, file: &ConfigFile) -> Outcome {
+        let t0 = target(ctx);
+        self.change(ctx, v1::Change::Configure(file.into()), |p, store| p.call_configure(store, &t0, file))
+    }
+
+    /// Configures a network interface (v1 plug-ins only).
+    pub fn network(&self, ctx: &CallContext, interface: &v1::InterfaceConfig) -> Outcome {
+        let name = self.name().to_owned();
+        self.change(ctx, v1::Change::Network(interface.clone()), |_, _| {
+            Ok(Err(format!("plug-in {name} implements the 0.1.0 world, which has no network configuration")))
+        })
+    }
+
+    /// Starts, stops, enables or disables a service (v1 plug-ins only).
+    pub fn service(&self, ctx: &CallContext, change: &v1::ServiceChange) -> Outcome {
+        let name = self.name().to_owned();
+        self.change(ctx, v1::Change::Service(change.clone()), |_, _| {
+            Ok(Err(format!("plug-in {name} implements the 0.1.0 world, which has no services")))
+        })
+    }
+
+    /// Inventory facts (v1 plug-ins; a 0.1.0 plug-in reports none).
+    pub fn inventory(&self, ctx: &CallContext) -> Result<Result<Vec<v1::Fact>, String>, PluginError> {
+        let t1 = target_v1(ctx);
+        self.call(ctx, |world, store| match world {
+            World::V0(_) => Ok(Ok(Vec::new())),
+            World::V1(w) => w.outfit_plugin_plugin().call_inventory(store, &t1),
+        })
+    }
+}
