@@ -43,7 +43,22 @@ pub enum Payload {
     RollbackPlugin {
         name: String,
     },
+    /// Give an interface a static address (`address` = ADDRESS/PREFIX) or DHCP (no address).
+    Network {
+        interface: String,
+        address: Option<String>,
+        gateway: Option<String>,
+        dns: Vec<String>,
+    },
+    /// Start, stop, restart, enable or disable a service.
+    Service {
+        name: String,
+        action: String,
+    },
 }
+
+/// The service actions a `service` command may ask for.
+pub const SERVICE_ACTIONS: [&str; 5] = ["start", "stop", "restart", "enable", "disable"];
 
 impl Payload {
     pub fn kind(&self) -> &'static str {
@@ -53,6 +68,8 @@ impl Payload {
             Self::Reboot => "reboot",
             Self::InstallPlugin { .. } => "install-plugin",
             Self::RollbackPlugin { .. } => "rollback-plugin",
+            Self::Network { .. } => "network",
+            Self::Service { .. } => "service",
         }
     }
 

@@ -1,6 +1,6 @@
 //! Predefined scripts (seed: "a predefined script that is stored in the
-//! database"): a named sequence of install / configure / reboot steps of one
-//! site, imported from a TOML file and enqueued by name for one device or
+//! database"): a named sequence of install / configure / reboot / network /
+//! service steps of one site, imported from a TOML file and enqueued by name for one device or
 //! every device of a model.
 //!
 //! ```toml
@@ -21,6 +21,16 @@
 //! parameters = { level = "high" }
 //! [[steps]]
 //! kind = "reboot"
+//! [[steps]]
+//! kind = "network"                # no address: DHCP
+//! interface = "eth0"
+//! address = "192.0.2.10/24"
+//! gateway = "192.0.2.1"
+//! dns = ["192.0.2.53"]
+//! [[steps]]
+//! kind = "service"
+//! name = "nginx"
+//! action = "restart"              # start, stop, restart, enable, disable
 //! ```
 //!
 //! **Invariant:** a script's steps are copied into each queue when it is run,
@@ -61,6 +71,41 @@ enum StepSpec {
         parameters: BTreeMap<String, String>,
     },
     Reboot,
+    /// An interface's address: static when `address` (ADDRESS/PREFIX) is given, else DHCP.
+    Network {
+        interface: String,
+        address: Option<String>,
+        gateway: Option<String>,
+        #[serde(default)]
+        dns: Vec<String>,
+    },
+    Service {
+        name: String,
+        action: String,
+    },
+}
+
+/// Checks a network step before it is stored, so a typo fails the import, not a device.
+fn network_step(interface: &str, address: Option<&str>, gateway: Option<&str>, dns: &[String]) -> Result<(), String> {
+    use std::net::Ipv4Addr;
+    if interface.is_empty() || interface.starts_with('-') {
+        return Err(format!("`{interface}` is not an interface name"));
+    }
+    let ip = |text: &str| text.parse::<Ipv4Addr>().map(|_| ()).map_err(|_| format!("`{text}` is not an IPv4 address"));
+    if let Some(address) = address {
+        let (host, prefix) =
+            address.split_once('/').ok_or_else(|| format!("address `{address}` is not ADDRESS/PREFIX"))?;
+        ip(host)?;
+        prefix
+            .parse::<u8>()
+            .ok()
+            .filter(|p| (1..=32).contains(p))
+            .ok_or_else(|| format!("`{prefix}` is not a prefix length"))?;
+    } else if gateway.is_some() || !dns.is_empty() {
+        return Err("a gateway or DNS servers need a static address (DHCP brings its own)".into());
+    }
+    gateway.map(ip).transpose()?;
+    dns.iter().try_for_each(|d| ip(d))
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -127,6 +172,21 @@ pub fn import(storage: &Storage, repository: &Repository, file: &Path) -> Result
                 Payload::Configure { component, path, template, parameters: parameters.into_iter().collect() }
             }
             StepSpec::Reboot => Payload::Reboot,
+            StepSpec::Network { interface, address, gateway, dns } => {
+                network_step(&interface, address.as_deref(), gateway.as_deref(), &dns)
+                    .map_err(|message| ScriptError::Step { step: i + 1, message })?;
+                Payload::Network { interface, address, gateway, dns }
+            }
+            StepSpec::Service { name, action } => {
+                if name.is_empty() || !queue::SERVICE_ACTIONS.contains(&action.as_str()) {
+                    let message = format!(
+                        "service `{name}` `{action}`: the action is one of {}",
+                        queue::SERVICE_ACTIONS.join(", ")
+                    );
+                    return Err(ScriptError::Step { step: i + 1, message });
+                }
+                Payload::Service { name, action }
+            }
         });
     }
     let steps = queue::commands(&payloads, None);

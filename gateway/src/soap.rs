@@ -15,7 +15,7 @@ use outfit_wsdl::envelope::{
 };
 use outfit_wsdl::messages::{
     Authorise, AuthoriseResponse, Command, CommandKind, ConfigFile, Enrol, EnrolResponse, HelloResponse, Instruction,
-    Outcome, Package, Parameter, RenewResponse,
+    NetworkConfig, Outcome, Package, Parameter, RenewResponse, ServiceChange,
 };
 use outfit_wsdl::transport::Connection;
 
@@ -76,6 +76,14 @@ fn to_wire(row: &CommandRow) -> Result<Command, StorageError> {
         Payload::RollbackPlugin { name } => {
             command.kind = Some(CommandKind::RollbackPlugin);
             command.plugin = Some(name);
+        }
+        Payload::Network { interface, address, gateway, dns } => {
+            command.kind = Some(CommandKind::Network);
+            command.network = Some(NetworkConfig { interface, address, gateway, dns });
+        }
+        Payload::Service { name, action } => {
+            command.kind = Some(CommandKind::Service);
+            command.service = Some(ServiceChange { name, action });
         }
     }
     Ok(command)

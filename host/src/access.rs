@@ -171,6 +171,8 @@ impl Access {
             install: None,
             configure: Some(ConfigFile::new(&change.component, &change.path, &change.template, parameters.collect())),
             plugin: None,
+            network: None,
+            service: None,
         };
         let (outcome, message) = match self.executor.execute(&self.client, &command).await {
             Execution::Done(outcome, message) => (outcome, message),

@@ -5,7 +5,7 @@
 use crate::client::GatewayClient;
 use crate::library;
 use crate::plugin::set::{Loaded, PluginSet};
-use crate::plugin::{CallContext, ConfigFile, PackageFile, Parameter};
+use crate::plugin::{CallContext, ConfigFile, PackageFile, Parameter, v1};
 use outfit_wsdl::messages::{Command, CommandKind, Outcome};
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -59,6 +59,18 @@ impl Executor {
                 message.push_str(&format!("; refused plug-ins: {}", refused.join("; ")));
             }
             message
+        })
+    }
+
+    /// The plug-in that handles changes of `kind` ("network", "service").
+    fn handler(&self, kind: &str) -> Result<Loaded, String> {
+        let plugins = self.plugins.current();
+        plugins.iter().find(|l| l.changes.iter().any(|c| c == kind)).cloned().ok_or_else(|| {
+            let names: Vec<&str> = plugins.iter().map(|l| l.plugin.name()).collect();
+            format!(
+                "no plug-in of this agent handles `{kind}` changes (it has: {}); deliver one with `outfit-gateway plugin install`",
+                names.join(", ")
+            )
         })
     }
 
@@ -137,6 +149,40 @@ impl Executor {
                 let (plugins, name, version) = (self.plugins.clone(), package.name.clone(), package.version.clone());
                 let switched = tokio::task::spawn_blocking(move || plugins.install(&path, &name, &version)).await;
                 Ok(switched.map_err(|e| format!("install-plugin crashed the worker: {e}"))??)
+            }
+            CommandKind::Network => {
+                let network = command.network.as_ref().expect("validated");
+                let loaded = self.handler("network")?;
+                let interface = v1::InterfaceConfig {
+                    name: network.interface.clone(),
+                    addressing: match &network.address {
+                        None => v1::Addressing::Dhcp,
+                        Some(address) => v1::Addressing::Fixed(v1::StaticAddress {
+                            address: address.clone(),
+                            gateway: network.gateway.clone(),
+                            dns: network.dns.clone(),
+                        }),
+                    },
+                };
+                let plugin = loaded.plugin.clone();
+                let outcome = tokio::task::spawn_blocking(move || plugin.network(&ctx, &interface)).await;
+                Ok(flatten(&loaded, "network", outcome)?)
+            }
+            CommandKind::Service => {
+                let service = command.service.as_ref().expect("validated");
+                let action = match service.action.as_str() {
+                    "start" => v1::ServiceAction::Start,
+                    "stop" => v1::ServiceAction::Stop,
+                    "restart" => v1::ServiceAction::Restart,
+                    "enable" => v1::ServiceAction::Enable,
+                    "disable" => v1::ServiceAction::Disable,
+                    other => return Err(Stop::Failed(format!("`{other}` is not a service action"))),
+                };
+                let change = v1::ServiceChange { name: service.name.clone(), action };
+                let loaded = self.handler("service")?;
+                let plugin = loaded.plugin.clone();
+                let outcome = tokio::task::spawn_blocking(move || plugin.service(&ctx, &change)).await;
+                Ok(flatten(&loaded, "service", outcome)?)
             }
             CommandKind::RollbackPlugin => {
                 let (plugins, name) = (self.plugins.clone(), command.plugin.clone().expect("validated"));

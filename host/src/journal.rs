@@ -59,13 +59,17 @@ pub fn command_id(key: &str) -> &str {
 }
 
 /// Whether a command of this kind may run again after an interruption.
-/// Install, configure and install-plugin converge on the same state however
-/// often they run. A reboot is not: one found started but unfinished may
+/// Install, configure, install-plugin, network and service changes converge
+/// on the same state however often they run. A reboot is not: one found started but unfinished may
 /// already have happened; nor is a rollback, which switches to whatever came
 /// before (twice is a roll forward).
 pub fn safe_to_repeat(kind: CommandKind) -> bool {
     match kind {
-        CommandKind::Install | CommandKind::Configure | CommandKind::InstallPlugin => true,
+        CommandKind::Install
+        | CommandKind::Configure
+        | CommandKind::InstallPlugin
+        | CommandKind::Network
+        | CommandKind::Service => true,
         CommandKind::Reboot | CommandKind::RollbackPlugin => false,
     }
 }

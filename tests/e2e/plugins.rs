@@ -20,6 +20,17 @@ fn tool(args: &[&str]) -> Result<String> {
     run(Command::new(bin("outfit-plugin")).args(args))
 }
 
+/// A plug-in of `plugins/` as a bundle signed with `key`.
+fn bundle(dir: &Path, name: &str, key: &Path) -> Result<PathBuf> {
+    let wasm = build_wasm_plugin_version(&workspace(), name, None);
+    let bundle = dir.join(name);
+    std::fs::create_dir_all(&bundle)?;
+    std::fs::copy(wasm, bundle.join("plugin.wasm"))?;
+    std::fs::copy(workspace().join("plugins").join(name).join("manifest.toml"), bundle.join("manifest.toml"))?;
+    tool(&["sign", "--key", key.to_str().unwrap(), bundle.to_str().unwrap()])?;
+    Ok(bundle)
+}
+
 /// The Debian plug-in built to call itself `version`, as a bundle signed with `key`.
 fn debian_bundle(dir: &Path, version: &str, key: &Path) -> Result<PathBuf> {
     let wasm = build_wasm_plugin_version(&workspace(), "debian", Some(version));
@@ -36,8 +47,9 @@ fn debian_bundle(dir: &Path, version: &str, key: &Path) -> Result<PathBuf> {
     Ok(bundle)
 }
 
-/// Runs a gateway CLI command that queues work for the device and waits until
-/// every command it queued has ended; returns their (kind, state, result).
+/// Runs a gateway CLI command that queues work for `DEVICE` and waits until
+/// every command it queued has ended (or the queue halted on a failure);
+/// returns their (kind, state, result).
 fn queued(gateway: &Gateway, database: &Database, args: &[&str]) -> Result<Vec<(String, String, String)>> {
     let before = database.scalar("SELECT COALESCE(MAX(id), 0) FROM commands")?;
     gateway.cli(args)?;
@@ -55,7 +67,10 @@ fn queued(gateway: &Gateway, database: &Database, args: &[&str]) -> Result<Vec<(
                 (next(), next(), next())
             })
             .collect();
-        let ended = !rows.is_empty() && rows.iter().all(|(_, state, _)| state == "succeeded" || state == "failed");
+        // Ended, or halted: a failed command holds back the rest.
+        let end = |state: &str| state == "succeeded" || state == "failed";
+        let halted = rows.iter().any(|(_, state, _)| state == "failed");
+        let ended = !rows.is_empty() && rows.iter().all(|(_, state, _)| end(state) || (halted && state == "pending"));
         Ok(ended.then_some(rows))
     })
 }
@@ -145,5 +160,69 @@ fn a_plugin_upgrade_reaches_a_running_agent_through_the_queue_and_rolls_back() -
     let _agent = gateway.start_agent_with(DEVICE, &root, &trusted_arg)?;
     all_ran_on(&queued(&gateway, &database, &provision)?, "debian 0.2.0");
 
+    Ok(())
+}
+
+#[test]
+fn a_delivered_v1_network_plugin_switches_an_interface_from_static_to_dhcp() -> Result<()> {
+    let dir = tempfile::tempdir()?;
+    let database = Database::mariadb()?;
+    let gateway = Gateway::start(&dir.path().join("gateway"), &database)?;
+    gateway.import_demo_model(&dir.path().join("model"))?;
+    let vendor = dir.path().join("vendor.key");
+    let public = tool(&["keygen", "--key", vendor.to_str().unwrap()])?;
+    let trusted = dir.path().join("trusted-keys");
+    std::fs::write(&trusted, public.trim())?;
+    let network = bundle(dir.path(), "network", &vendor)?;
+
+    // A Debian device with ifupdown.
+    let root = dir.path().join(DEVICE);
+    prepare_root(&root)?;
+    std::fs::create_dir_all(root.join("etc/network"))?;
+    std::fs::write(root.join("etc/debian_version"), "12.8\n")?;
+    std::fs::write(root.join("etc/network/interfaces"), "source /etc/network/interfaces.d/*\n")?;
+    gateway.register(DEVICE, "webserver", "demo", "127.0.0.1")?;
+    let _agent = gateway.start_agent_with(DEVICE, &root, &["--trusted-keys", trusted.to_str().unwrap()])?;
+
+    let script = dir.path().join("network.toml");
+    std::fs::write(
+        &script,
+        "site = \"demo\"\nname = \"renumber\"\n\
+         [[steps]]\nkind = \"network\"\ninterface = \"eth0\"\naddress = \"192.0.2.10/24\"\n\
+         gateway = \"192.0.2.1\"\ndns = [\"192.0.2.53\"]\n\
+         [[steps]]\nkind = \"network\"\ninterface = \"eth0\"\n",
+    )?;
+    gateway.cli(&["script", "import", script.to_str().unwrap()])?;
+    // Before the plug-in is there, the agent says what is missing.
+    let run = ["script", "run", "renumber", "--site", "demo", DEVICE];
+    let rows = queued(&gateway, &database, &run)?;
+    assert_eq!(rows[0].1, "failed");
+    assert!(rows[0].2.contains("no plug-in of this agent handles `network` changes"), "{}", rows[0].2);
+    gateway.cli(&["queue", "abort", DEVICE])?;
+
+    let install = ["plugin", "install", network.to_str().unwrap(), "--site", "demo", DEVICE];
+    assert_eq!(queued(&gateway, &database, &install)?[0].2, "plug-in network 0.1.0 installed and serving (was none)");
+    let rows = queued(&gateway, &database, &run)?;
+    let results: Vec<&str> = rows
+        .iter()
+        .map(|(_, state, result)| {
+            assert_eq!(state, "succeeded", "{result}");
+            result.as_str()
+        })
+        .collect();
+    assert_eq!(
+        results,
+        ["network 0.1.0: eth0 set to static 192.0.2.10/24 (ifupdown)", "network 0.1.0: eth0 set to DHCP (ifupdown)"]
+    );
+    let stanza = std::fs::read_to_string(root.join("etc/network/interfaces.d/outfit-eth0"))?;
+    assert!(stanza.ends_with("auto eth0\niface eth0 inet dhcp\n"), "{stanza}");
+
+    // Invalid steps never reach a device: the import refuses them.
+    std::fs::write(
+        &script,
+        "site = \"demo\"\nname = \"bad\"\n[[steps]]\nkind = \"network\"\ninterface = \"eth0\"\naddress = \"192.0.2.300/24\"\n",
+    )?;
+    let refused = gateway.cli(&["script", "import", script.to_str().unwrap()]).unwrap_err();
+    assert!(format!("{refused:#}").contains("step 1: `192.0.2.300` is not an IPv4 address"), "{refused:#}");
     Ok(())
 }

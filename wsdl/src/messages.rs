@@ -33,6 +33,10 @@ pub enum CommandKind {
     InstallPlugin,
     #[yaserde(rename = "rollbackPlugin")]
     RollbackPlugin,
+    #[yaserde(rename = "network")]
+    Network,
+    #[yaserde(rename = "service")]
+    Service,
 }
 
 impl CommandKind {
@@ -43,6 +47,8 @@ impl CommandKind {
             Self::Reboot => "reboot",
             Self::InstallPlugin => "installPlugin",
             Self::RollbackPlugin => "rollbackPlugin",
+            Self::Network => "network",
+            Self::Service => "service",
         }
     }
 }
@@ -134,6 +140,31 @@ impl ConfigFile {
     }
 }
 
+/// An interface's IPv4 configuration: DHCP when `address` is absent.
+#[derive(Debug, Clone, PartialEq, Default, YaSerialize, YaDeserialize)]
+#[yaserde(prefix = "o", namespaces = { "o" = "urn:outfit:agent:1" })]
+pub struct NetworkConfig {
+    #[yaserde(prefix = "o")]
+    pub interface: String,
+    /// ADDRESS/PREFIX, e.g. 192.0.2.10/24.
+    #[yaserde(prefix = "o")]
+    pub address: Option<String>,
+    #[yaserde(prefix = "o")]
+    pub gateway: Option<String>,
+    #[yaserde(prefix = "o")]
+    pub dns: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Default, YaSerialize, YaDeserialize)]
+#[yaserde(prefix = "o", namespaces = { "o" = "urn:outfit:agent:1" })]
+pub struct ServiceChange {
+    #[yaserde(prefix = "o")]
+    pub name: String,
+    /// start, stop, restart, enable or disable.
+    #[yaserde(prefix = "o")]
+    pub action: String,
+}
+
 #[derive(Debug, Clone, PartialEq, Default, YaSerialize, YaDeserialize)]
 #[yaserde(prefix = "o", namespaces = { "o" = "urn:outfit:agent:1" })]
 pub struct Command {
@@ -152,6 +183,10 @@ pub struct Command {
     /// The plug-in a `rollbackPlugin` command returns to its previous version.
     #[yaserde(prefix = "o")]
     pub plugin: Option<String>,
+    #[yaserde(prefix = "o")]
+    pub network: Option<NetworkConfig>,
+    #[yaserde(prefix = "o")]
+    pub service: Option<ServiceChange>,
 }
 
 impl Command {
@@ -164,6 +199,10 @@ impl Command {
             Some(CommandKind::Configure) if self.configure.is_none() => Err("configure"),
             Some(CommandKind::InstallPlugin) if self.install.is_none() => Err("install"),
             Some(CommandKind::RollbackPlugin) if self.plugin.as_deref().is_none_or(str::is_empty) => Err("plugin"),
+            Some(CommandKind::Network) if self.network.as_ref().is_none_or(|n| n.interface.is_empty()) => {
+                Err("network")
+            }
+            Some(CommandKind::Service) if self.service.as_ref().is_none_or(|s| s.name.is_empty()) => Err("service"),
             Some(_) => Ok(()),
         }
     }

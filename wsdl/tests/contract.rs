@@ -27,6 +27,8 @@ fn sample_command() -> Command {
             vec![Parameter { name: "port".into(), value: "8080".into() }],
         )),
         plugin: None,
+        network: None,
+        service: None,
     }
 }
 
@@ -46,6 +48,8 @@ fn sample_install() -> Command {
         }),
         configure: None,
         plugin: None,
+        network: None,
+        service: None,
     }
 }
 
@@ -143,6 +147,8 @@ fn rust_elements() -> BTreeSet<String> {
             install: None,
             configure: None,
             plugin: None,
+            network: None,
+            service: None,
         }))),
         check(NextCommandResponse::from(Instruction::command(Command {
             id: "44".into(),
@@ -152,9 +158,28 @@ fn rust_elements() -> BTreeSet<String> {
             install: None,
             configure: None,
             plugin: Some("debian".into()),
+            network: None,
+            service: None,
         }))),
         check(NextCommandResponse::from(Instruction::command(Command {
             kind: Some(CommandKind::InstallPlugin),
+            ..sample_install()
+        }))),
+        check(NextCommandResponse::from(Instruction::command(Command {
+            kind: Some(CommandKind::Network),
+            install: None,
+            network: Some(NetworkConfig {
+                interface: "eth0".into(),
+                address: Some("192.0.2.10/24".into()),
+                gateway: Some("192.0.2.1".into()),
+                dns: vec!["192.0.2.53".into(), "192.0.2.54".into()],
+            }),
+            ..sample_install()
+        }))),
+        check(NextCommandResponse::from(Instruction::command(Command {
+            kind: Some(CommandKind::Service),
+            install: None,
+            service: Some(ServiceChange { name: "nginx".into(), action: "restart".into() }),
             ..sample_install()
         }))),
         check(Poke { gateway: "g".into() }),

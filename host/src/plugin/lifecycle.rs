@@ -88,6 +88,14 @@ impl Plugin {
         })
     }
 
+    /// The kinds of change the plug-in handles ("install", "network", …).
+    pub fn changes(&self, ctx: &CallContext) -> Result<Vec<String>, PluginError> {
+        self.call(ctx, |world, store| match world {
+            World::V0(_) => Ok(["install", "remove", "configure"].map(String::from).to_vec()),
+            World::V1(w) => Ok(w.outfit_plugin_plugin().call_describe(store)?.changes),
+        })
+    }
+
     pub fn query(&self, ctx: &CallContext) -> Result<Result<Vec<InstalledPackage>, String>, PluginError> {
         let (t0, t1) = (target(ctx), target_v1(ctx));
         self.call(ctx, |world, store| match world {

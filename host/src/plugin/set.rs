@@ -30,6 +30,8 @@ pub struct Loaded {
     pub plugin: Arc<Plugin>,
     pub version: String,
     pub formats: Vec<String>,
+    /// The kinds of change it handles ("install", "configure", "network", …).
+    pub changes: Vec<String>,
     /// Where it came from: "built-in", a bundle directory, or "delivered".
     pub origin: String,
 }
@@ -57,11 +59,13 @@ impl Loader {
                 info.name, info.version, declared.name, declared.version
             ));
         }
-        tracing::info!(plugin = %info.name, version = %info.version, formats = ?info.package_formats, %origin, "plug-in loaded");
+        let changes = plugin.changes(&self.probe).map_err(|e| e.to_string())?;
+        tracing::info!(plugin = %info.name, version = %info.version, formats = ?info.package_formats, ?changes, %origin, "plug-in loaded");
         Ok(Loaded {
             plugin: Arc::new(plugin),
             version: info.version,
             formats: info.package_formats,
+            changes,
             origin: origin.to_owned(),
         })
     }
