@@ -7,6 +7,7 @@
 //! the manifest refuses anything else.
 
 use outfit_agent::plugin::os::Recording;
+use outfit_agent::plugin::v1::{ServiceAction, ServiceChange};
 use outfit_agent::plugin::{CallContext, PackageFile, Plugin};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -152,14 +153,21 @@ fn solaris_pkg_installs_queries_and_removes_with_pkgadd_pkgrm_and_pkginfo_under_
     let written = std::fs::read_to_string(dir.path().join("var/sadm/install/admin/outfit")).unwrap();
     assert!(written.contains("instance=overwrite\n") && written.contains("action=nocheck\n"), "{written}");
 
-    let os = Arc::new(Recording::new().answer(&["pkginfo"], 0, PKGINFO).answer(&["pkgrm"], 10, ""));
+    // Installed (the first three looks), removed after pkgrm (the fourth look).
+    let os = Arc::new(Recording::new().answer_after(&["pkginfo"], 3, 1, "").answer(&["pkginfo"], 0, PKGINFO).answer(
+        &["pkgrm"],
+        10,
+        "",
+    ));
     let solaris = plugin("solaris-pkg", &os);
     let installed = solaris.query(&ctx).unwrap().unwrap();
     assert_eq!(installed[0].name, "OUTFweb");
     assert_eq!(installed[0].version, "2.1.0,REV=2026.12.01");
-    assert_eq!(solaris.install(&ctx, &file).unwrap().unwrap(), "OUTFweb 2.1.0,REV=2026.12.01 already installed");
+    assert_eq!(solaris.install(&ctx, &file).unwrap().unwrap(), "already as asked; nothing to do");
     assert_eq!(solaris.remove(&ctx, "OUTFweb").unwrap().unwrap(), "removed OUTFweb (a reboot is needed to finish)");
-    assert_eq!(os.runs().last().unwrap(), &argv(&["pkgrm", "-n", "-a", &admin, "-R", &root, "OUTFweb"]));
+    let runs = os.runs();
+    assert_eq!(runs[3], argv(&["pkgrm", "-n", "-a", &admin, "-R", &root, "OUTFweb"]));
+    assert_eq!(runs.len(), 5, "query, plan, plan, pkgrm, verify: {runs:?}");
     // A name that would be an option is refused by the plug-in before anything runs.
     let before = os.runs().len();
     let err = solaris.remove(&ctx, "-R/").unwrap().unwrap_err();
@@ -170,6 +178,47 @@ fn solaris_pkg_installs_queries_and_removes_with_pkgadd_pkgrm_and_pkginfo_under_
     let os = Arc::new(Recording::new().answer(&["pkginfo"], 1, "").answer(&["pkgadd"], 5, ""));
     let err = plugin("solaris-pkg", &os).install(&ctx, &file).unwrap().unwrap_err();
     assert!(err.starts_with("pkgadd exited with status 5 (interaction was required)"), "{err}");
+}
+
+#[test]
+fn solaris_pkg_drives_smf_services_and_reports_a_change_that_does_not_take() {
+    let dir = tempfile::tempdir().unwrap();
+    let ctx = context(dir.path());
+    let fmri = "svc:/network/http:apache24";
+    let svcs = ["svcs", "-H", "-o", "state", fmri];
+    let enable = |action| ServiceChange { name: fmri.into(), action };
+
+    // disabled → svcadm enable -s → online.
+    let os = Arc::new(Recording::new().answer_after(&svcs, 1, 0, "online\n").answer(&svcs, 0, "disabled\n"));
+    let solaris = plugin("solaris-pkg", &os);
+    assert_eq!(
+        solaris.service(&ctx, &enable(ServiceAction::Enable)).unwrap().unwrap(),
+        format!("service {fmri} enable -s")
+    );
+    assert_eq!(os.runs(), [argv(&svcs), argv(&["svcadm", "enable", "-s", fmri]), argv(&svcs)]);
+
+    // Already online: nothing runs but the look; a restart always runs.
+    let os = Arc::new(Recording::new().answer(&svcs, 0, "online\n"));
+    let solaris = plugin("solaris-pkg", &os);
+    assert_eq!(
+        solaris.service(&ctx, &enable(ServiceAction::Start)).unwrap().unwrap(),
+        "already as asked; nothing to do"
+    );
+    assert_eq!(
+        solaris.service(&ctx, &enable(ServiceAction::Restart)).unwrap().unwrap(),
+        format!("service {fmri} restart")
+    );
+    assert_eq!(os.runs()[1], argv(&["svcadm", "restart", fmri]), "a restart is not planned against the state");
+
+    // A stop that leaves it online fails, saying what the device shows.
+    let err = solaris.service(&ctx, &enable(ServiceAction::Stop)).unwrap().unwrap_err();
+    assert_eq!(err, format!("service {fmri} disable -st, but it does not verify: service {fmri} is online"));
+    // A name that would be an option never reaches svcadm.
+    let before = os.runs().len();
+    let bad = ServiceChange { name: "-a".into(), action: ServiceAction::Start };
+    let err = solaris.service(&ctx, &bad).unwrap().unwrap_err();
+    assert_eq!(err, "plan: `-a` is not an SMF service name");
+    assert_eq!(os.runs().len(), before);
 }
 
 #[test]

@@ -1,18 +1,24 @@
-//! The Solaris / illumos OS plug-in: installs and removes SVR4 packages with
-//! `pkgadd` / `pkgrm` and reads them with `pkginfo`, always with `-R root` so
-//! it acts on the device root the agent manages, and always non-interactive
-//! through an admin file it keeps under the root. On this Linux build machine
+//! The Solaris / illumos OS plug-in (WIT v1): installs and removes SVR4
+//! packages with `pkgadd` / `pkgrm` and reads them with `pkginfo`, always with
+//! `-R root` so it acts on the device root the agent manages, and always
+//! non-interactive through an admin file it keeps under the root; starts,
+//! stops, enables and disables SMF services with `svcadm`, reading their
+//! state with `svcs`. Each change is planned against what the device holds
+//! and verified after it is applied. On this Linux build machine
 //! its contract test runs it against a recording executor
 //! (`host/tests/contract.rs`).
 
 wit_bindgen::generate!({
-    path: "../../wit/outfit-plugin-0.1.0",
-    world: "os-plugin-world",
+    path: "../../wit/outfit-plugin-1.0.0",
+    world: "os-plugin",
 });
 
-use exports::outfit::plugin::os_plugin::Guest;
+use exports::outfit::plugin::plugin::Guest;
 use outfit::plugin::host;
-use outfit::plugin::types::{CommandOutput, ConfigFile, InstalledPackage, LogLevel, PackageFile, PluginInfo, Target};
+use outfit::plugin::types::{
+    Change, CommandOutput, Fact, InstalledPackage, LogLevel, PackageFile, PluginInfo, ServiceAction, ServiceChange,
+    Target,
+};
 
 struct SolarisPkg;
 
@@ -90,6 +96,70 @@ fn installed(target: &Target) -> Result<Vec<InstalledPackage>, String> {
     Ok(parse_pkginfo(&out.stdout))
 }
 
+/// A service FMRI (`svc:/network/http:apache24`) or its short name: never an option.
+fn valid_fmri(name: &str) -> bool {
+    !name.is_empty()
+        && !name.starts_with('-')
+        && name.bytes().all(|b| b.is_ascii_alphanumeric() || b":/._-".contains(&b))
+}
+
+/// The service's SMF state (`online`, `disabled`, `maintenance`, …).
+fn service_state(name: &str) -> Result<String, String> {
+    let out = run(&["svcs", "-H", "-o", "state", name])?;
+    if out.status != 0 {
+        return Err(format!("svcs: no service `{name}`: {}", out.stderr.trim()));
+    }
+    Ok(out.stdout.trim().to_owned())
+}
+
+/// The state a service action leaves, and the svcadm argv that gets there
+/// (`-s`: wait until it is reached; `-t`: until the next boot only).
+fn service_plan(change: &ServiceChange) -> (&'static str, Vec<&'static str>) {
+    match change.action {
+        ServiceAction::Start => ("online", vec!["enable", "-st"]),
+        ServiceAction::Enable => ("online", vec!["enable", "-s"]),
+        ServiceAction::Stop => ("disabled", vec!["disable", "-st"]),
+        ServiceAction::Disable => ("disabled", vec!["disable", "-s"]),
+        ServiceAction::Restart => ("online", vec!["restart"]),
+    }
+}
+
+fn has(target: &Target, name: &str, version: Option<&str>) -> Result<bool, String> {
+    Ok(installed(target)?.iter().any(|p| p.name == name && version.is_none_or(|v| p.version == v)))
+}
+
+fn install(target: &Target, file: &PackageFile) -> Result<String, String> {
+    let admin = admin(target)?;
+    let out = run(&["pkgadd", "-n", "-a", &admin, "-R", &target.root, "-d", &file.path, "all"])?;
+    Ok(match status("pkgadd", &out)? {
+        Some(note) => format!("installed {} {} ({note})", file.name, file.version),
+        None => format!("installed {} {}", file.name, file.version),
+    })
+}
+
+fn remove(target: &Target, name: &str) -> Result<String, String> {
+    let admin = admin(target)?;
+    let out = run(&["pkgrm", "-n", "-a", &admin, "-R", &target.root, name])?;
+    Ok(match status("pkgrm", &out)? {
+        Some(note) => format!("removed {name} ({note})"),
+        None => format!("removed {name}"),
+    })
+}
+
+fn check(change: &Change) -> Result<(), String> {
+    match change {
+        Change::Install(file) if !valid_name(&file.name) => Err(format!("`{}` is not an SVR4 package name", file.name)),
+        Change::Remove(name) if !valid_name(name) => Err(format!("`{name}` is not an SVR4 package name")),
+        Change::Service(s) if !valid_fmri(&s.name) => Err(format!("`{}` is not an SMF service name", s.name)),
+        Change::Install(_) | Change::Remove(_) | Change::Service(_) => Ok(()),
+        Change::Configure(file) => Err(format!(
+            "solaris-pkg manages packages and services only; {} is the files plug-in's to write",
+            file.path
+        )),
+        Change::Network(_) => Err("solaris-pkg does not configure networks; the network plug-in does".into()),
+    }
+}
+
 impl Guest for SolarisPkg {
     fn describe() -> PluginInfo {
         PluginInfo {
@@ -97,50 +167,72 @@ impl Guest for SolarisPkg {
             version: env!("CARGO_PKG_VERSION").into(),
             os_families: vec!["solaris".into(), "illumos".into()],
             package_formats: vec!["pkg".into()],
+            changes: vec!["install".into(), "remove".into(), "service".into()],
         }
+    }
+
+    fn plan(target: Target, change: Change) -> Result<Vec<String>, String> {
+        check(&change)?;
+        Ok(match &change {
+            Change::Install(f) if has(&target, &f.name, Some(&f.version))? => Vec::new(),
+            Change::Install(f) => vec![format!("pkgadd {} {}", f.name, f.version)],
+            Change::Remove(name) if !has(&target, name, None)? => Vec::new(),
+            Change::Remove(name) => vec![format!("pkgrm {name}")],
+            Change::Service(s) => {
+                let (wanted, args) = service_plan(s);
+                let restart = matches!(s.action, ServiceAction::Restart);
+                if !restart && service_state(&s.name)? == wanted {
+                    Vec::new()
+                } else {
+                    vec![format!("svcadm {} {}", args.join(" "), s.name)]
+                }
+            }
+            Change::Configure(_) | Change::Network(_) => unreachable!("refused by check"),
+        })
+    }
+
+    fn apply(target: Target, change: Change) -> Result<String, String> {
+        check(&change)?;
+        match &change {
+            Change::Install(file) => install(&target, file),
+            Change::Remove(name) => remove(&target, name),
+            Change::Service(s) => {
+                let (_, args) = service_plan(s);
+                let mut argv = vec!["svcadm"];
+                argv.extend(args.iter());
+                argv.push(&s.name);
+                let out = run(&argv)?;
+                if out.status != 0 {
+                    return Err(format!("{} exited with status {}: {}", argv.join(" "), out.status, out.stderr.trim()));
+                }
+                Ok(format!("service {} {}", s.name, argv[1..argv.len() - 1].join(" ")))
+            }
+            Change::Configure(_) | Change::Network(_) => unreachable!("refused by check"),
+        }
+    }
+
+    fn verify(target: Target, change: Change) -> Result<(), String> {
+        let (ok, what) = match &change {
+            Change::Install(f) => {
+                (has(&target, &f.name, Some(&f.version))?, format!("{} {} is not installed", f.name, f.version))
+            }
+            Change::Remove(name) => (!has(&target, name, None)?, format!("{name} is still installed")),
+            Change::Service(s) => {
+                let state = service_state(&s.name)?;
+                (state == service_plan(s).0, format!("service {} is {state}", s.name))
+            }
+            Change::Configure(_) | Change::Network(_) => return check(&change),
+        };
+        if ok { Ok(()) } else { Err(what) }
     }
 
     fn query(target: Target) -> Result<Vec<InstalledPackage>, String> {
         installed(&target)
     }
 
-    fn install(target: Target, file: PackageFile) -> Result<String, String> {
-        if !valid_name(&file.name) {
-            return Err(format!("`{}` is not an SVR4 package name", file.name));
-        }
-        if installed(&target)?.iter().any(|p| p.name == file.name && p.version == file.version) {
-            return Ok(format!("{} {} already installed", file.name, file.version));
-        }
-        let admin = admin(&target)?;
-        let out = run(&["pkgadd", "-n", "-a", &admin, "-R", &target.root, "-d", &file.path, "all"])?;
-        let note = status("pkgadd", &out)?;
-        if !installed(&target)?.iter().any(|p| p.name == file.name && p.version == file.version) {
-            return Err(format!("pkgadd succeeded but {} {} is not installed", file.name, file.version));
-        }
-        Ok(match note {
-            Some(note) => format!("installed {} {} ({note})", file.name, file.version),
-            None => format!("installed {} {}", file.name, file.version),
-        })
-    }
-
-    fn remove(target: Target, name: String) -> Result<String, String> {
-        if !valid_name(&name) {
-            return Err(format!("`{name}` is not an SVR4 package name"));
-        }
-        if !installed(&target)?.iter().any(|p| p.name == name) {
-            return Ok(format!("{name} was not installed"));
-        }
-        let admin = admin(&target)?;
-        let out = run(&["pkgrm", "-n", "-a", &admin, "-R", &target.root, &name])?;
-        let note = status("pkgrm", &out)?;
-        Ok(match note {
-            Some(note) => format!("removed {name} ({note})"),
-            None => format!("removed {name}"),
-        })
-    }
-
-    fn configure(_target: Target, file: ConfigFile) -> Result<String, String> {
-        Err(format!("solaris-pkg manages packages only; {} is the files plug-in's to write", file.path))
+    fn inventory(target: Target) -> Result<Vec<Fact>, String> {
+        let packages = installed(&target)?;
+        Ok(vec![Fact { name: "packages.svr4".into(), value: packages.len().to_string() }])
     }
 }
 
