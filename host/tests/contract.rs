@@ -85,26 +85,33 @@ fn windows_msi_installs_queries_and_removes_with_msiexec_and_the_registry() {
 
     // Installed: query reads it (the non-MSI entry is not a product), install is a
     // no-op, remove uninstalls by product code.
-    let os = Arc::new(Recording::new().answer(&["reg", "query", UNINSTALL_32], 1, "").answer(
-        &["reg", "query", UNINSTALL],
-        0,
-        &registry_with_product(),
-    ));
+    // Registered for the first four looks (query, two plans, the product-code
+    // lookup), gone once msiexec /x ran.
+    let os = Arc::new(
+        Recording::new()
+            .answer(&["reg", "query", UNINSTALL_32], 1, "")
+            .answer_after(&["reg", "query", UNINSTALL], 4, 0, "")
+            .answer(&["reg", "query", UNINSTALL], 0, &registry_with_product()),
+    );
     let windows = plugin("windows-msi", &os);
     let installed = windows.query(&ctx).unwrap().unwrap();
     assert_eq!(
         installed.iter().map(|p| (p.name.as_str(), p.version.as_str())).collect::<Vec<_>>(),
         [("Outfit Web", "2.1.0")]
     );
-    assert_eq!(windows.install(&ctx, &file).unwrap().unwrap(), "Outfit Web 2.1.0 already installed");
+    assert_eq!(windows.install(&ctx, &file).unwrap().unwrap(), "already as asked; nothing to do");
     assert_eq!(windows.remove(&ctx, "Outfit Web").unwrap().unwrap(), format!("removed Outfit Web {CODE}"));
-    assert_eq!(windows.remove(&ctx, "Never There").unwrap().unwrap(), "Never There was not installed");
+    assert_eq!(windows.remove(&ctx, "Never There").unwrap().unwrap(), "already as asked; nothing to do");
     let runs = os.runs();
     assert_eq!(
         runs.iter().filter(|r| r[0] == "msiexec").collect::<Vec<_>>(),
         [&argv(&["msiexec", "/x", CODE, "/qn", "/norestart"])]
     );
-    assert_eq!(runs.len(), 2 * 4 + 1, "each of the four calls reads both registry views once");
+    assert_eq!(
+        runs.len(),
+        2 * 6 + 1,
+        "six reads of both registry views (query, three plans, the product-code lookup, verify) and one msiexec: {runs:?}"
+    );
 
     // A failing installer is reported with what Windows Installer's code means.
     let os = Arc::new(Recording::new().answer(&["reg", "query"], 1, "").answer(&["msiexec"], 1618, ""));
@@ -113,6 +120,56 @@ fn windows_msi_installs_queries_and_removes_with_msiexec_and_the_registry() {
 
     // Nothing is written anywhere under the root.
     assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0);
+}
+
+fn sc_query(state: &str) -> String {
+    format!(
+        "\r\nSERVICE_NAME: W3SVC\r\n        TYPE               : 20  WIN32_SHARE_PROCESS\r\n        STATE              : {state}\r\n"
+    )
+}
+
+#[test]
+fn windows_msi_starts_and_disables_services_with_sc() {
+    let dir = tempfile::tempdir().unwrap();
+    let ctx = context(dir.path());
+    let query = ["sc", "query", "W3SVC"];
+    let qc = ["sc", "qc", "W3SVC"];
+    let change = |action| ServiceChange { name: "W3SVC".into(), action };
+
+    // Stopped → sc start → start pending (which counts: sc returns before the service is up).
+    let os = Arc::new(Recording::new().answer_after(&query, 1, 0, &sc_query("2  START_PENDING")).answer(
+        &query,
+        0,
+        &sc_query("1  STOPPED"),
+    ));
+    let windows = plugin("windows-msi", &os);
+    assert_eq!(windows.service(&ctx, &change(ServiceAction::Start)).unwrap().unwrap(), "service W3SVC: sc start W3SVC");
+    assert_eq!(os.runs(), [argv(&query), argv(&["sc", "start", "W3SVC"]), argv(&query)]);
+
+    // A restart of a stopped service: sc stop says 1062 (not started), which is fine.
+    let os = Arc::new(Recording::new().answer(&["sc", "stop"], 1062, "").answer(&query, 0, &sc_query("4  RUNNING")));
+    let windows = plugin("windows-msi", &os);
+    let done = windows.service(&ctx, &change(ServiceAction::Restart)).unwrap().unwrap();
+    assert_eq!(done, "service W3SVC: sc stop W3SVC, sc start W3SVC");
+
+    // Disable: sc config … start= disabled, verified with sc qc.
+    let auto = "\r\n        START_TYPE         : 2   AUTO_START\r\n";
+    let disabled = "\r\n        START_TYPE         : 4   DISABLED\r\n";
+    let os = Arc::new(Recording::new().answer_after(&qc, 1, 0, disabled).answer(&qc, 0, auto));
+    let windows = plugin("windows-msi", &os);
+    let done = windows.service(&ctx, &change(ServiceAction::Disable)).unwrap().unwrap();
+    assert_eq!(done, "service W3SVC: sc config W3SVC start= disabled");
+    assert_eq!(os.runs()[1], argv(&["sc", "config", "W3SVC", "start=", "disabled"]));
+    // Already disabled: only the look.
+    assert_eq!(
+        windows.service(&ctx, &change(ServiceAction::Disable)).unwrap().unwrap(),
+        "already as asked; nothing to do"
+    );
+    // Not a service name: refused before sc runs.
+    let before = os.runs().len();
+    let bad = ServiceChange { name: "/?".into(), action: ServiceAction::Stop };
+    assert_eq!(windows.service(&ctx, &bad).unwrap().unwrap_err(), "plan: `/?` is not a Windows service name");
+    assert_eq!(os.runs().len(), before);
 }
 
 /// `pkginfo -l` with one package installed.
@@ -238,7 +295,7 @@ fn the_manifests_refuse_what_they_do_not_grant() {
     // A manifest for a world this agent does not serve is refused before compiling.
     let wasm = std::fs::read(build_wasm_plugin(&workspace(), "windows-msi")).unwrap();
     let manifest = std::fs::read_to_string(workspace().join("plugins/windows-msi/manifest.toml")).unwrap();
-    let newer = manifest.replace("os-plugin-world@0.1.0", "os-plugin-world@2.0.0");
+    let newer = manifest.replace("outfit:plugin/os-plugin@1.0.0", "outfit:plugin/os-plugin-world@2.0.0");
     let err = Plugin::load(&wasm, &newer, None).unwrap_err().to_string();
     assert!(err.contains("is for world `outfit:plugin/os-plugin-world@2.0.0`"), "{err}");
 }
@@ -481,10 +538,10 @@ mod network {
 
     #[test]
     fn a_v0_plugin_is_told_it_cannot_configure_networks() {
-        let os = Arc::new(Recording::new());
-        let windows = plugin("windows-msi", &os);
+        // The built-in RPM plug-in still implements 0.1.0.
+        let rpm = Plugin::rpm().unwrap();
         let dir = tempfile::tempdir().unwrap();
-        let err = windows.network(&context(dir.path()), &dhcp("eth0")).unwrap().unwrap_err();
-        assert_eq!(err, "plug-in windows-msi implements the 0.1.0 world, which has no network configuration");
+        let err = rpm.network(&context(dir.path()), &dhcp("eth0")).unwrap().unwrap_err();
+        assert_eq!(err, "plug-in rpm implements the 0.1.0 world, which has no network configuration");
     }
 }

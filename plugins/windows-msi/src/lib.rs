@@ -1,18 +1,23 @@
-//! The Windows OS plug-in: installs and removes .msi packages with `msiexec`
-//! (quiet, no restart) and reads what is installed from the registry's
-//! Uninstall keys with `reg query`, where Windows Installer records each
-//! product under its product code. It runs only the argv shapes its manifest
+//! The Windows OS plug-in (WIT v1): installs and removes .msi packages with
+//! `msiexec` (quiet, no restart), reads what is installed from the registry's
+//! Uninstall keys with `reg query` (where Windows Installer records each
+//! product under its product code), and starts, stops, enables and disables
+//! services with `sc`. Each change is planned against what the device holds
+//! and verified after it is applied. It runs only the argv shapes its manifest
 //! grants; on this Linux build machine its contract test runs it against a
 //! recording executor (`host/tests/contract.rs`).
 
 wit_bindgen::generate!({
-    path: "../../wit/outfit-plugin-0.1.0",
-    world: "os-plugin-world",
+    path: "../../wit/outfit-plugin-1.0.0",
+    world: "os-plugin",
 });
 
-use exports::outfit::plugin::os_plugin::Guest;
+use exports::outfit::plugin::plugin::Guest;
 use outfit::plugin::host;
-use outfit::plugin::types::{CommandOutput, ConfigFile, InstalledPackage, LogLevel, PackageFile, PluginInfo, Target};
+use outfit::plugin::types::{
+    Change, CommandOutput, Fact, InstalledPackage, LogLevel, PackageFile, PluginInfo, ServiceAction, ServiceChange,
+    Target,
+};
 
 struct WindowsMsi;
 
@@ -89,6 +94,99 @@ fn products() -> Result<Vec<Product>, String> {
     Ok(all)
 }
 
+fn registered(name: &str, version: Option<&str>) -> Result<bool, String> {
+    Ok(products()?.iter().any(|p| p.name == name && version.is_none_or(|v| p.version == v)))
+}
+
+fn install(file: &PackageFile) -> Result<String, String> {
+    let out = run(&["msiexec", "/i", &file.path, "/qn", "/norestart"])?;
+    Ok(match msiexec_status(out.status).map_err(|e| format!("install {}: {e}", file.name))? {
+        Some(note) => format!("installed {} {} ({note})", file.name, file.version),
+        None => format!("installed {} {}", file.name, file.version),
+    })
+}
+
+fn remove(name: &str) -> Result<String, String> {
+    let Some(product) = products()?.into_iter().find(|p| p.name == name) else {
+        return Ok(format!("{name} was not installed"));
+    };
+    let out = run(&["msiexec", "/x", &product.code, "/qn", "/norestart"])?;
+    Ok(match msiexec_status(out.status).map_err(|e| format!("remove {name}: {e}"))? {
+        Some(note) => format!("removed {name} {} ({note})", product.code),
+        None => format!("removed {name} {}", product.code),
+    })
+}
+
+/// A service's key name: never an option.
+fn valid_service(name: &str) -> bool {
+    !name.is_empty()
+        && name.len() <= 256
+        && !name.starts_with(['-', '/'])
+        && name.bytes().all(|b| b.is_ascii_alphanumeric() || b"_.-".contains(&b))
+}
+
+/// The word after `FIELD : N` in `sc query` / `sc qc` output (`RUNNING`, `AUTO_START`, …).
+fn sc_field(verb: &str, name: &str, field: &str) -> Result<String, String> {
+    let out = run(&["sc", verb, name])?;
+    if out.status != 0 {
+        return Err(format!("sc {verb} {name} exited with status {}: {}", out.status, out.stdout.trim()));
+    }
+    out.stdout
+        .lines()
+        .find_map(|line| {
+            let (key, value) = line.split_once(':')?;
+            (key.trim() == field).then(|| value.split_whitespace().nth(1).unwrap_or("").to_owned())
+        })
+        .ok_or_else(|| format!("sc {verb} {name} did not say its {field}"))
+}
+
+/// Whether the service is as the action leaves it (a pending state counts:
+/// `sc start` and `sc stop` return before the service has finished).
+fn service_holds(change: &ServiceChange) -> Result<bool, String> {
+    let name = &change.name;
+    Ok(match change.action {
+        ServiceAction::Start | ServiceAction::Restart => {
+            matches!(sc_field("query", name, "STATE")?.as_str(), "RUNNING" | "START_PENDING")
+        }
+        ServiceAction::Stop => matches!(sc_field("query", name, "STATE")?.as_str(), "STOPPED" | "STOP_PENDING"),
+        ServiceAction::Enable => sc_field("qc", name, "START_TYPE")? == "AUTO_START",
+        ServiceAction::Disable => sc_field("qc", name, "START_TYPE")? == "DISABLED",
+    })
+}
+
+fn service(change: &ServiceChange) -> Result<String, String> {
+    let name = change.name.as_str();
+    let commands: Vec<Vec<&str>> = match change.action {
+        ServiceAction::Start => vec![vec!["sc", "start", name]],
+        ServiceAction::Stop => vec![vec!["sc", "stop", name]],
+        ServiceAction::Restart => vec![vec!["sc", "stop", name], vec!["sc", "start", name]],
+        ServiceAction::Enable => vec![vec!["sc", "config", name, "start=", "auto"]],
+        ServiceAction::Disable => vec![vec!["sc", "config", name, "start=", "disabled"]],
+    };
+    for argv in &commands {
+        let out = run(argv)?;
+        // 1062: not started (a restart of a stopped service); 1056: already running.
+        let harmless = matches!(out.status, 1062 | 1056);
+        if out.status != 0 && !harmless {
+            return Err(format!("{} exited with status {}: {}", argv.join(" "), out.status, out.stdout.trim()));
+        }
+    }
+    let words: Vec<String> = commands.iter().map(|argv| argv[1..].join(" ")).collect();
+    Ok(format!("service {name}: sc {}", words.join(", sc ")))
+}
+
+fn check(change: &Change) -> Result<(), String> {
+    match change {
+        Change::Service(s) if !valid_service(&s.name) => Err(format!("`{}` is not a Windows service name", s.name)),
+        Change::Install(_) | Change::Remove(_) | Change::Service(_) => Ok(()),
+        Change::Configure(file) => Err(format!(
+            "windows-msi manages packages and services only; {} is the files plug-in's to write",
+            file.path
+        )),
+        Change::Network(_) => Err("windows-msi does not configure networks; the network plug-in does".into()),
+    }
+}
+
 impl Guest for WindowsMsi {
     fn describe() -> PluginInfo {
         PluginInfo {
@@ -96,45 +194,52 @@ impl Guest for WindowsMsi {
             version: env!("CARGO_PKG_VERSION").into(),
             os_families: vec!["windows".into()],
             package_formats: vec!["msi".into()],
+            changes: vec!["install".into(), "remove".into(), "service".into()],
         }
+    }
+
+    fn plan(_target: Target, change: Change) -> Result<Vec<String>, String> {
+        check(&change)?;
+        Ok(match &change {
+            Change::Install(f) if registered(&f.name, Some(&f.version))? => Vec::new(),
+            Change::Install(f) => vec![format!("msiexec /i {}", f.path)],
+            Change::Remove(name) if !registered(name, None)? => Vec::new(),
+            Change::Remove(name) => vec![format!("msiexec /x (product code of {name})")],
+            Change::Service(s) if !matches!(s.action, ServiceAction::Restart) && service_holds(s)? => Vec::new(),
+            Change::Service(s) => vec![format!("sc: {:?} {}", s.action, s.name)],
+            Change::Configure(_) | Change::Network(_) => unreachable!("refused by check"),
+        })
+    }
+
+    fn apply(_target: Target, change: Change) -> Result<String, String> {
+        check(&change)?;
+        match &change {
+            Change::Install(file) => install(file),
+            Change::Remove(name) => remove(name),
+            Change::Service(s) => service(s),
+            Change::Configure(_) | Change::Network(_) => unreachable!("refused by check"),
+        }
+    }
+
+    fn verify(_target: Target, change: Change) -> Result<(), String> {
+        let (ok, what) = match &change {
+            Change::Install(f) => (
+                registered(&f.name, Some(&f.version))?,
+                format!("{} {} is not registered (does the package's ProductName match?)", f.name, f.version),
+            ),
+            Change::Remove(name) => (!registered(name, None)?, format!("{name} is still registered")),
+            Change::Service(s) => (service_holds(s)?, format!("service {} is not {:?}-ed", s.name, s.action)),
+            Change::Configure(_) | Change::Network(_) => return check(&change),
+        };
+        if ok { Ok(()) } else { Err(what) }
     }
 
     fn query(_target: Target) -> Result<Vec<InstalledPackage>, String> {
         Ok(products()?.into_iter().map(|p| InstalledPackage { name: p.name, version: p.version }).collect())
     }
 
-    fn install(_target: Target, file: PackageFile) -> Result<String, String> {
-        if products()?.iter().any(|p| p.name == file.name && p.version == file.version) {
-            return Ok(format!("{} {} already installed", file.name, file.version));
-        }
-        let out = run(&["msiexec", "/i", &file.path, "/qn", "/norestart"])?;
-        let note = msiexec_status(out.status).map_err(|e| format!("install {}: {e}", file.name))?;
-        if !products()?.iter().any(|p| p.name == file.name && p.version == file.version) {
-            return Err(format!(
-                "msiexec reported success but {} {} is not registered (does the package's ProductName match?)",
-                file.name, file.version
-            ));
-        }
-        Ok(match note {
-            Some(note) => format!("installed {} {} ({note})", file.name, file.version),
-            None => format!("installed {} {}", file.name, file.version),
-        })
-    }
-
-    fn remove(_target: Target, name: String) -> Result<String, String> {
-        let Some(product) = products()?.into_iter().find(|p| p.name == name) else {
-            return Ok(format!("{name} was not installed"));
-        };
-        let out = run(&["msiexec", "/x", &product.code, "/qn", "/norestart"])?;
-        let note = msiexec_status(out.status).map_err(|e| format!("remove {name}: {e}"))?;
-        Ok(match note {
-            Some(note) => format!("removed {name} {} ({note})", product.code),
-            None => format!("removed {name} {}", product.code),
-        })
-    }
-
-    fn configure(_target: Target, file: ConfigFile) -> Result<String, String> {
-        Err(format!("windows-msi manages packages only; {} is the files plug-in's to write", file.path))
+    fn inventory(_target: Target) -> Result<Vec<Fact>, String> {
+        Ok(vec![Fact { name: "packages.msi".into(), value: products()?.len().to_string() }])
     }
 }
 
