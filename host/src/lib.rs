@@ -8,7 +8,7 @@
 //! Code map: `agent` (main loop), `client` (gateway protocol), `identity` (key, enrolment, certificate),
 //! `poke` (listener), `access` (people at the device, authorised by the gateway), `reboot` (reboot capability, boot id),
 //! `execute` (one command), `journal` (exactly-once), `library` (package fetch + verify), `plugin`
-//! (wasmtime host, capabilities, policy).
+//! (wasmtime host, capabilities, policy), `platform` (what differs per OS: boot id, restart, reboot, paths).
 
 pub mod access;
 pub mod agent;
@@ -17,6 +17,7 @@ pub mod execute;
 pub mod identity;
 pub mod journal;
 pub mod library;
+pub mod platform;
 pub mod plugin;
 pub mod poke;
 pub mod reboot;

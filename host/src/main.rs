@@ -29,7 +29,8 @@ struct Args {
     /// Directory that stands for the device's `/` (like dpkg --root).
     #[arg(long, default_value = "/")]
     root: PathBuf,
-    /// Agent state (package spool); defaults to ROOT/var/lib/outfit-agent.
+    /// Agent state (package spool); defaults to ROOT/var/lib/outfit-agent
+    /// (ROOT\\ProgramData\\Outfit\\agent on Windows).
     #[arg(long)]
     state_dir: Option<PathBuf>,
     /// The site this device belongs to (needed to enrol).
@@ -99,7 +100,7 @@ fn main() -> std::process::ExitCode {
 async fn run(args: Args) -> Result<()> {
     let root =
         args.root.canonicalize().with_context(|| format!("device root {} does not exist", args.root.display()))?;
-    let state_dir = args.state_dir.unwrap_or_else(|| root.join("var/lib/outfit-agent"));
+    let state_dir = args.state_dir.unwrap_or_else(|| outfit_agent::platform::default_state_dir(&root));
     let spool = state_dir.join("spool");
     std::fs::create_dir_all(&spool).with_context(|| format!("create {}", spool.display()))?;
     let endpoint = Endpoint::parse(&args.gateway)?;

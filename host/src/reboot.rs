@@ -1,7 +1,7 @@
 //! The reboot capability and the boot id.
 //!
 //! The boot id tells the gateway a reboot from a reconnect: it changes when the
-//! machine boots (the kernel's `boot_id`) and, in `restart-agent` mode, each
+//! machine boots (`platform::machine_boot_id`) and, in `restart-agent` mode, each
 //! time the agent performs a simulated reboot (a generation counter kept in the
 //! state directory). A plain agent crash and restart keeps the boot id.
 
@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 /// How this agent carries out a `reboot` command.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum RebootMode {
-    /// Reboot the machine (`shutdown -r now`).
+    /// Reboot the machine (`shutdown -r now`; on Windows `shutdown /r /t 0`).
     System,
     /// Restart only the agent process, as a new boot. For agents managing a
     /// `--root` directory rather than a whole machine (tests, the demo).
@@ -21,12 +21,6 @@ pub enum RebootMode {
 pub struct Reboot {
     pub mode: RebootMode,
     generation_file: PathBuf,
-}
-
-fn kernel_boot_id() -> String {
-    std::fs::read_to_string("/proc/sys/kernel/random/boot_id")
-        .map(|s| s.trim().to_owned())
-        .unwrap_or_else(|_| "boot".into())
 }
 
 impl Reboot {
@@ -40,7 +34,7 @@ impl Reboot {
 
     /// The id of the current boot, as sent in Hello.
     pub fn boot_id(&self) -> String {
-        format!("{}.{}", kernel_boot_id(), self.generation())
+        format!("{}.{}", crate::platform::machine_boot_id(), self.generation())
     }
 
     /// Reboots. In `restart-agent` mode this replaces the process with a fresh
@@ -48,22 +42,17 @@ impl Reboot {
     pub fn perform(&self) -> std::io::Error {
         match self.mode {
             RebootMode::RestartAgent => {
-                use std::os::unix::process::CommandExt;
                 if let Err(e) = std::fs::write(&self.generation_file, (self.generation() + 1).to_string()) {
                     return e;
                 }
                 tracing::warn!("rebooting: restarting the agent as a new boot");
-                let exe = match std::env::current_exe() {
-                    Ok(exe) => exe,
-                    Err(e) => return e,
-                };
-                std::process::Command::new(exe).args(std::env::args_os().skip(1)).exec()
+                crate::platform::restart_agent()
             }
             RebootMode::System => {
                 tracing::warn!("rebooting the machine");
-                match std::process::Command::new("shutdown").args(["-r", "now"]).status() {
+                match crate::platform::reboot_machine() {
                     Ok(status) if status.success() => std::io::Error::other("shutdown accepted; waiting to be stopped"),
-                    Ok(status) => std::io::Error::other(format!("shutdown -r now exited with {status}")),
+                    Ok(status) => std::io::Error::other(format!("shutdown exited with {status}")),
                     Err(e) => e,
                 }
             }
