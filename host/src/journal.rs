@@ -85,7 +85,7 @@ fn io(path: &Path) -> impl FnOnce(std::io::Error) -> JournalError + '_ {
 }
 
 fn sync_dir(dir: &Path) -> Result<(), JournalError> {
-    std::fs::File::open(dir).and_then(|d| d.sync_all()).map_err(io(dir))
+    crate::platform::sync_dir(dir).map_err(io(dir))
 }
 
 fn read(path: &Path) -> Result<Option<Entry>, JournalError> {

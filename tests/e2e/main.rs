@@ -12,4 +12,5 @@ mod queue;
 mod queue_control;
 mod soap_faults;
 mod trust;
+mod windows;
 mod zeep;

@@ -35,3 +35,8 @@ pub fn reboot_machine() -> std::io::Result<std::process::ExitStatus> {
 pub fn default_state_dir(root: &Path) -> PathBuf {
     root.join("var/lib/outfit-agent")
 }
+
+/// Makes a rename in `dir` durable (the directory's own entry list is synced).
+pub fn sync_dir(dir: &Path) -> std::io::Result<()> {
+    std::fs::File::open(dir)?.sync_all()
+}

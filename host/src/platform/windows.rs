@@ -27,3 +27,9 @@ pub fn reboot_machine() -> std::io::Result<std::process::ExitStatus> {
 pub fn default_state_dir(root: &Path) -> PathBuf {
     root.join("ProgramData").join("Outfit").join("agent")
 }
+
+/// Nothing to do: NTFS journals its metadata, so a completed rename is durable,
+/// and a directory cannot be opened as a file to sync it.
+pub fn sync_dir(_dir: &Path) -> std::io::Result<()> {
+    Ok(())
+}

@@ -60,11 +60,17 @@ impl Os for System {
     }
 
     fn run(&self, program: &Path, argv: &[String]) -> Result<Output, String> {
-        let mut child = Command::new(program)
-            .args(&argv[1..])
-            .env_clear()
-            .env("PATH", std::env::join_paths(SYSTEM_PATH).unwrap_or_default())
-            .env("LC_ALL", "C")
+        let mut command = Command::new(program);
+        command.args(&argv[1..]).env_clear().env("PATH", std::env::join_paths(SYSTEM_PATH).unwrap_or_default());
+        command.env("LC_ALL", "C");
+        // Windows programs look for their system directory through these.
+        #[cfg(windows)]
+        for name in ["SystemRoot", "windir"] {
+            if let Some(value) = std::env::var_os(name) {
+                command.env(name, value);
+            }
+        }
+        let mut child = command
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
