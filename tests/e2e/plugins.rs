@@ -20,6 +20,15 @@ fn tool(args: &[&str]) -> Result<String> {
     run(Command::new(bin("outfit-plugin")).args(args))
 }
 
+/// A new signing key (`dir/vendor.key`) and a trusted-keys file holding it.
+fn vendor_key(dir: &Path) -> Result<(PathBuf, PathBuf)> {
+    let vendor = dir.join("vendor.key");
+    let public = tool(&["keygen", "--key", vendor.to_str().unwrap()])?;
+    let trusted = dir.join("trusted-keys");
+    std::fs::write(&trusted, public.trim())?;
+    Ok((vendor, trusted))
+}
+
 /// A plug-in of `plugins/` as a bundle signed with `key`.
 fn bundle(dir: &Path, name: &str, key: &Path) -> Result<PathBuf> {
     let wasm = build_wasm_plugin_version(&workspace(), name, None);
@@ -91,10 +100,7 @@ fn a_plugin_upgrade_reaches_a_running_agent_through_the_queue_and_rolls_back() -
     let gateway = Gateway::start(&dir.path().join("gateway"), &database)?;
     gateway.import_demo_model(&dir.path().join("model"))?;
 
-    let vendor = dir.path().join("vendor.key");
-    let public = tool(&["keygen", "--key", vendor.to_str().unwrap()])?;
-    let trusted = dir.path().join("trusted-keys");
-    std::fs::write(&trusted, public.trim())?;
+    let (vendor, trusted) = vendor_key(dir.path())?;
     let upgrade = debian_bundle(dir.path(), "0.2.0", &vendor)?;
     // The same bytes signed by a key the agent does not trust.
     let stranger = dir.path().join("stranger.key");
@@ -169,10 +175,7 @@ fn a_delivered_v1_network_plugin_switches_an_interface_from_static_to_dhcp() -> 
     let database = Database::mariadb()?;
     let gateway = Gateway::start(&dir.path().join("gateway"), &database)?;
     gateway.import_demo_model(&dir.path().join("model"))?;
-    let vendor = dir.path().join("vendor.key");
-    let public = tool(&["keygen", "--key", vendor.to_str().unwrap()])?;
-    let trusted = dir.path().join("trusted-keys");
-    std::fs::write(&trusted, public.trim())?;
+    let (vendor, trusted) = vendor_key(dir.path())?;
     let network = bundle(dir.path(), "network", &vendor)?;
 
     // A Debian device with ifupdown.

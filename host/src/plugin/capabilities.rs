@@ -84,79 +84,57 @@ impl HostState {
     }
 }
 
-impl v0::outfit::plugin::types::Host for HostState {}
+/// The `Host` traits of one WIT version, bound to the capabilities above;
+/// `$extra` holds the functions only that version has.
+macro_rules! bind_host {
+    ($version:ident { $($extra:item)* }) => {
+        impl $version::outfit::plugin::types::Host for HostState {}
 
-impl v0::outfit::plugin::host::Host for HostState {
-    fn run(&mut self, argv: Vec<String>) -> wasmtime::Result<Result<v0::outfit::plugin::types::CommandOutput, String>> {
-        let output = self.run_allowed(argv);
-        Ok(output.map(|o| v0::outfit::plugin::types::CommandOutput {
-            status: o.status,
-            stdout: o.stdout,
-            stderr: o.stderr,
-        }))
-    }
+        impl $version::outfit::plugin::host::Host for HostState {
+            fn run(
+                &mut self,
+                argv: Vec<String>,
+            ) -> wasmtime::Result<Result<$version::outfit::plugin::types::CommandOutput, String>> {
+                let output = self.run_allowed(argv);
+                Ok(output.map(|o| $version::outfit::plugin::types::CommandOutput {
+                    status: o.status,
+                    stdout: o.stdout,
+                    stderr: o.stderr,
+                }))
+            }
 
-    fn read_file(&mut self, path: String) -> wasmtime::Result<Result<Vec<u8>, String>> {
-        Ok(self.read_granted(path))
-    }
+            fn read_file(&mut self, path: String) -> wasmtime::Result<Result<Vec<u8>, String>> {
+                Ok(self.read_granted(path))
+            }
 
-    fn write_file(&mut self, path: String, contents: Vec<u8>) -> wasmtime::Result<Result<(), String>> {
-        Ok(self.write_granted(path, contents))
-    }
+            fn write_file(&mut self, path: String, contents: Vec<u8>) -> wasmtime::Result<Result<(), String>> {
+                Ok(self.write_granted(path, contents))
+            }
 
-    fn create_dir(&mut self, path: String) -> wasmtime::Result<Result<(), String>> {
-        Ok(self.create_granted(path))
-    }
+            fn create_dir(&mut self, path: String) -> wasmtime::Result<Result<(), String>> {
+                Ok(self.create_granted(path))
+            }
 
-    fn log(&mut self, level: v0::outfit::plugin::types::LogLevel, message: String) -> wasmtime::Result<()> {
-        use v0::outfit::plugin::types::LogLevel;
-        let level = match level {
-            LogLevel::Debug => tracing::Level::DEBUG,
-            LogLevel::Info => tracing::Level::INFO,
-            LogLevel::Warn => tracing::Level::WARN,
-            LogLevel::Error => tracing::Level::ERROR,
-        };
-        self.log_line(level, &message);
-        Ok(())
-    }
+            fn log(&mut self, level: $version::outfit::plugin::types::LogLevel, message: String) -> wasmtime::Result<()> {
+                use $version::outfit::plugin::types::LogLevel;
+                let level = match level {
+                    LogLevel::Debug => tracing::Level::DEBUG,
+                    LogLevel::Info => tracing::Level::INFO,
+                    LogLevel::Warn => tracing::Level::WARN,
+                    LogLevel::Error => tracing::Level::ERROR,
+                };
+                self.log_line(level, &message);
+                Ok(())
+            }
+
+            $($extra)*
+        }
+    };
 }
 
-impl v1::outfit::plugin::types::Host for HostState {}
+bind_host!(v0 {});
 
-impl v1::outfit::plugin::host::Host for HostState {
-    fn run(&mut self, argv: Vec<String>) -> wasmtime::Result<Result<v1::outfit::plugin::types::CommandOutput, String>> {
-        let output = self.run_allowed(argv);
-        Ok(output.map(|o| v1::outfit::plugin::types::CommandOutput {
-            status: o.status,
-            stdout: o.stdout,
-            stderr: o.stderr,
-        }))
-    }
-
-    fn read_file(&mut self, path: String) -> wasmtime::Result<Result<Vec<u8>, String>> {
-        Ok(self.read_granted(path))
-    }
-
-    fn write_file(&mut self, path: String, contents: Vec<u8>) -> wasmtime::Result<Result<(), String>> {
-        Ok(self.write_granted(path, contents))
-    }
-
-    fn create_dir(&mut self, path: String) -> wasmtime::Result<Result<(), String>> {
-        Ok(self.create_granted(path))
-    }
-
-    fn log(&mut self, level: v1::outfit::plugin::types::LogLevel, message: String) -> wasmtime::Result<()> {
-        use v1::outfit::plugin::types::LogLevel;
-        let level = match level {
-            LogLevel::Debug => tracing::Level::DEBUG,
-            LogLevel::Info => tracing::Level::INFO,
-            LogLevel::Warn => tracing::Level::WARN,
-            LogLevel::Error => tracing::Level::ERROR,
-        };
-        self.log_line(level, &message);
-        Ok(())
-    }
-
+bind_host!(v1 {
     fn set_mode(&mut self, path: String, mode: u32) -> wasmtime::Result<Result<(), String>> {
         Ok(self.set_mode_granted(path, mode))
     }
@@ -165,4 +143,4 @@ impl v1::outfit::plugin::host::Host for HostState {
         let since = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default();
         Ok(since.as_millis() as u64)
     }
-}
+});
