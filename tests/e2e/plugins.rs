@@ -166,6 +166,19 @@ fn a_plugin_upgrade_reaches_a_running_agent_through_the_queue_and_rolls_back() -
     let _agent = gateway.start_agent_with(DEVICE, &root, &trusted_arg)?;
     all_ran_on(&queued(&gateway, &database, &provision)?, "debian 0.2.0");
 
+    // A stored version is immutable: the same bundle again changes nothing;
+    // other bytes (here a changed manifest, validly signed) under 0.2.0 are refused.
+    assert_eq!(queued(&gateway, &database, &install)?[0].2, "plug-in debian 0.2.0 is already serving");
+    let edited = dir.path().join("edited");
+    run(Command::new("cp").arg("-r").arg(&upgrade).arg(&edited))?;
+    let manifest = std::fs::read_to_string(edited.join("manifest.toml"))?;
+    std::fs::write(edited.join("manifest.toml"), format!("# edited after release\n{manifest}"))?;
+    tool(&["sign", "--key", vendor.to_str().unwrap(), edited.to_str().unwrap()])?;
+    let rows = queued(&gateway, &database, &["plugin", "install", edited.to_str().unwrap(), "--site", "demo", DEVICE])?;
+    assert_eq!(rows[0].1, "failed");
+    assert!(rows[0].2.contains("holds a different bundle under that version"), "{}", rows[0].2);
+    gateway.cli(&["queue", "skip", DEVICE])?;
+    all_ran_on(&queued(&gateway, &database, &provision)?, "debian 0.2.0");
     Ok(())
 }
 

@@ -74,25 +74,28 @@ impl Plugin {
     }
 
     pub fn describe(&self, ctx: &CallContext) -> Result<PluginInfo, PluginError> {
+        Ok(self.identify(ctx)?.0)
+    }
+
+    /// What the plug-in says it is, and the kinds of change it handles
+    /// ("install", "network", …), from one call.
+    pub fn identify(&self, ctx: &CallContext) -> Result<(PluginInfo, Vec<String>), PluginError> {
         self.call(ctx, |world, store| match world {
-            World::V0(w) => w.outfit_plugin_os_plugin().call_describe(store),
+            World::V0(w) => {
+                let info = w.outfit_plugin_os_plugin().call_describe(store)?;
+                Ok((info, ["install", "remove", "configure"].map(String::from).to_vec()))
+            }
             World::V1(w) => {
                 let info = w.outfit_plugin_plugin().call_describe(store)?;
-                Ok(PluginInfo {
+                let changes = info.changes;
+                let info = PluginInfo {
                     name: info.name,
                     version: info.version,
                     os_families: info.os_families,
                     package_formats: info.package_formats,
-                })
+                };
+                Ok((info, changes))
             }
-        })
-    }
-
-    /// The kinds of change the plug-in handles ("install", "network", …).
-    pub fn changes(&self, ctx: &CallContext) -> Result<Vec<String>, PluginError> {
-        self.call(ctx, |world, store| match world {
-            World::V0(_) => Ok(["install", "remove", "configure"].map(String::from).to_vec()),
-            World::V1(w) => Ok(w.outfit_plugin_plugin().call_describe(store)?.changes),
         })
     }
 

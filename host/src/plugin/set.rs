@@ -10,6 +10,9 @@
 //! debian/selection                                     current = "0.2.0", previous = absent (= the agent's own)
 //! ```
 //!
+//! **Invariant:** a stored version's directory is never replaced: delivering
+//! other bytes under a version the agent holds is refused.
+//!
 //! **Invariant:** a delivered bundle is unpacked, its signature verified, its
 //! component compiled and its `describe` checked before it is selected; the
 //! selection file is replaced atomically and only then does the live set
@@ -51,7 +54,7 @@ impl Loader {
     /// plug-in whose answer contradicts its manifest is refused.
     pub fn load(&self, wasm: &[u8], manifest: &str, origin: &str) -> Result<Loaded, String> {
         let plugin = Plugin::load_on(self.backend, wasm, manifest, Some(&self.cache)).map_err(|e| e.to_string())?;
-        let info = plugin.describe(&self.probe).map_err(|e| e.to_string())?;
+        let (info, changes) = plugin.identify(&self.probe).map_err(|e| e.to_string())?;
         let declared = plugin.manifest();
         if info.name != declared.name || info.version != declared.version {
             return Err(format!(
@@ -59,7 +62,6 @@ impl Loader {
                 info.name, info.version, declared.name, declared.version
             ));
         }
-        let changes = plugin.changes(&self.probe).map_err(|e| e.to_string())?;
         tracing::info!(plugin = %info.name, version = %info.version, formats = ?info.package_formats, ?changes, %origin, "plug-in loaded");
         Ok(Loaded {
             plugin: Arc::new(plugin),
@@ -240,12 +242,25 @@ impl PluginSet {
             .loader
             .load(&verified.component, &verified.manifest, "delivered")
             .map_err(|e| format!("plug-in {name} {version} refused: {e}"))?;
+        // A stored version is never replaced (the selection may point at it):
+        // the same bundle again is a no-op store, other bytes under the same
+        // version are refused.
         let target = dir.join(version);
-        let _ = std::fs::remove_dir_all(&target);
-        std::fs::rename(staging.keep(), &target).map_err(|e| format!("store {}: {e}", target.display()))?;
+        if target.exists() {
+            if !same_bundle(&target, staging.path()) {
+                return Err(format!(
+                    "plug-in {name} {version} refused: this agent holds a different bundle under that version; \
+                     publish the change as a new version"
+                ));
+            }
+        } else {
+            std::fs::rename(staging.path(), &target).map_err(|e| format!("store {}: {e}", target.display()))?;
+        }
         let old = self.selection(name);
-        let previous = if old.current.as_deref() == Some(version) { old.previous } else { old.current };
-        self.switch(name, Selection { current: Some(version.to_owned()), previous }, Some(loaded))?;
+        if old.current.as_deref() == Some(version) {
+            return Ok(format!("plug-in {name} {version} is already serving"));
+        }
+        self.switch(name, Selection { current: Some(version.to_owned()), previous: old.current }, Some(loaded))?;
         Ok(format!("plug-in {name} {version} installed and serving (was {was})"))
     }
 
@@ -265,6 +280,13 @@ impl PluginSet {
         self.switch(name, Selection { current: old.previous, previous: old.current }, loaded)?;
         Ok(format!("plug-in {name} rolled back to {} (was {was})", self.describe_current(name)))
     }
+}
+
+/// Whether two bundle directories hold the same component, manifest and signature.
+fn same_bundle(a: &Path, b: &Path) -> bool {
+    [COMPONENT_FILE, MANIFEST_FILE, SIGNATURE_FILE]
+        .iter()
+        .all(|file| matches!((std::fs::read(a.join(file)), std::fs::read(b.join(file))), (Ok(x), Ok(y)) if x == y))
 }
 
 /// A name or version used as a directory name.
