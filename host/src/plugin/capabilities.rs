@@ -8,7 +8,7 @@
 use super::HostState;
 use super::os::Output;
 use super::policy::{Access, Denied};
-use super::{bindings as v0, bindings_v1 as v1};
+use super::{bindings as v0, bindings_v1 as v1, bindings_v11 as v11};
 
 impl HostState {
     fn denied(&self, capability: &str, denied: Denied) -> String {
@@ -42,11 +42,41 @@ impl HostState {
         let written = std::fs::create_dir_all(parent).and_then(|()| tempfile::NamedTempFile::new_in(parent)).and_then(
             |mut tmp| {
                 std::io::Write::write_all(&mut tmp, &contents)?;
+                keep_attributes(&host_path, tmp.as_file())?;
                 tmp.persist(&host_path).map_err(|e| e.error)?;
                 Ok(())
             },
         );
         written.map_err(|e| format!("write {path}: {e}"))
+    }
+
+    fn stat_granted(&mut self, path: String) -> Result<Option<(u32, u32, u32, u64)>, String> {
+        let host_path = self.policy.resolve(&path, Access::Read).map_err(|d| self.denied("stat", d))?;
+        match std::fs::symlink_metadata(&host_path) {
+            Ok(meta) => Ok(Some(status(&meta))),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+            Err(e) => Err(format!("stat {path}: {e}")),
+        }
+    }
+
+    fn set_owner_granted(&mut self, path: String, uid: u32, gid: u32) -> Result<(), String> {
+        let host_path = self.policy.resolve(&path, Access::Write).map_err(|d| self.denied("set-owner", d))?;
+        if !self.policy.may_change_owners() {
+            return Err(self.denied("set-owner", Denied::Owners(path)));
+        }
+        tracing::info!(device = %self.device, command = %self.command, %path, uid, gid, "plug-in sets a file owner");
+        #[cfg(unix)]
+        {
+            // lchown: a symlink planted at the path is changed itself, never
+            // what it points to.
+            std::os::unix::fs::lchown(&host_path, Some(uid), Some(gid))
+                .map_err(|e| format!("set the owner of {path}: {e}"))
+        }
+        #[cfg(not(unix))]
+        {
+            let _ = host_path;
+            Err(format!("set the owner of {path}: this system has no numeric owners"))
+        }
     }
 
     fn create_granted(&mut self, path: String) -> Result<(), String> {
@@ -81,6 +111,44 @@ impl HostState {
             tracing::Level::WARN => tracing::warn!(%device, %command, "plug-in: {message}"),
             _ => tracing::error!(%device, %command, "plug-in: {message}"),
         }
+    }
+}
+
+/// A file written over another keeps its mode and owner (the replacement is
+/// a new file, which would otherwise be 0600 and the agent's); a new file is
+/// 0644, as with the usual umask.
+fn keep_attributes(replaced: &std::path::Path, new: &std::fs::File) -> std::io::Result<()> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::{MetadataExt, PermissionsExt};
+        match std::fs::metadata(replaced) {
+            Ok(old) => {
+                new.set_permissions(std::fs::Permissions::from_mode(old.mode() & 0o7777))?;
+                std::os::unix::fs::fchown(new, Some(old.uid()), Some(old.gid()))
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                new.set_permissions(std::fs::Permissions::from_mode(0o644))
+            }
+            Err(e) => Err(e),
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = (replaced, new);
+        Ok(())
+    }
+}
+
+/// (mode, uid, gid, size) of a file; Windows has no numeric owners (0).
+fn status(meta: &std::fs::Metadata) -> (u32, u32, u32, u64) {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::MetadataExt;
+        (meta.mode() & 0o7777, meta.uid(), meta.gid(), meta.len())
+    }
+    #[cfg(not(unix))]
+    {
+        (0, 0, 0, meta.len())
     }
 }
 
@@ -134,13 +202,32 @@ macro_rules! bind_host {
 
 bind_host!(v0 {});
 
-bind_host!(v1 {
-    fn set_mode(&mut self, path: String, mode: u32) -> wasmtime::Result<Result<(), String>> {
-        Ok(self.set_mode_granted(path, mode))
+/// What 1.0 added: `set-mode` and `now`, the same in every later version.
+macro_rules! since_v1 {
+    () => {
+        fn set_mode(&mut self, path: String, mode: u32) -> wasmtime::Result<Result<(), String>> {
+            Ok(self.set_mode_granted(path, mode))
+        }
+
+        fn now(&mut self) -> wasmtime::Result<u64> {
+            let since = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default();
+            Ok(since.as_millis() as u64)
+        }
+    };
+}
+
+bind_host!(v1 { since_v1!(); });
+
+bind_host!(v11 {
+    since_v1!();
+
+    fn stat(&mut self, path: String) -> wasmtime::Result<Result<Option<v11::outfit::plugin::types::FileStatus>, String>> {
+        Ok(self.stat_granted(path).map(|found| {
+            found.map(|(mode, uid, gid, size)| v11::outfit::plugin::types::FileStatus { mode, uid, gid, size })
+        }))
     }
 
-    fn now(&mut self) -> wasmtime::Result<u64> {
-        let since = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default();
-        Ok(since.as_millis() as u64)
+    fn set_owner(&mut self, path: String, uid: u32, gid: u32) -> wasmtime::Result<Result<(), String>> {
+        Ok(self.set_owner_granted(path, uid, gid))
     }
 });

@@ -8,7 +8,12 @@
 use super::bindings::exports::outfit::plugin::os_plugin::Guest as V0Guest;
 use super::bindings_v1::exports::outfit::plugin::plugin::Guest as V1Guest;
 use super::bindings_v1::outfit::plugin::types as v1;
-use super::{CallContext, ConfigFile, InstalledPackage, PackageFile, Plugin, PluginError, PluginInfo, Target, World};
+use super::bindings_v11::exports::outfit::plugin::plugin::Guest as V11Guest;
+use super::bindings_v11::outfit::plugin::types as v11;
+use super::{
+    CallContext, ConfigFile, FileAttributes, InstalledPackage, PackageFile, Plugin, PluginError, PluginInfo, Target,
+    World,
+};
 use wasmtime::Store;
 
 type Outcome = Result<Result<String, String>, PluginError>;
@@ -19,6 +24,10 @@ fn target(ctx: &CallContext) -> Target {
 
 fn target_v1(ctx: &CallContext) -> v1::Target {
     v1::Target { device: ctx.device.clone(), command_id: ctx.command.clone(), root: ctx.root.display().to_string() }
+}
+
+fn target_v11(ctx: &CallContext) -> v11::Target {
+    v11::Target { device: ctx.device.clone(), command_id: ctx.command.clone(), root: ctx.root.display().to_string() }
 }
 
 impl From<&PackageFile> for v1::PackageFile {
@@ -35,27 +44,82 @@ impl From<&ConfigFile> for v1::ConfigFile {
     }
 }
 
-fn lifecycle(
-    plugin: &V1Guest,
-    store: &mut Store<super::HostState>,
-    target: &v1::Target,
-    change: &v1::Change,
-) -> wasmtime::Result<Result<String, String>> {
-    let steps = match plugin.call_plan(&mut *store, target, change)? {
-        Ok(steps) => steps,
-        Err(e) => return Ok(Err(format!("plan: {e}"))),
+/// plan → apply → verify on one instance of a v1.x plug-in (1.0 and 1.1
+/// differ only in their generated types).
+macro_rules! lifecycle {
+    ($name:ident, $guest:ty, $types:ident) => {
+        fn $name(
+            plugin: &$guest,
+            store: &mut Store<super::HostState>,
+            target: &$types::Target,
+            change: &$types::Change,
+        ) -> wasmtime::Result<Result<String, String>> {
+            let steps = match plugin.call_plan(&mut *store, target, change)? {
+                Ok(steps) => steps,
+                Err(e) => return Ok(Err(format!("plan: {e}"))),
+            };
+            if steps.is_empty() {
+                return Ok(Ok("already as asked; nothing to do".into()));
+            }
+            let applied = match plugin.call_apply(&mut *store, target, change)? {
+                Ok(message) => message,
+                Err(e) => return Ok(Err(e)),
+            };
+            Ok(match plugin.call_verify(&mut *store, target, change)? {
+                Ok(()) => Ok(applied),
+                Err(e) => Err(format!("{applied}, but it does not verify: {e}")),
+            })
+        }
     };
-    if steps.is_empty() {
-        return Ok(Ok("already as asked; nothing to do".into()));
+}
+
+lifecycle!(lifecycle_v1, V1Guest, v1);
+lifecycle!(lifecycle_v11, V11Guest, v11);
+
+/// 1.1's change of the same meaning; a configuration file gains `attributes`.
+fn to_v11(change: &v1::Change, attributes: &FileAttributes) -> v11::Change {
+    match change {
+        v1::Change::Install(f) => v11::Change::Install(v11::PackageFile {
+            name: f.name.clone(),
+            version: f.version.clone(),
+            format: f.format.clone(),
+            path: f.path.clone(),
+        }),
+        v1::Change::Remove(name) => v11::Change::Remove(name.clone()),
+        v1::Change::Configure(f) => v11::Change::Configure(v11::ConfigFile {
+            path: f.path.clone(),
+            template: f.template.clone(),
+            parameters: f
+                .parameters
+                .iter()
+                .map(|p| v11::Parameter { name: p.name.clone(), value: p.value.clone() })
+                .collect(),
+            mode: attributes.mode,
+            owner: attributes.owner.clone(),
+            group: attributes.group.clone(),
+        }),
+        v1::Change::Network(i) => v11::Change::Network(v11::InterfaceConfig {
+            name: i.name.clone(),
+            addressing: match &i.addressing {
+                v1::Addressing::Dhcp => v11::Addressing::Dhcp,
+                v1::Addressing::Fixed(a) => v11::Addressing::Fixed(v11::StaticAddress {
+                    address: a.address.clone(),
+                    gateway: a.gateway.clone(),
+                    dns: a.dns.clone(),
+                }),
+            },
+        }),
+        v1::Change::Service(c) => v11::Change::Service(v11::ServiceChange {
+            name: c.name.clone(),
+            action: match c.action {
+                v1::ServiceAction::Start => v11::ServiceAction::Start,
+                v1::ServiceAction::Stop => v11::ServiceAction::Stop,
+                v1::ServiceAction::Restart => v11::ServiceAction::Restart,
+                v1::ServiceAction::Enable => v11::ServiceAction::Enable,
+                v1::ServiceAction::Disable => v11::ServiceAction::Disable,
+            },
+        }),
     }
-    let applied = match plugin.call_apply(&mut *store, target, change)? {
-        Ok(message) => message,
-        Err(e) => return Ok(Err(e)),
-    };
-    Ok(match plugin.call_verify(&mut *store, target, change)? {
-        Ok(()) => Ok(applied),
-        Err(e) => Err(format!("{applied}, but it does not verify: {e}")),
-    })
 }
 
 impl Plugin {
@@ -66,9 +130,33 @@ impl Plugin {
         change: v1::Change,
         v0: impl FnOnce(&V0Guest, &mut Store<super::HostState>) -> wasmtime::Result<Result<String, String>>,
     ) -> Outcome {
+        self.change_with(ctx, change, &FileAttributes::default(), v0)
+    }
+
+    /// [`Plugin::change`] for a change that may carry file attributes, which
+    /// only a 1.1 plug-in can apply: an older one refuses the change rather
+    /// than silently leave the mode or owner as it is.
+    fn change_with(
+        &self,
+        ctx: &CallContext,
+        change: v1::Change,
+        attributes: &FileAttributes,
+        v0: impl FnOnce(&V0Guest, &mut Store<super::HostState>) -> wasmtime::Result<Result<String, String>>,
+    ) -> Outcome {
+        if !attributes.is_empty() && self.manifest.world != super::WORLD_V11 {
+            return Ok(Err(format!(
+                "plug-in {} implements `{}`, which cannot set file modes or owners (`{}` can)",
+                self.manifest.name,
+                self.manifest.world,
+                super::WORLD_V11
+            )));
+        }
         let target = target_v1(ctx);
         self.call(ctx, |world, store| match world {
-            World::V1(w) => lifecycle(w.outfit_plugin_plugin(), store, &target, &change),
+            World::V11(w) => {
+                lifecycle_v11(w.outfit_plugin_plugin(), store, &target_v11(ctx), &to_v11(&change, attributes))
+            }
+            World::V1(w) => lifecycle_v1(w.outfit_plugin_plugin(), store, &target, &change),
             World::V0(w) => v0(w.outfit_plugin_os_plugin(), store),
         })
     }
@@ -96,6 +184,17 @@ impl Plugin {
                 };
                 Ok((info, changes))
             }
+            World::V11(w) => {
+                let info = w.outfit_plugin_plugin().call_describe(store)?;
+                let changes = info.changes;
+                let info = PluginInfo {
+                    name: info.name,
+                    version: info.version,
+                    os_families: info.os_families,
+                    package_formats: info.package_formats,
+                };
+                Ok((info, changes))
+            }
         })
     }
 
@@ -104,6 +203,9 @@ impl Plugin {
         self.call(ctx, |world, store| match world {
             World::V0(w) => w.outfit_plugin_os_plugin().call_query(store, &t0),
             World::V1(w) => Ok(w.outfit_plugin_plugin().call_query(store, &t1)?.map(|packages| {
+                packages.into_iter().map(|p| InstalledPackage { name: p.name, version: p.version }).collect()
+            })),
+            World::V11(w) => Ok(w.outfit_plugin_plugin().call_query(store, &target_v11(ctx))?.map(|packages| {
                 packages.into_iter().map(|p| InstalledPackage { name: p.name, version: p.version }).collect()
             })),
         })
@@ -120,8 +222,16 @@ impl Plugin {
     }
 
     pub fn configure(&self, ctx: &CallContext, file: &ConfigFile) -> Outcome {
+        self.configure_with(ctx, file, &FileAttributes::default())
+    }
+
+    /// Writes a configuration file that must also have `attributes` (mode,
+    /// owner, group; a 1.1 plug-in only).
+    pub fn configure_with(&self, ctx: &CallContext, file: &ConfigFile, attributes: &FileAttributes) -> Outcome {
         let t0 = target(ctx);
-        self.change(ctx, v1::Change::Configure(file.into()), |p, store| p.call_configure(store, &t0, file))
+        self.change_with(ctx, v1::Change::Configure(file.into()), attributes, |p, store| {
+            p.call_configure(store, &t0, file)
+        })
     }
 
     /// Configures a network interface (v1 plug-ins only).
@@ -146,6 +256,10 @@ impl Plugin {
         self.call(ctx, |world, store| match world {
             World::V0(_) => Ok(Ok(Vec::new())),
             World::V1(w) => w.outfit_plugin_plugin().call_inventory(store, &t1),
+            World::V11(w) => Ok(w
+                .outfit_plugin_plugin()
+                .call_inventory(store, &target_v11(ctx))?
+                .map(|facts| facts.into_iter().map(|f| v1::Fact { name: f.name, value: f.value }).collect())),
         })
     }
 }

@@ -37,6 +37,13 @@ mod bindings_v1 {
         imports: { default: trappable | tracing },
     });
 }
+mod bindings_v11 {
+    wasmtime::component::bindgen!({
+        path: "../wit/outfit-plugin-1.1.0",
+        world: "os-plugin",
+        imports: { default: trappable | tracing },
+    });
+}
 mod lifecycle;
 
 /// The agent's own types for plug-in calls are those of 0.1.0; a v1 plug-in's
@@ -50,6 +57,24 @@ pub mod v1 {
 /// The worlds this agent serves, as manifests name them.
 pub const WORLD_V0: &str = "outfit:plugin/os-plugin-world@0.1.0";
 pub const WORLD_V1: &str = "outfit:plugin/os-plugin@1.0.0";
+pub const WORLD_V11: &str = "outfit:plugin/os-plugin@1.1.0";
+const WORLDS: [&str; 3] = [WORLD_V0, WORLD_V1, WORLD_V11];
+
+/// What a configuration file must have besides its contents (WIT 1.1):
+/// permission bits, owner and group by name or number. Empty: keep what the
+/// file has.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct FileAttributes {
+    pub mode: Option<u32>,
+    pub owner: Option<String>,
+    pub group: Option<String>,
+}
+
+impl FileAttributes {
+    pub fn is_empty(&self) -> bool {
+        self.mode.is_none() && self.owner.is_none() && self.group.is_none()
+    }
+}
 
 /// The built-in Debian plug-in and its manifest, built by `build.rs`.
 pub const DEBIAN_WASM: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/debian.wasm"));
@@ -115,12 +140,14 @@ impl std::fmt::Debug for Plugin {
 enum Pre {
     V0(bindings::OsPluginWorldPre<HostState>),
     V1(bindings_v1::OsPluginPre<HostState>),
+    V11(bindings_v11::OsPluginPre<HostState>),
 }
 
 /// One call's instance.
 enum World {
     V0(bindings::OsPluginWorld),
     V1(bindings_v1::OsPlugin),
+    V11(bindings_v11::OsPlugin),
 }
 
 /// Where one call acts.
@@ -219,10 +246,18 @@ impl Plugin {
         cache: Option<&cache::CompileCache>,
     ) -> Result<Self, PluginError> {
         let manifest: Manifest = toml::from_str(manifest_toml).map_err(|e| PluginError::Manifest(e.to_string()))?;
-        if manifest.world != WORLD_V0 && manifest.world != WORLD_V1 {
+        if !WORLDS.contains(&manifest.world.as_str()) {
             return Err(PluginError::Manifest(format!(
-                "plug-in {} is for world `{}`; this agent serves `{WORLD_V0}` and `{WORLD_V1}`",
-                manifest.name, manifest.world
+                "plug-in {} is for world `{}`; this agent serves {}",
+                manifest.name,
+                manifest.world,
+                WORLDS.map(|w| format!("`{w}`")).join(", ")
+            )));
+        }
+        if manifest.capabilities.owners && manifest.world != WORLD_V11 {
+            return Err(PluginError::Manifest(format!(
+                "plug-in {} grants `owners`, which only world `{WORLD_V11}` has",
+                manifest.name
             )));
         }
         let engine = engine(backend)?;
@@ -237,7 +272,11 @@ impl Plugin {
         let mut linker = Linker::<HostState>::new(&engine);
         wasmtime_wasi::p2::add_to_linker_sync(&mut linker).map_err(|e| PluginError::Load(e.to_string()))?;
         let load = |e: wasmtime::Error| PluginError::Load(format!("{e:#}"));
-        let pre = if manifest.world == WORLD_V1 {
+        let pre = if manifest.world == WORLD_V11 {
+            bindings_v11::OsPlugin::add_to_linker::<HostState, HasSelf<HostState>>(&mut linker, |s| s).map_err(load)?;
+            let pre = linker.instantiate_pre(&component).map_err(load)?;
+            Pre::V11(bindings_v11::OsPluginPre::new(pre).map_err(load)?)
+        } else if manifest.world == WORLD_V1 {
             bindings_v1::OsPlugin::add_to_linker::<HostState, HasSelf<HostState>>(&mut linker, |s| s).map_err(load)?;
             let pre = linker.instantiate_pre(&component).map_err(load)?;
             Pre::V1(bindings_v1::OsPluginPre::new(pre).map_err(load)?)
@@ -302,6 +341,7 @@ impl Plugin {
         let world = match &self.pre {
             Pre::V0(pre) => World::V0(pre.instantiate(&mut store).map_err(trap)?),
             Pre::V1(pre) => World::V1(pre.instantiate(&mut store).map_err(trap)?),
+            Pre::V11(pre) => World::V11(pre.instantiate(&mut store).map_err(trap)?),
         };
         f(&world, &mut store).map_err(trap)
     }

@@ -28,6 +28,10 @@ pub struct Capabilities {
     /// Device paths (and everything below them) the plug-in may write.
     #[serde(default)]
     pub write: Vec<String>,
+    /// May change the owner of files under its write grants (`set-owner`,
+    /// world 1.1 only).
+    #[serde(default)]
+    pub owners: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -42,6 +46,8 @@ pub enum Denied {
     Path { access: &'static str, path: String },
     #[error("path `{0}` leads outside the device root")]
     Escapes(String),
+    #[error("changing the owner of `{0}` is not granted by the plug-in's manifest (`owners = true`)")]
+    Owners(String),
 }
 
 #[derive(Debug, Clone)]
@@ -50,6 +56,7 @@ pub struct Policy {
     commands: Vec<Vec<glob::Pattern>>,
     read: Vec<PathBuf>,
     write: Vec<PathBuf>,
+    owners: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -71,7 +78,18 @@ impl Policy {
             .map(|argv| argv.iter().map(|a| glob::Pattern::new(&bind(a))).collect())
             .collect::<Result<_, _>>()?;
         let paths = |list: &[String]| list.iter().map(PathBuf::from).collect();
-        Ok(Self { root: root.to_owned(), commands, read: paths(&capabilities.read), write: paths(&capabilities.write) })
+        Ok(Self {
+            root: root.to_owned(),
+            commands,
+            read: paths(&capabilities.read),
+            write: paths(&capabilities.write),
+            owners: capabilities.owners,
+        })
+    }
+
+    /// Whether the manifest lets the plug-in change file owners.
+    pub fn may_change_owners(&self) -> bool {
+        self.owners
     }
 
     pub fn root(&self) -> &Path {
@@ -132,6 +150,7 @@ mod tests {
             commands: vec![vec!["dpkg".into(), "--root={root}".into(), "--install".into(), "{spool}/*.deb".into()]],
             read: vec!["/var/lib/dpkg".into()],
             write: vec!["/etc".into()],
+            owners: false,
         };
         Policy::new(&caps, root, &root.join("spool")).unwrap()
     }
