@@ -13,7 +13,7 @@ use std::sync::Arc;
 /// What the agent needs to execute commands for its device.
 #[derive(Debug, Clone)]
 pub struct Executor {
-    /// The first plug-in also writes configuration files (the OS plug-in).
+    /// Each change goes to the plug-in that declares its kind ([`Executor::handler`]).
     /// Plug-ins refused at start are named in the result of a command that
     /// would have needed one, so the gateway learns the reason.
     pub plugins: Arc<PluginSet>,
@@ -62,10 +62,15 @@ impl Executor {
         })
     }
 
-    /// The plug-in that handles changes of `kind` ("network", "service").
+    /// The plug-in that handles changes of `kind` ("configure", "network",
+    /// "service"): of those that can, the one built against the newest world
+    /// (a delivered `files` plug-in on 1.1 serves configuration files before
+    /// the built-in 0.1.0 OS plug-in), the first loaded among equals.
     fn handler(&self, kind: &str) -> Result<Loaded, String> {
         let plugins = self.plugins.current();
-        plugins.iter().find(|l| l.changes.iter().any(|c| c == kind)).cloned().ok_or_else(|| {
+        let capable = plugins.iter().filter(|l| l.changes.iter().any(|c| c == kind));
+        let newest = capable.rev().max_by_key(|l| crate::plugin::world_rank(&l.plugin.manifest().world));
+        newest.cloned().ok_or_else(|| {
             let names: Vec<&str> = plugins.iter().map(|l| l.plugin.name()).collect();
             format!(
                 "no plug-in of this agent handles `{kind}` changes (it has: {}); deliver one with `outfit-gateway plugin install`",
@@ -127,9 +132,13 @@ impl Executor {
             }
             CommandKind::Configure => {
                 let config = command.configure.as_ref().expect("validated");
-                let loaded =
-                    self.plugins.current().first().cloned().ok_or_else(|| "no plug-in is loaded".to_owned())?;
+                let loaded = self.handler("configure")?;
                 let plugin = loaded.plugin.clone();
+                let attributes = crate::plugin::FileAttributes {
+                    mode: config.mode_bits().map_err(|e| format!("configure {}: {e}", config.path))?,
+                    owner: config.owner.clone().filter(|o| !o.is_empty()),
+                    group: config.group.clone().filter(|g| !g.is_empty()),
+                };
                 let template = config.template_text().map_err(|e| format!("configure {}: {e}", config.path))?;
                 let file = ConfigFile {
                     path: config.path.clone(),
@@ -140,7 +149,8 @@ impl Executor {
                         .map(|p| Parameter { name: p.name.clone(), value: p.value.clone() })
                         .collect(),
                 };
-                let outcome = tokio::task::spawn_blocking(move || plugin.configure(&ctx, &file)).await;
+                let outcome =
+                    tokio::task::spawn_blocking(move || plugin.configure_with(&ctx, &file, &attributes)).await;
                 Ok(flatten(&loaded, "configure", outcome)?)
             }
             CommandKind::InstallPlugin => {

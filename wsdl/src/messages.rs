@@ -117,6 +117,13 @@ pub struct ConfigFile {
     pub template: String,
     #[yaserde(prefix = "o", rename = "parameter")]
     pub parameters: Vec<Parameter>,
+    /// Permission bits in octal ("640"); see [`ConfigFile::mode_bits`].
+    #[yaserde(prefix = "o")]
+    pub mode: Option<String>,
+    #[yaserde(prefix = "o")]
+    pub owner: Option<String>,
+    #[yaserde(prefix = "o")]
+    pub group: Option<String>,
 }
 
 impl ConfigFile {
@@ -127,6 +134,18 @@ impl ConfigFile {
             path: path.to_owned(),
             template: base64::engine::general_purpose::STANDARD.encode(template),
             parameters,
+            ..Self::default()
+        }
+    }
+
+    /// The permission bits `mode` names, if any (octal, at most 777).
+    pub fn mode_bits(&self) -> Result<Option<u32>, String> {
+        let Some(text) = self.mode.as_deref().map(str::trim).filter(|m| !m.is_empty()) else {
+            return Ok(None);
+        };
+        match u32::from_str_radix(text, 8) {
+            Ok(bits) if bits <= 0o777 => Ok(Some(bits)),
+            _ => Err(format!("mode `{text}` is not octal permission bits (at most 777)")),
         }
     }
 

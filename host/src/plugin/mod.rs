@@ -60,6 +60,11 @@ pub const WORLD_V1: &str = "outfit:plugin/os-plugin@1.0.0";
 pub const WORLD_V11: &str = "outfit:plugin/os-plugin@1.1.0";
 const WORLDS: [&str; 3] = [WORLD_V0, WORLD_V1, WORLD_V11];
 
+/// How new a served world is (0 for the oldest); unknown worlds never load.
+pub fn world_rank(world: &str) -> usize {
+    WORLDS.iter().position(|w| *w == world).unwrap_or(0)
+}
+
 /// What a configuration file must have besides its contents (WIT 1.1):
 /// permission bits, owner and group by name or number. Empty: keep what the
 /// file has.
@@ -84,7 +89,8 @@ pub const RPM_WASM: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/rpm.wasm")
 pub const RPM_MANIFEST: &str = include_str!("../../../plugins/rpm/manifest.toml");
 
 /// The plug-ins built into the agent, as (component, manifest). The first one
-/// also writes configuration files.
+/// also writes configuration files, until a plug-in of a newer world that
+/// handles them (`files`) is delivered.
 pub const BUILT_IN: [(&[u8], &str); 2] = [(DEBIAN_WASM, DEBIAN_MANIFEST), (RPM_WASM, RPM_MANIFEST)];
 
 /// Instructions one call may execute before it is stopped.
