@@ -94,6 +94,7 @@ fn prepare(dir: &Path, config: &BenchConfig) -> Result<(Home, Vec<String>)> {
         storage_key: "0".repeat(64),
         config_path: None,
         config_template: None,
+        config_attributes: None,
         parameters: Vec::new(),
     };
     let roles = vec![NewRole { category: "OS".into(), name: "bench".into(), components: vec![component] }];
@@ -103,6 +104,7 @@ fn prepare(dir: &Path, config: &BenchConfig) -> Result<(Home, Vec<String>)> {
         path: "/etc/bench.conf".into(),
         template: "n = {{ n }}\n".into(),
         parameters: vec![("n".into(), "1".into())],
+        attributes: Default::default(),
     };
     let commands: Vec<NewCommand> = (0..config.commands).map(|_| NewCommand::from(&payload)).collect();
     let mut tokens = Vec::with_capacity(config.agents);

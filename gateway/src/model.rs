@@ -16,6 +16,7 @@
 //! format = "deb"
 //! sha256 = "…"                              # optional: checked on upload
 //! config = { path = "/etc/demo/base.conf", template = "templates/base.conf.j2" }
+//! # optional: mode = "640", owner = "web", group = "adm" in `config`
 //! parameters = { motd = "hello" }
 //! ```
 
@@ -61,6 +62,17 @@ pub struct ComponentSpec {
 pub struct ConfigSpec {
     pub path: String,
     pub template: PathBuf,
+    /// Permission bits in octal (`mode = "640"`), owner and group by name on
+    /// the device or number; absent: keep what the file has.
+    pub mode: Option<String>,
+    pub owner: Option<String>,
+    pub group: Option<String>,
+}
+
+impl ConfigSpec {
+    fn attributes(&self) -> crate::queue::FileAttributes {
+        crate::queue::FileAttributes { mode: self.mode.clone(), owner: self.owner.clone(), group: self.group.clone() }
+    }
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -97,6 +109,9 @@ pub fn import(storage: &Storage, repository: &Repository, file: &Path) -> Result
             {
                 return Err(invalid(format!("config path `{}` must be absolute", config.path)));
             }
+            if let Some(config) = &c.config {
+                config.attributes().validate().map_err(invalid)?;
+            }
             let stored = repository.put_file(&base.join(&c.package), c.sha256.as_deref())?;
             let template = match &c.config {
                 Some(config) => Some(read(&base.join(&config.template))?),
@@ -112,10 +127,73 @@ pub fn import(storage: &Storage, repository: &Repository, file: &Path) -> Result
                 storage_key: stored.sha256,
                 config_path: c.config.as_ref().map(|c| c.path.clone()),
                 config_template: template,
+                config_attributes: c.config.as_ref().and_then(|c| c.attributes().to_column()),
                 parameters: c.parameters.iter().map(|(k, v)| (k.clone(), v.clone())).collect(),
             });
         }
         roles.push(NewRole { category: role.category.clone(), name: role.name.clone(), components });
     }
     Ok(storage.import_model(&NewModel { site: spec.site, name: spec.name, roles })?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::queue::{FileAttributes, Payload};
+
+    fn model(dir: &Path, config: &str) -> PathBuf {
+        std::fs::write(dir.join("web_1.0_all.deb"), b"not really a deb").unwrap();
+        std::fs::write(dir.join("web.conf.j2"), "port={{ port }}\n").unwrap();
+        let text = format!(
+            "site = \"s\"\nname = \"web\"\n[[roles]]\ncategory = \"OS\"\nname = \"base\"\n[[roles.components]]\n\
+             name = \"web\"\npackage = \"web_1.0_all.deb\"\npackage_name = \"web\"\nversion = \"1.0\"\nformat = \"deb\"\n\
+             config = {{ path = \"/etc/web.conf\", template = \"web.conf.j2\"{config} }}\nparameters = {{ port = \"80\" }}\n"
+        );
+        let file = dir.join("model.toml");
+        std::fs::write(&file, text).unwrap();
+        file
+    }
+
+    #[test]
+    fn file_attributes_go_from_the_model_file_into_the_configure_command() {
+        let dir = tempfile::tempdir().unwrap();
+        let storage = Storage::open(dir.path().join("db.sqlite").to_str().unwrap()).unwrap();
+        let repository = Repository::new(dir.path().join("repository"));
+        let file = model(dir.path(), ", mode = \"640\", owner = \"web\", group = \"adm\"");
+        let imported = import(&storage, &repository, &file).unwrap();
+        let plan = crate::queue::plan(&storage.desired_components(imported.model_version_id).unwrap()).unwrap();
+        let Payload::Configure { attributes, .. } = &plan[1] else { panic!("{plan:?}") };
+        let wanted = FileAttributes { mode: Some("640".into()), owner: Some("web".into()), group: Some("adm".into()) };
+        assert_eq!(attributes, &wanted);
+        // The same file again is the same version; without attributes it is a new one.
+        assert!(!import(&storage, &repository, &file).unwrap().created);
+        let plain = import(&storage, &repository, &model(dir.path(), "")).unwrap();
+        assert!(plain.created);
+        let plan = crate::queue::plan(&storage.desired_components(plain.model_version_id).unwrap()).unwrap();
+        let Payload::Configure { attributes, .. } = &plan[1] else { panic!("{plan:?}") };
+        assert!(attributes.is_empty());
+        // Stored rows without attributes still decode, and a payload without
+        // them serializes as it did before.
+        assert!(!serde_json::to_string(&plan[1]).unwrap().contains("attributes"));
+    }
+
+    #[test]
+    fn bad_modes_and_owner_names_fail_the_import_and_store_nothing() {
+        let dir = tempfile::tempdir().unwrap();
+        let storage = Storage::open(dir.path().join("db.sqlite").to_str().unwrap()).unwrap();
+        let repository = Repository::new(dir.path().join("repository"));
+        for (config, expected) in [
+            (", mode = \"4755\"", "mode `4755` is not octal permission bits"),
+            (", mode = \"rw-r--r--\"", "is not octal permission bits"),
+            (", owner = \"-rf\"", "owner `-rf` is not a user or group name"),
+            (", group = \"a:b\"", "group `a:b` is not a user or group name"),
+        ] {
+            let err = import(&storage, &repository, &model(dir.path(), config)).unwrap_err().to_string();
+            assert!(err.contains(expected), "{config}: {err}");
+        }
+        assert!(
+            !dir.path().join("repository").exists()
+                || std::fs::read_dir(dir.path().join("repository")).unwrap().next().is_none()
+        );
+    }
 }

@@ -8,6 +8,61 @@
 use crate::storage::{CommandRow, DesiredComponent, NewCommand, Storage, StorageError};
 use serde::{Deserialize, Serialize};
 
+/// What a configuration file must have besides its contents: permission bits
+/// in octal text ("640"), owner and group as names on the device or numbers.
+/// Empty: keep what the file has.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FileAttributes {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mode: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub owner: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub group: Option<String>,
+}
+
+impl FileAttributes {
+    pub fn is_empty(&self) -> bool {
+        self.mode.is_none() && self.owner.is_none() && self.group.is_none()
+    }
+
+    /// Checks what a model file names, so a typo fails the import rather
+    /// than every device's command.
+    pub fn validate(&self) -> Result<(), String> {
+        if let Some(mode) = &self.mode
+            && !u32::from_str_radix(mode, 8).is_ok_and(|bits| bits <= 0o777)
+        {
+            return Err(format!("mode `{mode}` is not octal permission bits (at most 777), e.g. \"640\""));
+        }
+        for (kind, name) in [("owner", &self.owner), ("group", &self.group)] {
+            if let Some(name) = name {
+                let valid = !name.is_empty()
+                    && name.len() <= 32
+                    && !name.starts_with('-')
+                    && name.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.'));
+                if !valid {
+                    return Err(format!("{kind} `{name}` is not a user or group name (letters, digits, _ . -)"));
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// As stored in `components.config_attributes`.
+    pub fn to_column(&self) -> Option<String> {
+        (!self.is_empty()).then(|| serde_json::to_string(self).expect("attributes serialize"))
+    }
+
+    pub fn from_column(column: Option<&str>) -> Result<Self, StorageError> {
+        match column {
+            None => Ok(Self::default()),
+            Some(text) => serde_json::from_str(text)
+                .map_err(|e| StorageError::Invalid(format!("components.config_attributes `{text}`: {e}"))),
+        }
+    }
+}
+
 /// What a queued command asks the agent to do; stored as JSON in the row.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "lowercase")]
@@ -26,35 +81,21 @@ pub enum Payload {
         path: String,
         template: String,
         parameters: Vec<(String, String)>,
+        #[serde(default, skip_serializing_if = "FileAttributes::is_empty")]
+        attributes: FileAttributes,
     },
     /// Restart the device; the queue waits until it is back.
     Reboot,
     /// Fetch a signed plug-in bundle (see `plugin.rs`) and switch to it.
     #[serde(rename = "install-plugin")]
-    InstallPlugin {
-        name: String,
-        version: String,
-        sha256: String,
-        size: i64,
-        storage_key: String,
-    },
+    InstallPlugin { name: String, version: String, sha256: String, size: i64, storage_key: String },
     /// Switch a plug-in back to the version it had before.
     #[serde(rename = "rollback-plugin")]
-    RollbackPlugin {
-        name: String,
-    },
+    RollbackPlugin { name: String },
     /// Give an interface a static address (`address` = ADDRESS/PREFIX) or DHCP (no address).
-    Network {
-        interface: String,
-        address: Option<String>,
-        gateway: Option<String>,
-        dns: Vec<String>,
-    },
+    Network { interface: String, address: Option<String>, gateway: Option<String>, dns: Vec<String> },
     /// Start, stop, restart, enable or disable a service.
-    Service {
-        name: String,
-        action: String,
-    },
+    Service { name: String, action: String },
 }
 
 /// The service actions a `service` command may ask for.
@@ -80,7 +121,7 @@ impl Payload {
 }
 
 /// The commands that bring a bare device to the desired components.
-pub fn plan(desired: &[DesiredComponent]) -> Vec<Payload> {
+pub fn plan(desired: &[DesiredComponent]) -> Result<Vec<Payload>, StorageError> {
     let mut plan = Vec::with_capacity(desired.len() * 2);
     for d in desired {
         let c = &d.component;
@@ -99,10 +140,11 @@ pub fn plan(desired: &[DesiredComponent]) -> Vec<Payload> {
                 path: path.clone(),
                 template: template.clone(),
                 parameters: d.parameters.clone(),
+                attributes: FileAttributes::from_column(c.config_attributes.as_deref())?,
             });
         }
     }
-    plan
+    Ok(plan)
 }
 
 impl From<&Payload> for NewCommand {
@@ -163,7 +205,7 @@ pub fn provision(storage: &Storage, device: &str, expires_at: Option<i64>) -> Re
         .current_model_version(row.model_id)?
         .or(row.desired_model_version_id)
         .ok_or_else(|| ProvisionError::NoModelVersion(device.to_owned()))?;
-    let new = commands(&plan(&storage.desired_components(version)?), expires_at);
+    let new = commands(&plan(&storage.desired_components(version)?)?, expires_at);
     storage.enqueue(row.id, Some(version), &new)?;
     Ok(Provisioned { device: row.name, model_version_id: version, commands: new.len(), poke_url: row.poke_url })
 }

@@ -169,7 +169,8 @@ pub fn import(storage: &Storage, repository: &Repository, file: &Path) -> Result
                     return Err(ScriptError::Step { step: i + 1, message: format!("path `{path}` must be absolute") });
                 }
                 let template = read(&base.join(&template))?;
-                Payload::Configure { component, path, template, parameters: parameters.into_iter().collect() }
+                let parameters = parameters.into_iter().collect();
+                Payload::Configure { component, path, template, parameters, attributes: Default::default() }
             }
             StepSpec::Reboot => Payload::Reboot,
             StepSpec::Network { interface, address, gateway, dns } => {

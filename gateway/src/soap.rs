@@ -56,10 +56,12 @@ fn to_wire(row: &CommandRow) -> Result<Command, StorageError> {
                 location: format!("/repository/{storage_key}"),
             });
         }
-        Payload::Configure { component, path, template, parameters } => {
+        Payload::Configure { component, path, template, parameters, attributes } => {
             command.kind = Some(CommandKind::Configure);
             let parameters = parameters.into_iter().map(|(name, value)| Parameter { name, value }).collect();
-            command.configure = Some(ConfigFile::new(&component, &path, &template, parameters));
+            let file = ConfigFile::new(&component, &path, &template, parameters);
+            let (mode, owner, group) = (attributes.mode, attributes.owner, attributes.group);
+            command.configure = Some(ConfigFile { mode, owner, group, ..file });
         }
         Payload::Reboot => command.kind = Some(CommandKind::Reboot),
         Payload::InstallPlugin { name, version, sha256, size, storage_key } => {

@@ -208,6 +208,8 @@ pub struct NewComponent {
     pub storage_key: String,
     pub config_path: Option<String>,
     pub config_template: Option<String>,
+    /// JSON of [`crate::queue::FileAttributes`]; `None` when it names nothing.
+    pub config_attributes: Option<String>,
     pub parameters: Vec<(String, String)>,
 }
 
@@ -259,11 +261,13 @@ fn ensure_component(conn: &mut DbConnection, site: i64, c: &NewComponent) -> Que
         .filter(components::package_version.eq(&c.package_version))
         .filter(components::package_format.eq(&c.package_format))
         .filter(components::sha256.eq(&c.sha256))
-        .select((components::id, components::config_path, components::config_template))
-        .load::<(i64, Option<String>, Option<String>)>(conn)?
+        .select((components::id, components::config_path, components::config_template, components::config_attributes))
+        .load::<(i64, Option<String>, Option<String>, Option<String>)>(conn)?
         .into_iter()
-        .find(|(_, path, template)| *path == c.config_path && *template == c.config_template);
-    if let Some((id, _, _)) = same {
+        .find(|(_, path, template, attributes)| {
+            *path == c.config_path && *template == c.config_template && *attributes == c.config_attributes
+        });
+    if let Some((id, ..)) = same {
         return Ok(id);
     }
     diesel::insert_into(components::table)
@@ -278,6 +282,7 @@ fn ensure_component(conn: &mut DbConnection, site: i64, c: &NewComponent) -> Que
             components::storage_key.eq(&c.storage_key),
             components::config_path.eq(&c.config_path),
             components::config_template.eq(&c.config_template),
+            components::config_attributes.eq(&c.config_attributes),
             components::created_at.eq(now_ms()),
         ))
         .execute(conn)?;
@@ -570,6 +575,7 @@ pub struct ComponentRow {
     pub storage_key: String,
     pub config_path: Option<String>,
     pub config_template: Option<String>,
+    pub config_attributes: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq)]

@@ -30,6 +30,7 @@ diesel::table! {
         config_path -> Nullable<Text>,
         config_template -> Nullable<Text>,
         created_at -> BigInt,
+        config_attributes -> Nullable<Text>,
     }
 }
 

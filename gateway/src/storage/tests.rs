@@ -45,6 +45,7 @@ fn component(name: &str, version: &str) -> NewComponent {
         storage_key: format!("{:0>64}", version.replace('.', "")),
         config_path: Some(format!("/etc/{name}.conf")),
         config_template: Some("x={{ x }}\n".into()),
+        config_attributes: None,
         parameters: vec![("x".into(), "1".into())],
     }
 }
