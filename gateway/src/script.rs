@@ -69,6 +69,10 @@ enum StepSpec {
         template: PathBuf,
         #[serde(default)]
         parameters: BTreeMap<String, String>,
+        /// Permission bits in octal ("640"), owner, group; absent: keep.
+        mode: Option<String>,
+        owner: Option<String>,
+        group: Option<String>,
     },
     Reboot,
     /// An interface's address: static when `address` (ADDRESS/PREFIX) is given, else DHCP.
@@ -164,13 +168,15 @@ pub fn import(storage: &Storage, repository: &Repository, file: &Path) -> Result
                     storage_key: stored.sha256,
                 }
             }
-            StepSpec::Configure { component, path, template, parameters } => {
+            StepSpec::Configure { component, path, template, parameters, mode, owner, group } => {
                 if !path.starts_with('/') {
                     return Err(ScriptError::Step { step: i + 1, message: format!("path `{path}` must be absolute") });
                 }
                 let template = read(&base.join(&template))?;
+                let attributes = crate::queue::FileAttributes { mode, owner, group };
+                attributes.validate().map_err(|message| ScriptError::Step { step: i + 1, message })?;
                 let parameters = parameters.into_iter().collect();
-                Payload::Configure { component, path, template, parameters, attributes: Default::default() }
+                Payload::Configure { component, path, template, parameters, attributes }
             }
             StepSpec::Reboot => Payload::Reboot,
             StepSpec::Network { interface, address, gateway, dns } => {

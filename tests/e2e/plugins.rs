@@ -242,3 +242,56 @@ fn a_delivered_v1_network_plugin_switches_an_interface_from_static_to_dhcp() -> 
     assert!(format!("{refused:#}").contains("step 1: `192.0.2.300` is not an IPv4 address"), "{refused:#}");
     Ok(())
 }
+
+#[test]
+fn a_delivered_files_plugin_gives_a_configuration_file_its_mode_and_the_devices_owner() -> Result<()> {
+    use std::os::unix::fs::MetadataExt;
+    let dir = tempfile::tempdir()?;
+    let database = Database::mariadb()?;
+    let gateway = Gateway::start(&dir.path().join("gateway"), &database)?;
+    gateway.import_demo_model(&dir.path().join("model"))?;
+    let (vendor, trusted) = vendor_key(dir.path())?;
+    let files = bundle(dir.path(), "files", &vendor)?;
+
+    // The device's own users: `web` is 4711 there, whatever this machine has.
+    let root = dir.path().join(DEVICE);
+    prepare_root(&root)?;
+    std::fs::create_dir_all(root.join("etc"))?;
+    std::fs::write(root.join("etc/passwd"), "root:x:0:0::/root:/bin/sh\nweb:x:4711:4711::/srv:/bin/false\n")?;
+    std::fs::write(root.join("etc/group"), "root:x:0:\nweb:x:4711:\nadm:x:4:\n")?;
+    gateway.register(DEVICE, "webserver", "demo", "127.0.0.1")?;
+    let _agent = gateway.start_agent_with(DEVICE, &root, &["--trusted-keys", trusted.to_str().unwrap()])?;
+
+    std::fs::write(dir.path().join("app.conf.j2"), "listen={{ port }}\n")?;
+    let script = dir.path().join("secret.toml");
+    std::fs::write(
+        &script,
+        "site = \"demo\"\nname = \"secret\"\n[[steps]]\nkind = \"configure\"\ncomponent = \"app\"\n\
+         path = \"/etc/app/app.conf\"\ntemplate = \"app.conf.j2\"\nparameters = { port = \"8443\" }\n\
+         mode = \"640\"\nowner = \"web\"\ngroup = \"adm\"\n",
+    )?;
+    gateway.cli(&["script", "import", script.to_str().unwrap()])?;
+    let run = ["script", "run", "secret", "--site", "demo", DEVICE];
+    // The built-in Debian plug-in (0.1.0) cannot set owners: it says so and writes nothing.
+    let rows = queued(&gateway, &database, &run)?;
+    assert_eq!(rows[0].1, "failed");
+    assert!(rows[0].2.contains("cannot set file modes or owners"), "{}", rows[0].2);
+    assert!(!root.join("etc/app/app.conf").exists());
+    gateway.cli(&["queue", "abort", DEVICE])?;
+
+    let install = ["plugin", "install", files.to_str().unwrap(), "--site", "demo", DEVICE];
+    assert_eq!(queued(&gateway, &database, &install)?[0].2, "plug-in files 0.1.0 installed and serving (was none)");
+    let rows = queued(&gateway, &database, &run)?;
+    assert_eq!(rows[0].1, "succeeded", "{}", rows[0].2);
+    assert!(rows[0].2.starts_with("files 0.1.0: wrote /etc/app/app.conf: create"), "{}", rows[0].2);
+    let conf = root.join("etc/app/app.conf");
+    let meta = std::fs::metadata(&conf)?;
+    assert_eq!(std::fs::read_to_string(&conf)?, "listen=8443\n");
+    assert_eq!((meta.mode() & 0o777, meta.uid(), meta.gid()), (0o640, 4711, 4));
+
+    // A bad mode never reaches a device.
+    std::fs::write(&script, std::fs::read_to_string(&script)?.replace("\"640\"", "\"4755\""))?;
+    let refused = gateway.cli(&["script", "import", script.to_str().unwrap()]).unwrap_err();
+    assert!(format!("{refused:#}").contains("step 1: mode `4755` is not octal permission bits"), "{refused:#}");
+    Ok(())
+}
