@@ -73,6 +73,20 @@ macro_rules! lifecycle {
     };
 }
 
+/// A v1.x `plugin-info` as the agent's own, and its change kinds.
+macro_rules! split_info {
+    ($info:expr) => {{
+        let info = $info;
+        let own = PluginInfo {
+            name: info.name,
+            version: info.version,
+            os_families: info.os_families,
+            package_formats: info.package_formats,
+        };
+        (own, info.changes)
+    }};
+}
+
 lifecycle!(lifecycle_v1, V1Guest, v1);
 lifecycle!(lifecycle_v11, V11Guest, v11);
 
@@ -175,25 +189,11 @@ impl Plugin {
             }
             World::V1(w) => {
                 let info = w.outfit_plugin_plugin().call_describe(store)?;
-                let changes = info.changes;
-                let info = PluginInfo {
-                    name: info.name,
-                    version: info.version,
-                    os_families: info.os_families,
-                    package_formats: info.package_formats,
-                };
-                Ok((info, changes))
+                Ok(split_info!(info))
             }
             World::V11(w) => {
                 let info = w.outfit_plugin_plugin().call_describe(store)?;
-                let changes = info.changes;
-                let info = PluginInfo {
-                    name: info.name,
-                    version: info.version,
-                    os_families: info.os_families,
-                    package_formats: info.package_formats,
-                };
-                Ok((info, changes))
+                Ok(split_info!(info))
             }
         })
     }
