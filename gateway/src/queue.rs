@@ -30,10 +30,8 @@ impl FileAttributes {
     /// Checks what a model file names, so a typo fails the import rather
     /// than every device's command.
     pub fn validate(&self) -> Result<(), String> {
-        if let Some(mode) = &self.mode
-            && !u32::from_str_radix(mode, 8).is_ok_and(|bits| bits <= 0o777)
-        {
-            return Err(format!("mode `{mode}` is not octal permission bits (at most 777), e.g. \"640\""));
+        if let Some(mode) = &self.mode {
+            outfit_wsdl::messages::permission_bits(mode)?;
         }
         for (kind, name) in [("owner", &self.owner), ("group", &self.group)] {
             if let Some(name) = name {

@@ -138,15 +138,9 @@ impl ConfigFile {
         }
     }
 
-    /// The permission bits `mode` names, if any (octal, at most 777).
+    /// The permission bits `mode` names, if any.
     pub fn mode_bits(&self) -> Result<Option<u32>, String> {
-        let Some(text) = self.mode.as_deref().map(str::trim).filter(|m| !m.is_empty()) else {
-            return Ok(None);
-        };
-        match u32::from_str_radix(text, 8) {
-            Ok(bits) if bits <= 0o777 => Ok(Some(bits)),
-            _ => Err(format!("mode `{text}` is not octal permission bits (at most 777)")),
-        }
+        self.mode.as_deref().map(str::trim).filter(|m| !m.is_empty()).map(permission_bits).transpose()
     }
 
     /// The template text exactly as the model holds it.
@@ -156,6 +150,15 @@ impl ConfigFile {
             .decode(self.template.trim())
             .map_err(|_| "template is not valid base64")?;
         String::from_utf8(bytes).map_err(|_| "template is not UTF-8")
+    }
+}
+
+/// Permission bits written in octal ("640"), at most 777: the one reading of
+/// a configuration file's `mode`, for the gateway's import and the agent.
+pub fn permission_bits(text: &str) -> Result<u32, String> {
+    match u32::from_str_radix(text, 8) {
+        Ok(bits) if bits <= 0o777 => Ok(bits),
+        _ => Err(format!("mode `{text}` is not octal permission bits (at most 777), e.g. \"640\"")),
     }
 }
 
