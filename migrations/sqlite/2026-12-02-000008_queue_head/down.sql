@@ -1,0 +1,2 @@
+DROP INDEX commands_queue_head;
+ALTER TABLE commands DROP COLUMN in_queue;
