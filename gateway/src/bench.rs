@@ -166,7 +166,7 @@ async fn agent(
         }
     };
     let hello =
-        Hello { device: device.clone(), boot_id: "bench".into(), agent_version: "bench".into(), poke_url: None };
+        Hello { device: device.clone(), boot_id: "bench".into(), agent_version: "bench".into(), ..Hello::default() };
     call(GatewayRequest::Hello(hello)).await?;
     let mut done = 0;
     let mut next = call(GatewayRequest::NextCommand(NextCommand { device: device.clone() }))

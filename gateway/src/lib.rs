@@ -5,7 +5,8 @@
 //! Code map: `home` (gateway directory, `init`), `pki` (CA), `storage` (all
 //! SQL), `repository` (packages by sha256), `model` (model files → versions),
 //! `enrol` (device registration), `queue` (model version → commands), `script`
-//! (predefined scripts → commands), `plugin` (signed plug-in bundles → repository
+//! (predefined scripts → commands), `serving` (is there a plug-in on the device
+//! for a command, from its agent's Hello), `plugin` (signed plug-in bundles → repository
 //! and `install-plugin` / `rollback-plugin` commands), `soap` (agent operations), `server` (HTTPS
 //! routes, queue sweep), `poke`, `demo` (the one-command main job), `bench`
 //! (load generator).
@@ -23,5 +24,6 @@ pub mod queue;
 pub mod repository;
 pub mod script;
 pub mod server;
+pub mod serving;
 pub mod soap;
 pub mod storage;

@@ -305,6 +305,14 @@ enum DeviceCmd {
         #[arg(long, default_value_t = 3600)]
         expires_in: u64,
     },
+    /// Show a device: its model versions and what its agent reported in
+    /// its latest Hello (platform, plug-ins), which queued commands are
+    /// checked against.
+    Show {
+        #[command(flatten)]
+        dir: DirArg,
+        name: String,
+    },
     /// Revoke every certificate of a device: its next request is refused.
     Revoke {
         #[command(flatten)]
@@ -522,6 +530,11 @@ async fn run(cli: Cli) -> Result<()> {
             let token = enrol::issue_token(&gateway.storage, &site, &name, &address, expires_in)
                 .with_context(|| format!("failed to issue a token for `{name}` of site `{site}`"))?;
             println!("{token}");
+        }
+        Cmd::Device { command: DeviceCmd::Show { dir, name } } => {
+            let gateway = Gateway::open(Home::new(dir.dir))?;
+            let device = gateway.storage.device(&name)?.with_context(|| format!("no device named `{name}`"))?;
+            print!("{}", show_device(&device));
         }
         Cmd::Device { command: DeviceCmd::Revoke { dir, name } } => {
             let gateway = Gateway::open(Home::new(dir.dir))?;
@@ -815,4 +828,33 @@ async fn queue_command(command: QueueCmd) -> Result<()> {
         }
     }
     Ok(())
+}
+
+/// `device show`: one `key: value` line each, plug-ins one per line.
+fn show_device(device: &outfit_gateway::storage::DeviceRow) -> String {
+    use outfit_gateway::serving::Agent;
+    let version = |v: Option<i64>| v.map_or_else(|| "none".to_owned(), |v| v.to_string());
+    let mut out = format!(
+        "device: {}\ndesired model version: {}\napplied model version: {}\n",
+        device.name,
+        version(device.desired_model_version_id),
+        version(device.applied_model_version_id)
+    );
+    match device.agent() {
+        Agent::Unseen => out.push_str("agent: has not said Hello yet\n"),
+        Agent::Unreported { version } => {
+            out.push_str(&format!("agent: {version} (too old to report its plug-ins)\n"));
+        }
+        Agent::Reported(report) => {
+            out.push_str(&format!(
+                "agent: {}\nplatform: {}\n",
+                device.agent_version.as_deref().unwrap_or("?"),
+                report.platform
+            ));
+            for p in &report.plugins {
+                out.push_str(&format!("plugin: {} {} {} [{}]\n", p.name, p.version, p.world, p.serves()));
+            }
+        }
+    }
+    out
 }

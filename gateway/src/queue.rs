@@ -5,7 +5,7 @@
 //! Order: role categories by ordinal (OS, APP, CONTENT), components by their
 //! position in the role; each component is installed, then configured.
 
-use crate::storage::{CommandRow, DesiredComponent, NewCommand, Storage, StorageError};
+use crate::storage::{CommandRow, DesiredComponent, DeviceRow, NewCommand, Storage, StorageError};
 use serde::{Deserialize, Serialize};
 
 /// What a configuration file must have besides its contents: permission bits
@@ -182,6 +182,8 @@ pub enum ProvisionError {
     #[error("no devices to queue for: name them, or give --model with a model that has devices")]
     NoDevices,
     #[error(transparent)]
+    Unservable(#[from] crate::serving::Unservable),
+    #[error(transparent)]
     Storage(#[from] StorageError),
 }
 
@@ -203,9 +205,18 @@ pub fn provision(storage: &Storage, device: &str, expires_at: Option<i64>) -> Re
         .current_model_version(row.model_id)?
         .or(row.desired_model_version_id)
         .ok_or_else(|| ProvisionError::NoModelVersion(device.to_owned()))?;
-    let new = commands(&plan(&storage.desired_components(version)?)?, expires_at);
+    let plan = plan(&storage.desired_components(version)?)?;
+    servable(storage, &row, &plan)?;
+    let new = commands(&plan, expires_at);
     storage.enqueue(row.id, Some(version), &new)?;
     Ok(Provisioned { device: row.name, model_version_id: version, commands: new.len(), poke_url: row.poke_url })
+}
+
+/// Refuses `payloads` that no plug-in of the device's agent would serve
+/// (see `serving.rs`), before anything is queued.
+fn servable(storage: &Storage, device: &DeviceRow, payloads: &[Payload]) -> Result<(), ProvisionError> {
+    let switch_queued = storage.plugin_switch_queued(device.id)?;
+    Ok(crate::serving::check(&device.name, &device.agent(), switch_queued, payloads)?)
 }
 
 /// Which devices a command sequence is queued for.
@@ -239,6 +250,19 @@ pub fn enqueue_on(
     };
     if devices.is_empty() {
         return Err(ProvisionError::NoDevices);
+    }
+    let payloads = steps
+        .iter()
+        .map(|step| {
+            serde_json::from_str(&step.payload)
+                .map_err(|e| StorageError::Invalid(format!("a `{}` step has an unreadable payload: {e}", step.kind)))
+        })
+        .collect::<Result<Vec<Payload>, _>>()?;
+    for name in &devices {
+        // Unknown devices and devices of another site are refused below, all at once.
+        if let Some(row) = storage.device(name)? {
+            servable(storage, &row, &payloads)?;
+        }
     }
     let rows = storage.enqueue_on(site, &devices, steps)?;
     Ok(rows

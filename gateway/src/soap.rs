@@ -279,8 +279,14 @@ impl AgentService {
                 Ok((GatewayResponse::Authorise(authorise(session, device, ask)?), "authorise".into()))
             }
             GatewayRequest::Hello(hello) => {
-                let rebooted =
-                    session.record_hello(device.id, &hello.boot_id, &hello.agent_version, hello.poke_url.as_deref())?;
+                let report = crate::serving::AgentReport::of(hello).map(|r| r.to_column());
+                let rebooted = session.record_hello(
+                    device.id,
+                    &hello.boot_id,
+                    &hello.agent_version,
+                    hello.poke_url.as_deref(),
+                    report.as_deref(),
+                )?;
                 if let Some(command) = rebooted {
                     tracing::info!(command, boot_id = %hello.boot_id, "device is back from its reboot; queue resumes");
                 }

@@ -7,8 +7,9 @@ use crate::execute::{Execution, Executor};
 use crate::identity::Renewal;
 use crate::journal::{self, Entry, Journal};
 use crate::reboot::Reboot;
-use outfit_wsdl::messages::{Command, Outcome};
+use outfit_wsdl::messages::{Command, CommandKind, Outcome};
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 use tokio::sync::Notify;
 
@@ -31,6 +32,8 @@ pub struct Agent {
     pub poll_interval: Duration,
     pub wake: Arc<Notify>,
     pub renewal: Renewal,
+    /// A plug-in was installed or rolled back since the last Hello.
+    pub plugins_changed: AtomicBool,
 }
 
 /// How often the agent looks at its certificate's expiry.
@@ -76,7 +79,7 @@ impl Agent {
     async fn say_hello(&self) {
         let mut delay = Duration::from_millis(200);
         loop {
-            match self.client.hello(&self.reboot.boot_id(), self.poke_url.as_deref()).await {
+            match self.hello().await {
                 Ok(pending) => {
                     tracing::info!(pending, "gateway acknowledged Hello");
                     return;
@@ -90,9 +93,30 @@ impl Agent {
         }
     }
 
+    /// `Hello` with this boot's id and the plug-ins serving now.
+    async fn hello(&self) -> Result<i64, ClientError> {
+        let plugins = self.executor.plugin_report();
+        self.client.hello(&self.reboot.boot_id(), self.poke_url.as_deref(), plugins).await
+    }
+
+    /// After a plug-in switch, tells the gateway before anything else (a
+    /// Hello with the same boot id is a reconnect, not a reboot), so what it
+    /// queues next is checked against the plug-ins the agent has now. Until
+    /// that Hello gets through, every drain tries again.
+    async fn report_plugins_if_changed(&self) -> Result<(), DrainError> {
+        if self.plugins_changed.swap(false, Ordering::SeqCst)
+            && let Err(e) = self.hello().await
+        {
+            self.plugins_changed.store(true, Ordering::SeqCst);
+            return Err(e.into());
+        }
+        Ok(())
+    }
+
     /// Delivers results the gateway has not acknowledged, then runs commands
     /// until the gateway says there is none.
     pub async fn drain(&self) -> Result<(), DrainError> {
+        self.report_plugins_if_changed().await?;
         let mut instruction = None;
         for (key, outcome, message) in self.unacknowledged() {
             let id = journal::command_id(&key);
@@ -109,6 +133,11 @@ impl Agent {
         };
         while let Some(command) = instruction.command {
             let (outcome, message) = self.run_once(&command).await?;
+            let switches = matches!(command.kind, Some(CommandKind::InstallPlugin | CommandKind::RollbackPlugin));
+            if switches && outcome == Outcome::Succeeded {
+                self.plugins_changed.store(true, Ordering::SeqCst);
+                self.report_plugins_if_changed().await?;
+            }
             instruction = self.client.report(&command.id, outcome, &message).await?;
             self.acknowledge(&journal::key(&command));
             if outcome == Outcome::RebootUnderway {

@@ -3,7 +3,8 @@
 
 use outfit_wsdl::envelope::{Answer, Body, FaultCode, GatewayRequest, SoapFault, decode_answer};
 use outfit_wsdl::messages::{
-    Authorise, AuthoriseResponse, Enrol, EnrolResponse, Hello, Instruction, NextCommand, Outcome, Renew, ReportResult,
+    Authorise, AuthoriseResponse, Enrol, EnrolResponse, Hello, Instruction, NextCommand, Outcome, PluginReport, Renew,
+    ReportResult,
 };
 use outfit_wsdl::transport::{self, Endpoint, TransportError};
 use std::path::Path;
@@ -26,6 +27,12 @@ impl ClientError {
             _ => None,
         }
     }
+}
+
+/// The OS family and architecture this agent was built for, as `Hello`
+/// reports them (`linux-x86_64`, `windows-x86_64`, `illumos-x86_64`).
+pub fn platform() -> String {
+    format!("{}-{}", std::env::consts::OS, std::env::consts::ARCH)
 }
 
 #[derive(Debug, Clone)]
@@ -102,12 +109,21 @@ impl GatewayClient {
         Ok(self.call(request, |b| b.renew_response).await?.certificate)
     }
 
-    pub async fn hello(&self, boot_id: &str, poke_url: Option<&str>) -> Result<i64, ClientError> {
+    /// `Hello`, with what this agent can run (`plugins`) so the gateway
+    /// queues only commands one of them serves.
+    pub async fn hello(
+        &self,
+        boot_id: &str,
+        poke_url: Option<&str>,
+        plugins: Vec<PluginReport>,
+    ) -> Result<i64, ClientError> {
         let hello = Hello {
             device: self.device.clone(),
             boot_id: boot_id.to_owned(),
             agent_version: env!("CARGO_PKG_VERSION").to_owned(),
             poke_url: poke_url.map(str::to_owned),
+            platform: Some(platform()),
+            plugins,
         };
         Ok(self.call(GatewayRequest::Hello(hello), |b| b.hello_response).await?.pending_commands)
     }

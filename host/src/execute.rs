@@ -6,7 +6,7 @@ use crate::client::GatewayClient;
 use crate::library;
 use crate::plugin::set::{Loaded, PluginSet};
 use crate::plugin::{CallContext, ConfigFile, PackageFile, Parameter, v1};
-use outfit_wsdl::messages::{Command, CommandKind, Outcome};
+use outfit_wsdl::messages::{Command, CommandKind, Outcome, PluginReport};
 use std::path::PathBuf;
 use std::sync::Arc;
 
@@ -45,6 +45,21 @@ impl From<String> for Stop {
 }
 
 impl Executor {
+    /// What `Hello` tells the gateway of the plug-ins serving now.
+    pub fn plugin_report(&self) -> Vec<PluginReport> {
+        self.plugins
+            .current()
+            .iter()
+            .map(|l| PluginReport {
+                name: l.plugin.name().to_owned(),
+                version: l.version.clone(),
+                world: l.plugin.manifest().world.clone(),
+                formats: l.formats.clone(),
+                changes: l.changes.clone(),
+            })
+            .collect()
+    }
+
     /// The plug-in that installs packages of `format`.
     fn installer(&self, format: &str) -> Result<Loaded, String> {
         let plugins = self.plugins.current();

@@ -197,6 +197,7 @@ async fn run(args: Args) -> Result<()> {
             listener: listener_identity,
             before: Duration::from_secs(args.renew_before),
         },
+        plugins_changed: Default::default(),
     };
     agent.run().await;
     Ok(())

@@ -83,7 +83,7 @@ fn hello(device: &str) -> GatewayRequest {
         device: device.into(),
         boot_id: "trust".into(),
         agent_version: "test".into(),
-        poke_url: None,
+        ..Hello::default()
     })
 }
 

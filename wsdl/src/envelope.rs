@@ -443,6 +443,14 @@ mod tests {
             boot_id: "b1".into(),
             agent_version: "0.1.0".into(),
             poke_url: Some("https://127.0.0.1:1/soap/poke".into()),
+            platform: Some("linux-x86_64".into()),
+            plugins: vec![crate::messages::PluginReport {
+                name: "files".into(),
+                version: "0.1.0".into(),
+                world: "outfit:plugin/os-plugin@1.1.0".into(),
+                formats: vec![],
+                changes: vec!["configure".into()],
+            }],
         };
         let xml = GatewayRequest::Hello(hello.clone()).encode();
         assert_eq!(decode_gateway_request(xml.as_bytes()).unwrap(), GatewayRequest::Hello(hello));

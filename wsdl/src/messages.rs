@@ -381,6 +381,31 @@ pub struct Hello {
     pub agent_version: String,
     #[yaserde(prefix = "o", rename = "pokeUrl")]
     pub poke_url: Option<String>,
+    /// OS family and architecture (`linux-x86_64`); absent from agents that
+    /// predate the report, which is how the gateway tells them apart.
+    #[yaserde(prefix = "o")]
+    pub platform: Option<String>,
+    #[yaserde(prefix = "o", rename = "plugin")]
+    pub plugins: Vec<PluginReport>,
+}
+
+/// One plug-in an agent has loaded, as it reports it in `Hello`.
+#[derive(Debug, Clone, PartialEq, Eq, Default, YaSerialize, YaDeserialize)]
+#[yaserde(prefix = "o", namespaces = { "o" = "urn:outfit:agent:1" })]
+pub struct PluginReport {
+    #[yaserde(prefix = "o")]
+    pub name: String,
+    #[yaserde(prefix = "o")]
+    pub version: String,
+    /// The WIT world it was built against (`outfit:plugin/os-plugin@1.1.0`).
+    #[yaserde(prefix = "o")]
+    pub world: String,
+    /// Package formats it installs.
+    #[yaserde(prefix = "o", rename = "format")]
+    pub formats: Vec<String>,
+    /// Kinds of change it handles (`configure`, `network`, `service`).
+    #[yaserde(prefix = "o", rename = "change")]
+    pub changes: Vec<String>,
 }
 
 impl Hello {

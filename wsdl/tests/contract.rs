@@ -121,7 +121,26 @@ fn rust_elements() -> BTreeSet<String> {
             boot_id: "b".into(),
             agent_version: "0.1.0".into(),
             poke_url: Some("https://127.0.0.1:9/soap/poke".into()),
+            platform: Some("linux-x86_64".into()),
+            plugins: vec![
+                PluginReport {
+                    name: "debian".into(),
+                    version: "0.1.0".into(),
+                    world: "outfit:plugin/os-plugin-world@0.1.0".into(),
+                    formats: vec!["deb".into()],
+                    changes: vec!["configure".into(), "service".into()],
+                },
+                PluginReport {
+                    name: "files".into(),
+                    version: "0.1.0".into(),
+                    world: "outfit:plugin/os-plugin@1.1.0".into(),
+                    formats: vec![],
+                    changes: vec!["configure".into()],
+                },
+            ],
         }),
+        // What an agent older than the plug-in report sends.
+        check(Hello { device: "d".into(), boot_id: "b".into(), agent_version: "0.1.0".into(), ..Hello::default() }),
         check(HelloResponse { pending_commands: 2 }),
         check(NextCommand { device: "d".into() }),
         check(NextCommandResponse::from(Instruction::command(sample_install()))),

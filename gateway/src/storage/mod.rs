@@ -598,6 +598,21 @@ pub struct DeviceRow {
     pub applied_model_version_id: Option<i64>,
     pub poke_url: Option<String>,
     pub boot_id: Option<String>,
+    pub agent_version: Option<String>,
+    /// JSON of [`crate::serving::AgentReport`]; see [`DeviceRow::agent`].
+    pub agent_report: Option<String>,
+}
+
+impl DeviceRow {
+    /// What the gateway knows of the device's agent, from its latest Hello.
+    pub fn agent(&self) -> crate::serving::Agent {
+        use crate::serving::{Agent, AgentReport};
+        match (&self.agent_version, AgentReport::from_column(self.agent_report.as_deref())) {
+            (_, Some(report)) => Agent::Reported(report),
+            (Some(version), None) => Agent::Unreported { version: version.clone() },
+            (None, None) => Agent::Unseen,
+        }
+    }
 }
 
 impl Storage {
@@ -666,7 +681,9 @@ impl Storage {
         Ok(devices::table.order(devices::name).select(DeviceRow::as_select()).load(&mut conn)?)
     }
 
-    /// Records an agent's Hello. A new boot id while a reboot command is
+    /// Records an agent's Hello (with its report of its plug-ins, JSON of
+    /// [`crate::serving::AgentReport`]; None from an agent too old to send
+    /// one). A new boot id while a reboot command is
     /// `rebooting` means the reboot happened: that command succeeds and the
     /// queue goes on. Returns the id of the command so completed.
     pub fn record_hello(
@@ -675,8 +692,9 @@ impl Storage {
         boot_id: &str,
         agent_version: &str,
         poke_url: Option<&str>,
+        agent_report: Option<&str>,
     ) -> Result<Option<i64>> {
-        self.exchange(|session| session.record_hello(device, boot_id, agent_version, poke_url))
+        self.exchange(|session| session.record_hello(device, boot_id, agent_version, poke_url, agent_report))
     }
 
     /// Devices whose reboot has not come back within `deadline_ms`: (device, command id, since).
@@ -1131,6 +1149,19 @@ impl Storage {
         })
     }
 
+    /// Whether a plug-in delivery or rollback waits (or runs) in the device's
+    /// queue: past it, the gateway does not know the device's plug-ins.
+    pub fn plugin_switch_queued(&self, device: i64) -> Result<bool> {
+        let mut conn = self.conn()?;
+        let waiting: i64 = commands::table
+            .filter(commands::device_id.eq(device))
+            .filter(commands::in_queue.eq(1))
+            .filter(commands::kind.eq_any(["install-plugin", "rollback-plugin"]))
+            .count()
+            .get_result(&mut conn)?;
+        Ok(waiting > 0)
+    }
+
     pub fn queue_counts(&self, device: i64) -> Result<QueueCounts> {
         self.exchange(|session| session.queue_counts(device))
     }
@@ -1159,7 +1190,9 @@ impl Session<'_> {
         Ok(devices::table.filter(devices::name.eq(name)).select(DeviceRow::as_select()).first(conn).optional()?)
     }
 
-    /// Records an agent's Hello. A new boot id while a reboot command is
+    /// Records an agent's Hello (with its report of its plug-ins, JSON of
+    /// [`crate::serving::AgentReport`]; None from an agent too old to send
+    /// one). A new boot id while a reboot command is
     /// `rebooting` means the reboot happened: that command succeeds and the
     /// queue goes on. Returns the id of the command so completed.
     pub fn record_hello(
@@ -1168,6 +1201,7 @@ impl Session<'_> {
         boot_id: &str,
         agent_version: &str,
         poke_url: Option<&str>,
+        agent_report: Option<&str>,
     ) -> Result<Option<i64>> {
         let conn = &mut *self.conn;
         let previous: Option<String> = devices::table.find(device).select(devices::boot_id).first(conn)?;
@@ -1176,6 +1210,7 @@ impl Session<'_> {
                 devices::boot_id.eq(boot_id),
                 devices::agent_version.eq(agent_version),
                 devices::poke_url.eq(poke_url),
+                devices::agent_report.eq(agent_report),
                 devices::last_seen_at.eq(now_ms()),
             ))
             .execute(conn)?;

@@ -112,6 +112,7 @@ diesel::table! {
         last_seen_at -> Nullable<BigInt>,
         created_at -> BigInt,
         provisioned_from -> Nullable<BigInt>,
+        agent_report -> Nullable<Text>,
     }
 }
 

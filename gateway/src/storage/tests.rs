@@ -132,7 +132,7 @@ fn exercise(storage: &Storage) {
 
     // Reboot: the queue waits in `rebooting` until a Hello with a new boot id.
     let d2 = storage.add_device("s", "d2", "m").unwrap();
-    assert_eq!(storage.record_hello(d2.id, "boot-1", "t", None).unwrap(), None);
+    assert_eq!(storage.record_hello(d2.id, "boot-1", "t", None, None).unwrap(), None);
     let ids = storage.enqueue(d2.id, None, &[cmd("install"), cmd("reboot"), cmd("configure")]).unwrap();
     storage.next_command(d2.id).unwrap();
     assert!(storage.record_result(d2.id, ids[0], Reported::RebootUnderway, "x").is_err(), "only a reboot may");
@@ -144,9 +144,9 @@ fn exercise(storage: &Storage) {
     assert_eq!(storage.overdue_reboots(0).unwrap().len(), 1);
     assert!(storage.overdue_reboots(3_600_000).unwrap().is_empty());
     // Same boot id: a reconnect; the reboot is still under way.
-    assert_eq!(storage.record_hello(d2.id, "boot-1", "t", None).unwrap(), None);
+    assert_eq!(storage.record_hello(d2.id, "boot-1", "t", None, None).unwrap(), None);
     assert_eq!(storage.next_command(d2.id).unwrap(), Head::Rebooting);
-    assert_eq!(storage.record_hello(d2.id, "boot-2", "t", None).unwrap(), Some(ids[1]));
+    assert_eq!(storage.record_hello(d2.id, "boot-2", "t", None, None).unwrap(), Some(ids[1]));
     let Head::Command(next) = storage.next_command(d2.id).unwrap() else { panic!("queue should resume") };
     assert_eq!(next.id, ids[2]);
     assert!(storage.commands(d2.id).unwrap()[1].result.as_deref().unwrap().contains("boot-1 -> boot-2"));
