@@ -100,7 +100,7 @@ pub enum Agent {
 }
 
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
-#[error("device `{device}` cannot run a `{kind}` command: {reason}")]
+#[error("`{kind}` command for device `{device}` refused: {reason}")]
 pub struct Unservable {
     pub device: String,
     pub kind: &'static str,

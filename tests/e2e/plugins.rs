@@ -209,12 +209,11 @@ fn a_delivered_v1_network_plugin_switches_an_interface_from_static_to_dhcp() -> 
          [[steps]]\nkind = \"network\"\ninterface = \"eth0\"\n",
     )?;
     gateway.cli(&["script", "import", script.to_str().unwrap()])?;
-    // Before the plug-in is there, the agent says what is missing.
+    // Before the plug-in is there, the gateway says what is missing.
     let run = ["script", "run", "renumber", "--site", "demo", DEVICE];
-    let rows = queued(&gateway, &database, &run)?;
-    assert_eq!(rows[0].1, "failed");
-    assert!(rows[0].2.contains("no plug-in of this agent handles `network` changes"), "{}", rows[0].2);
-    gateway.cli(&["queue", "abort", DEVICE])?;
+    gateway.reported(DEVICE)?;
+    let refused = format!("{:#}", gateway.cli(&run).unwrap_err());
+    assert!(refused.contains("no plug-in of its agent handles `network` changes"), "{refused}");
 
     let install = ["plugin", "install", network.to_str().unwrap(), "--site", "demo", DEVICE];
     assert_eq!(queued(&gateway, &database, &install)?[0].2, "plug-in network 0.1.0 installed and serving (was none)");
@@ -272,15 +271,26 @@ fn a_delivered_files_plugin_gives_a_configuration_file_its_mode_and_the_devices_
     )?;
     gateway.cli(&["script", "import", script.to_str().unwrap()])?;
     let run = ["script", "run", "secret", "--site", "demo", DEVICE];
-    // The built-in Debian plug-in (0.1.0) cannot set owners: it says so and writes nothing.
-    let rows = queued(&gateway, &database, &run)?;
-    assert_eq!(rows[0].1, "failed");
-    assert!(rows[0].2.contains("cannot set file modes or owners"), "{}", rows[0].2);
-    assert!(!root.join("etc/app/app.conf").exists());
-    gateway.cli(&["queue", "abort", DEVICE])?;
+    // The agent reports only its built-in Debian plug-in (world 0.1.0), which
+    // cannot set owners: the gateway refuses to queue the step and says why.
+    let shown = gateway.reported(DEVICE)?;
+    assert!(
+        shown.contains("\nplugin: debian 0.1.0 outfit:plugin/os-plugin-world@0.1.0 [deb, install, remove, configure]"),
+        "{shown}"
+    );
+    let commands = database.scalar("SELECT COUNT(*) FROM commands")?;
+    let refused = gateway.cli(&run).unwrap_err();
+    let message = format!("{refused:#}");
+    assert!(message.contains(&format!("`configure` command for device `{DEVICE}` refused")), "{message}");
+    assert!(message.contains("no plug-in of its agent sets file modes and owners"), "{message}");
+    assert!(message.contains("plugin install"), "{message}");
+    assert_eq!(database.scalar("SELECT COUNT(*) FROM commands")?, commands, "nothing was queued");
 
     let install = ["plugin", "install", files.to_str().unwrap(), "--site", "demo", DEVICE];
     assert_eq!(queued(&gateway, &database, &install)?[0].2, "plug-in files 0.1.0 installed and serving (was none)");
+    // The agent reported the delivery before its result: the step is queued now.
+    let shown = gateway.cli(&["device", "show", DEVICE])?;
+    assert!(shown.contains("\nplugin: files 0.1.0 outfit:plugin/os-plugin@1.1.0 [configure"), "{shown}");
     let rows = queued(&gateway, &database, &run)?;
     assert_eq!(rows[0].1, "succeeded", "{}", rows[0].2);
     assert!(rows[0].2.starts_with("files 0.1.0: wrote /etc/app/app.conf: create"), "{}", rows[0].2);

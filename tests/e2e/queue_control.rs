@@ -197,7 +197,9 @@ fn the_agent_picks_the_plugin_by_package_format() -> Result<()> {
     std::fs::create_dir_all(&unsigned)?;
     std::fs::write(unsigned.join("plugin.wasm"), b"\0asm not really a component")?;
     std::fs::write(unsigned.join("manifest.toml"), "name = \"windows-msi\"\n")?;
-    let _agent = gateway.add_agent("mixed-1", "webserver", "demo", &root)?;
+    // Queued before the agent's first Hello: the gateway cannot know its
+    // plug-ins yet, so the agent itself refuses what none of them serves.
+    gateway.register("mixed-1", "webserver", "demo", "127.0.0.1")?;
 
     // One script, two package formats: the .rpm goes to the rpm plug-in, the
     // .deb to the Debian one; a format no plug-in installs fails clearly.
@@ -218,7 +220,9 @@ fn the_agent_picks_the_plugin_by_package_format() -> Result<()> {
          version = \"1\"\nformat = \"msi\"\n",
     )?;
     gateway.cli(&["script", "import", script.to_str().unwrap()])?;
-    gateway.cli(&["script", "run", "mixed", "--site", "demo", "mixed-1"])?;
+    let run = ["script", "run", "mixed", "--site", "demo", "mixed-1"];
+    gateway.cli(&run)?;
+    let _agent = gateway.start_agent("mixed-1", &root, &gateway.url)?;
     let failed = wait_for(Duration::from_secs(90), "the msi step to fail", || {
         let failed = database.scalar("SELECT COALESCE(MAX(result), '') FROM commands WHERE state = 'failed'")?;
         Ok((!failed.is_empty()).then_some(failed))
@@ -230,5 +234,16 @@ fn the_agent_picks_the_plugin_by_package_format() -> Result<()> {
     assert_eq!(installed_packages(&root)?, ["outfit-e2e-deb 1.0"]);
     let rpm_result = database.scalar("SELECT result FROM commands WHERE sequence = 1")?;
     assert_eq!(rpm_result, "rpm 0.1.0: installed outfit-e2e-rpm 1.0-1", "the result names the plug-in version");
+
+    // Once the agent has reported its plug-ins, the gateway refuses the msi
+    // step itself, naming what the device can install, and queues none of it.
+    let shown = gateway.reported("mixed-1")?;
+    assert!(shown.contains("\nplatform: linux-"), "{shown}");
+    gateway.cli(&["queue", "abort", "mixed-1"])?;
+    let refused = format!("{:#}", gateway.cli(&run).unwrap_err());
+    assert!(refused.contains("`install` command for device `mixed-1` refused"), "{refused}");
+    assert!(refused.contains("installs `msi` packages (component setup)"), "{refused}");
+    assert!(refused.contains("rpm 0.1.0 [rpm, install") && refused.contains("debian 0.1.0 [deb, install"), "{refused}");
+    assert_eq!(states(&database, "mixed-1")?.trim(), "aborted\t1\nsucceeded\t2", "nothing more was queued");
     Ok(())
 }

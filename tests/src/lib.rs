@@ -279,6 +279,15 @@ impl Gateway {
         Ok(())
     }
 
+    /// Waits until the device's agent has said Hello with its plug-in report;
+    /// returns `device show` then.
+    pub fn reported(&self, device: &str) -> Result<String> {
+        wait_for(Duration::from_secs(60), &format!("{device}'s agent to report its plug-ins"), || {
+            let shown = self.cli(&["device", "show", device])?;
+            Ok(shown.contains("\nplatform: ").then_some(shown))
+        })
+    }
+
     /// Registers a device and starts its agent with its own root.
     pub fn add_agent(&self, name: &str, model: &str, site: &str, root: &Path) -> Result<Process> {
         self.add_agent_via(name, model, site, root, &self.url)
