@@ -95,6 +95,7 @@ fn prepare(dir: &Path, config: &BenchConfig) -> Result<(Home, Vec<String>)> {
         config_path: None,
         config_template: None,
         config_attributes: None,
+        plugin: None,
         parameters: Vec::new(),
     };
     let roles = vec![NewRole { category: "OS".into(), name: "bench".into(), components: vec![component] }];
@@ -105,6 +106,7 @@ fn prepare(dir: &Path, config: &BenchConfig) -> Result<(Home, Vec<String>)> {
         template: "n = {{ n }}\n".into(),
         parameters: vec![("n".into(), "1".into())],
         attributes: Default::default(),
+        plugin: None,
     };
     let commands: Vec<NewCommand> = (0..config.commands).map(|_| NewCommand::from(&payload)).collect();
     let mut tokens = Vec::with_capacity(config.agents);

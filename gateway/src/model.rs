@@ -17,6 +17,7 @@
 //! sha256 = "…"                              # optional: checked on upload
 //! config = { path = "/etc/demo/base.conf", template = "templates/base.conf.j2" }
 //! # optional: mode = "640", owner = "web", group = "adm" in `config`
+//! plugin = "files"                          # optional: the plug-in that must serve it
 //! parameters = { motd = "hello" }
 //! ```
 
@@ -53,6 +54,9 @@ pub struct ComponentSpec {
     pub format: String,
     pub sha256: Option<String>,
     pub config: Option<ConfigSpec>,
+    /// The plug-in that must install and configure it on every device;
+    /// absent: the agent picks by package format and kind of change.
+    pub plugin: Option<String>,
     #[serde(default)]
     pub parameters: BTreeMap<String, String>,
 }
@@ -112,6 +116,11 @@ pub fn import(storage: &Storage, repository: &Repository, file: &Path) -> Result
             if let Some(config) = &c.config {
                 config.attributes().validate().map_err(invalid)?;
             }
+            if let Some(plugin) = &c.plugin
+                && !crate::plugin::valid_name(plugin)
+            {
+                return Err(invalid(format!("`{plugin}` is not a plug-in name (letters, digits, `-` and `_`)")));
+            }
             let stored = repository.put_file(&base.join(&c.package), c.sha256.as_deref())?;
             let template = match &c.config {
                 Some(config) => Some(read(&base.join(&config.template))?),
@@ -128,6 +137,7 @@ pub fn import(storage: &Storage, repository: &Repository, file: &Path) -> Result
                 config_path: c.config.as_ref().map(|c| c.path.clone()),
                 config_template: template,
                 config_attributes: c.config.as_ref().and_then(|c| c.attributes().to_column()),
+                plugin: c.plugin.clone(),
                 parameters: c.parameters.iter().map(|(k, v)| (k.clone(), v.clone())).collect(),
             });
         }
@@ -142,12 +152,17 @@ mod tests {
     use crate::queue::{FileAttributes, Payload};
 
     fn model(dir: &Path, config: &str) -> PathBuf {
+        model_with(dir, config, "")
+    }
+
+    /// `component` is added to the component's table (e.g. `plugin = "files"\n`).
+    fn model_with(dir: &Path, config: &str, component: &str) -> PathBuf {
         std::fs::write(dir.join("web_1.0_all.deb"), b"not really a deb").unwrap();
         std::fs::write(dir.join("web.conf.j2"), "port={{ port }}\n").unwrap();
         let text = format!(
             "site = \"s\"\nname = \"web\"\n[[roles]]\ncategory = \"OS\"\nname = \"base\"\n[[roles.components]]\n\
              name = \"web\"\npackage = \"web_1.0_all.deb\"\npackage_name = \"web\"\nversion = \"1.0\"\nformat = \"deb\"\n\
-             config = {{ path = \"/etc/web.conf\", template = \"web.conf.j2\"{config} }}\nparameters = {{ port = \"80\" }}\n"
+             config = {{ path = \"/etc/web.conf\", template = \"web.conf.j2\"{config} }}\nparameters = {{ port = \"80\" }}\n{component}"
         );
         let file = dir.join("model.toml");
         std::fs::write(&file, text).unwrap();
@@ -175,6 +190,29 @@ mod tests {
         // Stored rows without attributes still decode, and a payload without
         // them serializes as it did before.
         assert!(!serde_json::to_string(&plan[1]).unwrap().contains("attributes"));
+    }
+
+    #[test]
+    fn a_plugin_the_model_names_goes_into_both_commands_of_the_component() {
+        let dir = tempfile::tempdir().unwrap();
+        let storage = Storage::open(dir.path().join("db.sqlite").to_str().unwrap()).unwrap();
+        let repository = Repository::new(dir.path().join("repository"));
+        let plain = import(&storage, &repository, &model(dir.path(), "")).unwrap();
+        let named = import(&storage, &repository, &model_with(dir.path(), "", "plugin = \"files\"\n")).unwrap();
+        assert!(named.created && named.version == plain.version + 1, "naming a plug-in is a new version");
+        let plan = crate::queue::plan(&storage.desired_components(named.model_version_id).unwrap()).unwrap();
+        let pins: Vec<Option<&str>> = plan
+            .iter()
+            .map(|p| match p {
+                Payload::Install { plugin, .. } | Payload::Configure { plugin, .. } => plugin.as_deref(),
+                _ => panic!("{p:?}"),
+            })
+            .collect();
+        assert_eq!(pins, [Some("files"), Some("files")]);
+        let plan = crate::queue::plan(&storage.desired_components(plain.model_version_id).unwrap()).unwrap();
+        assert!(!serde_json::to_string(&plan[0]).unwrap().contains("plugin"), "no pin, no field");
+        let err = import(&storage, &repository, &model_with(dir.path(), "", "plugin = \"../x\"\n")).unwrap_err();
+        assert!(err.to_string().contains("`../x` is not a plug-in name"), "{err}");
     }
 
     #[test]

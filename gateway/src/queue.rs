@@ -73,6 +73,9 @@ pub enum Payload {
         sha256: String,
         size: i64,
         storage_key: String,
+        /// The plug-in that must install it (`None`: the one for its format).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        plugin: Option<String>,
     },
     Configure {
         component: String,
@@ -81,6 +84,9 @@ pub enum Payload {
         parameters: Vec<(String, String)>,
         #[serde(default, skip_serializing_if = "FileAttributes::is_empty")]
         attributes: FileAttributes,
+        /// The plug-in that must write it (`None`: the newest that configures).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        plugin: Option<String>,
     },
     /// Restart the device; the queue waits until it is back.
     Reboot,
@@ -131,6 +137,7 @@ pub fn plan(desired: &[DesiredComponent]) -> Result<Vec<Payload>, StorageError> 
             sha256: c.sha256.clone(),
             size: c.size,
             storage_key: c.storage_key.clone(),
+            plugin: c.plugin.clone(),
         });
         if let (Some(path), Some(template)) = (&c.config_path, &c.config_template) {
             plan.push(Payload::Configure {
@@ -139,6 +146,7 @@ pub fn plan(desired: &[DesiredComponent]) -> Result<Vec<Payload>, StorageError> 
                 template: template.clone(),
                 parameters: d.parameters.clone(),
                 attributes: FileAttributes::from_column(c.config_attributes.as_deref())?,
+                plugin: c.plugin.clone(),
             });
         }
     }

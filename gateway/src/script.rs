@@ -19,6 +19,7 @@
 //! path = "/etc/openssl-fix.conf"
 //! template = "templates/openssl-fix.conf.j2"
 //! parameters = { level = "high" }
+//! plugin = "files"                # optional (install, configure): the plug-in that must serve it
 //! [[steps]]
 //! kind = "reboot"
 //! [[steps]]
@@ -62,6 +63,8 @@ enum StepSpec {
         version: String,
         format: String,
         sha256: Option<String>,
+        /// The plug-in that must install it; absent: the one for its format.
+        plugin: Option<String>,
     },
     Configure {
         component: String,
@@ -73,6 +76,8 @@ enum StepSpec {
         mode: Option<String>,
         owner: Option<String>,
         group: Option<String>,
+        /// The plug-in that must write it; absent: the newest that configures.
+        plugin: Option<String>,
     },
     Reboot,
     /// An interface's address: static when `address` (ADDRESS/PREFIX) is given, else DHCP.
@@ -156,7 +161,8 @@ pub fn import(storage: &Storage, repository: &Repository, file: &Path) -> Result
     let mut payloads = Vec::with_capacity(spec.steps.len());
     for (i, step) in spec.steps.into_iter().enumerate() {
         payloads.push(match step {
-            StepSpec::Install { package, package_name, version, format, sha256 } => {
+            StepSpec::Install { package, package_name, version, format, sha256, plugin } => {
+                pinned(plugin.as_deref()).map_err(|message| ScriptError::Step { step: i + 1, message })?;
                 let stored = repository.put_file(&base.join(&package), sha256.as_deref())?;
                 Payload::Install {
                     component: package_name.clone(),
@@ -166,9 +172,11 @@ pub fn import(storage: &Storage, repository: &Repository, file: &Path) -> Result
                     sha256: stored.sha256.clone(),
                     size: stored.size,
                     storage_key: stored.sha256,
+                    plugin,
                 }
             }
-            StepSpec::Configure { component, path, template, parameters, mode, owner, group } => {
+            StepSpec::Configure { component, path, template, parameters, mode, owner, group, plugin } => {
+                pinned(plugin.as_deref()).map_err(|message| ScriptError::Step { step: i + 1, message })?;
                 if !path.starts_with('/') {
                     return Err(ScriptError::Step { step: i + 1, message: format!("path `{path}` must be absolute") });
                 }
@@ -176,7 +184,7 @@ pub fn import(storage: &Storage, repository: &Repository, file: &Path) -> Result
                 let attributes = crate::queue::FileAttributes { mode, owner, group };
                 attributes.validate().map_err(|message| ScriptError::Step { step: i + 1, message })?;
                 let parameters = parameters.into_iter().collect();
-                Payload::Configure { component, path, template, parameters, attributes }
+                Payload::Configure { component, path, template, parameters, attributes, plugin }
             }
             StepSpec::Reboot => Payload::Reboot,
             StepSpec::Network { interface, address, gateway, dns } => {
@@ -216,4 +224,14 @@ pub fn run(
         step.expires_at = expires_at;
     }
     Ok(queue::enqueue_on(storage, site, targets, &steps)?)
+}
+
+/// A step's `plugin`, if any, must be a plug-in name.
+fn pinned(plugin: Option<&str>) -> Result<(), String> {
+    match plugin {
+        Some(name) if !crate::plugin::valid_name(name) => {
+            Err(format!("`{name}` is not a plug-in name (letters, digits, `-` and `_`)"))
+        }
+        _ => Ok(()),
+    }
 }

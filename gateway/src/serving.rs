@@ -118,9 +118,19 @@ pub fn check(device: &str, agent: &Agent, switch_queued: bool, payloads: &[Paylo
             continue;
         }
         let refuse = |reason: String| Unservable { device: device.to_owned(), kind: payload.kind(), reason };
+        let pin = match payload {
+            Payload::Install { plugin, .. } | Payload::Configure { plugin, .. } => plugin.as_deref(),
+            _ => None,
+        };
         let report = match agent {
             Agent::Unseen => return Ok(()),
             Agent::Unreported { version } => {
+                if let Some(pin) = pin {
+                    return Err(refuse(format!(
+                        "its agent ({version}) is too old to report its plug-ins and would not keep to plug-in \
+                         {pin}, which the command names; upgrade the agent"
+                    )));
+                }
                 if let Payload::Configure { path, attributes, .. } = payload
                     && !attributes.is_empty()
                 {
@@ -136,7 +146,18 @@ pub fn check(device: &str, agent: &Agent, switch_queued: bool, payloads: &[Paylo
         if unknown_from_here {
             continue;
         }
-        let has = |serves: &dyn Fn(&ReportedPlugin) -> bool| report.plugins.iter().any(serves);
+        // A named plug-in must be there; it alone is then judged.
+        let named = report.plugins.iter().filter(|p| pin.is_none_or(|name| p.name == name));
+        if let Some(name) = pin
+            && named.clone().next().is_none()
+        {
+            return Err(refuse(format!(
+                "it names plug-in {name}, which its agent does not have (its plug-ins: {}); deliver it with \
+                 `outfit-gateway plugin install`",
+                report.describe()
+            )));
+        }
+        let has = |serves: &dyn Fn(&ReportedPlugin) -> bool| named.clone().any(serves);
         let plugins = report.describe();
         let deliver = "deliver one with `outfit-gateway plugin install`";
         match payload {
@@ -200,6 +221,7 @@ mod tests {
             sha256: "0".repeat(64),
             size: 1,
             storage_key: "0".repeat(64),
+            plugin: None,
         }
     }
 
@@ -210,7 +232,15 @@ mod tests {
             template: "x".into(),
             parameters: vec![],
             attributes: FileAttributes { mode: mode.map(str::to_owned), ..FileAttributes::default() },
+            plugin: None,
         }
+    }
+
+    fn pinned(mut payload: Payload, name: &str) -> Payload {
+        if let Payload::Install { plugin, .. } | Payload::Configure { plugin, .. } = &mut payload {
+            *plugin = Some(name.to_owned());
+        }
+        payload
     }
 
     fn deliver_files() -> Payload {
@@ -271,6 +301,28 @@ mod tests {
         assert!(err.reason.contains("upgrade the agent"), "{err}");
         // Even after a delivery: the old agent still ignores the fields.
         assert!(check("web-1", &old, false, &[deliver_files(), configure(Some("640"))]).is_err());
+    }
+
+    #[test]
+    fn a_named_plugin_must_be_reported_and_alone_serves() {
+        let Agent::Reported(mut report) = debian_only() else { unreachable!() };
+        let err =
+            check("web-1", &Agent::Reported(report.clone()), false, &[pinned(configure(None), "files")]).unwrap_err();
+        assert!(err.reason.contains("names plug-in files, which its agent does not have"), "{err}");
+        report.plugins.push(plugin("files", "outfit:plugin/os-plugin@1.1.0", &[], &["configure"]));
+        let agent = Agent::Reported(report);
+        assert_eq!(check("web-1", &agent, false, &[pinned(configure(Some("640")), "files")]), Ok(()));
+        // Named debian, which cannot set a mode, though files could.
+        assert!(check("web-1", &agent, false, &[pinned(configure(Some("640")), "debian")]).is_err());
+        // files installs no packages.
+        assert!(check("web-1", &agent, false, &[pinned(install("deb"), "files")]).is_err());
+        // A delivery of it earlier in the batch: not judged.
+        let fresh = debian_only();
+        assert_eq!(check("web-1", &fresh, false, &[deliver_files(), pinned(configure(None), "files")]), Ok(()));
+        // An agent without a report would not keep to the name.
+        let old = Agent::Unreported { version: "0.1.0".into() };
+        let err = check("web-1", &old, false, &[pinned(install("deb"), "debian")]).unwrap_err();
+        assert!(err.reason.contains("would not keep to plug-in debian"), "{err}");
     }
 
     #[test]

@@ -45,8 +45,9 @@ fn internal_fault() -> SoapFault {
 fn to_wire(row: &CommandRow) -> Result<Command, StorageError> {
     let mut command = Command { id: row.id.to_string(), sequence: row.sequence, run: row.run, ..Command::default() };
     match Payload::of(row)? {
-        Payload::Install { package_name, version, format, sha256, size, storage_key, .. } => {
+        Payload::Install { package_name, version, format, sha256, size, storage_key, plugin, .. } => {
             command.kind = Some(CommandKind::Install);
+            command.plugin = plugin;
             command.install = Some(Package {
                 name: package_name,
                 version,
@@ -56,8 +57,9 @@ fn to_wire(row: &CommandRow) -> Result<Command, StorageError> {
                 location: format!("/repository/{storage_key}"),
             });
         }
-        Payload::Configure { component, path, template, parameters, attributes } => {
+        Payload::Configure { component, path, template, parameters, attributes, plugin } => {
             command.kind = Some(CommandKind::Configure);
+            command.plugin = plugin;
             let parameters = parameters.into_iter().map(|(name, value)| Parameter { name, value }).collect();
             let file = ConfigFile::new(&component, &path, &template, parameters);
             let (mode, owner, group) = (attributes.mode, attributes.owner, attributes.group);

@@ -60,6 +60,23 @@ impl Executor {
             .collect()
     }
 
+    /// The plug-in a command names (the model's choice), if it has one: it
+    /// must be here and serve the command; no other plug-in stands in for it.
+    fn pinned(&self, command: &Command, serves: impl Fn(&Loaded) -> bool) -> Option<Result<Loaded, String>> {
+        let name = command.plugin.as_deref().filter(|n| !n.is_empty())?;
+        let plugins = self.plugins.current();
+        Some(match plugins.iter().find(|l| l.plugin.name() == name) {
+            Some(loaded) if serves(loaded) => Ok(loaded.clone()),
+            Some(loaded) => {
+                Err(format!("the command names plug-in {name}, and {name} {} does not serve it", loaded.version))
+            }
+            None => Err(format!(
+                "the command names plug-in {name}, which this agent does not have; deliver it with \
+                 `outfit-gateway plugin install`"
+            )),
+        })
+    }
+
     /// The plug-in that installs packages of `format`.
     fn installer(&self, format: &str) -> Result<Loaded, String> {
         let plugins = self.plugins.current();
@@ -133,7 +150,10 @@ impl Executor {
                 let package = command.install.as_ref().expect("validated");
                 // Chosen before anything is downloaded: a format no plug-in
                 // installs fails at once.
-                let loaded = self.installer(&package.format)?;
+                let loaded = match self.pinned(command, |l| l.formats.contains(&package.format)) {
+                    Some(pinned) => pinned?,
+                    None => self.installer(&package.format)?,
+                };
                 let path = self.fetch(gateway, package).await?;
                 let file = PackageFile {
                     name: package.name.clone(),
@@ -147,7 +167,10 @@ impl Executor {
             }
             CommandKind::Configure => {
                 let config = command.configure.as_ref().expect("validated");
-                let loaded = self.handler("configure")?;
+                let loaded = match self.pinned(command, |l| l.changes.iter().any(|c| c == "configure")) {
+                    Some(pinned) => pinned?,
+                    None => self.handler("configure")?,
+                };
                 let plugin = loaded.plugin.clone();
                 let attributes = crate::plugin::FileAttributes {
                     mode: config.mode_bits().map_err(|e| format!("configure {}: {e}", config.path))?,

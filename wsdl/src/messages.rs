@@ -202,7 +202,8 @@ pub struct Command {
     pub install: Option<Package>,
     #[yaserde(prefix = "o")]
     pub configure: Option<ConfigFile>,
-    /// The plug-in a `rollbackPlugin` command returns to its previous version.
+    /// The plug-in a `rollbackPlugin` command returns to its previous version;
+    /// for `install` and `configure`, the one the model names to serve it.
     #[yaserde(prefix = "o")]
     pub plugin: Option<String>,
     #[yaserde(prefix = "o")]

@@ -210,6 +210,8 @@ pub struct NewComponent {
     pub config_template: Option<String>,
     /// JSON of [`crate::queue::FileAttributes`]; `None` when it names nothing.
     pub config_attributes: Option<String>,
+    /// The plug-in that must serve it (`None`: the agent picks).
+    pub plugin: Option<String>,
     pub parameters: Vec<(String, String)>,
 }
 
@@ -261,11 +263,20 @@ fn ensure_component(conn: &mut DbConnection, site: i64, c: &NewComponent) -> Que
         .filter(components::package_version.eq(&c.package_version))
         .filter(components::package_format.eq(&c.package_format))
         .filter(components::sha256.eq(&c.sha256))
-        .select((components::id, components::config_path, components::config_template, components::config_attributes))
-        .load::<(i64, Option<String>, Option<String>, Option<String>)>(conn)?
+        .select((
+            components::id,
+            components::config_path,
+            components::config_template,
+            components::config_attributes,
+            components::plugin,
+        ))
+        .load::<(i64, Option<String>, Option<String>, Option<String>, Option<String>)>(conn)?
         .into_iter()
-        .find(|(_, path, template, attributes)| {
-            *path == c.config_path && *template == c.config_template && *attributes == c.config_attributes
+        .find(|(_, path, template, attributes, plugin)| {
+            *path == c.config_path
+                && *template == c.config_template
+                && *attributes == c.config_attributes
+                && *plugin == c.plugin
         });
     if let Some((id, ..)) = same {
         return Ok(id);
@@ -283,6 +294,7 @@ fn ensure_component(conn: &mut DbConnection, site: i64, c: &NewComponent) -> Que
             components::config_path.eq(&c.config_path),
             components::config_template.eq(&c.config_template),
             components::config_attributes.eq(&c.config_attributes),
+            components::plugin.eq(&c.plugin),
             components::created_at.eq(now_ms()),
         ))
         .execute(conn)?;
@@ -576,6 +588,7 @@ pub struct ComponentRow {
     pub config_path: Option<String>,
     pub config_template: Option<String>,
     pub config_attributes: Option<String>,
+    pub plugin: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq)]

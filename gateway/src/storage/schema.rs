@@ -31,6 +31,7 @@ diesel::table! {
         config_template -> Nullable<Text>,
         created_at -> BigInt,
         config_attributes -> Nullable<Text>,
+        plugin -> Nullable<Text>,
     }
 }
 

@@ -46,6 +46,7 @@ fn component(name: &str, version: &str) -> NewComponent {
         config_path: Some(format!("/etc/{name}.conf")),
         config_template: Some("x={{ x }}\n".into()),
         config_attributes: None,
+        plugin: None,
         parameters: vec![("x".into(), "1".into())],
     }
 }
