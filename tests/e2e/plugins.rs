@@ -285,6 +285,24 @@ fn a_delivered_files_plugin_gives_a_configuration_file_its_mode_and_the_devices_
     assert!(message.contains("no plug-in of its agent sets file modes and owners"), "{message}");
     assert!(message.contains("plugin install"), "{message}");
     assert_eq!(database.scalar("SELECT COUNT(*) FROM commands")?, commands, "nothing was queued");
+    // A step that names a plug-in the device does not have is refused as well.
+    let pinned = |plugin: &str, path: &str| -> Result<()> {
+        let file = dir.path().join(format!("{plugin}.toml"));
+        std::fs::write(
+            &file,
+            format!(
+                "site = \"demo\"\nname = \"by-{plugin}\"\n[[steps]]\nkind = \"configure\"\ncomponent = \"app\"\n\
+                 path = \"{path}\"\ntemplate = \"app.conf.j2\"\nparameters = {{ port = \"1\" }}\nplugin = \"{plugin}\"\n"
+            ),
+        )?;
+        gateway.cli(&["script", "import", file.to_str().unwrap()])?;
+        Ok(())
+    };
+    pinned("files", "/etc/app/by-files.conf")?;
+    pinned("debian", "/etc/app/by-debian.conf")?;
+    let by = |plugin: &'static str| ["script", "run", plugin, "--site", "demo", DEVICE];
+    let refused = format!("{:#}", gateway.cli(&by("by-files")).unwrap_err());
+    assert!(refused.contains("names plug-in files, which its agent does not have"), "{refused}");
 
     let install = ["plugin", "install", files.to_str().unwrap(), "--site", "demo", DEVICE];
     assert_eq!(queued(&gateway, &database, &install)?[0].2, "plug-in files 0.1.0 installed and serving (was none)");
@@ -298,6 +316,13 @@ fn a_delivered_files_plugin_gives_a_configuration_file_its_mode_and_the_devices_
     let meta = std::fs::metadata(&conf)?;
     assert_eq!(std::fs::read_to_string(&conf)?, "listen=8443\n");
     assert_eq!((meta.mode() & 0o777, meta.uid(), meta.gid()), (0o640, 4711, 4));
+    // Named by the step, each plug-in serves it: debian although files is newer.
+    for (script, plugin) in [("by-files", "files"), ("by-debian", "debian")] {
+        let rows = queued(&gateway, &database, &by(script))?;
+        assert_eq!(rows[0].1, "succeeded", "{}", rows[0].2);
+        assert!(rows[0].2.starts_with(&format!("{plugin} 0.1.0: ")), "{}", rows[0].2);
+    }
+    assert_eq!(std::fs::read_to_string(root.join("etc/app/by-debian.conf"))?, "listen=1\n");
 
     // A bad mode never reaches a device.
     std::fs::write(&script, std::fs::read_to_string(&script)?.replace("\"640\"", "\"4755\""))?;

@@ -208,6 +208,7 @@ fn the_agent_picks_the_plugin_by_package_format() -> Result<()> {
     build_rpm(&build, "outfit-e2e-rpm", "1.0")?;
     build_deb(&build, "outfit-e2e-deb", "1.0", "true")?;
     std::fs::write(build.join("setup.msi"), b"not really an msi")?;
+    std::fs::write(build.join("app.conf.j2"), "pinned = 1\n")?;
     let script = dir.path().join("script/mixed.toml");
     std::fs::write(
         &script,
@@ -217,7 +218,9 @@ fn the_agent_picks_the_plugin_by_package_format() -> Result<()> {
          [[steps]]\nkind = \"install\"\npackage = \"build/outfit-e2e-deb_1.0_all.deb\"\n\
          package_name = \"outfit-e2e-deb\"\nversion = \"1.0\"\nformat = \"deb\"\n\
          [[steps]]\nkind = \"install\"\npackage = \"build/setup.msi\"\npackage_name = \"setup\"\n\
-         version = \"1\"\nformat = \"msi\"\n",
+         version = \"1\"\nformat = \"msi\"\n\
+         [[steps]]\nkind = \"configure\"\ncomponent = \"app\"\npath = \"/etc/app.conf\"\n\
+         template = \"build/app.conf.j2\"\nplugin = \"files\"\n",
     )?;
     gateway.cli(&["script", "import", script.to_str().unwrap()])?;
     let run = ["script", "run", "mixed", "--site", "demo", "mixed-1"];
@@ -229,11 +232,20 @@ fn the_agent_picks_the_plugin_by_package_format() -> Result<()> {
     })?;
     assert!(failed.contains("no plug-in installs `msi` packages"), "{failed}");
     assert!(failed.contains("refused plug-ins") && failed.contains("windows-msi: unsigned"), "{failed}");
-    assert_eq!(states(&database, "mixed-1")?.trim(), "failed\t1\nsucceeded\t2");
+    assert_eq!(states(&database, "mixed-1")?.trim(), "failed\t1\npending\t1\nsucceeded\t2");
     assert_eq!(installed_rpms(&root)?, ["outfit-e2e-rpm 1.0-1"]);
     assert_eq!(installed_packages(&root)?, ["outfit-e2e-deb 1.0"]);
     let rpm_result = database.scalar("SELECT result FROM commands WHERE sequence = 1")?;
     assert_eq!(rpm_result, "rpm 0.1.0: installed outfit-e2e-rpm 1.0-1", "the result names the plug-in version");
+    // A step that names a plug-in the agent lacks fails; no other plug-in
+    // (the built-in debian one configures too) stands in for it.
+    gateway.cli(&["queue", "skip", "mixed-1"])?;
+    let failed = wait_for(Duration::from_secs(60), "the step naming `files` to fail", || {
+        let failed = database.scalar("SELECT COALESCE(MAX(result), '') FROM commands WHERE state = 'failed'")?;
+        Ok((!failed.is_empty()).then_some(failed))
+    })?;
+    assert!(failed.contains("names plug-in files, which this agent does not have"), "{failed}");
+    assert!(!root.join("etc/app.conf").exists());
 
     // Once the agent has reported its plug-ins, the gateway refuses the msi
     // step itself, naming what the device can install, and queues none of it.
@@ -244,6 +256,6 @@ fn the_agent_picks_the_plugin_by_package_format() -> Result<()> {
     assert!(refused.contains("`install` command for device `mixed-1` refused"), "{refused}");
     assert!(refused.contains("installs `msi` packages (component setup)"), "{refused}");
     assert!(refused.contains("rpm 0.1.0 [rpm, install") && refused.contains("debian 0.1.0 [deb, install"), "{refused}");
-    assert_eq!(states(&database, "mixed-1")?.trim(), "aborted\t1\nsucceeded\t2", "nothing more was queued");
+    assert_eq!(states(&database, "mixed-1")?.trim(), "aborted\t1\nskipped\t1\nsucceeded\t2", "nothing more queued");
     Ok(())
 }
