@@ -214,17 +214,21 @@ pub fn provision(storage: &Storage, device: &str, expires_at: Option<i64>) -> Re
         .or(row.desired_model_version_id)
         .ok_or_else(|| ProvisionError::NoModelVersion(device.to_owned()))?;
     let plan = plan(&storage.desired_components(version)?)?;
-    servable(storage, &row, &plan)?;
+    servable(storage, std::slice::from_ref(&row), &plan)?;
     let new = commands(&plan, expires_at);
     storage.enqueue(row.id, Some(version), &new)?;
     Ok(Provisioned { device: row.name, model_version_id: version, commands: new.len(), poke_url: row.poke_url })
 }
 
-/// Refuses `payloads` that no plug-in of the device's agent would serve
+/// Refuses `payloads` if no plug-in of a device's agent would serve them
 /// (see `serving.rs`), before anything is queued.
-fn servable(storage: &Storage, device: &DeviceRow, payloads: &[Payload]) -> Result<(), ProvisionError> {
-    let switch_queued = storage.plugin_switch_queued(device.id)?;
-    Ok(crate::serving::check(&device.name, &device.agent(), switch_queued, payloads)?)
+fn servable(storage: &Storage, devices: &[DeviceRow], payloads: &[Payload]) -> Result<(), ProvisionError> {
+    let ids: Vec<i64> = devices.iter().map(|d| d.id).collect();
+    let switching = storage.plugin_switches_queued(&ids)?;
+    for device in devices {
+        crate::serving::check(&device.name, &device.agent(), switching.contains(&device.id), payloads)?;
+    }
+    Ok(())
 }
 
 /// Which devices a command sequence is queued for.
@@ -266,12 +270,8 @@ pub fn enqueue_on(
                 .map_err(|e| StorageError::Invalid(format!("a `{}` step has an unreadable payload: {e}", step.kind)))
         })
         .collect::<Result<Vec<Payload>, _>>()?;
-    for name in &devices {
-        // Unknown devices and devices of another site are refused below, all at once.
-        if let Some(row) = storage.device(name)? {
-            servable(storage, &row, &payloads)?;
-        }
-    }
+    // Unknown devices and devices of another site are refused below, all at once.
+    servable(storage, &storage.devices_named(&devices)?, &payloads)?;
     let rows = storage.enqueue_on(site, &devices, steps)?;
     Ok(rows
         .into_iter()

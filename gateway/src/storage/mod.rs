@@ -1162,17 +1162,35 @@ impl Storage {
         })
     }
 
-    /// Whether a plug-in delivery or rollback waits (or runs) in the device's
-    /// queue: past it, the gateway does not know the device's plug-ins.
-    pub fn plugin_switch_queued(&self, device: i64) -> Result<bool> {
+    /// Those of `devices` in whose queue a plug-in delivery or rollback waits
+    /// (or runs): past it, the gateway does not know the device's plug-ins.
+    pub fn plugin_switches_queued(&self, devices: &[i64]) -> Result<std::collections::BTreeSet<i64>> {
         let mut conn = self.conn()?;
-        let waiting: i64 = commands::table
-            .filter(commands::device_id.eq(device))
-            .filter(commands::in_queue.eq(1))
-            .filter(commands::kind.eq_any(["install-plugin", "rollback-plugin"]))
-            .count()
-            .get_result(&mut conn)?;
-        Ok(waiting > 0)
+        let mut switching = std::collections::BTreeSet::new();
+        // In slices: a statement takes a bounded number of parameters.
+        for slice in devices.chunks(1000) {
+            let found: Vec<i64> = commands::table
+                .filter(commands::device_id.eq_any(slice))
+                .filter(commands::in_queue.eq(1))
+                .filter(commands::kind.eq_any(["install-plugin", "rollback-plugin"]))
+                .select(commands::device_id)
+                .distinct()
+                .load(&mut conn)?;
+            switching.extend(found);
+        }
+        Ok(switching)
+    }
+
+    /// The registered devices among `names`, in one query per thousand.
+    pub fn devices_named(&self, names: &[String]) -> Result<Vec<DeviceRow>> {
+        let mut conn = self.conn()?;
+        let mut rows = Vec::with_capacity(names.len());
+        for slice in names.chunks(1000) {
+            rows.extend(
+                devices::table.filter(devices::name.eq_any(slice)).select(DeviceRow::as_select()).load(&mut conn)?,
+            );
+        }
+        Ok(rows)
     }
 
     pub fn queue_counts(&self, device: i64) -> Result<QueueCounts> {
