@@ -534,7 +534,8 @@ async fn run(cli: Cli) -> Result<()> {
         Cmd::Device { command: DeviceCmd::Show { dir, name } } => {
             let gateway = Gateway::open(Home::new(dir.dir))?;
             let device = gateway.storage.device(&name)?.with_context(|| format!("no device named `{name}`"))?;
-            print!("{}", show_device(&device));
+            let agent = gateway.storage.device_agents(None, std::slice::from_ref(&name))?;
+            print!("{}", show_device(&device, &agent[0]));
         }
         Cmd::Device { command: DeviceCmd::Revoke { dir, name } } => {
             let gateway = Gateway::open(Home::new(dir.dir))?;
@@ -831,7 +832,7 @@ async fn queue_command(command: QueueCmd) -> Result<()> {
 }
 
 /// `device show`: one `key: value` line each, plug-ins one per line.
-fn show_device(device: &outfit_gateway::storage::DeviceRow) -> String {
+fn show_device(device: &outfit_gateway::storage::DeviceRow, agent: &outfit_gateway::storage::DeviceAgent) -> String {
     use outfit_gateway::serving::Agent;
     let version = |v: Option<i64>| v.map_or_else(|| "none".to_owned(), |v| v.to_string());
     let mut out = format!(
@@ -840,7 +841,7 @@ fn show_device(device: &outfit_gateway::storage::DeviceRow) -> String {
         version(device.desired_model_version_id),
         version(device.applied_model_version_id)
     );
-    match device.agent() {
+    match agent.agent() {
         Agent::Unseen => out.push_str("agent: has not said Hello yet\n"),
         Agent::Unreported { version } => {
             out.push_str(&format!("agent: {version} (too old to report its plug-ins)\n"));
@@ -848,7 +849,7 @@ fn show_device(device: &outfit_gateway::storage::DeviceRow) -> String {
         Agent::Reported(report) => {
             out.push_str(&format!(
                 "agent: {}\nplatform: {}\n",
-                device.agent_version.as_deref().unwrap_or("?"),
+                agent.agent_version.as_deref().unwrap_or("?"),
                 report.platform
             ));
             for p in &report.plugins {

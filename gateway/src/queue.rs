@@ -5,7 +5,7 @@
 //! Order: role categories by ordinal (OS, APP, CONTENT), components by their
 //! position in the role; each component is installed, then configured.
 
-use crate::storage::{CommandRow, DesiredComponent, DeviceRow, NewCommand, Storage, StorageError};
+use crate::storage::{CommandRow, DesiredComponent, DeviceAgent, NewCommand, Storage, StorageError};
 use serde::{Deserialize, Serialize};
 
 /// What a configuration file must have besides its contents: permission bits
@@ -214,7 +214,7 @@ pub fn provision(storage: &Storage, device: &str, expires_at: Option<i64>) -> Re
         .or(row.desired_model_version_id)
         .ok_or_else(|| ProvisionError::NoModelVersion(device.to_owned()))?;
     let plan = plan(&storage.desired_components(version)?)?;
-    servable(storage, std::slice::from_ref(&row), &plan)?;
+    servable(storage, &storage.device_agents(None, std::slice::from_ref(&row.name))?, &plan)?;
     let new = commands(&plan, expires_at);
     storage.enqueue(row.id, Some(version), &new)?;
     Ok(Provisioned { device: row.name, model_version_id: version, commands: new.len(), poke_url: row.poke_url })
@@ -222,7 +222,7 @@ pub fn provision(storage: &Storage, device: &str, expires_at: Option<i64>) -> Re
 
 /// Refuses `payloads` if no plug-in of a device's agent would serve them
 /// (see `serving.rs`), before anything is queued.
-fn servable(storage: &Storage, devices: &[DeviceRow], payloads: &[Payload]) -> Result<(), ProvisionError> {
+fn servable(storage: &Storage, devices: &[DeviceAgent], payloads: &[Payload]) -> Result<(), ProvisionError> {
     let ids: Vec<i64> = devices.iter().map(|d| d.id).collect();
     let switching = storage.plugin_switches_queued(&ids)?;
     for device in devices {
@@ -270,11 +270,59 @@ pub fn enqueue_on(
                 .map_err(|e| StorageError::Invalid(format!("a `{}` step has an unreadable payload: {e}", step.kind)))
         })
         .collect::<Result<Vec<Payload>, _>>()?;
-    // Unknown devices and devices of another site are refused below, all at once.
-    servable(storage, &storage.devices_named(&devices)?, &payloads)?;
+    // Unknown devices and devices of another site are refused below, all at
+    // once, and never described here.
+    servable(storage, &storage.device_agents(Some(site), &devices)?, &payloads)?;
     let rows = storage.enqueue_on(site, &devices, steps)?;
     Ok(rows
         .into_iter()
         .map(|device| Enqueued { device: device.name, commands: steps.len(), poke_url: device.poke_url })
         .collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::storage::{NewComponent, NewModel, NewRole};
+
+    /// A queue-time refusal describes a device's plug-ins, so it must never
+    /// be about a device of another site: that one is refused as foreign.
+    #[test]
+    fn a_device_of_another_site_is_refused_as_foreign_not_described() {
+        let dir = tempfile::tempdir().unwrap();
+        let storage = Storage::open(dir.path().join("db.sqlite").to_str().unwrap()).unwrap();
+        let component = NewComponent {
+            name: "web".into(),
+            package_name: "web".into(),
+            package_version: "1".into(),
+            package_format: "deb".into(),
+            sha256: "0".repeat(64),
+            size: 1,
+            storage_key: "0".repeat(64),
+            config_path: None,
+            config_template: None,
+            config_attributes: None,
+            plugin: None,
+            parameters: vec![],
+        };
+        for site in ["a", "b"] {
+            let roles = vec![NewRole { category: "OS".into(), name: "os".into(), components: vec![component.clone()] }];
+            storage.import_model(&NewModel { site: site.into(), name: "m".into(), roles }).unwrap();
+        }
+        let own = storage.add_device("a", "a-1", "m").unwrap();
+        let foreign = storage.add_device("b", "b-1", "m").unwrap();
+        let report = r#"{"platform":"linux-x86_64","plugins":[]}"#;
+        for device in [&own, &foreign] {
+            storage.record_hello(device.id, "boot", "0.1.0", None, Some(report)).unwrap();
+        }
+        let step = commands(&[Payload::Service { name: "web".into(), action: "start".into() }], None);
+        let refused = |names: &[&str]| {
+            let names = names.iter().map(|n| n.to_string()).collect();
+            enqueue_on(&storage, "a", &Targets::Devices(names), &step).unwrap_err().to_string()
+        };
+        assert!(refused(&["a-1"]).contains("`service` command for device `a-1` refused"), "{}", refused(&["a-1"]));
+        let err = refused(&["b-1"]);
+        assert!(err.contains("device `b-1` is not of site `a`") && !err.contains("plug-ins"), "{err}");
+        assert_eq!(storage.queue_counts(foreign.id).unwrap().total(), 0);
+    }
 }

@@ -611,12 +611,22 @@ pub struct DeviceRow {
     pub applied_model_version_id: Option<i64>,
     pub poke_url: Option<String>,
     pub boot_id: Option<String>,
+}
+
+/// What a device's agent said of itself in its latest Hello. Apart from
+/// [`DeviceRow`], which every agent exchange reads, so the report text stays
+/// off that path: only queueing reads it.
+#[derive(Debug, Clone, PartialEq, Queryable, Selectable)]
+#[diesel(table_name = devices)]
+pub struct DeviceAgent {
+    pub id: i64,
+    pub name: String,
     pub agent_version: Option<String>,
-    /// JSON of [`crate::serving::AgentReport`]; see [`DeviceRow::agent`].
+    /// JSON of [`crate::serving::AgentReport`]; see [`DeviceAgent::agent`].
     pub agent_report: Option<String>,
 }
 
-impl DeviceRow {
+impl DeviceAgent {
     /// What the gateway knows of the device's agent, from its latest Hello.
     pub fn agent(&self) -> crate::serving::Agent {
         use crate::serving::{Agent, AgentReport};
@@ -1181,14 +1191,19 @@ impl Storage {
         Ok(switching)
     }
 
-    /// The registered devices among `names`, in one query per thousand.
-    pub fn devices_named(&self, names: &[String]) -> Result<Vec<DeviceRow>> {
+    /// The agents of the registered devices among `names` (of `site`, when
+    /// given: another site's devices are not described), one query per thousand.
+    pub fn device_agents(&self, site: Option<&str>, names: &[String]) -> Result<Vec<DeviceAgent>> {
         let mut conn = self.conn()?;
         let mut rows = Vec::with_capacity(names.len());
         for slice in names.chunks(1000) {
-            rows.extend(
-                devices::table.filter(devices::name.eq_any(slice)).select(DeviceRow::as_select()).load(&mut conn)?,
-            );
+            let mut query =
+                devices::table.filter(devices::name.eq_any(slice)).select(DeviceAgent::as_select()).into_boxed();
+            if let Some(site) = site {
+                query =
+                    query.filter(devices::site_id.eq_any(sites::table.filter(sites::name.eq(site)).select(sites::id)));
+            }
+            rows.extend(query.load(&mut conn)?);
         }
         Ok(rows)
     }
