@@ -116,10 +116,8 @@ pub fn import(storage: &Storage, repository: &Repository, file: &Path) -> Result
             if let Some(config) = &c.config {
                 config.attributes().validate().map_err(invalid)?;
             }
-            if let Some(plugin) = &c.plugin
-                && !crate::plugin::valid_name(plugin)
-            {
-                return Err(invalid(format!("`{plugin}` is not a plug-in name (letters, digits, `-` and `_`)")));
+            if let Some(plugin) = &c.plugin {
+                crate::plugin::check_name(plugin).map_err(|e| invalid(e.to_string()))?;
             }
             let stored = repository.put_file(&base.join(&c.package), c.sha256.as_deref())?;
             let template = match &c.config {

@@ -46,6 +46,11 @@ pub fn valid_name(name: &str) -> bool {
     !name.is_empty() && name.len() <= 64 && name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
 }
 
+/// [`valid_name`], as the error that says what a name may hold.
+pub fn check_name(name: &str) -> Result<(), PluginError> {
+    if valid_name(name) { Ok(()) } else { Err(PluginError::BadName(name.to_owned())) }
+}
+
 /// A bundle stored in the repository, ready to be queued.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Packed {
@@ -78,9 +83,7 @@ pub fn pack(repository: &Repository, dir: &Path) -> Result<Packed, PluginError> 
         .map_err(|e| e.to_string())
         .and_then(|text| toml::from_str::<Manifest>(text).map_err(|e| e.message().to_owned()))
         .map_err(|message| PluginError::Manifest { path: manifest_path.clone(), message })?;
-    if !valid_name(&manifest.name) {
-        return Err(PluginError::BadName(manifest.name));
-    }
+    check_name(&manifest.name)?;
     if manifest.version.is_empty() || manifest.version.len() > 64 {
         return Err(PluginError::Manifest { path: manifest_path, message: "the version is empty or too long".into() });
     }
@@ -124,9 +127,7 @@ pub fn rollback(
     targets: &Targets,
     expires_at: Option<i64>,
 ) -> Result<Vec<Enqueued>, PluginError> {
-    if !valid_name(name) {
-        return Err(PluginError::BadName(name.to_owned()));
-    }
+    check_name(name)?;
     let step = Payload::RollbackPlugin { name: name.to_owned() };
     Ok(queue::enqueue_on(storage, site, targets, &queue::commands(&[step], expires_at))?)
 }

@@ -228,10 +228,5 @@ pub fn run(
 
 /// A step's `plugin`, if any, must be a plug-in name.
 fn pinned(plugin: Option<&str>) -> Result<(), String> {
-    match plugin {
-        Some(name) if !crate::plugin::valid_name(name) => {
-            Err(format!("`{name}` is not a plug-in name (letters, digits, `-` and `_`)"))
-        }
-        _ => Ok(()),
-    }
+    plugin.map_or(Ok(()), |name| crate::plugin::check_name(name).map_err(|e| e.to_string()))
 }
