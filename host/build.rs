@@ -1,5 +1,8 @@
 //! Builds the built-in plug-ins (`plugins/debian`, `plugins/rpm`) for
-//! wasm32-wasip2 and leaves them in OUT_DIR for `include_bytes!`.
+//! wasm32-wasip2 and leaves them in OUT_DIR for `include_bytes!` — only for an
+//! agent with the `compiler` feature: a runtime-only agent has no built-in
+//! plug-ins, it loads signed precompiled bundles. Also tells the agent the
+//! target it is built for, which names the precompiled artifacts it loads.
 
 use std::path::PathBuf;
 
@@ -8,6 +11,10 @@ include!("wasm_plugin.rs");
 const BUILT_IN: [&str; 2] = ["debian", "rpm"];
 
 fn main() {
+    println!("cargo:rustc-env=OUTFIT_AGENT_TARGET={}", std::env::var("TARGET").unwrap());
+    if std::env::var_os("CARGO_FEATURE_COMPILER").is_none() {
+        return;
+    }
     let manifest_dir = PathBuf::from(std::env::var("CARGO_MANIFEST_DIR").unwrap());
     let workspace = manifest_dir.parent().unwrap().to_path_buf();
     let out = PathBuf::from(std::env::var("OUT_DIR").unwrap());

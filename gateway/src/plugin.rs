@@ -1,5 +1,7 @@
 //! Plug-ins delivered like packages: a signed bundle directory (made with
-//! `outfit-plugin sign`: `plugin.wasm`, `manifest.toml`, `signature`) is packed
+//! `outfit-plugin sign`: `plugin.wasm`, `manifest.toml`, `signature`, and
+//! from `outfit-plugin precompile` signed artifacts `precompiled-TARGET.cwasm`
+//! with `precompiled-TARGET.signature`) is packed
 //! into one tar archive (package format `oplugin`), stored in the repository,
 //! and queued as an `install-plugin` command; `rollback-plugin` returns a
 //! device to the version it ran before.
@@ -16,8 +18,23 @@ use std::path::Path;
 
 /// The package format of a packed bundle.
 pub const FORMAT: &str = "oplugin";
-/// The files of a bundle, in the order they are packed.
+/// The files every bundle has, in the order they are packed (its precompiled
+/// artifacts follow, in name order).
 const FILES: [&str; 3] = ["manifest.toml", "plugin.wasm", "signature"];
+
+/// The bundle's precompiled artifacts and their signatures, in name order.
+fn precompiled_files(dir: &Path) -> Result<Vec<String>, PluginError> {
+    let read_dir = |source| PluginError::Read { path: dir.display().to_string(), source };
+    let mut found = Vec::new();
+    for entry in std::fs::read_dir(dir).map_err(read_dir)? {
+        let name = entry.map_err(read_dir)?.file_name().to_string_lossy().into_owned();
+        if name.starts_with("precompiled-") && (name.ends_with(".cwasm") || name.ends_with(".signature")) {
+            found.push(name);
+        }
+    }
+    found.sort();
+    Ok(found)
+}
 
 #[derive(Debug, thiserror::Error)]
 pub enum PluginError {
@@ -89,15 +106,16 @@ pub fn pack(repository: &Repository, dir: &Path) -> Result<Packed, PluginError> 
     }
     let staging = tempfile::NamedTempFile::new().map_err(PluginError::Pack)?;
     let mut archive = tar::Builder::new(staging.as_file());
-    for file in FILES {
-        let bytes = read(file)?;
+    let files = FILES.iter().map(|f| f.to_string()).chain(precompiled_files(dir)?);
+    for file in files {
+        let bytes = read(&file)?;
         let mut header = tar::Header::new_ustar();
         header.set_size(bytes.len() as u64);
         header.set_mode(0o644);
         // A fixed time: packing the same bundle twice gives the same digest.
         header.set_mtime(0);
         header.set_entry_type(tar::EntryType::Regular);
-        archive.append_data(&mut header, file, bytes.as_slice()).map_err(PluginError::Pack)?;
+        archive.append_data(&mut header, &file, bytes.as_slice()).map_err(PluginError::Pack)?;
     }
     archive.finish().map_err(PluginError::Pack)?;
     drop(archive);
@@ -153,6 +171,19 @@ mod tests {
         let names: Vec<String> =
             archive.entries().unwrap().map(|e| e.unwrap().path().unwrap().display().to_string()).collect();
         assert_eq!(names, FILES);
+        std::fs::write(bundle.join("precompiled-pulley64.signature"), "00").unwrap();
+        std::fs::write(bundle.join("precompiled-pulley64.cwasm"), b"ELF").unwrap();
+        std::fs::write(bundle.join("notes.txt"), "not packed").unwrap();
+        let with_artifact = pack(&repository, &bundle).unwrap();
+        let mut archive =
+            tar::Archive::new(std::fs::File::open(repository.path(&with_artifact.sha256).unwrap()).unwrap());
+        let names: Vec<String> =
+            archive.entries().unwrap().map(|e| e.unwrap().path().unwrap().display().to_string()).collect();
+        assert_eq!(
+            names,
+            [&FILES[..], &["precompiled-pulley64.cwasm", "precompiled-pulley64.signature"]].concat(),
+            "artifacts travel with the bundle, other files do not"
+        );
 
         std::fs::write(bundle.join("manifest.toml"), "name = \"../etc\"\nversion = \"1\"\n").unwrap();
         assert!(matches!(pack(&repository, &bundle), Err(PluginError::BadName(_))));

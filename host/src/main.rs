@@ -62,7 +62,8 @@ struct Args {
     #[arg(long, value_enum)]
     reboot: Option<RebootMode>,
     /// Directory of signed plug-in bundles (one subdirectory each: plugin.wasm,
-    /// manifest.toml, signature); defaults to STATE/plugins.
+    /// manifest.toml, signature, and precompiled-TARGET.{cwasm,signature} for an
+    /// agent built without the compiler); defaults to STATE/plugins.
     #[arg(long)]
     plugin_dir: Option<PathBuf>,
     /// File of trusted plug-in public keys (hex, one per line). A bundle whose
@@ -139,7 +140,8 @@ async fn run(args: Args) -> Result<()> {
     let versions = state_dir.join("plugin-versions");
     let plugins = tokio::task::spawn_blocking(move || -> Result<PluginSet> {
         let mut own = Vec::new();
-        for (wasm, manifest) in outfit_agent::plugin::BUILT_IN {
+        #[cfg(feature = "compiler")]
+        for &(wasm, manifest) in outfit_agent::plugin::BUILT_IN {
             own.push(loader.load(wasm, manifest, "built-in").map_err(anyhow::Error::msg)?);
         }
         // Signed bundles: a refused one is reported, and the agent serves on without it.
@@ -147,7 +149,7 @@ async fn run(args: Args) -> Result<()> {
         for bundle in signature::bundles(&bundle_dir)? {
             let verified = bundle.verify(&loader.trusted).map_err(|e| e.to_string());
             let origin = bundle.dir.display().to_string();
-            match verified.and_then(|v| loader.load(&v.component, &v.manifest, &origin)) {
+            match verified.and_then(|v| loader.load_verified(&v, &origin)) {
                 Ok(loaded) => own.push(loaded),
                 Err(e) => {
                     tracing::error!(bundle = %origin, error = %e, "plug-in refused");

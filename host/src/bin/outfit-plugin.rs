@@ -29,6 +29,19 @@ enum Cmd {
         key: PathBuf,
         bundle: PathBuf,
     },
+    /// Compile a signed bundle's component ahead of time for each TARGET and sign
+    /// the machine code (with the component, manifest, target and wasmtime
+    /// version), for agents built without the compiler. TARGET is an agent's
+    /// target triple (x86_64-unknown-linux-gnu, aarch64-unknown-linux-gnu,
+    /// x86_64-pc-windows-gnu, x86_64-unknown-illumos, …) or pulley64 /
+    /// pulley64be for agents that run plug-ins on the interpreter.
+    Precompile {
+        #[arg(long)]
+        key: PathBuf,
+        #[arg(long = "target", required = true)]
+        targets: Vec<String>,
+        bundle: PathBuf,
+    },
     /// Check a bundle's signature against a trusted-keys file, as the agent does.
     Verify {
         #[arg(long)]
@@ -67,6 +80,26 @@ fn run(cli: Cli) -> Result<()> {
             let pkcs8 = std::fs::read(&key).with_context(|| format!("read {}", key.display()))?;
             Bundle { dir: bundle.clone() }.sign(&pkcs8)?;
             println!("signed {} with key {}", bundle.display(), signature::public_key(&pkcs8)?);
+        }
+        Cmd::Precompile { key, targets, bundle } => {
+            let pkcs8 = std::fs::read(&key).with_context(|| format!("read {}", key.display()))?;
+            let public = signature::public_key(&pkcs8)?;
+            // The bundle must already be what its signer vouched for: the
+            // artifact is signed as the compilation of exactly these bytes.
+            let trusted = TrustedKeys::from_keys([public.clone()])?;
+            let verified = Bundle { dir: bundle.clone() }.verify(&trusted).with_context(|| {
+                format!("{} is not signed by this key (run `outfit-plugin sign` first)", bundle.display())
+            })?;
+            for target in &targets {
+                let code = outfit_agent::plugin::precompile(target, &verified.component)
+                    .with_context(|| format!("precompile {} for {target}", bundle.display()))?;
+                Bundle { dir: bundle.clone() }.sign_precompiled(&pkcs8, target, &code)?;
+                println!(
+                    "{}: precompiled for {target} ({} bytes), signed with key {public}",
+                    bundle.display(),
+                    code.len()
+                );
+            }
         }
         Cmd::Bench { calls } => bench::run(calls)?,
         Cmd::Verify { trusted_keys, bundle } => {

@@ -9,18 +9,26 @@
 //! entries are written atomically (temp file + rename) with the sha256 of
 //! their bytes beside them, and an entry whose bytes do not match is
 //! discarded and compiled again.
+//!
+//! A runtime-only agent (without the `compiler` feature) has nothing to cache:
+//! it loads signed precompiled artifacts straight from their bundles.
 
-use super::PluginError;
-use sha2::{Digest, Sha256};
-use std::hash::{Hash, Hasher};
-use std::io::Write;
-use std::path::{Path, PathBuf};
-use wasmtime::Engine;
-use wasmtime::component::Component;
+use std::path::PathBuf;
+#[cfg(feature = "compiler")]
+use {
+    super::PluginError,
+    sha2::{Digest, Sha256},
+    std::hash::{Hash, Hasher},
+    std::io::Write,
+    std::path::Path,
+    wasmtime::Engine,
+    wasmtime::component::Component,
+};
 
 /// A directory of precompiled components (e.g. `STATE/plugin-cache`).
 #[derive(Debug, Clone)]
 pub struct CompileCache {
+    #[cfg_attr(not(feature = "compiler"), expect(dead_code, reason = "a runtime-only agent compiles nothing"))]
     dir: PathBuf,
 }
 
@@ -33,6 +41,7 @@ pub enum Source {
     Compiled,
 }
 
+#[cfg(feature = "compiler")]
 fn sha256_hex(bytes: &[u8]) -> String {
     hex::encode(Sha256::digest(bytes))
 }
@@ -41,7 +50,10 @@ impl CompileCache {
     pub fn new(dir: impl Into<PathBuf>) -> Self {
         Self { dir: dir.into() }
     }
+}
 
+#[cfg(feature = "compiler")]
+impl CompileCache {
     fn entry(&self, engine: &Engine, wasm: &[u8]) -> PathBuf {
         let mut hasher = std::collections::hash_map::DefaultHasher::new();
         engine.precompile_compatibility_hash().hash(&mut hasher);
@@ -64,10 +76,12 @@ impl CompileCache {
     }
 }
 
+#[cfg(feature = "compiler")]
 fn digest_path(entry: &Path) -> PathBuf {
     entry.with_extension("sha256")
 }
 
+#[cfg(feature = "compiler")]
 /// A valid entry's component; `None` (after removing a bad entry) otherwise.
 fn load(engine: &Engine, entry: &Path) -> Option<Component> {
     let code = std::fs::read(entry).ok()?;
@@ -87,6 +101,7 @@ fn load(engine: &Engine, entry: &Path) -> Option<Component> {
     }
 }
 
+#[cfg(feature = "compiler")]
 #[expect(unsafe_code, reason = "wasmtime cannot check machine code; the bytes are ours (see the module invariant)")]
 fn deserialize(engine: &Engine, code: &[u8]) -> Result<Component, PluginError> {
     // SAFETY: `code` was produced by `Engine::precompile_component` of an engine
@@ -95,6 +110,7 @@ fn deserialize(engine: &Engine, code: &[u8]) -> Result<Component, PluginError> {
     unsafe { Component::deserialize(engine, code) }.map_err(|e| PluginError::Load(format!("{e:#}")))
 }
 
+#[cfg(feature = "compiler")]
 fn store(entry: &Path, code: &[u8]) -> std::io::Result<()> {
     let dir = entry.parent().unwrap_or(Path::new("."));
     std::fs::create_dir_all(dir)?;
@@ -111,7 +127,7 @@ fn store(entry: &Path, code: &[u8]) -> std::io::Result<()> {
     Ok(())
 }
 
-#[cfg(test)]
+#[cfg(all(test, feature = "compiler"))]
 mod tests {
     use super::*;
 

@@ -82,16 +82,23 @@ impl FileAttributes {
 }
 
 /// The built-in Debian plug-in and its manifest, built by `build.rs`.
+#[cfg(feature = "compiler")]
 pub const DEBIAN_WASM: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/debian.wasm"));
 pub const DEBIAN_MANIFEST: &str = include_str!("../../../plugins/debian/manifest.toml");
 /// The built-in RPM plug-in and its manifest, built by `build.rs`.
+#[cfg(feature = "compiler")]
 pub const RPM_WASM: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/rpm.wasm"));
 pub const RPM_MANIFEST: &str = include_str!("../../../plugins/rpm/manifest.toml");
 
 /// The plug-ins built into the agent, as (component, manifest). The first one
 /// also writes configuration files, until a plug-in of a newer world that
-/// handles them (`files`) is delivered.
-pub const BUILT_IN: [(&[u8], &str); 2] = [(DEBIAN_WASM, DEBIAN_MANIFEST), (RPM_WASM, RPM_MANIFEST)];
+/// handles them (`files`) is delivered. A runtime-only agent has none: it
+/// cannot compile them, so its plug-ins are all signed precompiled bundles.
+#[cfg(feature = "compiler")]
+pub const BUILT_IN: &[(&[u8], &str)] = &[(DEBIAN_WASM, DEBIAN_MANIFEST), (RPM_WASM, RPM_MANIFEST)];
+
+/// Whether this agent can compile components itself (the `compiler` feature).
+pub const COMPILES: bool = cfg!(feature = "compiler");
 
 /// Instructions one call may execute before it is stopped.
 const FUEL_PER_CALL: u64 = 20_000_000_000;
@@ -105,6 +112,12 @@ const POOLED_CALLS: u32 = 32;
 pub enum PluginError {
     #[error("load plug-in: {0}")]
     Load(String),
+    #[error(
+        "load plug-in {plugin}: this agent runs only precompiled plug-ins (it was built without the compiler) \
+         and the bundle has no signed artifact for `{target}`; add one with \
+         `outfit-plugin precompile --key KEY --target {target} BUNDLE`"
+    )]
+    NotPrecompiled { plugin: String, target: String },
     #[error("manifest: {0}")]
     Manifest(String),
     #[error("plug-in {plugin} trapped: {message}")]
@@ -201,8 +214,19 @@ impl std::str::FromStr for Backend {
     }
 }
 
-/// The one engine configuration: whatever precompiles a component and
-/// whatever loads it must agree on it exactly (the cache keys entries by it).
+impl Backend {
+    /// The target this backend's artifacts are for, as bundles name them:
+    /// the agent's own target triple, or Pulley's (whose byte order follows
+    /// the host's, big-endian on SPARC).
+    pub fn target(self) -> &'static str {
+        match self {
+            Self::Native => env!("OUTFIT_AGENT_TARGET"),
+            Self::Pulley if cfg!(target_endian = "big") => "pulley64be",
+            Self::Pulley => "pulley64",
+        }
+    }
+}
+
 /// One engine per backend for the whole process, shared by every plug-in, so
 /// they share one instance pool.
 fn engine(backend: Backend) -> Result<Engine, PluginError> {
@@ -210,12 +234,21 @@ fn engine(backend: Backend) -> Result<Engine, PluginError> {
     static PULLEY: std::sync::OnceLock<Result<Engine, String>> = std::sync::OnceLock::new();
     let cell = match backend {
         Backend::Native => &NATIVE,
+        // Pulley is named even by a native agent (its Cranelift then emits
+        // Pulley bytecode); the native engine targets the host.
         Backend::Pulley => &PULLEY,
     };
-    cell.get_or_init(|| new_engine(backend)).clone().map_err(PluginError::Load)
+    let target = (backend == Backend::Pulley).then(|| backend.target());
+    cell.get_or_init(|| Engine::new(&engine_config(target)?).map_err(|e| e.to_string()))
+        .clone()
+        .map_err(PluginError::Load)
 }
 
-fn new_engine(backend: Backend) -> Result<Engine, String> {
+/// The one engine configuration: whatever precompiles a component and
+/// whatever loads it must agree on it exactly (wasmtime refuses an artifact
+/// of another configuration), so the agent's engines and `precompile` both
+/// come from here. `target`: none for this host's own CPU.
+fn engine_config(target: Option<&str>) -> Result<Config, String> {
     let mut config = Config::new();
     config.consume_fuel(true);
     // Calls instantiate afresh every time: pooled slots make that a reset of
@@ -229,43 +262,73 @@ fn new_engine(backend: Backend) -> Result<Engine, String> {
         .total_tables(POOLED_CALLS * 8)
         .max_memory_size(MEMORY_PER_CALL);
     config.allocation_strategy(wasmtime::InstanceAllocationStrategy::Pooling(pool));
-    if backend == Backend::Pulley {
-        // Pulley's byte order follows the host's (big-endian on SPARC).
-        let target = if cfg!(target_endian = "big") { "pulley64be" } else { "pulley64" };
-        config.target(target).map_err(|e| e.to_string())?;
+    if let Some(target) = target {
+        config.target(target).map_err(|e| format!("target `{target}`: {e}"))?;
     }
-    Engine::new(&config).map_err(|e| e.to_string())
+    Ok(config)
+}
+
+/// Compiles `wasm` ahead of time for `target` (a target triple such as
+/// `x86_64-unknown-linux-gnu`, or `pulley64`), for agents that load it with
+/// [`Plugin::load_precompiled`]. The code uses only the target's baseline
+/// CPU features, so it runs on every CPU of that architecture.
+#[cfg(feature = "compiler")]
+pub fn precompile(target: &str, wasm: &[u8]) -> Result<Vec<u8>, PluginError> {
+    let engine = Engine::new(&engine_config(Some(target)).map_err(PluginError::Load)?)
+        .map_err(|e| PluginError::Load(format!("{e:#}")))?;
+    engine.precompile_component(wasm).map_err(|e| PluginError::Load(format!("{e:#}")))
+}
+
+/// A manifest this agent can serve: a known world, and grants that world has.
+fn parse_manifest(manifest_toml: &str) -> Result<Manifest, PluginError> {
+    let manifest: Manifest = toml::from_str(manifest_toml).map_err(|e| PluginError::Manifest(e.to_string()))?;
+    if !WORLDS.contains(&manifest.world.as_str()) {
+        return Err(PluginError::Manifest(format!(
+            "plug-in {} is for world `{}`; this agent serves {}",
+            manifest.name,
+            manifest.world,
+            WORLDS.map(|w| format!("`{w}`")).join(", ")
+        )));
+    }
+    if manifest.capabilities.owners && manifest.world != WORLD_V11 {
+        return Err(PluginError::Manifest(format!(
+            "plug-in {} grants `owners`, which only world `{WORLD_V11}` has",
+            manifest.name
+        )));
+    }
+    Ok(manifest)
+}
+
+#[expect(
+    unsafe_code,
+    reason = "wasmtime cannot check machine code; a `Precompiled` exists only once its signature verified"
+)]
+fn deserialize_verified(engine: &Engine, code: &signature::Precompiled) -> Result<Component, PluginError> {
+    // SAFETY: a `Precompiled` is made only by `Verified::precompiled`, after
+    // the artifact's signature (over its bytes, the component, the manifest,
+    // the target and the wasmtime version) verified under a trusted key; the
+    // bytes are the ones verified, held in memory since. wasmtime itself then
+    // refuses an artifact of another version or engine configuration.
+    unsafe { Component::deserialize(engine, code.code()) }.map_err(|e| PluginError::Load(format!("{e:#}")))
 }
 
 impl Plugin {
     /// Compiles a component (or, with a `cache`, loads the machine code an
     /// earlier start compiled) and links it against the host capabilities.
+    #[cfg(feature = "compiler")]
     pub fn load(wasm: &[u8], manifest_toml: &str, cache: Option<&cache::CompileCache>) -> Result<Self, PluginError> {
         Self::load_on(Backend::Native, wasm, manifest_toml, cache)
     }
 
     /// [`Plugin::load`] for `backend`.
+    #[cfg(feature = "compiler")]
     pub fn load_on(
         backend: Backend,
         wasm: &[u8],
         manifest_toml: &str,
         cache: Option<&cache::CompileCache>,
     ) -> Result<Self, PluginError> {
-        let manifest: Manifest = toml::from_str(manifest_toml).map_err(|e| PluginError::Manifest(e.to_string()))?;
-        if !WORLDS.contains(&manifest.world.as_str()) {
-            return Err(PluginError::Manifest(format!(
-                "plug-in {} is for world `{}`; this agent serves {}",
-                manifest.name,
-                manifest.world,
-                WORLDS.map(|w| format!("`{w}`")).join(", ")
-            )));
-        }
-        if manifest.capabilities.owners && manifest.world != WORLD_V11 {
-            return Err(PluginError::Manifest(format!(
-                "plug-in {} grants `owners`, which only world `{WORLD_V11}` has",
-                manifest.name
-            )));
-        }
+        let manifest = parse_manifest(manifest_toml)?;
         let engine = engine(backend)?;
         let component = match cache {
             Some(cache) => {
@@ -275,6 +338,31 @@ impl Plugin {
             }
             None => Component::new(&engine, wasm).map_err(|e| PluginError::Load(format!("{e:#}")))?,
         };
+        Self::link(engine, component, manifest)
+    }
+
+    /// Loads machine code compiled ahead of time (a bundle's artifact whose
+    /// signature verified) for `backend`; no compiler is involved.
+    pub fn load_precompiled(
+        backend: Backend,
+        code: &signature::Precompiled,
+        manifest_toml: &str,
+    ) -> Result<Self, PluginError> {
+        let manifest = parse_manifest(manifest_toml)?;
+        if code.target != backend.target() {
+            return Err(PluginError::Load(format!(
+                "the artifact is for `{}`, this agent's {backend:?} backend runs `{}`",
+                code.target,
+                backend.target()
+            )));
+        }
+        let engine = engine(backend)?;
+        let component = deserialize_verified(&engine, code)?;
+        tracing::debug!(plugin = %manifest.name, target = %code.target, "precompiled plug-in loaded");
+        Self::link(engine, component, manifest)
+    }
+
+    fn link(engine: Engine, component: Component, manifest: Manifest) -> Result<Self, PluginError> {
         let mut linker = Linker::<HostState>::new(&engine);
         wasmtime_wasi::p2::add_to_linker_sync(&mut linker).map_err(|e| PluginError::Load(e.to_string()))?;
         let load = |e: wasmtime::Error| PluginError::Load(format!("{e:#}"));
@@ -302,11 +390,13 @@ impl Plugin {
     }
 
     /// The built-in Debian plug-in, compiled afresh.
+    #[cfg(feature = "compiler")]
     pub fn debian() -> Result<Self, PluginError> {
         Self::load(DEBIAN_WASM, DEBIAN_MANIFEST, None)
     }
 
     /// The built-in RPM plug-in, compiled afresh.
+    #[cfg(feature = "compiler")]
     pub fn rpm() -> Result<Self, PluginError> {
         Self::load(RPM_WASM, RPM_MANIFEST, None)
     }

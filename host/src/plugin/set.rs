@@ -19,7 +19,7 @@
 //! change, so a failed delivery leaves the plug-in in use as it was, and a
 //! restart serves what was last selected.
 
-use super::signature::{Bundle, COMPONENT_FILE, MANIFEST_FILE, SIGNATURE_FILE, TrustedKeys};
+use super::signature::{self, Bundle, COMPONENT_FILE, MANIFEST_FILE, SIGNATURE_FILE, TrustedKeys, Verified};
 use super::{Backend, CallContext, Plugin, cache::CompileCache};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -50,10 +50,38 @@ pub struct Loader {
 }
 
 impl Loader {
-    /// Compiles (or loads from the cache) and asks the plug-in who it is; a
-    /// plug-in whose answer contradicts its manifest is refused.
+    /// Compiles (or loads from the cache) and identifies a component the
+    /// agent trusts already (a built-in one, or a verified bundle's).
+    #[cfg(feature = "compiler")]
     pub fn load(&self, wasm: &[u8], manifest: &str, origin: &str) -> Result<Loaded, String> {
         let plugin = Plugin::load_on(self.backend, wasm, manifest, Some(&self.cache)).map_err(|e| e.to_string())?;
+        self.identify(plugin, origin)
+    }
+
+    /// Loads a verified bundle: its signed artifact for this agent's backend
+    /// when it carries one (no compilation), else compiles it — or, in an
+    /// agent without a compiler, refuses it saying how to precompile it.
+    pub fn load_verified(&self, verified: &Verified, origin: &str) -> Result<Loaded, String> {
+        let target = self.backend.target();
+        if let Some(code) = verified.precompiled(target, &self.trusted).map_err(|e| e.to_string())? {
+            let plugin =
+                Plugin::load_precompiled(self.backend, &code, &verified.manifest).map_err(|e| e.to_string())?;
+            return self.identify(plugin, origin);
+        }
+        #[cfg(feature = "compiler")]
+        return self.load(&verified.component, &verified.manifest, origin);
+        #[cfg(not(feature = "compiler"))]
+        {
+            let plugin = toml::from_str::<super::policy::Manifest>(&verified.manifest)
+                .map(|m| m.name)
+                .unwrap_or_else(|_| origin.to_owned());
+            Err(super::PluginError::NotPrecompiled { plugin, target: target.to_owned() }.to_string())
+        }
+    }
+
+    /// Asks the plug-in who it is; one whose answer contradicts its manifest
+    /// is refused.
+    fn identify(&self, plugin: Plugin, origin: &str) -> Result<Loaded, String> {
         let (info, changes) = plugin.identify(&self.probe).map_err(|e| e.to_string())?;
         let declared = plugin.manifest();
         if info.name != declared.name || info.version != declared.version {
@@ -72,9 +100,10 @@ impl Loader {
         })
     }
 
-    fn load_bundle(&self, dir: &Path, origin: &str) -> Result<Loaded, String> {
+    /// Verifies and loads the bundle in `dir`.
+    pub fn load_bundle(&self, dir: &Path, origin: &str) -> Result<Loaded, String> {
         let verified = Bundle { dir: dir.to_owned() }.verify(&self.trusted).map_err(|e| e.to_string())?;
-        self.load(&verified.component, &verified.manifest, origin)
+        self.load_verified(&verified, origin)
     }
 }
 
@@ -237,10 +266,11 @@ impl PluginSet {
                 manifest.name, manifest.version
             ));
         }
-        // Compiled and asked who it is before anything is switched.
+        // Compiled (or its artifact loaded) and asked who it is before
+        // anything is switched.
         let loaded = self
             .loader
-            .load(&verified.component, &verified.manifest, "delivered")
+            .load_verified(&verified, "delivered")
             .map_err(|e| format!("plug-in {name} {version} refused: {e}"))?;
         // A stored version is never replaced (the selection may point at it):
         // the same bundle again is a no-op store, other bytes under the same
@@ -282,11 +312,22 @@ impl PluginSet {
     }
 }
 
-/// Whether two bundle directories hold the same component, manifest and signature.
+/// Whether two bundle directories hold the same files (component, manifest,
+/// signature and any precompiled artifacts), byte for byte.
 fn same_bundle(a: &Path, b: &Path) -> bool {
-    [COMPONENT_FILE, MANIFEST_FILE, SIGNATURE_FILE]
-        .iter()
-        .all(|file| matches!((std::fs::read(a.join(file)), std::fs::read(b.join(file))), (Ok(x), Ok(y)) if x == y))
+    let files = |dir: &Path| -> Option<BTreeMap<String, Vec<u8>>> {
+        let mut found = BTreeMap::new();
+        for entry in std::fs::read_dir(dir).ok()? {
+            let entry = entry.ok()?;
+            found.insert(entry.file_name().to_str()?.to_owned(), std::fs::read(entry.path()).ok()?);
+        }
+        Some(found)
+    };
+    matches!((files(a), files(b)), (Some(x), Some(y)) if x == y)
+}
+
+fn known_all_present(seen: &[String]) -> bool {
+    [COMPONENT_FILE, MANIFEST_FILE, SIGNATURE_FILE].iter().all(|k| seen.iter().any(|s| s == k))
 }
 
 /// A name or version used as a directory name.
@@ -297,8 +338,13 @@ fn valid_segment(text: &str) -> bool {
         && text.bytes().all(|b| b.is_ascii_alphanumeric() || b"-_.+~".contains(&b))
 }
 
-/// Unpacks a bundle archive into `dir`: exactly the bundle's files, regular
-/// files only, each of bounded size; anything else refuses the archive.
+/// Files of one archive beyond the three every bundle has: an artifact and
+/// its signature for each of a few targets.
+const MAX_ARTIFACT_FILES: usize = 16;
+
+/// Unpacks a bundle archive into `dir`: exactly the bundle's files (and its
+/// precompiled artifacts, if any), regular files only, each of bounded size;
+/// anything else refuses the archive.
 fn unpack(archive: &Path, dir: &Path) -> Result<(), String> {
     let bad = |why: String| format!("the plug-in archive is not a bundle: {why}");
     let file = std::fs::File::open(archive).map_err(|e| format!("open {}: {e}", archive.display()))?;
@@ -308,9 +354,14 @@ fn unpack(archive: &Path, dir: &Path) -> Result<(), String> {
         let mut entry = entry.map_err(|e| bad(e.to_string()))?;
         let path = entry.path().map_err(|e| bad(e.to_string()))?.display().to_string();
         let known = [COMPONENT_FILE, MANIFEST_FILE, SIGNATURE_FILE];
-        let Some(name) = known.into_iter().find(|k| *k == path) else {
-            return Err(bad(format!("unexpected entry `{path}`")));
+        let name = match known.into_iter().find(|k| *k == path) {
+            Some(name) => name.to_owned(),
+            None if signature::is_artifact_file(&path) => path.clone(),
+            None => return Err(bad(format!("unexpected entry `{path}`"))),
         };
+        if seen.len() >= known.len() + MAX_ARTIFACT_FILES {
+            return Err(bad(format!("more than {MAX_ARTIFACT_FILES} precompiled files")));
+        }
         if entry.header().entry_type() != tar::EntryType::Regular || seen.contains(&name) {
             return Err(bad(format!("`{path}` is not one regular file")));
         }
@@ -319,10 +370,10 @@ fn unpack(archive: &Path, dir: &Path) -> Result<(), String> {
         }
         let mut bytes = Vec::with_capacity(entry.size() as usize);
         entry.by_ref().take(MAX_BUNDLE_FILE).read_to_end(&mut bytes).map_err(|e| bad(e.to_string()))?;
-        std::fs::write(dir.join(name), bytes).map_err(|e| format!("unpack {path}: {e}"))?;
+        std::fs::write(dir.join(&name), bytes).map_err(|e| format!("unpack {path}: {e}"))?;
         seen.push(name);
     }
-    if seen.len() != 3 {
+    if !known_all_present(&seen) {
         return Err(bad(format!("it holds {seen:?}, not plugin.wasm, manifest.toml and signature")));
     }
     Ok(())

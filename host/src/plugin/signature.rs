@@ -6,6 +6,16 @@
 //! under one of the agent's trusted public keys before the component is
 //! compiled, let alone instantiated. (Built-in plug-ins are part of the
 //! agent binary and trusted with it.)
+//!
+//! A bundle may also carry machine code compiled ahead of time for a target
+//! (`precompiled-TARGET.cwasm`, TARGET an agent's target triple or
+//! `pulley64`), each with its own signature (`precompiled-TARGET.signature`)
+//! over the artifact's sha256 *and* the component's and manifest's, the target
+//! and the wasmtime version: an artifact is never paired with other grants, and
+//! an agent without a compiler runs nothing else.
+//!
+//! **Invariant:** the only way to get a [`Precompiled`] (the only thing
+//! `Plugin::load_precompiled` deserializes) is a signature that verified.
 
 use ring::signature::{ED25519, Ed25519KeyPair, KeyPair, UnparsedPublicKey};
 use sha2::{Digest, Sha256};
@@ -17,6 +27,15 @@ const CONTEXT: &str = "outfit-plugin-signature-v1";
 pub const COMPONENT_FILE: &str = "plugin.wasm";
 pub const MANIFEST_FILE: &str = "manifest.toml";
 pub const SIGNATURE_FILE: &str = "signature";
+/// Names of a bundle's precompiled artifacts and their signatures.
+const PRECOMPILED_PREFIX: &str = "precompiled-";
+const ARTIFACT_SUFFIX: &str = ".cwasm";
+const ARTIFACT_SIGNATURE_SUFFIX: &str = ".signature";
+/// Names the artifact format, apart from [`CONTEXT`].
+const ARTIFACT_CONTEXT: &str = "outfit-plugin-artifact-v1";
+/// The wasmtime whose artifacts this agent loads (Cargo.toml pins it; a test
+/// checks this against Cargo.lock).
+pub const WASMTIME_VERSION: &str = "48.0.8";
 
 #[derive(Debug, thiserror::Error)]
 pub enum SignatureError {
@@ -34,6 +53,10 @@ pub enum SignatureError {
     BadKey { path: String, line: usize },
     #[error("key: {0}")]
     Key(String),
+    #[error("`{0}` is not a target name (letters, digits, `_`, `-`, `.`)")]
+    BadTarget(String),
+    #[error("precompiled artifact for {target}: {reason}")]
+    Artifact { target: String, reason: String },
 }
 
 fn io(path: &Path) -> impl FnOnce(std::io::Error) -> SignatureError + '_ {
@@ -45,6 +68,50 @@ fn message(component: &[u8], manifest: &[u8]) -> Vec<u8> {
     let c = hex::encode(Sha256::digest(component));
     let m = hex::encode(Sha256::digest(manifest));
     format!("{CONTEXT}\ncomponent sha256 {c}\nmanifest sha256 {m}\n").into_bytes()
+}
+
+/// What an artifact's signature covers.
+fn artifact_message(component: &[u8], manifest: &[u8], target: &str, artifact: &[u8]) -> Vec<u8> {
+    let c = hex::encode(Sha256::digest(component));
+    let m = hex::encode(Sha256::digest(manifest));
+    let a = hex::encode(Sha256::digest(artifact));
+    format!(
+        "{ARTIFACT_CONTEXT}\ncomponent sha256 {c}\nmanifest sha256 {m}\ntarget {target}\n\
+         wasmtime {WASMTIME_VERSION}\nartifact sha256 {a}\n"
+    )
+    .into_bytes()
+}
+
+/// A target name as it appears in a file name.
+pub fn valid_target(target: &str) -> bool {
+    !target.is_empty()
+        && target.len() <= 64
+        && target.bytes().all(|b| b.is_ascii_alphanumeric() || b"_-.".contains(&b))
+        && !target.starts_with('.')
+}
+
+/// The file names of `target`'s artifact and its signature.
+pub fn artifact_files(target: &str) -> (String, String) {
+    (
+        format!("{PRECOMPILED_PREFIX}{target}{ARTIFACT_SUFFIX}"),
+        format!("{PRECOMPILED_PREFIX}{target}{ARTIFACT_SIGNATURE_SUFFIX}"),
+    )
+}
+
+/// Whether `name` is one of a bundle's artifact files (of a valid target).
+pub fn is_artifact_file(name: &str) -> bool {
+    let Some(rest) = name.strip_prefix(PRECOMPILED_PREFIX) else { return false };
+    let target = rest.strip_suffix(ARTIFACT_SUFFIX).or_else(|| rest.strip_suffix(ARTIFACT_SIGNATURE_SUFFIX));
+    target.is_some_and(valid_target)
+}
+
+fn decode_signature(text: &str) -> Result<Vec<u8>, SignatureError> {
+    hex::decode(text.trim()).ok().filter(|s| s.len() == 64).ok_or(SignatureError::Malformed)
+}
+
+/// An ed25519 public key in hex.
+fn parse_key(text: &str) -> Option<Vec<u8>> {
+    hex::decode(text).ok().filter(|key| key.len() == 32)
 }
 
 /// The public keys whose signatures this agent accepts.
@@ -61,12 +128,19 @@ impl TrustedKeys {
             if line.is_empty() {
                 continue;
             }
-            match hex::decode(line) {
-                Ok(key) if key.len() == 32 => keys.push(key),
-                _ => return Err(SignatureError::BadKey { path: path.display().to_string(), line: n + 1 }),
-            }
+            let key =
+                parse_key(line).ok_or(SignatureError::BadKey { path: path.display().to_string(), line: n + 1 })?;
+            keys.push(key);
         }
         Ok(Self(keys))
+    }
+
+    /// Keys given as hex strings.
+    pub fn from_keys(keys: impl IntoIterator<Item = String>) -> Result<Self, SignatureError> {
+        let decode = |(n, key): (usize, String)| {
+            parse_key(&key).ok_or(SignatureError::BadKey { path: "(given)".into(), line: n + 1 })
+        };
+        Ok(Self(keys.into_iter().enumerate().map(decode).collect::<Result<_, _>>()?))
     }
 
     fn verify(&self, message: &[u8], signature: &[u8]) -> Result<(), SignatureError> {
@@ -103,6 +177,45 @@ pub struct Bundle {
 pub struct Verified {
     pub component: Vec<u8>,
     pub manifest: String,
+    /// Where it was read from, for its artifacts.
+    dir: PathBuf,
+}
+
+/// Machine code for one target whose signature verified, for the component
+/// and manifest of the [`Verified`] bundle it came from.
+#[derive(Debug)]
+pub struct Precompiled {
+    pub target: String,
+    code: Vec<u8>,
+}
+
+impl Precompiled {
+    pub fn code(&self) -> &[u8] {
+        &self.code
+    }
+}
+
+impl Verified {
+    /// The bundle's artifact for `target`, if it carries one. An artifact
+    /// without a signature that verifies refuses the bundle: it is not quietly
+    /// compiled instead, since someone tampered with it.
+    pub fn precompiled(&self, target: &str, trusted: &TrustedKeys) -> Result<Option<Precompiled>, SignatureError> {
+        let (artifact_file, signature_file) = artifact_files(target);
+        let artifact_path = self.dir.join(&artifact_file);
+        let code = match std::fs::read(&artifact_path) {
+            Ok(code) => code,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+            Err(e) => return Err(SignatureError::Io { path: artifact_path.display().to_string(), source: e }),
+        };
+        let artifact = |reason: String| SignatureError::Artifact { target: target.to_owned(), reason };
+        let signature_path = self.dir.join(&signature_file);
+        let text = std::fs::read_to_string(&signature_path)
+            .map_err(|_| artifact(format!("unsigned: {signature_file} is missing")))?;
+        let signature = decode_signature(&text).map_err(|e| artifact(e.to_string()))?;
+        let message = artifact_message(&self.component, self.manifest.as_bytes(), target, &code);
+        trusted.verify(&message, &signature).map_err(|e| artifact(e.to_string()))?;
+        Ok(Some(Precompiled { target: target.to_owned(), code }))
+    }
 }
 
 impl Bundle {
@@ -127,12 +240,27 @@ impl Bundle {
             return Err(SignatureError::Unsigned(signature_path.display().to_string()));
         }
         let text = std::fs::read_to_string(&signature_path).map_err(io(&signature_path))?;
-        let signature = hex::decode(text.trim()).ok().filter(|s| s.len() == 64).ok_or(SignatureError::Malformed)?;
+        let signature = decode_signature(&text)?;
         let component = self.read(COMPONENT_FILE)?;
         let manifest = self.read(MANIFEST_FILE)?;
         trusted.verify(&message(&component, &manifest), &signature)?;
         let manifest = String::from_utf8(manifest).map_err(|_| SignatureError::Malformed)?;
-        Ok(Verified { component, manifest })
+        Ok(Verified { component, manifest, dir: self.dir.clone() })
+    }
+
+    /// Adds `code` (the bundle's component compiled for `target`) with its
+    /// signature by `pkcs8`.
+    pub fn sign_precompiled(&self, pkcs8: &[u8], target: &str, code: &[u8]) -> Result<(), SignatureError> {
+        if !valid_target(target) {
+            return Err(SignatureError::BadTarget(target.to_owned()));
+        }
+        let pair = Ed25519KeyPair::from_pkcs8(pkcs8).map_err(|e| SignatureError::Key(e.to_string()))?;
+        let message = artifact_message(&self.read(COMPONENT_FILE)?, &self.read(MANIFEST_FILE)?, target, code);
+        let (artifact_file, signature_file) = artifact_files(target);
+        let artifact_path = self.dir.join(artifact_file);
+        std::fs::write(&artifact_path, code).map_err(io(&artifact_path))?;
+        let path = self.dir.join(signature_file);
+        std::fs::write(&path, format!("{}\n", hex::encode(pair.sign(&message).as_ref()))).map_err(io(&path))
     }
 }
 
