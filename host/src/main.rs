@@ -13,6 +13,8 @@ use outfit_wsdl::transport::{self, Endpoint};
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
+use tracing_subscriber::filter::Targets;
+use tracing_subscriber::prelude::*;
 
 #[derive(Parser)]
 #[command(name = "outfit-agent", version, about = "Outfit agent: runs the gateway's commands on this device")]
@@ -80,12 +82,17 @@ struct Args {
 }
 
 fn main() -> std::process::ExitCode {
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_env("OUTFIT_LOG")
-                .unwrap_or_else(|_| "warn,outfit_agent=info".into()),
-        )
-        .with_writer(std::io::stderr)
+    // `target=level` directives only (no span or regex filters): the agent
+    // does without the regex engine a full `EnvFilter` brings.
+    let default_filter = "warn,outfit_agent=info";
+    let given = std::env::var("OUTFIT_LOG").ok();
+    let filter: Targets = given.as_deref().unwrap_or(default_filter).parse().unwrap_or_else(|e| {
+        eprintln!("warning: OUTFIT_LOG is not a list of TARGET=LEVEL directives ({e}); using `{default_filter}`");
+        default_filter.parse().expect("the default filter parses")
+    });
+    tracing_subscriber::registry()
+        .with(tracing_subscriber::fmt::layer().with_writer(std::io::stderr))
+        .with(filter)
         .init();
     let args = Args::parse();
     let runtime = tokio::runtime::Runtime::new().expect("start the async runtime");

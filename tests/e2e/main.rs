@@ -7,6 +7,7 @@ mod faults;
 mod integrity;
 mod operators;
 mod plugins;
+mod precompiled;
 mod provisioning;
 mod queue;
 mod queue_control;

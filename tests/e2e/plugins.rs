@@ -16,12 +16,12 @@ include!("../../host/wasm_plugin.rs");
 const DEVICE: &str = "plug-1";
 
 /// `outfit-plugin ARGS`; its stdout.
-fn tool(args: &[&str]) -> Result<String> {
+pub(crate) fn tool(args: &[&str]) -> Result<String> {
     run(Command::new(bin("outfit-plugin")).args(args))
 }
 
 /// A new signing key (`dir/vendor.key`) and a trusted-keys file holding it.
-fn vendor_key(dir: &Path) -> Result<(PathBuf, PathBuf)> {
+pub(crate) fn vendor_key(dir: &Path) -> Result<(PathBuf, PathBuf)> {
     let vendor = dir.join("vendor.key");
     let public = tool(&["keygen", "--key", vendor.to_str().unwrap()])?;
     let trusted = dir.join("trusted-keys");
@@ -30,7 +30,7 @@ fn vendor_key(dir: &Path) -> Result<(PathBuf, PathBuf)> {
 }
 
 /// A plug-in of `plugins/` as a bundle signed with `key`.
-fn bundle(dir: &Path, name: &str, key: &Path) -> Result<PathBuf> {
+pub(crate) fn bundle(dir: &Path, name: &str, key: &Path) -> Result<PathBuf> {
     let wasm = build_wasm_plugin_version(&workspace(), name, None);
     let bundle = dir.join(name);
     std::fs::create_dir_all(&bundle)?;
@@ -60,11 +60,21 @@ fn debian_bundle(dir: &Path, version: &str, key: &Path) -> Result<PathBuf> {
 /// every command it queued has ended (or the queue halted on a failure);
 /// returns their (kind, state, result).
 fn queued(gateway: &Gateway, database: &Database, args: &[&str]) -> Result<Vec<(String, String, String)>> {
+    queued_on(gateway, database, DEVICE, args)
+}
+
+/// [`queued`] for `device`.
+pub(crate) fn queued_on(
+    gateway: &Gateway,
+    database: &Database,
+    device: &str,
+    args: &[&str],
+) -> Result<Vec<(String, String, String)>> {
     let before = database.scalar("SELECT COALESCE(MAX(id), 0) FROM commands")?;
     gateway.cli(args)?;
     let sql = format!(
         "SELECT kind, state, COALESCE(result, '') FROM commands WHERE id > {before} \
-         AND device_id = (SELECT id FROM devices WHERE name = '{DEVICE}') ORDER BY sequence"
+         AND device_id = (SELECT id FROM devices WHERE name = '{device}') ORDER BY sequence"
     );
     wait_for(Duration::from_secs(120), &format!("the commands of `{}` to end", args.join(" ")), || {
         let rows: Vec<(String, String, String)> = database
@@ -85,7 +95,7 @@ fn queued(gateway: &Gateway, database: &Database, args: &[&str]) -> Result<Vec<(
 }
 
 /// Asserts that every command succeeded and was run by `plugin`.
-fn all_ran_on(rows: &[(String, String, String)], plugin: &str) {
+pub(crate) fn all_ran_on(rows: &[(String, String, String)], plugin: &str) {
     assert!(!rows.is_empty());
     for (kind, state, result) in rows {
         assert_eq!(state, "succeeded", "{kind}: {result}");

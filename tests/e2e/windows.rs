@@ -5,7 +5,7 @@
 //! reports the result. Nothing is simulated but the machine.
 
 use anyhow::{Context, Result, ensure};
-use outfit_tests::{Database, Gateway, bin, run, wait_for, workspace};
+use outfit_tests::{Database, Gateway, bin, nested_cargo, run, wait_for, workspace};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
@@ -21,25 +21,9 @@ const WINE: &str = "/usr/lib/wine/wine64";
 /// cargo holds the workspace's).
 fn build_windows_agent() -> Result<PathBuf> {
     let target_dir = workspace().join("target/windows");
-    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-    let mut build = Command::new(cargo);
-    build.current_dir(workspace()).args([
-        "build",
-        "-j2",
-        "-p",
-        "outfit-agent",
-        "--bin",
-        "outfit-agent",
-        "--target",
-        TARGET,
-    ]);
+    let mut build = nested_cargo();
+    build.args(["build", "-j2", "-p", "outfit-agent", "--bin", "outfit-agent", "--target", TARGET]);
     build.arg("--target-dir").arg(&target_dir);
-    // The outer build's settings are for the host target.
-    for (key, _) in std::env::vars() {
-        if (key.starts_with("CARGO_") && key != "CARGO_HOME") || key == "RUSTFLAGS" || key == "RUSTC_WRAPPER" {
-            build.env_remove(key);
-        }
-    }
     build.env("CARGO_TARGET_X86_64_PC_WINDOWS_GNU_LINKER", "x86_64-w64-mingw32-gcc");
     let status = build.status().context("run cargo to cross-build the agent")?;
     ensure!(status.success(), "cross-building the agent for {TARGET} failed (is mingw-w64 installed? .ci/setup)");

@@ -29,6 +29,21 @@ pub fn workspace() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).parent().unwrap().to_owned()
 }
 
+/// A `cargo` for building another variant of a workspace binary from a test
+/// (cross-built, other features), in the workspace, with the outer build's
+/// settings removed; pass it a `--target-dir` of its own, since the outer
+/// cargo holds the workspace's.
+pub fn nested_cargo() -> Command {
+    let mut cargo = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()));
+    cargo.current_dir(workspace());
+    for (key, _) in std::env::vars() {
+        if (key.starts_with("CARGO_") && key != "CARGO_HOME") || key == "RUSTFLAGS" || key == "RUSTC_WRAPPER" {
+            cargo.env_remove(key);
+        }
+    }
+    cargo
+}
+
 /// Runs a command, failing with its output if it does not succeed.
 pub fn run(cmd: &mut Command) -> Result<String> {
     let out = cmd.output().with_context(|| format!("start {cmd:?}"))?;
@@ -353,16 +368,22 @@ impl Gateway {
     /// Starts (or restarts) an agent; with a `link`, inside that network
     /// namespace, its poke listener on the namespace's address.
     pub fn start_agent_in(&self, name: &str, root: &Path, url: &str, link: Option<&netns::Link>) -> Result<Process> {
-        self.spawn_agent(name, root, url, link, &[])
+        self.spawn_agent(&bin("outfit-agent"), name, root, url, link, &[])
     }
 
     /// Starts (or restarts) an agent with more arguments (e.g. `--trusted-keys F`).
     pub fn start_agent_with(&self, name: &str, root: &Path, extra: &[&str]) -> Result<Process> {
-        self.spawn_agent(name, root, &self.url, None, extra)
+        self.spawn_agent(&bin("outfit-agent"), name, root, &self.url, None, extra)
+    }
+
+    /// [`Gateway::start_agent_with`] for another build of the agent (`program`).
+    pub fn start_agent_program(&self, program: &Path, name: &str, root: &Path, extra: &[&str]) -> Result<Process> {
+        self.spawn_agent(program, name, root, &self.url, None, extra)
     }
 
     fn spawn_agent(
         &self,
+        program: &Path,
         name: &str,
         root: &Path,
         url: &str,
@@ -377,10 +398,10 @@ impl Gateway {
             // `ip netns exec` execs the agent in place: the child is the agent.
             Some(link) => {
                 let mut command = Command::new("ip");
-                command.args(["netns", "exec", &link.netns]).arg(bin("outfit-agent"));
+                command.args(["netns", "exec", &link.netns]).arg(program);
                 (command, format!("{}:0", link.address))
             }
-            None => (Command::new(bin("outfit-agent")), "127.0.0.1:0".to_owned()),
+            None => (Command::new(program), "127.0.0.1:0".to_owned()),
         };
         command.args(["--gateway", url, "--device", name, "--listen", &listen, "--poll-interval", "2"]);
         // The token is spent on the first start; later starts reuse the identity.

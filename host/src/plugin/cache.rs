@@ -10,25 +10,25 @@
 //! their bytes beside them, and an entry whose bytes do not match is
 //! discarded and compiled again.
 //!
-//! A runtime-only agent (without the `compiler` feature) has nothing to cache:
-//! it loads signed precompiled artifacts straight from their bundles.
+//! Signed precompiled artifacts are not cached (they are on disk in their
+//! bundles) but mapped through this directory: see [`CompileCache::load_verified`].
 
+use super::PluginError;
+use super::signature::Precompiled;
 use std::path::PathBuf;
+use wasmtime::Engine;
+use wasmtime::component::Component;
 #[cfg(feature = "compiler")]
 use {
-    super::PluginError,
     sha2::{Digest, Sha256},
     std::hash::{Hash, Hasher},
     std::io::Write,
     std::path::Path,
-    wasmtime::Engine,
-    wasmtime::component::Component,
 };
 
 /// A directory of precompiled components (e.g. `STATE/plugin-cache`).
 #[derive(Debug, Clone)]
 pub struct CompileCache {
-    #[cfg_attr(not(feature = "compiler"), expect(dead_code, reason = "a runtime-only agent compiles nothing"))]
     dir: PathBuf,
 }
 
@@ -50,6 +50,54 @@ impl CompileCache {
     pub fn new(dir: impl Into<PathBuf>) -> Self {
         Self { dir: dir.into() }
     }
+
+    /// The component of a signed artifact. On Unix the verified bytes are
+    /// written to a new file here and mapped from it, so the machine code is
+    /// file-backed pages the kernel reads in as they run and may drop again,
+    /// not a private copy of all of it in the agent's memory (2.6 MB for the
+    /// Debian plug-in); the file is unlinked at once, the mapping keeps it.
+    pub fn load_verified(&self, engine: &Engine, code: &Precompiled) -> Result<Component, PluginError> {
+        #[cfg(unix)]
+        match self.map_verified(engine, code) {
+            Ok(component) => return Ok(component),
+            Err(e) => {
+                tracing::warn!(dir = %self.dir.display(), error = %e, "could not map the plug-in code from a file; loading it into memory")
+            }
+        }
+        deserialize_verified(engine, code)
+    }
+
+    #[cfg(unix)]
+    #[expect(unsafe_code, reason = "wasmtime cannot check machine code; the file holds verified bytes (see SAFETY)")]
+    fn map_verified(&self, engine: &Engine, code: &Precompiled) -> Result<Component, PluginError> {
+        use std::io::Write as _;
+        let fail =
+            |e: std::io::Error| PluginError::Load(format!("stage the plug-in code in {}: {e}", self.dir.display()));
+        std::fs::create_dir_all(&self.dir).map_err(fail)?;
+        // Created exclusively, mode 0600, in the agent's own state directory.
+        let mut file = tempfile::NamedTempFile::new_in(&self.dir).map_err(fail)?;
+        file.write_all(code.code()).map_err(fail)?;
+        file.flush().map_err(fail)?;
+        // SAFETY: the file was created by this call and holds exactly the bytes
+        // of a `Precompiled`, whose signature verified (`deserialize_verified`);
+        // only root could have changed it since, who could change the agent too.
+        let component = unsafe { Component::deserialize_file(engine, file.path()) }
+            .map_err(|e| PluginError::Load(format!("{e:#}")))?;
+        Ok(component)
+    }
+}
+
+#[expect(
+    unsafe_code,
+    reason = "wasmtime cannot check machine code; a `Precompiled` exists only once its signature verified"
+)]
+pub(super) fn deserialize_verified(engine: &Engine, code: &Precompiled) -> Result<Component, PluginError> {
+    // SAFETY: a `Precompiled` is made only by `Verified::precompiled`, after
+    // the artifact's signature (over its bytes, the component, the manifest,
+    // the target and the wasmtime version) verified under a trusted key; the
+    // bytes are the ones verified, held in memory since. wasmtime itself then
+    // refuses an artifact of another version or engine configuration.
+    unsafe { Component::deserialize(engine, code.code()) }.map_err(|e| PluginError::Load(format!("{e:#}")))
 }
 
 #[cfg(feature = "compiler")]

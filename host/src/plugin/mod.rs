@@ -299,19 +299,6 @@ fn parse_manifest(manifest_toml: &str) -> Result<Manifest, PluginError> {
     Ok(manifest)
 }
 
-#[expect(
-    unsafe_code,
-    reason = "wasmtime cannot check machine code; a `Precompiled` exists only once its signature verified"
-)]
-fn deserialize_verified(engine: &Engine, code: &signature::Precompiled) -> Result<Component, PluginError> {
-    // SAFETY: a `Precompiled` is made only by `Verified::precompiled`, after
-    // the artifact's signature (over its bytes, the component, the manifest,
-    // the target and the wasmtime version) verified under a trusted key; the
-    // bytes are the ones verified, held in memory since. wasmtime itself then
-    // refuses an artifact of another version or engine configuration.
-    unsafe { Component::deserialize(engine, code.code()) }.map_err(|e| PluginError::Load(format!("{e:#}")))
-}
-
 impl Plugin {
     /// Compiles a component (or, with a `cache`, loads the machine code an
     /// earlier start compiled) and links it against the host capabilities.
@@ -342,11 +329,13 @@ impl Plugin {
     }
 
     /// Loads machine code compiled ahead of time (a bundle's artifact whose
-    /// signature verified) for `backend`; no compiler is involved.
+    /// signature verified) for `backend`; no compiler is involved. With a
+    /// `cache` directory the code is mapped from a file there.
     pub fn load_precompiled(
         backend: Backend,
         code: &signature::Precompiled,
         manifest_toml: &str,
+        cache: Option<&cache::CompileCache>,
     ) -> Result<Self, PluginError> {
         let manifest = parse_manifest(manifest_toml)?;
         if code.target != backend.target() {
@@ -357,7 +346,10 @@ impl Plugin {
             )));
         }
         let engine = engine(backend)?;
-        let component = deserialize_verified(&engine, code)?;
+        let component = match cache {
+            Some(cache) => cache.load_verified(&engine, code)?,
+            None => cache::deserialize_verified(&engine, code)?,
+        };
         tracing::debug!(plugin = %manifest.name, target = %code.target, "precompiled plug-in loaded");
         Self::link(engine, component, manifest)
     }

@@ -64,8 +64,8 @@ impl Loader {
     pub fn load_verified(&self, verified: &Verified, origin: &str) -> Result<Loaded, String> {
         let target = self.backend.target();
         if let Some(code) = verified.precompiled(target, &self.trusted).map_err(|e| e.to_string())? {
-            let plugin =
-                Plugin::load_precompiled(self.backend, &code, &verified.manifest).map_err(|e| e.to_string())?;
+            let plugin = Plugin::load_precompiled(self.backend, &code, &verified.manifest, Some(&self.cache))
+                .map_err(|e| e.to_string())?;
             return self.identify(plugin, origin);
         }
         #[cfg(feature = "compiler")]
