@@ -852,6 +852,9 @@ fn show_device(device: &outfit_gateway::storage::DeviceRow, agent: &outfit_gatew
                 agent.agent_version.as_deref().unwrap_or("?"),
                 report.platform
             ));
+            if let Some(target) = &report.precompiled_only {
+                out.push_str(&format!("runs only precompiled plug-ins for: {target}\n"));
+            }
             for p in &report.plugins {
                 out.push_str(&format!("plugin: {} {} {} [{}]\n", p.name, p.version, p.world, p.serves()));
             }

@@ -75,6 +75,8 @@ pub struct Packed {
     pub version: String,
     pub sha256: String,
     pub size: i64,
+    /// Targets it carries precompiled code for.
+    pub precompiled: Vec<String>,
 }
 
 impl Packed {
@@ -85,6 +87,7 @@ impl Packed {
             sha256: self.sha256.clone(),
             size: self.size,
             storage_key: self.sha256.clone(),
+            precompiled: self.precompiled.clone(),
         }
     }
 }
@@ -106,7 +109,13 @@ pub fn pack(repository: &Repository, dir: &Path) -> Result<Packed, PluginError> 
     }
     let staging = tempfile::NamedTempFile::new().map_err(PluginError::Pack)?;
     let mut archive = tar::Builder::new(staging.as_file());
-    let files = FILES.iter().map(|f| f.to_string()).chain(precompiled_files(dir)?);
+    let artifacts = precompiled_files(dir)?;
+    let precompiled = artifacts
+        .iter()
+        .filter_map(|f| f.strip_prefix("precompiled-")?.strip_suffix(".cwasm"))
+        .map(str::to_owned)
+        .collect();
+    let files = FILES.iter().map(|f| f.to_string()).chain(artifacts);
     for file in files {
         let bytes = read(&file)?;
         let mut header = tar::Header::new_ustar();
@@ -120,7 +129,7 @@ pub fn pack(repository: &Repository, dir: &Path) -> Result<Packed, PluginError> 
     archive.finish().map_err(PluginError::Pack)?;
     drop(archive);
     let stored = repository.put_file(staging.path(), None)?;
-    Ok(Packed { name: manifest.name, version: manifest.version, sha256: stored.sha256, size: stored.size })
+    Ok(Packed { name: manifest.name, version: manifest.version, sha256: stored.sha256, size: stored.size, precompiled })
 }
 
 /// Queues `install-plugin` for the bundle in `dir` on the targets.
@@ -184,6 +193,7 @@ mod tests {
             [&FILES[..], &["precompiled-pulley64.cwasm", "precompiled-pulley64.signature"]].concat(),
             "artifacts travel with the bundle, other files do not"
         );
+        assert_eq!(with_artifact.precompiled, ["pulley64"]);
 
         std::fs::write(bundle.join("manifest.toml"), "name = \"../etc\"\nversion = \"1\"\n").unwrap();
         assert!(matches!(pack(&repository, &bundle), Err(PluginError::BadName(_))));

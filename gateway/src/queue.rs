@@ -92,7 +92,17 @@ pub enum Payload {
     Reboot,
     /// Fetch a signed plug-in bundle (see `plugin.rs`) and switch to it.
     #[serde(rename = "install-plugin")]
-    InstallPlugin { name: String, version: String, sha256: String, size: i64, storage_key: String },
+    InstallPlugin {
+        name: String,
+        version: String,
+        sha256: String,
+        size: i64,
+        storage_key: String,
+        /// Targets the bundle carries signed precompiled code for (gateway
+        /// side only: checked against agents that cannot compile).
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        precompiled: Vec<String>,
+    },
     /// Switch a plug-in back to the version it had before.
     #[serde(rename = "rollback-plugin")]
     RollbackPlugin { name: String },

@@ -22,6 +22,9 @@ use serde::{Deserialize, Serialize};
 pub struct AgentReport {
     pub platform: String,
     pub plugins: Vec<ReportedPlugin>,
+    /// An agent without a compiler: the target its bundles need code for.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub precompiled_only: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -49,7 +52,11 @@ impl AgentReport {
     /// The report a `Hello` carries; `None` from an agent that predates it.
     pub fn of(hello: &Hello) -> Option<Self> {
         let platform = hello.platform.as_deref().filter(|p| !p.is_empty())?;
-        Some(Self { platform: platform.to_owned(), plugins: hello.plugins.iter().map(ReportedPlugin::from).collect() })
+        Some(Self {
+            platform: platform.to_owned(),
+            plugins: hello.plugins.iter().map(ReportedPlugin::from).collect(),
+            precompiled_only: hello.precompiled_only.clone().filter(|t| !t.is_empty()),
+        })
     }
 
     pub fn to_column(&self) -> String {
@@ -113,11 +120,24 @@ pub struct Unservable {
 pub fn check(device: &str, agent: &Agent, switch_queued: bool, payloads: &[Payload]) -> Result<(), Unservable> {
     let mut unknown_from_here = switch_queued;
     for payload in payloads {
+        let refuse = |reason: String| Unservable { device: device.to_owned(), kind: payload.kind(), reason };
+        // Whether the agent compiles does not change with its plug-ins: a
+        // bundle without code for an agent that only runs precompiled code
+        // is refused wherever it stands in the batch.
+        if let (Payload::InstallPlugin { name, version, precompiled, .. }, Agent::Reported(report)) = (payload, agent)
+            && let Some(target) = &report.precompiled_only
+            && !precompiled.contains(target)
+        {
+            return Err(refuse(format!(
+                "its agent runs only precompiled plug-ins and bundle {name} {version} has no signed code for \
+                 `{target}`; add it with `outfit-plugin precompile --key KEY --target {target} BUNDLE` and install \
+                 again"
+            )));
+        }
         if matches!(payload, Payload::InstallPlugin { .. } | Payload::RollbackPlugin { .. }) {
             unknown_from_here = true;
             continue;
         }
-        let refuse = |reason: String| Unservable { device: device.to_owned(), kind: payload.kind(), reason };
         let pin = match payload {
             Payload::Install { plugin, .. } | Payload::Configure { plugin, .. } => plugin.as_deref(),
             _ => None,
@@ -209,7 +229,7 @@ mod tests {
 
     fn debian_only() -> Agent {
         let debian = plugin("debian", "outfit:plugin/os-plugin-world@0.1.0", &["deb"], &["configure", "service"]);
-        Agent::Reported(AgentReport { platform: "linux-x86_64".into(), plugins: vec![debian] })
+        Agent::Reported(AgentReport { platform: "linux-x86_64".into(), plugins: vec![debian], precompiled_only: None })
     }
 
     fn install(format: &str) -> Payload {
@@ -250,6 +270,7 @@ mod tests {
             sha256: "1".repeat(64),
             size: 1,
             storage_key: "1".repeat(64),
+            precompiled: vec!["pulley64".into()],
         }
     }
 
@@ -290,6 +311,25 @@ mod tests {
         // But what comes before the delivery still is.
         assert!(check("web-1", &agent, false, &[configure(Some("640")), deliver_files()]).is_err());
         assert_eq!(check("web-1", &Agent::Unseen, false, &[install("msi"), configure(Some("640"))]), Ok(()));
+    }
+
+    #[test]
+    fn an_agent_without_a_compiler_gets_only_bundles_with_code_for_its_target() {
+        let Agent::Reported(mut report) = debian_only() else { unreachable!() };
+        // A compiling agent takes any bundle.
+        assert_eq!(check("web-1", &Agent::Reported(report.clone()), false, &[deliver_files()]), Ok(()));
+        report.precompiled_only = Some("pulley64".into());
+        assert_eq!(check("web-1", &Agent::Reported(report.clone()), false, &[deliver_files()]), Ok(()));
+        report.precompiled_only = Some("x86_64-unknown-linux-gnu".into());
+        let agent = Agent::Reported(report);
+        // Judged even behind another delivery: compiling is not a plug-in's doing.
+        let err = check("web-1", &agent, true, &[deliver_files()]).unwrap_err();
+        assert_eq!(err.kind, "install-plugin");
+        assert!(err.reason.contains("no signed code for `x86_64-unknown-linux-gnu`"), "{err}");
+        assert!(err.reason.contains("outfit-plugin precompile --key KEY --target x86_64-unknown-linux-gnu"), "{err}");
+        // The report keeps the target through the column.
+        let Agent::Reported(report) = &agent else { unreachable!() };
+        assert_eq!(AgentReport::from_column(Some(&report.to_column())).as_ref(), Some(report));
     }
 
     #[test]

@@ -66,7 +66,7 @@ fn to_wire(row: &CommandRow) -> Result<Command, StorageError> {
             command.configure = Some(ConfigFile { mode, owner, group, ..file });
         }
         Payload::Reboot => command.kind = Some(CommandKind::Reboot),
-        Payload::InstallPlugin { name, version, sha256, size, storage_key } => {
+        Payload::InstallPlugin { name, version, sha256, size, storage_key, .. } => {
             command.kind = Some(CommandKind::InstallPlugin);
             command.install = Some(Package {
                 name,

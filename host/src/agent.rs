@@ -96,7 +96,8 @@ impl Agent {
     /// `Hello` with this boot's id and the plug-ins serving now.
     async fn hello(&self) -> Result<i64, ClientError> {
         let plugins = self.executor.plugin_report();
-        self.client.hello(&self.reboot.boot_id(), self.poke_url.as_deref(), plugins).await
+        let precompiled_only = self.executor.plugins.precompiled_only();
+        self.client.hello(&self.reboot.boot_id(), self.poke_url.as_deref(), plugins, precompiled_only).await
     }
 
     /// After a plug-in switch, tells the gateway before anything else (a

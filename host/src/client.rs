@@ -116,6 +116,7 @@ impl GatewayClient {
         boot_id: &str,
         poke_url: Option<&str>,
         plugins: Vec<PluginReport>,
+        precompiled_only: Option<&str>,
     ) -> Result<i64, ClientError> {
         let hello = Hello {
             device: self.device.clone(),
@@ -124,6 +125,7 @@ impl GatewayClient {
             poke_url: poke_url.map(str::to_owned),
             platform: Some(platform()),
             plugins,
+            precompiled_only: precompiled_only.map(str::to_owned),
         };
         Ok(self.call(GatewayRequest::Hello(hello), |b| b.hello_response).await?.pending_commands)
     }

@@ -3,7 +3,9 @@
 //! plug-ins whose machine code was compiled ahead of time and signed
 //! (`outfit-plugin precompile`). Placed bundles and bundles delivered through
 //! the queue both work that way; a bundle without an artifact for the agent's
-//! target is refused with the command that fixes it. Real dpkg, real MariaDB.
+//! target is refused with the command that fixes it — by the agent, and, once
+//! the agent has said so in `Hello`, by the gateway before it queues the
+//! delivery. Real dpkg, real MariaDB.
 
 use crate::plugins::{all_ran_on, bundle, queued_on, tool, vendor_key};
 use anyhow::{Context, Result, ensure};
@@ -87,12 +89,16 @@ fn a_runtime_only_agent_runs_signed_precompiled_plugins_and_refuses_others() -> 
         (rows[0].1.as_str(), rows[0].2.as_str()),
         ("succeeded", "plug-in files 0.1.0 installed and serving (was none)")
     );
+    // The gateway knows from Hello that this agent cannot compile, and refuses
+    // a bundle without code for its target before queueing anything.
     let network = bundle(&delivered, "network", &vendor)?;
     let install = ["plugin", "install", network.to_str().unwrap(), "--site", "demo", DEVICE];
-    let rows = queued_on(&gateway, &database, DEVICE, &install)?;
-    assert_eq!(rows[0].1, "failed", "{rows:?}");
-    assert!(rows[0].2.contains("built without the compiler") && rows[0].2.contains(&how), "{rows:?}");
+    let commands = database.scalar("SELECT COUNT(*) FROM commands")?;
+    let refused = format!("{:#}", gateway.cli(&install).unwrap_err());
+    assert!(refused.contains("runs only precompiled plug-ins") && refused.contains(&how), "{refused}");
+    assert_eq!(database.scalar("SELECT COUNT(*) FROM commands")?, commands, "nothing was queued");
     let shown = gateway.cli(&["device", "show", DEVICE])?;
     assert!(shown.contains("\nplugin: files 0.1.0 ") && !shown.contains("plugin: network"), "{shown}");
+    assert!(shown.contains(&format!("\nruns only precompiled plug-ins for: {target}\n")), "{shown}");
     Ok(())
 }

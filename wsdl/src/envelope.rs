@@ -451,6 +451,7 @@ mod tests {
                 formats: vec![],
                 changes: vec!["configure".into()],
             }],
+            precompiled_only: Some("x86_64-unknown-linux-gnu".into()),
         };
         let xml = GatewayRequest::Hello(hello.clone()).encode();
         assert_eq!(decode_gateway_request(xml.as_bytes()).unwrap(), GatewayRequest::Hello(hello));

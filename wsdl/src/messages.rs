@@ -388,6 +388,10 @@ pub struct Hello {
     pub platform: Option<String>,
     #[yaserde(prefix = "o", rename = "plugin")]
     pub plugins: Vec<PluginReport>,
+    /// Set by an agent without a compiler: the target its bundles must carry
+    /// signed precompiled code for.
+    #[yaserde(prefix = "o", rename = "precompiledOnly")]
+    pub precompiled_only: Option<String>,
 }
 
 /// One plug-in an agent has loaded, as it reports it in `Hello`.

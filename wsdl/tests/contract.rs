@@ -138,6 +138,7 @@ fn rust_elements() -> BTreeSet<String> {
                     changes: vec!["configure".into()],
                 },
             ],
+            precompiled_only: Some("x86_64-unknown-linux-gnu".into()),
         }),
         // What an agent older than the plug-in report sends.
         check(Hello { device: "d".into(), boot_id: "b".into(), agent_version: "0.1.0".into(), ..Hello::default() }),

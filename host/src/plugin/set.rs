@@ -183,6 +183,12 @@ impl PluginSet {
         self.live.read().expect("live set").clone()
     }
 
+    /// For an agent without a compiler, the target whose signed precompiled
+    /// code every bundle must carry.
+    pub fn precompiled_only(&self) -> Option<&'static str> {
+        (!super::COMPILES).then(|| self.loader.backend.target())
+    }
+
     pub fn refused(&self) -> Vec<String> {
         self.refused.read().expect("refused list").clone()
     }
