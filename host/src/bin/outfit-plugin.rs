@@ -91,8 +91,14 @@ fn run(cli: Cli) -> Result<()> {
                 format!("{} is not signed by this key (run `outfit-plugin sign` first)", bundle.display())
             })?;
             for target in &targets {
-                let code = outfit_agent::plugin::precompile(target, &verified.component)
-                    .with_context(|| format!("precompile {} for {target}", bundle.display()))?;
+                let code = outfit_agent::plugin::precompile(target, &verified.component).with_context(|| {
+                    format!(
+                        "precompile {} for {target} (this tool generates code for {} and pulley64/pulley64be; \
+                         other architectures need a build with wasmtime's `all-arch` feature)",
+                        bundle.display(),
+                        std::env::consts::ARCH
+                    )
+                })?;
                 Bundle { dir: bundle.clone() }.sign_precompiled(&pkcs8, target, &code)?;
                 println!(
                     "{}: precompiled for {target} ({} bytes), signed with key {public}",
@@ -112,8 +118,9 @@ fn run(cli: Cli) -> Result<()> {
 }
 
 mod bench {
-    use anyhow::Result;
+    use anyhow::{Context, Result};
     use outfit_agent::plugin::cache::CompileCache;
+    use outfit_agent::plugin::signature::{self, Bundle, TrustedKeys};
     use outfit_agent::plugin::{Backend, CallContext, ConfigFile, DEBIAN_MANIFEST, DEBIAN_WASM, Parameter, Plugin};
     use std::time::{Duration, Instant};
 
@@ -136,6 +143,7 @@ mod bench {
     struct Figures {
         compile: Duration,
         cached: Duration,
+        signed: Duration,
         describe: (Duration, Duration),
         configure: (Duration, Duration),
     }
@@ -154,6 +162,7 @@ mod bench {
             plugin = Some(loaded?);
         }
         let plugin = plugin.expect("loaded ten times");
+        let signed = signed_load(backend, dir.path(), &cache)?;
         let root = dir.path().join("root");
         std::fs::create_dir_all(root.join("etc"))?;
         let ctx =
@@ -176,9 +185,35 @@ mod bench {
         Ok(Figures {
             compile,
             cached: median(loads),
+            signed,
             describe: (median(describe.clone()), p99(describe)),
             configure: (median(configure.clone()), p99(configure)),
         })
+    }
+
+    /// What a runtime-only agent pays to load the plug-in: verify the bundle
+    /// and its precompiled artifact, then map the code (median of ten).
+    fn signed_load(backend: Backend, dir: &std::path::Path, cache: &CompileCache) -> Result<Duration> {
+        let (pkcs8, public) = signature::generate_key()?;
+        let bundle = Bundle { dir: dir.join("bundle") };
+        std::fs::create_dir_all(&bundle.dir)?;
+        std::fs::write(bundle.dir.join(signature::COMPONENT_FILE), DEBIAN_WASM)?;
+        std::fs::write(bundle.dir.join(signature::MANIFEST_FILE), DEBIAN_MANIFEST)?;
+        bundle.sign(&pkcs8)?;
+        let target = backend.target();
+        bundle.sign_precompiled(&pkcs8, target, &outfit_agent::plugin::precompile(target, DEBIAN_WASM)?)?;
+        let trusted = TrustedKeys::from_keys([public])?;
+        let mut loads = Vec::new();
+        for _ in 0..10 {
+            let (took, loaded) = time(|| -> Result<Plugin> {
+                let verified = bundle.verify(&trusted)?;
+                let code = verified.precompiled(target, &trusted)?.context("the artifact is missing")?;
+                Ok(Plugin::load_precompiled(backend, &code, &verified.manifest, Some(cache))?)
+            });
+            loaded?;
+            loads.push(took);
+        }
+        Ok(median(loads))
     }
 
     pub fn run(calls: usize) -> Result<()> {
@@ -189,16 +224,17 @@ mod bench {
             "debian plug-in, {calls} calls per kind; describe is a no-op call, configure renders a template and writes a file"
         );
         println!(
-            "{:<8} {:>12} {:>16} {:>22} {:>22}",
-            "backend", "compile ms", "cached load ms", "describe p50/p99 µs", "configure p50/p99 µs"
+            "{:<8} {:>12} {:>16} {:>16} {:>22} {:>22}",
+            "backend", "compile ms", "cached load ms", "signed load ms", "describe p50/p99 µs", "configure p50/p99 µs"
         );
         let mut figures = Vec::new();
         for (name, backend) in [("native", Backend::Native), ("pulley", Backend::Pulley)] {
             let f = measure(backend, calls)?;
             println!(
-                "{name:<8} {:>12.1} {:>16.2} {:>22} {:>22}",
+                "{name:<8} {:>12.1} {:>16.2} {:>16.2} {:>22} {:>22}",
                 millis(f.compile),
                 millis(f.cached),
+                millis(f.signed),
                 format!("{:.0}/{:.0}", micros(f.describe.0), micros(f.describe.1)),
                 format!("{:.0}/{:.0}", micros(f.configure.0), micros(f.configure.1)),
             );
