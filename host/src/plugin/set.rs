@@ -7,6 +7,7 @@
 //! On disk (STATE/plugin-versions):
 //! ```text
 //! debian/0.2.0/{plugin.wasm,manifest.toml,signature}   a delivered bundle
+//!     (+ precompiled-TARGET.{cwasm,signature} if it carries machine code)
 //! debian/selection                                     current = "0.2.0", previous = absent (= the agent's own)
 //! ```
 //!
@@ -14,7 +15,8 @@
 //! other bytes under a version the agent holds is refused.
 //!
 //! **Invariant:** a delivered bundle is unpacked, its signature verified, its
-//! component compiled and its `describe` checked before it is selected; the
+//! component compiled (or its signed artifact loaded) and its `describe`
+//! checked before it is selected; the
 //! selection file is replaced atomically and only then does the live set
 //! change, so a failed delivery leaves the plug-in in use as it was, and a
 //! restart serves what was last selected.
@@ -332,6 +334,7 @@ fn same_bundle(a: &Path, b: &Path) -> bool {
     matches!((files(a), files(b)), (Some(x), Some(y)) if x == y)
 }
 
+/// Whether an unpacked archive held the three files every bundle has.
 fn known_all_present(seen: &[String]) -> bool {
     [COMPONENT_FILE, MANIFEST_FILE, SIGNATURE_FILE].iter().all(|k| seen.iter().any(|s| s == k))
 }
