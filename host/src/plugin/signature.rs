@@ -282,3 +282,30 @@ pub fn bundles(dir: &Path) -> Result<Vec<Bundle>, SignatureError> {
     found.sort_by(|a, b| a.dir.cmp(&b.dir));
     Ok(found)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_artifact_names_of_a_plain_target_are_bundle_files() {
+        for name in ["precompiled-x86_64-unknown-linux-gnu.cwasm", "precompiled-pulley64.signature"] {
+            assert!(is_artifact_file(name), "{name}");
+        }
+        // A path out of the bundle, an empty or hidden target, another suffix.
+        for name in [
+            "precompiled-../../etc/x.cwasm",
+            "precompiled-a/b.cwasm",
+            "precompiled-.cwasm",
+            "precompiled-.hidden.cwasm",
+            "precompiled-pulley64.so",
+            "plugin.cwasm",
+        ] {
+            assert!(!is_artifact_file(name), "{name}");
+        }
+        assert_eq!(
+            artifact_files("pulley64"),
+            ("precompiled-pulley64.cwasm".to_owned(), "precompiled-pulley64.signature".to_owned())
+        );
+    }
+}
