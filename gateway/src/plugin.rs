@@ -13,27 +13,45 @@
 use crate::queue::{self, Enqueued, Payload, ProvisionError, Targets};
 use crate::repository::{Repository, RepositoryError};
 use crate::storage::Storage;
+use outfit_wsdl::bundle::{self, ArtifactFile, FILES};
 use serde::Deserialize;
 use std::path::Path;
 
 /// The package format of a packed bundle.
 pub const FORMAT: &str = "oplugin";
-/// The files every bundle has, in the order they are packed (its precompiled
-/// artifacts follow, in name order).
-const FILES: [&str; 3] = ["manifest.toml", "plugin.wasm", "signature"];
-
-/// The bundle's precompiled artifacts and their signatures, in name order.
-fn precompiled_files(dir: &Path) -> Result<Vec<String>, PluginError> {
+/// The bundle's precompiled artifacts and their signatures, in name order,
+/// and the targets they are for. Each piece of code must come with its
+/// signature and the other way round, and a `precompiled-` file must be named
+/// as the agent expects: otherwise every agent would refuse the delivery.
+fn precompiled_files(dir: &Path) -> Result<(Vec<String>, Vec<String>), PluginError> {
     let read_dir = |source| PluginError::Read { path: dir.display().to_string(), source };
-    let mut found = Vec::new();
+    let mut files = Vec::new();
     for entry in std::fs::read_dir(dir).map_err(read_dir)? {
         let name = entry.map_err(read_dir)?.file_name().to_string_lossy().into_owned();
-        if name.starts_with("precompiled-") && (name.ends_with(".cwasm") || name.ends_with(".signature")) {
-            found.push(name);
+        if bundle::looks_like_artifact(&name) {
+            files.push(name);
         }
     }
-    found.sort();
-    Ok(found)
+    files.sort();
+    let (mut code, mut signed) = (Vec::new(), Vec::new());
+    for name in &files {
+        match ArtifactFile::parse(name) {
+            Some(ArtifactFile::Code { target }) => code.push(target.to_owned()),
+            Some(ArtifactFile::Signature { target }) => signed.push(target.to_owned()),
+            None => {
+                return Err(PluginError::Artifact(format!(
+                    "{name} is not named precompiled-TARGET.cwasm or precompiled-TARGET.signature"
+                )));
+            }
+        }
+    }
+    if let Some(target) = code.iter().chain(&signed).find(|t| !(code.contains(t) && signed.contains(t))) {
+        let (code_file, signature_file) = bundle::artifact_files(target);
+        return Err(PluginError::Artifact(format!(
+            "{code_file} and {signature_file} come together; run `outfit-plugin precompile --target {target}` again"
+        )));
+    }
+    Ok((files, code))
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -46,6 +64,8 @@ pub enum PluginError {
     BadName(String),
     #[error("pack the bundle: {0}")]
     Pack(std::io::Error),
+    #[error("precompiled code of the bundle: {0}")]
+    Artifact(String),
     #[error(transparent)]
     Repository(#[from] RepositoryError),
     #[error(transparent)]
@@ -98,8 +118,8 @@ pub fn pack(repository: &Repository, dir: &Path) -> Result<Packed, PluginError> 
         let path = dir.join(file);
         std::fs::read(&path).map_err(|source| PluginError::Read { path: path.display().to_string(), source })
     };
-    let manifest_path = dir.join(FILES[0]).display().to_string();
-    let manifest: Manifest = std::str::from_utf8(&read(FILES[0])?)
+    let manifest_path = dir.join(bundle::MANIFEST_FILE).display().to_string();
+    let manifest: Manifest = std::str::from_utf8(&read(bundle::MANIFEST_FILE)?)
         .map_err(|e| e.to_string())
         .and_then(|text| toml::from_str::<Manifest>(text).map_err(|e| e.message().to_owned()))
         .map_err(|message| PluginError::Manifest { path: manifest_path.clone(), message })?;
@@ -109,12 +129,7 @@ pub fn pack(repository: &Repository, dir: &Path) -> Result<Packed, PluginError> 
     }
     let staging = tempfile::NamedTempFile::new().map_err(PluginError::Pack)?;
     let mut archive = tar::Builder::new(staging.as_file());
-    let artifacts = precompiled_files(dir)?;
-    let precompiled = artifacts
-        .iter()
-        .filter_map(|f| f.strip_prefix("precompiled-")?.strip_suffix(".cwasm"))
-        .map(str::to_owned)
-        .collect();
+    let (artifacts, precompiled) = precompiled_files(dir)?;
     let files = FILES.iter().map(|f| f.to_string()).chain(artifacts);
     for file in files {
         let bytes = read(&file)?;
@@ -194,6 +209,16 @@ mod tests {
             "artifacts travel with the bundle, other files do not"
         );
         assert_eq!(with_artifact.precompiled, ["pulley64"]);
+        // Code without its signature, or a name no agent accepts, would be
+        // refused on every device: refused here instead, saying why.
+        std::fs::remove_file(bundle.join("precompiled-pulley64.signature")).unwrap();
+        let err = pack(&repository, &bundle).unwrap_err().to_string();
+        assert!(err.contains("precompiled-pulley64.signature come together"), "{err}");
+        std::fs::remove_file(bundle.join("precompiled-pulley64.cwasm")).unwrap();
+        std::fs::write(bundle.join("precompiled-x86 64.cwasm"), b"ELF").unwrap();
+        let err = pack(&repository, &bundle).unwrap_err().to_string();
+        assert!(err.contains("precompiled-x86 64.cwasm is not named precompiled-TARGET.cwasm"), "{err}");
+        std::fs::remove_file(bundle.join("precompiled-x86 64.cwasm")).unwrap();
 
         std::fs::write(bundle.join("manifest.toml"), "name = \"../etc\"\nversion = \"1\"\n").unwrap();
         assert!(matches!(pack(&repository, &bundle), Err(PluginError::BadName(_))));

@@ -6,6 +6,7 @@
 //! queues or plug-ins. Gateway and agent convert these types to their own at
 //! their edge.
 
+pub mod bundle;
 pub mod envelope;
 pub mod identity;
 pub mod messages;

@@ -21,8 +21,9 @@
 //! change, so a failed delivery leaves the plug-in in use as it was, and a
 //! restart serves what was last selected.
 
-use super::signature::{self, Bundle, COMPONENT_FILE, MANIFEST_FILE, SIGNATURE_FILE, TrustedKeys, Verified};
+use super::signature::{Bundle, TrustedKeys, Verified};
 use super::{Backend, CallContext, Plugin, cache::CompileCache};
+use outfit_wsdl::bundle::{self, ArtifactFile};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::io::{Read, Write};
@@ -336,7 +337,7 @@ fn same_bundle(a: &Path, b: &Path) -> bool {
 
 /// Whether an unpacked archive held the three files every bundle has.
 fn known_all_present(seen: &[String]) -> bool {
-    [COMPONENT_FILE, MANIFEST_FILE, SIGNATURE_FILE].iter().all(|k| seen.iter().any(|s| s == k))
+    bundle::FILES.iter().all(|k| seen.iter().any(|s| s == k))
 }
 
 /// A name or version used as a directory name.
@@ -362,16 +363,14 @@ fn unpack(archive: &Path, dir: &Path) -> Result<(), String> {
     for entry in entries.entries().map_err(|e| bad(e.to_string()))? {
         let mut entry = entry.map_err(|e| bad(e.to_string()))?;
         let path = entry.path().map_err(|e| bad(e.to_string()))?.display().to_string();
-        let known = [COMPONENT_FILE, MANIFEST_FILE, SIGNATURE_FILE];
-        let name = match known.into_iter().find(|k| *k == path) {
-            Some(name) => name.to_owned(),
-            None if signature::is_artifact_file(&path) => path.clone(),
-            None => return Err(bad(format!("unexpected entry `{path}`"))),
-        };
-        if seen.len() >= known.len() + MAX_ARTIFACT_FILES {
+        let known = bundle::FILES.contains(&path.as_str()) || ArtifactFile::parse(&path).is_some();
+        if !known {
+            return Err(bad(format!("unexpected entry `{path}`")));
+        }
+        if seen.len() >= bundle::FILES.len() + MAX_ARTIFACT_FILES {
             return Err(bad(format!("more than {MAX_ARTIFACT_FILES} precompiled files")));
         }
-        if entry.header().entry_type() != tar::EntryType::Regular || seen.contains(&name) {
+        if entry.header().entry_type() != tar::EntryType::Regular || seen.contains(&path) {
             return Err(bad(format!("`{path}` is not one regular file")));
         }
         if entry.size() > MAX_BUNDLE_FILE {
@@ -379,8 +378,8 @@ fn unpack(archive: &Path, dir: &Path) -> Result<(), String> {
         }
         let mut bytes = Vec::with_capacity(entry.size() as usize);
         entry.by_ref().take(MAX_BUNDLE_FILE).read_to_end(&mut bytes).map_err(|e| bad(e.to_string()))?;
-        std::fs::write(dir.join(&name), bytes).map_err(|e| format!("unpack {path}: {e}"))?;
-        seen.push(name);
+        std::fs::write(dir.join(&path), bytes).map_err(|e| format!("unpack {path}: {e}"))?;
+        seen.push(path);
     }
     if !known_all_present(&seen) {
         return Err(bad(format!("it holds {seen:?}, not plugin.wasm, manifest.toml and signature")));

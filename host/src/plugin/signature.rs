@@ -24,13 +24,7 @@ use std::path::{Path, PathBuf};
 /// Names the format, so a signature over something else never verifies here.
 const CONTEXT: &str = "outfit-plugin-signature-v1";
 
-pub const COMPONENT_FILE: &str = "plugin.wasm";
-pub const MANIFEST_FILE: &str = "manifest.toml";
-pub const SIGNATURE_FILE: &str = "signature";
-/// Names of a bundle's precompiled artifacts and their signatures.
-const PRECOMPILED_PREFIX: &str = "precompiled-";
-const ARTIFACT_SUFFIX: &str = ".cwasm";
-const ARTIFACT_SIGNATURE_SUFFIX: &str = ".signature";
+pub use outfit_wsdl::bundle::{COMPONENT_FILE, MANIFEST_FILE, SIGNATURE_FILE, artifact_files, valid_target};
 /// Names the artifact format, apart from [`CONTEXT`].
 const ARTIFACT_CONTEXT: &str = "outfit-plugin-artifact-v1";
 /// The wasmtime whose artifacts this agent loads (Cargo.toml pins it; a test
@@ -63,46 +57,35 @@ fn io(path: &Path) -> impl FnOnce(std::io::Error) -> SignatureError + '_ {
     move |source| SignatureError::Io { path: path.display().to_string(), source }
 }
 
+/// The sha256 (hex) of a bundle's component and manifest: what both kinds of
+/// signature name them by, computed once per bundle read.
+#[derive(Debug, Clone)]
+struct Digests {
+    component: String,
+    manifest: String,
+}
+
+impl Digests {
+    fn of(component: &[u8], manifest: &[u8]) -> Self {
+        Self { component: hex::encode(Sha256::digest(component)), manifest: hex::encode(Sha256::digest(manifest)) }
+    }
+}
+
 /// What a signature covers.
-fn message(component: &[u8], manifest: &[u8]) -> Vec<u8> {
-    let c = hex::encode(Sha256::digest(component));
-    let m = hex::encode(Sha256::digest(manifest));
+fn message(digests: &Digests) -> Vec<u8> {
+    let Digests { component: c, manifest: m } = digests;
     format!("{CONTEXT}\ncomponent sha256 {c}\nmanifest sha256 {m}\n").into_bytes()
 }
 
 /// What an artifact's signature covers.
-fn artifact_message(component: &[u8], manifest: &[u8], target: &str, artifact: &[u8]) -> Vec<u8> {
-    let c = hex::encode(Sha256::digest(component));
-    let m = hex::encode(Sha256::digest(manifest));
+fn artifact_message(digests: &Digests, target: &str, artifact: &[u8]) -> Vec<u8> {
+    let Digests { component: c, manifest: m } = digests;
     let a = hex::encode(Sha256::digest(artifact));
     format!(
         "{ARTIFACT_CONTEXT}\ncomponent sha256 {c}\nmanifest sha256 {m}\ntarget {target}\n\
          wasmtime {WASMTIME_VERSION}\nartifact sha256 {a}\n"
     )
     .into_bytes()
-}
-
-/// A target name as it appears in a file name.
-pub fn valid_target(target: &str) -> bool {
-    !target.is_empty()
-        && target.len() <= 64
-        && target.bytes().all(|b| b.is_ascii_alphanumeric() || b"_-.".contains(&b))
-        && !target.starts_with('.')
-}
-
-/// The file names of `target`'s artifact and its signature.
-pub fn artifact_files(target: &str) -> (String, String) {
-    (
-        format!("{PRECOMPILED_PREFIX}{target}{ARTIFACT_SUFFIX}"),
-        format!("{PRECOMPILED_PREFIX}{target}{ARTIFACT_SIGNATURE_SUFFIX}"),
-    )
-}
-
-/// Whether `name` is one of a bundle's artifact files (of a valid target).
-pub fn is_artifact_file(name: &str) -> bool {
-    let Some(rest) = name.strip_prefix(PRECOMPILED_PREFIX) else { return false };
-    let target = rest.strip_suffix(ARTIFACT_SUFFIX).or_else(|| rest.strip_suffix(ARTIFACT_SIGNATURE_SUFFIX));
-    target.is_some_and(valid_target)
 }
 
 fn decode_signature(text: &str) -> Result<Vec<u8>, SignatureError> {
@@ -177,6 +160,7 @@ pub struct Bundle {
 pub struct Verified {
     pub component: Vec<u8>,
     pub manifest: String,
+    digests: Digests,
     /// Where it was read from, for its artifacts.
     dir: PathBuf,
 }
@@ -212,13 +196,17 @@ impl Verified {
         let text = std::fs::read_to_string(&signature_path)
             .map_err(|_| artifact(format!("unsigned: {signature_file} is missing")))?;
         let signature = decode_signature(&text).map_err(|e| artifact(e.to_string()))?;
-        let message = artifact_message(&self.component, self.manifest.as_bytes(), target, &code);
+        let message = artifact_message(&self.digests, target, &code);
         trusted.verify(&message, &signature).map_err(|e| artifact(e.to_string()))?;
         Ok(Some(Precompiled { target: target.to_owned(), code }))
     }
 }
 
 impl Bundle {
+    fn digests(&self) -> Result<Digests, SignatureError> {
+        Ok(Digests::of(&self.read(COMPONENT_FILE)?, &self.read(MANIFEST_FILE)?))
+    }
+
     fn read(&self, name: &str) -> Result<Vec<u8>, SignatureError> {
         let path = self.dir.join(name);
         std::fs::read(&path).map_err(io(&path))
@@ -227,7 +215,7 @@ impl Bundle {
     /// Signs the bundle's component and manifest with `pkcs8`; writes `signature`.
     pub fn sign(&self, pkcs8: &[u8]) -> Result<(), SignatureError> {
         let pair = Ed25519KeyPair::from_pkcs8(pkcs8).map_err(|e| SignatureError::Key(e.to_string()))?;
-        let signature = pair.sign(&message(&self.read(COMPONENT_FILE)?, &self.read(MANIFEST_FILE)?));
+        let signature = pair.sign(&message(&self.digests()?));
         let path = self.dir.join(SIGNATURE_FILE);
         std::fs::write(&path, format!("{}\n", hex::encode(signature.as_ref()))).map_err(io(&path))
     }
@@ -243,9 +231,10 @@ impl Bundle {
         let signature = decode_signature(&text)?;
         let component = self.read(COMPONENT_FILE)?;
         let manifest = self.read(MANIFEST_FILE)?;
-        trusted.verify(&message(&component, &manifest), &signature)?;
+        let digests = Digests::of(&component, &manifest);
+        trusted.verify(&message(&digests), &signature)?;
         let manifest = String::from_utf8(manifest).map_err(|_| SignatureError::Malformed)?;
-        Ok(Verified { component, manifest, dir: self.dir.clone() })
+        Ok(Verified { component, manifest, digests, dir: self.dir.clone() })
     }
 
     /// Adds `code` (the bundle's component compiled for `target`) with its
@@ -255,7 +244,7 @@ impl Bundle {
             return Err(SignatureError::BadTarget(target.to_owned()));
         }
         let pair = Ed25519KeyPair::from_pkcs8(pkcs8).map_err(|e| SignatureError::Key(e.to_string()))?;
-        let message = artifact_message(&self.read(COMPONENT_FILE)?, &self.read(MANIFEST_FILE)?, target, code);
+        let message = artifact_message(&self.digests()?, target, code);
         let (artifact_file, signature_file) = artifact_files(target);
         let artifact_path = self.dir.join(artifact_file);
         std::fs::write(&artifact_path, code).map_err(io(&artifact_path))?;
@@ -281,31 +270,4 @@ pub fn bundles(dir: &Path) -> Result<Vec<Bundle>, SignatureError> {
     }
     found.sort_by(|a, b| a.dir.cmp(&b.dir));
     Ok(found)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn only_artifact_names_of_a_plain_target_are_bundle_files() {
-        for name in ["precompiled-x86_64-unknown-linux-gnu.cwasm", "precompiled-pulley64.signature"] {
-            assert!(is_artifact_file(name), "{name}");
-        }
-        // A path out of the bundle, an empty or hidden target, another suffix.
-        for name in [
-            "precompiled-../../etc/x.cwasm",
-            "precompiled-a/b.cwasm",
-            "precompiled-.cwasm",
-            "precompiled-.hidden.cwasm",
-            "precompiled-pulley64.so",
-            "plugin.cwasm",
-        ] {
-            assert!(!is_artifact_file(name), "{name}");
-        }
-        assert_eq!(
-            artifact_files("pulley64"),
-            ("precompiled-pulley64.cwasm".to_owned(), "precompiled-pulley64.signature".to_owned())
-        );
-    }
 }
