@@ -2,8 +2,9 @@
 //! `outfit-agent.wsdl` / `outfit-agent.xsd`), the SOAP 1.1 envelope codec, and the
 //! HTTPS transport both the gateway and the agent speak.
 //!
-//! **Boundary:** this crate knows XML, SOAP and TLS; it knows nothing of SQL,
-//! queues or plug-ins. Gateway and agent convert these types to their own at
+//! **Boundary:** this crate knows XML, SOAP and TLS, and the file names of a
+//! plug-in bundle as it travels (`bundle`); it knows nothing of SQL, queues or
+//! what a plug-in does. Gateway and agent convert these types to their own at
 //! their edge.
 
 pub mod bundle;
