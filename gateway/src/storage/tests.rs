@@ -214,12 +214,71 @@ fn in_queue_follows_the_open_states(storage: &Storage) {
     }
 }
 
+/// `ReportResult` records a result and hands out the next command in one
+/// exchange; when the reported command is the head, one `UPDATE` moves both
+/// rows. Every case leaves each row as the separate steps would.
+fn report_and_next_moves_each_row_once(storage: &Storage) {
+    use state::*;
+    let device = storage.add_device("s", "fused", "m").unwrap();
+    let cmd = |k: &str| NewCommand { kind: k.into(), payload: "{}".into(), expires_at: None };
+    let expired = NewCommand { expires_at: Some(now_ms() - 1), ..cmd("c") };
+    let queue = [cmd("a"), cmd("b"), expired, cmd("d"), cmd("reboot"), cmd("e")];
+    let ids = storage.enqueue(device.id, None, &queue).unwrap();
+    let row = |i: usize| storage.commands(device.id).unwrap().swap_remove(i);
+    let next = |command, reported, message| storage.report_and_next(device.id, command, reported, message).unwrap();
+    let Head::Command(a) = storage.next_command(device.id).unwrap() else { panic!("a goes out") };
+    assert_eq!(a.id, ids[0]);
+    // A reported command that was never handed out is refused; nothing moves.
+    assert!(storage.report_and_next(device.id, ids[1], Reported::Succeeded, "early").is_err());
+    assert_eq!((row(1).state.as_str(), row(1).attempts), (PENDING, 0));
+
+    // Success, a pending command behind it: recorded and the next handed out.
+    let (recorded, head) = next(ids[0], Reported::Succeeded, "a ok");
+    let Head::Command(b) = head else { panic!("b goes out, got {head:?}") };
+    assert_eq!((recorded, b.id, b.state.as_str(), b.attempts), (Recorded::Final, ids[1], SENT, 1));
+    assert_eq!((row(0).state.as_str(), row(0).result.as_deref(), row(0).attempts), (SUCCEEDED, Some("a ok"), 1));
+    assert_eq!((row(1).state.as_str(), row(1).attempts, row(1).result), (SENT, 1, None));
+
+    // The same report again (its answer was lost): accepted, nothing
+    // overwritten, and b is handed out again.
+    let (recorded, head) = next(ids[0], Reported::Succeeded, "a again");
+    assert!(matches!(head, Head::Command(ref again) if again.id == ids[1] && again.attempts == 2), "{head:?}");
+    assert_eq!((recorded, row(0).result.as_deref()), (Recorded::Repeated, Some("a ok")));
+
+    // Success with an expired command behind: it closes, d goes out.
+    let (_, head) = next(ids[1], Reported::Succeeded, "b ok");
+    assert!(matches!(head, Head::Command(ref d) if d.id == ids[3] && d.attempts == 1), "{head:?}");
+    assert_eq!((row(1).state.as_str(), row(2).state.as_str()), (SUCCEEDED, EXPIRED));
+
+    // Failure: the queue halts at d; the reboot behind it stays pending.
+    assert_eq!(next(ids[3], Reported::Failed, "d failed"), (Recorded::Final, Head::Halted));
+    assert_eq!((row(3).state.as_str(), row(3).result.as_deref()), (FAILED, Some("d failed")));
+    assert_eq!((row(4).state.as_str(), row(4).attempts), (PENDING, 0));
+    assert_eq!(next(ids[3], Reported::Failed, "d again"), (Recorded::Repeated, Head::Halted));
+
+    // Retried and successful: the reboot goes out, is under way, and the queue
+    // waits until the device is back.
+    storage.retry_failed(device.id).unwrap();
+    storage.next_command(device.id).unwrap();
+    let (_, head) = next(ids[3], Reported::Succeeded, "d ok");
+    assert!(matches!(head, Head::Command(ref r) if r.id == ids[4]), "{head:?}");
+    assert_eq!(next(ids[4], Reported::RebootUnderway, "going down"), (Recorded::Final, Head::Rebooting));
+    storage.record_hello(device.id, "boot-2", "t", None, None).unwrap();
+
+    // The last command's success leaves the queue empty.
+    let Head::Command(e) = storage.next_command(device.id).unwrap() else { panic!("e goes out") };
+    assert_eq!(next(e.id, Reported::Succeeded, "e ok"), (Recorded::Final, Head::Empty));
+    let states: Vec<_> = storage.commands(device.id).unwrap().into_iter().map(|c| c.state).collect();
+    assert_eq!(states, [SUCCEEDED, SUCCEEDED, EXPIRED, SUCCEEDED, SUCCEEDED, SUCCEEDED]);
+}
+
 #[test]
 fn sqlite_model_and_queue() {
     let dir = tempfile::tempdir().unwrap();
     let storage = Storage::open(dir.path().join("db.sqlite").to_str().unwrap()).unwrap();
     exercise(&storage);
     in_queue_follows_the_open_states(&storage);
+    report_and_next_moves_each_row_once(&storage);
 }
 
 #[test]
@@ -228,6 +287,7 @@ fn mariadb_model_and_queue() {
     let storage = Storage::open(&db.url()).unwrap();
     exercise(&storage);
     in_queue_follows_the_open_states(&storage);
+    report_and_next_moves_each_row_once(&storage);
 }
 
 #[test]
