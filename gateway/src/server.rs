@@ -51,7 +51,8 @@ impl Gateway {
         let instance = format!("{}-{}", settings.name, std::process::id());
         let ca_key_pem = home.ca_key_pem()?.into();
         let device_cert_days = settings.device_cert_days;
-        let agent = AgentService { storage: storage.clone(), instance, ca_key_pem, device_cert_days };
+        let certified = Default::default();
+        let agent = AgentService { storage: storage.clone(), instance, ca_key_pem, device_cert_days, certified };
         let operator = OperatorService { storage: storage.clone(), home: home.clone(), name: settings.name.clone() };
         let db_slots = Arc::new(tokio::sync::Semaphore::new(storage.max_connections()));
         Ok(Self { home, settings, storage, repository, agent, operator, db_slots })

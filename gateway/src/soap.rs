@@ -29,6 +29,51 @@ pub struct AgentService {
     pub ca_key_pem: std::sync::Arc<str>,
     /// Days a device certificate is valid.
     pub device_cert_days: u64,
+    /// Which device each certificate seen so far was issued to.
+    pub certified: std::sync::Arc<Certified>,
+}
+
+/// The device each client certificate was issued to, remembered by
+/// fingerprint once a full check has passed. That pairing never changes
+/// (certificates are not reassigned, devices not renamed); whether the
+/// certificate is still valid does (revoked, past its end, cut short by a
+/// renewal), and is checked inside each exchange's own transaction by the
+/// statement that writes its log row. So a queue exchange of a known
+/// certificate costs no lookup of its own.
+#[derive(Debug, Default)]
+pub struct Certified {
+    devices: std::sync::Mutex<std::collections::HashMap<String, (i64, String)>>,
+}
+
+impl Certified {
+    /// Certificates remembered at most; past that the memory starts afresh
+    /// (renewals leave old fingerprints behind).
+    const LIMIT: usize = 200_000;
+
+    fn device(&self, fingerprint: &str) -> Option<(i64, String)> {
+        self.devices.lock().unwrap_or_else(|e| e.into_inner()).get(fingerprint).cloned()
+    }
+
+    fn remember(&self, fingerprint: &str, device: &DeviceRow) {
+        let mut devices = self.devices.lock().unwrap_or_else(|e| e.into_inner());
+        if devices.len() >= Self::LIMIT {
+            devices.clear();
+        }
+        devices.insert(fingerprint.to_owned(), (device.id, device.name.clone()));
+    }
+}
+
+/// Why a queue exchange of a remembered certificate was undone.
+enum Undone {
+    /// The certificate is no longer valid: the full check answers instead.
+    NotCertified,
+    Storage(StorageError),
+}
+
+impl From<StorageError> for Undone {
+    fn from(e: StorageError) -> Self {
+        Self::Storage(e)
+    }
 }
 
 fn internal(e: StorageError) -> SoapFault {
@@ -143,31 +188,55 @@ impl AgentService {
         let span =
             tracing::info_span!("soap", operation, device = tracing::field::Empty, command = tracing::field::Empty);
         let _entered = span.enter();
-        // The whole exchange is one transaction: lookup, queue change, log row.
+        let failed = |e: StorageError| {
+            let fault = internal(e);
+            self.log_apart(&log(None, operation, fault.code.as_str()));
+            (respond_fault(operation, &fault), true)
+        };
         let presented = connection.certificate.as_deref();
         let certificate = presented.map(crate::pki::fingerprint);
+        // A queue exchange of a certificate already checked once: one
+        // transaction of queue change and log row, the latter written only if
+        // the certificate still holds.
+        if let Some(fingerprint) = certificate.as_deref()
+            && let Some((id, name)) = self.certified.device(fingerprint)
+            && name == request.device()
+            && matches!(request, GatewayRequest::NextCommand(_) | GatewayRequest::ReportResult(_))
+        {
+            span.record("device", name.as_str());
+            let served = self.storage.exchange(|session| -> Result<(String, bool), Undone> {
+                let (envelope, answer, is_fault) =
+                    encode(operation, self.queue_exchange(session, id, &name, &request))?;
+                if !session.record_exchange_if_certified(&log(Some(id), operation, &answer), fingerprint)? {
+                    return Err(Undone::NotCertified);
+                }
+                Ok((envelope, is_fault))
+            });
+            match served {
+                Ok(served) => return served,
+                Err(Undone::Storage(e)) => return failed(e),
+                // Rolled back; the full check below says why.
+                Err(Undone::NotCertified) => tracing::info!("certificate no longer valid; exchange undone"),
+            }
+        }
+        // The whole exchange is one transaction: lookup, queue change, log row.
         let served = self.storage.exchange(|session| -> Result<(String, bool), StorageError> {
             let (device, result) = match authenticate(session, &request, certificate.as_deref()) {
                 Ok(device) => {
                     span.record("device", device.name.as_str());
+                    if let Some(fingerprint) = certificate.as_deref() {
+                        self.certified.remember(fingerprint, &device);
+                    }
                     let result = self.dispatch(session, &device, &request, presented.unwrap_or_default());
                     (Some(device.id), result)
                 }
                 Err(failure) => (None, Err(failure)),
             };
-            let (envelope, answer, is_fault) = match result {
-                Ok((response, answer)) => (response.encode(), answer, false),
-                Err(Failure::Fault(fault)) => (respond_fault(operation, &fault), fault.code.as_str().to_owned(), true),
-                Err(Failure::Storage(e)) => return Err(e),
-            };
+            let (envelope, answer, is_fault) = encode(operation, result)?;
             session.record_exchange(&log(device, operation, &answer))?;
             Ok((envelope, is_fault))
         });
-        served.unwrap_or_else(|e| {
-            let fault = internal(e);
-            self.log_apart(&log(None, operation, fault.code.as_str()));
-            (respond_fault(operation, &fault), true)
-        })
+        served.unwrap_or_else(failed)
     }
 
     /// `Enrol`, the one operation served without a client certificate:
@@ -208,6 +277,19 @@ impl AgentService {
         if let Err(e) = self.storage.record_exchange(record) {
             tracing::warn!(error = %e, "could not log the exchange");
         }
+    }
+}
+
+/// An operation's outcome as (envelope, the exchange log's answer, is it a
+/// fault); a storage error is passed on, to roll the exchange back.
+fn encode(
+    operation: &str,
+    result: Result<(GatewayResponse, String), Failure>,
+) -> Result<(String, String, bool), StorageError> {
+    match result {
+        Ok((response, answer)) => Ok((response.encode(), answer, false)),
+        Err(Failure::Fault(fault)) => Ok((respond_fault(operation, &fault), fault.code.as_str().to_owned(), true)),
+        Err(Failure::Storage(e)) => Err(e),
     }
 }
 
@@ -296,8 +378,23 @@ impl AgentService {
                 let pending = counts.pending + counts.sent;
                 Ok((GatewayResponse::Hello(HelloResponse { pending_commands: pending }), "hello".into()))
             }
+            GatewayRequest::NextCommand(_) | GatewayRequest::ReportResult(_) => {
+                self.queue_exchange(session, device.id, &device.name, request)
+            }
+        }
+    }
+
+    /// `NextCommand` and `ReportResult` of an authenticated device.
+    fn queue_exchange(
+        &self,
+        session: &mut Session,
+        device: i64,
+        name: &str,
+        request: &GatewayRequest,
+    ) -> Result<(GatewayResponse, String), Failure> {
+        match request {
             GatewayRequest::NextCommand(_) => {
-                let (instruction, answer) = instruct(session.next_command(device.id)?)?;
+                let (instruction, answer) = instruct(session.next_command(device)?)?;
                 Ok((GatewayResponse::NextCommand(instruction.into()), answer))
             }
             GatewayRequest::ReportResult(report) => {
@@ -311,7 +408,7 @@ impl AgentService {
                     Outcome::Failed => Reported::Failed,
                     Outcome::RebootUnderway => Reported::RebootUnderway,
                 };
-                let head = match session.report_and_next(device.id, id, reported, &report.message) {
+                let head = match session.report_and_next(device, id, reported, &report.message) {
                     Ok((recorded, head)) => {
                         tracing::info!(command = id, ?reported, ?recorded, "result recorded");
                         head
@@ -321,7 +418,7 @@ impl AgentService {
                             FaultCode::UnknownCommand,
                             format!(
                                 "command {id} was not handed out to device `{}` (or cannot answer {})",
-                                device.name,
+                                name,
                                 outcome.as_str()
                             ),
                         )
@@ -331,6 +428,10 @@ impl AgentService {
                 };
                 let (instruction, answer) = instruct(head)?;
                 Ok((GatewayResponse::ReportResult(instruction.into()), answer))
+            }
+            other => {
+                Err(SoapFault::new(FaultCode::UnknownOperation, format!("{} is no queue operation", other.operation()))
+                    .into())
             }
         }
     }

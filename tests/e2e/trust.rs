@@ -201,9 +201,28 @@ fn a_certificate_speaks_only_for_its_own_device_and_site() -> Result<()> {
     let error = format!("{:#}", refused.expect_err("another CA's certificate must fail the handshake"));
     assert!(error.contains("handshake") || error.contains("HTTP"), "{error}");
 
-    // Revocation takes effect on the next request.
+    // A queue exchange: A's first command goes out. The gateway now knows
+    // A's certificate and checks only that it still holds (see soap::Certified).
+    let next_a = || GatewayRequest::NextCommand(NextCommand { device: "m-a".into() });
+    assert_eq!(client.soap(&tls_a, next_a())?, Ok(()));
+    let head_of_a = || {
+        database.scalar(
+            "SELECT state || ':' || attempts FROM commands WHERE device_id = \
+             (SELECT id FROM devices WHERE name = 'm-a') ORDER BY sequence LIMIT 1",
+        )
+    };
+    assert_eq!(head_of_a()?, "sent:1");
+
+    // Revocation takes effect on the next request, queue exchanges included:
+    // refused, and nothing handed out again.
     let out = gateway.cli(&["device", "revoke", "m-a"])?;
     assert!(out.contains("1 certificates revoked"), "{out}");
+    let (code, message) = client.soap(&tls_a, next_a())?.expect_err("revoked");
+    assert_eq!(code, FaultCode::Unauthenticated);
+    assert!(message.contains("revoked"), "{message}");
+    assert_eq!(head_of_a()?, "sent:1", "a refused exchange moves no queue row");
+    let refused = "SELECT COUNT(*) FROM exchanges WHERE operation = 'NextCommand' AND answer = 'Unauthenticated'";
+    assert_eq!(database.scalar(refused)?, "1");
     let (code, message) = client.soap(&tls_a, hello("m-a"))?.expect_err("revoked");
     assert_eq!(code, FaultCode::Unauthenticated);
     assert!(message.contains("revoked"), "{message}");

@@ -128,6 +128,53 @@ where
     }
 }
 
+/// The exchange log row of a device's exchange, written only while the
+/// certificate it arrived with is valid (not revoked, not past its end, which a
+/// renewal moves). One row inserted: the certificate still holds; none: it
+/// does not, and the caller undoes the exchange. On MariaDB the `SELECT` part
+/// takes a shared lock on the certificate row, so a revocation waits for this
+/// exchange to end and applies from the next one.
+#[derive(Debug)]
+pub(super) struct LogIfCertified<'a> {
+    pub record: &'a super::ExchangeRecord,
+    pub device: i64,
+    pub fingerprint: &'a str,
+    pub connection_serial: i64,
+    pub now: i64,
+}
+
+impl<DB> QueryFragment<DB> for LogIfCertified<'_>
+where
+    DB: Backend + HasSqlType<BigInt> + HasSqlType<Text>,
+    i64: ToSql<BigInt, DB>,
+    str: ToSql<Text, DB>,
+{
+    fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, DB>) -> QueryResult<()> {
+        out.push_sql(
+            "INSERT INTO exchanges (device_id, operation, connection_serial, gateway_instance, peer, answer, \
+             created_at) SELECT device_id, ",
+        );
+        out.push_bind_param::<Text, _>(self.record.operation)?;
+        out.push_sql(", ");
+        out.push_bind_param::<BigInt, _>(&self.connection_serial)?;
+        out.push_sql(", ");
+        out.push_bind_param::<Text, _>(&self.record.gateway_instance)?;
+        out.push_sql(", ");
+        out.push_bind_param::<Text, _>(&self.record.peer)?;
+        out.push_sql(", ");
+        out.push_bind_param::<Text, _>(&self.record.answer)?;
+        out.push_sql(", ");
+        out.push_bind_param::<BigInt, _>(&self.now)?;
+        out.push_sql(" FROM device_certificates WHERE sha256 = ");
+        out.push_bind_param::<Text, _>(self.fingerprint)?;
+        out.push_sql(" AND device_id = ");
+        out.push_bind_param::<BigInt, _>(&self.device)?;
+        out.push_sql(" AND revoked_at IS NULL AND not_after > ");
+        out.push_bind_param::<BigInt, _>(&self.now)?;
+        Ok(())
+    }
+}
+
 /// A fixed identity per statement, whatever the borrowed values, so diesel's
 /// statement cache keys them by type.
 impl QueryId for MarkSent<'_> {
@@ -145,6 +192,12 @@ impl QueryId for FinishAndSend<'_> {
     const HAS_STATIC_QUERY_ID: bool = true;
 }
 
+impl QueryId for LogIfCertified<'_> {
+    type QueryId = LogIfCertified<'static>;
+    const HAS_STATIC_QUERY_ID: bool = true;
+}
+
 impl<Conn> RunQueryDsl<Conn> for MarkSent<'_> {}
+impl<Conn> RunQueryDsl<Conn> for LogIfCertified<'_> {}
 impl<Conn> RunQueryDsl<Conn> for MarkFinished<'_> {}
 impl<Conn> RunQueryDsl<Conn> for FinishAndSend<'_> {}

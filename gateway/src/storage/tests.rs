@@ -272,6 +272,41 @@ fn report_and_next_moves_each_row_once(storage: &Storage) {
     assert_eq!(states, [SUCCEEDED, SUCCEEDED, EXPIRED, SUCCEEDED, SUCCEEDED, SUCCEEDED]);
 }
 
+/// A queue exchange of a remembered certificate commits only if its log row
+/// can be written, which needs the certificate valid now: issued to this
+/// device, not revoked, not past its end.
+fn a_certified_log_row_needs_a_valid_certificate(storage: &Storage) {
+    let device = storage.add_device("s", "certified", "m").unwrap().id;
+    let other = storage.add_device("s", "stranger", "m").unwrap().id;
+    let record = |device| ExchangeRecord {
+        device: Some(device),
+        operation: "NextCommand",
+        connection_serial: 7,
+        gateway_instance: "g".into(),
+        peer: "p".into(),
+        answer: "noCommand".into(),
+    };
+    let issue = |device, fingerprint: &str, not_after_ms| {
+        let issued = Issued { fingerprint: fingerprint.into(), not_after_ms };
+        storage.exchange(|s| s.renew(device, &issued)).unwrap();
+    };
+    let logged = |device, fingerprint| {
+        storage.exchange(|s| s.record_exchange_if_certified(&record(device), fingerprint)).unwrap()
+    };
+    issue(device, "valid", now_ms() + 3_600_000);
+    issue(other, "ended", now_ms() - 1);
+    assert!(logged(device, "valid"));
+    assert!(!logged(other, "valid"), "another device's certificate");
+    assert!(!logged(device, "unknown"));
+    assert!(!logged(other, "ended"), "past its end");
+    storage.revoke_certificates(device).unwrap();
+    assert!(!logged(device, "valid"), "revoked");
+    let mut conn = storage.conn().unwrap();
+    let rows: i64 =
+        exchanges::table.filter(exchanges::device_id.eq_any([device, other])).count().get_result(&mut *conn).unwrap();
+    assert_eq!(rows, 1, "only the valid certificate's exchange is logged");
+}
+
 #[test]
 fn sqlite_model_and_queue() {
     let dir = tempfile::tempdir().unwrap();
@@ -279,6 +314,7 @@ fn sqlite_model_and_queue() {
     exercise(&storage);
     in_queue_follows_the_open_states(&storage);
     report_and_next_moves_each_row_once(&storage);
+    a_certified_log_row_needs_a_valid_certificate(&storage);
 }
 
 #[test]
@@ -288,6 +324,7 @@ fn mariadb_model_and_queue() {
     exercise(&storage);
     in_queue_follows_the_open_states(&storage);
     report_and_next_moves_each_row_once(&storage);
+    a_certified_log_row_needs_a_valid_certificate(&storage);
 }
 
 #[test]
