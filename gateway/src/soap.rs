@@ -61,6 +61,12 @@ impl Certified {
         }
         devices.insert(fingerprint.to_owned(), (device.id, device.name.clone()));
     }
+
+    /// After a refusal: the certificate's later requests take the full check
+    /// at once, instead of undoing their work first.
+    fn forget(&self, fingerprint: &str) {
+        self.devices.lock().unwrap_or_else(|e| e.into_inner()).remove(fingerprint);
+    }
 }
 
 /// Why a queue exchange of a remembered certificate was undone.
@@ -216,7 +222,10 @@ impl AgentService {
                 Ok(served) => return served,
                 Err(Undone::Storage(e)) => return failed(e),
                 // Rolled back; the full check below says why.
-                Err(Undone::NotCertified) => tracing::info!("certificate no longer valid; exchange undone"),
+                Err(Undone::NotCertified) => {
+                    tracing::info!("certificate no longer valid; exchange undone");
+                    self.certified.forget(fingerprint);
+                }
             }
         }
         // The whole exchange is one transaction: lookup, queue change, log row.
