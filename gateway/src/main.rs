@@ -8,6 +8,11 @@ use outfit_gateway::{enrol, model, plugin, poke, queue, script};
 use std::path::PathBuf;
 use std::sync::Arc;
 
+/// Per-thread free lists: every agent exchange allocates and frees buffers,
+/// XML events and rows on whichever worker or blocking thread serves it.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[derive(Parser)]
 #[command(name = "outfit-gateway", version, about = "Outfit gateway: models, command queues and the agent endpoint")]
 struct Cli {
