@@ -996,7 +996,8 @@ fn finish_at_head(
         None if to == state::FAILED => Head::Halted,
         None => Head::Empty,
         Some(Front::Stop(head)) => head,
-        // Rare: the next command expired; look again from the start.
+        // Rare: the next command expired; look again from the start. (`Out`
+        // went out with `FinishAndSend` above.)
         Some(Front::Expired(_) | Front::Out(_)) => next_head(conn, device)?,
     }))
 }
