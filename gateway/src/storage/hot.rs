@@ -7,7 +7,7 @@
 use diesel::backend::Backend;
 use diesel::query_builder::{AstPass, QueryFragment, QueryId};
 use diesel::serialize::ToSql;
-use diesel::sql_types::{BigInt, HasSqlType, Text};
+use diesel::sql_types::{BigInt, HasSqlType, Nullable, Text};
 use diesel::{QueryResult, RunQueryDsl};
 
 /// `from` → `sent`, counting the attempt.
@@ -137,7 +137,6 @@ where
 #[derive(Debug)]
 pub(super) struct LogIfCertified<'a> {
     pub record: &'a super::ExchangeRecord,
-    pub device: i64,
     pub fingerprint: &'a str,
     pub connection_serial: i64,
     pub now: i64,
@@ -147,6 +146,7 @@ impl<DB> QueryFragment<DB> for LogIfCertified<'_>
 where
     DB: Backend + HasSqlType<BigInt> + HasSqlType<Text>,
     i64: ToSql<BigInt, DB>,
+    Option<i64>: ToSql<Nullable<BigInt>, DB>,
     str: ToSql<Text, DB>,
 {
     fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, DB>) -> QueryResult<()> {
@@ -167,8 +167,9 @@ where
         out.push_bind_param::<BigInt, _>(&self.now)?;
         out.push_sql(" FROM device_certificates WHERE sha256 = ");
         out.push_bind_param::<Text, _>(self.fingerprint)?;
+        // A record without a device matches no certificate (`= NULL`).
         out.push_sql(" AND device_id = ");
-        out.push_bind_param::<BigInt, _>(&self.device)?;
+        out.push_bind_param::<Nullable<BigInt>, _>(&self.record.device)?;
         out.push_sql(" AND revoked_at IS NULL AND not_after > ");
         out.push_bind_param::<BigInt, _>(&self.now)?;
         Ok(())

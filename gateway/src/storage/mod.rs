@@ -974,8 +974,9 @@ fn finish_at_head(
         Reported::RebootUnderway => return Ok(None),
     };
     let mut rows = front(conn, device, 2)?.into_iter();
-    let waiting = |row: &CommandRow| row.id == command && [state::SENT, state::TIMED_OUT].contains(&row.state.as_str());
-    if !rows.next().is_some_and(|head| waiting(&head)) {
+    let waiting =
+        |head: CommandRow| head.id == command && [state::SENT, state::TIMED_OUT].contains(&head.state.as_str());
+    if !rows.next().is_some_and(waiting) {
         return Ok(None);
     }
     let now = now_ms();
@@ -1410,11 +1411,8 @@ impl Session<'_> {
     /// (`fingerprint`) is valid now; returns whether it is (see
     /// `soap::Certified`: nothing else of the exchange may commit if not).
     pub fn record_exchange_if_certified(&mut self, exchange: &ExchangeRecord, fingerprint: &str) -> Result<bool> {
-        let device =
-            exchange.device.ok_or_else(|| StorageError::Invalid("a certified exchange names its device".into()))?;
         let serial = exchange.connection_serial as i64;
-        let log =
-            hot::LogIfCertified { record: exchange, device, fingerprint, connection_serial: serial, now: now_ms() };
+        let log = hot::LogIfCertified { record: exchange, fingerprint, connection_serial: serial, now: now_ms() };
         Ok(log.execute(&mut *self.conn)? == 1)
     }
 

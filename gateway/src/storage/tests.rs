@@ -278,7 +278,7 @@ fn report_and_next_moves_each_row_once(storage: &Storage) {
 fn a_certified_log_row_needs_a_valid_certificate(storage: &Storage) {
     let device = storage.add_device("s", "certified", "m").unwrap().id;
     let other = storage.add_device("s", "stranger", "m").unwrap().id;
-    let record = |device| ExchangeRecord {
+    let record = |device: i64| ExchangeRecord {
         device: Some(device),
         operation: "NextCommand",
         connection_serial: 7,
@@ -293,9 +293,11 @@ fn a_certified_log_row_needs_a_valid_certificate(storage: &Storage) {
     let logged = |device, fingerprint| {
         storage.exchange(|s| s.record_exchange_if_certified(&record(device), fingerprint)).unwrap()
     };
+    let anonymous = ExchangeRecord { device: None, ..record(device) };
     issue(device, "valid", now_ms() + 3_600_000);
     issue(other, "ended", now_ms() - 1);
     assert!(logged(device, "valid"));
+    assert!(!storage.exchange(|s| s.record_exchange_if_certified(&anonymous, "valid")).unwrap(), "no device");
     assert!(!logged(other, "valid"), "another device's certificate");
     assert!(!logged(device, "unknown"));
     assert!(!logged(other, "ended"), "past its end");
