@@ -5,7 +5,7 @@
 //! arrived on.
 
 use bytes::Bytes;
-use http_body_util::{BodyExt, Full, Limited};
+use http_body_util::{BodyExt, Full};
 use hyper::body::Incoming;
 use hyper::{Request, Response, StatusCode};
 use hyper_util::rt::TokioIo;
@@ -297,14 +297,27 @@ pub async fn soap_call(
 }
 
 /// Reads a whole body, refusing more than `limit` bytes.
-pub async fn read_body(body: Incoming, limit: usize, addr: &str) -> Result<Bytes, TransportError> {
-    match Limited::new(body, limit).collect().await {
-        Ok(collected) => Ok(collected.to_bytes()),
-        Err(e) => match e.downcast::<hyper::Error>() {
-            Ok(source) => Err(TransportError::Http { addr: addr.to_owned(), source: *source }),
-            Err(_) => Err(TransportError::TooLarge { addr: addr.to_owned(), limit }),
-        },
+///
+/// Past the limit the rest is read and dropped, up to eight times the limit,
+/// so the sender finishes writing and reads the refusal: a connection closed
+/// under a sender still writing gives it a broken pipe instead of the answer.
+pub async fn read_body(mut body: Incoming, limit: usize, addr: &str) -> Result<Bytes, TransportError> {
+    let mut kept = Vec::new();
+    let mut seen = 0usize;
+    while let Some(frame) = body.frame().await {
+        let frame = frame.map_err(|source| TransportError::Http { addr: addr.to_owned(), source })?;
+        let Ok(data) = frame.into_data() else { continue };
+        seen = seen.saturating_add(data.len());
+        if seen <= limit {
+            kept.extend_from_slice(&data);
+        } else if seen > limit.saturating_mul(8) {
+            break;
+        }
     }
+    if seen > limit {
+        return Err(TransportError::TooLarge { addr: addr.to_owned(), limit });
+    }
+    Ok(Bytes::from(kept))
 }
 
 /// Who is on the other end of a server-side request.
