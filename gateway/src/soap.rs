@@ -1,4 +1,5 @@
-//! The gateway's agent endpoint: `Hello`, `NextCommand` and `ReportResult`.
+//! The gateway's agent endpoint: `Hello`, `NextCommand`, `ReportResult`,
+//! `Renew`, `Authorise` and `LocatePackage`.
 //! Every operation takes the same steps: decode → authenticate → domain call →
 //! encode. Faults are built only here, from typed errors; database text never
 //! reaches the wire (it goes to the log).
@@ -15,7 +16,7 @@ use outfit_wsdl::envelope::{
 };
 use outfit_wsdl::messages::{
     Authorise, AuthoriseResponse, Command, CommandKind, ConfigFile, Enrol, EnrolResponse, HelloResponse, Instruction,
-    NetworkConfig, Outcome, Package, Parameter, RenewResponse, ServiceChange,
+    LocatePackage, LocatePackageResponse, NetworkConfig, Outcome, Package, Parameter, RenewResponse, ServiceChange,
 };
 use outfit_wsdl::transport::Connection;
 
@@ -390,6 +391,11 @@ impl AgentService {
             GatewayRequest::NextCommand(_) | GatewayRequest::ReportResult(_) => {
                 self.queue_exchange(session, device.id, &device.name, request)
             }
+            GatewayRequest::LocatePackage(ask) => {
+                let package = locate(session, device, ask)?;
+                let answer = format!("package:{}", package.location);
+                Ok((GatewayResponse::LocatePackage(LocatePackageResponse { package }), answer))
+            }
         }
     }
 
@@ -442,6 +448,31 @@ impl AgentService {
                 Err(SoapFault::new(FaultCode::UnknownOperation, format!("{} is no queue operation", other.operation()))
                     .into())
             }
+        }
+    }
+}
+
+/// Where a package a plug-in asked for is, if the device is entitled to it:
+/// a component of the model version it is provisioned to. Anything else,
+/// another site's package included, gets the same refusal, so a device
+/// learns nothing of packages outside its model.
+fn locate(session: &mut Session, device: &DeviceRow, ask: &LocatePackage) -> Result<Package, Failure> {
+    match session.model_package(device.id, &ask.name, &ask.version)? {
+        Some(found) => Ok(Package {
+            name: ask.name.clone(),
+            version: ask.version.clone(),
+            format: found.format,
+            sha256: found.sha256,
+            size: found.size,
+            location: format!("/repository/{}", found.storage_key),
+        }),
+        None => {
+            tracing::warn!(device = %device.name, package = %ask.name, version = %ask.version, "refused a package outside the device's model");
+            Err(SoapFault::new(
+                FaultCode::NotEntitled,
+                format!("package {} {} is no component of the model of `{}`", ask.name, ask.version, device.name),
+            )
+            .into())
         }
     }
 }

@@ -3,8 +3,8 @@
 
 use outfit_wsdl::envelope::{Answer, Body, FaultCode, GatewayRequest, SoapFault, decode_answer};
 use outfit_wsdl::messages::{
-    Authorise, AuthoriseResponse, Enrol, EnrolResponse, Hello, Instruction, NextCommand, Outcome, PluginReport, Renew,
-    ReportResult,
+    Authorise, AuthoriseResponse, Enrol, EnrolResponse, Hello, Instruction, LocatePackage, NextCommand, Outcome,
+    Package, PluginReport, Renew, ReportResult,
 };
 use outfit_wsdl::transport::{self, Endpoint, TransportError};
 use std::path::Path;
@@ -128,6 +128,17 @@ impl GatewayClient {
             precompiled_only: precompiled_only.map(str::to_owned),
         };
         Ok(self.call(GatewayRequest::Hello(hello), |b| b.hello_response).await?.pending_commands)
+    }
+
+    /// `LocatePackage`: where package `name` at `version` is, if it is a
+    /// component of this device's model (a plug-in's `fetch`).
+    pub async fn locate_package(&self, name: &str, version: &str) -> Result<Package, ClientError> {
+        let request = GatewayRequest::LocatePackage(LocatePackage {
+            device: self.device.clone(),
+            name: name.to_owned(),
+            version: version.to_owned(),
+        });
+        Ok(self.call(request, |b| b.locate_package_response).await?.package)
     }
 
     pub async fn next_command(&self) -> Result<Instruction, ClientError> {

@@ -5,10 +5,11 @@
 use crate::client::GatewayClient;
 use crate::library;
 use crate::plugin::set::{Loaded, PluginSet};
-use crate::plugin::{CallContext, ConfigFile, PackageFile, Parameter, v1};
+use crate::plugin::{CallContext, ConfigFile, PackageFile, Parameter, Repository, v1};
 use outfit_wsdl::messages::{Command, CommandKind, Outcome, PluginReport};
 use std::path::PathBuf;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 /// What the agent needs to execute commands for its device.
 #[derive(Debug, Clone)]
@@ -137,13 +138,61 @@ impl Executor {
         }
     }
 
+    /// A plug-in's `fetch` (WIT 1.2): asks the gateway where the package is
+    /// (it answers only for the device's model), then downloads and verifies
+    /// it like a command's own package. Runs on the plug-in call's blocking
+    /// thread, so it drives the client with the runtime's handle. A failure
+    /// to reach the gateway is noted in `unreachable`.
+    fn repository(&self, gateway: &GatewayClient, unreachable: Arc<AtomicBool>) -> Repository {
+        let (gateway, spool, runtime) = (gateway.clone(), self.spool.clone(), tokio::runtime::Handle::current());
+        Repository::new(move |name, version| {
+            runtime.block_on(async {
+                let package = gateway.locate_package(name, version).await.map_err(|e| {
+                    if matches!(e, crate::client::ClientError::Transport(_)) {
+                        unreachable.store(true, Ordering::SeqCst);
+                    }
+                    e.to_string()
+                })?;
+                let path = library::fetch(&gateway.tls(), &gateway.endpoint, &package, &spool).await.map_err(|e| {
+                    if e.is_transient() {
+                        unreachable.store(true, Ordering::SeqCst);
+                    }
+                    e.to_string()
+                })?;
+                Ok(PackageFile {
+                    name: package.name,
+                    version: package.version,
+                    format: package.format,
+                    path: path.display().to_string(),
+                })
+            })
+        })
+    }
+
+    /// Runs a command; a failure after a plug-in could not reach the
+    /// repository mid-change is transient like an unreachable download.
     async fn run(&self, gateway: &GatewayClient, command: &Command) -> Result<String, Stop> {
+        let unreachable = Arc::new(AtomicBool::new(false));
+        let repository = self.repository(gateway, unreachable.clone());
+        match self.run_with(gateway, command, repository).await {
+            Err(Stop::Failed(message)) if unreachable.load(Ordering::SeqCst) => Err(Stop::Unavailable(message)),
+            done => done,
+        }
+    }
+
+    async fn run_with(
+        &self,
+        gateway: &GatewayClient,
+        command: &Command,
+        repository: Repository,
+    ) -> Result<String, Stop> {
         command.validate().map_err(|field| format!("command {} lacks `{field}`", command.id))?;
         let ctx = CallContext {
             device: gateway.device.clone(),
             command: command.id.clone(),
             root: self.root.clone(),
             spool: self.spool.clone(),
+            repository: Some(repository),
         };
         match command.kind.expect("validated") {
             CommandKind::Install => {

@@ -137,6 +137,7 @@ async fn run(args: Args) -> Result<()> {
         command: "describe".into(),
         root: root.clone(),
         spool: spool.clone(),
+        repository: None,
     };
     let trusted = match &args.trusted_keys {
         Some(path) => TrustedKeys::load(path)?,

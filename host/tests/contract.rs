@@ -26,7 +26,13 @@ fn plugin(name: &str, os: &Arc<Recording>) -> Plugin {
 }
 
 fn context(root: &Path) -> CallContext {
-    CallContext { device: "contract".into(), command: "7".into(), root: root.to_owned(), spool: root.join("spool") }
+    CallContext {
+        device: "contract".into(),
+        command: "7".into(),
+        root: root.to_owned(),
+        spool: root.join("spool"),
+        repository: None,
+    }
 }
 
 fn argv(words: &[&str]) -> Vec<String> {

@@ -30,7 +30,13 @@ fn device_root() -> tempfile::TempDir {
 }
 
 fn context(root: &Path) -> CallContext {
-    CallContext { device: "files".into(), command: "1".into(), root: root.to_owned(), spool: root.join("spool") }
+    CallContext {
+        device: "files".into(),
+        command: "1".into(),
+        root: root.to_owned(),
+        spool: root.join("spool"),
+        repository: None,
+    }
 }
 
 fn config(template: &str, port: &str) -> ConfigFile {

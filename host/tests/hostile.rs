@@ -35,6 +35,7 @@ fn a_hostile_plugin_is_contained_and_the_host_keeps_serving() {
         command: "1".into(),
         root: root.clone(),
         spool: root.join("var/lib/outfit-agent/spool"),
+        repository: None,
     };
     let pwned = PathBuf::from("/tmp/outfit-hostile-pwned");
     let _ = std::fs::remove_file(&pwned);

@@ -14,6 +14,7 @@ fn context(root: &Path) -> CallContext {
         command: "1".into(),
         root: root.to_owned(),
         spool: root.join("var/lib/outfit-agent/spool"),
+        repository: None,
     }
 }
 

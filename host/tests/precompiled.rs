@@ -26,6 +26,7 @@ fn loader(dir: &Path, backend: Backend, trusted: &TrustedKeys) -> Loader {
             command: "describe".into(),
             root: dir.to_owned(),
             spool: dir.join("spool"),
+            repository: None,
         },
     }
 }

@@ -34,6 +34,7 @@ fn rpm_plugin_installs_upgrades_removes_with_real_rpm_in_a_root() {
         command: "1".into(),
         root: root.clone(),
         spool: root.join("var/lib/outfit-agent/spool"),
+        repository: None,
     };
     let plugin = Plugin::rpm().unwrap();
     let info = plugin.describe(&ctx).unwrap();

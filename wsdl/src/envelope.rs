@@ -53,6 +53,10 @@ pub struct Body {
     pub report_result_response: Option<ReportResultResponse>,
     #[yaserde(rename = "Poke", prefix = "o")]
     pub poke: Option<Poke>,
+    #[yaserde(rename = "LocatePackage", prefix = "o")]
+    pub locate_package: Option<LocatePackage>,
+    #[yaserde(rename = "LocatePackageResponse", prefix = "o")]
+    pub locate_package_response: Option<LocatePackageResponse>,
     #[yaserde(rename = "PokeResponse", prefix = "o")]
     pub poke_response: Option<PokeResponse>,
     #[yaserde(rename = "Fault", prefix = "soapenv")]
@@ -119,12 +123,14 @@ pub enum FaultCode {
     UnknownObject,
     /// An operator request cannot be carried out as asked; the message says why.
     Invalid,
+    /// The device asked for a package that is no component of its model.
+    NotEntitled,
     /// Something failed inside the gateway; details are in its log only.
     Internal,
 }
 
 impl FaultCode {
-    pub const ALL: [FaultCode; 16] = [
+    pub const ALL: [FaultCode; 17] = [
         Self::MalformedEnvelope,
         Self::UnknownOperation,
         Self::MissingField,
@@ -140,6 +146,7 @@ impl FaultCode {
         Self::EnrolmentRefused,
         Self::UnknownObject,
         Self::Invalid,
+        Self::NotEntitled,
         Self::Internal,
     ];
 
@@ -160,6 +167,7 @@ impl FaultCode {
             Self::EnrolmentRefused => "EnrolmentRefused",
             Self::UnknownObject => "UnknownObject",
             Self::Invalid => "Invalid",
+            Self::NotEntitled => "NotEntitled",
             Self::Internal => "Internal",
         }
     }
@@ -200,6 +208,7 @@ pub enum GatewayRequest {
     Hello(Hello),
     NextCommand(NextCommand),
     ReportResult(ReportResult),
+    LocatePackage(LocatePackage),
 }
 
 impl GatewayRequest {
@@ -211,6 +220,7 @@ impl GatewayRequest {
             Self::Hello(_) => "Hello",
             Self::NextCommand(_) => "NextCommand",
             Self::ReportResult(_) => "ReportResult",
+            Self::LocatePackage(_) => "LocatePackage",
         }
     }
 
@@ -223,6 +233,7 @@ impl GatewayRequest {
             Self::Hello(m) => &m.device,
             Self::NextCommand(m) => &m.device,
             Self::ReportResult(m) => &m.device,
+            Self::LocatePackage(m) => &m.device,
         }
     }
 }
@@ -236,6 +247,7 @@ pub enum GatewayResponse {
     Hello(HelloResponse),
     NextCommand(NextCommandResponse),
     ReportResult(ReportResultResponse),
+    LocatePackage(LocatePackageResponse),
 }
 
 fn parse_envelope(xml: &[u8]) -> Result<Envelope, SoapFault> {
@@ -331,6 +343,7 @@ pub fn decode_gateway_request(xml: &[u8]) -> Result<GatewayRequest, SoapFault> {
         body.hello.is_some(),
         body.next_command.is_some(),
         body.report_result.is_some(),
+        body.locate_package.is_some(),
     ];
     ensure_single(found.iter().filter(|f| **f).count(), crate::NS)?;
     let request = if let Some(m) = body.enrol {
@@ -351,6 +364,9 @@ pub fn decode_gateway_request(xml: &[u8]) -> Result<GatewayRequest, SoapFault> {
     } else if let Some(m) = body.report_result {
         m.validate().map_err(SoapFault::missing)?;
         GatewayRequest::ReportResult(m)
+    } else if let Some(m) = body.locate_package {
+        m.validate().map_err(SoapFault::missing)?;
+        GatewayRequest::LocatePackage(m)
     } else {
         unreachable!("ensure_single checked that one operation is present")
     };
@@ -412,6 +428,7 @@ impl GatewayRequest {
             Self::Hello(m) => body.hello = Some(m),
             Self::NextCommand(m) => body.next_command = Some(m),
             Self::ReportResult(m) => body.report_result = Some(m),
+            Self::LocatePackage(m) => body.locate_package = Some(m),
         }
         encode(body)
     }
@@ -427,6 +444,7 @@ impl GatewayResponse {
             Self::Hello(m) => body.hello_response = Some(m),
             Self::NextCommand(m) => body.next_command_response = Some(m),
             Self::ReportResult(m) => body.report_result_response = Some(m),
+            Self::LocatePackage(m) => body.locate_package_response = Some(m),
         }
         encode(body)
     }

@@ -371,6 +371,33 @@ pub struct AuthoriseResponse {
     pub reason: String,
 }
 
+/// Asks where package `name` at `version` is, for a plug-in that needs it
+/// mid-change (WIT 1.2 `fetch`). The gateway answers only for a component of
+/// the device's model; the agent downloads and verifies it like any package.
+#[derive(Debug, Clone, PartialEq, Default, YaSerialize, YaDeserialize)]
+#[yaserde(rename = "LocatePackage", prefix = "o", namespaces = { "o" = "urn:outfit:agent:1" })]
+pub struct LocatePackage {
+    #[yaserde(prefix = "o")]
+    pub device: String,
+    #[yaserde(prefix = "o")]
+    pub name: String,
+    #[yaserde(prefix = "o")]
+    pub version: String,
+}
+
+impl LocatePackage {
+    pub fn validate(&self) -> Result<(), &'static str> {
+        required!(self, device => "device", name => "name", version => "version")
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Default, YaSerialize, YaDeserialize)]
+#[yaserde(rename = "LocatePackageResponse", prefix = "o", namespaces = { "o" = "urn:outfit:agent:1" })]
+pub struct LocatePackageResponse {
+    #[yaserde(prefix = "o")]
+    pub package: Package,
+}
+
 #[derive(Debug, Clone, PartialEq, Default, YaSerialize, YaDeserialize)]
 #[yaserde(rename = "Hello", prefix = "o", namespaces = { "o" = "urn:outfit:agent:1" })]
 pub struct Hello {

@@ -143,6 +143,8 @@ fn rust_elements() -> BTreeSet<String> {
         // What an agent older than the plug-in report sends.
         check(Hello { device: "d".into(), boot_id: "b".into(), agent_version: "0.1.0".into(), ..Hello::default() }),
         check(HelloResponse { pending_commands: 2 }),
+        check(LocatePackage { device: "d".into(), name: "outfit-demo-app".into(), version: "2.1.0".into() }),
+        check(LocatePackageResponse { package: sample_install().install.expect("the sample installs a package") }),
         check(NextCommand { device: "d".into() }),
         check(NextCommandResponse::from(Instruction::command(sample_install()))),
         check(NextCommandResponse::from(Instruction::nothing("empty"))),
@@ -282,9 +284,9 @@ fn every_wsdl_operation_uses_declared_elements() {
         assert!(elements.contains(local), "WSDL part element {element} has no Rust type");
         parts += 1;
     }
-    assert_eq!(parts, 15);
+    assert_eq!(parts, 17);
     let operations = wsdl_operations("outfit-agent.wsdl");
-    let expected = ["Enrol", "Renew", "Authorise", "Hello", "NextCommand", "ReportResult", "Poke"];
+    let expected = ["Enrol", "Renew", "Authorise", "Hello", "NextCommand", "ReportResult", "LocatePackage", "Poke"];
     assert_eq!(operations, expected.into_iter().map(str::to_owned).collect::<BTreeSet<_>>());
     // Each operation's request and response element is one the envelope codec carries.
     for op in &operations {

@@ -20,7 +20,7 @@ use diesel::r2d2::{ConnectionManager, CustomizeConnection, Pool, PooledConnectio
 use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
 pub use operators::{Action, AuditEntry, Holder, OperatorRow};
 use schema::*;
-pub use trust::{CertificateStatus, Grant, Issued, RENEWAL_OVERLAP_MS, TokenRefused};
+pub use trust::{CertificateStatus, Grant, Issued, ModelPackage, RENEWAL_OVERLAP_MS, TokenRefused};
 
 const MYSQL_MIGRATIONS: EmbeddedMigrations = embed_migrations!("../migrations/mysql");
 const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("../migrations/sqlite");

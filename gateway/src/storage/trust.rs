@@ -26,6 +26,23 @@ pub enum CertificateStatus {
     Unknown,
 }
 
+/// A package of a device's model, as [`Session::model_package`] finds it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ModelPackage {
+    pub format: String,
+    pub sha256: String,
+    pub size: i64,
+    pub storage_key: String,
+}
+
+/// The components of one model version, across all its roles.
+#[diesel::dsl::auto_type]
+fn model_components(model_version: i64) -> _ {
+    model_version_roles::table
+        .inner_join(role_versions::table.inner_join(role_version_components::table.inner_join(components::table)))
+        .filter(model_version_roles::model_version_id.eq(model_version))
+}
+
 /// A token the gateway would not redeem, in words the agent's operator can act on.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("{0}")]
@@ -229,7 +246,41 @@ impl Session<'_> {
             .filter(commands::payload.like(in_payload))
             .count()
             .get_result(&mut *self.conn)?;
+        if n > 0 {
+            return Ok(true);
+        }
+        let Some(version) = self.provisioned_version(device)? else { return Ok(false) };
+        let n: i64 = model_components(version)
+            .filter(components::storage_key.eq(storage_key))
+            .count()
+            .get_result(&mut *self.conn)?;
         Ok(n > 0)
+    }
+
+    /// The package `name` at `version` if it is a component of the model
+    /// version `device` is provisioned to: what a plug-in may fetch in the
+    /// middle of a change (WIT 1.2). Components belong to the model's site,
+    /// so another site's packages are never found.
+    pub fn model_package(&mut self, device: i64, name: &str, version: &str) -> Result<Option<ModelPackage>> {
+        let Some(model_version) = self.provisioned_version(device)? else { return Ok(None) };
+        Ok(model_components(model_version)
+            .filter(components::package_name.eq(name))
+            .filter(components::package_version.eq(version))
+            .select((components::package_format, components::sha256, components::size, components::storage_key))
+            .first::<(String, String, i64, String)>(&mut *self.conn)
+            .optional()?
+            .map(|(format, sha256, size, storage_key)| ModelPackage { format, sha256, size, storage_key }))
+    }
+
+    /// The model version `device` is being brought to: the one it was last
+    /// provisioned with, else its model's current version.
+    fn provisioned_version(&mut self, device: i64) -> Result<Option<i64>> {
+        let (desired, current): (Option<i64>, Option<i64>) = devices::table
+            .inner_join(models::table)
+            .filter(devices::id.eq(device))
+            .select((devices::desired_model_version_id, models::current_version_id))
+            .first(&mut *self.conn)?;
+        Ok(desired.or(current))
     }
 
     /// Looks a client certificate up by fingerprint, in the exchange's transaction.

@@ -165,8 +165,13 @@ mod bench {
         let signed = signed_load(backend, dir.path(), &cache)?;
         let root = dir.path().join("root");
         std::fs::create_dir_all(root.join("etc"))?;
-        let ctx =
-            CallContext { device: "bench".into(), command: "0".into(), root: root.clone(), spool: root.join("spool") };
+        let ctx = CallContext {
+            device: "bench".into(),
+            command: "0".into(),
+            root: root.clone(),
+            spool: root.join("spool"),
+            repository: None,
+        };
         let file = ConfigFile {
             path: "/etc/bench.conf".into(),
             template: "listen = {{ port }}\n{% for i in range(20) %}line {{ i }}\n{% endfor %}".into(),

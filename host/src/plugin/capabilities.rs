@@ -1,5 +1,5 @@
-//! The host capabilities a plug-in imports (WIT interface `outfit:plugin/host`,
-//! in both released versions). Each checks the invocation's [`Policy`] before
+//! The host capabilities a plug-in imports (WIT interface `outfit:plugin/host`
+//! in every released version, and 1.2's `repository`). Each checks the invocation's [`Policy`] before
 //! touching anything and is traced with the device and command it serves. A
 //! denial is an `Err` the plug-in sees (and reports); only host bugs trap.
 //! The capabilities are written once, on [`HostState`]; each WIT version's
@@ -8,7 +8,7 @@
 use super::HostState;
 use super::os::Output;
 use super::policy::{Access, Denied};
-use super::{bindings as v0, bindings_v1 as v1, bindings_v11 as v11};
+use super::{bindings as v0, bindings_v1 as v1, bindings_v11 as v11, bindings_v12 as v12};
 
 impl HostState {
     fn denied(&self, capability: &str, denied: Denied) -> String {
@@ -101,6 +101,20 @@ impl HostState {
             let _ = host_path;
             Err(format!("set the mode of {path}: this system has no permission bits"))
         }
+    }
+
+    /// A package of the device's model, fetched and verified by the agent.
+    /// The manifest's grant is checked first, so a plug-in without it causes
+    /// no network traffic at all; the gateway then checks entitlement.
+    fn fetch_granted(&mut self, name: String, version: String) -> Result<super::PackageFile, String> {
+        if let Err(denied) = self.policy.check_fetch(&name) {
+            return Err(self.denied("fetch", denied));
+        }
+        let Some(repository) = &self.repository else {
+            return Err(format!("fetch {name} {version}: this call has no repository (no gateway connection)"));
+        };
+        tracing::info!(device = %self.device, command = %self.command, package = %name, %version, "plug-in fetches a package");
+        repository.fetch(&name, &version).map_err(|e| format!("fetch {name} {version}: {e}"))
     }
 
     fn log_line(&self, level: tracing::Level, message: &str) {
@@ -231,3 +245,18 @@ bind_host!(v11 {
         Ok(self.set_owner_granted(path, uid, gid))
     }
 });
+
+impl v12::outfit::plugin1_2_0::repository::Host for HostState {
+    fn fetch(
+        &mut self,
+        name: String,
+        version: String,
+    ) -> wasmtime::Result<Result<v11::outfit::plugin::types::PackageFile, String>> {
+        Ok(self.fetch_granted(name, version).map(|f| v11::outfit::plugin::types::PackageFile {
+            name: f.name,
+            version: f.version,
+            format: f.format,
+            path: f.path,
+        }))
+    }
+}

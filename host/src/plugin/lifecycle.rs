@@ -157,7 +157,7 @@ impl Plugin {
         attributes: &FileAttributes,
         v0: impl FnOnce(&V0Guest, &mut Store<super::HostState>) -> wasmtime::Result<Result<String, String>>,
     ) -> Outcome {
-        if !attributes.is_empty() && self.manifest.world != super::WORLD_V11 {
+        if !attributes.is_empty() && !super::sets_file_attributes(&self.manifest.world) {
             return Ok(Err(format!(
                 "plug-in {} implements `{}`, which cannot set file modes or owners (`{}` can)",
                 self.manifest.name,

@@ -44,6 +44,19 @@ mod bindings_v11 {
         imports: { default: trappable | tracing },
     });
 }
+/// 1.2 is 1.1 plus the `repository` import: the 1.1 parts are the 1.1
+/// bindings themselves, so a 1.2 plug-in runs through the 1.1 calls.
+mod bindings_v12 {
+    wasmtime::component::bindgen!({
+        path: "../wit/outfit-plugin-1.2.0",
+        world: "os-plugin",
+        imports: { default: trappable | tracing },
+        with: {
+            "outfit:plugin/types@1.1.0": super::bindings_v11::outfit::plugin::types,
+            "outfit:plugin/host@1.1.0": super::bindings_v11::outfit::plugin::host,
+        },
+    });
+}
 mod lifecycle;
 
 /// The agent's own types for plug-in calls are those of 0.1.0; a v1 plug-in's
@@ -58,7 +71,13 @@ pub mod v1 {
 pub const WORLD_V0: &str = "outfit:plugin/os-plugin-world@0.1.0";
 pub const WORLD_V1: &str = "outfit:plugin/os-plugin@1.0.0";
 pub const WORLD_V11: &str = "outfit:plugin/os-plugin@1.1.0";
-const WORLDS: [&str; 3] = [WORLD_V0, WORLD_V1, WORLD_V11];
+pub const WORLD_V12: &str = "outfit:plugin/os-plugin@1.2.0";
+const WORLDS: [&str; 4] = [WORLD_V0, WORLD_V1, WORLD_V11, WORLD_V12];
+
+/// Whether plug-ins of `world` can set file modes and owners (1.1 and later).
+pub fn sets_file_attributes(world: &str) -> bool {
+    world == WORLD_V11 || world == WORLD_V12
+}
 
 /// How new a served world is (0 for the oldest); unknown worlds never load.
 pub fn world_rank(world: &str) -> usize {
@@ -124,12 +143,36 @@ pub enum PluginError {
     Trap { plugin: String, message: String },
 }
 
+/// How a plug-in's `fetch` (WIT 1.2) reaches packages: the agent asks the
+/// gateway where the package is, downloads it and verifies it (`execute.rs`).
+/// Calls made without a gateway (contract tests, `outfit-plugin bench`) have
+/// none, and `fetch` fails there.
+#[derive(Clone)]
+pub struct Repository(Arc<dyn Fn(&str, &str) -> Result<PackageFile, String> + Send + Sync>);
+
+impl Repository {
+    pub fn new(fetch: impl Fn(&str, &str) -> Result<PackageFile, String> + Send + Sync + 'static) -> Self {
+        Self(Arc::new(fetch))
+    }
+
+    fn fetch(&self, name: &str, version: &str) -> Result<PackageFile, String> {
+        (self.0)(name, version)
+    }
+}
+
+impl std::fmt::Debug for Repository {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Repository")
+    }
+}
+
 /// State of one invocation's store: the capability policy and an empty WASI.
 pub struct HostState {
     policy: Policy,
     os: Arc<dyn os::Os>,
     device: String,
     command: String,
+    repository: Option<Repository>,
     wasi: WasiCtx,
     table: ResourceTable,
     limits: StoreLimits,
@@ -155,7 +198,8 @@ impl std::fmt::Debug for Plugin {
     }
 }
 
-/// A linked component of one of the served worlds.
+/// A linked component of one of the served worlds (a 1.2 component is
+/// called as the 1.1 one it includes).
 enum Pre {
     V0(bindings::OsPluginWorldPre<HostState>),
     V1(bindings_v1::OsPluginPre<HostState>),
@@ -176,6 +220,8 @@ pub struct CallContext {
     pub command: String,
     pub root: PathBuf,
     pub spool: PathBuf,
+    /// Where a 1.2 plug-in's `fetch` gets packages; `None`: nowhere.
+    pub repository: Option<Repository>,
 }
 
 /// Why a call was stopped, in words an operator can act on.
@@ -290,9 +336,15 @@ fn parse_manifest(manifest_toml: &str) -> Result<Manifest, PluginError> {
             WORLDS.map(|w| format!("`{w}`")).join(", ")
         )));
     }
-    if manifest.capabilities.owners && manifest.world != WORLD_V11 {
+    if manifest.capabilities.owners && !sets_file_attributes(&manifest.world) {
         return Err(PluginError::Manifest(format!(
-            "plug-in {} grants `owners`, which only world `{WORLD_V11}` has",
+            "plug-in {} grants `owners`, which only worlds `{WORLD_V11}` and later have",
+            manifest.name
+        )));
+    }
+    if !manifest.capabilities.fetch.is_empty() && manifest.world != WORLD_V12 {
+        return Err(PluginError::Manifest(format!(
+            "plug-in {} grants `fetch`, which only world `{WORLD_V12}` has",
             manifest.name
         )));
     }
@@ -358,7 +410,12 @@ impl Plugin {
         let mut linker = Linker::<HostState>::new(&engine);
         wasmtime_wasi::p2::add_to_linker_sync(&mut linker).map_err(|e| PluginError::Load(e.to_string()))?;
         let load = |e: wasmtime::Error| PluginError::Load(format!("{e:#}"));
-        let pre = if manifest.world == WORLD_V11 {
+        let pre = if manifest.world == WORLD_V12 {
+            // The 1.1 imports and `repository`; the exports are 1.1's.
+            bindings_v12::OsPlugin::add_to_linker::<HostState, HasSelf<HostState>>(&mut linker, |s| s).map_err(load)?;
+            let pre = linker.instantiate_pre(&component).map_err(load)?;
+            Pre::V11(bindings_v11::OsPluginPre::new(pre).map_err(load)?)
+        } else if manifest.world == WORLD_V11 {
             bindings_v11::OsPlugin::add_to_linker::<HostState, HasSelf<HostState>>(&mut linker, |s| s).map_err(load)?;
             let pre = linker.instantiate_pre(&component).map_err(load)?;
             Pre::V11(bindings_v11::OsPluginPre::new(pre).map_err(load)?)
@@ -419,6 +476,7 @@ impl Plugin {
             os: self.os.clone(),
             device: ctx.device.clone(),
             command: ctx.command.clone(),
+            repository: ctx.repository.clone(),
             wasi: WasiCtx::builder().build(),
             table: ResourceTable::new(),
             limits: StoreLimitsBuilder::new().memory_size(MEMORY_PER_CALL).instances(4).build(),

@@ -32,6 +32,10 @@ pub struct Capabilities {
     /// world 1.1 only).
     #[serde(default)]
     pub owners: bool,
+    /// Package names (globs) the plug-in may `fetch` (world 1.2 only); the
+    /// gateway further limits them to the device's model.
+    #[serde(default)]
+    pub fetch: Vec<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -48,6 +52,8 @@ pub enum Denied {
     Escapes(String),
     #[error("changing the owner of `{0}` is not granted by the plug-in's manifest (`owners = true`)")]
     Owners(String),
+    #[error("fetching package `{0}` is not granted by the plug-in's manifest (`fetch`)")]
+    Fetch(String),
 }
 
 #[derive(Debug, Clone)]
@@ -57,6 +63,7 @@ pub struct Policy {
     read: Vec<PathBuf>,
     write: Vec<PathBuf>,
     owners: bool,
+    fetch: Vec<glob::Pattern>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -78,18 +85,25 @@ impl Policy {
             .map(|argv| argv.iter().map(|a| glob::Pattern::new(&bind(a))).collect())
             .collect::<Result<_, _>>()?;
         let paths = |list: &[String]| list.iter().map(PathBuf::from).collect();
+        let fetch = capabilities.fetch.iter().map(|p| glob::Pattern::new(p)).collect::<Result<_, _>>()?;
         Ok(Self {
             root: root.to_owned(),
             commands,
             read: paths(&capabilities.read),
             write: paths(&capabilities.write),
             owners: capabilities.owners,
+            fetch,
         })
     }
 
     /// Whether the manifest lets the plug-in change file owners.
     pub fn may_change_owners(&self) -> bool {
         self.owners
+    }
+
+    /// Checks a package name against the `fetch` grants.
+    pub fn check_fetch(&self, name: &str) -> Result<(), Denied> {
+        if self.fetch.iter().any(|p| p.matches(name)) { Ok(()) } else { Err(Denied::Fetch(name.to_owned())) }
     }
 
     pub fn root(&self) -> &Path {
@@ -151,6 +165,7 @@ mod tests {
             read: vec!["/var/lib/dpkg".into()],
             write: vec!["/etc".into()],
             owners: false,
+            fetch: vec!["outfit-demo-*".into()],
         };
         Policy::new(&caps, root, &root.join("spool")).unwrap()
     }
@@ -168,6 +183,16 @@ mod tests {
         assert!(ok(&["dpkg", &format!("--root={root}"), "--install", &format!("{root}/spool/sub/a.deb")]).is_err());
         assert!(ok(&["dpkg", &format!("--root={root}"), "--install", &format!("{root}/spool/a.deb"), "x"]).is_err());
         assert!(ok(&["sh", "-c", "id", "x"]).is_err());
+    }
+
+    #[test]
+    fn only_granted_package_names_may_be_fetched() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = policy(dir.path());
+        assert_eq!(p.check_fetch("outfit-demo-app"), Ok(()));
+        assert_eq!(p.check_fetch("openssh-server"), Err(Denied::Fetch("openssh-server".into())));
+        let nothing = Policy::new(&Capabilities::default(), dir.path(), dir.path()).unwrap();
+        assert!(nothing.check_fetch("outfit-demo-app").is_err(), "no grant, no fetch");
     }
 
     #[test]
