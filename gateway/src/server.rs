@@ -258,7 +258,7 @@ impl Gateway {
                     peer,
                     answer: format!("Forbidden:{key}"),
                 })?;
-                Ok(Release::Refused(format!("no command of `{}` installs this package", device.name)))
+                Ok(Release::Refused(format!("neither a command nor the model of `{}` holds this package", device.name)))
             })
         })
         .await

@@ -340,3 +340,91 @@ fn a_delivered_files_plugin_gives_a_configuration_file_its_mode_and_the_devices_
     assert!(format!("{refused:#}").contains("step 1: mode `4755` is not octal permission bits"), "{refused:#}");
     Ok(())
 }
+
+#[test]
+fn a_v1_2_plugin_fetches_a_package_of_its_devices_model_and_nothing_else() -> Result<()> {
+    let dir = tempfile::tempdir()?;
+    let database = Database::mariadb()?;
+    let gateway = Gateway::start(&dir.path().join("gateway"), &database)?;
+    let model_dir = dir.path().join("model");
+    gateway.import_demo_model(&model_dir)?;
+    // Another site's model holds the same package under a version the demo
+    // model does not have: it exists, but not for this device.
+    let demo = std::fs::read_to_string(model_dir.join("model.toml"))?;
+    let rival =
+        demo.replace("site = \"demo\"", "site = \"rival\"").replace("version = \"2.1.0\"", "version = \"9.9.9\"");
+    ensure!(rival.contains("site = \"rival\"") && rival.contains("9.9.9"), "the demo model's lines changed");
+    std::fs::write(model_dir.join("rival.toml"), rival)?;
+    gateway.cli(&["model", "import", model_dir.join("rival.toml").to_str().unwrap()])?;
+    let (vendor, trusted) = vendor_key(dir.path())?;
+    let fetcher = bundle(dir.path(), "fetcher", &vendor)?;
+
+    let root = dir.path().join(DEVICE);
+    prepare_root(&root)?;
+    gateway.register(DEVICE, "webserver", "demo", "127.0.0.1")?;
+    let _agent = gateway.start_agent_with(DEVICE, &root, &["--trusted-keys", trusted.to_str().unwrap()])?;
+    let install = ["plugin", "install", fetcher.to_str().unwrap(), "--site", "demo", DEVICE];
+    assert_eq!(queued(&gateway, &database, &install)?[0].2, "plug-in fetcher 0.1.0 installed and serving (was none)");
+
+    // A configure step for the fetcher: its template names the packages.
+    let fetch = |name: &str, packages: &str| -> Result<Vec<(String, String, String)>> {
+        std::fs::write(dir.path().join(format!("{name}.list")), packages)?;
+        let script = dir.path().join(format!("{name}.toml"));
+        std::fs::write(
+            &script,
+            format!(
+                "site = \"demo\"\nname = \"{name}\"\n[[steps]]\nkind = \"configure\"\ncomponent = \"web\"\n\
+                 path = \"/etc/fetched/{name}\"\ntemplate = \"{name}.list\"\nparameters = {{}}\n"
+            ),
+        )?;
+        gateway.cli(&["script", "import", script.to_str().unwrap()])?;
+        queued(&gateway, &database, &["script", "run", name, "--site", "demo", DEVICE])
+    };
+
+    // A package of the device's model: located, downloaded, verified, and
+    // the bytes the plug-in hashed are the ones the model holds.
+    let rows = fetch("ours", "outfit-demo-app 2.1.0\noutfit-demo-os 1.0.0\n")?;
+    assert_eq!(
+        (rows[0].1.as_str(), rows[0].2.as_str()),
+        ("succeeded", "fetcher 0.1.0: fetched 2 package(s) into /etc/fetched/ours")
+    );
+    let digest = |name: &str, version: &str| {
+        database.scalar(&format!(
+            "SELECT sha256 FROM components WHERE package_name = '{name}' AND package_version = '{version}' \
+             AND site_id = (SELECT id FROM sites WHERE name = 'demo')"
+        ))
+    };
+    assert_eq!(
+        std::fs::read_to_string(root.join("etc/fetched/ours"))?,
+        format!(
+            "outfit-demo-app 2.1.0 deb {}\noutfit-demo-os 1.0.0 deb {}\n",
+            digest("outfit-demo-app", "2.1.0")?,
+            digest("outfit-demo-os", "1.0.0")?
+        )
+    );
+
+    // Another site's package: the gateway refuses to say where it is.
+    let rows = fetch("theirs", "outfit-demo-app 9.9.9\n")?;
+    assert_eq!(rows[0].1, "failed");
+    assert!(
+        rows[0].2.contains("fetch outfit-demo-app 9.9.9: gateway refused LocatePackage")
+            && rows[0].2.contains("package outfit-demo-app 9.9.9 is no component of the model of `plug-1`"),
+        "{}",
+        rows[0].2
+    );
+    gateway.cli(&["queue", "skip", DEVICE])?;
+    // A name outside the manifest's grant: refused by the agent, the gateway is never asked.
+    let rows = fetch("ungranted", "openssl 3.0.0\n")?;
+    assert_eq!(rows[0].1, "failed");
+    assert!(rows[0].2.contains("fetching package `openssl` is not granted by the plug-in's manifest"), "{}", rows[0].2);
+    gateway.cli(&["queue", "skip", DEVICE])?;
+    assert!(!root.join("etc/fetched/theirs").exists() && !root.join("etc/fetched/ungranted").exists());
+
+    let located: Vec<String> = database
+        .query("SELECT answer FROM exchanges WHERE operation = 'LocatePackage' ORDER BY id")?
+        .lines()
+        .map(|a| a.split('/').next().unwrap_or_default().to_owned())
+        .collect();
+    assert_eq!(located, ["package:", "package:", "NotEntitled"]);
+    Ok(())
+}

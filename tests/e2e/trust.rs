@@ -178,7 +178,7 @@ fn a_certificate_speaks_only_for_its_own_device_and_site() -> Result<()> {
     assert_eq!(client.get(&tls_a, &format!("/repository/{own}"))?, 200);
     let (status, why) = client.fetch(&tls_a, &format!("/repository/{foreign}"))?;
     assert_eq!(status, 403);
-    assert!(why.contains("no command of `m-a` installs this package"), "{why}");
+    assert!(why.contains("neither a command nor the model of `m-a` holds this package"), "{why}");
     assert_eq!(client.get(&anonymous, &format!("/repository/{own}"))?, 401);
     assert_eq!(client.get(&anonymous, "/wsdl")?, 401);
     let logged = database.scalar("SELECT answer FROM exchanges WHERE operation = 'download'")?;

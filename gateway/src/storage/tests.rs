@@ -309,6 +309,28 @@ fn a_certified_log_row_needs_a_valid_certificate(storage: &Storage) {
     assert_eq!(rows, 1, "only the valid certificate's exchange is logged");
 }
 
+/// A plug-in's `fetch` finds only components of its device's own model;
+/// another site's package of the same name is not there for it.
+fn a_device_may_fetch_only_its_models_packages(storage: &Storage) {
+    let ours = NewModel { site: "fetch".into(), ..model("4.0") };
+    let rival = NewModel { site: "rival".into(), ..model("7.0") };
+    storage.import_model(&ours).unwrap();
+    storage.import_model(&rival).unwrap();
+    let device = storage.add_device("fetch", "fetching", "m").unwrap().id;
+    let found = storage.exchange(|s| s.model_package(device, "pkg-web", "4.0")).unwrap().expect("its own model's");
+    assert_eq!((found.format.as_str(), found.size), ("deb", 10));
+    assert_eq!(found.storage_key, format!("{:0>64}", "40"));
+    assert_eq!(
+        storage.exchange(|s| s.model_package(device, "pkg-base", "1.0")).unwrap().map(|f| f.sha256),
+        Some(format!("{:0>64}", "10"))
+    );
+    assert_eq!(storage.exchange(|s| s.model_package(device, "pkg-web", "7.0")).unwrap(), None, "the rival site's");
+    assert_eq!(storage.exchange(|s| s.model_package(device, "pkg-none", "4.0")).unwrap(), None);
+    // The download of what was located is released; the rival's is not.
+    assert!(storage.exchange(|s| s.entitled(device, &found.storage_key)).unwrap());
+    assert!(!storage.exchange(|s| s.entitled(device, &format!("{:0>64}", "70"))).unwrap());
+}
+
 #[test]
 fn sqlite_model_and_queue() {
     let dir = tempfile::tempdir().unwrap();
@@ -317,6 +339,7 @@ fn sqlite_model_and_queue() {
     in_queue_follows_the_open_states(&storage);
     report_and_next_moves_each_row_once(&storage);
     a_certified_log_row_needs_a_valid_certificate(&storage);
+    a_device_may_fetch_only_its_models_packages(&storage);
 }
 
 #[test]
@@ -327,6 +350,7 @@ fn mariadb_model_and_queue() {
     in_queue_follows_the_open_states(&storage);
     report_and_next_moves_each_row_once(&storage);
     a_certified_log_row_needs_a_valid_certificate(&storage);
+    a_device_may_fetch_only_its_models_packages(&storage);
 }
 
 #[test]

@@ -234,9 +234,11 @@ impl Session<'_> {
 
     /// Whether `device` may download the package stored under `storage_key`
     /// (64 hex digits, checked by the caller): only if a command of its own
-    /// queue installs it, as a package or a plug-in (seed: the file server asks the central database
-    /// whether the agent should have that package). Another site's packages,
-    /// and this site's packages meant for other devices, are refused.
+    /// queue installs it, as a package or a plug-in, or it is a component of
+    /// the model version the device is provisioned to (what a plug-in may
+    /// `fetch`) (seed: the file server asks the central database whether the
+    /// agent should have that package). Another site's packages, and this
+    /// site's packages meant for other devices, are refused.
     pub fn entitled(&mut self, device: i64, storage_key: &str) -> Result<bool> {
         // The key as the install payload spells it (serde_json, no spaces).
         let in_payload = format!("%\"storage_key\":\"{storage_key}\"%");
