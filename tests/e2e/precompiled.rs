@@ -1,5 +1,7 @@
-//! The runtime-only agent: built without Cranelift (`--no-default-features`),
-//! it carries no code generator and no built-in plug-ins, and runs only
+//! The runtime-only agent: built without Cranelift (`--no-default-features`)
+//! as a static musl binary (as shipped: no glibc, libm or loader mapped, see
+//! host/benches/idle-rss.sh), it carries no code generator and no built-in
+//! plug-ins, and runs only
 //! plug-ins whose machine code was compiled ahead of time and signed
 //! (`outfit-plugin precompile`). Placed bundles and bundles delivered through
 //! the queue both work that way; a bundle without an artifact for the agent's
@@ -15,21 +17,23 @@ use std::process::Command;
 
 const DEVICE: &str = "lean-1";
 
-/// Builds the agent without its `compiler` feature, in a target directory of
-/// its own (the outer cargo holds the workspace's).
+/// The runtime-only agent's target: this machine's CPU, Linux, static musl.
+fn lean_target() -> String {
+    format!("{}-unknown-linux-musl", std::env::consts::ARCH)
+}
+
+/// Builds the agent without its `compiler` feature for [`lean_target`], in a
+/// target directory of its own (the outer cargo holds the workspace's).
 fn build_runtime_only_agent() -> Result<PathBuf> {
     let target_dir = workspace().join("target/runtime-only");
     let mut build = nested_cargo();
     build.args(["build", "-j2", "-p", "outfit-agent", "--no-default-features", "--bin", "outfit-agent"]);
-    build.arg("--target-dir").arg(&target_dir);
-    ensure!(build.status().context("run cargo")?.success(), "building the runtime-only agent failed");
-    Ok(target_dir.join("debug/outfit-agent"))
-}
-
-/// The target triple agents built here have (the one they load artifacts for).
-fn host_target() -> Result<String> {
-    let version = run(Command::new("rustc").current_dir(workspace()).arg("-vV"))?;
-    version.lines().find_map(|l| l.strip_prefix("host: ")).map(str::to_owned).context("rustc -vV names no host")
+    build.args(["--target", &lean_target()]).arg("--target-dir").arg(&target_dir);
+    ensure!(
+        build.status().context("run cargo")?.success(),
+        "building the runtime-only agent failed (musl target: `bash .ci/setup` installs musl-tools and it)"
+    );
+    Ok(target_dir.join(lean_target()).join("debug/outfit-agent"))
 }
 
 /// Whether the binary holds Cranelift's code (its symbols name the crate).
@@ -42,7 +46,10 @@ fn a_runtime_only_agent_runs_signed_precompiled_plugins_and_refuses_others() -> 
     let lean = build_runtime_only_agent()?;
     ensure!(has_cranelift(&bin("outfit-agent"))?, "the default agent should carry Cranelift");
     ensure!(!has_cranelift(&lean)?, "the runtime-only agent carries Cranelift");
-    let target = host_target()?;
+    let target = lean_target();
+    // Static: no program interpreter (dynamic loader) to map.
+    let headers = run(Command::new("readelf").arg("--program-headers").arg(&lean))?;
+    ensure!(!headers.contains("INTERP"), "the runtime-only agent should be linked statically:\n{headers}");
 
     let dir = tempfile::tempdir()?;
     let database = Database::mariadb()?;

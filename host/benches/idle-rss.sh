@@ -1,0 +1,66 @@
+#!/usr/bin/env bash
+# Agent idle memory: builds the runtime-only agent as shipped (`--profile
+# agent --no-default-features`, static musl), starts a gateway on SQLite, places the Debian and
+# RPM plug-ins as signed bundles precompiled for this machine, starts the
+# agent, waits for its Hello and a few idle seconds, then prints its RSS (total,
+# anonymous, file-backed) and the mappings that hold most of it.
+#   bash host/benches/idle-rss.sh [AGENT-BINARY [TARGET]]
+# TARGET is the agent's target triple (default: this CPU's Linux musl one).
+# Needs `cargo build --bins` (gateway, outfit-plugin) and the wasm32-wasip2 target.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+ws=$PWD
+bin=$ws/target/debug
+agent=${1:-}
+target=${2:-$(uname -m)-unknown-linux-musl}
+if [ -z "$agent" ]; then
+    cargo build -q -j2 --profile agent -p outfit-agent --no-default-features --bin outfit-agent --target "$target"
+    agent=$ws/target/$target/agent/outfit-agent
+fi
+dir=$(mktemp -d)
+gateway_pid=; agent_pid=
+cleanup() { kill $agent_pid $gateway_pid 2>/dev/null || true; wait 2>/dev/null || true; rm -rf "$dir"; }
+trap cleanup EXIT
+
+# The demo model's packages (the device needs a model to be registered).
+cp -r gateway/demo/. "$dir/model"
+mkdir -p "$dir/model/build"
+for p in "$dir"/model/packages/*; do
+    chmod -R u=rwX,go=rX "$p"
+    dpkg-deb --root-owner-group --build "$p" "$dir/model/build" >/dev/null
+done
+gw() { "$bin/outfit-gateway" "$@" --dir "$dir/gw"; }
+gw init --listen 127.0.0.1:0 --operator-listen 127.0.0.1:0 >/dev/null
+"$bin/outfit-gateway" serve --dir "$dir/gw" 2>"$dir/gateway.log" &
+gateway_pid=$!
+for _ in $(seq 100); do [ -s "$dir/gw/gateway.url" ] && break; sleep 0.1; done
+gw model import "$dir/model/model.toml" >/dev/null
+gw device add idle-1 --site demo --model webserver >/dev/null
+token=$(gw device token idle-1 --site demo)
+
+# Plug-ins as a runtime-only agent takes them: signed, with signed machine code.
+"$bin/outfit-plugin" keygen --key "$dir/vendor.key" >"$dir/trusted-keys"
+for name in debian rpm; do
+    (cd "plugins/$name" && cargo build -q --release --target wasm32-wasip2 --target-dir "$ws/target/wasm")
+    mkdir -p "$dir/plugins/$name"
+    cp "target/wasm/wasm32-wasip2/release/outfit_plugin_$name.wasm" "$dir/plugins/$name/plugin.wasm"
+    cp "plugins/$name/manifest.toml" "$dir/plugins/$name/"
+    "$bin/outfit-plugin" sign --key "$dir/vendor.key" "$dir/plugins/$name" >/dev/null
+    "$bin/outfit-plugin" precompile --key "$dir/vendor.key" --target "$target" "$dir/plugins/$name" >/dev/null
+done
+
+mkdir -p "$dir/root"
+"$agent" --gateway "$(cat "$dir/gw/gateway.url")" --ca "$dir/gw/ca.pem" --device idle-1 --site demo \
+    --enrol-token "$token" --root "$dir/root" --listen 127.0.0.1:0 --plugin-dir "$dir/plugins" \
+    --trusted-keys "$dir/trusted-keys" 2>"$dir/agent.log" &
+agent_pid=$!
+for _ in $(seq 300); do grep -q "gateway acknowledged Hello" "$dir/agent.log" && break; sleep 0.1; done
+grep -q "gateway acknowledged Hello" "$dir/agent.log" || { cat "$dir/agent.log"; exit 1; }
+sleep "${IDLE_SECONDS:-5}"
+grep -E "plug-in|plugin" "$dir/agent.log" | tail -4 >&2 || true
+if [ -n "${SMAPS:-}" ]; then cp "/proc/$agent_pid/smaps" "$SMAPS"; fi
+echo "agent: $agent ($(stat -c %s "$agent") bytes)"
+grep -E "^(VmHWM|VmRSS|RssAnon|RssFile|RssShmem)" "/proc/$agent_pid/status"
+echo "largest resident mappings (kB, path):"
+awk '/^[0-9a-f]+-[0-9a-f]+ / { path = ($6 == "" ? "[anon]" : $6) } /^Rss:/ { rss[path] += $2 }
+     END { for (p in rss) if (rss[p] > 0) printf "%8d  %s\n", rss[p], p }' "/proc/$agent_pid/smaps" | sort -rn | head -12
