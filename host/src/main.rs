@@ -79,26 +79,76 @@ struct Args {
     /// Seconds between polls when no poke arrives.
     #[arg(long, default_value_t = 300)]
     poll_interval: u64,
+    /// Append the log to this file instead of writing it to stderr (a Windows
+    /// service has no stderr).
+    #[arg(long)]
+    log_file: Option<PathBuf>,
+    /// Run as a Windows service: started and stopped by the Service Control
+    /// Manager (`sc create OutfitAgent binPath= "…\outfit-agent.exe
+    /// --windows-service --log-file … ARGS"`, `sc start`/`sc stop OutfitAgent`).
+    #[arg(long)]
+    windows_service: bool,
 }
 
 fn main() -> std::process::ExitCode {
-    // `target=level` directives only (no span or regex filters): the agent
-    // does without the regex engine a full `EnvFilter` brings.
+    let args = Args::parse();
+    if let Err(e) = start_logging(args.log_file.as_deref()) {
+        eprintln!("error: {e:#}");
+        return std::process::ExitCode::FAILURE;
+    }
+    if args.windows_service {
+        return outfit_agent::platform::run_as_service(move |stop| serve(args, Some(stop)));
+    }
+    serve(args, None)
+}
+
+/// `target=level` directives from `OUTFIT_LOG` only (no span or regex
+/// filters): the agent does without the regex engine a full `EnvFilter` brings.
+fn start_logging(file: Option<&std::path::Path>) -> Result<()> {
     let default_filter = "warn,outfit_agent=info";
     let given = std::env::var("OUTFIT_LOG").ok();
     let filter: Targets = given.as_deref().unwrap_or(default_filter).parse().unwrap_or_else(|e| {
         eprintln!("warning: OUTFIT_LOG is not a list of TARGET=LEVEL directives ({e}); using `{default_filter}`");
         default_filter.parse().expect("the default filter parses")
     });
-    tracing_subscriber::registry()
-        .with(tracing_subscriber::fmt::layer().with_writer(std::io::stderr))
-        .with(filter)
-        .init();
-    let args = Args::parse();
+    let registry = tracing_subscriber::registry().with(filter);
+    match file {
+        None => registry.with(tracing_subscriber::fmt::layer().with_writer(std::io::stderr)).init(),
+        Some(path) => {
+            let log = std::fs::OpenOptions::new()
+                .create(true)
+                .append(true)
+                .open(path)
+                .with_context(|| format!("open the log file {}", path.display()))?;
+            let layer = tracing_subscriber::fmt::layer().with_ansi(false).with_writer(std::sync::Mutex::new(log));
+            registry.with(layer).init();
+        }
+    }
+    Ok(())
+}
+
+/// Runs the agent until it fails or, as a service, until it is asked to stop.
+fn serve(args: Args, stop: Option<outfit_agent::platform::Stop>) -> std::process::ExitCode {
+    let logs_to_file = args.log_file.is_some();
     let runtime = tokio::runtime::Runtime::new().expect("start the async runtime");
-    match runtime.block_on(run(args)) {
+    let outcome = runtime.block_on(async move {
+        let Some(stop) = stop else { return run(args).await };
+        tokio::select! {
+            outcome = run(args) => outcome,
+            // Stopping mid-command is safe: the journal makes the next start
+            // report or re-run it exactly as after a crash.
+            _ = stop => {
+                tracing::info!("the service manager asked the agent to stop");
+                Ok(())
+            }
+        }
+    });
+    match outcome {
         Ok(()) => std::process::ExitCode::SUCCESS,
         Err(e) => {
+            if logs_to_file {
+                tracing::error!("{e:#}");
+            }
             eprintln!("error: {e:#}");
             std::process::ExitCode::FAILURE
         }

@@ -2,7 +2,9 @@
 //! local gateway: it enrols, says Hello, asks for commands, takes a signed
 //! `windows-msi` plug-in delivered through the queue, and runs a `service`
 //! command through it — Wine's own `sc.exe` starts the BITS service — then
-//! reports the result. Nothing is simulated but the machine.
+//! reports the result; and it runs as a Windows service itself, started and
+//! stopped by Wine's Service Control Manager. Nothing is simulated but the
+//! machine.
 
 use anyhow::{Context, Result, ensure};
 use outfit_tests::{Database, Gateway, bin, nested_cargo, run, wait_for, workspace};
@@ -35,29 +37,82 @@ fn z(path: &Path) -> String {
     format!("Z:{}", path.display().to_string().replace('/', "\\"))
 }
 
+/// What both tests start from: the agent beside the one DLL Wine 8 lacks
+/// (Windows looks in the program's directory first; see the fixture's
+/// comment), a gateway with the demo model, the device registered with its
+/// enrolment token, an empty Wine prefix and device root.
+struct WindowsDevice {
+    dir: tempfile::TempDir,
+    program: PathBuf,
+    database: Database,
+    gateway: Gateway,
+    token: String,
+    prefix: PathBuf,
+    root: PathBuf,
+    built: Duration,
+}
+
+impl WindowsDevice {
+    fn new() -> Result<Self> {
+        let started = Instant::now();
+        let dir = tempfile::tempdir()?;
+        let exe = build_windows_agent()?;
+        let built = started.elapsed();
+        let program = dir.path().join("program");
+        std::fs::create_dir_all(&program)?;
+        std::fs::copy(&exe, program.join("outfit-agent.exe"))?;
+        run(Command::new("x86_64-w64-mingw32-gcc")
+            .args(["-shared", "-O2", "-o"])
+            .arg(program.join("bcryptprimitives.dll"))
+            .arg(workspace().join("tests/fixtures/windows/bcryptprimitives.c"))
+            .arg("-ladvapi32"))?;
+        let database = Database::mariadb()?;
+        let gateway = Gateway::start(&dir.path().join("gateway"), &database)?;
+        gateway.import_demo_model(&dir.path().join("model"))?;
+        gateway.cli(&["device", "add", DEVICE, "--site", "demo", "--model", "webserver"])?;
+        let token = gateway.token(DEVICE, "demo", "127.0.0.1")?;
+        let prefix = dir.path().join("wineprefix");
+        let root = dir.path().join("root");
+        std::fs::create_dir_all(&root)?;
+        Ok(Self { dir, program, database, gateway, token, prefix, root, built })
+    }
+
+    /// A Wine command in this device's prefix.
+    fn wine(&self) -> Command {
+        let mut wine = Command::new(WINE);
+        wine.env("WINEPREFIX", &self.prefix).env("WINEDEBUG", "-all");
+        wine
+    }
+
+    /// The agent's arguments, with Windows paths.
+    fn agent_args(&self, extra: &[&str]) -> Vec<String> {
+        let mut args: Vec<String> =
+            ["--gateway", &self.gateway.url, "--device", DEVICE, "--site", "demo", "--enrol-token", &self.token]
+                .map(str::to_owned)
+                .to_vec();
+        args.extend(["--ca".into(), z(&self.gateway.dir.join("ca.pem")), "--root".into(), z(&self.root)]);
+        args.extend(["--listen", "127.0.0.1:0", "--poll-interval", "2"].map(str::to_owned));
+        args.extend(extra.iter().map(|a| (*a).to_owned()));
+        args
+    }
+
+    /// Stops everything Wine started in this prefix.
+    fn stop_wine(&self) {
+        let _ = Command::new("/usr/lib/wine/wineserver64").arg("-k").env("WINEPREFIX", &self.prefix).status();
+    }
+}
+
+/// A failed test leaves no Wine behind (a persistent wineserver would live on).
+impl Drop for WindowsDevice {
+    fn drop(&mut self) {
+        self.stop_wine();
+    }
+}
+
 #[test]
 fn the_windows_agent_under_wine_runs_a_plugin_command_from_its_queue() -> Result<()> {
-    let started = Instant::now();
-    let dir = tempfile::tempdir()?;
-    let exe = build_windows_agent()?;
-    let built = started.elapsed();
-
-    // The agent and, beside it (Windows looks in the program's directory
-    // first), the one DLL Wine 8 lacks (see the fixture's comment).
-    let program = dir.path().join("program");
-    std::fs::create_dir_all(&program)?;
-    std::fs::copy(&exe, program.join("outfit-agent.exe"))?;
-    run(Command::new("x86_64-w64-mingw32-gcc")
-        .args(["-shared", "-O2", "-o"])
-        .arg(program.join("bcryptprimitives.dll"))
-        .arg(workspace().join("tests/fixtures/windows/bcryptprimitives.c"))
-        .arg("-ladvapi32"))?;
-
-    let database = Database::mariadb()?;
-    let gateway = Gateway::start(&dir.path().join("gateway"), &database)?;
-    gateway.import_demo_model(&dir.path().join("model"))?;
-    gateway.cli(&["device", "add", DEVICE, "--site", "demo", "--model", "webserver"])?;
-    let token = gateway.token(DEVICE, "demo", "127.0.0.1")?;
+    let device = WindowsDevice::new()?;
+    let (dir, gateway, database) = (&device.dir, &device.gateway, &device.database);
 
     // The windows-msi plug-in as a bundle signed by a key the agent trusts.
     let key = dir.path().join("vendor.key");
@@ -70,17 +125,11 @@ fn the_windows_agent_under_wine_runs_a_plugin_command_from_its_queue() -> Result
     std::fs::copy(workspace().join("plugins/windows-msi/manifest.toml"), bundle.join("manifest.toml"))?;
     run(Command::new(bin("outfit-plugin")).args(["sign", "--key"]).arg(&key).arg(&bundle))?;
 
-    let prefix = dir.path().join("wineprefix");
-    let root = dir.path().join("root");
-    std::fs::create_dir_all(&root)?;
     let log = std::fs::File::create(dir.path().join("agent.log"))?;
-    let child = Command::new(WINE)
-        .arg(program.join("outfit-agent.exe"))
-        .args(["--gateway", &gateway.url, "--device", DEVICE, "--site", "demo", "--enrol-token", &token])
-        .args(["--ca", &z(&gateway.dir.join("ca.pem")), "--root", &z(&root), "--trusted-keys", &z(&trusted)])
-        .args(["--listen", "127.0.0.1:0", "--poll-interval", "2"])
-        .env("WINEPREFIX", &prefix)
-        .env("WINEDEBUG", "-all")
+    let child = device
+        .wine()
+        .arg(device.program.join("outfit-agent.exe"))
+        .args(device.agent_args(&["--trusted-keys", &z(&trusted)]))
         .stdout(Stdio::null())
         .stderr(log)
         .spawn()
@@ -118,16 +167,79 @@ fn the_windows_agent_under_wine_runs_a_plugin_command_from_its_queue() -> Result
         agent_log()
     );
     // Wine's service manager agrees.
-    let state =
-        run(Command::new(WINE).args(["sc", "query", "BITS"]).env("WINEPREFIX", &prefix).env("WINEDEBUG", "-all"))?;
+    let state = run(device.wine().args(["sc", "query", "BITS"]))?;
     assert!(state.contains("RUNNING") || state.contains("START_PENDING"), "{state}");
     println!(
         "windows smoke: cross-build {:.1} s, agent start to Hello {:.1} s, install-plugin + service {:.1} s",
-        built.as_secs_f64(),
+        device.built.as_secs_f64(),
         up.as_secs_f64(),
         exchange.elapsed().as_secs_f64()
     );
     drop(_agent);
-    let _ = Command::new("/usr/lib/wine/wineserver64").arg("-k").env("WINEPREFIX", &prefix).status();
+    Ok(())
+}
+
+#[test]
+fn the_windows_agent_runs_as_a_service_the_service_manager_starts_and_stops() -> Result<()> {
+    let device = WindowsDevice::new()?;
+    // Wine ends its session, services included, when the last ordinary
+    // process exits (`sc` here): a persistent wineserver keeps the service
+    // manager up as Windows' is. It is started once the prefix exists and
+    // Wine's first boot in it has ended (a service created while that boot
+    // still runs can be lost), and the service manager it hosts is started
+    // by a command whose output nobody waits for, since it lives on.
+    std::fs::create_dir_all(&device.prefix)?;
+    let quiet = |command: &mut Command| -> Result<()> {
+        let status = command.stdout(Stdio::null()).stderr(Stdio::null()).status()?;
+        ensure!(status.success(), "{command:?} failed: {status}");
+        Ok(())
+    };
+    let wineserver = || {
+        let mut server = Command::new("/usr/lib/wine/wineserver64");
+        server.env("WINEPREFIX", &device.prefix);
+        server
+    };
+    quiet(device.wine().args(["wineboot", "--init"]))?;
+    quiet(wineserver().arg("-w"))?;
+    quiet(wineserver().arg("-p"))?;
+
+    let log = device.dir.path().join("service.log");
+    let service_log = || std::fs::read_to_string(&log).unwrap_or_default();
+    // The command line the service manager runs: the agent's usual arguments
+    // plus --windows-service and a log file (a service has no stderr).
+    let mut binary_path =
+        format!("{} --windows-service --log-file {}", z(&device.program.join("outfit-agent.exe")), z(&log));
+    for arg in device.agent_args(&[]) {
+        binary_path.push(' ');
+        binary_path.push_str(&arg);
+    }
+    quiet(device.wine().args(["sc", "create", "OutfitAgent", "binPath=", &binary_path]))?;
+    let created = run(device.wine().args(["sc", "query", "OutfitAgent"]))?;
+    assert!(created.contains("STOPPED"), "{created}");
+    let started = Instant::now();
+    quiet(device.wine().args(["sc", "start", "OutfitAgent"]))?;
+    wait_for(Duration::from_secs(180), "the service's Hello", || {
+        Ok(service_log().contains("gateway acknowledged Hello").then_some(()))
+    })
+    .with_context(service_log)?;
+    let up = started.elapsed();
+    let state = run(device.wine().args(["sc", "query", "OutfitAgent"]))?;
+    assert!(state.contains("RUNNING"), "{state}");
+    // The gateway served the service's exchanges like any agent's.
+    let hellos = device.database.scalar(
+        "SELECT COUNT(*) FROM exchanges WHERE operation = 'Hello' AND device_id = (SELECT id FROM devices WHERE name = 'win-1')",
+    )?;
+    assert_eq!(hellos, "1");
+
+    // Stop: the service manager's request reaches the agent, which ends and
+    // reports Stopped.
+    run(device.wine().args(["sc", "stop", "OutfitAgent"]))?;
+    wait_for(Duration::from_secs(60), "the service to stop", || {
+        let state = run(device.wine().args(["sc", "query", "OutfitAgent"]))?;
+        Ok(state.contains("STOPPED").then_some(()))
+    })
+    .with_context(service_log)?;
+    assert!(service_log().contains("the service manager asked the agent to stop"), "{}", service_log());
+    println!("windows service: sc start to Hello {:.1} s", up.as_secs_f64());
     Ok(())
 }

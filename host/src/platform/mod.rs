@@ -1,6 +1,7 @@
 //! What differs between the operating systems the agent runs on: how a boot
 //! is told apart, how the agent restarts itself as a new boot, how the machine
-//! reboots, where its state lives by default. One implementation per OS
+//! reboots, where its state lives by default, how it runs under the OS's
+//! service manager (only Windows needs a protocol for that). One implementation per OS
 //! family (`unix.rs`: Linux, Solaris, illumos; `windows.rs`); nothing else in
 //! the agent needs `cfg`.
 
@@ -13,6 +14,10 @@ pub use unix::*;
 mod windows;
 #[cfg(windows)]
 pub use windows::*;
+
+/// Resolves when the OS's service manager asks the agent to stop (Windows:
+/// Stop or Shutdown from the Service Control Manager).
+pub type Stop = tokio::sync::oneshot::Receiver<()>;
 
 /// Relaunches the agent with the arguments it was started with, as a new
 /// process (for a `restart-agent` reboot where the OS cannot replace a

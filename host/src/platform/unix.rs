@@ -36,6 +36,16 @@ pub fn default_state_dir(root: &Path) -> PathBuf {
     root.join("var/lib/outfit-agent")
 }
 
+/// A Windows service exists only on Windows; on Unix the service manager
+/// (systemd, SMF) runs the agent as a plain process and stops it with a signal.
+pub fn run_as_service(_agent: impl FnOnce(super::Stop) -> std::process::ExitCode) -> std::process::ExitCode {
+    eprintln!(
+        "error: --windows-service is for Windows' service manager; on this system run the agent as a plain \
+         process (systemd: `ExecStart=outfit-agent …`, SMF: a method script)"
+    );
+    std::process::ExitCode::FAILURE
+}
+
 /// Makes a rename in `dir` durable (the directory's own entry list is synced).
 pub fn sync_dir(dir: &Path) -> std::io::Result<()> {
     std::fs::File::open(dir)?.sync_all()
