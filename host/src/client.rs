@@ -27,6 +27,13 @@ impl ClientError {
             _ => None,
         }
     }
+
+    /// Whether asking again later may succeed: the gateway was unreachable,
+    /// or it failed inside (`Internal`, e.g. its database was away), rather
+    /// than refusing the request.
+    pub fn is_transient(&self) -> bool {
+        matches!(self, Self::Transport(_)) || self.fault_code() == Some(FaultCode::Internal)
+    }
 }
 
 /// The OS family and architecture this agent was built for, as `Hello`

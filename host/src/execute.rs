@@ -148,7 +148,7 @@ impl Executor {
         Repository::new(move |name, version| {
             runtime.block_on(async {
                 let package = gateway.locate_package(name, version).await.map_err(|e| {
-                    if matches!(e, crate::client::ClientError::Transport(_)) {
+                    if e.is_transient() {
                         unreachable.store(true, Ordering::SeqCst);
                     }
                     e.to_string()

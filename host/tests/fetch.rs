@@ -98,3 +98,64 @@ fn outfit_agent_sha256(bytes: &[u8]) -> String {
     use sha2::Digest;
     hex::encode(sha2::Sha256::digest(bytes))
 }
+
+/// Through the agent's executor: a fetch that cannot reach the gateway leaves
+/// the command to run again later (`Unavailable`) instead of failing it and
+/// halting the queue; a fetch the manifest refuses still fails it.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_fetch_that_cannot_reach_the_gateway_leaves_the_command_to_run_again() {
+    use outfit_agent::client::GatewayClient;
+    use outfit_agent::execute::{Execution, Executor};
+    use outfit_agent::plugin::set::{Loader, PluginSet};
+    use outfit_wsdl::messages::{Command, CommandKind, ConfigFile as WireConfig, Outcome};
+
+    let root = tempfile::tempdir().unwrap();
+    let spool = root.path().join("spool");
+    let probe = CallContext {
+        device: "fetch-2".into(),
+        command: "describe".into(),
+        root: root.path().to_owned(),
+        spool: spool.clone(),
+        repository: None,
+    };
+    let loader = Loader {
+        backend: Default::default(),
+        cache: outfit_agent::plugin::cache::CompileCache::new(root.path().join("cache")),
+        trusted: Default::default(),
+        probe,
+    };
+    let wasm = std::fs::read(build_wasm_plugin(&workspace(), "fetcher")).unwrap();
+    let manifest = std::fs::read_to_string(workspace().join("plugins/fetcher/manifest.toml")).unwrap();
+    let fetcher = loader.load(&wasm, &manifest, "test").unwrap();
+    let plugins = PluginSet::start(loader, vec![fetcher], Vec::new(), root.path().join("versions"));
+    let executor = Executor { plugins: Arc::new(plugins), root: root.path().to_owned(), spool };
+
+    // A gateway address nothing listens on.
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap();
+    let tls = rustls::ClientConfig::builder_with_provider(Arc::new(rustls::crypto::ring::default_provider()))
+        .with_safe_default_protocol_versions()
+        .unwrap()
+        .with_root_certificates(rustls::RootCertStore::empty())
+        .with_no_client_auth();
+    let endpoint = outfit_wsdl::transport::Endpoint::parse(&format!("https://{closed}")).unwrap();
+    let gateway = GatewayClient::new(Arc::new(tls), endpoint, "fetch-2".into());
+    let command = |id: &str, packages: &str| Command {
+        id: id.into(),
+        sequence: 1,
+        run: 1,
+        kind: Some(CommandKind::Configure),
+        configure: Some(WireConfig::new("web", "/etc/fetched/report", packages, Vec::new())),
+        ..Command::default()
+    };
+
+    match executor.execute(&gateway, &command("1", "outfit-demo-app 2.1.0\n")).await {
+        Execution::Unavailable(message) => {
+            assert!(message.contains("fetch outfit-demo-app 2.1.0"), "{message}")
+        }
+        other => panic!("an unreachable gateway should leave the command to run again: {other:?}"),
+    }
+    match executor.execute(&gateway, &command("2", "openssl 3.0.0\n")).await {
+        Execution::Done(Outcome::Failed, message) => assert!(message.contains("not granted"), "{message}"),
+        other => panic!("an ungranted fetch fails the command: {other:?}"),
+    }
+}

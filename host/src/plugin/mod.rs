@@ -76,7 +76,7 @@ const WORLDS: [&str; 4] = [WORLD_V0, WORLD_V1, WORLD_V11, WORLD_V12];
 
 /// Whether plug-ins of `world` can set file modes and owners (1.1 and later).
 pub fn sets_file_attributes(world: &str) -> bool {
-    world == WORLD_V11 || world == WORLD_V12
+    world_rank(world) >= world_rank(WORLD_V11)
 }
 
 /// How new a served world is (0 for the oldest); unknown worlds never load.
