@@ -374,8 +374,8 @@ impl AgentService {
             }
             GatewayRequest::Hello(hello) => {
                 let report = crate::serving::AgentReport::of(hello).map(|r| r.to_column());
-                let rebooted = session.record_hello(
-                    device.id,
+                let (rebooted, counts) = session.record_hello(
+                    device,
                     &hello.boot_id,
                     &hello.agent_version,
                     hello.poke_url.as_deref(),
@@ -384,7 +384,6 @@ impl AgentService {
                 if let Some(command) = rebooted {
                     tracing::info!(command, boot_id = %hello.boot_id, "device is back from its reboot; queue resumes");
                 }
-                let counts = session.queue_counts(device.id)?;
                 let pending = counts.pending + counts.sent;
                 Ok((GatewayResponse::Hello(HelloResponse { pending_commands: pending }), "hello".into()))
             }

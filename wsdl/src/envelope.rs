@@ -278,48 +278,56 @@ pub const MAX_DEPTH: usize = 32;
 
 /// Reads the whole document once with a streaming XML reader before yaserde
 /// builds anything: refuses any DTD (so no external entity is ever resolved
-/// and no entity bomb expanded), nesting deeper than [`MAX_DEPTH`], and any
-/// root other than a SOAP 1.1 `Envelope` (yaserde would accept any root and
-/// return defaults). Memory stays bounded by the body cap: the reader keeps
-/// only the open elements' names.
+/// and no entity bomb expanded), nesting deeper than [`MAX_DEPTH`], a second
+/// root, and any root other than a SOAP 1.1 `Envelope` (yaserde would accept
+/// any root and return defaults). Memory stays bounded by the body cap: the
+/// reader keeps only the open elements' names. quick-xml rather than a
+/// second xml-rs pass: it reads these envelopes several times faster, and this
+/// runs on every exchange of both sides (yaserde's own pass still checks the
+/// rest of well-formedness).
 fn screen(text: &str) -> Result<(), SoapFault> {
-    use xml::reader::{EventReader, ParserConfig, XmlEvent};
-    let config = ParserConfig::new()
-        .max_entity_expansion_length(0)
-        .max_entity_expansion_depth(0)
-        .allow_multiple_root_elements(false);
-    let mut depth = 0usize;
-    for event in EventReader::new_with_config(text.as_bytes(), config) {
-        match event {
-            Ok(XmlEvent::Doctype { .. }) => {
+    use quick_xml::events::Event;
+    use quick_xml::name::ResolveResult;
+    let malformed = |e: &dyn std::fmt::Display| {
+        SoapFault::new(FaultCode::MalformedEnvelope, format!("request is not well-formed XML: {e}"))
+    };
+    let mut reader = quick_xml::NsReader::from_str(text);
+    let (mut depth, mut roots) = (0usize, 0usize);
+    loop {
+        let (namespace, element, opens) = match reader.read_resolved_event().map_err(|e| malformed(&e))? {
+            (_, Event::DocType(_)) => {
                 return Err(SoapFault::new(FaultCode::DoctypeRefused, "document type declarations are not accepted"));
             }
-            Ok(XmlEvent::StartElement { name, .. }) => {
-                if depth == 0 && (name.local_name != "Envelope" || name.namespace.as_deref() != Some(crate::SOAP_ENV)) {
-                    return Err(SoapFault::new(
-                        FaultCode::MalformedEnvelope,
-                        "request is not a SOAP 1.1 Envelope (namespace http://schemas.xmlsoap.org/soap/envelope/)",
-                    ));
-                }
-                depth += 1;
-                if depth > MAX_DEPTH {
-                    return Err(SoapFault::new(
-                        FaultCode::TooDeep,
-                        format!("elements nest deeper than {MAX_DEPTH} levels"),
-                    ));
-                }
+            (_, Event::End(_)) => {
+                depth = depth.saturating_sub(1);
+                continue;
             }
-            Ok(XmlEvent::EndElement { .. }) => depth = depth.saturating_sub(1),
-            Ok(_) => {}
-            Err(e) => {
+            (_, Event::Eof) => return Ok(()),
+            (namespace, Event::Start(e)) => (namespace, e, true),
+            (namespace, Event::Empty(e)) => (namespace, e, false),
+            _ => continue,
+        };
+        if depth == 0 {
+            roots += 1;
+            let envelope = element.local_name().as_ref() == b"Envelope"
+                && matches!(namespace, ResolveResult::Bound(ns) if ns.as_ref() == crate::SOAP_ENV.as_bytes());
+            if roots > 1 {
+                return Err(malformed(&"more than one root element"));
+            }
+            if !envelope {
                 return Err(SoapFault::new(
                     FaultCode::MalformedEnvelope,
-                    format!("request is not well-formed XML: {e}"),
+                    "request is not a SOAP 1.1 Envelope (namespace http://schemas.xmlsoap.org/soap/envelope/)",
                 ));
             }
         }
+        if depth + 1 > MAX_DEPTH {
+            return Err(SoapFault::new(FaultCode::TooDeep, format!("elements nest deeper than {MAX_DEPTH} levels")));
+        }
+        if opens {
+            depth += 1;
+        }
     }
-    Ok(())
 }
 
 pub(crate) fn ensure_single(count: usize, namespace: &str) -> Result<(), SoapFault> {

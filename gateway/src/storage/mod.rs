@@ -717,7 +717,11 @@ impl Storage {
         poke_url: Option<&str>,
         agent_report: Option<&str>,
     ) -> Result<Option<i64>> {
-        self.exchange(|session| session.record_hello(device, boot_id, agent_version, poke_url, agent_report))
+        self.exchange(|session| {
+            let conn = &mut *session.conn;
+            let device: DeviceRow = devices::table.find(device).select(DeviceRow::as_select()).first(conn)?;
+            Ok(session.record_hello(&device, boot_id, agent_version, poke_url, agent_report)?.0)
+        })
     }
 
     /// Devices whose reboot has not come back within `deadline_ms`: (device, command id, since).
@@ -1346,20 +1350,24 @@ impl Session<'_> {
 
     /// Records an agent's Hello (with its report of its plug-ins, JSON of
     /// [`crate::serving::AgentReport`]; None from an agent too old to send
-    /// one). A new boot id while a reboot command is
-    /// `rebooting` means the reboot happened: that command succeeds and the
-    /// queue goes on. Returns the id of the command so completed.
+    /// one) for `device` as this exchange read it. A new boot id while a
+    /// reboot command is `rebooting` means the reboot happened: that command
+    /// succeeds and the queue goes on. Returns the id of the command so
+    /// completed, and the queue's counts after the Hello.
+    ///
+    /// Two statements in the common case (an update and the counts), since
+    /// every agent start costs one Hello: the previous boot id comes with the
+    /// row the certificate lookup read, and the counts tell whether a reboot
+    /// is waiting at all.
     pub fn record_hello(
         &mut self,
-        device: i64,
+        device: &DeviceRow,
         boot_id: &str,
         agent_version: &str,
         poke_url: Option<&str>,
         agent_report: Option<&str>,
-    ) -> Result<Option<i64>> {
-        let conn = &mut *self.conn;
-        let previous: Option<String> = devices::table.find(device).select(devices::boot_id).first(conn)?;
-        diesel::update(devices::table.find(device))
+    ) -> Result<(Option<i64>, QueueCounts)> {
+        diesel::update(devices::table.find(device.id))
             .set((
                 devices::boot_id.eq(boot_id),
                 devices::agent_version.eq(agent_version),
@@ -1367,27 +1375,36 @@ impl Session<'_> {
                 devices::agent_report.eq(agent_report),
                 devices::last_seen_at.eq(now_ms()),
             ))
-            .execute(conn)?;
-        if previous.as_deref() == Some(boot_id) {
-            return Ok(None); // a reconnect, not a reboot
+            .execute(&mut *self.conn)?;
+        let mut counts = self.queue_counts(device.id)?;
+        let previous = device.boot_id.as_deref();
+        if previous == Some(boot_id) || counts.rebooting == 0 {
+            return Ok((None, counts)); // a reconnect, or no reboot under way
         }
+        let conn = &mut *self.conn;
         let rebooting: Option<i64> = commands::table
-            .filter(commands::device_id.eq(device))
+            .filter(commands::device_id.eq(device.id))
             .filter(commands::state.eq(state::REBOOTING))
             .select(commands::id)
             .first(conn)
             .optional()?;
-        let Some(id) = rebooting else { return Ok(None) };
-        let message = format!("rebooted: boot id {} -> {boot_id}", previous.as_deref().unwrap_or("unknown"));
-        diesel::update(commands::table.filter(commands::id.eq(id)).filter(commands::state.eq(state::REBOOTING)))
-            .set((
-                commands::state.eq(state::SUCCEEDED),
-                commands::result.eq(message),
-                commands::finished_at.eq(now_ms()),
-            ))
-            .execute(conn)?;
-        mark_applied_if_done(conn, device)?;
-        Ok(Some(id))
+        let Some(id) = rebooting else { return Ok((None, counts)) };
+        let message = format!("rebooted: boot id {} -> {boot_id}", previous.unwrap_or("unknown"));
+        let done =
+            diesel::update(commands::table.filter(commands::id.eq(id)).filter(commands::state.eq(state::REBOOTING)))
+                .set((
+                    commands::state.eq(state::SUCCEEDED),
+                    commands::result.eq(message),
+                    commands::finished_at.eq(now_ms()),
+                ))
+                .execute(conn)?;
+        if done != 1 {
+            return Ok((None, counts)); // another exchange completed it just now
+        }
+        counts.rebooting -= 1;
+        counts.succeeded += 1;
+        mark_applied_if_done(conn, device.id)?;
+        Ok((Some(id), counts))
     }
 
     /// Logs one SOAP exchange and the connection it arrived on.
