@@ -544,6 +544,10 @@ mod tests {
         );
         assert_eq!(decode_gateway_request(nested(MAX_DEPTH - 1).as_bytes()).unwrap_err().code, FaultCode::TooDeep);
 
+        // A declaration without an internal subset is refused too (some parsers let it through).
+        let bare = r#"<?xml version="1.0"?><!DOCTYPE s:Envelope><s:Envelope xmlns:s="http://schemas.xmlsoap.org/soap/envelope/"><s:Body/></s:Envelope>"#;
+        assert_eq!(decode_gateway_request(bare.as_bytes()).unwrap_err().code, FaultCode::DoctypeRefused);
+
         let two_roots = r#"<s:Envelope xmlns:s="http://schemas.xmlsoap.org/soap/envelope/"><s:Body/></s:Envelope><x/>"#;
         assert_eq!(decode_gateway_request(two_roots.as_bytes()).unwrap_err().code, FaultCode::MalformedEnvelope);
     }
