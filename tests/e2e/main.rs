@@ -1,6 +1,7 @@
 //! End-to-end tests: one test binary, one module per suite.
 
 mod access;
+mod bench;
 mod demo;
 mod enrolment;
 mod faults;
