@@ -198,7 +198,7 @@ impl SimulatedAgent {
             agent_version: "bench".into(),
             ..Hello::default()
         };
-        self.call(GatewayRequest::Hello(hello), &mut latencies).await?;
+        self.call(GatewayRequest::Hello(hello), &mut latencies).await.with_context(|| self.device.clone())?;
         Ok((self, latencies))
     }
 
@@ -234,9 +234,22 @@ impl SimulatedAgent {
     }
 }
 
+/// The gateway process under test, killed however `run` ends (an agent that
+/// fails its enrolment or Hello must not leave it running).
+struct Server(std::process::Child);
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
 /// CPU counters around one measured phase.
 struct Usage {
     gateway: f64,
+    /// The gateway's peak RSS so far, in kB.
+    gateway_peak_kb: u64,
     own: f64,
     database: Option<f64>,
     machine: f64,
@@ -246,8 +259,10 @@ struct Usage {
 impl Usage {
     fn now(gateway: u32, database: Option<u32>) -> Result<Self> {
         let (machine, stolen) = machine_cpu()?;
+        let (gateway, gateway_peak_kb) = process_usage(gateway)?;
         Ok(Self {
-            gateway: process_usage(gateway)?.0,
+            gateway,
+            gateway_peak_kb,
             own: process_usage(std::process::id())?.0,
             database: database.map(process_usage).transpose()?.map(|(cpu, _)| cpu),
             machine,
@@ -266,12 +281,14 @@ pub async fn run(dir: &Path, config: BenchConfig) -> Result<()> {
         config.database.as_deref().map_or("SQLite", |_| "MariaDB/MySQL"),
         setup.elapsed().as_secs_f64()
     );
-    let mut server = std::process::Command::new(std::env::current_exe()?)
-        .args(["serve", "--dir"])
-        .arg(dir)
-        .env("OUTFIT_LOG", "warn")
-        .stderr(std::fs::File::create(dir.join("gateway.log"))?)
-        .spawn()?;
+    let server = Server(
+        std::process::Command::new(std::env::current_exe()?)
+            .args(["serve", "--dir"])
+            .arg(dir)
+            .env("OUTFIT_LOG", "warn")
+            .stderr(std::fs::File::create(dir.join("gateway.log"))?)
+            .spawn()?,
+    );
     let url_file = home.url_file();
     let deadline = Instant::now() + Duration::from_secs(30);
     let url = loop {
@@ -281,7 +298,7 @@ pub async fn run(dir: &Path, config: BenchConfig) -> Result<()> {
         ensure!(Instant::now() < deadline, "the gateway did not start; see {}", dir.join("gateway.log").display());
         tokio::time::sleep(Duration::from_millis(50)).await;
     };
-    let pid = server.id();
+    let pid = server.0.id();
     let endpoint = Endpoint::parse(&url)?.join(outfit_wsdl::GATEWAY_AGENT_PATH);
     let gate = Arc::new(tokio::sync::Semaphore::new(config.concurrency));
 
@@ -348,7 +365,8 @@ pub async fn run(dir: &Path, config: BenchConfig) -> Result<()> {
     let started = Instant::now();
     let mut tasks = tokio::task::JoinSet::new();
     for agent in started_agents {
-        tasks.spawn(agent.drain());
+        let device = agent.device.clone();
+        tasks.spawn(async move { agent.drain().await.with_context(|| device) });
     }
     let (mut commands, mut latencies, mut errors) = (0usize, Vec::new(), 0usize);
     while let Some(joined) = tasks.join_next().await {
@@ -367,9 +385,7 @@ pub async fn run(dir: &Path, config: BenchConfig) -> Result<()> {
     }
     let elapsed = started.elapsed();
     let after = Usage::now(pid, database)?;
-    let (_, rss_kb) = process_usage(pid)?;
-    let _ = server.kill();
-    let _ = server.wait();
+    drop(server);
     latencies.sort();
     let per_command = |seconds: f64| seconds * 1e3 / commands.max(1) as f64;
     println!("agents {}  commands {}  exchanges {}  errors {}", config.agents, commands, latencies.len(), errors);
@@ -389,7 +405,7 @@ pub async fn run(dir: &Path, config: BenchConfig) -> Result<()> {
         "gateway CPU {:.2}s total, {:.2} ms per command; gateway peak RSS {:.1} MB",
         after.gateway - before.gateway,
         per_command(after.gateway - before.gateway),
-        rss_kb as f64 / 1024.0
+        after.gateway_peak_kb as f64 / 1024.0
     );
     // On one machine the simulated agents compete with the gateway (and the
     // database) for the same cores; this says how much they took.

@@ -292,7 +292,7 @@ fn screen(text: &str) -> Result<(), SoapFault> {
         SoapFault::new(FaultCode::MalformedEnvelope, format!("request is not well-formed XML: {e}"))
     };
     let mut reader = quick_xml::NsReader::from_str(text);
-    let (mut depth, mut roots) = (0usize, 0usize);
+    let (mut depth, mut rooted) = (0usize, false);
     loop {
         let (namespace, element, opens) = match reader.read_resolved_event().map_err(|e| malformed(&e))? {
             (_, Event::DocType(_)) => {
@@ -308,12 +308,11 @@ fn screen(text: &str) -> Result<(), SoapFault> {
             _ => continue,
         };
         if depth == 0 {
-            roots += 1;
-            let envelope = element.local_name().as_ref() == b"Envelope"
-                && matches!(namespace, ResolveResult::Bound(ns) if ns.as_ref() == crate::SOAP_ENV.as_bytes());
-            if roots > 1 {
+            if std::mem::replace(&mut rooted, true) {
                 return Err(malformed(&"more than one root element"));
             }
+            let envelope = element.local_name().as_ref() == b"Envelope"
+                && matches!(namespace, ResolveResult::Bound(ns) if ns.as_ref() == crate::SOAP_ENV.as_bytes());
             if !envelope {
                 return Err(SoapFault::new(
                     FaultCode::MalformedEnvelope,
