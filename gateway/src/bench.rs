@@ -7,7 +7,10 @@
 //! what a poke sets off in a running agent), for which it reports commands/s,
 //! exchange latency percentiles, CPU per command of the gateway, the database
 //! server and itself, and the gateway's RSS; and commands/s over start and
-//! provisioning together.
+//! provisioning together. On MariaDB it also prints what one durable commit
+//! costs alone on this machine and the server's statements, commits and
+//! fsyncs per exchange, so a change that adds a statement to the hot path, or
+//! a machine whose disk makes commits dear, shows in the report.
 //! Simulated agents report success without running anything: this measures the
 //! gateway and the protocol, not dpkg.
 
@@ -84,9 +87,9 @@ fn percentile(sorted: &[Duration], p: f64) -> Duration {
     sorted[((sorted.len() - 1) as f64 * p).round() as usize]
 }
 
-/// Sets up the gateway directory, devices and queues.
-/// Sets up the gateway directory and database; returns each device's enrolment token.
-fn prepare(dir: &Path, config: &BenchConfig) -> Result<(Home, Vec<String>)> {
+/// Sets up the gateway directory, its database, devices and queues; returns
+/// the database and each device's enrolment token.
+fn prepare(dir: &Path, config: &BenchConfig) -> Result<(Home, Storage, Vec<String>)> {
     let home = Home::new(dir);
     let settings = Settings::local("bench", config.database.as_deref().unwrap_or("gateway.sqlite"));
     home.init(&settings, &["127.0.0.1".into(), "localhost".into()])?;
@@ -122,7 +125,7 @@ fn prepare(dir: &Path, config: &BenchConfig) -> Result<(Home, Vec<String>)> {
         storage.enqueue(device.id, None, &commands)?;
         tokens.push(crate::enrol::issue_token(&storage, "bench", &device.name, "127.0.0.1", 3600)?);
     }
-    Ok((home, tokens))
+    Ok((home, storage, tokens))
 }
 
 /// Enrols one simulated agent as a real one does: its own key, a signing
@@ -271,9 +274,26 @@ impl Usage {
     }
 }
 
+/// Prints what one durable commit costs on this machine with nothing else
+/// running: the floor under each exchange, whose transaction commits once.
+fn commit_floor(storage: &Storage, database: Option<u32>) -> Result<()> {
+    const ROUNDS: usize = 1000;
+    let device = storage.device("bench-0")?.context("device bench-0 is missing")?;
+    let cpu = || database.map(process_usage).transpose().map(|usage| usage.map(|(cpu, _)| cpu));
+    let before = cpu()?;
+    let each = storage.commit_floor(device.id, ROUNDS)?;
+    let server = before.zip(cpu()?).map(|(before, after)| (after - before) * 1e3 / ROUNDS as f64);
+    println!(
+        "one durable commit alone: {:.2} ms wall{} ({ROUNDS} one-row transactions in a row)",
+        each.as_secs_f64() * 1e3,
+        server.map_or(String::new(), |ms| format!(", {ms:.2} ms database server CPU"))
+    );
+    Ok(())
+}
+
 pub async fn run(dir: &Path, config: BenchConfig) -> Result<()> {
     let setup = Instant::now();
-    let (home, tokens) = prepare(dir, &config)?;
+    let (home, storage, tokens) = prepare(dir, &config)?;
     println!(
         "prepared {} devices × {} commands on {} in {:.1}s",
         config.agents,
@@ -360,7 +380,12 @@ pub async fn run(dir: &Path, config: BenchConfig) -> Result<()> {
         percentile(&hello_latencies, 0.50).as_secs_f64() * 1e3,
     );
 
+    if config.database.is_some() {
+        commit_floor(&storage, database)?;
+    }
+
     // The provisioning: every agent drains its queue.
+    let counters_before = storage.server_counters()?;
     let before = Usage::now(pid, database)?;
     let started = Instant::now();
     let mut tasks = tokio::task::JoinSet::new();
@@ -385,6 +410,7 @@ pub async fn run(dir: &Path, config: BenchConfig) -> Result<()> {
     }
     let elapsed = started.elapsed();
     let after = Usage::now(pid, database)?;
+    let counters = storage.server_counters()?.zip(counters_before).map(|(after, before)| after.since(&before));
     drop(server);
     latencies.sort();
     let per_command = |seconds: f64| seconds * 1e3 / commands.max(1) as f64;
@@ -416,6 +442,15 @@ pub async fn run(dir: &Path, config: BenchConfig) -> Result<()> {
     );
     if let (Some(before), Some(after)) = (before.database, after.database) {
         println!("database server CPU {:.2}s total, {:.2} ms per command", after - before, per_command(after - before));
+    }
+    if let Some(work) = counters {
+        let per_exchange = |n: u64| n as f64 / latencies.len().max(1) as f64;
+        println!(
+            "database work per exchange: {:.2} statements, {:.2} commits, {:.2} fsyncs",
+            per_exchange(work.statements),
+            per_exchange(work.commits),
+            per_exchange(work.fsyncs)
+        );
     }
     println!(
         "machine busy {:.2}s of {:.2}s available ({} cores), {:.2} ms per command; stolen by the hypervisor {:.2}s",

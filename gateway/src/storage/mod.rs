@@ -10,6 +10,7 @@ mod approval;
 mod hot;
 mod operators;
 mod schema;
+mod server_status;
 mod transaction;
 mod trust;
 
@@ -20,6 +21,7 @@ use diesel::r2d2::{ConnectionManager, CustomizeConnection, Pool, PooledConnectio
 use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
 pub use operators::{Action, AuditEntry, Holder, OperatorRow};
 use schema::*;
+pub use server_status::ServerCounters;
 pub use trust::{CertificateStatus, Grant, Issued, ModelPackage, RENEWAL_OVERLAP_MS, TokenRefused};
 
 const MYSQL_MIGRATIONS: EmbeddedMigrations = embed_migrations!("../migrations/mysql");
