@@ -1,8 +1,9 @@
-//! The queue updates every command makes (hand-out and result), written as
+//! The updates every command, `Hello` and drained queue makes, written as
 //! statements diesel can cache. Diesel never caches a prepared `UPDATE` built
-//! with its DSL (a changeset's SQL may vary), so each would cost an extra
-//! prepare round trip per command; these fixed statements are prepared once per
-//! connection. All are compare-and-set on the rows' states.
+//! with its DSL (a changeset's SQL may vary), so each would cost a prepare and
+//! a close round trip every time (seen in the server's general log); these
+//! fixed statements are prepared once per connection. The queue moves are all
+//! compare-and-set on the rows' states.
 
 use diesel::backend::Backend;
 use diesel::query_builder::{AstPass, QueryFragment, QueryId};
@@ -42,6 +43,31 @@ pub(super) struct FinishAndSend<'a> {
     pub message: &'a str,
     pub sent: i64,
     pub from: &'a str,
+    pub now: i64,
+}
+
+/// What a `Hello` says of the device's agent, and when it was seen.
+#[derive(Debug)]
+pub(super) struct RecordHello<'a> {
+    pub device: i64,
+    pub boot_id: &'a str,
+    pub agent_version: &'a str,
+    pub poke_url: Option<&'a str>,
+    pub agent_report: Option<&'a str>,
+    pub now: i64,
+}
+
+/// The device has reached `desired` (its model version, if any).
+#[derive(Debug)]
+pub(super) struct MarkApplied {
+    pub device: i64,
+    pub desired: Option<i64>,
+}
+
+/// Only the last-seen time of a device (the bench's commit probe).
+#[derive(Debug)]
+pub(super) struct Seen {
+    pub device: i64,
     pub now: i64,
 }
 
@@ -176,29 +202,84 @@ where
     }
 }
 
+impl<'a, DB> QueryFragment<DB> for RecordHello<'a>
+where
+    DB: Backend + HasSqlType<BigInt> + HasSqlType<Text>,
+    i64: ToSql<BigInt, DB>,
+    str: ToSql<Text, DB>,
+    Option<&'a str>: ToSql<Nullable<Text>, DB>,
+{
+    fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, DB>) -> QueryResult<()> {
+        out.push_sql("UPDATE devices SET boot_id = ");
+        out.push_bind_param::<Text, _>(self.boot_id)?;
+        out.push_sql(", agent_version = ");
+        out.push_bind_param::<Text, _>(self.agent_version)?;
+        out.push_sql(", poke_url = ");
+        out.push_bind_param::<Nullable<Text>, _>(&self.poke_url)?;
+        out.push_sql(", agent_report = ");
+        out.push_bind_param::<Nullable<Text>, _>(&self.agent_report)?;
+        out.push_sql(", last_seen_at = ");
+        out.push_bind_param::<BigInt, _>(&self.now)?;
+        out.push_sql(" WHERE id = ");
+        out.push_bind_param::<BigInt, _>(&self.device)?;
+        Ok(())
+    }
+}
+
+impl<DB> QueryFragment<DB> for MarkApplied
+where
+    DB: Backend + HasSqlType<BigInt>,
+    i64: ToSql<BigInt, DB>,
+    Option<i64>: ToSql<Nullable<BigInt>, DB>,
+{
+    fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, DB>) -> QueryResult<()> {
+        out.push_sql("UPDATE devices SET applied_model_version_id = ");
+        out.push_bind_param::<Nullable<BigInt>, _>(&self.desired)?;
+        out.push_sql(" WHERE id = ");
+        out.push_bind_param::<BigInt, _>(&self.device)?;
+        Ok(())
+    }
+}
+
+impl<DB> QueryFragment<DB> for Seen
+where
+    DB: Backend + HasSqlType<BigInt>,
+    i64: ToSql<BigInt, DB>,
+{
+    fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, DB>) -> QueryResult<()> {
+        out.push_sql("UPDATE devices SET last_seen_at = ");
+        out.push_bind_param::<BigInt, _>(&self.now)?;
+        out.push_sql(" WHERE id = ");
+        out.push_bind_param::<BigInt, _>(&self.device)?;
+        Ok(())
+    }
+}
+
 /// A fixed identity per statement, whatever the borrowed values, so diesel's
-/// statement cache keys them by type.
-impl QueryId for MarkSent<'_> {
-    type QueryId = MarkSent<'static>;
-    const HAS_STATIC_QUERY_ID: bool = true;
+/// statement cache keys them by type; and `.execute(conn)`.
+macro_rules! fixed_statement {
+    ($name:ident<'_>) => {
+        impl QueryId for $name<'_> {
+            type QueryId = $name<'static>;
+            const HAS_STATIC_QUERY_ID: bool = true;
+        }
+
+        impl<Conn> RunQueryDsl<Conn> for $name<'_> {}
+    };
+    ($name:ident) => {
+        impl QueryId for $name {
+            type QueryId = $name;
+            const HAS_STATIC_QUERY_ID: bool = true;
+        }
+
+        impl<Conn> RunQueryDsl<Conn> for $name {}
+    };
 }
 
-impl QueryId for MarkFinished<'_> {
-    type QueryId = MarkFinished<'static>;
-    const HAS_STATIC_QUERY_ID: bool = true;
-}
-
-impl QueryId for FinishAndSend<'_> {
-    type QueryId = FinishAndSend<'static>;
-    const HAS_STATIC_QUERY_ID: bool = true;
-}
-
-impl QueryId for LogIfCertified<'_> {
-    type QueryId = LogIfCertified<'static>;
-    const HAS_STATIC_QUERY_ID: bool = true;
-}
-
-impl<Conn> RunQueryDsl<Conn> for MarkSent<'_> {}
-impl<Conn> RunQueryDsl<Conn> for LogIfCertified<'_> {}
-impl<Conn> RunQueryDsl<Conn> for MarkFinished<'_> {}
-impl<Conn> RunQueryDsl<Conn> for FinishAndSend<'_> {}
+fixed_statement!(MarkSent<'_>);
+fixed_statement!(MarkFinished<'_>);
+fixed_statement!(FinishAndSend<'_>);
+fixed_statement!(LogIfCertified<'_>);
+fixed_statement!(RecordHello<'_>);
+fixed_statement!(MarkApplied);
+fixed_statement!(Seen);

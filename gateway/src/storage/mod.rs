@@ -103,7 +103,7 @@ fn mark_applied_if_done(conn: &mut DbConnection, device: i64) -> QueryResult<()>
         .count()
         .get_result(conn)?;
     if open == 0 {
-        diesel::update(devices::table.find(device)).set(devices::applied_model_version_id.eq(desired)).execute(conn)?;
+        hot::MarkApplied { device, desired }.execute(conn)?;
     }
     Ok(())
 }
@@ -1369,15 +1369,9 @@ impl Session<'_> {
         poke_url: Option<&str>,
         agent_report: Option<&str>,
     ) -> Result<(Option<i64>, QueueCounts)> {
-        diesel::update(devices::table.find(device.id))
-            .set((
-                devices::boot_id.eq(boot_id),
-                devices::agent_version.eq(agent_version),
-                devices::poke_url.eq(poke_url),
-                devices::agent_report.eq(agent_report),
-                devices::last_seen_at.eq(now_ms()),
-            ))
-            .execute(&mut *self.conn)?;
+        let seen =
+            hot::RecordHello { device: device.id, boot_id, agent_version, poke_url, agent_report, now: now_ms() };
+        seen.execute(&mut *self.conn)?;
         let mut counts = self.queue_counts(device.id)?;
         let previous = device.boot_id.as_deref();
         if previous == Some(boot_id) || counts.rebooting == 0 {

@@ -6,7 +6,7 @@
 //! answered). The counters are server-wide: the bench reads them while
 //! nothing else uses the server.
 
-use super::{DbConnection, Result, Storage, devices, now_ms};
+use super::{DbConnection, Result, Storage, now_ms};
 use diesel::prelude::*;
 use diesel::sql_types::Text;
 
@@ -70,7 +70,7 @@ impl Storage {
         let started = std::time::Instant::now();
         for _ in 0..rounds {
             self.transaction(|conn| {
-                diesel::update(devices::table.find(device)).set(devices::last_seen_at.eq(now_ms())).execute(conn)?;
+                super::hot::Seen { device, now: now_ms() }.execute(conn)?;
                 Ok::<_, super::StorageError>(())
             })?;
         }
