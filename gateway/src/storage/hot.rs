@@ -6,7 +6,7 @@
 //! compare-and-set on the rows' states.
 
 use diesel::backend::Backend;
-use diesel::query_builder::{AstPass, QueryFragment, QueryId};
+use diesel::query_builder::{AstPass, Query, QueryFragment, QueryId};
 use diesel::serialize::ToSql;
 use diesel::sql_types::{BigInt, HasSqlType, Nullable, Text};
 use diesel::{QueryResult, RunQueryDsl};
@@ -62,6 +62,14 @@ pub(super) struct RecordHello<'a> {
 pub(super) struct MarkApplied {
     pub device: i64,
     pub desired: Option<i64>,
+}
+
+/// Whether a device has reached its model, in one read: its desired model
+/// version, and how many commands of its latest provisioning and after have
+/// not succeeded (a skipped, aborted or expired one means it has not).
+#[derive(Debug)]
+pub(super) struct AppliedCheck {
+    pub device: i64,
 }
 
 /// Only the last-seen time of a device (the bench's commit probe).
@@ -241,6 +249,26 @@ where
     }
 }
 
+impl<DB> QueryFragment<DB> for AppliedCheck
+where
+    DB: Backend + HasSqlType<BigInt>,
+    i64: ToSql<BigInt, DB>,
+{
+    fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, DB>) -> QueryResult<()> {
+        out.push_sql(
+            "SELECT desired_model_version_id, (SELECT COUNT(*) FROM commands WHERE commands.device_id = devices.id \
+             AND commands.sequence >= COALESCE(devices.provisioned_from, 0) AND commands.state <> 'succeeded') \
+             FROM devices WHERE id = ",
+        );
+        out.push_bind_param::<BigInt, _>(&self.device)?;
+        Ok(())
+    }
+}
+
+impl Query for AppliedCheck {
+    type SqlType = (Nullable<BigInt>, BigInt);
+}
+
 impl<DB> QueryFragment<DB> for Seen
 where
     DB: Backend + HasSqlType<BigInt>,
@@ -282,4 +310,5 @@ fixed_statement!(FinishAndSend<'_>);
 fixed_statement!(LogIfCertified<'_>);
 fixed_statement!(RecordHello<'_>);
 fixed_statement!(MarkApplied);
+fixed_statement!(AppliedCheck);
 fixed_statement!(Seen);

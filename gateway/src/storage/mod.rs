@@ -92,16 +92,7 @@ impl CustomizeConnection<DbConnection, diesel::r2d2::Error> for ConnectionSetup 
 /// provisioning, and everything queued after it, succeeded (a skipped,
 /// aborted or expired one means it has not).
 fn mark_applied_if_done(conn: &mut DbConnection, device: i64) -> QueryResult<()> {
-    let (desired, from): (Option<i64>, Option<i64>) = devices::table
-        .find(device)
-        .select((devices::desired_model_version_id, devices::provisioned_from))
-        .first(conn)?;
-    let open: i64 = commands::table
-        .filter(commands::device_id.eq(device))
-        .filter(commands::sequence.ge(from.unwrap_or(0)))
-        .filter(commands::state.ne(state::SUCCEEDED))
-        .count()
-        .get_result(conn)?;
+    let (desired, open): (Option<i64>, i64) = hot::AppliedCheck { device }.get_result(conn)?;
     if open == 0 {
         hot::MarkApplied { device, desired }.execute(conn)?;
     }
