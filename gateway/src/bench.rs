@@ -274,6 +274,15 @@ impl Usage {
     }
 }
 
+/// The database server's counters, if it has them; a failure to read them
+/// costs the report its database line, not the run.
+fn server_counters(storage: &Storage) -> Option<crate::storage::ServerCounters> {
+    storage.server_counters().unwrap_or_else(|e| {
+        eprintln!("no database work per exchange: {e}");
+        None
+    })
+}
+
 /// Prints what one durable commit costs on this machine with nothing else
 /// running: the floor under each exchange, whose transaction commits once.
 fn commit_floor(storage: &Storage, database: Option<u32>) -> Result<()> {
@@ -385,7 +394,7 @@ pub async fn run(dir: &Path, config: BenchConfig) -> Result<()> {
     }
 
     // The provisioning: every agent drains its queue.
-    let counters_before = storage.server_counters()?;
+    let counters_before = server_counters(&storage);
     let before = Usage::now(pid, database)?;
     let started = Instant::now();
     let mut tasks = tokio::task::JoinSet::new();
@@ -410,7 +419,7 @@ pub async fn run(dir: &Path, config: BenchConfig) -> Result<()> {
     }
     let elapsed = started.elapsed();
     let after = Usage::now(pid, database)?;
-    let counters = storage.server_counters()?.zip(counters_before).map(|(after, before)| after.since(&before));
+    let counters = server_counters(&storage).zip(counters_before).map(|(after, before)| after.since(&before));
     drop(server);
     latencies.sort();
     let per_command = |seconds: f64| seconds * 1e3 / commands.max(1) as f64;

@@ -6,12 +6,12 @@
 //! answered). The counters are server-wide: the bench reads them while
 //! nothing else uses the server.
 
-use super::{DbConnection, Result, Storage, now_ms};
+use super::{DbConnection, Result, Storage, StorageError, now_ms};
 use diesel::prelude::*;
 use diesel::sql_types::Text;
 
 /// Server-wide totals since the server started.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ServerCounters {
     /// Statements clients sent (`Questions`: prepared executions included).
     pub statements: u64,
@@ -48,16 +48,21 @@ impl Storage {
             "SHOW GLOBAL STATUS WHERE Variable_name IN ('Questions', 'Com_commit', 'Innodb_data_fsyncs')",
         )
         .load(c)?;
-        let mut counters = ServerCounters::default();
-        for row in rows {
-            let value = row.value.parse().unwrap_or(0);
-            match row.name.as_str() {
-                "Questions" => counters.statements = value,
-                "Com_commit" => counters.commits = value,
-                "Innodb_data_fsyncs" => counters.fsyncs = value,
-                _ => {}
-            }
-        }
+        // A counter the server does not report (or reports oddly) is an
+        // error, not a zero the bench would print as a measurement.
+        let counter = |name: &str| {
+            let row = rows.iter().find(|row| row.name == name);
+            row.and_then(|row| row.value.parse().ok()).ok_or_else(|| {
+                StorageError::Invalid(format!(
+                    "the database server reports no number for `{name}` in SHOW GLOBAL STATUS"
+                ))
+            })
+        };
+        let counters = ServerCounters {
+            statements: counter("Questions")?,
+            commits: counter("Com_commit")?,
+            fsyncs: counter("Innodb_data_fsyncs")?,
+        };
         Ok(Some(counters))
     }
 
@@ -71,7 +76,7 @@ impl Storage {
         for _ in 0..rounds {
             self.transaction(|conn| {
                 super::hot::Seen { device, now: now_ms() }.execute(conn)?;
-                Ok::<_, super::StorageError>(())
+                Ok::<_, StorageError>(())
             })?;
         }
         Ok(started.elapsed() / rounds.max(1) as u32)
