@@ -868,6 +868,23 @@ impl QueueCounts {
         }
     }
 
+    /// Tallies `(state, count)` rows.
+    fn of(rows: Vec<(String, i64)>) -> Self {
+        let mut counts = Self::default();
+        for (state, n) in rows {
+            match state.as_str() {
+                state::PENDING => counts.pending = n,
+                state::SENT => counts.sent = n,
+                state::SUCCEEDED => counts.succeeded = n,
+                state::FAILED => counts.failed = n,
+                state::REBOOTING => counts.rebooting = n,
+                state::TIMED_OUT => counts.timed_out = n,
+                _ => counts.closed += n,
+            }
+        }
+        counts
+    }
+
     pub fn total(&self) -> i64 {
         self.pending + self.sent + self.succeeded + self.failed + self.rebooting + self.timed_out + self.closed
     }
@@ -1173,7 +1190,7 @@ impl Storage {
     pub fn sweep(&self, timeouts: &std::collections::BTreeMap<String, u64>) -> Result<Swept> {
         let now = now_ms();
         // Candidates are read without locks, then each moved by its id with a
-        // compare-and-set. A locking range scan of the `state` indexes would
+        // compare-and-set. A locking range scan of the `state` index would
         // also lock the entries just past its range, which exchanges are
         // moving at that moment, and deadlock with them (seen under
         // `outfit-gateway bench`: 2 agents in 4 runs got an Internal fault).
@@ -1199,28 +1216,32 @@ impl Storage {
                 .execute(conn)?;
             }
             let mut timed_out = Vec::new();
-            for (kind, secs) in timeouts {
-                let cutoff = now - (*secs as i64) * 1000;
-                let late: Vec<(i64, i64)> = commands::table
-                    .filter(commands::state.eq(state::SENT))
-                    .filter(commands::sent_at.le(cutoff))
-                    .filter(commands::kind.eq(kind))
-                    .select((commands::id, commands::device_id))
-                    .load(conn)?;
-                for (id, device) in late {
-                    let still_late =
-                        commands::table.filter(commands::id.eq(id)).filter(commands::state.eq(state::SENT));
-                    let moved = diesel::update(still_late.filter(commands::sent_at.le(cutoff)))
-                        .set((
-                            commands::state.eq(state::TIMED_OUT),
-                            commands::result.eq(format!("timed out: no result within {secs} s")),
-                            commands::finished_at.eq(now),
-                        ))
-                        .execute(conn)?;
-                    // Answered, or handed out again, since it was read.
-                    if moved == 1 {
-                        timed_out.push((id, device, kind.clone()));
-                    }
+            let cutoff = |secs: u64| now - (secs as i64) * 1000;
+            // One pass over the handed-out commands (at most one per device):
+            // those out longer than the shortest timeout, then each by its kind's.
+            let Some(shortest) = timeouts.values().min() else { return Ok(Swept { expired, timed_out }) };
+            let late: Vec<(i64, i64, String, Option<i64>)> = commands::table
+                .filter(commands::state.eq(state::SENT))
+                .filter(commands::sent_at.le(cutoff(*shortest)))
+                .filter(commands::kind.eq_any(timeouts.keys()))
+                .select((commands::id, commands::device_id, commands::kind, commands::sent_at))
+                .load(conn)?;
+            for (id, device, kind, sent_at) in late {
+                let secs = timeouts[&kind];
+                if sent_at.is_none_or(|t| t > cutoff(secs)) {
+                    continue;
+                }
+                let still_late = commands::table.filter(commands::id.eq(id)).filter(commands::state.eq(state::SENT));
+                let moved = diesel::update(still_late.filter(commands::sent_at.le(cutoff(secs))))
+                    .set((
+                        commands::state.eq(state::TIMED_OUT),
+                        commands::result.eq(format!("timed out: no result within {secs} s")),
+                        commands::finished_at.eq(now),
+                    ))
+                    .execute(conn)?;
+                // Answered, or handed out again, since it was read.
+                if moved == 1 {
+                    timed_out.push((id, device, kind));
                 }
             }
             Ok(Swept { expired, timed_out })
@@ -1244,6 +1265,7 @@ impl Storage {
         self.transaction(|conn| {
             let (failed, was): (i64, String) = commands::table
                 .filter(commands::device_id.eq(device))
+                .filter(commands::in_queue.eq(1)) // halting states are open: read the queue, not the history
                 .filter(commands::state.eq_any(state::HALTING))
                 .order(commands::sequence)
                 .select((commands::id, commands::state))
@@ -1267,13 +1289,10 @@ impl Storage {
     /// one. A command already `sent` is left to finish. Returns how many closed.
     pub fn abort_queue(&self, device: i64) -> Result<usize> {
         self.transaction(|conn| {
-            Ok(diesel::update(commands::table.filter(commands::device_id.eq(device)).filter(commands::state.eq_any([
-                state::PENDING,
-                state::FAILED,
-                state::TIMED_OUT,
-            ])))
-            .set((commands::state.eq(state::ABORTED), commands::finished_at.eq(now_ms())))
-            .execute(conn)?)
+            let open = commands::table.filter(commands::device_id.eq(device)).filter(commands::in_queue.eq(1));
+            Ok(diesel::update(open.filter(commands::state.eq_any([state::PENDING, state::FAILED, state::TIMED_OUT])))
+                .set((commands::state.eq(state::ABORTED), commands::finished_at.eq(now_ms())))
+                .execute(conn)?)
         })
     }
 
@@ -1346,7 +1365,8 @@ impl Session<'_> {
     /// one) for `device` as this exchange read it. A new boot id while a
     /// reboot command is `rebooting` means the reboot happened: that command
     /// succeeds and the queue goes on. Returns the id of the command so
-    /// completed, and the queue's counts after the Hello.
+    /// completed, and the counts of the queue's open commands after the Hello
+    /// (closed ones count 0: they are history, which can be long).
     ///
     /// Two statements in the common case (an update and the counts), since
     /// every agent start costs one Hello: the previous boot id comes with the
@@ -1363,7 +1383,7 @@ impl Session<'_> {
         let seen =
             hot::RecordHello { device: device.id, boot_id, agent_version, poke_url, agent_report, now: now_ms() };
         seen.execute(&mut *self.conn)?;
-        let mut counts = self.queue_counts(device.id)?;
+        let mut counts = self.open_counts(device.id)?;
         let previous = device.boot_id.as_deref();
         if previous == Some(boot_id) || counts.rebooting == 0 {
             return Ok((None, counts)); // a reconnect, or no reboot under way
@@ -1371,6 +1391,7 @@ impl Session<'_> {
         let conn = &mut *self.conn;
         let rebooting: Option<i64> = commands::table
             .filter(commands::device_id.eq(device.id))
+            .filter(commands::in_queue.eq(1))
             .filter(commands::state.eq(state::REBOOTING))
             .select(commands::id)
             .first(conn)
@@ -1389,7 +1410,6 @@ impl Session<'_> {
             return Ok((None, counts)); // another exchange completed it just now
         }
         counts.rebooting -= 1;
-        counts.succeeded += 1;
         mark_applied_if_done(conn, device.id)?;
         Ok((Some(id), counts))
     }
@@ -1421,25 +1441,24 @@ impl Session<'_> {
     }
 
     pub fn queue_counts(&mut self, device: i64) -> Result<QueueCounts> {
-        let conn = &mut *self.conn;
         let rows: Vec<(String, i64)> = commands::table
             .filter(commands::device_id.eq(device))
             .group_by(commands::state)
             .select((commands::state, diesel::dsl::count_star()))
-            .load(conn)?;
-        let mut counts = QueueCounts::default();
-        for (state, n) in rows {
-            match state.as_str() {
-                state::PENDING => counts.pending = n,
-                state::SENT => counts.sent = n,
-                state::SUCCEEDED => counts.succeeded = n,
-                state::FAILED => counts.failed = n,
-                state::REBOOTING => counts.rebooting = n,
-                state::TIMED_OUT => counts.timed_out = n,
-                _ => counts.closed += n,
-            }
-        }
-        Ok(counts)
+            .load(&mut *self.conn)?;
+        Ok(QueueCounts::of(rows))
+    }
+
+    /// [`Self::queue_counts`] of the open commands only (the closed ones
+    /// count 0): what a `Hello` needs, read from the queue, not the history.
+    fn open_counts(&mut self, device: i64) -> Result<QueueCounts> {
+        let rows: Vec<(String, i64)> = commands::table
+            .filter(commands::device_id.eq(device))
+            .filter(commands::in_queue.eq(1))
+            .group_by(commands::state)
+            .select((commands::state, diesel::dsl::count_star()))
+            .load(&mut *self.conn)?;
+        Ok(QueueCounts::of(rows))
     }
 
     /// Hands out the head of a device's queue. A command already `sent` is

@@ -188,6 +188,24 @@ fn exercise(storage: &Storage) {
     assert_eq!(storage.sweep(&timeouts).unwrap().timed_out.len(), 1);
     assert_eq!(storage.skip_failed(d3.id).unwrap(), ids[0]);
     assert_eq!(storage.next_command(d3.id).unwrap(), Head::Empty);
+
+    // Each kind by its own limit, in one sweep: an `install` within its hour
+    // stays out, a `configure` past its zero seconds times out, and a kind
+    // without a limit never does.
+    let out = |name: &str, kind: &str| {
+        let device = storage.add_device("s", name, "m").unwrap();
+        let id = storage.enqueue(device.id, None, &[cmd(kind)]).unwrap()[0];
+        assert!(matches!(storage.next_command(device.id).unwrap(), Head::Command(c) if c.id == id));
+        (device.id, id)
+    };
+    let (d4, _) = out("d4", "install");
+    let (d5, configure) = out("d5", "configure");
+    let (d6, _) = out("d6", "inventory");
+    let timeouts: std::collections::BTreeMap<String, u64> =
+        [("install".to_owned(), 3600), ("configure".to_owned(), 0)].into();
+    assert_eq!(storage.sweep(&timeouts).unwrap().timed_out, vec![(configure, d5, "configure".to_owned())]);
+    let sent = |device| storage.commands(device).unwrap()[0].state == state::SENT;
+    assert!(sent(d4) && sent(d6), "commands within their limit, or without one, stay out");
 }
 
 #[test]
