@@ -25,6 +25,14 @@ use std::time::{Duration, Instant};
 
 const MARKERS: usize = 50;
 
+/// A line for the CI log: straight to the process's stderr, which the test
+/// harness does not capture (it captures `println!`/`eprintln!` and shows them
+/// only for a failing test), so a passing run's seed is on record too.
+fn report(line: &str) {
+    use std::io::Write as _;
+    let _ = writeln!(std::io::stderr().lock(), "{line}");
+}
+
 fn env_or<T: std::str::FromStr>(name: &str, default: T) -> T {
     std::env::var(name).ok().and_then(|v| v.parse().ok()).unwrap_or(default)
 }
@@ -224,7 +232,9 @@ fn queues_survive_random_faults_exactly_once_and_in_order() -> Result<()> {
     // Two rounds by default, so the second one also upgrades every package
     // (a model change flowing to every device) under faults.
     let minimum = if std::env::var("OUTFIT_FAULT_LONG").is_ok_and(|v| v == "1") { 1000 } else { 2 * per_round };
-    println!("fault suite: seed {seed}, {agents} agents, {per_round} faults per round, at least {minimum} faults");
+    report(&format!(
+        "fault suite: seed {seed}, {agents} agents, {per_round} faults per round, at least {minimum} faults"
+    ));
     let mut rng = fastrand::Rng::with_seed(seed);
 
     let dir = tempfile::tempdir()?;
@@ -312,9 +322,9 @@ fn queues_survive_random_faults_exactly_once_and_in_order() -> Result<()> {
         println!("round {round}: queues finished, invariants hold; faults so far {total} {injected:?}");
     }
     let commands = fleet.database.scalar("SELECT COUNT(*) FROM commands")?;
-    println!(
+    report(&format!(
         "fault suite passed: seed {seed}, {total} faults injected {injected:?}, {commands} commands, 0 violations, {:.0}s",
         started.elapsed().as_secs_f64()
-    );
+    ));
     Ok(())
 }
