@@ -374,7 +374,7 @@ impl AgentService {
             }
             GatewayRequest::Hello(hello) => {
                 let report = crate::serving::AgentReport::of(hello).map(|r| r.to_column());
-                let (rebooted, counts) = session.record_hello(
+                let (rebooted, waiting) = session.record_hello(
                     device,
                     &hello.boot_id,
                     &hello.agent_version,
@@ -384,8 +384,7 @@ impl AgentService {
                 if let Some(command) = rebooted {
                     tracing::info!(command, boot_id = %hello.boot_id, "device is back from its reboot; queue resumes");
                 }
-                let pending = counts.pending + counts.sent;
-                Ok((GatewayResponse::Hello(HelloResponse { pending_commands: pending }), "hello".into()))
+                Ok((GatewayResponse::Hello(HelloResponse { pending_commands: waiting }), "hello".into()))
             }
             GatewayRequest::NextCommand(_) | GatewayRequest::ReportResult(_) => {
                 self.queue_exchange(session, device.id, &device.name, request)

@@ -701,7 +701,8 @@ impl Storage {
     /// [`crate::serving::AgentReport`]; None from an agent too old to send
     /// one). A new boot id while a reboot command is
     /// `rebooting` means the reboot happened: that command succeeds and the
-    /// queue goes on. Returns the id of the command so completed.
+    /// queue goes on. Returns the id of the command so completed, and how
+    /// many commands wait for the agent (see [`Session::record_hello`]).
     pub fn record_hello(
         &self,
         device: i64,
@@ -709,11 +710,11 @@ impl Storage {
         agent_version: &str,
         poke_url: Option<&str>,
         agent_report: Option<&str>,
-    ) -> Result<Option<i64>> {
+    ) -> Result<(Option<i64>, i64)> {
         self.exchange(|session| {
             let conn = &mut *session.conn;
             let device: DeviceRow = devices::table.find(device).select(DeviceRow::as_select()).first(conn)?;
-            Ok(session.record_hello(&device, boot_id, agent_version, poke_url, agent_report)?.0)
+            session.record_hello(&device, boot_id, agent_version, poke_url, agent_report)
         })
     }
 
@@ -1365,8 +1366,8 @@ impl Session<'_> {
     /// one) for `device` as this exchange read it. A new boot id while a
     /// reboot command is `rebooting` means the reboot happened: that command
     /// succeeds and the queue goes on. Returns the id of the command so
-    /// completed, and the counts of the queue's open commands after the Hello
-    /// (closed ones count 0: they are history, which can be long).
+    /// completed, and how many commands wait for the agent (pending or
+    /// handed out): what `HelloResponse` tells it.
     ///
     /// Two statements in the common case (an update and the counts), since
     /// every agent start costs one Hello: the previous boot id comes with the
@@ -1379,14 +1380,15 @@ impl Session<'_> {
         agent_version: &str,
         poke_url: Option<&str>,
         agent_report: Option<&str>,
-    ) -> Result<(Option<i64>, QueueCounts)> {
+    ) -> Result<(Option<i64>, i64)> {
         let seen =
             hot::RecordHello { device: device.id, boot_id, agent_version, poke_url, agent_report, now: now_ms() };
         seen.execute(&mut *self.conn)?;
-        let mut counts = self.open_counts(device.id)?;
+        let counts = self.open_counts(device.id)?;
+        let waiting = counts.pending + counts.sent;
         let previous = device.boot_id.as_deref();
         if previous == Some(boot_id) || counts.rebooting == 0 {
-            return Ok((None, counts)); // a reconnect, or no reboot under way
+            return Ok((None, waiting)); // a reconnect, or no reboot under way
         }
         let conn = &mut *self.conn;
         let rebooting: Option<i64> = commands::table
@@ -1396,7 +1398,7 @@ impl Session<'_> {
             .select(commands::id)
             .first(conn)
             .optional()?;
-        let Some(id) = rebooting else { return Ok((None, counts)) };
+        let Some(id) = rebooting else { return Ok((None, waiting)) };
         let message = format!("rebooted: boot id {} -> {boot_id}", previous.unwrap_or("unknown"));
         let done =
             diesel::update(commands::table.filter(commands::id.eq(id)).filter(commands::state.eq(state::REBOOTING)))
@@ -1407,11 +1409,10 @@ impl Session<'_> {
                 ))
                 .execute(conn)?;
         if done != 1 {
-            return Ok((None, counts)); // another exchange completed it just now
+            return Ok((None, waiting)); // another exchange completed it just now
         }
-        counts.rebooting -= 1;
         mark_applied_if_done(conn, device.id)?;
-        Ok((Some(id), counts))
+        Ok((Some(id), waiting))
     }
 
     /// Logs one SOAP exchange and the connection it arrived on.

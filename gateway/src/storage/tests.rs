@@ -133,7 +133,7 @@ fn exercise(storage: &Storage) {
 
     // Reboot: the queue waits in `rebooting` until a Hello with a new boot id.
     let d2 = storage.add_device("s", "d2", "m").unwrap();
-    assert_eq!(storage.record_hello(d2.id, "boot-1", "t", None, None).unwrap(), None);
+    assert_eq!(storage.record_hello(d2.id, "boot-1", "t", None, None).unwrap(), (None, 0));
     let ids = storage.enqueue(d2.id, None, &[cmd("install"), cmd("reboot"), cmd("configure")]).unwrap();
     storage.next_command(d2.id).unwrap();
     assert!(storage.record_result(d2.id, ids[0], Reported::RebootUnderway, "x").is_err(), "only a reboot may");
@@ -145,9 +145,11 @@ fn exercise(storage: &Storage) {
     assert_eq!(storage.overdue_reboots(0).unwrap().len(), 1);
     assert!(storage.overdue_reboots(3_600_000).unwrap().is_empty());
     // Same boot id: a reconnect; the reboot is still under way.
-    assert_eq!(storage.record_hello(d2.id, "boot-1", "t", None, None).unwrap(), None);
+    // The Hello tells the agent of the commands waiting for it: `configure`,
+    // not the finished `install` nor the reboot it is in the middle of.
+    assert_eq!(storage.record_hello(d2.id, "boot-1", "t", None, None).unwrap(), (None, 1));
     assert_eq!(storage.next_command(d2.id).unwrap(), Head::Rebooting);
-    assert_eq!(storage.record_hello(d2.id, "boot-2", "t", None, None).unwrap(), Some(ids[1]));
+    assert_eq!(storage.record_hello(d2.id, "boot-2", "t", None, None).unwrap(), (Some(ids[1]), 1));
     let Head::Command(next) = storage.next_command(d2.id).unwrap() else { panic!("queue should resume") };
     assert_eq!(next.id, ids[2]);
     assert!(storage.commands(d2.id).unwrap()[1].result.as_deref().unwrap().contains("boot-1 -> boot-2"));
