@@ -1,4 +1,4 @@
-//! `outfit-gateway bench` (the throughput figures in the README come from it):
+//! `outfit-gateway bench` (the throughput figures in docs/benchmarks.md come from it):
 //! a small run enrols, starts and drains every simulated agent, and its report
 //! counts exactly the commands that were queued; on MariaDB it also reports
 //! the database's work per exchange.

@@ -15,4 +15,5 @@ mod queue_control;
 mod soap_faults;
 mod trust;
 mod windows;
+mod wire;
 mod zeep;
