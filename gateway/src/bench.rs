@@ -15,9 +15,15 @@
 //! gateway and the protocol, not dpkg.
 
 use crate::home::{Home, Settings};
-use crate::queue::Payload;
-use crate::storage::{NewCommand, NewComponent, NewModel, NewRole, Storage};
 use anyhow::{Context, Result, ensure};
+use outfit_app::provisioning::Targets;
+use outfit_app::repository::Repository;
+use outfit_app::script_file::Script;
+use outfit_app::{Ca, NoPokes, ServerCounters, Services};
+use outfit_domain::command::Payload;
+use outfit_domain::model::{Component, Model, PackageRef, Role};
+use outfit_domain::queue::NewCommand;
+use outfit_domain::rights::{Caller, Principal};
 use outfit_wsdl::envelope::{Answer, GatewayRequest, decode_answer};
 use outfit_wsdl::messages::{Enrol, Hello, NextCommand, Outcome, ReportResult};
 use outfit_wsdl::transport::{self, Endpoint};
@@ -87,29 +93,34 @@ fn percentile(sorted: &[Duration], p: f64) -> Duration {
     sorted[((sorted.len() - 1) as f64 * p).round() as usize]
 }
 
-/// Sets up the gateway directory, its database, devices and queues; returns
-/// the database and each device's enrolment token.
-fn prepare(dir: &Path, config: &BenchConfig) -> Result<(Home, Storage, Vec<String>)> {
+/// Sets up the gateway directory, its database, devices and queues through
+/// the use cases, as the local administrator; returns the services and each
+/// device's enrolment token.
+fn prepare(dir: &Path, config: &BenchConfig) -> Result<(Home, Services, Vec<String>)> {
     let home = Home::new(dir);
     let settings = Settings::local("bench", config.database.as_deref().unwrap_or("gateway.sqlite"));
     home.init(&settings, &["127.0.0.1".into(), "localhost".into()])?;
-    let storage = Storage::open(&home.database_url(&settings))?;
-    let component = NewComponent {
+    let ca = Ca { key_pem: home.ca_key_pem()?.into(), device_cert_days: settings.device_cert_days };
+    let repository = Repository::new(home.repository());
+    let url = home.database_url(&settings);
+    let services = Services::open(&url, repository, ca, Arc::new(NoPokes), "bench-setup".into())?;
+    let admin = Caller { principal: Principal::LocalAdministrator { user: "bench".into() }, from: "cli".into() };
+    let component = Component {
         name: "bench".into(),
-        package_name: "bench".into(),
-        package_version: "1".into(),
-        package_format: "deb".into(),
-        sha256: "0".repeat(64),
-        size: 0,
-        storage_key: "0".repeat(64),
-        config_path: None,
-        config_template: None,
-        config_attributes: None,
+        package: PackageRef {
+            name: "bench".into(),
+            version: "1".into(),
+            format: "deb".into(),
+            sha256: "0".repeat(64),
+            size: 0,
+            storage_key: "0".repeat(64),
+        },
+        config: None,
         plugin: None,
         parameters: Vec::new(),
     };
-    let roles = vec![NewRole { category: "OS".into(), name: "bench".into(), components: vec![component] }];
-    storage.import_model(&NewModel { site: "bench".into(), name: "bench".into(), roles })?;
+    let roles = vec![Role { category: "OS".into(), name: "bench".into(), components: vec![component] }];
+    services.import_model_content(&admin, &Model { site: "bench".into(), name: "bench".into(), roles })?;
     let payload = Payload::Configure {
         component: "bench".into(),
         path: "/etc/bench.conf".into(),
@@ -118,14 +129,16 @@ fn prepare(dir: &Path, config: &BenchConfig) -> Result<(Home, Storage, Vec<Strin
         attributes: Default::default(),
         plugin: None,
     };
-    let commands: Vec<NewCommand> = (0..config.commands).map(|_| NewCommand::from(&payload)).collect();
+    let steps = NewCommand::all(&vec![payload; config.commands], None);
+    let script = Script { site: "bench".into(), name: "bench".into(), description: String::new(), steps };
+    services.save_script(&admin, &script)?;
     let mut tokens = Vec::with_capacity(config.agents);
     for i in 0..config.agents {
-        let device = storage.add_device("bench", &format!("bench-{i}"), "bench")?;
-        storage.enqueue(device.id, None, &commands)?;
-        tokens.push(crate::enrol::issue_token(&storage, "bench", &device.name, "127.0.0.1", 3600)?);
+        let device = services.add_device(&admin, "bench", &format!("bench-{i}"), "bench")?;
+        tokens.push(services.issue_token(&admin, "bench", &device.name, "127.0.0.1", 3600)?);
     }
-    Ok((home, storage, tokens))
+    services.run_script(&admin, "bench", "bench", &Targets::Model("bench".into()), None)?;
+    Ok((home, services, tokens))
 }
 
 /// Enrols one simulated agent as a real one does: its own key, a signing
@@ -276,8 +289,8 @@ impl Usage {
 
 /// The database server's counters, if it has them; a failure to read them
 /// costs the report its database line, not the run.
-fn server_counters(storage: &Storage) -> Option<crate::storage::ServerCounters> {
-    storage.server_counters().unwrap_or_else(|e| {
+fn server_counters(services: &Services) -> Option<ServerCounters> {
+    services.server_counters().unwrap_or_else(|e| {
         eprintln!("no database work per exchange: {e}");
         None
     })
@@ -285,12 +298,11 @@ fn server_counters(storage: &Storage) -> Option<crate::storage::ServerCounters> 
 
 /// Prints what one durable commit costs on this machine with nothing else
 /// running: the floor under each exchange, whose transaction commits once.
-fn commit_floor(storage: &Storage, database: Option<u32>) -> Result<()> {
-    const ROUNDS: usize = 1000;
-    let device = storage.device("bench-0")?.context("device bench-0 is missing")?;
+fn commit_floor(services: &Services, database: Option<u32>) -> Result<()> {
+    const ROUNDS: u32 = 1000;
     let cpu = || database.map(process_usage).transpose().map(|usage| usage.map(|(cpu, _)| cpu));
     let before = cpu()?;
-    let each = storage.commit_floor(device.id, ROUNDS)?;
+    let each = services.commit_floor("bench-0", ROUNDS)?;
     let server = before.zip(cpu()?).map(|(before, after)| (after - before) * 1e3 / ROUNDS as f64);
     println!(
         "one durable commit alone: {:.2} ms wall{} ({ROUNDS} one-row transactions in a row)",
@@ -302,7 +314,7 @@ fn commit_floor(storage: &Storage, database: Option<u32>) -> Result<()> {
 
 pub async fn run(dir: &Path, config: BenchConfig) -> Result<()> {
     let setup = Instant::now();
-    let (home, storage, tokens) = prepare(dir, &config)?;
+    let (home, services, tokens) = prepare(dir, &config)?;
     println!(
         "prepared {} devices × {} commands on {} in {:.1}s",
         config.agents,
@@ -390,11 +402,11 @@ pub async fn run(dir: &Path, config: BenchConfig) -> Result<()> {
     );
 
     if config.database.is_some() {
-        commit_floor(&storage, database)?;
+        commit_floor(&services, database)?;
     }
 
     // The provisioning: every agent drains its queue.
-    let counters_before = server_counters(&storage);
+    let counters_before = server_counters(&services);
     let before = Usage::now(pid, database)?;
     let started = Instant::now();
     let mut tasks = tokio::task::JoinSet::new();
@@ -419,7 +431,7 @@ pub async fn run(dir: &Path, config: BenchConfig) -> Result<()> {
     }
     let elapsed = started.elapsed();
     let after = Usage::now(pid, database)?;
-    let counters = server_counters(&storage).zip(counters_before).map(|(after, before)| after.since(&before));
+    let counters = server_counters(&services).zip(counters_before).map(|(after, before)| after.since(&before));
     drop(server);
     latencies.sort();
     let per_command = |seconds: f64| seconds * 1e3 / commands.max(1) as f64;

@@ -4,12 +4,12 @@
 //! `DIR/devices/<name>/`, starts an agent process for each, provisions them,
 //! shows progress and verifies every root with `dpkg-query`.
 
-use crate::enrol;
 use crate::home::{Home, Settings};
 use crate::server::Gateway;
-use crate::storage::DesiredComponent;
 use anyhow::{Context, Result, bail, ensure};
 use indicatif::{MultiProgress, ProgressBar, ProgressStyle};
+use outfit_domain::model::DesiredComponent;
+use outfit_domain::rights::{Caller, Principal};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
@@ -127,15 +127,16 @@ pub fn verify_root(root: &Path, desired: &[DesiredComponent]) -> Result<Vec<Stri
     let mut problems = Vec::new();
     for d in desired {
         let c = &d.component;
-        let want = (c.package_name.clone(), c.package_version.clone());
+        let want = (c.package.name.clone(), c.package.version.clone());
         if !installed.contains(&want) {
             problems.push(format!("package {} {} is not installed", want.0, want.1));
         }
-        if let Some(path) = &c.config_path {
+        if let Some(config) = &c.config {
+            let path = &config.path;
             let file = root.join(path.trim_start_matches('/'));
             match std::fs::read_to_string(&file) {
                 Ok(text) => {
-                    for (name, value) in &d.parameters {
+                    for (name, value) in &c.parameters {
                         if !text.contains(value.as_str()) {
                             problems.push(format!("{path} lacks parameter {name} = {value}"));
                         }
@@ -162,7 +163,11 @@ pub async fn run(dir: &Path) -> Result<()> {
     let gateway = Arc::new(Gateway::open(home.clone())?);
     let url = gateway.clone().start().await?;
     println!("gateway listening on {url}");
-    let imported = crate::model::import(&gateway.storage, &gateway.repository, &model_file)?;
+    // The demo acts as the local administrator, through the same use cases
+    // as every operator (authorised and audited).
+    let caller = Caller { principal: Principal::LocalAdministrator { user: "demo".into() }, from: "cli".into() };
+    let services = gateway.services.clone();
+    let imported = services.import_model(&caller, &model_file)?;
     println!("imported model demo/webserver version {} (3 roles: OS, APP, CONTENT)", imported.version);
 
     let agent_bin = agent_binary()?;
@@ -170,8 +175,8 @@ pub async fn run(dir: &Path) -> Result<()> {
     for name in DEVICES {
         let root = dir.join("devices").join(name);
         std::fs::create_dir_all(&root)?;
-        gateway.storage.add_device("demo", name, "webserver")?;
-        let token = enrol::issue_token(&gateway.storage, "demo", name, "127.0.0.1", 600)?;
+        services.add_device(&caller, "demo", name, "webserver")?;
+        let token = services.issue_token(&caller, "demo", name, "127.0.0.1", 600)?;
         let agent_dir = dir.join("agents").join(name);
         std::fs::create_dir_all(&agent_dir)?;
         let log = std::fs::File::create(agent_dir.join("agent.log"))?;
@@ -198,28 +203,24 @@ pub async fn run(dir: &Path) -> Result<()> {
         agents.push(AgentProcess(child));
     }
     println!("started {} agents; waiting for their Hello", agents.len());
-    wait_for_hello(&gateway, &mut agents).await?;
+    wait_for_hello(&gateway, &caller, &mut agents).await?;
 
     let mut total = Vec::new();
     for name in DEVICES {
-        let provisioned = crate::queue::provision(&gateway.storage, name, None)?;
+        // The poke goes out in the background; an agent it misses polls.
+        let provisioned = services.provision(&caller, None, name, None)?;
         total.push(provisioned.commands as u64);
-        if let Some(url) = &provisioned.poke_url
-            && let Err(e) = crate::poke::poke(&home, url, &settings.name).await
-        {
-            println!("{name}: poke failed ({e}); the agent will poll");
-        }
     }
 
-    let finished = show_progress(&gateway, &total).await?;
+    let finished = show_progress(&gateway, &caller, &total).await?;
     println!();
     println!("{:<8} {:>9} {:>7} {:>9}  root verified with dpkg-query", "device", "succeeded", "failed", "model");
-    let desired = gateway.storage.desired_components(imported.model_version_id)?;
+    let desired = services.desired_components(&caller, "demo", imported.model_version_id)?;
     let mut all_ok = finished;
     for name in DEVICES {
-        let device = gateway.storage.device(name)?.context("device vanished")?;
-        let counts = gateway.storage.queue_counts(device.id)?;
-        let applied = device.applied_model_version_id == Some(imported.model_version_id);
+        let status = services.device_status(&caller, name)?;
+        let counts = status.counts;
+        let applied = status.device.applied == Some(imported.model_version_id);
         let problems = verify_root(&dir.join("devices").join(name), &desired)?;
         let verdict = if problems.is_empty() { "matches the model".to_owned() } else { problems.join("; ") };
         println!(
@@ -241,12 +242,12 @@ pub async fn run(dir: &Path) -> Result<()> {
     Ok(())
 }
 
-async fn wait_for_hello(gateway: &Gateway, agents: &mut [AgentProcess]) -> Result<()> {
+async fn wait_for_hello(gateway: &Gateway, caller: &Caller, agents: &mut [AgentProcess]) -> Result<()> {
     let deadline = Instant::now() + Duration::from_secs(120);
     loop {
         let mut ready = 0;
         for name in DEVICES {
-            if gateway.storage.device(name)?.and_then(|d| d.poke_url).is_some() {
+            if gateway.services.device_status(caller, name)?.device.poke_url.is_some() {
                 ready += 1;
             }
         }
@@ -265,7 +266,7 @@ async fn wait_for_hello(gateway: &Gateway, agents: &mut [AgentProcess]) -> Resul
 
 /// Shows a bar per device until every queue is done or halted; returns whether
 /// all finished without failure.
-async fn show_progress(gateway: &Gateway, total: &[u64]) -> Result<bool> {
+async fn show_progress(gateway: &Gateway, caller: &Caller, total: &[u64]) -> Result<bool> {
     let bars = MultiProgress::new();
     let style = ProgressStyle::with_template("{prefix:>8} [{bar:30}] {pos}/{len} {msg}")
         .expect("valid template")
@@ -288,8 +289,7 @@ async fn show_progress(gateway: &Gateway, total: &[u64]) -> Result<bool> {
         let mut done = 0;
         let mut failed = false;
         for (i, (name, bar)) in DEVICES.iter().zip(&handles).enumerate() {
-            let device = gateway.storage.device(name)?.context("device vanished")?;
-            let counts = gateway.storage.queue_counts(device.id)?;
+            let counts = gateway.services.device_status(caller, name)?.counts;
             bar.set_position(counts.succeeded as u64);
             if plain && shown[i] != counts.succeeded as u64 {
                 shown[i] = counts.succeeded as u64;

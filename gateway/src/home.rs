@@ -5,7 +5,7 @@
 //! `repository/`, `gateway.sqlite` (embedded default) and, while serving,
 //! `gateway.url` (the URL the listener is bound to).
 
-use crate::pki;
+use outfit_app::pki;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};

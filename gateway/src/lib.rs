@@ -1,29 +1,22 @@
-//! The Outfit gateway: the only component that touches the database. It keeps
-//! the models, turns them into per-device command queues, serves agents over
-//! SOAP/HTTPS, stores packages and pokes agents when their queue has work.
+//! The Outfit gateway process: the edges around the use cases of
+//! `outfit-app`. It serves agents and operators over SOAP/HTTPS, pokes agents,
+//! keeps its directory (settings, CA, certificates), and runs the one-command
+//! main job and the load generator.
 //!
-//! Code map: `home` (gateway directory, `init`), `pki` (CA), `storage` (all
-//! SQL), `repository` (packages by sha256), `model` (model files → versions),
-//! `enrol` (device registration), `queue` (model version → commands), `script`
-//! (predefined scripts → commands), `serving` (is there a plug-in on the device
-//! for a command, from its agent's Hello), `plugin` (signed plug-in bundles → repository
-//! and `install-plugin` / `rollback-plugin` commands), `soap` (agent operations), `server` (HTTPS
-//! routes, queue sweep), `poke`, `demo` (the one-command main job), `bench`
-//! (load generator).
+//! Code map: `home` (the gateway directory, `init`), `server` (HTTPS routes
+//! on two listeners, package downloads, the queue sweep), `soap` (the agent
+//! and operator endpoints: decode → use case → encode, Faults from one
+//! mapping), `poke` (telling agents there is work), `local` (the
+//! `outfit-gateway` subcommands of the local administrator), `demo` (the main
+//! job), `bench` (load generator).
+//!
+//! **Boundary:** no SQL here (no diesel in this crate's dependencies); every
+//! action goes through a use case of `outfit-app`.
 
 pub mod bench;
 pub mod demo;
-pub mod enrol;
 pub mod home;
-pub mod model;
-pub mod operator;
-pub mod pki;
-pub mod plugin;
+pub mod local;
 pub mod poke;
-pub mod queue;
-pub mod repository;
-pub mod script;
 pub mod server;
-pub mod serving;
 pub mod soap;
-pub mod storage;

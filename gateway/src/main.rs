@@ -2,9 +2,12 @@
 
 use anyhow::{Context, Result};
 use clap::{Parser, Subcommand};
+use outfit_app::provisioning::Targets;
+use outfit_domain::enrolment::short_key;
+use outfit_domain::rights::{Action, Holder, Right};
 use outfit_gateway::home::{Home, Settings};
+use outfit_gateway::local;
 use outfit_gateway::server::Gateway;
-use outfit_gateway::{enrol, model, plugin, poke, queue, script};
 use std::path::PathBuf;
 use std::sync::Arc;
 
@@ -38,7 +41,7 @@ struct ExpiryArg {
 impl ExpiryArg {
     /// The deadline as Unix ms.
     fn deadline(&self) -> Option<i64> {
-        self.expires_in.map(|secs| outfit_gateway::storage::now_ms() + secs as i64 * 1000)
+        self.expires_in.map(|secs| outfit_domain::now_ms() + secs as i64 * 1000)
     }
 }
 
@@ -58,10 +61,10 @@ struct TargetArgs {
 }
 
 impl TargetArgs {
-    fn targets(&self) -> queue::Targets {
+    fn targets(&self) -> Targets {
         match &self.model {
-            Some(model) => queue::Targets::Model(model.clone()),
-            None => queue::Targets::Devices(self.devices.clone()),
+            Some(model) => Targets::Model(model.clone()),
+            None => Targets::Devices(self.devices.clone()),
         }
     }
 }
@@ -100,7 +103,7 @@ enum Cmd {
         #[arg(long = "timeout", value_parser = parse_timeout)]
         timeouts: Vec<(String, u64)>,
         /// Days a device certificate is valid; agents renew it before the end.
-        #[arg(long, default_value_t = outfit_gateway::pki::DEVICE_CERT_DAYS, value_parser = clap::value_parser!(u64).range(1..))]
+        #[arg(long, default_value_t = outfit_app::pki::DEVICE_CERT_DAYS, value_parser = clap::value_parser!(u64).range(1..))]
         device_cert_days: u64,
     },
     /// Serve agents over HTTPS until stopped.
@@ -354,12 +357,6 @@ enum DeviceCmd {
     },
 }
 
-/// Who runs this command, for the audit log of decisions made on the CLI.
-fn local_principal() -> String {
-    let user = std::env::var("SUDO_USER").or_else(|_| std::env::var("USER")).unwrap_or_else(|_| "unknown".into());
-    format!("local:{user}")
-}
-
 #[derive(Subcommand)]
 enum OperatorCmd {
     /// Add an operator, or set a new password for one. The password is read
@@ -403,8 +400,8 @@ enum OperatorCmd {
 /// covers every site; without --category every category.
 #[derive(clap::Args)]
 struct RightArgs {
-    /// read, change or deploy.
-    #[arg(long, value_parser = ["read", "change", "deploy"])]
+    /// read, change, deploy or admin (operators and rights; needs no --site and no --category).
+    #[arg(long, value_parser = ["read", "change", "deploy", "admin"])]
     action: String,
     #[arg(long)]
     site: Option<String>,
@@ -439,18 +436,12 @@ enum GroupCmd {
 }
 
 /// Grants `right` to `holder` and says so.
-fn grant(dir: DirArg, holder: outfit_gateway::storage::Holder, right: RightArgs) -> Result<()> {
-    let gateway = Gateway::open(Home::new(dir.dir))?;
-    let action = outfit_gateway::storage::Action::parse(&right.action).context("unknown action")?;
-    let (site, category) = (right.site.as_deref(), right.category.as_deref());
-    gateway
-        .storage
-        .grant(holder, site, category, action)
-        .with_context(|| format!("failed to grant {holder} a right"))?;
-    let scope =
-        format!("{} roles of {}", category.unwrap_or("all"), site.map_or("every site".into(), |s| format!("site {s}")));
-    gateway.audit_cli(&local_principal(), "Grant", site, &format!("{holder}"), &format!("{} {scope}", action.as_str()));
-    println!("{holder} may now {} {scope}", action.as_str());
+fn grant(dir: DirArg, holder: Holder<'_>, right: RightArgs) -> Result<()> {
+    let (_, services, caller) = local::open(dir.dir)?;
+    let action = Action::parse(&right.action).context("unknown action")?;
+    let right = Right { action, site: right.site, category: right.category };
+    services.grant(&caller, holder, &right).with_context(|| format!("failed to grant {holder} a right"))?;
+    println!("{holder} may now {}", right.describe());
     Ok(())
 }
 
@@ -517,148 +508,36 @@ async fn run(cli: Cli) -> Result<()> {
         }
         Cmd::Serve { dir } => Arc::new(Gateway::open(Home::new(dir.dir))?).serve().await?,
         Cmd::Model { command: ModelCmd::Import { dir, file } } => {
-            let gateway = Gateway::open(Home::new(dir.dir))?;
-            let imported = model::import(&gateway.storage, &gateway.repository, &file)
+            let (_, services, caller) = local::open(dir.dir)?;
+            let imported = services
+                .import_model(&caller, &file)
                 .with_context(|| format!("failed to import {}", file.display()))?;
             let what = if imported.created { "new version" } else { "unchanged; current version" };
             println!("model {}: {what} {}", file.display(), imported.version);
         }
-        Cmd::Device { command: DeviceCmd::Add { dir, name, site, model } } => {
-            let gateway = Gateway::open(Home::new(dir.dir))?;
-            gateway.storage.add_device(&site, &name, &model).with_context(|| format!("failed to register `{name}`"))?;
-            println!(
-                "registered {name}; issue its enrolment token with `outfit-gateway device token {name} --site {site}`"
-            );
-        }
-        Cmd::Device { command: DeviceCmd::Token { dir, name, site, address, expires_in } } => {
-            let gateway = Gateway::open(Home::new(dir.dir))?;
-            let token = enrol::issue_token(&gateway.storage, &site, &name, &address, expires_in)
-                .with_context(|| format!("failed to issue a token for `{name}` of site `{site}`"))?;
-            println!("{token}");
-        }
-        Cmd::Device { command: DeviceCmd::Show { dir, name } } => {
-            let gateway = Gateway::open(Home::new(dir.dir))?;
-            let device = gateway.storage.device(&name)?.with_context(|| format!("no device named `{name}`"))?;
-            let agent = gateway.storage.device_agents(None, std::slice::from_ref(&name))?;
-            print!("{}", show_device(&device, &agent[0]));
-        }
-        Cmd::Device { command: DeviceCmd::Revoke { dir, name } } => {
-            let gateway = Gateway::open(Home::new(dir.dir))?;
-            let device = gateway.storage.device(&name)?.with_context(|| format!("no device named `{name}`"))?;
-            let n = gateway.storage.revoke_certificates(device.id)?;
-            println!("{name}: {n} certificates revoked; the agent must enrol again");
-        }
-        Cmd::Device { command: DeviceCmd::Requests { dir } } => {
-            let gateway = Gateway::open(Home::new(dir.dir))?;
-            let waiting = gateway.storage.waiting_requests()?;
-            if waiting.is_empty() {
-                println!("no enrolment request waits");
-            }
-            for (r, certified) in waiting {
-                let warning = if certified { " (the device holds a valid certificate already)" } else { "" };
-                println!(
-                    "{} site {} key {} from {} at {}{warning}",
-                    r.device, r.site, r.key_sha256, r.peer, r.created_at
-                );
-            }
-        }
-        Cmd::Device { command: DeviceCmd::Approve { dir, name, key, address } } => {
-            let gateway = Gateway::open(Home::new(dir.dir))?;
-            let by = local_principal();
-            let ca_key = gateway.home.ca_key_pem()?;
-            let days = gateway.settings.device_cert_days;
-            let (request, address) =
-                enrol::approve(&gateway.storage, &ca_key, days, &name, key.as_deref(), address.as_deref(), &by)
-                    .with_context(|| format!("failed to approve the enrolment of `{name}`"))?;
-            let key = enrol::short_key(&request.key_sha256);
-            gateway.audit_cli(
-                &by,
-                "ApproveEnrolment",
-                Some(&request.site),
-                &name,
-                &format!("key {key}, address {address}"),
-            );
-            println!(
-                "{name}: enrolment approved (key {key}, certificate for {address}); the agent gets it when it next asks"
-            );
-        }
-        Cmd::Device { command: DeviceCmd::Reject { dir, name, key } } => {
-            let gateway = Gateway::open(Home::new(dir.dir))?;
-            let by = local_principal();
-            let request = gateway
-                .storage
-                .reject_enrolment(&name, key.as_deref(), &by)
-                .with_context(|| format!("failed to reject the enrolment of `{name}`"))?;
-            let key = enrol::short_key(&request.key_sha256);
-            gateway.audit_cli(&by, "RejectEnrolment", Some(&request.site), &name, &format!("key {key}"));
-            println!("{name}: enrolment request (key {key}) rejected");
-        }
-        Cmd::Operator { command: OperatorCmd::Add { dir, name } } => {
-            let password = match std::env::var("OUTFIT_PASSWORD") {
-                Ok(password) => password,
-                Err(_) => {
-                    let mut line = String::new();
-                    std::io::stdin().read_line(&mut line).context("failed to read the password from standard input")?;
-                    line.trim_end_matches(['\r', '\n']).to_owned()
-                }
-            };
-            let hash = outfit_gateway::operator::hash_password(&password)
-                .context("failed to set the password; set OUTFIT_PASSWORD or pipe it on standard input")?;
-            let gateway = Gateway::open(Home::new(dir.dir))?;
-            let new = gateway.storage.save_operator(&name, &hash)?;
-            let done = if new { "added" } else { "password changed" };
-            println!("operator {name}: {done}; grant rights with `outfit-gateway operator grant {name} --action …`");
-        }
-        Cmd::Operator { command: OperatorCmd::Cert { dir, name, out, days } } => {
-            let gateway = Gateway::open(Home::new(dir.dir))?;
-            if gateway.storage.operator(&name)?.is_none() {
-                anyhow::bail!("no operator named `{name}`; add one with `outfit-gateway operator add {name}`");
-            }
-            let (issued, signed) = outfit_gateway::pki::issue_operator(&gateway.home.ca_key_pem()?, &name, days)?;
-            std::fs::create_dir_all(&out).with_context(|| format!("failed to create {}", out.display()))?;
-            let (cert, key) = (out.join(format!("{name}.pem")), out.join(format!("{name}.key")));
-            issued.write(&cert, &key)?;
-            gateway.storage.record_operator_certificate(&name, &signed.fingerprint, signed.not_after_ms)?;
-            gateway.audit_cli(&local_principal(), "IssueOperatorCertificate", None, &name, &signed.fingerprint);
-            println!("operator {name}: certificate {} and key {} (valid {days} days)", cert.display(), key.display());
-        }
-        Cmd::Operator { command: OperatorCmd::Revoke { dir, name } } => {
-            let gateway = Gateway::open(Home::new(dir.dir))?;
-            let n = gateway
-                .storage
-                .revoke_operator_certificates(&name)
-                .with_context(|| format!("failed to revoke the certificates of `{name}`"))?;
-            gateway.audit_cli(&local_principal(), "RevokeOperatorCertificates", None, &name, &format!("{n} revoked"));
-            println!("operator {name}: {n} certificates revoked");
-        }
-        Cmd::Operator { command: OperatorCmd::Grant { dir, name, right } } => {
-            grant(dir, outfit_gateway::storage::Holder::Operator(&name), right)?;
-        }
+        Cmd::Device { command } => device_command(command)?,
+        Cmd::Operator { command } => operator_command(command)?,
         Cmd::Group { command: GroupCmd::Add { dir, name } } => {
-            let gateway = Gateway::open(Home::new(dir.dir))?;
-            let new = gateway.storage.add_group(&name)?;
+            let (_, services, caller) = local::open(dir.dir)?;
+            let new = services.add_group(&caller, &name)?;
             println!("group {name}: {}", if new { "added" } else { "exists already" });
         }
         Cmd::Group { command: GroupCmd::Join { dir, name, operator } } => {
-            let gateway = Gateway::open(Home::new(dir.dir))?;
-            gateway
-                .storage
-                .join_group(&name, &operator)
+            let (_, services, caller) = local::open(dir.dir)?;
+            services
+                .join_group(&caller, &name, &operator)
                 .with_context(|| format!("failed to add `{operator}` to `{name}`"))?;
-            gateway.audit_cli(&local_principal(), "JoinGroup", None, &name, &operator);
             println!("operator {operator} is a member of group {name}");
         }
-        Cmd::Group { command: GroupCmd::Grant { dir, name, right } } => {
-            grant(dir, outfit_gateway::storage::Holder::Group(&name), right)?;
-        }
+        Cmd::Group { command: GroupCmd::Grant { dir, name, right } } => grant(dir, Holder::Group(&name), right)?,
         Cmd::Audit { dir, limit } => {
-            let gateway = Gateway::open(Home::new(dir.dir))?;
-            for e in gateway.storage.audit_log(limit)? {
+            let (_, services, caller) = local::open(dir.dir)?;
+            for e in services.audit_log(&caller, limit)? {
                 println!(
                     "{} {} {} {} {} {} from {}: {}",
                     e.created_at,
                     e.principal,
-                    e.outcome,
+                    e.outcome.as_str(),
                     e.action,
                     e.site.as_deref().unwrap_or("-"),
                     e.object,
@@ -668,29 +547,30 @@ async fn run(cli: Cli) -> Result<()> {
             }
         }
         Cmd::Provision { dir, devices, expiry } => {
-            let gateway = Gateway::open(Home::new(dir.dir))?;
+            let (_, services, caller) = local::open(dir.dir)?;
             for name in devices {
-                let p = queue::provision(&gateway.storage, &name, expiry.deadline())
+                let queued = services
+                    .provision(&caller, None, &name, expiry.deadline())
                     .with_context(|| format!("failed to provision `{name}`"))?;
-                println!("{name}: queued {} commands", p.commands);
-                poke_agent(&gateway, &name, p.poke_url.as_deref()).await;
+                println!("{name}: queued {} commands", queued.commands);
+                local::report_poke(&name, &queued.poked);
             }
         }
-        Cmd::Queue { command } => queue_command(command).await?,
-        Cmd::Script { command } => script_command(command).await?,
-        Cmd::Plugin { command } => plugin_command(command).await?,
+        Cmd::Queue { command } => queue_command(command)?,
+        Cmd::Script { command } => script_command(command)?,
+        Cmd::Plugin { command } => plugin_command(command)?,
         Cmd::Status { dir } => {
-            let gateway = Gateway::open(Home::new(dir.dir))?;
+            let (gateway, services, caller) = local::open(dir.dir)?;
             println!(
                 "{:<16} {:<9} {:>7} {:>5} {:>9} {:>6} {:>8} {:>9} {:>6}  applied/desired",
                 "device", "queue", "pending", "sent", "succeeded", "failed", "timedout", "rebooting", "closed"
             );
-            let version = |v: Option<i64>| v.map_or("-".to_owned(), |v| v.to_string());
-            for device in gateway.storage.devices()? {
-                let c = gateway.storage.queue_counts(device.id)?;
+            let version = |v: Option<outfit_domain::ids::ModelVersionId>| v.map_or("-".to_owned(), |v| v.to_string());
+            for s in services.status(&caller)? {
+                let c = &s.counts;
                 println!(
                     "{:<16} {:<9} {:>7} {:>5} {:>9} {:>6} {:>8} {:>9} {:>6}  {}/{}",
-                    device.name,
+                    s.device.name,
                     c.state(),
                     c.pending,
                     c.sent,
@@ -699,14 +579,14 @@ async fn run(cli: Cli) -> Result<()> {
                     c.timed_out,
                     c.rebooting,
                     c.closed,
-                    version(device.applied_model_version_id),
-                    version(device.desired_model_version_id)
+                    version(s.device.applied),
+                    version(s.device.desired)
                 );
             }
             let deadline = gateway.settings.reboot_deadline_secs as i64 * 1000;
-            for (device, command, since) in gateway.storage.overdue_reboots(deadline)? {
-                let minutes = (outfit_gateway::storage::now_ms() - since) / 60_000;
-                println!("REBOOT OVERDUE: {device} has not come back from command {command} for {minutes} min");
+            for r in services.overdue_reboots(&caller, deadline)? {
+                let minutes = (outfit_domain::now_ms() - r.since) / 60_000;
+                println!("REBOOT OVERDUE: {} has not come back from command {} for {minutes} min", r.device, r.command);
             }
         }
         Cmd::Demo { dir } => outfit_gateway::demo::run(&dir).await?,
@@ -718,81 +598,161 @@ async fn run(cli: Cli) -> Result<()> {
     Ok(())
 }
 
-/// Tells a device's agent there is work; a failure only delays it to the next poll.
-async fn poke_agent(gateway: &Gateway, name: &str, url: Option<&str>) {
-    match url {
-        None => println!("{name}: agent has not said Hello yet; it will find the queue when it does"),
-        Some(url) => match poke::poke(&gateway.home, url, &gateway.settings.name).await {
-            Ok(_) => println!("{name}: poked"),
-            Err(e) => println!("{name}: poke failed ({e}); the agent will poll"),
-        },
+fn device_command(command: DeviceCmd) -> Result<()> {
+    match command {
+        DeviceCmd::Add { dir, name, site, model } => {
+            let (_, services, caller) = local::open(dir.dir)?;
+            services
+                .add_device(&caller, &site, &name, &model)
+                .with_context(|| format!("failed to register `{name}`"))?;
+            println!(
+                "registered {name}; issue its enrolment token with `outfit-gateway device token {name} --site {site}`"
+            );
+        }
+        DeviceCmd::Token { dir, name, site, address, expires_in } => {
+            let (_, services, caller) = local::open(dir.dir)?;
+            let token = services
+                .issue_token(&caller, &site, &name, &address, expires_in)
+                .with_context(|| format!("failed to issue a token for `{name}` of site `{site}`"))?;
+            println!("{token}");
+        }
+        DeviceCmd::Show { dir, name } => {
+            let (_, services, caller) = local::open(dir.dir)?;
+            let (device, _, agent) =
+                services.show_device(&caller, &name).with_context(|| format!("no device named `{name}`"))?;
+            print!("{}", local::show_device(&device, &agent));
+        }
+        DeviceCmd::Revoke { dir, name } => {
+            let (_, services, caller) = local::open(dir.dir)?;
+            let n = services.revoke_device(&caller, &name).with_context(|| format!("failed to revoke `{name}`"))?;
+            println!("{name}: {n} certificates revoked; the agent must enrol again");
+        }
+        DeviceCmd::Requests { dir } => {
+            let (_, services, caller) = local::open(dir.dir)?;
+            let waiting = services.enrolment_requests(&caller)?;
+            if waiting.is_empty() {
+                println!("no enrolment request waits");
+            }
+            for (r, certified) in waiting {
+                let warning = if certified { " (the device holds a valid certificate already)" } else { "" };
+                println!(
+                    "{} site {} key {} from {} at {}{warning}",
+                    r.device, r.site, r.key_sha256, r.peer, r.created_at
+                );
+            }
+        }
+        DeviceCmd::Approve { dir, name, key, address } => {
+            let (_, services, caller) = local::open(dir.dir)?;
+            let (request, address) = services
+                .approve_enrolment(&caller, &name, key.as_deref(), address.as_deref())
+                .with_context(|| format!("failed to approve the enrolment of `{name}`"))?;
+            let key = short_key(&request.key_sha256);
+            println!(
+                "{name}: enrolment approved (key {key}, certificate for {address}); the agent gets it when it next asks"
+            );
+        }
+        DeviceCmd::Reject { dir, name, key } => {
+            let (_, services, caller) = local::open(dir.dir)?;
+            let request = services
+                .reject_enrolment(&caller, &name, key.as_deref())
+                .with_context(|| format!("failed to reject the enrolment of `{name}`"))?;
+            println!("{name}: enrolment request (key {}) rejected", short_key(&request.key_sha256));
+        }
     }
+    Ok(())
 }
 
-async fn script_command(command: ScriptCmd) -> Result<()> {
+fn operator_command(command: OperatorCmd) -> Result<()> {
+    match command {
+        OperatorCmd::Add { dir, name } => {
+            let password = match std::env::var("OUTFIT_PASSWORD") {
+                Ok(password) => password,
+                Err(_) => {
+                    let mut line = String::new();
+                    std::io::stdin().read_line(&mut line).context("failed to read the password from standard input")?;
+                    line.trim_end_matches(['\r', '\n']).to_owned()
+                }
+            };
+            let (_, services, caller) = local::open(dir.dir)?;
+            let new = services
+                .save_operator(&caller, &name, &password)
+                .context("failed to set the password; set OUTFIT_PASSWORD or pipe it on standard input")?;
+            let done = if new { "added" } else { "password changed" };
+            println!("operator {name}: {done}; grant rights with `outfit-gateway operator grant {name} --action …`");
+        }
+        OperatorCmd::Cert { dir, name, out, days } => {
+            let (_, services, caller) = local::open(dir.dir)?;
+            let issued = services.issue_operator_certificate(&caller, &name, days)?;
+            std::fs::create_dir_all(&out).with_context(|| format!("failed to create {}", out.display()))?;
+            let (cert, key) = (out.join(format!("{name}.pem")), out.join(format!("{name}.key")));
+            issued.write(&cert, &key)?;
+            println!("operator {name}: certificate {} and key {} (valid {days} days)", cert.display(), key.display());
+        }
+        OperatorCmd::Revoke { dir, name } => {
+            let (_, services, caller) = local::open(dir.dir)?;
+            let n = services
+                .revoke_operator_certificates(&caller, &name)
+                .with_context(|| format!("failed to revoke the certificates of `{name}`"))?;
+            println!("operator {name}: {n} certificates revoked");
+        }
+        OperatorCmd::Grant { dir, name, right } => grant(dir, Holder::Operator(&name), right)?,
+    }
+    Ok(())
+}
+
+fn script_command(command: ScriptCmd) -> Result<()> {
     match command {
         ScriptCmd::Import { dir, file } => {
-            let gateway = Gateway::open(Home::new(dir.dir))?;
-            let imported = script::import(&gateway.storage, &gateway.repository, &file)
+            let (_, services, caller) = local::open(dir.dir)?;
+            let imported = services
+                .import_script(&caller, &file)
                 .with_context(|| format!("failed to import {}", file.display()))?;
             let what = if imported.created { "new" } else { "replaced" };
             println!("script {}/{}: {what}, {} steps", imported.site, imported.name, imported.steps);
         }
         ScriptCmd::List { dir } => {
-            let gateway = Gateway::open(Home::new(dir.dir))?;
+            let (_, services, caller) = local::open(dir.dir)?;
             println!("{:<16} {:<24} {:>5}  description", "site", "script", "steps");
-            for s in gateway.storage.scripts()? {
+            for s in services.scripts(&caller)? {
                 println!("{:<16} {:<24} {:>5}  {}", s.site, s.name, s.steps, s.description);
             }
         }
         ScriptCmd::Run { dir, name, targets } => {
-            let gateway = Gateway::open(Home::new(dir.dir))?;
-            let enqueued =
-                script::run(&gateway.storage, &targets.site, &name, &targets.targets(), targets.expiry.deadline())
-                    .with_context(|| format!("failed to run script `{name}`"))?;
-            for e in enqueued {
-                println!("{}: queued {} commands from script {name}", e.device, e.commands);
-                poke_agent(&gateway, &e.device, e.poke_url.as_deref()).await;
+            let (_, services, caller) = local::open(dir.dir)?;
+            let queued = services
+                .run_script(&caller, &targets.site, &name, &targets.targets(), targets.expiry.deadline())
+                .with_context(|| format!("failed to run script `{name}`"))?;
+            for q in queued {
+                println!("{}: queued {} commands from script {name}", q.device, q.commands);
+                local::report_poke(&q.device, &q.poked);
             }
         }
     }
     Ok(())
 }
 
-async fn plugin_command(command: PluginCmd) -> Result<()> {
+fn plugin_command(command: PluginCmd) -> Result<()> {
     match command {
         PluginCmd::Install { dir, bundle, targets } => {
-            let gateway = Gateway::open(Home::new(dir.dir))?;
-            let (packed, enqueued) = plugin::install(
-                &gateway.storage,
-                &gateway.repository,
-                &targets.site,
-                &bundle,
-                &targets.targets(),
-                targets.expiry.deadline(),
-            )
-            .with_context(|| format!("failed to queue the plug-in bundle {}", bundle.display()))?;
+            let (_, services, caller) = local::open(dir.dir)?;
+            let (packed, queued) = services
+                .install_plugin(&caller, &targets.site, &bundle, &targets.targets(), targets.expiry.deadline())
+                .with_context(|| format!("failed to queue the plug-in bundle {}", bundle.display()))?;
             println!("plug-in {} {} stored as {}", packed.name, packed.version, packed.sha256);
-            for e in enqueued {
-                println!("{}: queued install-plugin {} {}", e.device, packed.name, packed.version);
-                poke_agent(&gateway, &e.device, e.poke_url.as_deref()).await;
-            }
+            local::report_queued(&queued, &format!("install-plugin {} {}", packed.name, packed.version));
         }
         PluginCmd::Rollback { dir, name, targets } => {
-            let gateway = Gateway::open(Home::new(dir.dir))?;
-            let enqueued =
-                plugin::rollback(&gateway.storage, &targets.site, &name, &targets.targets(), targets.expiry.deadline())
-                    .with_context(|| format!("failed to queue the rollback of plug-in `{name}`"))?;
-            for e in enqueued {
-                println!("{}: queued rollback-plugin {name}", e.device);
-                poke_agent(&gateway, &e.device, e.poke_url.as_deref()).await;
-            }
+            let (_, services, caller) = local::open(dir.dir)?;
+            let queued = services
+                .rollback_plugin(&caller, &targets.site, &name, &targets.targets(), targets.expiry.deadline())
+                .with_context(|| format!("failed to queue the rollback of plug-in `{name}`"))?;
+            local::report_queued(&queued, &format!("rollback-plugin {name}"));
         }
     }
     Ok(())
 }
 
-async fn queue_command(command: QueueCmd) -> Result<()> {
+fn queue_command(command: QueueCmd) -> Result<()> {
     let (dir, name) = match &command {
         QueueCmd::Show { dir, device }
         | QueueCmd::Retry { dir, device }
@@ -800,70 +760,45 @@ async fn queue_command(command: QueueCmd) -> Result<()> {
         | QueueCmd::Reboot { dir, device, .. }
         | QueueCmd::Abort { dir, device } => (dir.dir.clone(), device.clone()),
     };
-    let gateway = Gateway::open(Home::new(dir))?;
-    let device = gateway.storage.device(&name)?.with_context(|| format!("no device named `{name}` is registered"))?;
+    let (_, services, caller) = local::open(dir)?;
     let failed = |action: &str| format!("failed to {action} the queue of `{name}`");
     match command {
         QueueCmd::Show { .. } => {
+            let commands = services.queue(&caller, &name).with_context(|| failed("show"))?;
             println!("{:>4} {:>6} {:<10} {:<10} {:>8}  result", "seq", "id", "kind", "state", "attempts");
-            for c in gateway.storage.commands(device.id)? {
+            for c in commands {
                 let result = c.result.unwrap_or_default();
                 let result = result.lines().next().unwrap_or("");
-                println!("{:>4} {:>6} {:<10} {:<10} {:>8}  {result}", c.sequence, c.id, c.kind, c.state, c.attempts);
+                println!(
+                    "{:>4} {:>6} {:<10} {:<10} {:>8}  {result}",
+                    c.sequence,
+                    c.id.to_string(),
+                    c.kind,
+                    c.state.as_str(),
+                    c.attempts
+                );
             }
         }
         QueueCmd::Retry { .. } => {
-            let id = gateway.storage.retry_failed(device.id).with_context(|| failed("retry"))?;
-            println!("{name}: command {id} will run again");
-            poke_agent(&gateway, &name, device.poke_url.as_deref()).await;
+            let resolved = services.retry(&caller, &name).with_context(|| failed("retry"))?;
+            println!("{name}: command {} will run again", resolved.command);
+            local::report_poke(&name, &resolved.poked);
         }
         QueueCmd::Skip { .. } => {
-            let id = gateway.storage.skip_failed(device.id).with_context(|| failed("skip in"))?;
-            println!("{name}: command {id} skipped; the device will not count as matching its model");
-            poke_agent(&gateway, &name, device.poke_url.as_deref()).await;
+            let resolved = services.skip(&caller, &name).with_context(|| failed("skip in"))?;
+            println!("{name}: command {} skipped; the device will not count as matching its model", resolved.command);
+            local::report_poke(&name, &resolved.poked);
         }
         QueueCmd::Reboot { expiry, .. } => {
-            queue::enqueue_reboot(&gateway.storage, &name, expiry.deadline())
-                .with_context(|| failed("add a reboot to"))?;
+            let queued =
+                services.reboot(&caller, &name, expiry.deadline()).with_context(|| failed("add a reboot to"))?;
             println!("{name}: reboot queued");
-            poke_agent(&gateway, &name, device.poke_url.as_deref()).await;
+            local::report_poke(&name, &queued.poked);
         }
         QueueCmd::Abort { .. } => {
-            let n = gateway.storage.abort_queue(device.id).with_context(|| failed("abort"))?;
+            let n = services.abort(&caller, &name).with_context(|| failed("abort"))?;
             println!("{name}: {n} commands aborted");
         }
     }
     Ok(())
-}
-
-/// `device show`: one `key: value` line each, plug-ins one per line.
-fn show_device(device: &outfit_gateway::storage::DeviceRow, agent: &outfit_gateway::storage::DeviceAgent) -> String {
-    use outfit_gateway::serving::Agent;
-    let version = |v: Option<i64>| v.map_or_else(|| "none".to_owned(), |v| v.to_string());
-    let mut out = format!(
-        "device: {}\ndesired model version: {}\napplied model version: {}\n",
-        device.name,
-        version(device.desired_model_version_id),
-        version(device.applied_model_version_id)
-    );
-    match agent.agent() {
-        Agent::Unseen => out.push_str("agent: has not said Hello yet\n"),
-        Agent::Unreported { version } => {
-            out.push_str(&format!("agent: {version} (too old to report its plug-ins)\n"));
-        }
-        Agent::Reported(report) => {
-            out.push_str(&format!(
-                "agent: {}\nplatform: {}\n",
-                agent.agent_version.as_deref().unwrap_or("?"),
-                report.platform
-            ));
-            if let Some(target) = &report.precompiled_only {
-                out.push_str(&format!("runs only precompiled plug-ins for: {target}\n"));
-            }
-            for p in &report.plugins {
-                out.push_str(&format!("plugin: {} {} {} [{}]\n", p.name, p.version, p.world, p.serves()));
-            }
-        }
-    }
-    out
 }

@@ -2,13 +2,15 @@
 //! repository and the WSDL, all on one rustls listener (no plain HTTP).
 
 use crate::home::{Home, HomeError, Settings};
-use crate::operator::OperatorService;
-use crate::repository::Repository;
-use crate::soap::AgentService;
-use crate::storage::{CertificateStatus, ExchangeRecord, Storage, StorageError};
+use crate::poke::Pokes;
+use crate::soap::agent::AgentEndpoint;
+use crate::soap::operator::OperatorEndpoint;
 use bytes::Bytes;
 use http_body_util::Full;
 use hyper::{Method, Request, Response, StatusCode, body::Incoming};
+use outfit_app::agent::Release;
+use outfit_app::repository::Repository;
+use outfit_app::{Ca, Failure, Services};
 use outfit_wsdl::envelope::{FaultCode, SoapFault, encode_fault};
 use outfit_wsdl::transport::{self, Connection, Handler, MAX_SOAP_BYTES, TransportError};
 use std::sync::Arc;
@@ -17,8 +19,8 @@ use std::sync::Arc;
 pub enum ServeError {
     #[error(transparent)]
     Home(#[from] HomeError),
-    #[error(transparent)]
-    Storage(#[from] StorageError),
+    #[error("open the database: {0}")]
+    Database(Failure),
     #[error(transparent)]
     Transport(#[from] TransportError),
     #[error("bind {addr}: {source}")]
@@ -32,10 +34,10 @@ pub enum ServeError {
 pub struct Gateway {
     pub home: Home,
     pub settings: Settings,
-    pub storage: Storage,
-    pub repository: Repository,
-    pub agent: AgentService,
-    pub operator: OperatorService,
+    /// The use cases, poking agents in the background.
+    pub services: Services,
+    pub agent: AgentEndpoint,
+    pub operator: OperatorEndpoint,
     /// Admits as many database-bound requests at once as the pool has
     /// connections; more would only queue on the pool's lock in blocking
     /// threads and cost the machine context switches.
@@ -46,21 +48,16 @@ impl Gateway {
     /// Opens a gateway directory and its database (running migrations).
     pub fn open(home: Home) -> Result<Self, ServeError> {
         let settings = home.settings()?;
-        let storage = Storage::open(&home.database_url(&settings))?;
         let repository = Repository::new(home.repository());
         let instance = format!("{}-{}", settings.name, std::process::id());
-        let ca_key_pem = home.ca_key_pem()?.into();
-        let device_cert_days = settings.device_cert_days;
-        let certified = Default::default();
-        let agent = AgentService { storage: storage.clone(), instance, ca_key_pem, device_cert_days, certified };
-        let operator = OperatorService { storage: storage.clone(), home: home.clone(), name: settings.name.clone() };
-        let db_slots = Arc::new(tokio::sync::Semaphore::new(storage.max_connections()));
-        Ok(Self { home, settings, storage, repository, agent, operator, db_slots })
-    }
-
-    /// Audits a decision an operator made on this machine's command line.
-    pub fn audit_cli(&self, principal: &str, action: &str, site: Option<&str>, object: &str, detail: &str) {
-        self.operator.audit(principal, action, site, object, "cli", "allowed", detail);
+        let ca = Ca { key_pem: home.ca_key_pem()?.into(), device_cert_days: settings.device_cert_days };
+        let pokes = Arc::new(Pokes::background(home.clone(), settings.name.clone()));
+        let services = Services::open(&home.database_url(&settings), repository, ca, pokes, instance)
+            .map_err(ServeError::Database)?;
+        let agent = AgentEndpoint { services: services.clone() };
+        let operator = OperatorEndpoint { services: services.clone() };
+        let db_slots = Arc::new(tokio::sync::Semaphore::new(services.max_connections()));
+        Ok(Self { home, settings, services, agent, operator, db_slots })
     }
 
     /// Binds the listener, writes `gateway.url` and serves until the process ends.
@@ -132,14 +129,14 @@ impl Gateway {
         loop {
             tick.tick().await;
             let gateway = self.clone();
-            let swept = tokio::task::spawn_blocking(move || gateway.storage.sweep(&gateway.settings.timeouts)).await;
+            let swept = tokio::task::spawn_blocking(move || gateway.services.sweep(&gateway.settings.timeouts)).await;
             match swept {
                 Ok(Ok(swept)) => {
                     if swept.expired > 0 {
                         tracing::info!(count = swept.expired, "commands expired before they could be handed out");
                     }
                     for (command, device, kind) in swept.timed_out {
-                        tracing::warn!(command, device, kind, "command timed out; its queue is halted");
+                        tracing::warn!(%command, %device, kind, "command timed out; its queue is halted");
                     }
                 }
                 Ok(Err(e)) => tracing::warn!(error = %e, "could not sweep the queues"),
@@ -203,7 +200,7 @@ impl Gateway {
 
     /// A package download, released only to a device entitled to it.
     async fn package(self: Arc<Self>, connection: &Connection, key: &str) -> Response<Full<Bytes>> {
-        let Ok(path) = self.repository.path(key) else {
+        let Ok(path) = self.services.repository().path(key) else {
             return plain(StatusCode::BAD_REQUEST, "text/plain", "not a sha256 key\n");
         };
         match self.clone().release(connection, key.to_owned()).await {
@@ -232,37 +229,17 @@ impl Gateway {
 
     /// Decides a download in one exchange: the certificate's device, its
     /// entitlement, and the log row of a refusal.
-    async fn release(self: Arc<Self>, connection: &Connection, key: String) -> Result<Release, StorageError> {
-        let Some(certificate) = &connection.certificate else {
-            return Ok(Release::Refused("a client certificate is required (enrol first)".into()));
+    async fn release(self: Arc<Self>, connection: &Connection, key: String) -> Result<Release, Failure> {
+        let connection = outfit_app::agent::Connection {
+            serial: connection.serial,
+            peer: connection.peer.to_string(),
+            certificate: connection.certificate.as_ref().map(|c| c.to_vec()),
         };
-        let fingerprint = crate::pki::fingerprint(certificate);
-        let (serial, peer) = (connection.serial, connection.peer.to_string());
         let gateway = self.clone();
         let _slot = self.db_slots.acquire().await.expect("the semaphore is never closed");
-        tokio::task::spawn_blocking(move || {
-            gateway.storage.exchange(|session| {
-                let device = match session.certificate(&fingerprint)? {
-                    CertificateStatus::Valid(device) => device,
-                    other => return Ok(Release::Refused(other.refusal())),
-                };
-                if session.entitled(device.id, &key)? {
-                    return Ok(Release::Allowed);
-                }
-                tracing::warn!(device = %device.name, key, "refused a download the device is not entitled to");
-                session.record_exchange(&ExchangeRecord {
-                    device: Some(device.id),
-                    operation: "download",
-                    connection_serial: serial,
-                    gateway_instance: gateway.agent.instance.clone(),
-                    peer,
-                    answer: format!("Forbidden:{key}"),
-                })?;
-                Ok(Release::Refused(format!("neither a command nor the model of `{}` holds this package", device.name)))
-            })
-        })
-        .await
-        .unwrap_or_else(|e| Err(StorageError::Invalid(format!("download check panicked: {e}"))))
+        tokio::task::spawn_blocking(move || gateway.services.release_package(&connection, &key))
+            .await
+            .unwrap_or_else(|e| Err(Failure::internal(format!("download check panicked: {e}"))))
     }
 }
 
@@ -291,12 +268,6 @@ fn respond(handled: Result<(String, bool), tokio::task::JoinError>) -> Response<
             transport::soap_response(StatusCode::INTERNAL_SERVER_ERROR, encode_fault(&fault))
         }
     }
-}
-
-/// Whether a package goes out, and if not, why (the agent shows the reason).
-enum Release {
-    Allowed,
-    Refused(String),
 }
 
 fn plain(status: StatusCode, content_type: &str, body: impl Into<Bytes>) -> Response<Full<Bytes>> {

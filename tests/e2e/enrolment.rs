@@ -86,7 +86,7 @@ fn an_agent_without_a_token_waits_for_approval_and_a_rejected_one_gives_up() -> 
     let again =
         Command::new(bin("outfit-gateway")).args(["device", "approve", "ok-1", "--dir"]).arg(&gateway.dir).output()?;
     assert!(!again.status.success());
-    assert!(String::from_utf8_lossy(&again.stderr).contains("no waiting enrolment request for device named `ok-1`"));
+    assert!(String::from_utf8_lossy(&again.stderr).contains("no waiting enrolment request for device `ok-1`"));
 
     // A rejected request: the agent is told so and stops asking.
     let no = dir.path().join("no-1");

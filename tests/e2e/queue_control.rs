@@ -89,7 +89,7 @@ fn a_stored_script_runs_by_name_on_every_device_of_a_model() -> Result<()> {
 
     // Refusals change no queue: an unknown device among the targets, an unknown script.
     let refused = gateway.cli(&["script", "run", "hotfix", "--site", "demo", "patch-1", "ghost"]).unwrap_err();
-    assert!(format!("{refused:#}").contains("no device named `ghost`"), "{refused:#}");
+    assert!(format!("{refused:#}").contains("no device `ghost`"), "{refused:#}");
     let unknown = gateway.cli(&["script", "run", "nope", "--site", "demo", "patch-1"]).unwrap_err();
     assert!(format!("{unknown:#}").contains("import it with `outfit-gateway script import"), "{unknown:#}");
     assert_eq!(database.scalar("SELECT COUNT(*) FROM commands")?, "0");

@@ -118,6 +118,9 @@ pub enum FaultCode {
     /// An enrolment without a token cannot wait for approval (unknown
     /// device, too many requests waiting) or was rejected by an operator.
     EnrolmentRefused,
+    /// The request contradicts what is stored (it exists already, the
+    /// queue is not halted, …).
+    Conflict,
     /// An operator request names a site, model, role category or component
     /// that does not exist.
     UnknownObject,
@@ -130,7 +133,7 @@ pub enum FaultCode {
 }
 
 impl FaultCode {
-    pub const ALL: [FaultCode; 17] = [
+    pub const ALL: [FaultCode; 18] = [
         Self::MalformedEnvelope,
         Self::UnknownOperation,
         Self::MissingField,
@@ -144,6 +147,7 @@ impl FaultCode {
         Self::TokenRefused,
         Self::BadCsr,
         Self::EnrolmentRefused,
+        Self::Conflict,
         Self::UnknownObject,
         Self::Invalid,
         Self::NotEntitled,
@@ -165,6 +169,7 @@ impl FaultCode {
             Self::TokenRefused => "TokenRefused",
             Self::BadCsr => "BadCsr",
             Self::EnrolmentRefused => "EnrolmentRefused",
+            Self::Conflict => "Conflict",
             Self::UnknownObject => "UnknownObject",
             Self::Invalid => "Invalid",
             Self::NotEntitled => "NotEntitled",

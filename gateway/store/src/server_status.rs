@@ -71,7 +71,8 @@ impl Storage {
     /// took: what a durable commit costs here with no other work around it
     /// and no other transaction to share its log flush. Bench only (it
     /// overwrites the device's last-seen time).
-    pub fn commit_floor(&self, device: i64, rounds: usize) -> Result<std::time::Duration> {
+    pub fn commit_floor(&self, device: outfit_domain::ids::DeviceId, rounds: u32) -> Result<std::time::Duration> {
+        let device = device.0;
         let started = std::time::Instant::now();
         for _ in 0..rounds {
             self.transaction(|conn| {
@@ -79,6 +80,6 @@ impl Storage {
                 Ok::<_, StorageError>(())
             })?;
         }
-        Ok(started.elapsed() / rounds.max(1) as u32)
+        Ok(started.elapsed() / rounds.max(1))
     }
 }

@@ -78,10 +78,18 @@ impl Repository {
 
     /// Where the package with this key lives, if the key is well-formed.
     pub fn path(&self, key: &str) -> Result<PathBuf, RepositoryError> {
-        if !outfit_wsdl::messages::is_sha256_hex(key) {
+        if !outfit_domain::model::is_sha256_hex(key) {
             return Err(RepositoryError::BadKey(key.to_owned()));
         }
         Ok(self.root.join(key))
+    }
+}
+
+impl From<RepositoryError> for crate::Failure {
+    /// A package that cannot be read or does not match its digest is the
+    /// caller's to fix; the message names the file.
+    fn from(e: RepositoryError) -> Self {
+        crate::Refusal::invalid(e.to_string()).into()
     }
 }
 

@@ -10,6 +10,8 @@ use super::schema::*;
 use super::trust::{Issued, record_certificate};
 use super::{Result, Storage, StorageError, now_ms};
 use diesel::prelude::*;
+use outfit_domain::enrolment::{EnrolmentRequest, RequestState};
+use outfit_domain::ids::DeviceId;
 
 /// How many requests may wait for one device at once; more are refused, so
 /// an anonymous caller cannot fill the table.
@@ -21,34 +23,35 @@ pub mod request_state {
     pub const REJECTED: &str = "rejected";
 }
 
-/// Where an enrolment request without a token stands.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum RequestState {
-    /// Waiting for an operator; `new` if this ask created the request.
-    Waiting {
-        new: bool,
-    },
-    /// Approved: the certificate (PEM) for the requested key.
-    Approved(String),
-    Rejected {
-        by: String,
-    },
-}
-
-/// A request as an operator decides it.
+/// A request as read, with its device and site.
 #[derive(Debug, Clone, PartialEq, Eq, Queryable)]
-pub struct EnrolmentRequest {
-    pub id: i64,
-    pub device_id: i64,
-    pub device: String,
-    pub site: String,
-    pub key_sha256: String,
-    pub csr: String,
-    pub peer: String,
-    pub created_at: i64,
+struct RequestRow {
+    id: i64,
+    device_id: i64,
+    device: String,
+    site: String,
+    key_sha256: String,
+    csr: String,
+    peer: String,
+    created_at: i64,
 }
 
-/// Waiting requests with their device and site, selected as [`EnrolmentRequest`].
+impl From<RequestRow> for EnrolmentRequest {
+    fn from(r: RequestRow) -> Self {
+        Self {
+            id: r.id,
+            device_id: DeviceId(r.device_id),
+            device: r.device,
+            site: r.site,
+            key_sha256: r.key_sha256,
+            csr: r.csr,
+            peer: r.peer,
+            created_at: r.created_at,
+        }
+    }
+}
+
+/// Waiting requests with their device and site, selected as [`RequestRow`].
 macro_rules! waiting {
     () => {
         enrolment_requests::table
@@ -137,11 +140,12 @@ impl Storage {
     /// second key: the operator should know why).
     pub fn waiting_requests(&self) -> Result<Vec<(EnrolmentRequest, bool)>> {
         let mut conn = self.conn()?;
-        let requests: Vec<EnrolmentRequest> = waiting!().order(enrolment_requests::id).load(&mut conn)?;
+        let requests: Vec<RequestRow> = waiting!().order(enrolment_requests::id).load(&mut conn)?;
+        let requests: Vec<EnrolmentRequest> = requests.into_iter().map(EnrolmentRequest::from).collect();
         let mut listed = Vec::with_capacity(requests.len());
         for request in requests {
             let valid: i64 = device_certificates::table
-                .filter(device_certificates::device_id.eq(request.device_id))
+                .filter(device_certificates::device_id.eq(request.device_id.0))
                 .filter(device_certificates::revoked_at.is_null())
                 .filter(device_certificates::not_after.gt(now_ms()))
                 .count()
@@ -164,7 +168,7 @@ impl Storage {
         self.transaction(|conn| {
             let request = pick(conn, device, key)?;
             let (issued, certificate) = sign(&request)?;
-            record_certificate(conn, request.device_id, &issued)?;
+            record_certificate(conn, request.device_id.0, &issued)?;
             decide(conn, request.id, request_state::APPROVED, Some(&certificate), by)?;
             Ok(request)
         })
@@ -182,7 +186,8 @@ impl Storage {
 
 /// The one waiting request of `device` matching `key` (a fingerprint prefix).
 fn pick(conn: &mut super::DbConnection, device: &str, key: Option<&str>) -> Result<EnrolmentRequest> {
-    let mut found: Vec<EnrolmentRequest> = waiting!().filter(devices::name.eq(device)).load(conn)?;
+    let found: Vec<RequestRow> = waiting!().filter(devices::name.eq(device)).load(conn)?;
+    let mut found: Vec<EnrolmentRequest> = found.into_iter().map(EnrolmentRequest::from).collect();
     if let Some(key) = key {
         found.retain(|r| r.key_sha256.starts_with(&key.to_ascii_lowercase()));
     }

@@ -6,15 +6,18 @@
 //! for); a certificate speaks for exactly one device, and only while it is
 //! unexpired and not revoked.
 
+use super::devices::DeviceRow;
 use super::schema::*;
-use super::{DeviceRow, Result, Session, Storage, StorageError, now_ms};
+use super::{Result, Session, Storage, StorageError, now_ms};
 use diesel::prelude::*;
+use outfit_domain::device::Device;
+use outfit_domain::ids::DeviceId;
 
 /// What a client certificate is, as far as this gateway knows.
 #[derive(Debug, Clone, PartialEq)]
 pub enum CertificateStatus {
     /// Issued at enrolment, unexpired, not revoked: the device it speaks for.
-    Valid(DeviceRow),
+    Valid(Device),
     Revoked {
         device: String,
     },
@@ -51,7 +54,7 @@ pub struct TokenRefused(pub String);
 /// A redeemed token: who the certificate is for.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Grant {
-    pub device_id: i64,
+    pub device_id: DeviceId,
     pub device: String,
     pub address: String,
 }
@@ -85,7 +88,7 @@ impl Storage {
         token_sha256: &str,
         address: &str,
         expires_at: i64,
-    ) -> Result<DeviceRow> {
+    ) -> Result<Device> {
         self.transaction(|conn| {
             let row: DeviceRow = devices::table
                 .inner_join(sites::table)
@@ -104,7 +107,7 @@ impl Storage {
                     enrolment_tokens::created_at.eq(now_ms()),
                 ))
                 .execute(conn)?;
-            Ok(row)
+            Ok(row.into())
         })
     }
 
@@ -164,19 +167,19 @@ impl Storage {
             if spent == 0 {
                 return refuse("the enrolment token was already used; issue a new one".into());
             }
-            let grant = Grant { device_id: token.device_id, device: token.device, address: token.address };
+            let grant = Grant { device_id: DeviceId(token.device_id), device: token.device, address: token.address };
             let (issued, certificate) = sign(&grant)?;
-            record_certificate(conn, grant.device_id, &issued)?;
+            record_certificate(conn, grant.device_id.0, &issued)?;
             Ok(Ok(certificate))
         })
     }
 
     /// Revokes every certificate of a device; returns how many were valid.
-    pub fn revoke_certificates(&self, device: i64) -> Result<usize> {
+    pub fn revoke_certificates(&self, device: DeviceId) -> Result<usize> {
         let mut conn = self.conn()?;
         Ok(diesel::update(
             device_certificates::table
-                .filter(device_certificates::device_id.eq(device))
+                .filter(device_certificates::device_id.eq(device.0))
                 .filter(device_certificates::revoked_at.is_null()),
         )
         .set(device_certificates::revoked_at.eq(now_ms()))
@@ -218,7 +221,8 @@ impl CertificateStatus {
 impl Session<'_> {
     /// Records the certificate a renewal made for `device` and cuts the
     /// validity of its older ones to [`RENEWAL_OVERLAP_MS`] from now.
-    pub fn renew(&mut self, device: i64, issued: &Issued) -> Result<()> {
+    pub fn renew(&mut self, device: DeviceId, issued: &Issued) -> Result<()> {
+        let device = device.0;
         record_certificate(self.conn, device, issued)?;
         let cut = now_ms() + RENEWAL_OVERLAP_MS;
         diesel::update(
@@ -239,7 +243,8 @@ impl Session<'_> {
     /// `fetch`) (seed: the file server asks the central database whether the
     /// agent should have that package). Another site's packages, and this
     /// site's packages meant for other devices, are refused.
-    pub fn entitled(&mut self, device: i64, storage_key: &str) -> Result<bool> {
+    pub fn entitled(&mut self, device: DeviceId, storage_key: &str) -> Result<bool> {
+        let device = device.0;
         // The key as the install payload spells it (serde_json, no spaces).
         let in_payload = format!("%\"storage_key\":\"{storage_key}\"%");
         let n: i64 = commands::table
@@ -263,7 +268,8 @@ impl Session<'_> {
     /// version `device` is provisioned to: what a plug-in may fetch in the
     /// middle of a change (WIT 1.2). Components belong to the model's site,
     /// so another site's packages are never found.
-    pub fn model_package(&mut self, device: i64, name: &str, version: &str) -> Result<Option<ModelPackage>> {
+    pub fn model_package(&mut self, device: DeviceId, name: &str, version: &str) -> Result<Option<ModelPackage>> {
+        let device = device.0;
         let Some(model_version) = self.provisioned_version(device)? else { return Ok(None) };
         Ok(model_components(model_version)
             .filter(components::package_name.eq(name))
@@ -299,7 +305,7 @@ impl Session<'_> {
             Some((not_after, None, device)) if not_after <= now_ms() => {
                 CertificateStatus::Expired { device: device.name }
             }
-            Some((_, None, device)) => CertificateStatus::Valid(device),
+            Some((_, None, device)) => CertificateStatus::Valid(device.into()),
         })
     }
 }

@@ -1,6 +1,6 @@
 //! Personnel in the trust hierarchy: operators, their groups and client
-//! certificates, rights per site × role category × action, and the audit log
-//! of what they did or were refused.
+//! certificates, and the rights they hold per site × role category × action
+//! (the decision is the domain's: `outfit_domain::rights`).
 //!
 //! **Invariant:** nothing is allowed without a right row, held by the operator
 //! or by a group they belong to; a right with no site covers every site, one
@@ -9,71 +9,16 @@
 use super::schema::*;
 use super::{DbConnection, Result, Session, Storage, StorageError, now_ms, site_id};
 use diesel::prelude::*;
-
-/// What an operator may do with a role category of a site.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Action {
-    /// See models, devices, queues and the audit log.
-    Read,
-    /// Make new model versions (a role's parameters, its components).
-    Change,
-    /// Roll a model version out to devices (provision, scripts, reboots).
-    Deploy,
-}
-
-impl Action {
-    pub const ALL: [Action; 3] = [Action::Read, Action::Change, Action::Deploy];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Read => "read",
-            Self::Change => "change",
-            Self::Deploy => "deploy",
-        }
-    }
-
-    pub fn parse(text: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|a| a.as_str() == text)
-    }
-}
+use outfit_domain::ids::OperatorId;
+use outfit_domain::rights::{Action, Holder, Right, Rights};
 
 /// A right as stored: (operator, group, site, category).
 type RightRow = (Option<i64>, Option<i64>, Option<i64>, Option<i64>);
 
-/// Who holds a right: an operator, or a group (for each of its members).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Holder<'a> {
-    Operator(&'a str),
-    Group(&'a str),
-}
-
-impl std::fmt::Display for Holder<'_> {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            Self::Operator(name) => write!(f, "operator {name}"),
-            Self::Group(name) => write!(f, "group {name}"),
-        }
-    }
-}
-
-/// One line of the audit log.
-#[derive(Debug, Clone, PartialEq, Eq, Queryable)]
-pub struct AuditEntry {
-    pub principal: String,
-    pub action: String,
-    pub site: Option<String>,
-    pub object: String,
-    pub peer: String,
-    /// `allowed`, `refused` or `failed`.
-    pub outcome: String,
-    pub detail: String,
-    pub created_at: i64,
-}
-
 /// An operator as authentication needs it.
 #[derive(Debug, Clone)]
 pub struct OperatorRow {
-    pub id: i64,
+    pub id: OperatorId,
     pub name: String,
     pub password_hash: String,
 }
@@ -112,7 +57,7 @@ impl Storage {
             .select((operators::id, operators::name, operators::password_hash))
             .first(&mut conn)
             .optional()?;
-        Ok(row.map(|(id, name, password_hash)| OperatorRow { id, name, password_hash }))
+        Ok(row.map(|(id, name, password_hash)| OperatorRow { id: OperatorId(id), name, password_hash }))
     }
 
     /// Adds a group of operators; returns false if it exists already.
@@ -177,15 +122,9 @@ impl Storage {
         })
     }
 
-    /// Whether `operator` may do `action` with `category` on `site`. An
-    /// unknown site or category is simply not allowed.
-    pub fn allowed(&self, operator: i64, site: &str, category: &str, action: Action) -> Result<bool> {
-        allowed(&mut *self.conn()?, operator, site, Some(category), action)
-    }
-
-    /// Appends one line to the audit log.
-    pub fn audit(&self, entry: &AuditEntry) -> Result<()> {
-        insert_audit(&mut *self.conn()?, entry)
+    /// Every right `operator` holds, directly or through a group.
+    pub fn rights_of(&self, operator: OperatorId) -> Result<Rights> {
+        rights_of(&mut *self.conn()?, operator)
     }
 
     /// Records a client certificate the CA signed for operator `name`.
@@ -222,34 +161,17 @@ impl Storage {
     pub fn operator_by_certificate(&self, fingerprint: &str) -> Result<Option<OperatorRow>> {
         operator_by_certificate(&mut *self.conn()?, fingerprint)
     }
-
-    /// The latest `limit` audit lines, oldest first.
-    pub fn audit_log(&self, limit: i64) -> Result<Vec<AuditEntry>> {
-        let mut conn = self.conn()?;
-        let mut rows: Vec<AuditEntry> = audit_log::table
-            .order(audit_log::id.desc())
-            .limit(limit)
-            .select((
-                audit_log::principal,
-                audit_log::action,
-                audit_log::site,
-                audit_log::object,
-                audit_log::peer,
-                audit_log::outcome,
-                audit_log::detail,
-                audit_log::created_at,
-            ))
-            .load(&mut conn)?;
-        rows.reverse();
-        Ok(rows)
-    }
 }
 
 impl Session<'_> {
     /// (component, configuration path) of every configured component of
     /// `category` in the current version of `device`'s model.
-    pub fn configured_paths(&mut self, device: &super::DeviceRow, category: &str) -> Result<Vec<(String, String)>> {
-        let Some(version) = models::table.find(device.model_id).select(models::current_version_id).first(self.conn)?
+    pub fn configured_paths(
+        &mut self,
+        device: &outfit_domain::device::Device,
+        category: &str,
+    ) -> Result<Vec<(String, String)>> {
+        let Some(version) = models::table.find(device.model.0).select(models::current_version_id).first(self.conn)?
         else {
             return Ok(Vec::new());
         };
@@ -263,8 +185,8 @@ impl Session<'_> {
         Ok(rows.into_iter().filter_map(|(name, path)| path.map(|p| (name, p))).collect())
     }
 
-    pub fn site_name(&mut self, site: i64) -> Result<String> {
-        Ok(sites::table.find(site).select(sites::name).first(self.conn)?)
+    pub fn site_name(&mut self, site: outfit_domain::ids::SiteId) -> Result<String> {
+        Ok(sites::table.find(site.0).select(sites::name).first(self.conn)?)
     }
 
     /// [`Storage::operator_by_certificate`] in the exchange's transaction.
@@ -272,15 +194,9 @@ impl Session<'_> {
         operator_by_certificate(self.conn, fingerprint)
     }
 
-    /// Whether `operator` may do `action` on `site` with `category` (None:
-    /// with any category: some right for that action on the site suffices).
-    pub fn allowed(&mut self, operator: i64, site: &str, category: Option<&str>, action: Action) -> Result<bool> {
-        allowed(self.conn, operator, site, category, action)
-    }
-
-    /// Appends one line to the audit log, in the exchange's transaction.
-    pub fn audit(&mut self, entry: &AuditEntry) -> Result<()> {
-        insert_audit(self.conn, entry)
+    /// [`Storage::rights_of`] in the exchange's transaction.
+    pub fn rights_of(&mut self, operator: OperatorId) -> Result<Rights> {
+        rights_of(self.conn, operator)
     }
 }
 
@@ -311,53 +227,26 @@ fn operator_by_certificate(conn: &mut DbConnection, fingerprint: &str) -> Result
         .select((operators::id, operators::name, operators::password_hash))
         .first(conn)
         .optional()?;
-    Ok(row.map(|(id, name, password_hash)| OperatorRow { id, name, password_hash }))
+    Ok(row.map(|(id, name, password_hash)| OperatorRow { id: OperatorId(id), name, password_hash }))
 }
 
-fn allowed(conn: &mut DbConnection, operator: i64, site: &str, category: Option<&str>, action: Action) -> Result<bool> {
-    let Some(site) = sites::table.filter(sites::name.eq(site)).select(sites::id).first::<i64>(conn).optional()? else {
-        return Ok(false);
-    };
-    let groups =
-        group_members::table.filter(group_members::operator_id.eq(operator)).select(group_members::group_id.nullable());
-    let rights = operator_rights::table
-        .filter(operator_rights::operator_id.eq(operator).or(operator_rights::group_id.eq_any(groups)))
-        .filter(operator_rights::action.eq(action.as_str()))
-        .filter(operator_rights::site_id.is_null().or(operator_rights::site_id.eq(site)));
-    let matching: i64 = match category {
-        None => rights.count().get_result(conn)?,
-        Some(category) => {
-            let Some(category) = role_categories::table
-                .filter(role_categories::name.eq(category))
-                .select(role_categories::id)
-                .first::<i64>(conn)
-                .optional()?
-            else {
-                return Ok(false);
-            };
-            rights
-                .filter(operator_rights::category_id.is_null().or(operator_rights::category_id.eq(category)))
-                .count()
-                .get_result(conn)?
-        }
-    };
-    Ok(matching > 0)
-}
-
-fn insert_audit(conn: &mut DbConnection, entry: &AuditEntry) -> Result<()> {
-    diesel::insert_into(audit_log::table)
-        .values((
-            audit_log::principal.eq(&entry.principal),
-            audit_log::action.eq(&entry.action),
-            audit_log::site.eq(&entry.site),
-            audit_log::object.eq(&entry.object),
-            audit_log::peer.eq(&entry.peer),
-            audit_log::outcome.eq(&entry.outcome),
-            audit_log::detail.eq(&entry.detail),
-            audit_log::created_at.eq(entry.created_at),
-        ))
-        .execute(conn)?;
-    Ok(())
+fn rights_of(conn: &mut DbConnection, operator: OperatorId) -> Result<Rights> {
+    let groups = group_members::table
+        .filter(group_members::operator_id.eq(operator.0))
+        .select(group_members::group_id.nullable());
+    let rows: Vec<(String, Option<String>, Option<String>)> = operator_rights::table
+        .left_join(sites::table.on(operator_rights::site_id.eq(sites::id.nullable())))
+        .left_join(role_categories::table.on(operator_rights::category_id.eq(role_categories::id.nullable())))
+        .filter(operator_rights::operator_id.eq(operator.0).or(operator_rights::group_id.eq_any(groups)))
+        .select((operator_rights::action, sites::name.nullable(), role_categories::name.nullable()))
+        .load(conn)?;
+    let mut rights = Vec::with_capacity(rows.len());
+    for (action, site, category) in rows {
+        let action = Action::parse(&action)
+            .ok_or_else(|| StorageError::Invalid(format!("operator_rights.action `{action}` is no action")))?;
+        rights.push(Right { action, site, category });
+    }
+    Ok(Rights(rights))
 }
 
 fn category_id(conn: &mut DbConnection, name: &str) -> Result<i64> {

@@ -12,8 +12,7 @@
 //! effect on the device's plug-ins is known only once the agent reports again.
 //! The agent checks every command itself either way.
 
-use crate::queue::Payload;
-use outfit_wsdl::messages::{Hello, PluginReport};
+use crate::command::Payload;
 use serde::{Deserialize, Serialize};
 
 /// What a device's agent said of itself in its latest `Hello`, as stored in
@@ -36,29 +35,7 @@ pub struct ReportedPlugin {
     pub changes: Vec<String>,
 }
 
-impl From<&PluginReport> for ReportedPlugin {
-    fn from(p: &PluginReport) -> Self {
-        Self {
-            name: p.name.clone(),
-            version: p.version.clone(),
-            world: p.world.clone(),
-            formats: p.formats.clone(),
-            changes: p.changes.clone(),
-        }
-    }
-}
-
 impl AgentReport {
-    /// The report a `Hello` carries; `None` from an agent that predates it.
-    pub fn of(hello: &Hello) -> Option<Self> {
-        let platform = hello.platform.as_deref().filter(|p| !p.is_empty())?;
-        Some(Self {
-            platform: platform.to_owned(),
-            plugins: hello.plugins.iter().map(ReportedPlugin::from).collect(),
-            precompiled_only: hello.precompiled_only.clone().filter(|t| !t.is_empty()),
-        })
-    }
-
     pub fn to_column(&self) -> String {
         serde_json::to_string(self).expect("a report serializes")
     }
@@ -215,7 +192,7 @@ pub fn check(device: &str, agent: &Agent, switch_queued: bool, payloads: &[Paylo
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::queue::FileAttributes;
+    use crate::command::FileAttributes;
 
     fn plugin(name: &str, world: &str, formats: &[&str], changes: &[&str]) -> ReportedPlugin {
         ReportedPlugin {
@@ -363,27 +340,5 @@ mod tests {
         let old = Agent::Unreported { version: "0.1.0".into() };
         let err = check("web-1", &old, false, &[pinned(install("deb"), "debian")]).unwrap_err();
         assert!(err.reason.contains("would not keep to plug-in debian"), "{err}");
-    }
-
-    #[test]
-    fn a_report_round_trips_through_its_column_and_an_old_hello_has_none() {
-        let hello = Hello {
-            device: "web-1".into(),
-            boot_id: "b".into(),
-            agent_version: "0.1.0".into(),
-            platform: Some("linux-x86_64".into()),
-            plugins: vec![PluginReport {
-                name: "debian".into(),
-                version: "0.1.0".into(),
-                world: "outfit:plugin/os-plugin-world@0.1.0".into(),
-                formats: vec!["deb".into()],
-                changes: vec!["configure".into()],
-            }],
-            ..Hello::default()
-        };
-        let report = AgentReport::of(&hello).unwrap();
-        assert_eq!(AgentReport::from_column(Some(&report.to_column())), Some(report));
-        assert_eq!(AgentReport::of(&Hello { platform: None, ..hello }), None);
-        assert_eq!(AgentReport::from_column(Some("not json")), None);
     }
 }

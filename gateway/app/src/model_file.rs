@@ -1,6 +1,7 @@
 //! Model files: a TOML description of a device type (one role per category,
-//! each a list of components with their package and configuration) and its
-//! import into the repository and database as new immutable versions.
+//! each a list of components with their package and configuration), read and
+//! checked, then its packages stored in the repository to give the domain's
+//! [`Model`].
 //!
 //! ```toml
 //! site = "demo"
@@ -22,7 +23,8 @@
 //! ```
 
 use crate::repository::{Repository, RepositoryError};
-use crate::storage::{ImportedModel, NewComponent, NewModel, NewRole, Storage, StorageError};
+use outfit_domain::command::FileAttributes;
+use outfit_domain::model::{Component, ConfigFile, Model, PackageRef, Role};
 use serde::Deserialize;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -74,8 +76,8 @@ pub struct ConfigSpec {
 }
 
 impl ConfigSpec {
-    fn attributes(&self) -> crate::queue::FileAttributes {
-        crate::queue::FileAttributes { mode: self.mode.clone(), owner: self.owner.clone(), group: self.group.clone() }
+    fn attributes(&self) -> FileAttributes {
+        FileAttributes { mode: self.mode.clone(), owner: self.owner.clone(), group: self.group.clone() }
     }
 }
 
@@ -89,65 +91,87 @@ pub enum ModelError {
     Component { component: String, message: String },
     #[error(transparent)]
     Repository(#[from] RepositoryError),
-    #[error(transparent)]
-    Storage(#[from] StorageError),
 }
 
 fn read(path: &Path) -> Result<String, ModelError> {
     std::fs::read_to_string(path).map_err(|source| ModelError::Read { path: path.display().to_string(), source })
 }
 
-/// Reads a model file, stores its packages and records it as a model version.
-pub fn import(storage: &Storage, repository: &Repository, file: &Path) -> Result<ImportedModel, ModelError> {
+/// Reads and checks a model file; nothing is stored yet.
+pub fn parse(file: &Path) -> Result<ModelFile, ModelError> {
     let text = read(file)?;
     let spec: ModelFile = toml::from_str(&text)
         .map_err(|e| ModelError::Parse { path: file.display().to_string(), message: e.to_string() })?;
-    let base = file.parent().unwrap_or(Path::new("."));
-    let mut roles = Vec::with_capacity(spec.roles.len());
-    for role in &spec.roles {
-        let mut components = Vec::with_capacity(role.components.len());
-        for c in &role.components {
-            let invalid = |message: String| ModelError::Component { component: c.name.clone(), message };
-            if let Some(config) = &c.config
-                && !config.path.starts_with('/')
-            {
+    for c in spec.roles.iter().flat_map(|r| &r.components) {
+        let invalid = |message: String| ModelError::Component { component: c.name.clone(), message };
+        if let Some(config) = &c.config {
+            if !config.path.starts_with('/') {
                 return Err(invalid(format!("config path `{}` must be absolute", config.path)));
             }
-            if let Some(config) = &c.config {
-                config.attributes().validate().map_err(invalid)?;
-            }
-            if let Some(plugin) = &c.plugin {
-                crate::plugin::check_name(plugin).map_err(|e| invalid(e.to_string()))?;
-            }
-            let stored = repository.put_file(&base.join(&c.package), c.sha256.as_deref())?;
-            let template = match &c.config {
-                Some(config) => Some(read(&base.join(&config.template))?),
-                None => None,
-            };
-            components.push(NewComponent {
-                name: c.name.clone(),
-                package_name: c.package_name.clone(),
-                package_version: c.version.clone(),
-                package_format: c.format.clone(),
-                sha256: stored.sha256.clone(),
-                size: stored.size,
-                storage_key: stored.sha256,
-                config_path: c.config.as_ref().map(|c| c.path.clone()),
-                config_template: template,
-                config_attributes: c.config.as_ref().and_then(|c| c.attributes().to_column()),
-                plugin: c.plugin.clone(),
-                parameters: c.parameters.iter().map(|(k, v)| (k.clone(), v.clone())).collect(),
-            });
+            config.attributes().validate().map_err(invalid)?;
         }
-        roles.push(NewRole { category: role.category.clone(), name: role.name.clone(), components });
+        if let Some(plugin) = &c.plugin {
+            crate::plugin_bundle::check_name(plugin).map_err(|e| invalid(e.to_string()))?;
+        }
     }
-    Ok(storage.import_model(&NewModel { site: spec.site, name: spec.name, roles })?)
+    Ok(spec)
+}
+
+impl ModelFile {
+    /// The role categories the file names, as rights are checked against them.
+    pub fn categories(&self) -> Vec<&str> {
+        self.roles.iter().map(|r| r.category.as_str()).collect()
+    }
+
+    /// Stores the packages (paths relative to `file`) in the repository and
+    /// reads the templates: the model as the store keeps it.
+    pub fn into_model(self, file: &Path, repository: &Repository) -> Result<Model, ModelError> {
+        let base = file.parent().unwrap_or(Path::new("."));
+        let mut roles = Vec::with_capacity(self.roles.len());
+        for role in self.roles {
+            let mut components = Vec::with_capacity(role.components.len());
+            for c in role.components {
+                let stored = repository.put_file(&base.join(&c.package), c.sha256.as_deref())?;
+                let config = match &c.config {
+                    Some(config) => Some(ConfigFile {
+                        path: config.path.clone(),
+                        template: read(&base.join(&config.template))?,
+                        attributes: config.attributes(),
+                    }),
+                    None => None,
+                };
+                components.push(Component {
+                    name: c.name,
+                    package: PackageRef {
+                        name: c.package_name,
+                        version: c.version,
+                        format: c.format,
+                        sha256: stored.sha256.clone(),
+                        size: stored.size,
+                        storage_key: stored.sha256,
+                    },
+                    config,
+                    plugin: c.plugin,
+                    parameters: c.parameters.into_iter().collect(),
+                });
+            }
+            roles.push(Role { category: role.category, name: role.name, components });
+        }
+        Ok(Model { site: self.site, name: self.name, roles })
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::queue::{FileAttributes, Payload};
+    use outfit_domain::command::Payload;
+    use outfit_domain::model::{self, ImportedModel};
+    use outfit_store::Storage;
+
+    fn import(storage: &Storage, repository: &Repository, file: &Path) -> Result<ImportedModel, String> {
+        let model = parse(file).and_then(|m| m.into_model(file, repository)).map_err(|e| e.to_string())?;
+        storage.import_model(&model).map_err(|e| e.to_string())
+    }
 
     fn model(dir: &Path, config: &str) -> PathBuf {
         model_with(dir, config, "")
@@ -174,7 +198,7 @@ mod tests {
         let repository = Repository::new(dir.path().join("repository"));
         let file = model(dir.path(), ", mode = \"640\", owner = \"web\", group = \"adm\"");
         let imported = import(&storage, &repository, &file).unwrap();
-        let plan = crate::queue::plan(&storage.desired_components(imported.model_version_id).unwrap()).unwrap();
+        let plan = model::plan(&storage.desired_components(imported.model_version_id).unwrap());
         let Payload::Configure { attributes, .. } = &plan[1] else { panic!("{plan:?}") };
         let wanted = FileAttributes { mode: Some("640".into()), owner: Some("web".into()), group: Some("adm".into()) };
         assert_eq!(attributes, &wanted);
@@ -182,7 +206,7 @@ mod tests {
         assert!(!import(&storage, &repository, &file).unwrap().created);
         let plain = import(&storage, &repository, &model(dir.path(), "")).unwrap();
         assert!(plain.created);
-        let plan = crate::queue::plan(&storage.desired_components(plain.model_version_id).unwrap()).unwrap();
+        let plan = model::plan(&storage.desired_components(plain.model_version_id).unwrap());
         let Payload::Configure { attributes, .. } = &plan[1] else { panic!("{plan:?}") };
         assert!(attributes.is_empty());
         // Stored rows without attributes still decode, and a payload without
@@ -198,7 +222,7 @@ mod tests {
         let plain = import(&storage, &repository, &model(dir.path(), "")).unwrap();
         let named = import(&storage, &repository, &model_with(dir.path(), "", "plugin = \"files\"\n")).unwrap();
         assert!(named.created && named.version == plain.version + 1, "naming a plug-in is a new version");
-        let plan = crate::queue::plan(&storage.desired_components(named.model_version_id).unwrap()).unwrap();
+        let plan = model::plan(&storage.desired_components(named.model_version_id).unwrap());
         let pins: Vec<Option<&str>> = plan
             .iter()
             .map(|p| match p {
@@ -207,7 +231,7 @@ mod tests {
             })
             .collect();
         assert_eq!(pins, [Some("files"), Some("files")]);
-        let plan = crate::queue::plan(&storage.desired_components(plain.model_version_id).unwrap()).unwrap();
+        let plan = model::plan(&storage.desired_components(plain.model_version_id).unwrap());
         assert!(!serde_json::to_string(&plan[0]).unwrap().contains("plugin"), "no pin, no field");
         let err = import(&storage, &repository, &model_with(dir.path(), "", "plugin = \"../x\"\n")).unwrap_err();
         assert!(err.to_string().contains("`../x` is not a plug-in name"), "{err}");
@@ -224,7 +248,7 @@ mod tests {
             (", owner = \"-rf\"", "owner `-rf` is not a user or group name"),
             (", group = \"a:b\"", "group `a:b` is not a user or group name"),
         ] {
-            let err = import(&storage, &repository, &model(dir.path(), config)).unwrap_err().to_string();
+            let err = import(&storage, &repository, &model(dir.path(), config)).unwrap_err();
             assert!(err.contains(expected), "{config}: {err}");
         }
         assert!(

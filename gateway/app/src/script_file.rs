@@ -37,9 +37,9 @@
 //! **Invariant:** a script's steps are copied into each queue when it is run,
 //! so changing a script later never changes commands already queued.
 
-use crate::queue::{self, Enqueued, Payload, Targets};
 use crate::repository::{Repository, RepositoryError};
-use crate::storage::{Storage, StorageError};
+use outfit_domain::command::{FileAttributes, Payload, SERVICE_ACTIONS};
+use outfit_domain::queue::NewCommand;
 use serde::Deserialize;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -125,38 +125,41 @@ pub enum ScriptError {
     Parse { path: String, message: String },
     #[error("step {step}: {message}")]
     Step { step: usize, message: String },
-    #[error("no script named `{name}` in site `{site}`; import it with `outfit-gateway script import FILE`")]
-    Unknown { site: String, name: String },
-    #[error(transparent)]
-    Queue(#[from] queue::ProvisionError),
     #[error(transparent)]
     Repository(#[from] RepositoryError),
-    #[error(transparent)]
-    Storage(#[from] StorageError),
 }
 
 fn read(path: &Path) -> Result<String, ScriptError> {
     std::fs::read_to_string(path).map_err(|source| ScriptError::Read { path: path.display().to_string(), source })
 }
 
-/// A stored script as `import` reports it.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Imported {
+/// A script file read, its packages stored: what the store keeps.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Script {
     pub site: String,
     pub name: String,
-    pub steps: usize,
-    /// False when a script of that name existed and its steps were replaced.
-    pub created: bool,
+    pub description: String,
+    pub steps: Vec<NewCommand>,
 }
 
-/// Reads a script file, stores its packages and saves the script, replacing
-/// the steps of an existing script of the same site and name.
-pub fn import(storage: &Storage, repository: &Repository, file: &Path) -> Result<Imported, ScriptError> {
+/// The site and name of the script in `file`.
+pub fn site_of(file: &Path) -> Result<(String, String), ScriptError> {
+    let spec = parse(file)?;
+    Ok((spec.site, spec.name))
+}
+
+fn parse(file: &Path) -> Result<ScriptFile, ScriptError> {
     let spec: ScriptFile = toml::from_str(&read(file)?)
         .map_err(|e| ScriptError::Parse { path: file.display().to_string(), message: e.to_string() })?;
     if spec.steps.is_empty() {
         return Err(ScriptError::Parse { path: file.display().to_string(), message: "a script needs steps".into() });
     }
+    Ok(spec)
+}
+
+/// Reads a script file and stores the packages its steps install.
+pub fn read_script(repository: &Repository, file: &Path) -> Result<Script, ScriptError> {
+    let spec = parse(file)?;
     let base = file.parent().unwrap_or(Path::new("."));
     let mut payloads = Vec::with_capacity(spec.steps.len());
     for (i, step) in spec.steps.into_iter().enumerate() {
@@ -181,7 +184,7 @@ pub fn import(storage: &Storage, repository: &Repository, file: &Path) -> Result
                     return Err(ScriptError::Step { step: i + 1, message: format!("path `{path}` must be absolute") });
                 }
                 let template = read(&base.join(&template))?;
-                let attributes = crate::queue::FileAttributes { mode, owner, group };
+                let attributes = FileAttributes { mode, owner, group };
                 attributes.validate().map_err(|message| ScriptError::Step { step: i + 1, message })?;
                 let parameters = parameters.into_iter().collect();
                 Payload::Configure { component, path, template, parameters, attributes, plugin }
@@ -193,40 +196,20 @@ pub fn import(storage: &Storage, repository: &Repository, file: &Path) -> Result
                 Payload::Network { interface, address, gateway, dns }
             }
             StepSpec::Service { name, action } => {
-                if name.is_empty() || !queue::SERVICE_ACTIONS.contains(&action.as_str()) {
-                    let message = format!(
-                        "service `{name}` `{action}`: the action is one of {}",
-                        queue::SERVICE_ACTIONS.join(", ")
-                    );
+                if name.is_empty() || !SERVICE_ACTIONS.contains(&action.as_str()) {
+                    let message =
+                        format!("service `{name}` `{action}`: the action is one of {}", SERVICE_ACTIONS.join(", "));
                     return Err(ScriptError::Step { step: i + 1, message });
                 }
                 Payload::Service { name, action }
             }
         });
     }
-    let steps = queue::commands(&payloads, None);
-    let created = storage.save_script(&spec.site, &spec.name, &spec.description, &steps)?;
-    Ok(Imported { site: spec.site, name: spec.name, steps: steps.len(), created })
-}
-
-/// Appends the script's steps to each target device's queue (all or none).
-pub fn run(
-    storage: &Storage,
-    site: &str,
-    name: &str,
-    targets: &Targets,
-    expires_at: Option<i64>,
-) -> Result<Vec<Enqueued>, ScriptError> {
-    let mut steps = storage
-        .script_steps(site, name)?
-        .ok_or_else(|| ScriptError::Unknown { site: site.to_owned(), name: name.to_owned() })?;
-    for step in &mut steps {
-        step.expires_at = expires_at;
-    }
-    Ok(queue::enqueue_on(storage, site, targets, &steps)?)
+    let steps = NewCommand::all(&payloads, None);
+    Ok(Script { site: spec.site, name: spec.name, description: spec.description, steps })
 }
 
 /// A step's `plugin`, if any, must be a plug-in name.
 fn pinned(plugin: Option<&str>) -> Result<(), String> {
-    plugin.map_or(Ok(()), |name| crate::plugin::check_name(name).map_err(|e| e.to_string()))
+    plugin.map_or(Ok(()), |name| crate::plugin_bundle::check_name(name).map_err(|e| e.to_string()))
 }

@@ -10,9 +10,8 @@
 //! only for the plug-in's name and version; the agent verifies the signature
 //! against its own trusted keys before it compiles anything.
 
-use crate::queue::{self, Enqueued, Payload, ProvisionError, Targets};
 use crate::repository::{Repository, RepositoryError};
-use crate::storage::Storage;
+use outfit_domain::command::Payload;
 use outfit_wsdl::bundle::{self, ArtifactFile, FILES};
 use serde::Deserialize;
 use std::path::Path;
@@ -68,8 +67,6 @@ pub enum PluginError {
     Artifact(String),
     #[error(transparent)]
     Repository(#[from] RepositoryError),
-    #[error(transparent)]
-    Queue(#[from] ProvisionError),
 }
 
 #[derive(Debug, Deserialize)]
@@ -145,33 +142,6 @@ pub fn pack(repository: &Repository, dir: &Path) -> Result<Packed, PluginError> 
     drop(archive);
     let stored = repository.put_file(staging.path(), None)?;
     Ok(Packed { name: manifest.name, version: manifest.version, sha256: stored.sha256, size: stored.size, precompiled })
-}
-
-/// Queues `install-plugin` for the bundle in `dir` on the targets.
-pub fn install(
-    storage: &Storage,
-    repository: &Repository,
-    site: &str,
-    dir: &Path,
-    targets: &Targets,
-    expires_at: Option<i64>,
-) -> Result<(Packed, Vec<Enqueued>), PluginError> {
-    let packed = pack(repository, dir)?;
-    let enqueued = queue::enqueue_on(storage, site, targets, &queue::commands(&[packed.payload()], expires_at))?;
-    Ok((packed, enqueued))
-}
-
-/// Queues `rollback-plugin NAME` on the targets.
-pub fn rollback(
-    storage: &Storage,
-    site: &str,
-    name: &str,
-    targets: &Targets,
-    expires_at: Option<i64>,
-) -> Result<Vec<Enqueued>, PluginError> {
-    check_name(name)?;
-    let step = Payload::RollbackPlugin { name: name.to_owned() };
-    Ok(queue::enqueue_on(storage, site, targets, &queue::commands(&[step], expires_at))?)
 }
 
 #[cfg(test)]

@@ -171,6 +171,8 @@ where
 #[derive(Debug)]
 pub(super) struct LogIfCertified<'a> {
     pub record: &'a super::ExchangeRecord,
+    /// `record.device` as its column holds it.
+    pub device: Option<i64>,
     pub fingerprint: &'a str,
     pub connection_serial: i64,
     pub now: i64,
@@ -203,7 +205,7 @@ where
         out.push_bind_param::<Text, _>(self.fingerprint)?;
         // A record without a device matches no certificate (`= NULL`).
         out.push_sql(" AND device_id = ");
-        out.push_bind_param::<Nullable<BigInt>, _>(&self.record.device)?;
+        out.push_bind_param::<Nullable<BigInt>, _>(&self.device)?;
         out.push_sql(" AND revoked_at IS NULL AND not_after > ");
         out.push_bind_param::<BigInt, _>(&self.now)?;
         Ok(())

@@ -1,0 +1,101 @@
+//! Device use cases: registering a device, showing it, revoking its
+//! certificates, and the fleet's status.
+
+use crate::audit::{Act, authorise};
+use crate::{Failure, Refusal, Services};
+use outfit_domain::device::{Device, DeviceAgent};
+use outfit_domain::ids::CommandId;
+use outfit_domain::queue::QueueCounts;
+use outfit_domain::rights::{Action, Caller, Scope};
+
+/// A device as `status` lists it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DeviceStatus {
+    pub device: Device,
+    pub site: String,
+    pub counts: QueueCounts,
+}
+
+/// A reboot that has not come back within the gateway's deadline.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OverdueReboot {
+    pub device: String,
+    pub command: CommandId,
+    /// Unix ms since the agent said it was going down.
+    pub since: i64,
+}
+
+impl Services {
+    /// Registers a device of `site` built to `model`'s current version. Its
+    /// agent enrols by asking for approval, or with a token.
+    pub fn add_device(&self, caller: &Caller, site: &str, name: &str, model: &str) -> Result<Device, Failure> {
+        let act = Act { action: "AddDevice", site: Some(site), object: name.to_owned() };
+        self.audited(caller, act, || {
+            authorise(caller, site, Scope::EveryCategory, Action::Deploy)?;
+            let device = self.storage.add_device(site, name, model)?;
+            Ok((device, format!("model {model}")))
+        })
+    }
+
+    /// A device and what its agent last said of itself.
+    pub fn show_device(&self, caller: &Caller, name: &str) -> Result<(Device, String, DeviceAgent), Failure> {
+        let site = self.site_of(name)?;
+        authorise(caller, &site, Scope::SomeCategory, Action::Read)?;
+        let device = self.storage.device(name)?.ok_or_else(|| Refusal::not_found("device", name))?;
+        let agent = self.storage.device_agents(None, std::slice::from_ref(&device.name))?.pop();
+        let agent = agent.ok_or_else(|| Refusal::not_found("device", name))?;
+        Ok((device, site, agent))
+    }
+
+    /// A device with its queue's counts.
+    pub fn device_status(&self, caller: &Caller, name: &str) -> Result<DeviceStatus, Failure> {
+        let site = self.site_of(name)?;
+        authorise(caller, &site, Scope::SomeCategory, Action::Read)?;
+        let device = self.storage.device(name)?.ok_or_else(|| Refusal::not_found("device", name))?;
+        let counts = self.storage.queue_counts(device.id)?;
+        Ok(DeviceStatus { device, site, counts })
+    }
+
+    /// Revokes every certificate of a device: its next request is refused.
+    /// Returns how many were valid.
+    pub fn revoke_device(&self, caller: &Caller, name: &str) -> Result<usize, Failure> {
+        let site = self.site_of(name)?;
+        let act = Act { action: "RevokeDevice", site: Some(&site), object: name.to_owned() };
+        self.audited(caller, act, || {
+            authorise(caller, &site, Scope::EveryCategory, Action::Deploy)?;
+            let device = self.storage.device(name)?.ok_or_else(|| Refusal::not_found("device", name))?;
+            let n = self.storage.revoke_certificates(device.id)?;
+            Ok((n, format!("{n} certificates revoked")))
+        })
+    }
+
+    /// Every device `caller` may read, with its queue's counts.
+    pub fn status(&self, caller: &Caller) -> Result<Vec<DeviceStatus>, Failure> {
+        let mut all = Vec::new();
+        for (device, site) in self.storage.devices_with_sites()? {
+            if caller.principal.may(&site, Scope::SomeCategory, Action::Read) {
+                let counts = self.storage.queue_counts(device.id)?;
+                all.push(DeviceStatus { device, site, counts });
+            }
+        }
+        Ok(all)
+    }
+
+    /// Reboots of devices `caller` may read that have not come back within
+    /// `deadline_ms`.
+    pub fn overdue_reboots(&self, caller: &Caller, deadline_ms: i64) -> Result<Vec<OverdueReboot>, Failure> {
+        let mut overdue = Vec::new();
+        for (device, command, since) in self.storage.overdue_reboots(deadline_ms)? {
+            let site = self.site_of(&device)?;
+            if caller.principal.may(&site, Scope::SomeCategory, Action::Read) {
+                overdue.push(OverdueReboot { device, command, since });
+            }
+        }
+        Ok(overdue)
+    }
+
+    /// The site of a registered device.
+    pub(crate) fn site_of(&self, device: &str) -> Result<String, Failure> {
+        self.storage.device_site(device)?.ok_or_else(|| Refusal::not_found("device", device).into())
+    }
+}

@@ -1,0 +1,90 @@
+//! Model use cases: importing a model file and changing a parameter make new
+//! immutable versions; reading what a version asks for.
+
+use crate::audit::{Act, authorise};
+use crate::model_file::{self, ModelError};
+use crate::{Failure, Refusal, Services};
+use outfit_domain::ids::ModelVersionId;
+use outfit_domain::model::{DesiredComponent, ImportedModel, Model, ParameterChange};
+use outfit_domain::rights::{Action, Caller, Scope};
+use std::path::Path;
+
+impl From<ModelError> for Failure {
+    fn from(e: ModelError) -> Self {
+        match e {
+            // The file, a package or a template it names: the operator's to fix.
+            ModelError::Parse { .. } | ModelError::Component { .. } | ModelError::Read { .. } => {
+                Refusal::invalid(e.to_string()).into()
+            }
+            ModelError::Repository(e) => e.into(),
+        }
+    }
+}
+
+fn imported_detail(imported: &ImportedModel) -> String {
+    if imported.created {
+        format!("new version {}", imported.version)
+    } else {
+        format!("unchanged; current version {}", imported.version)
+    }
+}
+
+impl Services {
+    /// Imports a model file: its packages go into the repository and its
+    /// content becomes a new model version, unless it equals the current one.
+    /// Needs `change` on every role category the file names.
+    pub fn import_model(&self, caller: &Caller, file: &Path) -> Result<ImportedModel, Failure> {
+        let spec = model_file::parse(file)?;
+        let site = spec.site.clone();
+        let act = Act { action: "ImportModel", site: Some(&site), object: spec.name.clone() };
+        self.audited(caller, act, || {
+            for category in spec.categories() {
+                authorise(caller, &site, Scope::Category(category), Action::Change)?;
+            }
+            let model = spec.into_model(file, &self.repository)?;
+            let imported = self.storage.import_model(&model)?;
+            let detail = imported_detail(&imported);
+            Ok((imported, detail))
+        })
+    }
+
+    /// Stores a model whose packages are in the repository already (the bench).
+    pub fn import_model_content(&self, caller: &Caller, model: &Model) -> Result<ImportedModel, Failure> {
+        let act = Act { action: "ImportModel", site: Some(&model.site), object: model.name.clone() };
+        self.audited(caller, act, || {
+            for role in &model.roles {
+                authorise(caller, &model.site, Scope::Category(&role.category), Action::Change)?;
+            }
+            let imported = self.storage.import_model(model)?;
+            let detail = imported_detail(&imported);
+            Ok((imported, detail))
+        })
+    }
+
+    /// Sets one parameter of a component in a model's role: a new role version
+    /// and a new current model version (the old ones stay). Setting the value
+    /// it has adds nothing. Needs `change` on the role's category.
+    pub fn set_parameter(&self, caller: &Caller, change: &ParameterChange) -> Result<ImportedModel, Failure> {
+        let object = format!("{}/{} {}.{}", change.model, change.category, change.component, change.name);
+        let act = Act { action: "SetParameter", site: Some(&change.site), object };
+        self.audited(caller, act, || {
+            authorise(caller, &change.site, Scope::Category(&change.category), Action::Change)?;
+            let imported = self.storage.set_parameter(change)?;
+            let detail =
+                if imported.created { format!("model version {}", imported.version) } else { "unchanged".to_owned() };
+            Ok((imported, detail))
+        })
+    }
+
+    /// The components `version` (of a model of `site`) asks for, in
+    /// provisioning order.
+    pub fn desired_components(
+        &self,
+        caller: &Caller,
+        site: &str,
+        version: ModelVersionId,
+    ) -> Result<Vec<DesiredComponent>, Failure> {
+        authorise(caller, site, Scope::SomeCategory, Action::Read)?;
+        Ok(self.storage.desired_components(version)?)
+    }
+}

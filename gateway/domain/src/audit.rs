@@ -1,0 +1,40 @@
+//! The audit log: one line per state change or refusal, with who, what, where
+//! from and when.
+
+/// One line of the audit log.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AuditEntry {
+    pub principal: String,
+    pub action: String,
+    pub site: Option<String>,
+    pub object: String,
+    /// The address the request came from (`cli` on the gateway host).
+    pub peer: String,
+    pub outcome: Outcome,
+    pub detail: String,
+    /// Unix ms.
+    pub created_at: i64,
+}
+
+/// How an audited request ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    Allowed,
+    Refused,
+    /// The gateway failed inside (the cause is in its log).
+    Failed,
+}
+
+impl Outcome {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Allowed => "allowed",
+            Self::Refused => "refused",
+            Self::Failed => "failed",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<Self> {
+        [Self::Allowed, Self::Refused, Self::Failed].into_iter().find(|o| o.as_str() == text)
+    }
+}

@@ -1,0 +1,142 @@
+//! The command vocabulary: what a queued command asks an agent to do, as kept
+//! (JSON) in its queue row.
+
+use serde::{Deserialize, Serialize};
+
+/// Octal permission bits ("640"), at most 777.
+pub fn permission_bits(text: &str) -> Result<u32, String> {
+    match u32::from_str_radix(text, 8) {
+        Ok(bits) if bits <= 0o777 => Ok(bits),
+        _ => Err(format!("mode `{text}` is not octal permission bits (at most 777), e.g. \"640\"")),
+    }
+}
+
+/// What a configuration file must have besides its contents: permission bits
+/// in octal text ("640"), owner and group as names on the device or numbers.
+/// Empty: keep what the file has.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FileAttributes {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mode: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub owner: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub group: Option<String>,
+}
+
+impl FileAttributes {
+    pub fn is_empty(&self) -> bool {
+        self.mode.is_none() && self.owner.is_none() && self.group.is_none()
+    }
+
+    /// Checks what a model file names, so a typo fails the import rather
+    /// than every device's command.
+    pub fn validate(&self) -> Result<(), String> {
+        if let Some(mode) = &self.mode {
+            permission_bits(mode)?;
+        }
+        for (kind, name) in [("owner", &self.owner), ("group", &self.group)] {
+            if let Some(name) = name {
+                let valid = !name.is_empty()
+                    && name.len() <= 32
+                    && !name.starts_with('-')
+                    && name.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.'));
+                if !valid {
+                    return Err(format!("{kind} `{name}` is not a user or group name (letters, digits, _ . -)"));
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// As stored in `components.config_attributes`.
+    pub fn to_column(&self) -> Option<String> {
+        (!self.is_empty()).then(|| serde_json::to_string(self).expect("attributes serialize"))
+    }
+
+    pub fn from_column(column: Option<&str>) -> Result<Self, String> {
+        match column {
+            None => Ok(Self::default()),
+            Some(text) => serde_json::from_str(text).map_err(|e| format!("file attributes `{text}`: {e}")),
+        }
+    }
+}
+
+/// What a queued command asks the agent to do; stored as JSON in the row.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "lowercase")]
+pub enum Payload {
+    Install {
+        component: String,
+        package_name: String,
+        version: String,
+        format: String,
+        sha256: String,
+        size: i64,
+        storage_key: String,
+        /// The plug-in that must install it (`None`: the one for its format).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        plugin: Option<String>,
+    },
+    Configure {
+        component: String,
+        path: String,
+        template: String,
+        parameters: Vec<(String, String)>,
+        #[serde(default, skip_serializing_if = "FileAttributes::is_empty")]
+        attributes: FileAttributes,
+        /// The plug-in that must write it (`None`: the newest that configures).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        plugin: Option<String>,
+    },
+    /// Restart the device; the queue waits until it is back.
+    Reboot,
+    /// Fetch a signed plug-in bundle (see `plugin.rs`) and switch to it.
+    #[serde(rename = "install-plugin")]
+    InstallPlugin {
+        name: String,
+        version: String,
+        sha256: String,
+        size: i64,
+        storage_key: String,
+        /// Targets the bundle carries signed precompiled code for (gateway
+        /// side only: checked against agents that cannot compile).
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        precompiled: Vec<String>,
+    },
+    /// Switch a plug-in back to the version it had before.
+    #[serde(rename = "rollback-plugin")]
+    RollbackPlugin { name: String },
+    /// Give an interface a static address (`address` = ADDRESS/PREFIX) or DHCP (no address).
+    Network { interface: String, address: Option<String>, gateway: Option<String>, dns: Vec<String> },
+    /// Start, stop, restart, enable or disable a service.
+    Service { name: String, action: String },
+}
+
+/// The service actions a `service` command may ask for.
+pub const SERVICE_ACTIONS: [&str; 5] = ["start", "stop", "restart", "enable", "disable"];
+
+impl Payload {
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Self::Install { .. } => "install",
+            Self::Configure { .. } => "configure",
+            Self::Reboot => "reboot",
+            Self::InstallPlugin { .. } => "install-plugin",
+            Self::RollbackPlugin { .. } => "rollback-plugin",
+            Self::Network { .. } => "network",
+            Self::Service { .. } => "service",
+        }
+    }
+
+    /// The payload as a queue row keeps it. Its shape is stored data: rows
+    /// written by an older gateway must still read.
+    pub fn to_json(&self) -> String {
+        serde_json::to_string(self).expect("payload serializes")
+    }
+
+    pub fn from_json(text: &str) -> Result<Self, String> {
+        serde_json::from_str(text).map_err(|e| format!("unreadable payload: {e}"))
+    }
+}

@@ -1,0 +1,121 @@
+//! Models and what they are made of: a model is one role per category, a role a
+//! list of components, a component one package plus its configuration file and
+//! parameter values. Declared once here; the model file, the store and the
+//! planner all speak these types.
+
+use crate::command::{FileAttributes, Payload};
+use crate::ids::ModelVersionId;
+
+/// A package in the gateway's repository, by the digest of its bytes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PackageRef {
+    pub name: String,
+    pub version: String,
+    /// `deb`, `rpm`, `msi`, `pkg`, …: which plug-in installs it.
+    pub format: String,
+    pub sha256: String,
+    pub size: i64,
+    /// Where the repository keeps it (its sha256 today).
+    pub storage_key: String,
+}
+
+/// Whether `text` is a sha256 digest as the repository names packages: 64
+/// lowercase hex digits.
+pub fn is_sha256_hex(text: &str) -> bool {
+    text.len() == 64 && text.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+}
+
+/// A component's configuration file: a template rendered with the component's
+/// parameters, and the attributes the file must have.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConfigFile {
+    pub path: String,
+    pub template: String,
+    pub attributes: FileAttributes,
+}
+
+/// One software item of a role.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Component {
+    pub name: String,
+    pub package: PackageRef,
+    pub config: Option<ConfigFile>,
+    /// The plug-in that must serve it (`None`: the agent picks).
+    pub plugin: Option<String>,
+    /// Parameter values, sorted by name.
+    pub parameters: Vec<(String, String)>,
+}
+
+/// A named set of components of one role category.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Role {
+    pub category: String,
+    pub name: String,
+    pub components: Vec<Component>,
+}
+
+/// A device type of a site: one role per category.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Model {
+    pub site: String,
+    pub name: String,
+    pub roles: Vec<Role>,
+}
+
+/// What storing a model's content gave.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ImportedModel {
+    pub model_version_id: ModelVersionId,
+    pub version: i32,
+    /// False when the content matched the current version and nothing was added.
+    pub created: bool,
+}
+
+/// One parameter of one component in a model's role, as an operator changes it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ParameterChange {
+    pub site: String,
+    pub model: String,
+    pub category: String,
+    pub component: String,
+    pub name: String,
+    pub value: String,
+}
+
+/// A component a model version asks for, with the category of its role.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DesiredComponent {
+    pub category: String,
+    pub component: Component,
+}
+
+/// The commands that bring a bare device to the desired components, in the
+/// order given (role categories by rank, components by position): each
+/// component is installed, then configured.
+pub fn plan(desired: &[DesiredComponent]) -> Vec<Payload> {
+    let mut plan = Vec::with_capacity(desired.len() * 2);
+    for DesiredComponent { component: c, .. } in desired {
+        let p = &c.package;
+        plan.push(Payload::Install {
+            component: c.name.clone(),
+            package_name: p.name.clone(),
+            version: p.version.clone(),
+            format: p.format.clone(),
+            sha256: p.sha256.clone(),
+            size: p.size,
+            storage_key: p.storage_key.clone(),
+            plugin: c.plugin.clone(),
+        });
+        if let Some(config) = &c.config {
+            plan.push(Payload::Configure {
+                component: c.name.clone(),
+                path: config.path.clone(),
+                template: config.template.clone(),
+                parameters: c.parameters.clone(),
+                attributes: config.attributes.clone(),
+                plugin: c.plugin.clone(),
+            });
+        }
+    }
+    plan
+}

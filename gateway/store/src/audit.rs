@@ -1,0 +1,67 @@
+//! The audit log: appended to, never changed.
+
+use super::schema::*;
+use super::{DbConnection, Result, Session, Storage, StorageError};
+use diesel::prelude::*;
+use outfit_domain::audit::{AuditEntry, Outcome};
+
+type AuditRow = (String, String, Option<String>, String, String, String, String, i64);
+
+fn entry(row: AuditRow) -> Result<AuditEntry> {
+    let (principal, action, site, object, peer, outcome, detail, created_at) = row;
+    let outcome = Outcome::parse(&outcome)
+        .ok_or_else(|| StorageError::Invalid(format!("audit_log.outcome `{outcome}` is no outcome")))?;
+    Ok(AuditEntry { principal, action, site, object, peer, outcome, detail, created_at })
+}
+
+impl Storage {
+    /// Appends one line to the audit log.
+    pub fn audit(&self, entry: &AuditEntry) -> Result<()> {
+        insert_audit(&mut *self.conn()?, entry)
+    }
+
+    /// The latest `limit` audit lines, oldest first.
+    pub fn audit_log(&self, limit: i64) -> Result<Vec<AuditEntry>> {
+        let mut conn = self.conn()?;
+        let rows: Vec<AuditRow> = audit_log::table
+            .order(audit_log::id.desc())
+            .limit(limit)
+            .select((
+                audit_log::principal,
+                audit_log::action,
+                audit_log::site,
+                audit_log::object,
+                audit_log::peer,
+                audit_log::outcome,
+                audit_log::detail,
+                audit_log::created_at,
+            ))
+            .load(&mut conn)?;
+        let mut entries = rows.into_iter().map(entry).collect::<Result<Vec<_>>>()?;
+        entries.reverse();
+        Ok(entries)
+    }
+}
+
+impl Session<'_> {
+    /// Appends one line to the audit log, in the exchange's transaction.
+    pub fn audit(&mut self, entry: &AuditEntry) -> Result<()> {
+        insert_audit(self.conn, entry)
+    }
+}
+
+fn insert_audit(conn: &mut DbConnection, entry: &AuditEntry) -> Result<()> {
+    diesel::insert_into(audit_log::table)
+        .values((
+            audit_log::principal.eq(&entry.principal),
+            audit_log::action.eq(&entry.action),
+            audit_log::site.eq(&entry.site),
+            audit_log::object.eq(&entry.object),
+            audit_log::peer.eq(&entry.peer),
+            audit_log::outcome.eq(entry.outcome.as_str()),
+            audit_log::detail.eq(&entry.detail),
+            audit_log::created_at.eq(entry.created_at),
+        ))
+        .execute(conn)?;
+    Ok(())
+}
