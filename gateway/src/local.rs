@@ -29,6 +29,14 @@ pub fn local_administrator() -> Caller {
     Caller { principal: Principal::LocalAdministrator { user }, from: "cli".into() }
 }
 
+/// A password nobody will type (256 random bits), for an operator who signs
+/// in with a certificate.
+pub fn unguessable_password() -> anyhow::Result<String> {
+    let mut bytes = [0u8; 32];
+    getrandom::fill(&mut bytes).map_err(|e| anyhow::anyhow!("failed to draw random bytes: {e}"))?;
+    Ok(bytes.iter().map(|b| format!("{b:02x}")).collect())
+}
+
 /// What happened to a device's agent after its queue changed.
 pub fn report_poke(device: &str, poked: &Option<Poked>) {
     match poked {

@@ -106,6 +106,20 @@ enum Cmd {
         #[arg(long, default_value_t = outfit_app::pki::DEVICE_CERT_DAYS, value_parser = clap::value_parser!(u64).range(1..))]
         device_cert_days: u64,
     },
+    /// Create the first administrator: an operator with every right on every
+    /// site (read, change, deploy, admin) and a client certificate for the
+    /// `outfit` CLI, written to --out as NAME.pem and NAME.key (0600). A
+    /// password is set too if OUTFIT_PASSWORD is given.
+    Bootstrap {
+        #[command(flatten)]
+        dir: DirArg,
+        name: String,
+        /// Directory to write the certificate and its key to.
+        #[arg(long)]
+        out: PathBuf,
+        #[arg(long, default_value_t = 365, value_parser = clap::value_parser!(u64).range(1..))]
+        days: u64,
+    },
     /// Serve agents over HTTPS until stopped.
     Serve {
         #[command(flatten)]
@@ -507,6 +521,31 @@ async fn run(cli: Cli) -> Result<()> {
             println!("initialised gateway in {}", dir.dir.display());
         }
         Cmd::Serve { dir } => Arc::new(Gateway::open(Home::new(dir.dir))?).serve().await?,
+        Cmd::Bootstrap { dir, name, out, days } => {
+            let (gateway, services, caller) = local::open(dir.dir)?;
+            let password = match std::env::var("OUTFIT_PASSWORD") {
+                Ok(password) => password,
+                // Nobody knows it: the certificate is the way in.
+                Err(_) => local::unguessable_password()?,
+            };
+            services.save_operator(&caller, &name, &password).context("failed to add the administrator")?;
+            for action in Action::ALL {
+                services.grant(&caller, Holder::Operator(&name), &Right { action, site: None, category: None })?;
+            }
+            let issued = services.issue_operator_certificate(&caller, &name, days)?;
+            std::fs::create_dir_all(&out).with_context(|| format!("failed to create {}", out.display()))?;
+            let (cert, key) = (out.join(format!("{name}.pem")), out.join(format!("{name}.key")));
+            issued.write(&cert, &key)?;
+            let url = std::fs::read_to_string(gateway.home.operator_url_file()).unwrap_or_default();
+            println!("administrator {name}: every right on every site; certificate {} and key {}", cert.display(), key.display());
+            println!(
+                "connect with: outfit profile set default --gateway {} --ca {} --cert {} --key {}",
+                if url.is_empty() { "https://HOST:PORT".to_owned() } else { url.trim().to_owned() },
+                gateway.home.ca_cert().display(),
+                cert.display(),
+                key.display()
+            );
+        }
         Cmd::Model { command: ModelCmd::Import { dir, file } } => {
             let (_, services, caller) = local::open(dir.dir)?;
             let imported = services

@@ -55,7 +55,8 @@ impl Gateway {
         let services = Services::open(&home.database_url(&settings), repository, ca, pokes, instance)
             .map_err(ServeError::Database)?;
         let agent = AgentEndpoint { services: services.clone() };
-        let operator = OperatorEndpoint { services: services.clone() };
+        let reboot_deadline_ms = settings.reboot_deadline_secs as i64 * 1000;
+        let operator = OperatorEndpoint { services: services.clone(), reboot_deadline_ms };
         let db_slots = Arc::new(tokio::sync::Semaphore::new(services.max_connections()));
         Ok(Self { home, settings, services, agent, operator, db_slots })
     }

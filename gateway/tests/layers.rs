@@ -45,12 +45,30 @@ fn each_layer_depends_only_on_the_layers_below_it() {
     assert_eq!(ours(deps("outfit-store")), BTreeSet::from(["outfit-domain"]));
     assert_eq!(ours(deps("outfit-app")), BTreeSet::from(["outfit-domain", "outfit-store", "outfit-wsdl"]));
     assert_eq!(ours(deps("outfit-gateway")), BTreeSet::from(["outfit-app", "outfit-domain", "outfit-wsdl"]));
+    assert_eq!(ours(deps("outfit-cli")), BTreeSet::from(["outfit-wsdl"]), "the CLI speaks the operator API only");
     for (name, deps) in &crates {
         let sql = deps.iter().any(|d| d.starts_with("diesel") || d == "libsqlite3-sys");
         assert_eq!(sql, name == "outfit-store", "{name}: only the store may depend on diesel");
     }
     for io in ["tokio", "hyper", "diesel", "rustls", "yaserde"] {
         assert!(!deps("outfit-domain").contains(io), "the domain does no I/O, yet depends on {io}");
+    }
+}
+
+/// The CLI's whole dependency tree (not only its direct dependencies) holds
+/// no database code: it can reach the database only through the gateway.
+#[test]
+fn the_cli_has_no_database_in_its_tree() {
+    let out = std::process::Command::new(env!("CARGO"))
+        .args(["tree", "-p", "outfit-cli", "-e", "normal", "--prefix", "none", "--offline"])
+        .current_dir(workspace())
+        .output()
+        .expect("run cargo tree");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let tree = String::from_utf8_lossy(&out.stdout);
+    assert!(tree.contains("outfit-wsdl"), "{tree}");
+    for forbidden in ["diesel", "libsqlite3-sys", "mysqlclient-sys", "outfit-store", "outfit-app"] {
+        assert!(!tree.lines().any(|l| l.starts_with(forbidden)), "outfit-cli depends on {forbidden}:\n{tree}");
     }
 }
 

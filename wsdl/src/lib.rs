@@ -12,6 +12,7 @@ pub mod envelope;
 pub mod identity;
 pub mod messages;
 pub mod operator;
+mod operator_messages;
 pub mod transport;
 
 /// Target namespace of the agent protocol (WSDL and XSD).

@@ -6,7 +6,8 @@
 //! operation, or a missing field, or no UsernameToken is an error with a
 //! stable fault code, never a half-empty message.
 
-use crate::envelope::{FaultCode, SoapFault, ensure_single, parse_document};
+use crate::envelope::{Answer, FaultCode, SoapFault, ensure_single, parse_document};
+pub use crate::operator_messages::*;
 use yaserde::{YaDeserialize, YaSerialize};
 
 /// The WS-Security 1.0 (OASIS 2004) namespaces.
@@ -83,25 +84,124 @@ pub struct Password {
     pub value: String,
 }
 
-#[derive(Debug, Clone, PartialEq, Default, YaSerialize, YaDeserialize)]
-#[yaserde(
-    rename = "Body",
-    prefix = "soapenv",
-    namespaces = { "soapenv" = "http://schemas.xmlsoap.org/soap/envelope/", "op" = "urn:outfit:operator:1" }
-)]
-pub struct OperatorBody {
-    #[yaserde(rename = "SetParameter", prefix = "op")]
-    pub set_parameter: Option<SetParameter>,
-    #[yaserde(rename = "SetParameterResponse", prefix = "op")]
-    pub set_parameter_response: Option<SetParameterResponse>,
-    #[yaserde(rename = "Provision", prefix = "op")]
-    pub provision: Option<Provision>,
-    #[yaserde(rename = "ProvisionResponse", prefix = "op")]
-    pub provision_response: Option<ProvisionResponse>,
+/// Declares every operator operation once: the Body that carries its
+/// request and response elements, the request and response enums, and their
+/// decoding and encoding.
+macro_rules! operations {
+    ($($op:ident { $req:ident: $req_name:tt, $resp:ident: $resp_name:tt => $resp_ty:ident }),* $(,)?) => {
+        #[derive(Debug, Clone, PartialEq, Default, YaSerialize, YaDeserialize)]
+        #[yaserde(
+            rename = "Body",
+            prefix = "soapenv",
+            namespaces = { "soapenv" = "http://schemas.xmlsoap.org/soap/envelope/", "op" = "urn:outfit:operator:1" }
+        )]
+        pub struct OperatorBody {
+            /// A response's Fault (the gateway encodes faults with
+            /// [`crate::envelope::encode_fault`]; clients read them here).
+            #[yaserde(rename = "Fault", prefix = "soapenv")]
+            pub fault: Option<crate::envelope::Fault>,
+            $(
+                #[yaserde(rename = $req_name, prefix = "op")]
+                pub $req: Option<$op>,
+                #[yaserde(rename = $resp_name, prefix = "op")]
+                pub $resp: Option<$resp_ty>,
+            )*
+        }
+
+        /// An operator request as the gateway's operator endpoint sees it.
+        #[derive(Debug, Clone, PartialEq)]
+        pub enum OperatorRequest {
+            $($op($op),)*
+        }
+
+        /// A response of the operator service.
+        #[derive(Debug, Clone, PartialEq)]
+        pub enum OperatorResponse {
+            $($op($resp_ty),)*
+        }
+
+        impl OperatorRequest {
+            pub fn operation(&self) -> &'static str {
+                match self {
+                    $(Self::$op(_) => $req_name,)*
+                }
+            }
+
+            /// The one request a Body holds.
+            fn take(body: OperatorBody) -> Result<Self, SoapFault> {
+                let found = 0 $(+ usize::from(body.$req.is_some()))*;
+                ensure_single(found, crate::OPERATOR_NS)?;
+                $(
+                    if let Some(m) = body.$req {
+                        return Ok(Self::$op(m));
+                    }
+                )*
+                unreachable!("ensure_single checked that one operation is present")
+            }
+
+            fn into_body(self) -> OperatorBody {
+                let mut body = OperatorBody::default();
+                match self {
+                    $(Self::$op(m) => body.$req = Some(m),)*
+                }
+                body
+            }
+        }
+
+        impl OperatorResponse {
+            fn into_body(self) -> OperatorBody {
+                let mut body = OperatorBody::default();
+                match self {
+                    $(Self::$op(m) => body.$resp = Some(m),)*
+                }
+                body
+            }
+
+            /// The response a Body holds for `operation` (`None`: not that one).
+            fn take(body: OperatorBody, operation: &str) -> Option<Self> {
+                $(
+                    if operation == $req_name {
+                        return body.$resp.map(Self::$op);
+                    }
+                )*
+                None
+            }
+        }
+    };
 }
 
-#[derive(Debug, Clone, PartialEq, Default, YaSerialize, YaDeserialize)]
+operations! {
+    SetParameter { set_parameter: "SetParameter", set_parameter_response: "SetParameterResponse" => SetParameterResponse },
+    Provision { provision: "Provision", provision_response: "ProvisionResponse" => ProvisionResponse },
+    ProvisionMany { provision_many: "ProvisionMany", provision_many_response: "ProvisionManyResponse" => ProvisionManyResponse },
+    ListDevices { list_devices: "ListDevices", list_devices_response: "ListDevicesResponse" => ListDevicesResponse },
+    ShowDevice { show_device: "ShowDevice", show_device_response: "ShowDeviceResponse" => ShowDeviceResponse },
+    AddDevice { add_device: "AddDevice", add_device_response: "AddDeviceResponse" => AddDeviceResponse },
+    IssueToken { issue_token: "IssueToken", issue_token_response: "IssueTokenResponse" => IssueTokenResponse },
+    RevokeDevice { revoke_device: "RevokeDevice", revoke_device_response: "RevokeDeviceResponse" => RevokeDeviceResponse },
+    ListEnrolmentRequests { list_enrolment_requests: "ListEnrolmentRequests", list_enrolment_requests_response: "ListEnrolmentRequestsResponse" => ListEnrolmentRequestsResponse },
+    ApproveEnrolment { approve_enrolment: "ApproveEnrolment", approve_enrolment_response: "ApproveEnrolmentResponse" => ApproveEnrolmentResponse },
+    RejectEnrolment { reject_enrolment: "RejectEnrolment", reject_enrolment_response: "RejectEnrolmentResponse" => RejectEnrolmentResponse },
+    ShowQueue { show_queue: "ShowQueue", show_queue_response: "ShowQueueResponse" => ShowQueueResponse },
+    Retry { retry: "Retry", retry_response: "RetryResponse" => RetryResponse },
+    Skip { skip: "Skip", skip_response: "SkipResponse" => SkipResponse },
+    Abort { abort: "Abort", abort_response: "AbortResponse" => AbortResponse },
+    Reboot { reboot: "Reboot", reboot_response: "RebootResponse" => RebootResponse },
+    ListScripts { list_scripts: "ListScripts", list_scripts_response: "ListScriptsResponse" => ListScriptsResponse },
+    RunScript { run_script: "RunScript", run_script_response: "RunScriptResponse" => RunScriptResponse },
+    RollbackPlugin { rollback_plugin: "RollbackPlugin", rollback_plugin_response: "RollbackPluginResponse" => RollbackPluginResponse },
+    SaveOperator { save_operator: "SaveOperator", save_operator_response: "SaveOperatorResponse" => SaveOperatorResponse },
+    IssueOperatorCertificate { issue_operator_certificate: "IssueOperatorCertificate", issue_operator_certificate_response: "IssueOperatorCertificateResponse" => IssueOperatorCertificateResponse },
+    RevokeOperatorCertificates { revoke_operator_certificates: "RevokeOperatorCertificates", revoke_operator_certificates_response: "RevokeOperatorCertificatesResponse" => RevokeOperatorCertificatesResponse },
+    AddGroup { add_group: "AddGroup", add_group_response: "AddGroupResponse" => AddGroupResponse },
+    JoinGroup { join_group: "JoinGroup", join_group_response: "JoinGroupResponse" => JoinGroupResponse },
+    Grant { grant: "Grant", grant_response: "GrantResponse" => GrantResponse },
+    ListAudit { list_audit: "ListAudit", list_audit_response: "ListAuditResponse" => ListAuditResponse }
+}
+
+#[derive(Debug, Clone, PartialEq, Default, YaSerialize, YaDeserialize, serde::Serialize)]
 #[yaserde(rename = "SetParameter", prefix = "op", namespaces = { "op" = "urn:outfit:operator:1" })]
+#[serde(rename_all = "camelCase")]
 pub struct SetParameter {
     #[yaserde(prefix = "op")]
     pub site: String,
@@ -135,8 +235,9 @@ impl SetParameter {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Default, YaSerialize, YaDeserialize)]
+#[derive(Debug, Clone, PartialEq, Default, YaSerialize, YaDeserialize, serde::Serialize)]
 #[yaserde(rename = "SetParameterResponse", prefix = "op", namespaces = { "op" = "urn:outfit:operator:1" })]
+#[serde(rename_all = "camelCase")]
 pub struct SetParameterResponse {
     #[yaserde(rename = "modelVersion", prefix = "op")]
     pub model_version: i32,
@@ -147,8 +248,9 @@ pub struct SetParameterResponse {
 /// Builds one device of a site to its model's current version (queues the
 /// commands and pokes the agent). Needs the `deploy` right for that site and
 /// every role category of the model.
-#[derive(Debug, Clone, PartialEq, Default, YaSerialize, YaDeserialize)]
+#[derive(Debug, Clone, PartialEq, Default, YaSerialize, YaDeserialize, serde::Serialize)]
 #[yaserde(rename = "Provision", prefix = "op", namespaces = { "op" = "urn:outfit:operator:1" })]
+#[serde(rename_all = "camelCase")]
 pub struct Provision {
     #[yaserde(prefix = "op")]
     pub site: String,
@@ -167,8 +269,9 @@ impl Provision {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Default, YaSerialize, YaDeserialize)]
+#[derive(Debug, Clone, PartialEq, Default, YaSerialize, YaDeserialize, serde::Serialize)]
 #[yaserde(rename = "ProvisionResponse", prefix = "op", namespaces = { "op" = "urn:outfit:operator:1" })]
+#[serde(rename_all = "camelCase")]
 pub struct ProvisionResponse {
     /// How many commands were queued.
     #[yaserde(prefix = "op")]
@@ -182,45 +285,16 @@ pub struct Credentials {
     pub password: String,
 }
 
-/// An operator request as the gateway's operator endpoint sees it.
-#[derive(Debug, Clone, PartialEq)]
-pub enum OperatorRequest {
-    SetParameter(SetParameter),
-    Provision(Provision),
-}
-
-impl OperatorRequest {
-    pub fn operation(&self) -> &'static str {
-        match self {
-            Self::SetParameter(_) => "SetParameter",
-            Self::Provision(_) => "Provision",
-        }
-    }
-}
-
-/// A response of the operator service.
-#[derive(Debug, Clone, PartialEq)]
-pub enum OperatorResponse {
-    SetParameter(SetParameterResponse),
-    Provision(ProvisionResponse),
-}
-
 /// Decodes an operator request. The operation is decoded even when the
 /// credentials are missing, so the audit log can say what was attempted.
 pub fn decode_operator_request(xml: &[u8]) -> Result<(OperatorRequest, Result<Credentials, SoapFault>), SoapFault> {
     let envelope: OperatorEnvelope = parse_document(xml)?;
-    let body = envelope.body;
-    let found = usize::from(body.set_parameter.is_some()) + usize::from(body.provision.is_some());
-    ensure_single(found, crate::OPERATOR_NS)?;
-    let request = if let Some(m) = body.set_parameter {
-        m.validate().map_err(SoapFault::missing)?;
-        OperatorRequest::SetParameter(m)
-    } else if let Some(m) = body.provision {
-        m.validate().map_err(SoapFault::missing)?;
-        OperatorRequest::Provision(m)
-    } else {
-        unreachable!("ensure_single checked that one operation is present")
-    };
+    let request = OperatorRequest::take(envelope.body)?;
+    match &request {
+        OperatorRequest::SetParameter(m) => m.validate().map_err(SoapFault::missing)?,
+        OperatorRequest::Provision(m) => m.validate().map_err(SoapFault::missing)?,
+        _ => {}
+    }
     Ok((request, credentials(envelope.header)))
 }
 
@@ -243,31 +317,39 @@ fn credentials(header: Option<Header>) -> Result<Credentials, SoapFault> {
 impl OperatorRequest {
     /// A request envelope with a PasswordText UsernameToken (what the CLI and tests send).
     pub fn encode(self, credentials: &Credentials) -> String {
-        let header = Header {
+        self.encode_with(Some(credentials))
+    }
+
+    /// A request envelope, with a UsernameToken or (for a caller who presents
+    /// an operator client certificate) without one.
+    pub fn encode_with(self, credentials: Option<&Credentials>) -> String {
+        let header = credentials.map(|credentials| Header {
             security: Some(Security {
                 username_token: Some(UsernameToken {
                     username: credentials.username.clone(),
                     password: Some(Password { kind: Some(PASSWORD_TEXT.into()), value: credentials.password.clone() }),
                 }),
             }),
-        };
-        let mut body = OperatorBody::default();
-        match self {
-            Self::SetParameter(m) => body.set_parameter = Some(m),
-            Self::Provision(m) => body.provision = Some(m),
-        }
-        to_xml(&OperatorEnvelope { header: Some(header), body })
+        });
+        to_xml(&OperatorEnvelope { header, body: self.into_body() })
     }
+}
+
+/// What a client reads back: the response of `operation`, or a Fault.
+pub fn decode_operator_response(xml: &[u8], operation: &str) -> Result<Answer<OperatorResponse>, SoapFault> {
+    let mut envelope: OperatorEnvelope = parse_document(xml)?;
+    if let Some(fault) = envelope.body.fault.take() {
+        let code = fault.detail.as_ref().and_then(|d| FaultCode::parse(&d.detail.code)).unwrap_or(FaultCode::Internal);
+        return Ok(Answer::Fault(SoapFault::new(code, fault.faultstring)));
+    }
+    OperatorResponse::take(envelope.body, operation).map(Answer::Ok).ok_or_else(|| {
+        SoapFault::new(FaultCode::UnknownOperation, format!("the response Body holds no {operation}Response"))
+    })
 }
 
 /// A response envelope of the operator service (faults use [`crate::envelope::encode_fault`]).
 pub fn encode_response(response: OperatorResponse) -> String {
-    let mut body = OperatorBody::default();
-    match response {
-        OperatorResponse::SetParameter(m) => body.set_parameter_response = Some(m),
-        OperatorResponse::Provision(m) => body.provision_response = Some(m),
-    }
-    to_xml(&OperatorEnvelope { header: None, body })
+    to_xml(&OperatorEnvelope { header: None, body: response.into_body() })
 }
 
 fn to_xml(envelope: &OperatorEnvelope) -> String {

@@ -218,7 +218,7 @@ impl Endpoint {
         Self { path: path.to_owned(), ..self.clone() }
     }
 
-    fn addr(&self) -> String {
+    pub fn addr(&self) -> String {
         format!("{}:{}", self.host, self.port)
     }
 }

@@ -245,7 +245,16 @@ fn every_xsd_element_has_a_rust_type_that_validates() {
 /// Rust type whose serialization validates, and every operation has both.
 #[test]
 fn every_operator_element_and_operation_has_a_rust_type_that_validates() {
-    use outfit_wsdl::operator::{Provision, ProvisionResponse, SetParameter, SetParameterResponse};
+    use outfit_wsdl::operator::*;
+    let summary = DeviceSummary {
+        name: "web-1".into(),
+        site: "shop".into(),
+        model: "webserver".into(),
+        queue: "halted".into(),
+        failed: 1,
+        desired_version: Some(3),
+        ..DeviceSummary::default()
+    };
     let elements: BTreeSet<String> = [
         check_in(
             OPERATOR_XSD,
@@ -261,12 +270,113 @@ fn every_operator_element_and_operation_has_a_rust_type_that_validates() {
         check_in(OPERATOR_XSD, SetParameterResponse { model_version: 3, created: true }),
         check_in(OPERATOR_XSD, Provision { site: "s".into(), device: "d".into() }),
         check_in(OPERATOR_XSD, ProvisionResponse { commands: 6 }),
+        // Samples with every optional and repeated part filled.
+        check_in(
+            OPERATOR_XSD,
+            ListDevicesResponse {
+                total: 2,
+                device: vec![summary.clone(), DeviceSummary { applied_version: Some(2), ..summary.clone() }],
+                overdue_reboot: vec![OverdueReboot {
+                    device: "web-1".into(),
+                    command: "7".into(),
+                    since: "2026-12-05T08:00:00Z".into(),
+                }],
+            },
+        ),
+        check_in(
+            OPERATOR_XSD,
+            ShowDeviceResponse {
+                summary,
+                agent_version: Some("0.1.0".into()),
+                platform: Some("linux-x86_64".into()),
+                precompiled_only: None,
+                plugin: vec![PluginInfo {
+                    name: "debian".into(),
+                    version: "0.2.0".into(),
+                    world: "w".into(),
+                    serves: "deb".into(),
+                }],
+            },
+        ),
+        check_in(
+            OPERATOR_XSD,
+            RunScript {
+                script: "hotfix".into(),
+                site: "shop".into(),
+                device: vec!["a".into(), "b".into()],
+                model: None,
+                expires_in: Some(60),
+            },
+        ),
+        check_in(
+            OPERATOR_XSD,
+            ListAuditResponse {
+                entry: vec![AuditEntry {
+                    time: "2026-12-05T08:00:00.000Z".into(),
+                    principal: "ann".into(),
+                    action: "Provision".into(),
+                    site: Some("shop".into()),
+                    object: "web-1".into(),
+                    from: "127.0.0.1:5000".into(),
+                    outcome: "allowed".into(),
+                    detail: "6 commands queued".into(),
+                }],
+            },
+        ),
+        check_in(OPERATOR_XSD, ProvisionMany::default()),
+        check_in(OPERATOR_XSD, ProvisionManyResponse::default()),
+        check_in(OPERATOR_XSD, ListDevices::default()),
+        check_in(OPERATOR_XSD, ListDevicesResponse::default()),
+        check_in(OPERATOR_XSD, ShowDevice::default()),
+        check_in(OPERATOR_XSD, ShowDeviceResponse::default()),
+        check_in(OPERATOR_XSD, AddDevice::default()),
+        check_in(OPERATOR_XSD, AddDeviceResponse::default()),
+        check_in(OPERATOR_XSD, IssueToken::default()),
+        check_in(OPERATOR_XSD, IssueTokenResponse::default()),
+        check_in(OPERATOR_XSD, RevokeDevice::default()),
+        check_in(OPERATOR_XSD, RevokeDeviceResponse::default()),
+        check_in(OPERATOR_XSD, ListEnrolmentRequests::default()),
+        check_in(OPERATOR_XSD, ListEnrolmentRequestsResponse::default()),
+        check_in(OPERATOR_XSD, ApproveEnrolment::default()),
+        check_in(OPERATOR_XSD, ApproveEnrolmentResponse::default()),
+        check_in(OPERATOR_XSD, RejectEnrolment::default()),
+        check_in(OPERATOR_XSD, RejectEnrolmentResponse::default()),
+        check_in(OPERATOR_XSD, ShowQueue::default()),
+        check_in(OPERATOR_XSD, ShowQueueResponse::default()),
+        check_in(OPERATOR_XSD, Retry::default()),
+        check_in(OPERATOR_XSD, RetryResponse::default()),
+        check_in(OPERATOR_XSD, Skip::default()),
+        check_in(OPERATOR_XSD, SkipResponse::default()),
+        check_in(OPERATOR_XSD, Abort::default()),
+        check_in(OPERATOR_XSD, AbortResponse::default()),
+        check_in(OPERATOR_XSD, Reboot::default()),
+        check_in(OPERATOR_XSD, RebootResponse::default()),
+        check_in(OPERATOR_XSD, ListScripts::default()),
+        check_in(OPERATOR_XSD, ListScriptsResponse::default()),
+        check_in(OPERATOR_XSD, RunScript::default()),
+        check_in(OPERATOR_XSD, RunScriptResponse::default()),
+        check_in(OPERATOR_XSD, RollbackPlugin::default()),
+        check_in(OPERATOR_XSD, RollbackPluginResponse::default()),
+        check_in(OPERATOR_XSD, SaveOperator::default()),
+        check_in(OPERATOR_XSD, SaveOperatorResponse::default()),
+        check_in(OPERATOR_XSD, IssueOperatorCertificate::default()),
+        check_in(OPERATOR_XSD, IssueOperatorCertificateResponse::default()),
+        check_in(OPERATOR_XSD, RevokeOperatorCertificates::default()),
+        check_in(OPERATOR_XSD, RevokeOperatorCertificatesResponse::default()),
+        check_in(OPERATOR_XSD, AddGroup::default()),
+        check_in(OPERATOR_XSD, AddGroupResponse::default()),
+        check_in(OPERATOR_XSD, JoinGroup::default()),
+        check_in(OPERATOR_XSD, JoinGroupResponse::default()),
+        check_in(OPERATOR_XSD, Grant::default()),
+        check_in(OPERATOR_XSD, GrantResponse::default()),
+        check_in(OPERATOR_XSD, ListAudit::default()),
+        check_in(OPERATOR_XSD, ListAuditResponse::default()),
     ]
     .into_iter()
     .collect();
     assert_eq!(declared(OPERATOR_XSD), elements, "operator XSD elements and Rust message types differ");
     let operations = wsdl_operations("outfit-operator.wsdl");
-    assert_eq!(operations, BTreeSet::from(["Provision".to_owned(), "SetParameter".to_owned()]));
+    assert_eq!(operations.len(), 26, "{operations:?}");
     for op in &operations {
         assert!(elements.contains(op) && elements.contains(&format!("{op}Response")), "{op}");
     }

@@ -13,8 +13,34 @@ use outfit_domain::rights::{Action, Caller, Scope};
 pub struct DeviceStatus {
     pub device: Device,
     pub site: String,
+    /// The name of its model.
+    pub model: String,
     pub counts: QueueCounts,
 }
+
+/// Which devices to list, and which page of them.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct DeviceFilter {
+    pub site: Option<String>,
+    pub model: Option<String>,
+    /// A queue state as `QueueCounts::state` words it (`halted`, `idle` …).
+    pub queue: Option<String>,
+    /// Part of the device name.
+    pub search: Option<String>,
+    pub offset: usize,
+    pub limit: usize,
+}
+
+/// One page of the fleet.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DevicePage {
+    /// How many devices match, over all pages.
+    pub total: usize,
+    pub devices: Vec<DeviceStatus>,
+}
+
+/// The most devices one page lists.
+pub const MAX_PAGE: usize = 10_000;
 
 /// A reboot that has not come back within the gateway's deadline.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -51,9 +77,33 @@ impl Services {
     pub fn device_status(&self, caller: &Caller, name: &str) -> Result<DeviceStatus, Failure> {
         let site = self.site_of(name)?;
         authorise(caller, &site, Scope::SomeCategory, Action::Read)?;
-        let device = self.storage.device(name)?.ok_or_else(|| Refusal::not_found("device", name))?;
+        let found = self.storage.device_list(Some(&site), None, Some(name))?.into_iter().find(|(d, ..)| d.name == name);
+        let (device, site, model) = found.ok_or_else(|| Refusal::not_found("device", name))?;
         let counts = self.storage.queue_counts(device.id)?;
-        Ok(DeviceStatus { device, site, counts })
+        Ok(DeviceStatus { device, site, model, counts })
+    }
+
+    /// The devices `caller` may read that match `filter`, one page of them,
+    /// in name order: two reads whatever the fleet's size.
+    pub fn list_devices(&self, caller: &Caller, filter: &DeviceFilter) -> Result<DevicePage, Failure> {
+        let limit = filter.limit.clamp(1, MAX_PAGE);
+        let rows =
+            self.storage.device_list(filter.site.as_deref(), filter.model.as_deref(), filter.search.as_deref())?;
+        let mut counts = self.storage.all_queue_counts()?;
+        let mut matching = Vec::new();
+        for (device, site, model) in rows {
+            if !caller.principal.may(&site, Scope::SomeCategory, Action::Read) {
+                continue;
+            }
+            let counts = counts.remove(&device.id).unwrap_or_default();
+            if filter.queue.as_deref().is_some_and(|q| q != counts.state()) {
+                continue;
+            }
+            matching.push(DeviceStatus { device, site, model, counts });
+        }
+        let total = matching.len();
+        let devices = matching.into_iter().skip(filter.offset).take(limit).collect();
+        Ok(DevicePage { total, devices })
     }
 
     /// Revokes every certificate of a device: its next request is refused.
@@ -71,14 +121,7 @@ impl Services {
 
     /// Every device `caller` may read, with its queue's counts.
     pub fn status(&self, caller: &Caller) -> Result<Vec<DeviceStatus>, Failure> {
-        let mut all = Vec::new();
-        for (device, site) in self.storage.devices_with_sites()? {
-            if caller.principal.may(&site, Scope::SomeCategory, Action::Read) {
-                let counts = self.storage.queue_counts(device.id)?;
-                all.push(DeviceStatus { device, site, counts });
-            }
-        }
-        Ok(all)
+        Ok(self.list_devices(caller, &DeviceFilter { limit: usize::MAX, ..Default::default() })?.devices)
     }
 
     /// Reboots of devices `caller` may read that have not come back within

@@ -164,6 +164,30 @@ impl Services {
         })
     }
 
+    /// One page of the audit log matching `filter`, newest first: the lines
+    /// of sites `caller` may read (lines without a site need `read` everywhere).
+    pub fn audit_entries(
+        &self,
+        caller: &Caller,
+        filter: &outfit_domain::audit::AuditFilter<'_>,
+        offset: usize,
+        limit: usize,
+    ) -> Result<Vec<AuditEntry>, Failure> {
+        let limit = limit.clamp(1, crate::devices::MAX_PAGE);
+        let read = (offset + limit) as i64 * 2 + 100;
+        let p = &caller.principal;
+        let found = self.storage.audit_search(filter, read)?;
+        Ok(found
+            .into_iter()
+            .filter(|e| match &e.site {
+                Some(site) => p.may(site, outfit_domain::rights::Scope::SomeCategory, Action::Read),
+                None => p.may_everywhere(Action::Read),
+            })
+            .skip(offset)
+            .take(limit)
+            .collect())
+    }
+
     /// The latest `limit` audit lines `caller` may read (of sites they may
     /// read; lines without a site need `read` everywhere), oldest first.
     pub fn audit_log(&self, caller: &Caller, limit: i64) -> Result<Vec<AuditEntry>, Failure> {

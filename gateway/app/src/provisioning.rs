@@ -39,6 +39,16 @@ pub enum Targets {
 }
 
 impl Targets {
+    /// Devices by name, or every device of a model: one of the two.
+    pub fn of(devices: &[String], model: Option<&str>) -> Result<Self, Refusal> {
+        match (devices.is_empty(), model) {
+            (false, None) => Ok(Self::Devices(devices.to_vec())),
+            (true, Some(model)) => Ok(Self::Model(model.to_owned())),
+            (false, Some(_)) => Err(Refusal::invalid("name devices or a model, not both")),
+            (true, None) => Err(Refusal::invalid("name the devices, or a model whose devices are meant")),
+        }
+    }
+
     /// How the audit log names them.
     pub fn describe(&self) -> String {
         match self {
@@ -103,6 +113,28 @@ impl Services {
         let (device, commands, url) = queued;
         let poked = self.poke(&device, url.as_deref());
         Ok(Queued { device, commands, poked })
+    }
+
+    /// Provisions the targets one by one, as [`Services::provision`] does
+    /// (each authorised and audited on its own); stops at the first refusal.
+    pub fn provision_many(
+        &self,
+        caller: &Caller,
+        site: &str,
+        targets: &Targets,
+        expires_at: Option<i64>,
+    ) -> Result<Vec<Queued>, Failure> {
+        let devices = match targets {
+            Targets::Devices(names) => names.clone(),
+            Targets::Model(model) => {
+                authorise(caller, site, Scope::SomeCategory, Action::Read)?;
+                self.storage.devices_of_model(site, model)?
+            }
+        };
+        if devices.is_empty() {
+            return Err(Refusal::invalid("no devices to provision: name them, or give a model that has devices").into());
+        }
+        devices.iter().map(|device| self.provision(caller, Some(site), device, expires_at)).collect()
     }
 
     /// Appends a reboot to a device's queue (after whatever is already in it).

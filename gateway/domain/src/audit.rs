@@ -38,3 +38,12 @@ impl Outcome {
         [Self::Allowed, Self::Refused, Self::Failed].into_iter().find(|o| o.as_str() == text)
     }
 }
+
+/// What audit lines to find.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct AuditFilter<'a> {
+    pub site: Option<&'a str>,
+    pub principal: Option<&'a str>,
+    pub action: Option<&'a str>,
+    pub outcome: Option<Outcome>,
+}

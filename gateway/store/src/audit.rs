@@ -3,7 +3,7 @@
 use super::schema::*;
 use super::{DbConnection, Result, Session, Storage, StorageError};
 use diesel::prelude::*;
-use outfit_domain::audit::{AuditEntry, Outcome};
+use outfit_domain::audit::{AuditEntry, AuditFilter, Outcome};
 
 type AuditRow = (String, String, Option<String>, String, String, String, String, i64);
 
@@ -18,6 +18,40 @@ impl Storage {
     /// Appends one line to the audit log.
     pub fn audit(&self, entry: &AuditEntry) -> Result<()> {
         insert_audit(&mut *self.conn()?, entry)
+    }
+
+    /// The newest `limit` audit lines matching `filter` (each `Some` must
+    /// match exactly), newest first.
+    pub fn audit_search(&self, filter: &AuditFilter<'_>, limit: i64) -> Result<Vec<AuditEntry>> {
+        let mut conn = self.conn()?;
+        let mut query = audit_log::table
+            .order(audit_log::id.desc())
+            .limit(limit)
+            .select((
+                audit_log::principal,
+                audit_log::action,
+                audit_log::site,
+                audit_log::object,
+                audit_log::peer,
+                audit_log::outcome,
+                audit_log::detail,
+                audit_log::created_at,
+            ))
+            .into_boxed();
+        if let Some(site) = filter.site {
+            query = query.filter(audit_log::site.eq(site.to_owned()));
+        }
+        if let Some(principal) = filter.principal {
+            query = query.filter(audit_log::principal.eq(principal.to_owned()));
+        }
+        if let Some(action) = filter.action {
+            query = query.filter(audit_log::action.eq(action.to_owned()));
+        }
+        if let Some(outcome) = filter.outcome {
+            query = query.filter(audit_log::outcome.eq(outcome.as_str()));
+        }
+        let rows: Vec<AuditRow> = query.load(&mut conn)?;
+        rows.into_iter().map(entry).collect()
     }
 
     /// The latest `limit` audit lines, oldest first.

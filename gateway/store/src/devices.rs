@@ -100,6 +100,36 @@ impl Storage {
         self.exchange(|session| session.device(name))
     }
 
+    /// Every device with the names of its site and model, by device name,
+    /// narrowed to `site` and `model` when given and to names containing
+    /// `search`.
+    pub fn device_list(
+        &self,
+        site: Option<&str>,
+        model: Option<&str>,
+        search: Option<&str>,
+    ) -> Result<Vec<(Device, String, String)>> {
+        let mut conn = self.conn()?;
+        let mut query = devices::table
+            .inner_join(sites::table)
+            .inner_join(models::table)
+            .order(devices::name)
+            .select((DeviceRow::as_select(), sites::name, models::name))
+            .into_boxed();
+        if let Some(site) = site {
+            query = query.filter(sites::name.eq(site.to_owned()));
+        }
+        if let Some(model) = model {
+            query = query.filter(models::name.eq(model.to_owned()));
+        }
+        if let Some(search) = search {
+            let escaped = search.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_");
+            query = query.filter(devices::name.like(format!("%{escaped}%")).escape('\\'));
+        }
+        let rows: Vec<(DeviceRow, String, String)> = query.load(&mut conn)?;
+        Ok(rows.into_iter().map(|(row, site, model)| (row.into(), site, model)).collect())
+    }
+
     /// Every device with its site's name, by device name.
     pub fn devices_with_sites(&self) -> Result<Vec<(Device, String)>> {
         let mut conn = self.conn()?;

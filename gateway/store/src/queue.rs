@@ -515,6 +515,21 @@ impl Storage {
         Ok(switching)
     }
 
+    /// Every device's queue counts in one read (devices without commands
+    /// are absent).
+    pub fn all_queue_counts(&self) -> Result<std::collections::HashMap<DeviceId, QueueCounts>> {
+        let mut conn = self.conn()?;
+        let rows: Vec<(i64, String, i64)> = commands::table
+            .group_by((commands::device_id, commands::state))
+            .select((commands::device_id, commands::state, diesel::dsl::count_star()))
+            .load(&mut conn)?;
+        let mut by_device: std::collections::HashMap<DeviceId, Vec<(CommandState, i64)>> = Default::default();
+        for (device, state, n) in rows {
+            by_device.entry(DeviceId(device)).or_default().push((parse_state(&state)?, n));
+        }
+        Ok(by_device.into_iter().map(|(device, rows)| (device, QueueCounts::tally(rows))).collect())
+    }
+
     pub fn queue_counts(&self, device: DeviceId) -> Result<QueueCounts> {
         self.exchange(|session| session.queue_counts(device))
     }

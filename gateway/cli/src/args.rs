@@ -1,0 +1,301 @@
+//! The command line, as clap parses it. Every subcommand is one operation of
+//! the operator API (or several, for `--wait`).
+
+use clap::{Args, Parser, Subcommand};
+use std::path::PathBuf;
+
+#[derive(Parser)]
+#[command(name = "outfit", version, about = "Outfit's operator CLI: a client of the gateway's operator API")]
+pub struct Cli {
+    #[command(flatten)]
+    pub connection: Connection,
+    /// Print the gateway's answer as JSON (the operator WSDL's names) instead of tables.
+    #[arg(long, global = true)]
+    pub json: bool,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Where to connect and as whom; each overrides the profile's setting.
+#[derive(Args, Default)]
+pub struct Connection {
+    /// The profile to use (`outfit profile set`).
+    #[arg(long, global = true, env = "OUTFIT_PROFILE", default_value = "default")]
+    pub profile: String,
+    /// The gateway's operator listener, https://HOST:PORT (its operator.url).
+    #[arg(long, global = true, env = "OUTFIT_GATEWAY")]
+    pub gateway: Option<String>,
+    /// The gateway's CA certificate (its ca.pem).
+    #[arg(long, global = true, env = "OUTFIT_CA")]
+    pub ca: Option<PathBuf>,
+    /// An operator client certificate (with --key) instead of a password.
+    #[arg(long, global = true, env = "OUTFIT_CERT")]
+    pub cert: Option<PathBuf>,
+    #[arg(long, global = true, env = "OUTFIT_KEY")]
+    pub key: Option<PathBuf>,
+    /// The operator's name; the password comes from OUTFIT_PASSWORD or a prompt.
+    #[arg(long, global = true, env = "OUTFIT_USER")]
+    pub user: Option<String>,
+}
+
+#[derive(Subcommand)]
+pub enum Command {
+    /// The fleet: devices with their queues (filters and paging), overdue reboots.
+    Status(ListArgs),
+    /// Devices and their enrolment.
+    #[command(subcommand)]
+    Device(DeviceCmd),
+    /// Build devices to their model's current version and poke their agents.
+    Provision {
+        #[command(flatten)]
+        targets: Targets,
+        #[command(flatten)]
+        wait: Wait,
+    },
+    /// One device's command queue.
+    #[command(subcommand)]
+    Queue(QueueCmd),
+    /// Models.
+    #[command(subcommand)]
+    Model(ModelCmd),
+    /// Predefined scripts: named command sequences stored on the gateway.
+    #[command(subcommand)]
+    Script(ScriptCmd),
+    /// Plug-ins delivered through the queue.
+    #[command(subcommand)]
+    Plugin(PluginCmd),
+    /// Operators: people and systems that call the operator API.
+    #[command(subcommand)]
+    Operator(OperatorCmd),
+    /// Groups of operators, whose rights hold for every member.
+    #[command(subcommand)]
+    Group(GroupCmd),
+    /// The audit log: every call, allowed or refused (filters and paging).
+    Audit(AuditArgs),
+    /// Connection profiles, kept in the user's config directory.
+    #[command(subcommand)]
+    Profile(ProfileCmd),
+    /// Print a shell completion script (bash, zsh, fish, elvish, powershell).
+    Completions { shell: clap_complete::Shell },
+}
+
+#[derive(Args, Default)]
+pub struct ListArgs {
+    #[arg(long)]
+    pub site: Option<String>,
+    #[arg(long)]
+    pub model: Option<String>,
+    /// halted, rebooting, running, waiting or idle.
+    #[arg(long)]
+    pub queue: Option<String>,
+    /// Devices whose name contains this.
+    #[arg(long)]
+    pub search: Option<String>,
+    #[arg(long, default_value_t = 0)]
+    pub offset: i32,
+    #[arg(long, default_value_t = 10_000)]
+    pub limit: i32,
+}
+
+/// The devices of one site a command is for.
+#[derive(Args)]
+pub struct Targets {
+    #[arg(long)]
+    pub site: String,
+    /// Every device of this model (in that site).
+    #[arg(long, conflicts_with = "devices")]
+    pub model: Option<String>,
+    /// Device names (or --model).
+    pub devices: Vec<String>,
+    /// Seconds the commands may wait for an offline device before they expire.
+    #[arg(long, value_name = "SECONDS")]
+    pub expires_in: Option<i64>,
+}
+
+#[derive(Args)]
+pub struct Wait {
+    /// Wait until every target's queue is done or halted, showing progress.
+    #[arg(long)]
+    pub wait: bool,
+    /// Give up waiting after this many seconds.
+    #[arg(long, default_value_t = 600, value_name = "SECONDS")]
+    pub timeout: u64,
+}
+
+#[derive(Subcommand)]
+pub enum DeviceCmd {
+    /// List devices (as `outfit status`).
+    List(ListArgs),
+    /// A device: its versions, its queue, what its agent reported.
+    Show { device: String },
+    /// Register a device of a site, built to a model.
+    Add {
+        device: String,
+        #[arg(long)]
+        site: String,
+        #[arg(long)]
+        model: String,
+    },
+    /// A one-time enrolment token for a registered device (printed once).
+    Token {
+        device: String,
+        #[arg(long)]
+        site: String,
+        /// Where the gateway pokes the agent (goes in its certificate).
+        #[arg(long)]
+        address: Option<String>,
+        #[arg(long, value_name = "SECONDS")]
+        expires_in: Option<i64>,
+    },
+    /// Revoke every certificate of a device: its next request is refused.
+    Revoke { device: String },
+    /// Enrolment requests waiting for approval.
+    Requests,
+    /// Approve a device's waiting enrolment request.
+    Approve {
+        device: String,
+        /// The start of the key fingerprint, when several requests wait.
+        #[arg(long)]
+        key: Option<String>,
+        #[arg(long)]
+        address: Option<String>,
+    },
+    /// Reject a device's waiting enrolment request.
+    Reject {
+        device: String,
+        #[arg(long)]
+        key: Option<String>,
+    },
+}
+
+#[derive(Subcommand)]
+pub enum QueueCmd {
+    /// The device's commands in order with their state and result.
+    Show { device: String },
+    /// Run the failed (or timed-out) command of a halted queue again, then go on.
+    Retry { device: String },
+    /// Close the failed (or timed-out) command as skipped and go on.
+    Skip { device: String },
+    /// Cancel every command not yet handed out (and a failed one).
+    Abort { device: String },
+    /// Append a reboot; the queue waits until the device is back.
+    Reboot {
+        device: String,
+        #[arg(long, value_name = "SECONDS")]
+        expires_in: Option<i64>,
+    },
+}
+
+#[derive(Subcommand)]
+pub enum ModelCmd {
+    /// Set one parameter of a component in a model's role: a new model version.
+    SetParameter {
+        #[arg(long)]
+        site: String,
+        #[arg(long)]
+        model: String,
+        #[arg(long)]
+        category: String,
+        #[arg(long)]
+        component: String,
+        /// NAME=VALUE
+        assignment: String,
+    },
+}
+
+#[derive(Subcommand)]
+pub enum ScriptCmd {
+    /// The stored scripts.
+    List,
+    /// Append a script's steps to the targets' queues (all or none) and poke them.
+    Run {
+        script: String,
+        #[command(flatten)]
+        targets: Targets,
+        #[command(flatten)]
+        wait: Wait,
+    },
+}
+
+#[derive(Subcommand)]
+pub enum PluginCmd {
+    /// Switch a plug-in back to the version it replaced, on the targets.
+    Rollback {
+        plugin: String,
+        #[command(flatten)]
+        targets: Targets,
+    },
+}
+
+#[derive(Subcommand)]
+pub enum OperatorCmd {
+    /// Add an operator, or set a new password (OUTFIT_NEW_PASSWORD or a prompt).
+    Add { operator: String },
+    /// A client certificate for an operator: writes NAME.pem and NAME.key (0600) into --out.
+    Cert {
+        operator: String,
+        #[arg(long)]
+        out: PathBuf,
+        #[arg(long)]
+        days: Option<i32>,
+    },
+    /// Revoke every client certificate of an operator.
+    Revoke { operator: String },
+    /// Grant an operator a right.
+    Grant {
+        operator: String,
+        #[command(flatten)]
+        right: RightArgs,
+    },
+}
+
+#[derive(Subcommand)]
+pub enum GroupCmd {
+    /// Add a group of operators.
+    Add { group: String },
+    /// Make an operator a member of a group.
+    Join { group: String, operator: String },
+    /// Grant a group a right, which holds for each member.
+    Grant {
+        group: String,
+        #[command(flatten)]
+        right: RightArgs,
+    },
+}
+
+/// A right: an action on a site's role categories (no --site: every site; no
+/// --category: every category).
+#[derive(Args)]
+pub struct RightArgs {
+    #[arg(long, value_parser = ["read", "change", "deploy", "admin"])]
+    pub action: String,
+    #[arg(long)]
+    pub site: Option<String>,
+    #[arg(long)]
+    pub category: Option<String>,
+}
+
+#[derive(Args)]
+pub struct AuditArgs {
+    #[arg(long)]
+    pub site: Option<String>,
+    #[arg(long)]
+    pub principal: Option<String>,
+    /// The operation, e.g. Provision.
+    #[arg(long)]
+    pub action: Option<String>,
+    #[arg(long, value_parser = ["allowed", "refused", "failed"])]
+    pub outcome: Option<String>,
+    #[arg(long, default_value_t = 0)]
+    pub offset: i32,
+    #[arg(long, default_value_t = 50)]
+    pub limit: i32,
+}
+
+#[derive(Subcommand)]
+pub enum ProfileCmd {
+    /// Save (or update) a profile from the connection flags given.
+    Set { name: String },
+    /// List the profiles.
+    List,
+}

@@ -1,0 +1,92 @@
+//! The operator API's client: one SOAP call per request, over a new TLS
+//! connection with the gateway's CA pinned, authenticated by an operator
+//! client certificate or a WS-Security UsernameToken.
+
+use crate::failure::{CliError, Exit};
+use crate::profile::Profile;
+use outfit_wsdl::envelope::Answer;
+use outfit_wsdl::operator::{Credentials, OperatorRequest, OperatorResponse, decode_operator_response};
+use outfit_wsdl::transport::{self, Endpoint, Identity};
+use std::sync::Arc;
+
+/// A connection to one gateway's operator listener, as one operator.
+pub struct Client {
+    runtime: tokio::runtime::Runtime,
+    tls: Arc<rustls::ClientConfig>,
+    endpoint: Endpoint,
+    credentials: Option<Credentials>,
+}
+
+fn setting<T>(value: Option<T>, what: &str, flag: &str) -> Result<T, CliError> {
+    value.ok_or_else(|| {
+        CliError::new(Exit::Usage, format!("no {what} to connect with"))
+            .help(format!("give {flag}, or save it in a profile: `outfit profile set default {flag} …`"))
+    })
+}
+
+impl Client {
+    /// Connects as `profile` says; asks for the password if a user is named
+    /// and `OUTFIT_PASSWORD` is not set.
+    pub fn new(profile: &Profile) -> Result<Self, CliError> {
+        let gateway = setting(profile.gateway.as_deref(), "gateway URL", "--gateway")?;
+        let ca = setting(profile.ca.as_deref(), "CA certificate", "--ca")?;
+        let endpoint = Endpoint::parse(gateway)
+            .map_err(|e| {
+                CliError::new(Exit::Usage, format!("`{gateway}` is no gateway URL: {e}"))
+                    .help("give it as https://HOST:PORT")
+            })?
+            .join(outfit_wsdl::OPERATOR_PATH);
+        let identity = match (&profile.cert, &profile.key) {
+            (Some(cert), Some(key)) => Some(Identity { cert, key }),
+            (None, None) => None,
+            _ => return Err(CliError::new(Exit::Usage, "an operator certificate needs both --cert and --key")),
+        };
+        if identity.is_none() && profile.user.is_none() {
+            return Err(CliError::new(Exit::Usage, "no way to authenticate")
+                .help("give --user NAME (password from OUTFIT_PASSWORD or a prompt), or --cert and --key"));
+        }
+        let tls = transport::client_config(ca, identity).map_err(|e| {
+            CliError::new(Exit::Usage, format!("cannot use the certificates: {e}"))
+                .help("check the --ca, --cert and --key files")
+        })?;
+        let credentials = match (&profile.user, identity) {
+            (Some(user), None) => Some(Credentials { username: user.clone(), password: password(user)? }),
+            _ => None,
+        };
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .map_err(|e| CliError::new(Exit::Internal, format!("cannot start the async runtime: {e}")))?;
+        Ok(Self { runtime, tls, endpoint, credentials })
+    }
+
+    /// Sends one request; the response, or the gateway's refusal as an error.
+    pub fn call(&self, request: OperatorRequest) -> Result<OperatorResponse, CliError> {
+        let operation = request.operation();
+        let envelope = request.encode_with(self.credentials.as_ref());
+        let reply = self
+            .runtime
+            .block_on(transport::soap_call(&self.tls, &self.endpoint, operation, envelope))
+            .map_err(|e| {
+                CliError::new(Exit::Unreachable, format!("cannot reach the gateway at {}: {e}", self.endpoint.addr()))
+                    .help("check --gateway (the gateway's operator.url) and --ca (its ca.pem), and that it is serving")
+            })?;
+        match decode_operator_response(&reply, operation) {
+            Ok(Answer::Ok(response)) => Ok(response),
+            Ok(Answer::Fault(fault)) => Err(CliError::fault(fault.code.as_str(), &fault.message)),
+            Err(e) => Err(CliError::new(
+                Exit::Internal,
+                format!("the gateway's answer to {operation} is unreadable: {}", e.message),
+            )),
+        }
+    }
+}
+
+/// The password for `user`: `OUTFIT_PASSWORD`, else a prompt on the terminal.
+fn password(user: &str) -> Result<String, CliError> {
+    if let Ok(password) = std::env::var("OUTFIT_PASSWORD") {
+        return Ok(password);
+    }
+    rpassword::prompt_password(format!("password for {user}: "))
+        .map_err(|e| CliError::new(Exit::Usage, format!("cannot read the password: {e}")).help("set OUTFIT_PASSWORD"))
+}

@@ -1,0 +1,33 @@
+//! Script and plug-in operations: `ListScripts`, `RunScript`, `RollbackPlugin`.
+
+use super::deadline;
+use super::queue::queued;
+use outfit_app::provisioning::Targets;
+use outfit_app::{Failure, Services};
+use outfit_domain::rights::Caller;
+use outfit_wsdl::operator as wire;
+
+pub fn list(s: &Services, caller: &Caller, _: wire::ListScripts) -> Result<wire::ListScriptsResponse, Failure> {
+    let script = s
+        .scripts(caller)?
+        .into_iter()
+        .map(|x| wire::ScriptInfo { site: x.site, name: x.name, description: x.description, steps: x.steps as i32 })
+        .collect();
+    Ok(wire::ListScriptsResponse { script })
+}
+
+pub fn run(s: &Services, caller: &Caller, m: wire::RunScript) -> Result<wire::RunScriptResponse, Failure> {
+    let targets = Targets::of(&m.device, m.model.as_deref())?;
+    let all = s.run_script(caller, &m.site, &m.script, &targets, deadline(m.expires_in))?;
+    Ok(wire::RunScriptResponse { queued: all.iter().map(queued).collect() })
+}
+
+pub fn rollback_plugin(
+    s: &Services,
+    caller: &Caller,
+    m: wire::RollbackPlugin,
+) -> Result<wire::RollbackPluginResponse, Failure> {
+    let targets = Targets::of(&m.device, m.model.as_deref())?;
+    let all = s.rollback_plugin(caller, &m.site, &m.plugin, &targets, deadline(m.expires_in))?;
+    Ok(wire::RollbackPluginResponse { queued: all.iter().map(queued).collect() })
+}
