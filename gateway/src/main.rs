@@ -537,7 +537,11 @@ async fn run(cli: Cli) -> Result<()> {
             let (cert, key) = (out.join(format!("{name}.pem")), out.join(format!("{name}.key")));
             issued.write(&cert, &key)?;
             let url = std::fs::read_to_string(gateway.home.operator_url_file()).unwrap_or_default();
-            println!("administrator {name}: every right on every site; certificate {} and key {}", cert.display(), key.display());
+            println!(
+                "administrator {name}: every right on every site; certificate {} and key {}",
+                cert.display(),
+                key.display()
+            );
             println!(
                 "connect with: outfit profile set default --gateway {} --ca {} --cert {} --key {}",
                 if url.is_empty() { "https://HOST:PORT".to_owned() } else { url.trim().to_owned() },

@@ -2,6 +2,7 @@
 
 mod access;
 mod bench;
+mod cli;
 mod demo;
 mod enrolment;
 mod faults;

@@ -154,9 +154,10 @@ pub enum DeviceCmd {
     /// Approve a device's waiting enrolment request.
     Approve {
         device: String,
-        /// The start of the key fingerprint, when several requests wait.
+        /// The start of the key's fingerprint (as `outfit device requests` shows
+        /// it), when several requests wait.
         #[arg(long)]
-        key: Option<String>,
+        fingerprint: Option<String>,
         #[arg(long)]
         address: Option<String>,
     },
@@ -164,7 +165,7 @@ pub enum DeviceCmd {
     Reject {
         device: String,
         #[arg(long)]
-        key: Option<String>,
+        fingerprint: Option<String>,
     },
 }
 

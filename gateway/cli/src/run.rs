@@ -267,8 +267,9 @@ fn device(client: &Client, command: DeviceCmd, json: bool) -> Result<(), CliErro
                 table(&["device", "site", "key", "from", "asked at", "certified"], rows);
             });
         }
-        DeviceCmd::Approve { device, key, address } => {
-            let r = call!(client, ApproveEnrolment(wire::ApproveEnrolment { device: device.clone(), key, address }));
+        DeviceCmd::Approve { device, fingerprint, address } => {
+            let request = wire::ApproveEnrolment { device: device.clone(), key: fingerprint, address };
+            let r = call!(client, ApproveEnrolment(request));
             show(json, &r, |r| {
                 println!(
                     "{device}: enrolment approved (key {}, certificate for {}); the agent gets it when it next asks",
@@ -277,8 +278,8 @@ fn device(client: &Client, command: DeviceCmd, json: bool) -> Result<(), CliErro
                 )
             });
         }
-        DeviceCmd::Reject { device, key } => {
-            let r = call!(client, RejectEnrolment(wire::RejectEnrolment { device: device.clone(), key }));
+        DeviceCmd::Reject { device, fingerprint } => {
+            let r = call!(client, RejectEnrolment(wire::RejectEnrolment { device: device.clone(), key: fingerprint }));
             show(json, &r, |r| println!("{device}: enrolment request (key {}) rejected", short(&r.key)));
         }
     }
