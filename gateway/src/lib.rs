@@ -6,7 +6,8 @@
 //! Code map: `home` (the gateway directory, `init`), `server` (HTTPS routes
 //! on two listeners, package downloads, the queue sweep), `soap` (the agent
 //! and operator endpoints: decode → use case → encode, Faults from one
-//! mapping), `poke` (telling agents there is work), `local` (the
+//! mapping), `poke` (telling agents there is work), `upload` (packages streamed in
+//! over HTTPS PUT), `local` (the
 //! `outfit-gateway` subcommands of the local administrator), `demo` (the main
 //! job), `bench` (load generator).
 //!
@@ -20,3 +21,4 @@ pub mod local;
 pub mod poke;
 pub mod server;
 pub mod soap;
+pub mod upload;

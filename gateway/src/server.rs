@@ -102,6 +102,11 @@ impl Gateway {
     ) -> Response<Full<Bytes>> {
         match (request.method(), request.uri().path()) {
             (&Method::POST, outfit_wsdl::OPERATOR_PATH) => {}
+            // No database slot for the whole upload (it may take minutes):
+            // only its short authentication and audit steps use the pool.
+            (&Method::PUT, p) if p.starts_with(crate::upload::PREFIX) => {
+                return crate::upload::put(self.services.clone(), connection, request).await;
+            }
             (&Method::GET, "/wsdl") => return plain(StatusCode::OK, "text/xml", outfit_wsdl::OPERATOR_WSDL),
             (&Method::GET, "/outfit-operator.xsd") => {
                 return plain(StatusCode::OK, "text/xml", outfit_wsdl::OPERATOR_XSD);

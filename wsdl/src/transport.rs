@@ -30,6 +30,8 @@ pub const EXCHANGE_TIMEOUT: std::time::Duration = std::time::Duration::from_secs
 pub enum TransportError {
     #[error("read {path}: {source}")]
     ReadPem { path: String, source: std::io::Error },
+    #[error("read {path}: {source}")]
+    Io { path: String, source: std::io::Error },
     #[error("parse PEM in {path}: {message}")]
     Pem { path: String, message: String },
     #[error("build TLS configuration: {0}")]
@@ -245,11 +247,16 @@ pub async fn send(
         .unwrap_or_else(|_| Err(TransportError::Timeout { addr: endpoint.addr() }))
 }
 
-async fn send_now(
+async fn send_now<B>(
     tls: &Arc<rustls::ClientConfig>,
     endpoint: &Endpoint,
-    request: Request<Full<Bytes>>,
-) -> Result<Response<Incoming>, TransportError> {
+    request: Request<B>,
+) -> Result<Response<Incoming>, TransportError>
+where
+    B: hyper::body::Body + Send + 'static,
+    B::Data: Send,
+    B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
+{
     let addr = endpoint.addr();
     let tcp =
         TcpStream::connect(&addr).await.map_err(|source| TransportError::Connect { addr: addr.clone(), source })?;
@@ -268,6 +275,61 @@ async fn send_now(
         }
     });
     sender.send_request(request).await.map_err(|source| TransportError::Http { addr, source })
+}
+
+/// Streams the file at `path` to `endpoint` with a PUT over a new connection
+/// (64 KiB at a time, never the whole file in memory), calling `progress`
+/// with the bytes sent so far; returns the response status and its body
+/// (at most 64 KiB). `authorization` is an `Authorization` header value.
+pub async fn put_file(
+    tls: &Arc<rustls::ClientConfig>,
+    endpoint: &Endpoint,
+    path: &std::path::Path,
+    authorization: Option<&str>,
+    progress: impl Fn(u64) + Send + 'static,
+) -> Result<(StatusCode, Bytes), TransportError> {
+    use tokio::io::AsyncReadExt;
+    let addr = endpoint.addr();
+    let read_error = |source: std::io::Error| TransportError::Io { path: path.display().to_string(), source };
+    let mut file = tokio::fs::File::open(path).await.map_err(read_error)?;
+    let length = file.metadata().await.map_err(read_error)?.len();
+    let (mut sender, body) = http_body_util::channel::Channel::<Bytes, std::io::Error>::new(4);
+    let source = path.to_owned();
+    let feeding = tokio::spawn(async move {
+        let mut sent = 0u64;
+        let mut buffer = vec![0u8; 64 * 1024];
+        loop {
+            let n = match file.read(&mut buffer).await {
+                Ok(0) => return Ok(()),
+                Ok(n) => n,
+                Err(e) => {
+                    sender.abort(std::io::Error::new(e.kind(), e.to_string()));
+                    return Err(TransportError::Io { path: source.display().to_string(), source: e });
+                }
+            };
+            if sender.send_data(Bytes::copy_from_slice(&buffer[..n])).await.is_err() {
+                return Ok(()); // the server stopped reading; its answer says why
+            }
+            sent += n as u64;
+            progress(sent);
+        }
+    });
+    let mut request = Request::put(endpoint.path.as_str())
+        .header(hyper::header::HOST, &addr)
+        .header(hyper::header::CONTENT_TYPE, "application/octet-stream")
+        .header(hyper::header::CONTENT_LENGTH, length)
+        .header(hyper::header::CONNECTION, "close");
+    if let Some(authorization) = authorization {
+        request = request.header(hyper::header::AUTHORIZATION, authorization);
+    }
+    let request = request.body(body).expect("a request built from valid parts");
+    let response = send_now(tls, endpoint, request).await?;
+    if let Ok(Err(e)) = feeding.await {
+        return Err(e);
+    }
+    let status = response.status();
+    let body = read_body(response.into_body(), 64 * 1024, &addr).await?;
+    Ok((status, body))
 }
 
 /// One SOAP exchange over a new connection: POSTs `envelope` and returns the

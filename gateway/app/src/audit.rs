@@ -74,6 +74,14 @@ impl Services {
         result.map(|(value, _)| value)
     }
 
+    /// Audits a refusal made before the work of a use case began (the one
+    /// audit line of that request) and returns it as the failure.
+    pub(crate) fn refused(&self, caller: &Caller, act: &Act<'_>, refusal: Refusal) -> Failure {
+        let detail = format!("{}: {}", refusal.kind.code(), refusal.message);
+        self.record(caller.principal.name(), act, &caller.from, Outcome::Refused, detail);
+        refusal.into()
+    }
+
     /// Writes one audit line for a request refused before any use case ran
     /// (it could not be decoded, or its caller not authenticated).
     pub fn audit_refused_request(&self, request: &RefusedRequest<'_>) {

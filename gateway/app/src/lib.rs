@@ -25,6 +25,7 @@ mod failure;
 pub mod model_file;
 pub mod models;
 pub mod operators;
+pub mod packages;
 pub mod pki;
 pub mod plugin_bundle;
 pub mod plugins;

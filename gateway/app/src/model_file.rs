@@ -1,164 +1,73 @@
-//! Model files: a TOML description of a device type (one role per category,
-//! each a list of components with their package and configuration), read and
-//! checked, then its packages stored in the repository to give the domain's
-//! [`Model`].
-//!
-//! ```toml
-//! site = "demo"
-//! name = "webserver"
-//! [[roles]]
-//! category = "OS"
-//! name = "base"
-//! [[roles.components]]
-//! name = "base"
-//! package = "packages/base_1.0.0_all.deb"   # relative to this file
-//! package_name = "outfit-demo-base"
-//! version = "1.0.0"
-//! format = "deb"
-//! sha256 = "…"                              # optional: checked on upload
-//! config = { path = "/etc/demo/base.conf", template = "templates/base.conf.j2" }
-//! # optional: mode = "640", owner = "web", group = "adm" in `config`
-//! plugin = "files"                          # optional: the plug-in that must serve it
-//! parameters = { motd = "hello" }
-//! ```
+//! A model file (`outfit_files::model`) made into the domain's [`Model`]: its
+//! templates read, its meaning checked, and only then its packages stored in
+//! the repository, so a file with a mistake stores nothing.
 
 use crate::repository::{Repository, RepositoryError};
 use outfit_domain::command::FileAttributes;
 use outfit_domain::model::{Component, ConfigFile, Model, PackageRef, Role};
-use serde::Deserialize;
-use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
-
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct ModelFile {
-    pub site: String,
-    pub name: String,
-    pub roles: Vec<RoleSpec>,
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct RoleSpec {
-    pub category: String,
-    pub name: String,
-    #[serde(default)]
-    pub components: Vec<ComponentSpec>,
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct ComponentSpec {
-    pub name: String,
-    pub package: PathBuf,
-    pub package_name: String,
-    pub version: String,
-    pub format: String,
-    pub sha256: Option<String>,
-    pub config: Option<ConfigSpec>,
-    /// The plug-in that must install and configure it on every device;
-    /// absent: the agent picks by package format and kind of change.
-    pub plugin: Option<String>,
-    #[serde(default)]
-    pub parameters: BTreeMap<String, String>,
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct ConfigSpec {
-    pub path: String,
-    pub template: PathBuf,
-    /// Permission bits in octal (`mode = "640"`), owner and group by name on
-    /// the device or number; absent: keep what the file has.
-    pub mode: Option<String>,
-    pub owner: Option<String>,
-    pub group: Option<String>,
-}
-
-impl ConfigSpec {
-    fn attributes(&self) -> FileAttributes {
-        FileAttributes { mode: self.mode.clone(), owner: self.owner.clone(), group: self.group.clone() }
-    }
-}
+use outfit_files::FileError;
+use outfit_files::model::ModelFile;
+use std::path::Path;
 
 #[derive(Debug, thiserror::Error)]
 pub enum ModelError {
-    #[error("read {path}: {source}")]
-    Read { path: String, source: std::io::Error },
-    #[error("{path} is not a valid model file: {message}")]
-    Parse { path: String, message: String },
-    #[error("component `{component}`: {message}")]
-    Component { component: String, message: String },
+    #[error(transparent)]
+    File(#[from] FileError),
+    #[error("{0}")]
+    Invalid(String),
     #[error(transparent)]
     Repository(#[from] RepositoryError),
 }
 
-fn read(path: &Path) -> Result<String, ModelError> {
-    std::fs::read_to_string(path).map_err(|source| ModelError::Read { path: path.display().to_string(), source })
-}
-
-/// Reads and checks a model file; nothing is stored yet.
+/// Reads a model file; nothing is stored yet.
 pub fn parse(file: &Path) -> Result<ModelFile, ModelError> {
-    let text = read(file)?;
-    let spec: ModelFile = toml::from_str(&text)
-        .map_err(|e| ModelError::Parse { path: file.display().to_string(), message: e.to_string() })?;
-    for c in spec.roles.iter().flat_map(|r| &r.components) {
-        let invalid = |message: String| ModelError::Component { component: c.name.clone(), message };
-        if let Some(config) = &c.config {
-            if !config.path.starts_with('/') {
-                return Err(invalid(format!("config path `{}` must be absolute", config.path)));
-            }
-            config.attributes().validate().map_err(invalid)?;
-        }
-        if let Some(plugin) = &c.plugin {
-            crate::plugin_bundle::check_name(plugin).map_err(|e| invalid(e.to_string()))?;
-        }
-    }
-    Ok(spec)
+    Ok(ModelFile::read(file)?)
 }
 
-impl ModelFile {
-    /// The role categories the file names, as rights are checked against them.
-    pub fn categories(&self) -> Vec<&str> {
-        self.roles.iter().map(|r| r.category.as_str()).collect()
-    }
-
-    /// Stores the packages (paths relative to `file`) in the repository and
-    /// reads the templates: the model as the store keeps it.
-    pub fn into_model(self, file: &Path, repository: &Repository) -> Result<Model, ModelError> {
-        let base = file.parent().unwrap_or(Path::new("."));
-        let mut roles = Vec::with_capacity(self.roles.len());
-        for role in self.roles {
-            let mut components = Vec::with_capacity(role.components.len());
-            for c in role.components {
-                let stored = repository.put_file(&base.join(&c.package), c.sha256.as_deref())?;
-                let config = match &c.config {
-                    Some(config) => Some(ConfigFile {
-                        path: config.path.clone(),
-                        template: read(&base.join(&config.template))?,
-                        attributes: config.attributes(),
-                    }),
-                    None => None,
-                };
-                components.push(Component {
-                    name: c.name,
-                    package: PackageRef {
-                        name: c.package_name,
-                        version: c.version,
-                        format: c.format,
-                        sha256: stored.sha256.clone(),
-                        size: stored.size,
-                        storage_key: stored.sha256,
+/// The model `spec` (read from `file`) describes, checked, with its packages
+/// stored in the repository.
+pub fn into_model(spec: ModelFile, file: &Path, repository: &Repository) -> Result<Model, ModelError> {
+    let base = file.parent().unwrap_or(Path::new("."));
+    let mut model = Model { site: spec.site, name: spec.name, roles: Vec::with_capacity(spec.roles.len()) };
+    let mut packages = Vec::new();
+    for role in spec.roles {
+        let mut components = Vec::with_capacity(role.components.len());
+        for c in role.components {
+            let config = match &c.config {
+                Some(config) => Some(ConfigFile {
+                    path: config.path.clone(),
+                    template: outfit_files::read(&base.join(&config.template))?,
+                    attributes: FileAttributes {
+                        mode: config.mode.clone(),
+                        owner: config.owner.clone(),
+                        group: config.group.clone(),
                     },
-                    config,
-                    plugin: c.plugin,
-                    parameters: c.parameters.into_iter().collect(),
-                });
-            }
-            roles.push(Role { category: role.category, name: role.name, components });
+                }),
+                None => None,
+            };
+            packages.push((base.join(&c.package), c.sha256.clone()));
+            let package = PackageRef {
+                name: c.package_name,
+                version: c.version,
+                format: c.format,
+                sha256: String::new(),
+                size: 0,
+                storage_key: String::new(),
+            };
+            let parameters = c.parameters.into_iter().collect();
+            components.push(Component { name: c.name, package, config, plugin: c.plugin, parameters });
         }
-        Ok(Model { site: self.site, name: self.name, roles })
+        model.roles.push(Role { category: role.category, name: role.name, components });
     }
+    model.validate().map_err(ModelError::Invalid)?;
+    let components = model.roles.iter_mut().flat_map(|r| r.components.iter_mut());
+    for (component, (path, expected)) in components.zip(packages) {
+        let stored = repository.put_file(&path, expected.as_deref())?;
+        component.package.size = stored.size;
+        component.package.storage_key = stored.sha256.clone();
+        component.package.sha256 = stored.sha256;
+    }
+    Ok(model)
 }
 
 #[cfg(test)]
@@ -167,9 +76,10 @@ mod tests {
     use outfit_domain::command::Payload;
     use outfit_domain::model::{self, ImportedModel};
     use outfit_store::Storage;
+    use std::path::PathBuf;
 
     fn import(storage: &Storage, repository: &Repository, file: &Path) -> Result<ImportedModel, String> {
-        let model = parse(file).and_then(|m| m.into_model(file, repository)).map_err(|e| e.to_string())?;
+        let model = parse(file).and_then(|m| into_model(m, file, repository)).map_err(|e| e.to_string())?;
         storage.import_model(&model).map_err(|e| e.to_string())
     }
 

@@ -13,9 +13,7 @@ impl From<ModelError> for Failure {
     fn from(e: ModelError) -> Self {
         match e {
             // The file, a package or a template it names: the operator's to fix.
-            ModelError::Parse { .. } | ModelError::Component { .. } | ModelError::Read { .. } => {
-                Refusal::invalid(e.to_string()).into()
-            }
+            ModelError::File(_) | ModelError::Invalid(_) => Refusal::invalid(e.to_string()).into(),
             ModelError::Repository(e) => e.into(),
         }
     }
@@ -41,7 +39,7 @@ impl Services {
             for category in spec.categories() {
                 authorise(caller, &site, Scope::Category(category), Action::Change)?;
             }
-            let model = spec.into_model(file, &self.repository)?;
+            let model = model_file::into_model(spec, file, &self.repository)?;
             let imported = self.storage.import_model(&model)?;
             let detail = imported_detail(&imported);
             Ok((imported, detail))
@@ -55,6 +53,7 @@ impl Services {
             for role in &model.roles {
                 authorise(caller, &model.site, Scope::Category(&role.category), Action::Change)?;
             }
+            model.validate().map_err(Refusal::invalid)?;
             let imported = self.storage.import_model(model)?;
             let detail = imported_detail(&imported);
             Ok((imported, detail))

@@ -8,6 +8,7 @@
 
 use sha2::{Digest, Sha256};
 use std::io::{Read, Write};
+
 use std::path::{Path, PathBuf};
 
 #[derive(Debug, thiserror::Error)]
@@ -18,6 +19,50 @@ pub enum RepositoryError {
     DigestMismatch { path: String, expected: String, actual: String },
     #[error("`{0}` is not a sha256 digest (64 lowercase hex digits)")]
     BadKey(String),
+}
+
+/// A package being stored: written to a temporary file in the repository and
+/// hashed as it arrives; it takes its place only if its digest is the one
+/// claimed ([`Upload::finish`]). Dropped unfinished, it leaves nothing.
+#[derive(Debug)]
+pub struct Upload {
+    root: PathBuf,
+    staging: tempfile::NamedTempFile,
+    hasher: Sha256,
+    size: i64,
+}
+
+impl Upload {
+    pub fn write(&mut self, bytes: &[u8]) -> Result<(), RepositoryError> {
+        self.hasher.update(bytes);
+        self.size += bytes.len() as i64;
+        self.staging.write_all(bytes).map_err(Repository::io(self.staging.path()))
+    }
+
+    /// Bytes written so far.
+    pub fn size(&self) -> i64 {
+        self.size
+    }
+
+    /// Stores the package under its digest, which must be `expected` when
+    /// given (`what` names the upload in the error).
+    pub fn finish(self, expected: Option<&str>, what: &str) -> Result<Stored, RepositoryError> {
+        let sha256 = hex::encode(self.hasher.finalize());
+        if let Some(expected) = expected
+            && expected != sha256
+        {
+            return Err(RepositoryError::DigestMismatch {
+                path: what.to_owned(),
+                expected: expected.to_owned(),
+                actual: sha256,
+            });
+        }
+        let target = self.root.join(&sha256);
+        self.staging
+            .persist(&target)
+            .map_err(|e| RepositoryError::Io { path: target.display().to_string(), source: e.error })?;
+        Ok(Stored { sha256, size: self.size })
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -44,36 +89,54 @@ impl Repository {
     /// Copies `file` into the repository. If `expected` is given, the bytes must
     /// hash to it. Streams through a temporary file so a failed upload leaves nothing.
     pub fn put_file(&self, file: &Path, expected: Option<&str>) -> Result<Stored, RepositoryError> {
-        std::fs::create_dir_all(&self.root).map_err(Self::io(&self.root))?;
         let mut source = std::fs::File::open(file).map_err(Self::io(file))?;
-        let mut staging = tempfile::NamedTempFile::new_in(&self.root).map_err(Self::io(&self.root))?;
-        let mut hasher = Sha256::new();
+        let mut upload = self.begin()?;
         let mut buffer = vec![0u8; 64 * 1024];
-        let mut size = 0i64;
         loop {
             let n = source.read(&mut buffer).map_err(Self::io(file))?;
             if n == 0 {
                 break;
             }
-            hasher.update(&buffer[..n]);
-            staging.write_all(&buffer[..n]).map_err(Self::io(staging.path()))?;
-            size += n as i64;
+            upload.write(&buffer[..n])?;
         }
-        let sha256 = hex::encode(hasher.finalize());
-        if let Some(expected) = expected
-            && expected != sha256
-        {
-            return Err(RepositoryError::DigestMismatch {
-                path: file.display().to_string(),
-                expected: expected.to_owned(),
-                actual: sha256,
-            });
+        upload.finish(expected, &file.display().to_string())
+    }
+
+    /// Starts storing a package that arrives in pieces.
+    pub fn begin(&self) -> Result<Upload, RepositoryError> {
+        std::fs::create_dir_all(&self.root).map_err(Self::io(&self.root))?;
+        let staging = tempfile::NamedTempFile::new_in(&self.root).map_err(Self::io(&self.root))?;
+        Ok(Upload { root: self.root.clone(), staging, hasher: Sha256::new(), size: 0 })
+    }
+
+    /// Every stored package, by digest.
+    pub fn list(&self) -> Result<Vec<Stored>, RepositoryError> {
+        let entries = match std::fs::read_dir(&self.root) {
+            Ok(entries) => entries,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+            Err(e) => return Err(RepositoryError::Io { path: self.root.display().to_string(), source: e }),
+        };
+        let mut stored = Vec::new();
+        for entry in entries {
+            let entry = entry.map_err(Self::io(&self.root))?;
+            let name = entry.file_name().to_string_lossy().into_owned();
+            if outfit_domain::model::is_sha256_hex(&name) {
+                let size = entry.metadata().map_err(Self::io(&entry.path()))?.len() as i64;
+                stored.push(Stored { sha256: name, size });
+            }
         }
-        let target = self.root.join(&sha256);
-        staging
-            .persist(&target)
-            .map_err(|e| RepositoryError::Io { path: target.display().to_string(), source: e.error })?;
-        Ok(Stored { sha256, size })
+        stored.sort_by(|a, b| a.sha256.cmp(&b.sha256));
+        Ok(stored)
+    }
+
+    /// The size of the stored package `key`, if it is stored.
+    pub fn stored(&self, key: &str) -> Result<Option<Stored>, RepositoryError> {
+        let path = self.path(key)?;
+        match std::fs::metadata(&path) {
+            Ok(meta) => Ok(Some(Stored { sha256: key.to_owned(), size: meta.len() as i64 })),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+            Err(e) => Err(RepositoryError::Io { path: path.display().to_string(), source: e }),
+        }
     }
 
     /// Where the package with this key lives, if the key is well-formed.

@@ -11,6 +11,21 @@ pub fn permission_bits(text: &str) -> Result<u32, String> {
     }
 }
 
+/// Plug-in names become directory names on the device: letters, digits, `-`
+/// and `_`, at most 64.
+pub fn valid_plugin_name(name: &str) -> bool {
+    !name.is_empty() && name.len() <= 64 && name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+}
+
+/// [`valid_plugin_name`], as the error that says what a name may hold.
+pub fn check_plugin_name(name: &str) -> Result<(), String> {
+    if valid_plugin_name(name) {
+        Ok(())
+    } else {
+        Err(format!("`{name}` is not a plug-in name (letters, digits, `-` and `_`)"))
+    }
+}
+
 /// What a configuration file must have besides its contents: permission bits
 /// in octal text ("640"), owner and group as names on the device or numbers.
 /// Empty: keep what the file has.
@@ -139,4 +154,58 @@ impl Payload {
     pub fn from_json(text: &str) -> Result<Self, String> {
         serde_json::from_str(text).map_err(|e| format!("unreadable payload: {e}"))
     }
+}
+
+impl Payload {
+    /// Checks what an operator gave (a script step, a model's component), so
+    /// a mistake fails the import rather than every device's command.
+    pub fn validate(&self) -> Result<(), String> {
+        match self {
+            Self::Install { plugin, .. } => plugin.as_deref().map_or(Ok(()), check_plugin_name),
+            Self::Configure { path, attributes, plugin, .. } => {
+                plugin.as_deref().map_or(Ok(()), check_plugin_name)?;
+                if !path.starts_with('/') {
+                    return Err(format!("path `{path}` must be absolute"));
+                }
+                attributes.validate()
+            }
+            Self::Reboot | Self::InstallPlugin { .. } => Ok(()),
+            Self::RollbackPlugin { name } => check_plugin_name(name),
+            Self::Network { interface, address, gateway, dns } => {
+                network_step(interface, address.as_deref(), gateway.as_deref(), dns)
+            }
+            Self::Service { name, action } => {
+                if name.is_empty() || !SERVICE_ACTIONS.contains(&action.as_str()) {
+                    return Err(format!(
+                        "service `{name}` `{action}`: the action is one of {}",
+                        SERVICE_ACTIONS.join(", ")
+                    ));
+                }
+                Ok(())
+            }
+        }
+    }
+}
+
+/// A network step's interface, address (ADDRESS/PREFIX; none: DHCP), gateway and DNS servers.
+fn network_step(interface: &str, address: Option<&str>, gateway: Option<&str>, dns: &[String]) -> Result<(), String> {
+    use std::net::Ipv4Addr;
+    if interface.is_empty() || interface.starts_with('-') {
+        return Err(format!("`{interface}` is not an interface name"));
+    }
+    let ip = |text: &str| text.parse::<Ipv4Addr>().map(|_| ()).map_err(|_| format!("`{text}` is not an IPv4 address"));
+    if let Some(address) = address {
+        let (host, prefix) =
+            address.split_once('/').ok_or_else(|| format!("address `{address}` is not ADDRESS/PREFIX"))?;
+        ip(host)?;
+        prefix
+            .parse::<u8>()
+            .ok()
+            .filter(|p| (1..=32).contains(p))
+            .ok_or_else(|| format!("`{prefix}` is not a prefix length"))?;
+    } else if gateway.is_some() || !dns.is_empty() {
+        return Err("a gateway or DNS servers need a static address (DHCP brings its own)".into());
+    }
+    gateway.map(ip).transpose()?;
+    dns.iter().try_for_each(|d| ip(d))
 }

@@ -62,6 +62,32 @@ pub struct Model {
     pub roles: Vec<Role>,
 }
 
+impl Model {
+    /// Checks what an operator gave, so a mistake fails the import rather
+    /// than every device's command: one role per category, absolute
+    /// configuration paths, valid file attributes and plug-in names.
+    pub fn validate(&self) -> Result<(), String> {
+        for (i, role) in self.roles.iter().enumerate() {
+            if self.roles[..i].iter().any(|r| r.category == role.category) {
+                return Err(format!("model has two roles of category {}", role.category));
+            }
+            for c in &role.components {
+                let invalid = |message: String| format!("component `{}`: {message}", c.name);
+                if let Some(config) = &c.config {
+                    if !config.path.starts_with('/') {
+                        return Err(invalid(format!("config path `{}` must be absolute", config.path)));
+                    }
+                    config.attributes.validate().map_err(invalid)?;
+                }
+                if let Some(plugin) = &c.plugin {
+                    crate::command::check_plugin_name(plugin).map_err(invalid)?;
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
 /// What storing a model's content gave.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ImportedModel {

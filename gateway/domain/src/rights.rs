@@ -115,6 +115,11 @@ impl Rights {
         })
     }
 
+    /// Whether `action` is granted on some site, for some category.
+    pub fn allow_somewhere(&self, action: Action) -> bool {
+        self.0.iter().any(|r| r.action == action)
+    }
+
     /// Whether `action` is granted on every site and category (what managing
     /// operators and rights needs, with [`Action::Admin`]).
     pub fn allow_everywhere(&self, action: Action) -> bool {
@@ -149,6 +154,15 @@ impl Principal {
             Self::Operator { rights, .. } => rights.allow(site, scope, action),
             Self::LocalAdministrator { .. } => true,
             // A device acts only on itself, through the agent operations.
+            Self::Device { .. } => false,
+        }
+    }
+
+    /// Whether this principal may do `action` on some site.
+    pub fn may_somewhere(&self, action: Action) -> bool {
+        match self {
+            Self::Operator { rights, .. } => rights.allow_somewhere(action),
+            Self::LocalAdministrator { .. } => true,
             Self::Device { .. } => false,
         }
     }
