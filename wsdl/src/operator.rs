@@ -196,7 +196,13 @@ operations! {
     AddGroup { add_group: "AddGroup", add_group_response: "AddGroupResponse" => AddGroupResponse },
     JoinGroup { join_group: "JoinGroup", join_group_response: "JoinGroupResponse" => JoinGroupResponse },
     Grant { grant: "Grant", grant_response: "GrantResponse" => GrantResponse },
-    ListAudit { list_audit: "ListAudit", list_audit_response: "ListAuditResponse" => ListAuditResponse }
+    ListAudit { list_audit: "ListAudit", list_audit_response: "ListAuditResponse" => ListAuditResponse },
+    ImportModel { import_model: "ImportModel", import_model_response: "ImportModelResponse" => ImportModelResponse },
+    ListModels { list_models: "ListModels", list_models_response: "ListModelsResponse" => ListModelsResponse },
+    ShowModel { show_model: "ShowModel", show_model_response: "ShowModelResponse" => ShowModelResponse },
+    ListPackages { list_packages: "ListPackages", list_packages_response: "ListPackagesResponse" => ListPackagesResponse },
+    ImportScript { import_script: "ImportScript", import_script_response: "ImportScriptResponse" => ImportScriptResponse },
+    InstallPlugin { install_plugin: "InstallPlugin", install_plugin_response: "InstallPluginResponse" => InstallPluginResponse }
 }
 
 #[derive(Debug, Clone, PartialEq, Default, YaSerialize, YaDeserialize, serde::Serialize)]

@@ -167,6 +167,149 @@ pub struct Queued {
     pub poked: String,
 }
 
+/// A package in the repository.
+#[derive(Debug, Clone, PartialEq, Default, YaSerialize, YaDeserialize, Serialize)]
+#[yaserde(rename = "PackageInfo", prefix = "op", namespaces = { "op" = "urn:outfit:operator:1" })]
+#[serde(rename_all = "camelCase")]
+pub struct PackageInfo {
+    #[yaserde(prefix = "op")]
+    pub sha256: String,
+    #[yaserde(prefix = "op")]
+    pub size: i64,
+}
+
+/// A configuration parameter's value.
+#[derive(Debug, Clone, PartialEq, Default, YaSerialize, YaDeserialize, Serialize)]
+#[yaserde(rename = "ParameterValue", prefix = "op", namespaces = { "op" = "urn:outfit:operator:1" })]
+#[serde(rename_all = "camelCase")]
+pub struct ParameterValue {
+    #[yaserde(prefix = "op")]
+    pub name: String,
+    #[yaserde(prefix = "op")]
+    pub value: String,
+}
+
+/// A component's configuration file.
+#[derive(Debug, Clone, PartialEq, Default, YaSerialize, YaDeserialize, Serialize)]
+#[yaserde(rename = "ConfigSpec", prefix = "op", namespaces = { "op" = "urn:outfit:operator:1" })]
+#[serde(rename_all = "camelCase")]
+pub struct ConfigSpec {
+    /// Absolute path on the device.
+    #[yaserde(prefix = "op")]
+    pub path: String,
+    /// The template text (MiniJinja), base64-encoded so that every byte survives.
+    #[yaserde(prefix = "op")]
+    pub template: String,
+    /// Octal permission bits, e.g. 640.
+    #[yaserde(prefix = "op")]
+    pub mode: Option<String>,
+    #[yaserde(prefix = "op")]
+    pub owner: Option<String>,
+    #[yaserde(prefix = "op")]
+    pub group: Option<String>,
+}
+
+/// One software item of a role: a package (uploaded before, named by sha256) and its configuration.
+#[derive(Debug, Clone, PartialEq, Default, YaSerialize, YaDeserialize, Serialize)]
+#[yaserde(rename = "ComponentSpec", prefix = "op", namespaces = { "op" = "urn:outfit:operator:1" })]
+#[serde(rename_all = "camelCase")]
+pub struct ComponentSpec {
+    #[yaserde(prefix = "op")]
+    pub name: String,
+    #[yaserde(rename = "packageName", prefix = "op")]
+    pub package_name: String,
+    #[yaserde(prefix = "op")]
+    pub version: String,
+    /// deb, rpm, msi, pkg …
+    #[yaserde(prefix = "op")]
+    pub format: String,
+    #[yaserde(prefix = "op")]
+    pub sha256: String,
+    #[yaserde(prefix = "op")]
+    pub config: Option<ConfigSpec>,
+    /// The plug-in that must serve it.
+    #[yaserde(prefix = "op")]
+    pub plugin: Option<String>,
+    #[yaserde(prefix = "op")]
+    pub parameter: Vec<ParameterValue>,
+}
+
+/// A role of a model: its category, name and components.
+#[derive(Debug, Clone, PartialEq, Default, YaSerialize, YaDeserialize, Serialize)]
+#[yaserde(rename = "RoleSpec", prefix = "op", namespaces = { "op" = "urn:outfit:operator:1" })]
+#[serde(rename_all = "camelCase")]
+pub struct RoleSpec {
+    #[yaserde(prefix = "op")]
+    pub category: String,
+    #[yaserde(prefix = "op")]
+    pub name: String,
+    #[yaserde(prefix = "op")]
+    pub component: Vec<ComponentSpec>,
+}
+
+/// A model and its current version.
+#[derive(Debug, Clone, PartialEq, Default, YaSerialize, YaDeserialize, Serialize)]
+#[yaserde(rename = "ModelInfo", prefix = "op", namespaces = { "op" = "urn:outfit:operator:1" })]
+#[serde(rename_all = "camelCase")]
+pub struct ModelInfo {
+    #[yaserde(prefix = "op")]
+    pub site: String,
+    #[yaserde(prefix = "op")]
+    pub name: String,
+    #[yaserde(rename = "currentVersion", prefix = "op")]
+    pub current_version: Option<i32>,
+}
+
+/// One step of a script; which fields it has depends on its kind.
+#[derive(Debug, Clone, PartialEq, Default, YaSerialize, YaDeserialize, Serialize)]
+#[yaserde(rename = "StepSpec", prefix = "op", namespaces = { "op" = "urn:outfit:operator:1" })]
+#[serde(rename_all = "camelCase")]
+pub struct StepSpec {
+    /// install, configure, reboot, network or service.
+    #[yaserde(prefix = "op")]
+    pub kind: String,
+    #[yaserde(rename = "packageName", prefix = "op")]
+    pub package_name: Option<String>,
+    #[yaserde(prefix = "op")]
+    pub version: Option<String>,
+    #[yaserde(prefix = "op")]
+    pub format: Option<String>,
+    /// install: the package, uploaded before.
+    #[yaserde(prefix = "op")]
+    pub sha256: Option<String>,
+    #[yaserde(prefix = "op")]
+    pub component: Option<String>,
+    #[yaserde(prefix = "op")]
+    pub path: Option<String>,
+    /// configure: base64-encoded template text.
+    #[yaserde(prefix = "op")]
+    pub template: Option<String>,
+    #[yaserde(prefix = "op")]
+    pub mode: Option<String>,
+    #[yaserde(prefix = "op")]
+    pub owner: Option<String>,
+    #[yaserde(prefix = "op")]
+    pub group: Option<String>,
+    #[yaserde(prefix = "op")]
+    pub plugin: Option<String>,
+    #[yaserde(prefix = "op")]
+    pub parameter: Vec<ParameterValue>,
+    #[yaserde(prefix = "op")]
+    pub interface: Option<String>,
+    /// network: ADDRESS/PREFIX; absent: DHCP.
+    #[yaserde(prefix = "op")]
+    pub address: Option<String>,
+    #[yaserde(prefix = "op")]
+    pub gateway: Option<String>,
+    #[yaserde(prefix = "op")]
+    pub dns: Vec<String>,
+    #[yaserde(prefix = "op")]
+    pub service: Option<String>,
+    /// service: start, stop, restart, enable or disable.
+    #[yaserde(prefix = "op")]
+    pub action: Option<String>,
+}
+
 /// Provision several devices, or every device of a model, each as Provision does (one audit line
 /// each).
 #[derive(Debug, Clone, PartialEq, Default, YaSerialize, YaDeserialize, Serialize)]
@@ -706,4 +849,149 @@ pub struct ListAudit {
 pub struct ListAuditResponse {
     #[yaserde(prefix = "op")]
     pub entry: Vec<AuditEntry>,
+}
+
+/// Store a model's content as its new current version (unchanged content adds none). Its packages
+/// are uploaded before with PUT /packages/SHA256 on this listener. Needs `change` on every category
+/// the model names.
+#[derive(Debug, Clone, PartialEq, Default, YaSerialize, YaDeserialize, Serialize)]
+#[yaserde(rename = "ImportModel", prefix = "op", namespaces = { "op" = "urn:outfit:operator:1" })]
+#[serde(rename_all = "camelCase")]
+pub struct ImportModel {
+    #[yaserde(prefix = "op")]
+    pub site: String,
+    #[yaserde(prefix = "op")]
+    pub name: String,
+    #[yaserde(prefix = "op")]
+    pub role: Vec<RoleSpec>,
+}
+
+/// The answer to [`ImportModel`].
+#[derive(Debug, Clone, PartialEq, Default, YaSerialize, YaDeserialize, Serialize)]
+#[yaserde(rename = "ImportModelResponse", prefix = "op", namespaces = { "op" = "urn:outfit:operator:1" })]
+#[serde(rename_all = "camelCase")]
+pub struct ImportModelResponse {
+    #[yaserde(rename = "modelVersion", prefix = "op")]
+    pub model_version: i32,
+    #[yaserde(prefix = "op")]
+    pub created: bool,
+}
+
+/// The models of the sites the caller may read, with their current versions.
+#[derive(Debug, Clone, PartialEq, Default, YaSerialize, YaDeserialize, Serialize)]
+#[yaserde(rename = "ListModels", prefix = "op", namespaces = { "op" = "urn:outfit:operator:1" })]
+#[serde(rename_all = "camelCase")]
+pub struct ListModels {
+    #[yaserde(prefix = "op")]
+    pub site: Option<String>,
+}
+
+/// The answer to [`ListModels`].
+#[derive(Debug, Clone, PartialEq, Default, YaSerialize, YaDeserialize, Serialize)]
+#[yaserde(rename = "ListModelsResponse", prefix = "op", namespaces = { "op" = "urn:outfit:operator:1" })]
+#[serde(rename_all = "camelCase")]
+pub struct ListModelsResponse {
+    #[yaserde(prefix = "op")]
+    pub model: Vec<ModelInfo>,
+}
+
+/// A model's current version, role by role, as ImportModel takes it.
+#[derive(Debug, Clone, PartialEq, Default, YaSerialize, YaDeserialize, Serialize)]
+#[yaserde(rename = "ShowModel", prefix = "op", namespaces = { "op" = "urn:outfit:operator:1" })]
+#[serde(rename_all = "camelCase")]
+pub struct ShowModel {
+    #[yaserde(prefix = "op")]
+    pub site: String,
+    #[yaserde(prefix = "op")]
+    pub model: String,
+}
+
+/// The answer to [`ShowModel`].
+#[derive(Debug, Clone, PartialEq, Default, YaSerialize, YaDeserialize, Serialize)]
+#[yaserde(rename = "ShowModelResponse", prefix = "op", namespaces = { "op" = "urn:outfit:operator:1" })]
+#[serde(rename_all = "camelCase")]
+pub struct ShowModelResponse {
+    #[yaserde(prefix = "op")]
+    pub site: String,
+    #[yaserde(prefix = "op")]
+    pub name: String,
+    #[yaserde(prefix = "op")]
+    pub version: Option<i32>,
+    #[yaserde(prefix = "op")]
+    pub role: Vec<RoleSpec>,
+}
+
+/// The packages the repository holds (upload with PUT /packages/SHA256).
+#[derive(Debug, Clone, PartialEq, Default, YaSerialize, YaDeserialize, Serialize)]
+#[yaserde(rename = "ListPackages", prefix = "op", namespaces = { "op" = "urn:outfit:operator:1" })]
+#[serde(rename_all = "camelCase")]
+pub struct ListPackages {}
+
+/// The answer to [`ListPackages`].
+#[derive(Debug, Clone, PartialEq, Default, YaSerialize, YaDeserialize, Serialize)]
+#[yaserde(rename = "ListPackagesResponse", prefix = "op", namespaces = { "op" = "urn:outfit:operator:1" })]
+#[serde(rename_all = "camelCase")]
+pub struct ListPackagesResponse {
+    #[yaserde(prefix = "op")]
+    pub package: Vec<PackageInfo>,
+}
+
+/// Store a script (a named command sequence of a site); one of the same name gets the new steps.
+/// Needs `change` on every category of the site.
+#[derive(Debug, Clone, PartialEq, Default, YaSerialize, YaDeserialize, Serialize)]
+#[yaserde(rename = "ImportScript", prefix = "op", namespaces = { "op" = "urn:outfit:operator:1" })]
+#[serde(rename_all = "camelCase")]
+pub struct ImportScript {
+    #[yaserde(prefix = "op")]
+    pub site: String,
+    #[yaserde(prefix = "op")]
+    pub name: String,
+    #[yaserde(prefix = "op")]
+    pub description: Option<String>,
+    #[yaserde(prefix = "op")]
+    pub step: Vec<StepSpec>,
+}
+
+/// The answer to [`ImportScript`].
+#[derive(Debug, Clone, PartialEq, Default, YaSerialize, YaDeserialize, Serialize)]
+#[yaserde(rename = "ImportScriptResponse", prefix = "op", namespaces = { "op" = "urn:outfit:operator:1" })]
+#[serde(rename_all = "camelCase")]
+pub struct ImportScriptResponse {
+    #[yaserde(prefix = "op")]
+    pub created: bool,
+    #[yaserde(prefix = "op")]
+    pub steps: i32,
+}
+
+/// Queue install-plugin of a signed bundle, uploaded packed (outfit-plugin sign, then the tar the
+/// outfit CLI packs), on the targets; their agents verify it and switch without a restart.
+#[derive(Debug, Clone, PartialEq, Default, YaSerialize, YaDeserialize, Serialize)]
+#[yaserde(rename = "InstallPlugin", prefix = "op", namespaces = { "op" = "urn:outfit:operator:1" })]
+#[serde(rename_all = "camelCase")]
+pub struct InstallPlugin {
+    #[yaserde(prefix = "op")]
+    pub sha256: String,
+    #[yaserde(prefix = "op")]
+    pub site: String,
+    /// Device names; or every device of `model`.
+    #[yaserde(prefix = "op")]
+    pub device: Vec<String>,
+    #[yaserde(prefix = "op")]
+    pub model: Option<String>,
+    /// Seconds the commands may wait for an offline device.
+    #[yaserde(rename = "expiresIn", prefix = "op")]
+    pub expires_in: Option<i64>,
+}
+
+/// The answer to [`InstallPlugin`].
+#[derive(Debug, Clone, PartialEq, Default, YaSerialize, YaDeserialize, Serialize)]
+#[yaserde(rename = "InstallPluginResponse", prefix = "op", namespaces = { "op" = "urn:outfit:operator:1" })]
+#[serde(rename_all = "camelCase")]
+pub struct InstallPluginResponse {
+    #[yaserde(prefix = "op")]
+    pub name: String,
+    #[yaserde(prefix = "op")]
+    pub version: String,
+    #[yaserde(prefix = "op")]
+    pub queued: Vec<Queued>,
 }

@@ -371,12 +371,51 @@ fn every_operator_element_and_operation_has_a_rust_type_that_validates() {
         check_in(OPERATOR_XSD, GrantResponse::default()),
         check_in(OPERATOR_XSD, ListAudit::default()),
         check_in(OPERATOR_XSD, ListAuditResponse::default()),
+        check_in(
+            OPERATOR_XSD,
+            ImportModel {
+                site: "shop".into(),
+                name: "webserver".into(),
+                role: vec![RoleSpec {
+                    category: "OS".into(),
+                    name: "base".into(),
+                    component: vec![ComponentSpec {
+                        name: "base".into(),
+                        package_name: "outfit-demo-os".into(),
+                        version: "1.0.0".into(),
+                        format: "deb".into(),
+                        sha256: "ab".repeat(32),
+                        config: Some(ConfigSpec {
+                            path: "/etc/os.conf".into(),
+                            template: "dHo9e3sgdHogfX0K".into(),
+                            mode: Some("640".into()),
+                            owner: None,
+                            group: None,
+                        }),
+                        plugin: None,
+                        parameter: vec![ParameterValue { name: "tz".into(), value: "UTC".into() }],
+                    }],
+                }],
+            },
+        ),
+        check_in(OPERATOR_XSD, ImportModel::default()),
+        check_in(OPERATOR_XSD, ImportModelResponse::default()),
+        check_in(OPERATOR_XSD, ListModels::default()),
+        check_in(OPERATOR_XSD, ListModelsResponse::default()),
+        check_in(OPERATOR_XSD, ShowModel::default()),
+        check_in(OPERATOR_XSD, ShowModelResponse::default()),
+        check_in(OPERATOR_XSD, ListPackages::default()),
+        check_in(OPERATOR_XSD, ListPackagesResponse::default()),
+        check_in(OPERATOR_XSD, ImportScript::default()),
+        check_in(OPERATOR_XSD, ImportScriptResponse::default()),
+        check_in(OPERATOR_XSD, InstallPlugin::default()),
+        check_in(OPERATOR_XSD, InstallPluginResponse::default()),
     ]
     .into_iter()
     .collect();
     assert_eq!(declared(OPERATOR_XSD), elements, "operator XSD elements and Rust message types differ");
     let operations = wsdl_operations("outfit-operator.wsdl");
-    assert_eq!(operations.len(), 26, "{operations:?}");
+    assert_eq!(operations.len(), 32, "{operations:?}");
     for op in &operations {
         assert!(elements.contains(op) && elements.contains(&format!("{op}Response")), "{op}");
     }

@@ -48,16 +48,75 @@ impl Services {
 
     /// Stores a model whose packages are in the repository already (the bench).
     pub fn import_model_content(&self, caller: &Caller, model: &Model) -> Result<ImportedModel, Failure> {
-        let act = Act { action: "ImportModel", site: Some(&model.site), object: model.name.clone() };
+        self.store_model(caller, model.clone(), |_| Ok(()))
+    }
+
+    /// Stores a model sent over the operator API: its packages were uploaded
+    /// before and are named by sha256 (their sizes are the repository's).
+    pub fn import_uploaded_model(&self, caller: &Caller, model: Model) -> Result<ImportedModel, Failure> {
+        self.store_model(caller, model, |model| {
+            for c in model.roles.iter_mut().flat_map(|r| r.components.iter_mut()) {
+                let stored = self.uploaded(&c.package.sha256)?;
+                (c.package.size, c.package.storage_key) = (stored.size, stored.sha256);
+            }
+            Ok(())
+        })
+    }
+
+    /// A package the operator uploaded, by sha256.
+    pub(crate) fn uploaded(&self, sha256: &str) -> Result<crate::repository::Stored, Failure> {
+        self.repository.stored(sha256)?.ok_or_else(|| {
+            Refusal::new(
+                crate::RefusalKind::NotFound,
+                format!("no package {sha256} in the repository; upload it first (`outfit package upload FILE`)"),
+            )
+            .into()
+        })
+    }
+
+    fn store_model(
+        &self,
+        caller: &Caller,
+        mut model: Model,
+        prepare: impl FnOnce(&mut Model) -> Result<(), Failure>,
+    ) -> Result<ImportedModel, Failure> {
+        let site = model.site.clone();
+        let act = Act { action: "ImportModel", site: Some(&site), object: model.name.clone() };
         self.audited(caller, act, || {
             for role in &model.roles {
-                authorise(caller, &model.site, Scope::Category(&role.category), Action::Change)?;
+                authorise(caller, &site, Scope::Category(&role.category), Action::Change)?;
             }
             model.validate().map_err(Refusal::invalid)?;
-            let imported = self.storage.import_model(model)?;
+            prepare(&mut model)?;
+            let imported = self.storage.import_model(&model)?;
             let detail = imported_detail(&imported);
             Ok((imported, detail))
         })
+    }
+
+    /// The models of the sites `caller` may read (of `site`, when given).
+    pub fn models(&self, caller: &Caller, site: Option<&str>) -> Result<Vec<outfit_store::ModelSummary>, Failure> {
+        let all = self.storage.models(site)?;
+        Ok(all.into_iter().filter(|m| caller.principal.may(&m.site, Scope::SomeCategory, Action::Read)).collect())
+    }
+
+    /// A model's current version as its content: the model, and its version
+    /// number (`None`: it has none yet).
+    pub fn show_model(&self, caller: &Caller, site: &str, name: &str) -> Result<(Model, Option<i32>), Failure> {
+        authorise(caller, site, Scope::SomeCategory, Action::Read)?;
+        let summary = self.storage.models(Some(site))?.into_iter().find(|m| m.name == name);
+        let summary = summary.ok_or_else(|| Refusal::not_found("model", name))?;
+        let mut model = Model { site: site.to_owned(), name: name.to_owned(), roles: Vec::new() };
+        let Some((id, version)) = summary.current else { return Ok((model, None)) };
+        let roles = self.storage.version_roles(id)?;
+        let mut components = self.storage.desired_components(id)?;
+        for (category, role) in roles {
+            let (mine, rest): (Vec<_>, Vec<_>) = components.into_iter().partition(|d| d.category == category);
+            components = rest;
+            let components = mine.into_iter().map(|d| d.component).collect();
+            model.roles.push(outfit_domain::model::Role { category, name: role, components });
+        }
+        Ok((model, Some(version)))
     }
 
     /// Sets one parameter of a component in a model's role: a new role version

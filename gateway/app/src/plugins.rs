@@ -14,16 +14,20 @@ impl From<PluginError> for Failure {
     fn from(e: PluginError) -> Self {
         match e {
             PluginError::Repository(e) => e.into(),
-            PluginError::Pack(e) => Failure::internal(format!("pack the bundle: {e}")),
+            PluginError::Bundle(outfit_wsdl::bundle::BundleError::Pack(e)) => {
+                Failure::internal(format!("pack the bundle: {e}"))
+            }
+            PluginError::NotStored(_) => Refusal::new(crate::RefusalKind::NotFound, e.to_string()).into(),
             other => Refusal::invalid(other.to_string()).into(),
         }
     }
 }
 
 impl Services {
-    /// Stores a signed bundle (from `outfit-plugin sign`) in the repository and
-    /// queues `install-plugin` on the targets; their agents verify it, switch
-    /// to it and keep the old version. Needs `deploy` on every category.
+    /// Stores a signed bundle directory (from `outfit-plugin sign`) in the
+    /// repository and queues `install-plugin` on the targets; their agents
+    /// verify it, switch to it and keep the old version. Needs `deploy` on
+    /// every category.
     pub fn install_plugin(
         &self,
         caller: &Caller,
@@ -32,10 +36,33 @@ impl Services {
         targets: &Targets,
         expires_at: Option<i64>,
     ) -> Result<(Packed, Vec<Queued>), Failure> {
+        self.deliver_plugin(caller, site, targets, expires_at, || Ok(plugin_bundle::pack(&self.repository, bundle)?))
+    }
+
+    /// [`Services::install_plugin`] for a bundle uploaded packed (its sha256).
+    pub fn install_uploaded_plugin(
+        &self,
+        caller: &Caller,
+        site: &str,
+        sha256: &str,
+        targets: &Targets,
+        expires_at: Option<i64>,
+    ) -> Result<(Packed, Vec<Queued>), Failure> {
+        self.deliver_plugin(caller, site, targets, expires_at, || Ok(plugin_bundle::stored(&self.repository, sha256)?))
+    }
+
+    fn deliver_plugin(
+        &self,
+        caller: &Caller,
+        site: &str,
+        targets: &Targets,
+        expires_at: Option<i64>,
+        bundle: impl FnOnce() -> Result<Packed, Failure>,
+    ) -> Result<(Packed, Vec<Queued>), Failure> {
         let act = Act { action: "InstallPlugin", site: Some(site), object: targets.describe() };
         let (packed, queued) = self.audited(caller, act, || {
             authorise(caller, site, Scope::EveryCategory, Action::Deploy)?;
-            let packed = plugin_bundle::pack(&self.repository, bundle)?;
+            let packed = bundle()?;
             let queued = self.enqueue_on(site, targets, &NewCommand::all(&[packed.payload()], expires_at))?;
             let detail = format!("{} {} ({})", packed.name, packed.version, packed.sha256);
             Ok(((packed, queued), detail))
@@ -57,7 +84,7 @@ impl Services {
             Act { action: "RollbackPlugin", site: Some(site), object: format!("{name} on {}", targets.describe()) };
         let queued = self.audited(caller, act, || {
             authorise(caller, site, Scope::EveryCategory, Action::Deploy)?;
-            plugin_bundle::check_name(name)?;
+            outfit_domain::command::check_plugin_name(name).map_err(Refusal::invalid)?;
             let step = Payload::RollbackPlugin { name: name.to_owned() };
             let queued = self.enqueue_on(site, targets, &NewCommand::all(&[step], expires_at))?;
             let detail = format!("{} devices", queued.len());

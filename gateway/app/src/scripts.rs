@@ -51,6 +51,36 @@ impl Services {
         })
     }
 
+    /// Stores a script sent over the operator API: each step checked, and
+    /// the packages its install steps name uploaded before (by sha256).
+    pub fn import_uploaded_script(
+        &self,
+        caller: &Caller,
+        site: &str,
+        name: &str,
+        description: &str,
+        mut steps: Vec<outfit_domain::command::Payload>,
+    ) -> Result<ImportedScript, Failure> {
+        let act = Act { action: "ImportScript", site: Some(site), object: name.to_owned() };
+        self.audited(caller, act, || {
+            authorise(caller, site, Scope::EveryCategory, Action::Change)?;
+            if steps.is_empty() {
+                return Err(Refusal::invalid("a script needs steps").into());
+            }
+            for (i, step) in steps.iter_mut().enumerate() {
+                step.validate().map_err(|message| Refusal::invalid(format!("step {}: {message}", i + 1)))?;
+                if let outfit_domain::command::Payload::Install { sha256, size, storage_key, .. } = step {
+                    let stored = self.uploaded(sha256)?;
+                    (*size, *storage_key) = (stored.size, stored.sha256);
+                }
+            }
+            let steps = outfit_domain::queue::NewCommand::all(&steps, None);
+            let script =
+                Script { site: site.to_owned(), name: name.to_owned(), description: description.to_owned(), steps };
+            self.store_script(&script)
+        })
+    }
+
     fn store_script(&self, script: &Script) -> Result<(ImportedScript, String), Failure> {
         let created = self.storage.save_script(&script.site, &script.name, &script.description, &script.steps)?;
         let steps = script.steps.len();

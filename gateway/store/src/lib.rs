@@ -34,6 +34,7 @@ use diesel::connection::SimpleConnection;
 use diesel::prelude::*;
 use diesel::r2d2::{ConnectionManager, CustomizeConnection, Pool, PooledConnection};
 use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
+pub use models::ModelSummary;
 use models::{ensure_site, site_id};
 pub use operators::OperatorRow;
 

@@ -315,6 +315,37 @@ impl Storage {
         })
     }
 
+    /// Every model (of `site`, when given) with its current version.
+    pub fn models(&self, site: Option<&str>) -> Result<Vec<ModelSummary>> {
+        let mut conn = self.conn()?;
+        let mut query = models::table
+            .inner_join(sites::table.on(sites::id.eq(models::site_id)))
+            .left_join(model_versions::table.on(models::current_version_id.eq(model_versions::id.nullable())))
+            .order((sites::name, models::name))
+            .select((sites::name, models::name, model_versions::id.nullable(), model_versions::version.nullable()))
+            .into_boxed();
+        if let Some(site) = site {
+            query = query.filter(sites::name.eq(site.to_owned()));
+        }
+        let rows: Vec<(String, String, Option<i64>, Option<i32>)> = query.load(&mut conn)?;
+        Ok(rows
+            .into_iter()
+            .map(|(site, name, id, version)| ModelSummary { site, name, current: id.map(ModelVersionId).zip(version) })
+            .collect())
+    }
+
+    /// The roles of a model version: (category, role name), by category rank.
+    pub fn version_roles(&self, version: ModelVersionId) -> Result<Vec<(String, String)>> {
+        let mut conn = self.conn()?;
+        Ok(model_version_roles::table
+            .inner_join(role_categories::table)
+            .inner_join(role_versions::table.inner_join(roles::table))
+            .filter(model_version_roles::model_version_id.eq(version.0))
+            .order(role_categories::ordinal)
+            .select((role_categories::name, roles::name))
+            .load(&mut conn)?)
+    }
+
     /// The components a model version asks for, in provisioning order: by role
     /// category (OS, APP, CONTENT), then by position within the role.
     pub fn desired_components(&self, model_version: ModelVersionId) -> Result<Vec<DesiredComponent>> {
@@ -339,6 +370,15 @@ impl Storage {
         }
         Ok(desired)
     }
+}
+
+/// A model as a listing shows it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ModelSummary {
+    pub site: String,
+    pub name: String,
+    /// Its current version: the row and its number.
+    pub current: Option<(ModelVersionId, i32)>,
 }
 
 /// A `components` row.

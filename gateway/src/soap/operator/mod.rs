@@ -123,6 +123,12 @@ impl OperatorEndpoint {
             Q::JoinGroup(m) => trust::join_group(s, caller, m).map(R::JoinGroup),
             Q::Grant(m) => trust::grant(s, caller, m).map(R::Grant),
             Q::ListAudit(m) => audit::list(s, caller, m).map(R::ListAudit),
+            Q::ImportModel(m) => models::import(s, caller, m).map(R::ImportModel),
+            Q::ListModels(m) => models::list(s, caller, m).map(R::ListModels),
+            Q::ShowModel(m) => models::show(s, caller, m).map(R::ShowModel),
+            Q::ListPackages(m) => models::packages(s, caller, m).map(R::ListPackages),
+            Q::ImportScript(m) => models::import_script(s, caller, m).map(R::ImportScript),
+            Q::InstallPlugin(m) => scripts::install_plugin(s, caller, m).map(R::InstallPlugin),
         };
         answer.map_err(|f| fault(&f))
     }
@@ -162,7 +168,12 @@ fn subject(request: &OperatorRequest) -> (Option<String>, String) {
         Q::Grant(m) => (m.site.clone(), m.operator.clone().or_else(|| m.group.clone()).unwrap_or_default()),
         Q::ListDevices(m) => (m.site.clone(), "-".into()),
         Q::ListAudit(m) => (m.site.clone(), "-".into()),
-        Q::ListEnrolmentRequests(_) | Q::ListScripts(_) => (None, "-".into()),
+        Q::ImportModel(m) => (site(&m.site), m.name.clone()),
+        Q::ShowModel(m) => (site(&m.site), m.model.clone()),
+        Q::ListModels(m) => (m.site.clone(), "-".into()),
+        Q::ImportScript(m) => (site(&m.site), m.name.clone()),
+        Q::InstallPlugin(m) => (site(&m.site), targets_object(&m.device, m.model.as_deref())),
+        Q::ListEnrolmentRequests(_) | Q::ListScripts(_) | Q::ListPackages(_) => (None, "-".into()),
     }
 }
 

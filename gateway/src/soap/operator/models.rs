@@ -1,9 +1,11 @@
-//! Model operations: `SetParameter`.
+//! Model, package and script-content operations: `SetParameter`,
+//! `ImportModel`, `ListModels`, `ShowModel`, `ListPackages`, `ImportScript`.
 
-use outfit_app::{Failure, Services};
-use outfit_domain::model::ParameterChange;
+use outfit_app::{Failure, Refusal, Services};
+use outfit_domain::command::{FileAttributes, Payload};
+use outfit_domain::model::{Component, ConfigFile, Model, PackageRef, ParameterChange, Role};
 use outfit_domain::rights::Caller;
-use outfit_wsdl::operator::{SetParameter, SetParameterResponse};
+use outfit_wsdl::operator::{self as wire, SetParameter, SetParameterResponse};
 
 pub fn set_parameter(s: &Services, caller: &Caller, m: SetParameter) -> Result<SetParameterResponse, Failure> {
     let change = ParameterChange {
@@ -16,4 +18,165 @@ pub fn set_parameter(s: &Services, caller: &Caller, m: SetParameter) -> Result<S
     };
     let imported = s.set_parameter(caller, &change)?;
     Ok(SetParameterResponse { model_version: imported.version, created: imported.created })
+}
+
+fn template_text(base64_text: &str, what: &str) -> Result<String, Failure> {
+    use base64::Engine as _;
+    let bytes = base64::engine::general_purpose::STANDARD
+        .decode(base64_text.trim())
+        .map_err(|e| Refusal::invalid(format!("{what}: the template is not base64: {e}")))?;
+    String::from_utf8(bytes).map_err(|_| Refusal::invalid(format!("{what}: the template is not UTF-8 text")).into())
+}
+
+fn template_base64(text: &str) -> String {
+    use base64::Engine as _;
+    base64::engine::general_purpose::STANDARD.encode(text)
+}
+
+/// A role as the contract carries it, as the domain's (packages by sha256;
+/// their sizes are filled in from the repository).
+fn role(r: wire::RoleSpec) -> Result<Role, Failure> {
+    let mut components = Vec::with_capacity(r.component.len());
+    for c in r.component {
+        let config = match c.config {
+            Some(config) => Some(ConfigFile {
+                template: template_text(&config.template, &format!("component `{}`", c.name))?,
+                path: config.path,
+                attributes: FileAttributes { mode: config.mode, owner: config.owner, group: config.group },
+            }),
+            None => None,
+        };
+        let mut parameters: Vec<(String, String)> = c.parameter.into_iter().map(|p| (p.name, p.value)).collect();
+        parameters.sort();
+        components.push(Component {
+            name: c.name,
+            package: PackageRef {
+                name: c.package_name,
+                version: c.version,
+                format: c.format,
+                storage_key: c.sha256.clone(),
+                sha256: c.sha256,
+                size: 0,
+            },
+            config,
+            plugin: c.plugin,
+            parameters,
+        });
+    }
+    Ok(Role { category: r.category, name: r.name, components })
+}
+
+fn role_spec(r: Role) -> wire::RoleSpec {
+    let component = r
+        .components
+        .into_iter()
+        .map(|c| wire::ComponentSpec {
+            name: c.name,
+            package_name: c.package.name,
+            version: c.package.version,
+            format: c.package.format,
+            sha256: c.package.sha256,
+            config: c.config.map(|f| wire::ConfigSpec {
+                template: template_base64(&f.template),
+                path: f.path,
+                mode: f.attributes.mode,
+                owner: f.attributes.owner,
+                group: f.attributes.group,
+            }),
+            plugin: c.plugin,
+            parameter: c.parameters.into_iter().map(|(name, value)| wire::ParameterValue { name, value }).collect(),
+        })
+        .collect();
+    wire::RoleSpec { category: r.category, name: r.name, component }
+}
+
+pub fn import(s: &Services, caller: &Caller, m: wire::ImportModel) -> Result<wire::ImportModelResponse, Failure> {
+    let roles = m.role.into_iter().map(role).collect::<Result<Vec<_>, _>>()?;
+    let imported = s.import_uploaded_model(caller, Model { site: m.site, name: m.name, roles })?;
+    Ok(wire::ImportModelResponse { model_version: imported.version, created: imported.created })
+}
+
+pub fn list(s: &Services, caller: &Caller, m: wire::ListModels) -> Result<wire::ListModelsResponse, Failure> {
+    let model = s
+        .models(caller, m.site.as_deref())?
+        .into_iter()
+        .map(|x| wire::ModelInfo { site: x.site, name: x.name, current_version: x.current.map(|(_, v)| v) })
+        .collect();
+    Ok(wire::ListModelsResponse { model })
+}
+
+pub fn show(s: &Services, caller: &Caller, m: wire::ShowModel) -> Result<wire::ShowModelResponse, Failure> {
+    let (model, version) = s.show_model(caller, &m.site, &m.model)?;
+    Ok(wire::ShowModelResponse {
+        site: model.site,
+        name: model.name,
+        version,
+        role: model.roles.into_iter().map(role_spec).collect(),
+    })
+}
+
+pub fn packages(s: &Services, caller: &Caller, _: wire::ListPackages) -> Result<wire::ListPackagesResponse, Failure> {
+    let package =
+        s.packages(caller)?.into_iter().map(|p| wire::PackageInfo { sha256: p.sha256, size: p.size }).collect();
+    Ok(wire::ListPackagesResponse { package })
+}
+
+/// A script step as the contract carries it, as the domain's payload.
+fn step(i: usize, x: wire::StepSpec) -> Result<Payload, Failure> {
+    let what = format!("step {}", i + 1);
+    let need = |value: Option<String>, field: &str| {
+        value.ok_or_else(|| Failure::from(Refusal::invalid(format!("{what}: a `{}` step needs `{field}`", x.kind))))
+    };
+    let parameters = || x.parameter.iter().map(|p| (p.name.clone(), p.value.clone())).collect();
+    Ok(match x.kind.as_str() {
+        "install" => {
+            let package_name = need(x.package_name.clone(), "packageName")?;
+            let sha256 = need(x.sha256.clone(), "sha256")?;
+            Payload::Install {
+                component: package_name.clone(),
+                package_name,
+                version: need(x.version.clone(), "version")?,
+                format: need(x.format.clone(), "format")?,
+                storage_key: sha256.clone(),
+                sha256,
+                size: 0,
+                plugin: x.plugin.clone(),
+            }
+        }
+        "configure" => Payload::Configure {
+            component: need(x.component.clone(), "component")?,
+            path: need(x.path.clone(), "path")?,
+            template: template_text(&need(x.template.clone(), "template")?, &what)?,
+            parameters: parameters(),
+            attributes: FileAttributes { mode: x.mode.clone(), owner: x.owner.clone(), group: x.group.clone() },
+            plugin: x.plugin.clone(),
+        },
+        "reboot" => Payload::Reboot,
+        "network" => Payload::Network {
+            interface: need(x.interface.clone(), "interface")?,
+            address: x.address.clone(),
+            gateway: x.gateway.clone(),
+            dns: x.dns.clone(),
+        },
+        "service" => {
+            Payload::Service { name: need(x.service.clone(), "service")?, action: need(x.action.clone(), "action")? }
+        }
+        other => {
+            return Err(Refusal::invalid(format!(
+                "{what}: `{other}` is not install, configure, reboot, network or service"
+            ))
+            .into());
+        }
+    })
+}
+
+pub fn import_script(
+    s: &Services,
+    caller: &Caller,
+    m: wire::ImportScript,
+) -> Result<wire::ImportScriptResponse, Failure> {
+    let steps = m.step.into_iter().enumerate().map(|(i, x)| step(i, x)).collect::<Result<Vec<_>, _>>()?;
+    let description = m.description.unwrap_or_default();
+    let imported = s.import_uploaded_script(caller, &m.site, &m.name, &description, steps)?;
+    Ok(wire::ImportScriptResponse { created: imported.created, steps: imported.steps as i32 })
 }

@@ -1,4 +1,5 @@
-//! Script and plug-in operations: `ListScripts`, `RunScript`, `RollbackPlugin`.
+//! Script and plug-in operations: `ListScripts`, `RunScript`,
+//! `InstallPlugin`, `RollbackPlugin`.
 
 use super::deadline;
 use super::queue::queued;
@@ -30,4 +31,18 @@ pub fn rollback_plugin(
     let targets = Targets::of(&m.device, m.model.as_deref())?;
     let all = s.rollback_plugin(caller, &m.site, &m.plugin, &targets, deadline(m.expires_in))?;
     Ok(wire::RollbackPluginResponse { queued: all.iter().map(queued).collect() })
+}
+
+pub fn install_plugin(
+    s: &Services,
+    caller: &Caller,
+    m: wire::InstallPlugin,
+) -> Result<wire::InstallPluginResponse, Failure> {
+    let targets = Targets::of(&m.device, m.model.as_deref())?;
+    let (packed, all) = s.install_uploaded_plugin(caller, &m.site, &m.sha256, &targets, deadline(m.expires_in))?;
+    Ok(wire::InstallPluginResponse {
+        name: packed.name,
+        version: packed.version,
+        queued: all.iter().map(queued).collect(),
+    })
 }
