@@ -43,9 +43,17 @@ fn each_layer_depends_only_on_the_layers_below_it() {
     let deps = |name: &str| crates.get(name).unwrap_or_else(|| panic!("crate {name} is in the workspace"));
     assert_eq!(ours(deps("outfit-domain")), BTreeSet::new(), "the domain imports nothing of ours");
     assert_eq!(ours(deps("outfit-store")), BTreeSet::from(["outfit-domain"]));
-    assert_eq!(ours(deps("outfit-app")), BTreeSet::from(["outfit-domain", "outfit-store", "outfit-wsdl"]));
+    assert_eq!(ours(deps("outfit-files")), BTreeSet::new(), "the file formats import nothing of ours");
+    assert_eq!(
+        ours(deps("outfit-app")),
+        BTreeSet::from(["outfit-domain", "outfit-files", "outfit-store", "outfit-wsdl"])
+    );
     assert_eq!(ours(deps("outfit-gateway")), BTreeSet::from(["outfit-app", "outfit-domain", "outfit-wsdl"]));
-    assert_eq!(ours(deps("outfit-cli")), BTreeSet::from(["outfit-wsdl"]), "the CLI speaks the operator API only");
+    assert_eq!(
+        ours(deps("outfit-cli")),
+        BTreeSet::from(["outfit-files", "outfit-wsdl"]),
+        "the CLI speaks the operator API only (and reads the files operators write)"
+    );
     for (name, deps) in &crates {
         let sql = deps.iter().any(|d| d.starts_with("diesel") || d == "libsqlite3-sys");
         assert_eq!(sql, name == "outfit-store", "{name}: only the store may depend on diesel");

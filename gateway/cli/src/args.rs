@@ -58,6 +58,9 @@ pub enum Command {
     /// Models.
     #[command(subcommand)]
     Model(ModelCmd),
+    /// Packages in the gateway's repository.
+    #[command(subcommand)]
+    Package(PackageCmd),
     /// Predefined scripts: named command sequences stored on the gateway.
     #[command(subcommand)]
     Script(ScriptCmd),
@@ -188,7 +191,32 @@ pub enum QueueCmd {
 }
 
 #[derive(Subcommand)]
+pub enum PackageCmd {
+    /// Upload package files (streamed, checked by their sha256).
+    Upload {
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+    },
+    /// The packages the repository holds.
+    List,
+}
+
+#[derive(Subcommand)]
 pub enum ModelCmd {
+    /// Import a model file (TOML): its packages are uploaded, then its content
+    /// becomes the model's new version (unchanged content adds none).
+    Import { file: PathBuf },
+    /// The models and their current versions.
+    List {
+        #[arg(long)]
+        site: Option<String>,
+    },
+    /// A model's current version, role by role.
+    Show {
+        model: String,
+        #[arg(long)]
+        site: String,
+    },
     /// Set one parameter of a component in a model's role: a new model version.
     SetParameter {
         #[arg(long)]
@@ -206,6 +234,8 @@ pub enum ModelCmd {
 
 #[derive(Subcommand)]
 pub enum ScriptCmd {
+    /// Import a script file (TOML): its packages are uploaded first.
+    Import { file: PathBuf },
     /// The stored scripts.
     List,
     /// Append a script's steps to the targets' queues (all or none) and poke them.
@@ -220,6 +250,13 @@ pub enum ScriptCmd {
 
 #[derive(Subcommand)]
 pub enum PluginCmd {
+    /// Pack and upload a signed bundle directory (from `outfit-plugin sign`)
+    /// and queue its installation on the targets.
+    Install {
+        bundle: PathBuf,
+        #[command(flatten)]
+        targets: Targets,
+    },
     /// Switch a plug-in back to the version it replaced, on the targets.
     Rollback {
         plugin: String,

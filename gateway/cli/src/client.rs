@@ -7,6 +7,7 @@ use crate::profile::Profile;
 use outfit_wsdl::envelope::Answer;
 use outfit_wsdl::operator::{Credentials, OperatorRequest, OperatorResponse, decode_operator_response};
 use outfit_wsdl::transport::{self, Endpoint, Identity};
+use std::path::Path;
 use std::sync::Arc;
 
 /// A connection to one gateway's operator listener, as one operator.
@@ -15,6 +16,8 @@ pub struct Client {
     tls: Arc<rustls::ClientConfig>,
     endpoint: Endpoint,
     credentials: Option<Credentials>,
+    /// Whether progress bars are drawn (a terminal, and not `--json`).
+    pub progress: bool,
 }
 
 fn setting<T>(value: Option<T>, what: &str, flag: &str) -> Result<T, CliError> {
@@ -57,7 +60,7 @@ impl Client {
             .enable_all()
             .build()
             .map_err(|e| CliError::new(Exit::Internal, format!("cannot start the async runtime: {e}")))?;
-        Ok(Self { runtime, tls, endpoint, credentials })
+        Ok(Self { runtime, tls, endpoint, credentials, progress: false })
     }
 
     /// Sends one request; the response, or the gateway's refusal as an error.
@@ -80,6 +83,75 @@ impl Client {
             )),
         }
     }
+}
+
+impl Client {
+    /// Uploads the package at `path` (streamed, with a progress bar on a
+    /// terminal) unless the repository has it; returns its sha256 and size.
+    pub fn upload(&self, path: &Path) -> Result<(String, u64), CliError> {
+        let (sha256, size) = digest(path)?;
+        let endpoint = self.endpoint.join(&format!("/packages/{sha256}"));
+        let authorization = self.credentials.as_ref().map(|c| {
+            use base64::Engine as _;
+            let pair = format!("{}:{}", c.username, c.password);
+            format!("Basic {}", base64::engine::general_purpose::STANDARD.encode(pair))
+        });
+        let bar = if self.progress {
+            let bar = indicatif::ProgressBar::new(size);
+            let style =
+                indicatif::ProgressStyle::with_template("{msg:>24} [{bar:30}] {bytes}/{total_bytes} {bytes_per_sec}")
+                    .expect("a valid template")
+                    .progress_chars("=> ");
+            bar.set_style(style);
+            bar.set_message(path.file_name().map_or_else(String::new, |n| n.to_string_lossy().into_owned()));
+            bar
+        } else {
+            indicatif::ProgressBar::hidden()
+        };
+        let shown = bar.clone();
+        let sent = self.runtime.block_on(transport::put_file(
+            &self.tls,
+            &endpoint,
+            path,
+            authorization.as_deref(),
+            move |n| shown.set_position(n),
+        ));
+        bar.finish_and_clear();
+        let (status, body) = sent.map_err(|e| {
+            CliError::new(
+                Exit::Unreachable,
+                format!("cannot upload {} to {}: {e}", path.display(), self.endpoint.addr()),
+            )
+            .help("check --gateway and --ca, and that the gateway is serving")
+        })?;
+        if status.is_success() {
+            return Ok((sha256, size));
+        }
+        let answer: serde_json::Value = serde_json::from_slice(&body).unwrap_or_default();
+        let code = answer["code"].as_str().unwrap_or("Internal");
+        let message = answer["message"].as_str().map_or_else(|| format!("the upload got HTTP {status}"), str::to_owned);
+        Err(CliError::fault(code, &format!("upload of {}: {message}", path.display())))
+    }
+}
+
+/// The sha256 (hex) and size of a file, read in pieces.
+pub fn digest(path: &Path) -> Result<(String, u64), CliError> {
+    use sha2::Digest;
+    use std::io::Read;
+    let failed = |e: std::io::Error| CliError::new(Exit::Usage, format!("cannot read {}: {e}", path.display()));
+    let mut file = std::fs::File::open(path).map_err(failed)?;
+    let mut hasher = sha2::Sha256::new();
+    let mut buffer = vec![0u8; 64 * 1024];
+    let mut size = 0u64;
+    loop {
+        let n = file.read(&mut buffer).map_err(failed)?;
+        if n == 0 {
+            break;
+        }
+        hasher.update(&buffer[..n]);
+        size += n as u64;
+    }
+    Ok((hex::encode(hasher.finalize()), size))
 }
 
 /// The password for `user`: `OUTFIT_PASSWORD`, else a prompt on the terminal.

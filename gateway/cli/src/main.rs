@@ -3,6 +3,7 @@
 
 mod args;
 mod client;
+mod content;
 mod failure;
 mod output;
 mod profile;

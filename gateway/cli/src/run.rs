@@ -39,7 +39,8 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
     if let Command::Profile(command) = &cli.command {
         return profile_command(command, &cli.connection, json);
     }
-    let client = Client::new(&connection_profile(&cli.connection)?)?;
+    let mut client = Client::new(&connection_profile(&cli.connection)?)?;
+    client.progress = !json && std::io::IsTerminal::is_terminal(&std::io::stderr());
     match cli.command {
         Command::Status(list) | Command::Device(DeviceCmd::List(list)) => status(&client, list, json),
         Command::Device(command) => device(&client, command, json),
@@ -66,6 +67,93 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
                 println!("{what} {}", r.model_version);
             });
             Ok(())
+        }
+        Command::Model(ModelCmd::Import { file }) => {
+            let request = crate::content::model(&client, &file)?;
+            let r = call!(client, ImportModel(request));
+            show(json, &r, |r| {
+                let what = if r.created { "new version" } else { "unchanged; current version" };
+                println!("model {}: {what} {}", file.display(), r.model_version);
+            });
+            Ok(())
+        }
+        Command::Model(ModelCmd::List { site }) => {
+            let r = call!(client, ListModels(wire::ListModels { site }));
+            show(json, &r, |r| {
+                let rows = r.model.iter().map(|m| vec![m.site.clone(), m.name.clone(), or_dash(&m.current_version)]);
+                table(&["site", "model", "version"], rows);
+            });
+            Ok(())
+        }
+        Command::Model(ModelCmd::Show { model, site }) => {
+            let r = call!(client, ShowModel(wire::ShowModel { site, model }));
+            show(json, &r, |r| {
+                println!("model {}/{} version {}", r.site, r.name, or_dash(&r.version));
+                let rows = r.role.iter().flat_map(|role| {
+                    role.component.iter().map(move |c| {
+                        let config = c.config.as_ref().map(|f| f.path.clone());
+                        vec![
+                            role.category.clone(),
+                            role.name.clone(),
+                            c.name.clone(),
+                            c.package_name.clone(),
+                            c.version.clone(),
+                            c.format.clone(),
+                            or_dash(&config),
+                        ]
+                    })
+                });
+                table(&["category", "role", "component", "package", "version", "format", "config"], rows);
+            });
+            Ok(())
+        }
+        Command::Package(PackageCmd::Upload { files }) => {
+            let mut uploaded = Vec::new();
+            for file in &files {
+                let (sha256, size) = client.upload(file)?;
+                uploaded.push(serde_json::json!({ "file": file, "sha256": sha256, "size": size }));
+            }
+            show(json, &uploaded, |all| {
+                for u in all {
+                    println!(
+                        "{} {} ({} bytes)",
+                        u["sha256"].as_str().unwrap_or(""),
+                        u["file"].as_str().unwrap_or(""),
+                        u["size"]
+                    );
+                }
+            });
+            Ok(())
+        }
+        Command::Package(PackageCmd::List) => {
+            let r = call!(client, ListPackages(wire::ListPackages {}));
+            show(json, &r, |r| {
+                table(&["sha256", "size"], r.package.iter().map(|p| vec![p.sha256.clone(), p.size.to_string()]))
+            });
+            Ok(())
+        }
+        Command::Script(ScriptCmd::Import { file }) => {
+            let request = crate::content::script(&client, &file)?;
+            let r = call!(client, ImportScript(request));
+            show(json, &r, |r| {
+                println!("script {}: {}, {} steps", file.display(), if r.created { "new" } else { "replaced" }, r.steps)
+            });
+            Ok(())
+        }
+        Command::Plugin(PluginCmd::Install { bundle, targets }) => {
+            let sha256 = crate::content::bundle(&client, &bundle)?;
+            let request = wire::InstallPlugin {
+                sha256,
+                site: targets.site,
+                device: targets.devices,
+                model: targets.model,
+                expires_in: targets.expires_in,
+            };
+            let response = call!(client, InstallPlugin(request));
+            if !json {
+                println!("plug-in {} {} stored", response.name, response.version);
+            }
+            queued(&client, json, &response, &response.queued, &Wait { wait: false, timeout: 0 })
         }
         Command::Script(ScriptCmd::List) => {
             let r = call!(client, ListScripts(wire::ListScripts {}));
