@@ -1,16 +1,14 @@
-//! The local administrator's way in: `outfit-gateway` subcommands run on the
-//! gateway host, against its directory, through the same use cases as every
-//! operator (authorised as the local administrator, audited as `local:USER`
-//! from `cli`). What they print lives here; `main.rs` only parses.
+//! The local administrator's way in, for what must happen on the gateway host
+//! before any operator exists (`outfit-gateway bootstrap`, `migrate`): the
+//! same use cases as every operator, authorised as the local administrator
+//! and audited as `local:USER` from `cli`. Everything else is the `outfit`
+//! CLI's, through the operator API.
 
 use crate::home::Home;
 use crate::poke::Pokes;
 use crate::server::Gateway;
-use outfit_app::provisioning::Queued;
-use outfit_app::{Poked, Services};
-use outfit_domain::device::{Device, DeviceAgent};
+use outfit_app::Services;
 use outfit_domain::rights::{Caller, Principal};
-use outfit_domain::serving::Agent;
 use std::path::PathBuf;
 use std::sync::Arc;
 
@@ -37,51 +35,35 @@ pub fn unguessable_password() -> anyhow::Result<String> {
     Ok(bytes.iter().map(|b| format!("{b:02x}")).collect())
 }
 
-/// What happened to a device's agent after its queue changed.
-pub fn report_poke(device: &str, poked: &Option<Poked>) {
-    match poked {
-        None => println!("{device}: agent has not said Hello yet; it will find the queue when it does"),
-        Some(Poked::Answered | Poked::Sent) => println!("{device}: poked"),
-        Some(Poked::Failed(why)) => println!("{device}: poke failed ({why}); the agent will poll"),
+/// `outfit-gateway bootstrap`: the first administrator — an operator with
+/// every right on every site and a client certificate written to `out` (a
+/// password too if `OUTFIT_PASSWORD` is set). Returns what to tell the user.
+pub fn bootstrap(dir: PathBuf, name: &str, out: &std::path::Path, days: u64) -> anyhow::Result<String> {
+    use anyhow::Context as _;
+    use outfit_domain::rights::{Action, Holder, Right};
+    let (gateway, services, caller) = open(dir)?;
+    let password = match std::env::var("OUTFIT_PASSWORD") {
+        Ok(password) => password,
+        // Nobody knows it: the certificate is the way in.
+        Err(_) => unguessable_password()?,
+    };
+    services.save_operator(&caller, name, &password).context("failed to add the administrator")?;
+    for action in Action::ALL {
+        services.grant(&caller, Holder::Operator(name), &Right { action, site: None, category: None })?;
     }
-}
-
-/// One line per device a sequence was queued for, and its poke.
-pub fn report_queued(queued: &[Queued], what: &str) {
-    for q in queued {
-        println!("{}: queued {what}", q.device);
-        report_poke(&q.device, &q.poked);
-    }
-}
-
-/// `device show`: one `key: value` line each, plug-ins one per line.
-pub fn show_device(device: &Device, agent: &DeviceAgent) -> String {
-    let version =
-        |v: Option<outfit_domain::ids::ModelVersionId>| v.map_or_else(|| "none".to_owned(), |v| v.to_string());
-    let mut out = format!(
-        "device: {}\ndesired model version: {}\napplied model version: {}\n",
-        device.name,
-        version(device.desired),
-        version(device.applied)
-    );
-    match &agent.agent {
-        Agent::Unseen => out.push_str("agent: has not said Hello yet\n"),
-        Agent::Unreported { version } => {
-            out.push_str(&format!("agent: {version} (too old to report its plug-ins)\n"));
-        }
-        Agent::Reported(report) => {
-            out.push_str(&format!(
-                "agent: {}\nplatform: {}\n",
-                agent.agent_version.as_deref().unwrap_or("?"),
-                report.platform
-            ));
-            if let Some(target) = &report.precompiled_only {
-                out.push_str(&format!("runs only precompiled plug-ins for: {target}\n"));
-            }
-            for p in &report.plugins {
-                out.push_str(&format!("plugin: {} {} {} [{}]\n", p.name, p.version, p.world, p.serves()));
-            }
-        }
-    }
-    out
+    let issued = services.issue_operator_certificate(&caller, name, days)?;
+    std::fs::create_dir_all(out).with_context(|| format!("failed to create {}", out.display()))?;
+    let (cert, key) = (out.join(format!("{name}.pem")), out.join(format!("{name}.key")));
+    issued.write(&cert, &key)?;
+    let url = std::fs::read_to_string(gateway.home.operator_url_file()).unwrap_or_default();
+    let url = if url.trim().is_empty() { "https://HOST:PORT".to_owned() } else { url.trim().to_owned() };
+    Ok(format!(
+        "administrator {name}: every right on every site; certificate {} and key {}\n\
+         connect with: outfit profile set default --gateway {url} --ca {} --cert {} --key {}\n",
+        cert.display(),
+        key.display(),
+        gateway.home.ca_cert().display(),
+        cert.display(),
+        key.display()
+    ))
 }

@@ -1,7 +1,7 @@
 //! The agent's access endpoint (seed: IT personnel reach the agent with a
 //! browser to test a configuration on that device in isolation), under
 //! `/access/` on the agent's HTTPS listener. The person presents an operator
-//! certificate of the gateway's CA (`outfit-gateway operator cert`); the
+//! certificate of the gateway's CA (`outfit operator cert`); the
 //! agent decides nothing itself: every request asks the gateway (`Authorise`),
 //! which checks its trust hierarchy and audits the question. What the person
 //! changes is recorded on the device with their identity, in
@@ -79,10 +79,7 @@ impl Access {
         let Some(der) =
             connection.certificate.filter(|der| Facts::read(der).ok().and_then(|f| f.role) == Some(Role::Operator))
         else {
-            return refuse(
-                StatusCode::UNAUTHORIZED,
-                "present an operator certificate (`outfit-gateway operator cert`)",
-            );
+            return refuse(StatusCode::UNAUTHORIZED, "present an operator certificate (`outfit operator cert`)");
         };
         let route = (request.method().clone(), request.uri().path().to_owned());
         let span = tracing::info_span!("access", device = %self.client.device, path = %route.1, %from);

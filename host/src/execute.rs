@@ -73,7 +73,7 @@ impl Executor {
             }
             None => Err(format!(
                 "the command names plug-in {name}, which this agent does not have; deliver it with \
-                 `outfit-gateway plugin install`"
+                 `outfit plugin install`"
             )),
         })
     }
@@ -106,7 +106,7 @@ impl Executor {
         newest.cloned().ok_or_else(|| {
             let names: Vec<&str> = plugins.iter().map(|l| l.plugin.name()).collect();
             format!(
-                "no plug-in of this agent handles `{kind}` changes (it has: {}); deliver one with `outfit-gateway plugin install`",
+                "no plug-in of this agent handles `{kind}` changes (it has: {}); deliver one with `outfit plugin install`",
                 names.join(", ")
             )
         })

@@ -16,8 +16,8 @@ use std::time::Duration;
 pub enum IdentityError {
     #[error(
         "this agent is not enrolled yet: start it with --site SITE (the site the device is registered in) to ask \
-         for approval (`outfit-gateway device approve {device}`), or also with --enrol-token TOKEN from \
-         `outfit-gateway device token {device} --site SITE` to enrol at once"
+         for approval (`outfit device approve {device}`), or also with --enrol-token TOKEN from \
+         `outfit device token {device} --site SITE` to enrol at once"
     )]
     NoSite { device: String },
     #[error("enrolment refused: {0}")]
@@ -61,7 +61,7 @@ fn io(path: &Path) -> impl FnOnce(std::io::Error) -> IdentityError + '_ {
 }
 
 /// sha256 of a key's SubjectPublicKeyInfo, hex: the line an operator
-/// compares with `outfit-gateway device requests` before approving.
+/// compares with `outfit device requests` before approving.
 pub fn key_fingerprint(key: &rcgen::KeyPair) -> String {
     use rcgen::PublicKeyData;
     use sha2::Digest;

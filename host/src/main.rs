@@ -38,10 +38,10 @@ struct Args {
     /// The site this device belongs to (needed to enrol).
     #[arg(long)]
     site: Option<String>,
-    /// One-time token from `outfit-gateway device token`, spent on the first
+    /// One-time token from `outfit device token`, spent on the first
     /// start to get this device's certificate at once (its key is generated
     /// here). Without one the first start asks for an operator's approval
-    /// (`outfit-gateway device approve`) and waits. Ignored once enrolled.
+    /// (`outfit device approve`) and waits. Ignored once enrolled.
     #[arg(long, env = "OUTFIT_ENROL_TOKEN", hide_env_values = true)]
     enrol_token: Option<String>,
     /// Enrol (if not enrolled yet) and exit, without running the agent.

@@ -74,35 +74,39 @@ fn an_agent_without_a_token_waits_for_approval_and_a_rejected_one_gives_up() -> 
 
     // The operator sees the key the agent printed, and approves it.
     let key = logged_key(&ok)?;
-    let listed = gateway.cli(&["device", "requests"])?;
-    assert!(listed.contains(&format!("ok-1 site demo key {key}")), "{listed}\n(agent key {key})");
-    assert!(!listed.contains("valid certificate already"), "{listed}");
-    let approved = gateway.cli(&["device", "approve", "ok-1", "--key", &key[..16]])?;
+    let listed: serde_json::Value = serde_json::from_str(&gateway.cli(&["--json", "device", "requests"])?)?;
+    let request = &listed["request"][0];
+    assert_eq!(
+        (&request["device"], &request["site"], &request["key"]),
+        (&"ok-1".into(), &"demo".into(), &key.clone().into()),
+        "{listed}\n(agent key {key})"
+    );
+    assert_eq!(request["certified"], false, "{listed}");
+    let approved = gateway.cli(&["device", "approve", "ok-1", "--fingerprint", &key[..16]])?;
     assert!(approved.contains("enrolment approved"), "{approved}");
     ensure!(exited(&mut waiting, Duration::from_secs(30))?.success(), "{}", logged(&ok));
     assert!(ok.join("identity/cert.pem").exists() && !ok.join("identity/pending-key.pem").exists());
     assert_eq!(database.scalar("SELECT COUNT(*) FROM device_certificates")?, "1");
     // Approving again finds nothing waiting.
-    let again =
-        Command::new(bin("outfit-gateway")).args(["device", "approve", "ok-1", "--dir"]).arg(&gateway.dir).output()?;
-    assert!(!again.status.success());
-    assert!(String::from_utf8_lossy(&again.stderr).contains("no waiting enrolment request for device `ok-1`"));
+    let again = format!("{:#}", gateway.cli(&["device", "approve", "ok-1"]).unwrap_err());
+    assert!(again.contains("no waiting enrolment request for device `ok-1`"), "{again}");
 
     // A rejected request: the agent is told so and stops asking.
     let no = dir.path().join("no-1");
     let mut refused = ask_for_approval(&gateway, "no-1", "demo", &no)?;
     wait_for(Duration::from_secs(30), "the second request", || {
-        Ok(gateway.cli(&["device", "requests"])?.contains("no-1 site demo").then_some(()))
+        Ok(gateway.cli(&["--json", "device", "requests"])?.contains(r#""device": "no-1""#).then_some(()))
     })?;
     gateway.cli(&["device", "reject", "no-1"])?;
     ensure!(!exited(&mut refused, Duration::from_secs(30))?.success());
-    assert!(logged(&no).contains("rejected by local:"), "{}", logged(&no));
+    assert!(logged(&no).contains("rejected by admin"), "{}", logged(&no));
     assert!(!no.join("identity/cert.pem").exists());
 
     // Both decisions are in the audit log, with who made them.
-    let audit = database.query("SELECT action, site, object, peer, outcome FROM audit_log ORDER BY id")?;
-    assert!(audit.contains("ApproveEnrolment\tdemo\tok-1\tcli\tallowed"), "{audit}");
-    assert!(audit.contains("RejectEnrolment\tdemo\tno-1\tcli\tallowed"), "{audit}");
+    let audit = database.query("SELECT principal, action, site, object, peer, outcome FROM audit_log ORDER BY id")?;
+    let decided = |line: &str| audit.lines().any(|l| l.starts_with(line) && l.ends_with("\tallowed"));
+    assert!(decided("admin\tApproveEnrolment\tdemo\tok-1\t127.0.0.1:"), "{audit}");
+    assert!(decided("admin\tRejectEnrolment\tdemo\tno-1\t127.0.0.1:"), "{audit}");
     Ok(())
 }
 

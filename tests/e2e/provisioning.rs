@@ -27,7 +27,7 @@ fn provision_three_devices(database: &Database, dir: &std::path::Path) -> Result
     })?;
     let out = gateway.cli(&["provision", DEVICES[0], DEVICES[1], DEVICES[2]])?;
     assert_eq!(out.matches("queued 6 commands").count(), 3, "{out}");
-    assert_eq!(out.matches(": poked").count(), 3, "{out}");
+    assert_eq!(out.matches("(poke sent)").count(), 3, "{out}");
 
     wait_for(Duration::from_secs(120), "every device to reach its model", || {
         let applied = database

@@ -132,8 +132,8 @@ fn enrolment_tokens_are_one_time_expiring_and_bound_to_site_and_device() -> Resu
         .arg(&state)
         .output()?;
     let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(!out.status.success() && stderr.contains("outfit-gateway device token t-a"), "{stderr}");
-    assert!(stderr.contains("outfit-gateway device approve t-a"), "{stderr}");
+    assert!(!out.status.success() && stderr.contains("outfit device token t-a"), "{stderr}");
+    assert!(stderr.contains("outfit device approve t-a"), "{stderr}");
     Ok(())
 }
 

@@ -225,6 +225,13 @@ impl Gateway {
             init.args(["--operator-listen", "127.0.0.1:0"]);
         }
         run(init.arg("--database").arg(database.url()).arg("--dir").arg(dir).args(init_args))?;
+        // The first administrator, whose certificate `cli` uses.
+        run(Command::new(bin("outfit-gateway"))
+            .args(["bootstrap", "admin", "--out"])
+            .arg(dir.join("admin"))
+            .arg("--dir")
+            .arg(dir)
+            .env_remove("OUTFIT_PASSWORD"))?;
         let (process, url) = Self::spawn_serve(dir)?;
         Ok(Self { dir: dir.to_owned(), url, process })
     }
@@ -281,9 +288,30 @@ impl Gateway {
         Ok((database, gateway))
     }
 
-    /// Runs `outfit-gateway ARGS --dir DIR`.
+    /// Runs `outfit ARGS` against this gateway's operator API as its first
+    /// administrator (certificate in `DIR/admin/`); returns its output.
     pub fn cli(&self, args: &[&str]) -> Result<String> {
-        run(Command::new(bin("outfit-gateway")).args(args).arg("--dir").arg(&self.dir))
+        run(&mut self.outfit(args))
+    }
+
+    /// The `outfit` command for `args`, as the administrator, not run yet.
+    pub fn outfit(&self, args: &[&str]) -> Command {
+        let url = std::fs::read_to_string(self.dir.join("operator.url")).unwrap_or_default();
+        let mut command = Command::new(bin("outfit"));
+        command
+            .args(args)
+            .args(["--gateway", url.trim()])
+            .arg("--ca")
+            .arg(self.dir.join("ca.pem"))
+            .arg("--cert")
+            .arg(self.dir.join("admin/admin.pem"))
+            .arg("--key")
+            .arg(self.dir.join("admin/admin.key"))
+            .env("OUTFIT_CONFIG", self.dir.join("outfit-profiles.toml"))
+            .env_remove("OUTFIT_PASSWORD")
+            .env_remove("OUTFIT_USER")
+            .stdin(Stdio::null());
+        command
     }
 
     /// Builds the demo model's packages under `dir` and imports it (site
@@ -327,12 +355,9 @@ impl Gateway {
         Ok(())
     }
 
-    /// `operator add NAME` with the password in `OUTFIT_PASSWORD`; returns its output.
+    /// `outfit operator add NAME` with the password in `OUTFIT_NEW_PASSWORD`; returns its output.
     pub fn add_operator(&self, name: &str, password: &str) -> Result<String> {
-        run(Command::new(bin("outfit-gateway"))
-            .args(["operator", "add", name, "--dir"])
-            .arg(&self.dir)
-            .env("OUTFIT_PASSWORD", password))
+        run(self.outfit(&["operator", "add", name]).env("OUTFIT_NEW_PASSWORD", password))
     }
 
     /// `device token`: a fresh one-time enrolment token.

@@ -316,8 +316,9 @@ pub struct StepSpec {
 #[yaserde(rename = "ProvisionMany", prefix = "op", namespaces = { "op" = "urn:outfit:operator:1" })]
 #[serde(rename_all = "camelCase")]
 pub struct ProvisionMany {
+    /// Needed with `model`; named devices are found by name.
     #[yaserde(prefix = "op")]
-    pub site: String,
+    pub site: Option<String>,
     #[yaserde(prefix = "op")]
     pub device: Vec<String>,
     #[yaserde(prefix = "op")]

@@ -110,7 +110,7 @@ fn ask_approval(storage: &Storage, request: &EnrolRequest, peer: &str) -> Result
             }
             Ok(Enrolled::Waiting(format!(
                 "the enrolment request of `{device}` (key {}) waits for approval: \
-                 outfit-gateway device approve {device} --key {}",
+                 outfit device approve {device} --fingerprint {}",
                 short_key(&key),
                 short_key(&key)
             )))

@@ -114,7 +114,7 @@ impl Services {
             if self.storage.operator(name)?.is_none() {
                 return Err(Refusal::new(
                     RefusalKind::NotFound,
-                    format!("no operator named `{name}`; add one with `outfit-gateway operator add {name}`"),
+                    format!("no operator named `{name}`; add one with `outfit operator add {name}`"),
                 )
                 .into());
             }

@@ -117,24 +117,27 @@ impl Services {
 
     /// Provisions the targets one by one, as [`Services::provision`] does
     /// (each authorised and audited on its own); stops at the first refusal.
+    /// With `site`, named devices must be of it; every device of a model
+    /// needs it.
     pub fn provision_many(
         &self,
         caller: &Caller,
-        site: &str,
+        site: Option<&str>,
         targets: &Targets,
         expires_at: Option<i64>,
     ) -> Result<Vec<Queued>, Failure> {
-        let devices = match targets {
-            Targets::Devices(names) => names.clone(),
-            Targets::Model(model) => {
+        let devices = match (targets, site) {
+            (Targets::Devices(names), _) => names.clone(),
+            (Targets::Model(model), Some(site)) => {
                 authorise(caller, site, Scope::SomeCategory, Action::Read)?;
                 self.storage.devices_of_model(site, model)?
             }
+            (Targets::Model(_), None) => return Err(Refusal::invalid("every device of a model: name its site").into()),
         };
         if devices.is_empty() {
             return Err(Refusal::invalid("no devices to provision: name them, or give a model that has devices").into());
         }
-        devices.iter().map(|device| self.provision(caller, Some(site), device, expires_at)).collect()
+        devices.iter().map(|device| self.provision(caller, site, device, expires_at)).collect()
     }
 
     /// Appends a reboot to a device's queue (after whatever is already in it).

@@ -111,9 +111,7 @@ impl Services {
             let mut steps = self.storage.script_steps(site, name)?.ok_or_else(|| {
                 Refusal::new(
                     crate::RefusalKind::NotFound,
-                    format!(
-                        "no script named `{name}` in site `{site}`; import it with `outfit-gateway script import FILE`"
-                    ),
+                    format!("no script named `{name}` in site `{site}`; import it with `outfit script import FILE`"),
                 )
             })?;
             for step in &mut steps {

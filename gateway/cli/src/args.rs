@@ -47,8 +47,17 @@ pub enum Command {
     Device(DeviceCmd),
     /// Build devices to their model's current version and poke their agents.
     Provision {
-        #[command(flatten)]
-        targets: Targets,
+        /// The devices' site (needed with --model).
+        #[arg(long)]
+        site: Option<String>,
+        /// Every device of this model (in --site).
+        #[arg(long, conflicts_with = "devices", requires = "site")]
+        model: Option<String>,
+        /// Device names (or --model).
+        devices: Vec<String>,
+        /// Seconds the commands may wait for an offline device before they expire.
+        #[arg(long, value_name = "SECONDS")]
+        expires_in: Option<i64>,
         #[command(flatten)]
         wait: Wait,
     },

@@ -16,7 +16,7 @@ pub struct Profile {
     pub gateway: Option<String>,
     /// The gateway's CA certificate (`ca.pem`), pinned.
     pub ca: Option<PathBuf>,
-    /// An operator client certificate and its key (`outfit-gateway operator cert`) …
+    /// An operator client certificate and its key (`outfit operator cert`) …
     pub cert: Option<PathBuf>,
     pub key: Option<PathBuf>,
     /// … or a user name for a UsernameToken (password from OUTFIT_PASSWORD or a prompt).

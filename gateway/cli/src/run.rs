@@ -44,13 +44,8 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
     match cli.command {
         Command::Status(list) | Command::Device(DeviceCmd::List(list)) => status(&client, list, json),
         Command::Device(command) => device(&client, command, json),
-        Command::Provision { targets, wait } => {
-            let request = wire::ProvisionMany {
-                site: targets.site,
-                device: targets.devices,
-                model: targets.model,
-                expires_in: targets.expires_in,
-            };
+        Command::Provision { site, model, devices, expires_in, wait } => {
+            let request = wire::ProvisionMany { site, device: devices, model, expires_in };
             let response = call!(client, ProvisionMany(request));
             queued(&client, json, &response, &response.queued, &wait)
         }

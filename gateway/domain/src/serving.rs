@@ -150,13 +150,13 @@ pub fn check(device: &str, agent: &Agent, switch_queued: bool, payloads: &[Paylo
         {
             return Err(refuse(format!(
                 "it names plug-in {name}, which its agent does not have (its plug-ins: {}); deliver it with \
-                 `outfit-gateway plugin install`",
+                 `outfit plugin install`",
                 report.describe()
             )));
         }
         let has = |serves: &dyn Fn(&ReportedPlugin) -> bool| named.clone().any(serves);
         let plugins = report.describe();
-        let deliver = "deliver one with `outfit-gateway plugin install`";
+        let deliver = "deliver one with `outfit plugin install`";
         match payload {
             Payload::Install { format, component, .. } => {
                 if !has(&|p| p.formats.contains(format)) {
@@ -259,7 +259,7 @@ mod tests {
         assert_eq!((err.device.as_str(), err.kind), ("web-1", "install"));
         assert!(err.reason.contains("installs `rpm` packages"), "{err}");
         assert!(err.reason.contains("debian 0.1.0 [deb, configure, service]"), "{err}");
-        assert!(err.reason.contains("outfit-gateway plugin install"), "{err}");
+        assert!(err.reason.contains("outfit plugin install"), "{err}");
 
         let err = check("web-1", &agent, false, &[configure(Some("640"))]).unwrap_err();
         assert!(err.reason.contains("sets file modes and owners"), "{err}");

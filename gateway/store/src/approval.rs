@@ -92,7 +92,7 @@ impl Storage {
                 .optional()?;
             let Some(device_id) = device_id else {
                 return Ok(Err(format!(
-                    "no device `{device}` of site `{site}` is registered; add it with `outfit-gateway device add`"
+                    "no device `{device}` of site `{site}` is registered; add it with `outfit device add`"
                 )));
             };
             let found: Option<(String, Option<String>, Option<String>)> = enrolment_requests::table
@@ -195,7 +195,7 @@ fn pick(conn: &mut super::DbConnection, device: &str, key: Option<&str>) -> Resu
         0 => Err(StorageError::NotFound { what: "waiting enrolment request for device", name: device.to_owned() }),
         1 => Ok(found.remove(0)),
         n => Err(StorageError::Invalid(format!(
-            "{n} enrolment requests wait for `{device}`; name one with --key (see `outfit-gateway device requests`)"
+            "{n} enrolment requests wait for `{device}`; name one with --fingerprint (see `outfit device requests`)"
         ))),
     }
 }

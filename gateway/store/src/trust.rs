@@ -142,7 +142,7 @@ impl Storage {
                 .map_err(StorageError::from)?;
             let refuse = |why: String| Ok(Err(TokenRefused(why)));
             let Some(token) = found else {
-                return refuse("the enrolment token is unknown (issue one with `outfit-gateway device token`)".into());
+                return refuse("the enrolment token is unknown (issue one with `outfit device token`)".into());
             };
             if token.used_at.is_some() {
                 return refuse("the enrolment token was already used; issue a new one".into());

@@ -95,7 +95,7 @@ pub fn add(s: &Services, caller: &Caller, m: wire::AddDevice) -> Result<wire::Ad
 
 pub fn issue_token(s: &Services, caller: &Caller, m: wire::IssueToken) -> Result<wire::IssueTokenResponse, Failure> {
     let address = m.address.as_deref().unwrap_or("127.0.0.1");
-    let ttl = m.expires_in.map_or(3600, |secs| secs.max(1) as u64);
+    let ttl = m.expires_in.map_or(3600, |secs| secs.max(0) as u64);
     Ok(wire::IssueTokenResponse { token: s.issue_token(caller, &m.site, &m.device, address, ttl)? })
 }
 

@@ -142,7 +142,7 @@ fn subject(request: &OperatorRequest) -> (Option<String>, String) {
     match request {
         Q::SetParameter(m) => (site(&m.site), format!("{}/{} {}.{}", m.model, m.category, m.component, m.name)),
         Q::Provision(m) => (site(&m.site), m.device.clone()),
-        Q::ProvisionMany(m) => (site(&m.site), targets_object(&m.device, m.model.as_deref())),
+        Q::ProvisionMany(m) => (m.site.clone(), targets_object(&m.device, m.model.as_deref())),
         Q::AddDevice(m) => (site(&m.site), m.device.clone()),
         Q::IssueToken(m) => (site(&m.site), m.device.clone()),
         Q::RunScript(m) => {

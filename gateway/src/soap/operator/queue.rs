@@ -32,7 +32,7 @@ pub fn provision_many(
     m: wire::ProvisionMany,
 ) -> Result<wire::ProvisionManyResponse, Failure> {
     let targets = Targets::of(&m.device, m.model.as_deref())?;
-    let all = s.provision_many(caller, &m.site, &targets, deadline(m.expires_in))?;
+    let all = s.provision_many(caller, m.site.as_deref(), &targets, deadline(m.expires_in))?;
     Ok(wire::ProvisionManyResponse { queued: all.iter().map(queued).collect() })
 }
 
