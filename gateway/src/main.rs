@@ -108,6 +108,9 @@ enum Cmd {
         /// Exchanges in flight at once.
         #[arg(long, default_value_t = 32)]
         concurrency: usize,
+        /// Calls of each kind in the operator-API phase after the provisioning (0: skip it).
+        #[arg(long, default_value_t = 200)]
+        operator_calls: usize,
     },
     /// Run the main job end to end on SQLite: 3 devices, 3 roles, real dpkg.
     Demo {
@@ -185,8 +188,8 @@ async fn run(cli: Cli) -> Result<()> {
             println!("the database is migrated to the newest schema");
         }
         Cmd::Demo { dir } => outfit_gateway::demo::run(&dir).await?,
-        Cmd::Bench { dir, agents, commands, database, concurrency } => {
-            let config = outfit_gateway::bench::BenchConfig { agents, commands, database, concurrency };
+        Cmd::Bench { dir, agents, commands, database, concurrency, operator_calls } => {
+            let config = outfit_gateway::bench::BenchConfig { agents, commands, database, concurrency, operator_calls };
             outfit_gateway::bench::run(&dir, config).await?
         }
     }

@@ -10,7 +10,9 @@ use outfit_tests::{Database, bin, run};
 fn bench(database: Option<&Database>) -> Result<String> {
     let dir = tempfile::tempdir()?;
     let mut command = std::process::Command::new(bin("outfit-gateway"));
-    command.args(["bench", "--agents", "3", "--commands", "4", "--dir"]).arg(dir.path().join("bench"));
+    command
+        .args(["bench", "--agents", "3", "--commands", "4", "--operator-calls", "5", "--dir"])
+        .arg(dir.path().join("bench"));
     if let Some(database) = database {
         command.arg("--database").arg(database.url());
     }
@@ -19,7 +21,15 @@ fn bench(database: Option<&Database>) -> Result<String> {
     assert!(out.contains("started 3 agents"), "{out}");
     // 3 × 4 commands: one NextCommand and four ReportResults per agent.
     assert!(out.contains("agents 3  commands 12  exchanges 15  errors 0"), "{out}");
-    for line in ["commands/s", "with the agents' start", "gateway CPU", "stolen by the hypervisor"] {
+    for line in [
+        "commands/s",
+        "with the agents' start",
+        "gateway CPU",
+        "stolen by the hypervisor",
+        "read  ListDevices",
+        "write SetParameter",
+        "`outfit --json status` over 3 devices",
+    ] {
         assert!(out.contains(line), "no `{line}` in:\n{out}");
     }
     Ok(out)

@@ -1,4 +1,5 @@
-//! `outfit-gateway bench`: a load generator for the agent protocol. It starts a
+//! `outfit-gateway bench`: a load generator for the agent protocol, and then
+//! the operator API (`operator.rs`). It starts a
 //! real `outfit-gateway serve` process (SQLite or MariaDB), registers N devices
 //! with K queued commands each, then simulates N agents speaking the real
 //! protocol over real TLS — a new connection for every exchange. Three phases,
@@ -13,6 +14,8 @@
 //! a machine whose disk makes commits dear, shows in the report.
 //! Simulated agents report success without running anything: this measures the
 //! gateway and the protocol, not dpkg.
+
+mod operator;
 
 use crate::home::{Home, Settings};
 use anyhow::{Context, Result, ensure};
@@ -39,6 +42,8 @@ pub struct BenchConfig {
     pub database: Option<String>,
     /// Exchanges in flight at once across all simulated agents.
     pub concurrency: usize,
+    /// Calls of each kind in the operator phase (0: none).
+    pub operator_calls: usize,
 }
 
 /// Reads user+system CPU seconds and peak RSS (kB) of a process from /proc.
@@ -86,7 +91,7 @@ fn cores() -> usize {
     std::thread::available_parallelism().map_or(1, |n| n.get())
 }
 
-fn percentile(sorted: &[Duration], p: f64) -> Duration {
+pub(crate) fn percentile(sorted: &[Duration], p: f64) -> Duration {
     if sorted.is_empty() {
         return Duration::ZERO;
     }
@@ -138,6 +143,8 @@ fn prepare(dir: &Path, config: &BenchConfig) -> Result<(Home, Services, Vec<Stri
         tokens.push(services.issue_token(&admin, "bench", &device.name, "127.0.0.1", 3600)?);
     }
     services.run_script(&admin, "bench", "bench", &Targets::Model("bench".into()), None)?;
+    // An administrator for the operator phase.
+    crate::local::bootstrap(dir.to_owned(), "bench-admin", &operator::admin_dir(dir), 1)?;
     Ok((home, services, tokens))
 }
 
@@ -432,6 +439,10 @@ pub async fn run(dir: &Path, config: BenchConfig) -> Result<()> {
     let elapsed = started.elapsed();
     let after = Usage::now(pid, database)?;
     let counters = server_counters(&services).zip(counters_before).map(|(after, before)| after.since(&before));
+    let operator_phase = match config.operator_calls {
+        0 => Ok(()),
+        calls => operator::run(dir, &home.ca_cert(), config.agents, calls).await,
+    };
     drop(server);
     latencies.sort();
     let per_command = |seconds: f64| seconds * 1e3 / commands.max(1) as f64;
@@ -482,5 +493,5 @@ pub async fn run(dir: &Path, config: BenchConfig) -> Result<()> {
         after.stolen - before.stolen
     );
     ensure!(errors == 0, "{errors} simulated agents failed");
-    Ok(())
+    operator_phase.context("the operator phase")
 }
