@@ -84,22 +84,6 @@ impl Outfit {
     }
 }
 
-/// Starts `outfit-agent --enrol-only` without a token: its request waits for approval.
-fn ask_for_approval(gateway: &Gateway, device: &str, state: &Path) -> Result<std::process::Child> {
-    std::fs::create_dir_all(state)?;
-    Ok(Command::new(bin("outfit-agent"))
-        .args(["--gateway", &gateway.url, "--device", device, "--site", "demo", "--enrol-only", "--approval-poll", "1"])
-        .arg("--ca")
-        .arg(gateway.dir.join("ca.pem"))
-        .arg("--root")
-        .arg(state)
-        .arg("--state-dir")
-        .arg(state)
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()?)
-}
-
 #[test]
 fn every_subcommand_works_with_a_certificate_and_with_a_password() -> Result<()> {
     let dir = tempfile::tempdir()?;
@@ -140,8 +124,8 @@ fn every_subcommand_works_with_a_certificate_and_with_a_password() -> Result<()>
         assert_eq!(token["token"].as_str().map(str::len), Some(64), "{token}");
 
         // Enrolment by approval: a real agent asks; one is approved, one rejected.
-        let mut asking = ask_for_approval(&gateway, d, &dir.path().join(format!("agent-{i}")))?;
-        let mut rejected = ask_for_approval(&gateway, &other, &dir.path().join(format!("agent-{i}-other")))?;
+        let mut asking = gateway.ask_for_approval(d, "demo", &dir.path().join(format!("agent-{i}")))?;
+        let rejected = gateway.ask_for_approval(&other, "demo", &dir.path().join(format!("agent-{i}-other")))?;
         let requests = wait_for(Duration::from_secs(30), "two enrolment requests", || {
             let r = outfit.json(auth, &["device", "requests"])?;
             Ok((r["request"].as_array().map_or(0, Vec::len) == 2).then_some(r))
@@ -150,9 +134,10 @@ fn every_subcommand_works_with_a_certificate_and_with_a_password() -> Result<()>
         let approved = once(&outfit, &["device", "approve", d])?;
         assert_eq!(approved["address"], "127.0.0.1", "{approved}");
         once(&outfit, &["device", "reject", &other])?;
-        wait_for(Duration::from_secs(30), "the approved agent to take its certificate", || Ok(asking.try_wait()?))?;
-        let _ = rejected.kill();
-        let _ = rejected.wait();
+        wait_for(Duration::from_secs(30), "the approved agent to take its certificate", || {
+            Ok(asking.child.try_wait()?)
+        })?;
+        drop(rejected);
 
         let shown = outfit.json(auth, &["device", "show", d])?;
         assert_eq!(shown["summary"]["model"], "webserver", "{shown}");

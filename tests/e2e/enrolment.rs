@@ -10,25 +10,7 @@ use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
-/// `outfit-agent --enrol-only` without a token, asking every second; its
-/// stderr goes to `state/agent.log`.
-fn ask_for_approval(gateway: &Gateway, name: &str, site: &str, state: &Path) -> Result<Process> {
-    std::fs::create_dir_all(state)?;
-    let log = std::fs::File::create(state.join("agent.log"))?;
-    let child = Command::new(bin("outfit-agent"))
-        .args(["--gateway", &gateway.url, "--device", name, "--site", site, "--enrol-only", "--approval-poll", "1"])
-        .arg("--ca")
-        .arg(gateway.dir.join("ca.pem"))
-        .arg("--root")
-        .arg(state)
-        .arg("--state-dir")
-        .arg(state)
-        .stdout(Stdio::null())
-        .stderr(log)
-        .spawn()?;
-    Ok(Process { child, name: name.to_owned() })
-}
-
+/// Waits for an agent to exit; its status.
 fn exited(agent: &mut Process, within: Duration) -> Result<std::process::ExitStatus> {
     wait_for(within, "the agent to exit", || Ok(agent.child.try_wait()?))
 }
@@ -53,13 +35,13 @@ fn an_agent_without_a_token_waits_for_approval_and_a_rejected_one_gives_up() -> 
 
     // An unregistered device cannot even wait.
     let stranger = dir.path().join("stranger");
-    let mut child = ask_for_approval(&gateway, "nobody", "demo", &stranger)?;
+    let mut child = gateway.ask_for_approval("nobody", "demo", &stranger)?;
     ensure!(!exited(&mut child, Duration::from_secs(30))?.success());
     let log = std::fs::read_to_string(stranger.join("agent.log"))?;
     assert!(log.contains("no device `nobody` of site `demo` is registered"), "{log}");
 
     let ok = dir.path().join("ok-1");
-    let mut waiting = ask_for_approval(&gateway, "ok-1", "demo", &ok)?;
+    let mut waiting = gateway.ask_for_approval("ok-1", "demo", &ok)?;
     wait_for(Duration::from_secs(30), "the request to be filed", || {
         Ok((database.scalar("SELECT COUNT(*) FROM enrolment_requests")? == "1").then_some(()))
     })?;
@@ -93,7 +75,7 @@ fn an_agent_without_a_token_waits_for_approval_and_a_rejected_one_gives_up() -> 
 
     // A rejected request: the agent is told so and stops asking.
     let no = dir.path().join("no-1");
-    let mut refused = ask_for_approval(&gateway, "no-1", "demo", &no)?;
+    let mut refused = gateway.ask_for_approval("no-1", "demo", &no)?;
     wait_for(Duration::from_secs(30), "the second request", || {
         Ok(gateway.cli(&["--json", "device", "requests"])?.contains(r#""device": "no-1""#).then_some(()))
     })?;

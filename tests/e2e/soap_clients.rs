@@ -6,14 +6,14 @@
 //! client, then checks every answer.
 
 use anyhow::{Context, Result, ensure};
-use outfit_tests::{Gateway, bin, build_demo_model, run, wait_for, workspace};
+use outfit_tests::{Gateway, build_demo_model, run, wait_for, workspace};
 use outfit_wsdl::envelope::GatewayRequest;
 use outfit_wsdl::messages::{NextCommand, Outcome, ReportResult};
 use outfit_wsdl::transport::{self, Endpoint, Identity};
 use serde_json::{Value, json};
 use std::collections::BTreeSet;
 use std::path::Path;
-use std::process::{Command, Stdio};
+use std::process::Command;
 use std::time::Duration;
 
 const PASSWORD: &str = "soap clients passphrase";
@@ -41,22 +41,6 @@ fn halted(gateway: &Gateway, device: &str, state: &Path) -> Result<()> {
     let answer = call(GatewayRequest::ReportResult(report))?;
     ensure!(answer.contains("halted"), "{answer}");
     Ok(())
-}
-
-/// Starts an agent without a token: its enrolment request waits for approval.
-fn waiting(gateway: &Gateway, device: &str, state: &Path) -> Result<std::process::Child> {
-    std::fs::create_dir_all(state)?;
-    Ok(Command::new(bin("outfit-agent"))
-        .args(["--gateway", &gateway.url, "--device", device, "--site", "demo", "--enrol-only", "--approval-poll", "1"])
-        .arg("--ca")
-        .arg(gateway.dir.join("ca.pem"))
-        .args(["--root"])
-        .arg(state)
-        .arg("--state-dir")
-        .arg(state)
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()?)
 }
 
 /// One call of the plan: operation, arguments, authentication and what must come back.
@@ -202,7 +186,11 @@ fn zeep_suds_and_node_soap_call_every_operator_operation() -> Result<()> {
         halted(&gateway, &format!("{p}-h2"), &dir.path().join(format!("{p}-h2")))?;
         let mut asking = Vec::new();
         for device in ["a", "r"] {
-            asking.push(waiting(&gateway, &format!("{p}-{device}"), &dir.path().join(format!("{p}-{device}")))?);
+            asking.push(gateway.ask_for_approval(
+                &format!("{p}-{device}"),
+                "demo",
+                &dir.path().join(format!("{p}-{device}")),
+            )?);
         }
         wait_for(Duration::from_secs(30), "the enrolment requests", || {
             let r: Value = serde_json::from_str(&gateway.cli(&["--json", "device", "requests"])?)?;
@@ -240,10 +228,7 @@ fn zeep_suds_and_node_soap_call_every_operator_operation() -> Result<()> {
                 mismatches.push(format!("{p} {} {}: wanted {expected:?}, got {result}", call["op"], call["args"]));
             }
         }
-        for mut agent in asking {
-            let _ = agent.kill();
-            let _ = agent.wait();
-        }
+        drop(asking);
     }
     assert!(mismatches.is_empty(), "{} calls answered otherwise:\n{}", mismatches.len(), mismatches.join("\n"));
     // Every operation of the WSDL was called, by every client.

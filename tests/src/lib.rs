@@ -385,6 +385,27 @@ impl Gateway {
         Ok((out.status.success(), String::from_utf8_lossy(&out.stderr).into_owned()))
     }
 
+    /// Starts `outfit-agent --enrol-only` for `name` of `site` without a token:
+    /// its enrolment request waits for approval (it asks again every second),
+    /// and it exits once it has a certificate or was rejected. Its log is
+    /// `STATE/agent.log`.
+    pub fn ask_for_approval(&self, name: &str, site: &str, state: &Path) -> Result<Process> {
+        std::fs::create_dir_all(state)?;
+        let log = std::fs::File::create(state.join("agent.log"))?;
+        let child = Command::new(bin("outfit-agent"))
+            .args(["--gateway", &self.url, "--device", name, "--site", site, "--enrol-only", "--approval-poll", "1"])
+            .arg("--ca")
+            .arg(self.dir.join("ca.pem"))
+            .arg("--root")
+            .arg(state)
+            .arg("--state-dir")
+            .arg(state)
+            .stdout(Stdio::null())
+            .stderr(log)
+            .spawn()?;
+        Ok(Process { child, name: name.to_owned() })
+    }
+
     /// Starts (or restarts) the agent of a registered device.
     pub fn start_agent(&self, name: &str, root: &Path, url: &str) -> Result<Process> {
         self.start_agent_in(name, root, url, None)

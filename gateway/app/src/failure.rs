@@ -30,6 +30,19 @@ pub enum RefusalKind {
 }
 
 impl RefusalKind {
+    pub const ALL: [RefusalKind; 10] = [
+        Self::Unauthenticated,
+        Self::Forbidden,
+        Self::NotFound,
+        Self::Conflict,
+        Self::Invalid,
+        Self::UnknownCommand,
+        Self::BadCsr,
+        Self::TokenRefused,
+        Self::EnrolmentRefused,
+        Self::NotEntitled,
+    ];
+
     /// The stable code the wire and the audit log use.
     pub fn code(self) -> &'static str {
         match self {

@@ -92,8 +92,6 @@ pub enum StepSpec {
     },
 }
 
-/// Checks a network step before it is stored, so a typo fails the import, not a device.
-
 impl ScriptFile {
     /// Reads and parses a script file; a script needs steps.
     pub fn read(file: &Path) -> Result<Self, FileError> {

@@ -41,19 +41,7 @@ mod tests {
 
     #[test]
     fn every_refusal_kind_has_a_client_fault_code() {
-        use RefusalKind::*;
-        for kind in [
-            Unauthenticated,
-            Forbidden,
-            NotFound,
-            Conflict,
-            Invalid,
-            UnknownCommand,
-            BadCsr,
-            TokenRefused,
-            EnrolmentRefused,
-            NotEntitled,
-        ] {
+        for kind in RefusalKind::ALL {
             let code = FaultCode::parse(kind.code()).unwrap_or_else(|| panic!("{kind:?} has no fault code"));
             assert!(code.is_client(), "{kind:?}");
         }

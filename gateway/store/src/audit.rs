@@ -56,22 +56,7 @@ impl Storage {
 
     /// The latest `limit` audit lines, oldest first.
     pub fn audit_log(&self, limit: i64) -> Result<Vec<AuditEntry>> {
-        let mut conn = self.conn()?;
-        let rows: Vec<AuditRow> = audit_log::table
-            .order(audit_log::id.desc())
-            .limit(limit)
-            .select((
-                audit_log::principal,
-                audit_log::action,
-                audit_log::site,
-                audit_log::object,
-                audit_log::peer,
-                audit_log::outcome,
-                audit_log::detail,
-                audit_log::created_at,
-            ))
-            .load(&mut conn)?;
-        let mut entries = rows.into_iter().map(entry).collect::<Result<Vec<_>>>()?;
+        let mut entries = self.audit_search(&AuditFilter::default(), limit)?;
         entries.reverse();
         Ok(entries)
     }
