@@ -4,7 +4,7 @@
 //! SOAP is refused; every state-changing call leaves exactly one audit line.
 
 use anyhow::{Context, Result, ensure};
-use outfit_tests::{Gateway, bin, run, wait_for};
+use outfit_tests::{Gateway, bin, build_demo_model, run, wait_for};
 use serde_json::Value;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
@@ -110,13 +110,16 @@ fn every_subcommand_works_with_a_certificate_and_with_a_password() -> Result<()>
         let d = device.as_str();
         let other = format!("cli-{i}-other");
         let lines = |o: &Outfit| o.audit_lines(auth);
-        // Each state-changing call adds exactly one audit line.
-        let once = |o: &Outfit, args: &[&str]| -> Result<Value> {
+        // Each state-changing call of the API adds exactly one audit line: a
+        // command that makes `calls` of them (uploads, then an import) adds that many.
+        let audited = |o: &Outfit, args: &[&str], calls: usize| -> Result<Value> {
             let before = lines(o)?;
             let answer = o.json(auth, args)?;
-            ensure!(lines(o)? == before + 1, "outfit {args:?} left {} audit lines", lines(o)? - before);
+            let added = lines(o)? - before;
+            ensure!(added == calls, "outfit {args:?} left {added} audit lines, not {calls}");
             Ok(answer)
         };
+        let once = |o: &Outfit, args: &[&str]| audited(o, args, 1);
         let added = once(&outfit, &["device", "add", d, "--site", "demo", "--model", "webserver"])?;
         assert_eq!(added["device"], d);
         once(&outfit, &["device", "add", &other, "--site", "demo", "--model", "webserver"])?;
@@ -176,8 +179,57 @@ fn every_subcommand_works_with_a_certificate_and_with_a_password() -> Result<()>
                 &format!("greeting=hello {i}"),
             ],
         )?;
+        // Content: packages, a model, a script and a plug-in bundle, uploaded
+        // (with a password, over HTTP Basic) and then imported by digest.
+        let model_file = build_demo_model(&dir.path().join(format!("model-{i}")))?;
+        let text =
+            std::fs::read_to_string(&model_file)?.replace(r#"name = "webserver""#, &format!(r#"name = "shop-{i}""#));
+        std::fs::write(&model_file, text)?;
+        let uploaded = audited(
+            &outfit,
+            &[
+                "package",
+                "upload",
+                model_file.with_file_name("build").join("outfit-demo-os_1.0.0_all.deb").to_str().unwrap(),
+            ],
+            1,
+        )?;
+        let digest = uploaded[0]["sha256"].as_str().context("a digest")?.to_owned();
+        let packages = outfit.json(auth, &["package", "list"])?;
+        assert!(packages["package"].as_array().unwrap().iter().any(|p| p["sha256"] == digest.as_str()), "{packages}");
+        // Three packages uploaded, one ImportModel.
+        let imported = audited(&outfit, &["model", "import", model_file.to_str().unwrap()], 4)?;
+        assert_eq!((&imported["modelVersion"], &imported["created"]), (&1.into(), &true.into()), "{imported}");
+        let again = audited(&outfit, &["model", "import", model_file.to_str().unwrap()], 4)?;
+        assert_eq!(again["created"], false, "the same content is no new version: {again}");
+        let models = outfit.json(auth, &["model", "list", "--site", "demo"])?;
+        assert!(models["model"].as_array().unwrap().iter().any(|m| m["name"] == format!("shop-{i}")), "{models}");
+        let shown = outfit.json(auth, &["model", "show", &format!("shop-{i}"), "--site", "demo"])?;
+        assert_eq!(shown["role"].as_array().map(Vec::len), Some(3), "{shown}");
+        assert_eq!(shown["role"][0]["component"][0]["sha256"], digest.as_str(), "{shown}");
+        let script = dir.path().join(format!("script-{i}.toml"));
+        std::fs::write(
+            &script,
+            format!(
+                "site = \"demo\"\nname = \"restart-{i}\"\n[[steps]]\nkind = \"service\"\nname = \"nginx\"\naction = \"restart\"\n"
+            ),
+        )?;
+        assert_eq!(once(&outfit, &["script", "import", script.to_str().unwrap()])?["steps"], 1);
+        let ran = once(&outfit, &["script", "run", &format!("restart-{i}"), "--site", "demo", d])?;
+        assert_eq!(ran["queued"][0]["commands"], 1, "{ran}");
+        let bundle = dir.path().join(format!("bundle-{i}"));
+        std::fs::create_dir_all(&bundle)?;
+        std::fs::write(bundle.join("manifest.toml"), "name = \"fake\"\nversion = \"1.0.0\"\n")?;
+        std::fs::write(bundle.join("plugin.wasm"), b"\0asm")?;
+        std::fs::write(bundle.join("signature"), "00")?;
+        let installed = audited(&outfit, &["plugin", "install", bundle.to_str().unwrap(), "--site", "demo", d], 2)?;
+        assert_eq!((&installed["name"], &installed["version"]), (&"fake".into(), &"1.0.0".into()), "{installed}");
+        let listed = outfit.json(auth, &["device", "list", "--site", "demo", "--limit", "1"])?;
+        assert_eq!(listed["device"].as_array().map(Vec::len), Some(1), "paged: {listed}");
+        assert!(listed["total"].as_i64() > Some(1), "{listed}");
+
         let scripts = outfit.json(auth, &["script", "list"])?;
-        assert!(scripts["script"].as_array().is_some(), "{scripts}");
+        assert!(scripts["script"].as_array().unwrap().iter().any(|s| s["name"] == format!("restart-{i}")), "{scripts}");
         let missing = outfit.refused(auth, &["script", "run", "nope", "--site", "demo", d], 4)?;
         assert!(missing.contains("no script named `nope`"), "{missing}");
         let rolled = once(&outfit, &["plugin", "rollback", "files", "--site", "demo", d])?;

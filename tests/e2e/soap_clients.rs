@@ -146,7 +146,7 @@ fn plan(p: &str, package: &str, bundle: &str) -> Vec<Value> {
 #[test]
 fn zeep_suds_and_node_soap_call_every_operator_operation() -> Result<()> {
     let dir = tempfile::tempdir()?;
-    let (_database, gateway) = Gateway::start_on_sqlite(dir.path())?;
+    let (database, gateway) = Gateway::start_on_sqlite(dir.path())?;
     let model = build_demo_model(&dir.path().join("model"))?;
     gateway.cli(&["model", "import", model.to_str().unwrap()])?;
     gateway.add_operator("soap", PASSWORD)?;
@@ -178,6 +178,7 @@ fn zeep_suds_and_node_soap_call_every_operator_operation() -> Result<()> {
     ];
     let mut mismatches = Vec::new();
     let mut operations = BTreeSet::new();
+    let audit_lines = || -> Result<usize> { Ok(database.scalar("SELECT COUNT(*) FROM audit_log")?.parse()?) };
     for (p, program) in clients {
         for device in ["1", "h1", "h2", "a", "r"] {
             gateway.cli(&["device", "add", &format!("{p}-{device}"), "--site", "demo", "--model", "webserver"])?;
@@ -206,6 +207,7 @@ fn zeep_suds_and_node_soap_call_every_operator_operation() -> Result<()> {
             "calls": calls,
         });
         std::fs::write(&plan_file, document.to_string())?;
+        let before = audit_lines()?;
         let out = run(Command::new(program[0])
             .arg(scripts.join(program[1]))
             .arg(&wsdl)
@@ -229,6 +231,12 @@ fn zeep_suds_and_node_soap_call_every_operator_operation() -> Result<()> {
             }
         }
         drop(asking);
+        // One audit line per state-changing call, allowed or refused, and per
+        // caller refused at the door; reads leave none.
+        let reads = |op: &str| op.starts_with("List") || op.starts_with("Show");
+        let audited =
+            calls.iter().filter(|c| !reads(c["op"].as_str().unwrap_or_default()) || c["auth"] == "wrong").count();
+        assert_eq!(audit_lines()? - before, audited, "{p}: audit lines");
     }
     assert!(mismatches.is_empty(), "{} calls answered otherwise:\n{}", mismatches.len(), mismatches.join("\n"));
     // Every operation of the WSDL was called, by every client.

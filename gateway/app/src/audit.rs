@@ -28,6 +28,13 @@ pub struct RefusedRequest<'a> {
     pub message: &'a str,
 }
 
+/// The site of a device an action names, as looked up before the action's
+/// audit line is written (`None`: no such device); inside the audited work
+/// this turns `None` into the refusal, so that refusal is audited too.
+pub(crate) fn exists<'a>(site: Option<&'a str>, device: &str) -> Result<&'a str, Refusal> {
+    site.ok_or_else(|| Refusal::not_found("device", device))
+}
+
 /// Refuses unless `caller` may do `action` on `scope` of `site`.
 pub(crate) fn authorise(caller: &Caller, site: &str, scope: Scope<'_>, action: Action) -> Result<(), Refusal> {
     if caller.principal.may(site, scope, action) {
@@ -72,6 +79,19 @@ impl Services {
         };
         self.record(caller.principal.name(), &act, &caller.from, outcome, detail);
         result.map(|(value, _)| value)
+    }
+
+    /// Refuses a request whose input an edge could not make into a use
+    /// case's (a malformed argument): its one audit line, and the failure.
+    pub fn refuse_input(
+        &self,
+        caller: &Caller,
+        action: &str,
+        site: Option<&str>,
+        object: &str,
+        refusal: Refusal,
+    ) -> Failure {
+        self.refused(caller, &Act { action, site, object: object.to_owned() }, refusal)
     }
 
     /// Audits a refusal made before the work of a use case began (the one

@@ -1,7 +1,7 @@
 //! Device use cases: registering a device, showing it, revoking its
 //! certificates, and the fleet's status.
 
-use crate::audit::{Act, authorise};
+use crate::audit::{Act, authorise, exists};
 use crate::{Failure, Refusal, Services};
 use outfit_domain::device::{Device, DeviceAgent};
 use outfit_domain::ids::CommandId;
@@ -109,10 +109,11 @@ impl Services {
     /// Revokes every certificate of a device: its next request is refused.
     /// Returns how many were valid.
     pub fn revoke_device(&self, caller: &Caller, name: &str) -> Result<usize, Failure> {
-        let site = self.site_of(name)?;
-        let act = Act { action: "RevokeDevice", site: Some(&site), object: name.to_owned() };
+        let known = self.storage.device_site(name)?;
+        let act = Act { action: "RevokeDevice", site: known.as_deref(), object: name.to_owned() };
         self.audited(caller, act, || {
-            authorise(caller, &site, Scope::EveryCategory, Action::Deploy)?;
+            let site = exists(known.as_deref(), name)?;
+            authorise(caller, site, Scope::EveryCategory, Action::Deploy)?;
             let device = self.storage.device(name)?.ok_or_else(|| Refusal::not_found("device", name))?;
             let n = self.storage.revoke_certificates(device.id)?;
             Ok((n, format!("{n} certificates revoked")))

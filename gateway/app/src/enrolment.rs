@@ -8,7 +8,7 @@
 //! certificate.
 
 use crate::agent::EnrolRequest;
-use crate::audit::{Act, authorise};
+use crate::audit::{Act, authorise, exists};
 use crate::pki::{self, PkiError};
 use crate::{Failure, Refusal, RefusalKind, Services};
 use outfit_domain::enrolment::{EnrolmentRequest, RequestState, short_key};
@@ -138,11 +138,6 @@ pub(crate) fn renew(
     Ok(pki::issue_device(ca_key_pem, csr, device, &names, days)?)
 }
 
-/// A device's site, for authorising what is done to it.
-fn site_of(storage: &Storage, device: &str) -> Result<String, Failure> {
-    storage.device_site(device)?.ok_or_else(|| Refusal::not_found("device", device).into())
-}
-
 impl Services {
     /// Issues a one-time enrolment token for `device` of `site`, valid for
     /// `ttl_secs`; its certificate will name `address` (where the gateway
@@ -185,10 +180,11 @@ impl Services {
         key: Option<&str>,
         address: Option<&str>,
     ) -> Result<(EnrolmentRequest, String), Failure> {
-        let site = site_of(&self.storage, device)?;
-        let act = Act { action: "ApproveEnrolment", site: Some(&site), object: device.to_owned() };
+        let known = self.storage.device_site(device)?;
+        let act = Act { action: "ApproveEnrolment", site: known.as_deref(), object: device.to_owned() };
         self.audited(caller, act, || {
-            authorise(caller, &site, Scope::EveryCategory, Action::Deploy)?;
+            let site = exists(known.as_deref(), device)?;
+            authorise(caller, site, Scope::EveryCategory, Action::Deploy)?;
             if let Some(address) = address {
                 pki::check_name(address)?;
             }
@@ -217,10 +213,11 @@ impl Services {
         device: &str,
         key: Option<&str>,
     ) -> Result<EnrolmentRequest, Failure> {
-        let site = site_of(&self.storage, device)?;
-        let act = Act { action: "RejectEnrolment", site: Some(&site), object: device.to_owned() };
+        let known = self.storage.device_site(device)?;
+        let act = Act { action: "RejectEnrolment", site: known.as_deref(), object: device.to_owned() };
         self.audited(caller, act, || {
-            authorise(caller, &site, Scope::EveryCategory, Action::Deploy)?;
+            let site = exists(known.as_deref(), device)?;
+            authorise(caller, site, Scope::EveryCategory, Action::Deploy)?;
             let request = self.storage.reject_enrolment(device, key, &caller.principal.name())?;
             let detail = format!("key {}", short_key(&request.key_sha256));
             Ok((request, detail))

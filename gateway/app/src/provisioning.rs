@@ -86,12 +86,13 @@ impl Services {
         device: &str,
         expires_at: Option<i64>,
     ) -> Result<Queued, Failure> {
-        let site = match site {
-            Some(site) => site.to_owned(),
-            None => self.storage.device_site(device)?.ok_or_else(|| unknown_device(device))?,
+        let known = match site {
+            Some(site) => Some(site.to_owned()),
+            None => self.storage.device_site(device)?,
         };
-        let act = Act { action: "Provision", site: Some(&site), object: device.to_owned() };
+        let act = Act { action: "Provision", site: known.as_deref(), object: device.to_owned() };
         let queued = self.audited(caller, act, || {
+            let site = known.clone().ok_or_else(|| unknown_device(device))?;
             for category in self.storage.provisioned_categories(&site, device)? {
                 authorise(caller, &site, Scope::Category(&category), Action::Deploy)?;
             }
@@ -126,26 +127,32 @@ impl Services {
         targets: &Targets,
         expires_at: Option<i64>,
     ) -> Result<Vec<Queued>, Failure> {
+        let refuse = |refusal: Refusal| self.refuse_input(caller, "Provision", site, &targets.describe(), refusal);
         let devices = match (targets, site) {
             (Targets::Devices(names), _) => names.clone(),
             (Targets::Model(model), Some(site)) => {
-                authorise(caller, site, Scope::SomeCategory, Action::Read)?;
+                authorise(caller, site, Scope::SomeCategory, Action::Read).map_err(refuse)?;
                 self.storage.devices_of_model(site, model)?
             }
-            (Targets::Model(_), None) => return Err(Refusal::invalid("every device of a model: name its site").into()),
+            (Targets::Model(_), None) => {
+                return Err(refuse(Refusal::invalid("every device of a model: name its site")));
+            }
         };
         if devices.is_empty() {
-            return Err(Refusal::invalid("no devices to provision: name them, or give a model that has devices").into());
+            return Err(refuse(Refusal::invalid(
+                "no devices to provision: name them, or give a model that has devices",
+            )));
         }
         devices.iter().map(|device| self.provision(caller, site, device, expires_at)).collect()
     }
 
     /// Appends a reboot to a device's queue (after whatever is already in it).
     pub fn reboot(&self, caller: &Caller, device: &str, expires_at: Option<i64>) -> Result<Queued, Failure> {
-        let site = self.storage.device_site(device)?.ok_or_else(|| unknown_device(device))?;
-        let act = Act { action: "Reboot", site: Some(&site), object: device.to_owned() };
+        let known = self.storage.device_site(device)?;
+        let act = Act { action: "Reboot", site: known.as_deref(), object: device.to_owned() };
         let (name, url) = self.audited(caller, act, || {
-            authorise(caller, &site, Scope::EveryCategory, Action::Deploy)?;
+            let site = known.as_deref().ok_or_else(|| unknown_device(device))?;
+            authorise(caller, site, Scope::EveryCategory, Action::Deploy)?;
             let row = self.storage.device(device)?.ok_or_else(|| unknown_device(device))?;
             self.storage.enqueue(row.id, None, &NewCommand::all(&[Payload::Reboot], expires_at))?;
             Ok(((row.name, row.poke_url), "reboot queued".to_owned()))

@@ -1,7 +1,7 @@
 //! Queue use cases: showing a device's commands, and an operator's retry,
 //! skip and abort of a halted queue.
 
-use crate::audit::{Act, authorise};
+use crate::audit::{Act, authorise, exists};
 use crate::{Failure, Poked, Refusal, Services};
 use outfit_domain::ids::CommandId;
 use outfit_domain::queue::QueuedCommand;
@@ -43,10 +43,11 @@ impl Services {
         action: &'static str,
         move_it: impl FnOnce(&Self, outfit_domain::ids::DeviceId) -> Result<CommandId, outfit_store::StorageError>,
     ) -> Result<Resolved, Failure> {
-        let site = self.site_of(device)?;
-        let act = Act { action, site: Some(&site), object: device.to_owned() };
+        let known = self.storage.device_site(device)?;
+        let act = Act { action, site: known.as_deref(), object: device.to_owned() };
         let (command, url) = self.audited(caller, act, || {
-            authorise(caller, &site, Scope::SomeCategory, Action::Deploy)?;
+            let site = exists(known.as_deref(), device)?;
+            authorise(caller, site, Scope::SomeCategory, Action::Deploy)?;
             let found = self.storage.device(device)?.ok_or_else(|| Refusal::not_found("device", device))?;
             let command = move_it(self, found.id)?;
             Ok(((command, found.poke_url), format!("command {command}")))
@@ -57,10 +58,11 @@ impl Services {
     /// Cancels every command of a device's queue not yet handed out, and a
     /// failed one. Returns how many closed.
     pub fn abort(&self, caller: &Caller, device: &str) -> Result<usize, Failure> {
-        let site = self.site_of(device)?;
-        let act = Act { action: "Abort", site: Some(&site), object: device.to_owned() };
+        let known = self.storage.device_site(device)?;
+        let act = Act { action: "Abort", site: known.as_deref(), object: device.to_owned() };
         self.audited(caller, act, || {
-            authorise(caller, &site, Scope::SomeCategory, Action::Deploy)?;
+            let site = exists(known.as_deref(), device)?;
+            authorise(caller, site, Scope::SomeCategory, Action::Deploy)?;
             let found = self.storage.device(device)?.ok_or_else(|| Refusal::not_found("device", device))?;
             let n = self.storage.abort_queue(found.id)?;
             Ok((n, format!("{n} commands aborted")))

@@ -182,6 +182,19 @@ fn targets_object(devices: &[String], model: Option<&str>) -> String {
     outfit_app::provisioning::Targets::of(devices, model).map_or_else(|_| "-".into(), |t| t.describe())
 }
 
+/// A request's input the edge could not make into a use case's: refused and
+/// audited here, since no use case ran.
+fn input<T>(
+    s: &Services,
+    caller: &Caller,
+    action: &str,
+    site: Option<&str>,
+    object: &str,
+    checked: Result<T, outfit_app::Refusal>,
+) -> Result<T, Failure> {
+    checked.map_err(|refusal| s.refuse_input(caller, action, site, object, refusal))
+}
+
 /// Seconds from now as a deadline in Unix ms.
 fn deadline(expires_in: Option<i64>) -> Option<i64> {
     expires_in.map(|secs| outfit_domain::now_ms() + secs.max(0) * 1000)

@@ -20,12 +20,12 @@ pub fn set_parameter(s: &Services, caller: &Caller, m: SetParameter) -> Result<S
     Ok(SetParameterResponse { model_version: imported.version, created: imported.created })
 }
 
-fn template_text(base64_text: &str, what: &str) -> Result<String, Failure> {
+fn template_text(base64_text: &str, what: &str) -> Result<String, Refusal> {
     use base64::Engine as _;
     let bytes = base64::engine::general_purpose::STANDARD
         .decode(base64_text.trim())
         .map_err(|e| Refusal::invalid(format!("{what}: the template is not base64: {e}")))?;
-    String::from_utf8(bytes).map_err(|_| Refusal::invalid(format!("{what}: the template is not UTF-8 text")).into())
+    String::from_utf8(bytes).map_err(|_| Refusal::invalid(format!("{what}: the template is not UTF-8 text")))
 }
 
 fn template_base64(text: &str) -> String {
@@ -35,7 +35,7 @@ fn template_base64(text: &str) -> String {
 
 /// A role as the contract carries it, as the domain's (packages by sha256;
 /// their sizes are filled in from the repository).
-fn role(r: wire::RoleSpec) -> Result<Role, Failure> {
+fn role(r: wire::RoleSpec) -> Result<Role, Refusal> {
     let mut components = Vec::with_capacity(r.component.len());
     for c in r.component {
         let config = match c.config {
@@ -91,7 +91,8 @@ fn role_spec(r: Role) -> wire::RoleSpec {
 }
 
 pub fn import(s: &Services, caller: &Caller, m: wire::ImportModel) -> Result<wire::ImportModelResponse, Failure> {
-    let roles = m.role.into_iter().map(role).collect::<Result<Vec<_>, _>>()?;
+    let roles = m.role.into_iter().map(role).collect::<Result<Vec<_>, _>>();
+    let roles = super::input(s, caller, "ImportModel", Some(&m.site), &m.name, roles)?;
     let imported = s.import_uploaded_model(caller, Model { site: m.site, name: m.name, roles })?;
     Ok(wire::ImportModelResponse { model_version: imported.version, created: imported.created })
 }
@@ -122,10 +123,10 @@ pub fn packages(s: &Services, caller: &Caller, _: wire::ListPackages) -> Result<
 }
 
 /// A script step as the contract carries it, as the domain's payload.
-fn step(i: usize, x: wire::StepSpec) -> Result<Payload, Failure> {
+fn step(i: usize, x: wire::StepSpec) -> Result<Payload, Refusal> {
     let what = format!("step {}", i + 1);
     let need = |value: Option<String>, field: &str| {
-        value.ok_or_else(|| Failure::from(Refusal::invalid(format!("{what}: a `{}` step needs `{field}`", x.kind))))
+        value.ok_or_else(|| Refusal::invalid(format!("{what}: a `{}` step needs `{field}`", x.kind)))
     };
     let parameters = || x.parameter.iter().map(|p| (p.name.clone(), p.value.clone())).collect();
     Ok(match x.kind.as_str() {
@@ -164,8 +165,7 @@ fn step(i: usize, x: wire::StepSpec) -> Result<Payload, Failure> {
         other => {
             return Err(Refusal::invalid(format!(
                 "{what}: `{other}` is not install, configure, reboot, network or service"
-            ))
-            .into());
+            )));
         }
     })
 }
@@ -175,7 +175,8 @@ pub fn import_script(
     caller: &Caller,
     m: wire::ImportScript,
 ) -> Result<wire::ImportScriptResponse, Failure> {
-    let steps = m.step.into_iter().enumerate().map(|(i, x)| step(i, x)).collect::<Result<Vec<_>, _>>()?;
+    let steps = m.step.into_iter().enumerate().map(|(i, x)| step(i, x)).collect::<Result<Vec<_>, _>>();
+    let steps = super::input(s, caller, "ImportScript", Some(&m.site), &m.name, steps)?;
     let description = m.description.unwrap_or_default();
     let imported = s.import_uploaded_script(caller, &m.site, &m.name, &description, steps)?;
     Ok(wire::ImportScriptResponse { created: imported.created, steps: imported.steps as i32 })

@@ -1,7 +1,7 @@
 //! Queue operations: `Provision`, `ProvisionMany`, `ShowQueue`, `Retry`,
 //! `Skip`, `Abort`, `Reboot`.
 
-use super::deadline;
+use super::{deadline, input};
 use outfit_app::provisioning::{Queued, Targets};
 use outfit_app::{Failure, Poked, Services};
 use outfit_domain::rights::Caller;
@@ -31,7 +31,9 @@ pub fn provision_many(
     caller: &Caller,
     m: wire::ProvisionMany,
 ) -> Result<wire::ProvisionManyResponse, Failure> {
-    let targets = Targets::of(&m.device, m.model.as_deref())?;
+    let object = super::targets_object(&m.device, m.model.as_deref());
+    let targets =
+        input(s, caller, "Provision", m.site.as_deref(), &object, Targets::of(&m.device, m.model.as_deref()))?;
     let all = s.provision_many(caller, m.site.as_deref(), &targets, deadline(m.expires_in))?;
     Ok(wire::ProvisionManyResponse { queued: all.iter().map(queued).collect() })
 }

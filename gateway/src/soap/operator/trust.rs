@@ -43,13 +43,16 @@ pub fn join_group(s: &Services, caller: &Caller, m: wire::JoinGroup) -> Result<w
 }
 
 pub fn grant(s: &Services, caller: &Caller, m: wire::Grant) -> Result<wire::GrantResponse, Failure> {
+    let object = m.operator.clone().or_else(|| m.group.clone()).unwrap_or_default();
+    let refuse =
+        |message: String| s.refuse_input(caller, "Grant", m.site.as_deref(), &object, Refusal::invalid(message));
     let holder = match (&m.operator, &m.group) {
         (Some(operator), None) => Holder::Operator(operator),
         (None, Some(group)) => Holder::Group(group),
-        _ => return Err(Refusal::invalid("name an operator or a group, one of the two").into()),
+        _ => return Err(refuse("name an operator or a group, one of the two".into())),
     };
     let action = Action::parse(&m.action)
-        .ok_or_else(|| Refusal::invalid(format!("`{}` is not read, change, deploy or admin", m.action)))?;
+        .ok_or_else(|| refuse(format!("`{}` is not read, change, deploy or admin", m.action)))?;
     let right = Right { action, site: m.site, category: m.category };
     s.grant(caller, holder, &right)?;
     Ok(wire::GrantResponse { right: format!("{holder} may now {}", right.describe()) })
