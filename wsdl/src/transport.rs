@@ -340,6 +340,18 @@ pub async fn soap_call(
     action: &str,
     envelope: String,
 ) -> Result<Bytes, TransportError> {
+    soap_call_limited(tls, endpoint, action, envelope, MAX_SOAP_BYTES).await
+}
+
+/// [`soap_call`] taking answers of up to `limit` bytes (an operator's listing
+/// of a large fleet; agents keep the default).
+pub async fn soap_call_limited(
+    tls: &Arc<rustls::ClientConfig>,
+    endpoint: &Endpoint,
+    action: &str,
+    envelope: String,
+    limit: usize,
+) -> Result<Bytes, TransportError> {
     let request = Request::post(endpoint.path.as_str())
         .header(hyper::header::HOST, endpoint.addr())
         .header(hyper::header::CONTENT_TYPE, "text/xml; charset=utf-8")
@@ -353,7 +365,7 @@ pub async fn soap_call(
     if status != StatusCode::OK && status != StatusCode::INTERNAL_SERVER_ERROR && status != StatusCode::BAD_REQUEST {
         return Err(TransportError::Status { addr, status });
     }
-    tokio::time::timeout(EXCHANGE_TIMEOUT, read_body(response.into_body(), MAX_SOAP_BYTES, &addr))
+    tokio::time::timeout(EXCHANGE_TIMEOUT, read_body(response.into_body(), limit, &addr))
         .await
         .unwrap_or_else(|_| Err(TransportError::Timeout { addr }))
 }

@@ -4,9 +4,11 @@
 use crate::audit::{Act, authorise, exists};
 use crate::{Failure, Refusal, Services};
 use outfit_domain::device::{Device, DeviceAgent};
-use outfit_domain::ids::CommandId;
+use outfit_domain::ids::{CommandId, DeviceId};
 use outfit_domain::queue::QueueCounts;
 use outfit_domain::rights::{Action, Caller, Scope};
+use outfit_store::DeviceQuery;
+use std::collections::HashMap;
 
 /// A device as `status` lists it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -75,35 +77,50 @@ impl Services {
 
     /// A device with its queue's counts.
     pub fn device_status(&self, caller: &Caller, name: &str) -> Result<DeviceStatus, Failure> {
-        let site = self.site_of(name)?;
+        let query = DeviceQuery { name: Some(name), limit: 1, ..DeviceQuery::default() };
+        let (_, mut found) = self.storage.device_page(&query)?;
+        let (device, site, model) = found.pop().ok_or_else(|| Refusal::not_found("device", name))?;
         authorise(caller, &site, Scope::SomeCategory, Action::Read)?;
-        let found = self.storage.device_list(Some(&site), None, Some(name))?.into_iter().find(|(d, ..)| d.name == name);
-        let (device, site, model) = found.ok_or_else(|| Refusal::not_found("device", name))?;
         let counts = self.storage.queue_counts(device.id)?;
         Ok(DeviceStatus { device, site, model, counts })
     }
 
     /// The devices `caller` may read that match `filter`, one page of them,
-    /// in name order: two reads whatever the fleet's size.
+    /// in name order. Without a queue state to match, the database filters
+    /// and pages, and only the page's queues are counted; a queue state is
+    /// known only from the counts, so then every selected device is read.
     pub fn list_devices(&self, caller: &Caller, filter: &DeviceFilter) -> Result<DevicePage, Failure> {
         let limit = filter.limit.clamp(1, MAX_PAGE);
-        let rows =
-            self.storage.device_list(filter.site.as_deref(), filter.model.as_deref(), filter.search.as_deref())?;
-        let mut counts = self.storage.all_queue_counts()?;
-        let mut matching = Vec::new();
-        for (device, site, model) in rows {
-            if !caller.principal.may(&site, Scope::SomeCategory, Action::Read) {
-                continue;
-            }
-            let counts = counts.remove(&device.id).unwrap_or_default();
-            if filter.queue.as_deref().is_some_and(|q| q != counts.state()) {
-                continue;
-            }
-            matching.push(DeviceStatus { device, site, model, counts });
-        }
+        let readable = caller.principal.sites(Action::Read);
+        let mut query = DeviceQuery {
+            sites: readable.as_deref(),
+            site: filter.site.as_deref(),
+            model: filter.model.as_deref(),
+            name: None,
+            search: filter.search.as_deref(),
+            offset: filter.offset,
+            limit,
+        };
+        let status = |rows: Vec<(Device, String, String)>, counts: &mut HashMap<DeviceId, QueueCounts>| {
+            let status = |(device, site, model): (Device, String, String)| {
+                let counts = counts.remove(&device.id).unwrap_or_default();
+                DeviceStatus { device, site, model, counts }
+            };
+            rows.into_iter().map(status).collect::<Vec<_>>()
+        };
+        let Some(queue) = filter.queue.as_deref() else {
+            let (total, rows) = self.storage.device_page(&query)?;
+            let ids: Vec<DeviceId> = rows.iter().map(|(d, ..)| d.id).collect();
+            let mut counts = self.storage.queue_counts_of(Some(&ids))?;
+            return Ok(DevicePage { total, devices: status(rows, &mut counts) });
+        };
+        (query.offset, query.limit) = (0, usize::MAX);
+        let (_, rows) = self.storage.device_page(&query)?;
+        let mut counts = self.storage.queue_counts_of(None)?;
+        let matching: Vec<DeviceStatus> =
+            status(rows, &mut counts).into_iter().filter(|d| d.counts.state() == queue).collect();
         let total = matching.len();
-        let devices = matching.into_iter().skip(filter.offset).take(limit).collect();
-        Ok(DevicePage { total, devices })
+        Ok(DevicePage { total, devices: matching.into_iter().skip(filter.offset).take(limit).collect() })
     }
 
     /// Revokes every certificate of a device: its next request is refused.

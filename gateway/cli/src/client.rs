@@ -10,6 +10,10 @@ use outfit_wsdl::transport::{self, Endpoint, Identity};
 use std::path::Path;
 use std::sync::Arc;
 
+/// The largest answer the CLI reads (a page of thousands of devices or
+/// audit lines is a few MB).
+const MAX_ANSWER_BYTES: usize = 64 << 20;
+
 /// A connection to one gateway's operator listener, as one operator.
 pub struct Client {
     runtime: tokio::runtime::Runtime,
@@ -69,7 +73,7 @@ impl Client {
         let envelope = request.encode_with(self.credentials.as_ref());
         let reply = self
             .runtime
-            .block_on(transport::soap_call(&self.tls, &self.endpoint, operation, envelope))
+            .block_on(transport::soap_call_limited(&self.tls, &self.endpoint, operation, envelope, MAX_ANSWER_BYTES))
             .map_err(|e| {
                 CliError::new(Exit::Unreachable, format!("cannot reach the gateway at {}: {e}", self.endpoint.addr()))
                     .help("check --gateway (the gateway's operator.url) and --ca (its ca.pem), and that it is serving")

@@ -216,16 +216,31 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
     }
 }
 
+/// Devices asked for at once: pages of this size keep each answer small.
+const PAGE: i32 = 1000;
+
 fn status(client: &Client, list: ListArgs, json: bool) -> Result<(), CliError> {
-    let request = wire::ListDevices {
-        site: list.site,
-        model: list.model,
-        queue: list.queue,
-        search: list.search,
-        offset: Some(list.offset),
-        limit: Some(list.limit),
-    };
-    let r = call!(client, ListDevices(request));
+    // Page by page until `--limit` devices or the end.
+    let mut r = wire::ListDevicesResponse::default();
+    loop {
+        let offset = list.offset + r.device.len() as i32;
+        let wanted = (list.limit - r.device.len() as i32).min(PAGE);
+        let request = wire::ListDevices {
+            site: list.site.clone(),
+            model: list.model.clone(),
+            queue: list.queue.clone(),
+            search: list.search.clone(),
+            offset: Some(offset),
+            limit: Some(wanted),
+        };
+        let page = call!(client, ListDevices(request));
+        let got = page.device.len() as i32;
+        (r.total, r.overdue_reboot) = (page.total, page.overdue_reboot);
+        r.device.extend(page.device);
+        if got < wanted || r.device.len() as i32 >= list.limit || offset + got >= r.total {
+            break;
+        }
+    }
     show(json, &r, |r| {
         let rows = r.device.iter().map(|d| {
             vec![

@@ -115,6 +115,20 @@ impl Rights {
         })
     }
 
+    /// The sites where `action` is granted for some category; `None`: every
+    /// site (a right without a site).
+    pub fn sites(&self, action: Action) -> Option<Vec<String>> {
+        let mut sites = Vec::new();
+        for right in self.0.iter().filter(|r| r.action == action) {
+            match &right.site {
+                None => return None,
+                Some(site) if !sites.contains(site) => sites.push(site.clone()),
+                Some(_) => {}
+            }
+        }
+        Some(sites)
+    }
+
     /// Whether `action` is granted on some site, for some category.
     pub fn allow_somewhere(&self, action: Action) -> bool {
         self.0.iter().any(|r| r.action == action)
@@ -155,6 +169,16 @@ impl Principal {
             Self::LocalAdministrator { .. } => true,
             // A device acts only on itself, through the agent operations.
             Self::Device { .. } => false,
+        }
+    }
+
+    /// The sites where this principal may do `action` on some category;
+    /// `None`: every site.
+    pub fn sites(&self, action: Action) -> Option<Vec<String>> {
+        match self {
+            Self::Operator { rights, .. } => rights.sites(action),
+            Self::LocalAdministrator { .. } => None,
+            Self::Device { .. } => Some(Vec::new()),
         }
     }
 
@@ -209,6 +233,8 @@ mod tests {
         assert!(rights.allow("shop", Scope::SomeCategory, Action::Change));
         assert!(!Rights::default().allow("shop", Scope::SomeCategory, Action::Read));
         assert!(rights.allow_everywhere(Action::Read) && !rights.allow_everywhere(Action::Change));
+        assert_eq!((rights.sites(Action::Read), rights.sites(Action::Change)), (None, Some(vec!["shop".to_owned()])));
+        assert_eq!(rights.sites(Action::Deploy), Some(vec![]));
     }
 
     #[test]

@@ -26,7 +26,8 @@ impl Operator {
     async fn call(&self, request: OperatorRequest) -> Result<Duration> {
         let operation = request.operation();
         let started = Instant::now();
-        let reply = transport::soap_call(&self.tls, &self.endpoint, operation, request.encode_with(None)).await?;
+        let envelope = request.encode_with(None);
+        let reply = transport::soap_call_limited(&self.tls, &self.endpoint, operation, envelope, 64 << 20).await?;
         match decode_operator_response(&reply, operation) {
             Ok(Answer::Ok(_)) => Ok(started.elapsed()),
             Ok(Answer::Fault(f)) => anyhow::bail!("{operation} was refused: {f}"),

@@ -100,34 +100,42 @@ impl Storage {
         self.exchange(|session| session.device(name))
     }
 
-    /// Every device with the names of its site and model, by device name,
-    /// narrowed to `site` and `model` when given and to names containing
-    /// `search`.
-    pub fn device_list(
-        &self,
-        site: Option<&str>,
-        model: Option<&str>,
-        search: Option<&str>,
-    ) -> Result<Vec<(Device, String, String)>> {
+    /// One page of the devices `query` selects, by name, with the names of
+    /// their sites and models, and how many it selects in all. The filters
+    /// and the page are the database's work (one index-ordered read and a
+    /// count), so a page costs the same in a fleet of any size.
+    pub fn device_page(&self, query: &DeviceQuery<'_>) -> Result<(usize, Vec<(Device, String, String)>)> {
         let mut conn = self.conn()?;
-        let mut query = devices::table
-            .inner_join(sites::table)
-            .inner_join(models::table)
+        macro_rules! selected {
+            () => {{
+                let mut q = devices::table.inner_join(sites::table).inner_join(models::table).into_boxed();
+                if let Some(sites) = query.sites {
+                    q = q.filter(sites::name.eq_any(sites.to_vec()));
+                }
+                if let Some(site) = query.site {
+                    q = q.filter(sites::name.eq(site.to_owned()));
+                }
+                if let Some(model) = query.model {
+                    q = q.filter(models::name.eq(model.to_owned()));
+                }
+                if let Some(name) = query.name {
+                    q = q.filter(devices::name.eq(name.to_owned()));
+                }
+                if let Some(search) = query.search {
+                    let escaped = search.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_");
+                    q = q.filter(devices::name.like(format!("%{escaped}%")).escape('\\'));
+                }
+                q
+            }};
+        }
+        let total: i64 = selected!().count().get_result(&mut conn)?;
+        let rows: Vec<(DeviceRow, String, String)> = selected!()
             .order(devices::name)
+            .offset(query.offset as i64)
+            .limit(query.limit.min(i64::MAX as usize) as i64)
             .select((DeviceRow::as_select(), sites::name, models::name))
-            .into_boxed();
-        if let Some(site) = site {
-            query = query.filter(sites::name.eq(site.to_owned()));
-        }
-        if let Some(model) = model {
-            query = query.filter(models::name.eq(model.to_owned()));
-        }
-        if let Some(search) = search {
-            let escaped = search.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_");
-            query = query.filter(devices::name.like(format!("%{escaped}%")).escape('\\'));
-        }
-        let rows: Vec<(DeviceRow, String, String)> = query.load(&mut conn)?;
-        Ok(rows.into_iter().map(|(row, site, model)| (row.into(), site, model)).collect())
+            .load(&mut conn)?;
+        Ok((total as usize, rows.into_iter().map(|(row, site, model)| (row.into(), site, model)).collect()))
     }
 
     /// Every device with its site's name, by device name.
@@ -232,6 +240,21 @@ impl Storage {
         }
         Ok(rows)
     }
+}
+
+/// Which devices [`Storage::device_page`] lists: each `Some` narrows it.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct DeviceQuery<'a> {
+    /// Only devices of these sites (the ones the caller may read).
+    pub sites: Option<&'a [String]>,
+    pub site: Option<&'a str>,
+    pub model: Option<&'a str>,
+    /// This device exactly.
+    pub name: Option<&'a str>,
+    /// Devices whose names contain this.
+    pub search: Option<&'a str>,
+    pub offset: usize,
+    pub limit: usize,
 }
 
 /// One SOAP exchange, for the exchange log.

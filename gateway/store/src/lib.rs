@@ -29,7 +29,7 @@ mod transaction;
 mod trust;
 
 pub use approval::MAX_WAITING;
-pub use devices::ExchangeRecord;
+pub use devices::{DeviceQuery, ExchangeRecord};
 use diesel::connection::SimpleConnection;
 use diesel::prelude::*;
 use diesel::r2d2::{ConnectionManager, CustomizeConnection, Pool, PooledConnection};

@@ -515,14 +515,31 @@ impl Storage {
         Ok(switching)
     }
 
-    /// Every device's queue counts in one read (devices without commands
-    /// are absent).
-    pub fn all_queue_counts(&self) -> Result<std::collections::HashMap<DeviceId, QueueCounts>> {
+    /// The queue counts of `devices` (of every device: `None`) in one read
+    /// per thousand; devices without commands are absent.
+    pub fn queue_counts_of(
+        &self,
+        devices: Option<&[DeviceId]>,
+    ) -> Result<std::collections::HashMap<DeviceId, QueueCounts>> {
         let mut conn = self.conn()?;
-        let rows: Vec<(i64, String, i64)> = commands::table
-            .group_by((commands::device_id, commands::state))
-            .select((commands::device_id, commands::state, diesel::dsl::count_star()))
-            .load(&mut conn)?;
+        let grouped = || {
+            commands::table
+                .group_by((commands::device_id, commands::state))
+                .select((commands::device_id, commands::state, diesel::dsl::count_star()))
+                .into_boxed()
+        };
+        let mut rows: Vec<(i64, String, i64)> = Vec::new();
+        match devices {
+            None => rows = grouped().load(&mut conn)?,
+            Some(devices) => {
+                for slice in devices.chunks(1000) {
+                    let ids: Vec<i64> = slice.iter().map(|d| d.0).collect();
+                    rows.extend(
+                        grouped().filter(commands::device_id.eq_any(ids)).load::<(i64, String, i64)>(&mut conn)?,
+                    );
+                }
+            }
+        }
         let mut by_device: std::collections::HashMap<DeviceId, Vec<(CommandState, i64)>> = Default::default();
         for (device, state, n) in rows {
             by_device.entry(DeviceId(device)).or_default().push((parse_state(&state)?, n));
