@@ -106,17 +106,24 @@ impl Storage {
     /// count), so a page costs the same in a fleet of any size.
     pub fn device_page(&self, query: &DeviceQuery<'_>) -> Result<(usize, Vec<(Device, String, String)>)> {
         let mut conn = self.conn()?;
+        // Devices alone, narrowed through subqueries rather than joins: the
+        // page is then read in the order of the name index and stops at its
+        // end (a join made MariaDB sort the whole fleet for every page).
         macro_rules! selected {
             () => {{
-                let mut q = devices::table.inner_join(sites::table).inner_join(models::table).into_boxed();
+                let mut q = devices::table.into_boxed();
                 if let Some(sites) = query.sites {
-                    q = q.filter(sites::name.eq_any(sites.to_vec()));
+                    let ids = sites::table.filter(sites::name.eq_any(sites.to_vec())).select(sites::id);
+                    q = q.filter(devices::site_id.eq_any(ids));
                 }
                 if let Some(site) = query.site {
-                    q = q.filter(sites::name.eq(site.to_owned()));
+                    q = q.filter(
+                        devices::site_id.eq_any(sites::table.filter(sites::name.eq(site.to_owned())).select(sites::id)),
+                    );
                 }
                 if let Some(model) = query.model {
-                    q = q.filter(models::name.eq(model.to_owned()));
+                    let ids = models::table.filter(models::name.eq(model.to_owned())).select(models::id);
+                    q = q.filter(devices::model_id.eq_any(ids));
                 }
                 if let Some(name) = query.name {
                     q = q.filter(devices::name.eq(name.to_owned()));
@@ -129,13 +136,26 @@ impl Storage {
             }};
         }
         let total: i64 = selected!().count().get_result(&mut conn)?;
-        let rows: Vec<(DeviceRow, String, String)> = selected!()
+        let rows: Vec<DeviceRow> = selected!()
             .order(devices::name)
             .offset(query.offset as i64)
             .limit(query.limit.min(i64::MAX as usize) as i64)
-            .select((DeviceRow::as_select(), sites::name, models::name))
+            .select(DeviceRow::as_select())
             .load(&mut conn)?;
-        Ok((total as usize, rows.into_iter().map(|(row, site, model)| (row.into(), site, model)).collect()))
+        // Sites and models are few: their names in two small reads.
+        let site_names: std::collections::HashMap<i64, String> =
+            sites::table.select((sites::id, sites::name)).load::<(i64, String)>(&mut conn)?.into_iter().collect();
+        let model_names: std::collections::HashMap<i64, String> =
+            models::table.select((models::id, models::name)).load::<(i64, String)>(&mut conn)?.into_iter().collect();
+        let named = rows
+            .into_iter()
+            .map(|row| {
+                let site = site_names.get(&row.site_id).cloned().unwrap_or_default();
+                let model = model_names.get(&row.model_id).cloned().unwrap_or_default();
+                (row.into(), site, model)
+            })
+            .collect();
+        Ok((total as usize, named))
     }
 
     /// Every device with its site's name, by device name.
