@@ -5,19 +5,15 @@
 //! CLI's, through the operator API.
 
 use crate::home::Home;
-use crate::poke::Pokes;
 use crate::server::Gateway;
 use outfit_app::Services;
 use outfit_domain::rights::{Caller, Principal};
 use std::path::PathBuf;
-use std::sync::Arc;
 
-/// The gateway of `dir`, its use cases waiting for each poke's answer (so it
-/// can be reported), and the local administrator as the caller.
+/// The gateway of `dir`, its use cases, and the local administrator as the caller.
 pub fn open(dir: PathBuf) -> anyhow::Result<(Gateway, Services, Caller)> {
     let gateway = Gateway::open(Home::new(dir))?;
-    let pokes = Pokes::waiting(gateway.home.clone(), gateway.settings.name.clone());
-    let services = gateway.services.clone().with_notify(Arc::new(pokes));
+    let services = gateway.services.clone();
     Ok((gateway, services, local_administrator()))
 }
 

@@ -31,26 +31,18 @@ pub async fn poke(home: &Home, url: &str, gateway: &str) -> Result<bool, PokeErr
     }
 }
 
-/// Pokes agents for the use cases, from this gateway's directory.
+/// Pokes agents for the use cases, from this gateway's directory, in the
+/// background: a served request must not wait on an agent.
 #[derive(Debug, Clone)]
 pub struct Pokes {
     home: Home,
     /// The gateway's name, which a poke carries.
     name: String,
-    /// Wait for each poke's answer (the command line, which reports it) or
-    /// send it in the background (a served request must not wait on an agent).
-    wait: bool,
 }
 
 impl Pokes {
-    /// Pokes sent in the background of the running gateway.
     pub fn background(home: Home, name: String) -> Self {
-        Self { home, name, wait: false }
-    }
-
-    /// Pokes whose answer is waited for (on a multi-threaded runtime).
-    pub fn waiting(home: Home, name: String) -> Self {
-        Self { home, name, wait: true }
+        Self { home, name }
     }
 }
 
@@ -61,15 +53,8 @@ impl outfit_app::Notify for Pokes {
             return Poked::Failed("no async runtime to poke from".into());
         };
         let (home, name, url, device) = (self.home.clone(), self.name.clone(), url.to_owned(), device.to_owned());
-        let work = async move { poke(&home, &url, &name).await };
-        if self.wait {
-            return match tokio::task::block_in_place(|| runtime.block_on(work)) {
-                Ok(_) => Poked::Answered,
-                Err(e) => Poked::Failed(e.to_string()),
-            };
-        }
         runtime.spawn(async move {
-            if let Err(e) = work.await {
+            if let Err(e) = poke(&home, &url, &name).await {
                 tracing::info!(%device, error = %e, "poke failed; the agent will poll");
             }
         });

@@ -162,7 +162,7 @@ pub struct Queued {
     pub device: String,
     #[yaserde(prefix = "op")]
     pub commands: i32,
-    /// sent, answered, failed: WHY, or waiting (the agent has not said Hello yet).
+    /// sent (in the background), failed: WHY, or waiting (the agent has not said Hello yet).
     #[yaserde(prefix = "op")]
     pub poked: String,
 }

@@ -46,8 +46,6 @@ use std::sync::Arc;
 pub enum Poked {
     /// Sent in the background; a failure only delays the work to the agent's next poll.
     Sent,
-    /// The agent answered.
-    Answered,
     /// It did not reach the agent (why); the agent will poll.
     Failed(String),
 }
@@ -107,11 +105,6 @@ impl Services {
     /// usefully run at once.
     pub fn max_connections(&self) -> usize {
         self.storage.max_connections()
-    }
-
-    /// The same services with another notifier (the CLI waits for its pokes).
-    pub fn with_notify(self, notify: Arc<dyn Notify>) -> Self {
-        Self { notify, ..self }
     }
 
     pub fn repository(&self) -> &Repository {

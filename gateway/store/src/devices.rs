@@ -104,7 +104,7 @@ impl Storage {
     /// their sites and models, and how many it selects in all. The filters
     /// and the page are the database's work (one index-ordered read and a
     /// count), so a page costs the same in a fleet of any size.
-    pub fn device_page(&self, query: &DeviceQuery<'_>) -> Result<(usize, Vec<(Device, String, String)>)> {
+    pub fn device_page(&self, query: &DeviceQuery<'_>) -> Result<(usize, Vec<NamedDevice>)> {
         let mut conn = self.conn()?;
         // Devices alone, narrowed through subqueries rather than joins: the
         // page is then read in the order of the name index and stops at its
@@ -261,6 +261,9 @@ impl Storage {
         Ok(rows)
     }
 }
+
+/// A device with the names of its site and model.
+pub type NamedDevice = (Device, String, String);
 
 /// Which devices [`Storage::device_page`] lists: each `Some` narrows it.
 #[derive(Debug, Clone, Copy, Default)]

@@ -12,7 +12,6 @@ pub fn poked(poked: &Option<Poked>) -> String {
     match poked {
         None => "waiting".into(),
         Some(Poked::Sent) => "sent".into(),
-        Some(Poked::Answered) => "answered".into(),
         Some(Poked::Failed(why)) => format!("failed: {why}"),
     }
 }
