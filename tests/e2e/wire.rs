@@ -38,6 +38,8 @@ fn pin(name: &str, reply: &[u8]) {
     settings.add_filter(r"127\.0\.0\.1:\d+", "127.0.0.1:{port}");
     // The start of a key's fingerprint, as enrolment messages quote it.
     settings.add_filter(r"\b[0-9a-f]{16}\b", "{key}");
+    // Times, as the operator API gives them (ISO-8601).
+    settings.add_filter(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z", "{time}");
     settings.bind(|| insta::assert_snapshot!(name, text));
 }
 
@@ -296,5 +298,24 @@ fn operator_operations(gateway: &Gateway, runtime: &tokio::runtime::Runtime) -> 
     call("operator-fault-missing-field", ann, "Provision", "<op:Provision><op:site>demo</op:site></op:Provision>")?;
     call("operator-fault-unknown-operation", ann, "Frobnicate", "<op:Frobnicate/>")?;
     pin("operator-fault-malformed-envelope", &operator.send("Provision", "<oops".into())?);
+
+    // The operations added with the `outfit` CLI, pinned from their first
+    // release on (ann may read and change demo, and deploy there).
+    gateway.cli(&["operator", "grant", "ann", "--action", "read", "--site", "demo"])?;
+    let ops: [(&str, &str, String); 10] = [
+        ("operator-list-devices", "ListDevices", "<op:ListDevices><op:search>wire-2</op:search></op:ListDevices>".into()),
+        ("operator-show-device", "ShowDevice", "<op:ShowDevice><op:device>wire-2</op:device></op:ShowDevice>".into()),
+        ("operator-show-queue", "ShowQueue", "<op:ShowQueue><op:device>wire-2</op:device></op:ShowQueue>".into()),
+        ("operator-abort", "Abort", "<op:Abort><op:device>wire-2</op:device></op:Abort>".into()),
+        ("operator-retry-not-halted", "Retry", "<op:Retry><op:device>wire-2</op:device></op:Retry>".into()),
+        ("operator-list-models", "ListModels", "<op:ListModels><op:site>demo</op:site></op:ListModels>".into()),
+        ("operator-show-model", "ShowModel", "<op:ShowModel><op:site>demo</op:site><op:model>webserver</op:model></op:ShowModel>".into()),
+        ("operator-list-scripts", "ListScripts", "<op:ListScripts/>".into()),
+        ("operator-grant-forbidden", "Grant", "<op:Grant><op:operator>ann</op:operator><op:action>admin</op:action></op:Grant>".into()),
+        ("operator-add-device-forbidden", "AddDevice", "<op:AddDevice><op:site>demo</op:site><op:device>x</op:device><op:model>webserver</op:model></op:AddDevice>".into()),
+    ];
+    for (name, action, body) in ops {
+        call(name, ann, action, &body)?;
+    }
     Ok(())
 }
