@@ -125,6 +125,23 @@ fn an_operator_changes_only_what_a_right_allows_and_everything_is_audited() -> R
     assert!(has("ann", "allowed", "SetParameter", "webserver/CONTENT site.greeting"), "{shown}");
     assert!(has("admin", "allowed", "Grant", "operator ann"), "granting is audited too: {shown}");
 
+    // Reading the audit log is itself limited by rights: with `read` of demo
+    // only, ann gets a full page of demo's lines, however many newer lines of
+    // another site (or of none) there are.
+    gateway.cli(&["operator", "grant", "ann", "--action", "read", "--site", "demo"])?;
+    for site in ["'other'", "NULL"] {
+        database.query(&format!(
+            "INSERT INTO audit_log (principal, action, site, object, peer, outcome, detail, created_at) \
+             SELECT 'bob', 'SetParameter', {site}, 'x', 'cli', 'allowed', '', 0 FROM seq_1_to_300"
+        ))?;
+    }
+    let page: serde_json::Value =
+        serde_json::from_str(&call_operator(&gateway, "ann", PASSWORD, None, "ListAudit", &[("limit", "5")])?)?;
+    let page = &page["ok"];
+    let entries = page.as_array().or_else(|| page["entry"].as_array()).context("entries")?;
+    assert_eq!(entries.len(), 5, "a full page: {page}");
+    assert!(entries.iter().all(|e| e["site"] == "demo"), "only demo's lines: {page}");
+
     // The agent endpoint knows nothing of operator operations.
     let agent_side = std::fs::read_to_string(gateway.dir.join("operator.url"))?;
     assert_ne!(agent_side.trim(), gateway.url, "operators are served apart from agents");

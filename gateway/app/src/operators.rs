@@ -174,32 +174,8 @@ impl Services {
         limit: usize,
     ) -> Result<Vec<AuditEntry>, Failure> {
         let limit = limit.clamp(1, crate::devices::MAX_PAGE);
-        let read = (offset + limit) as i64 * 2 + 100;
-        let p = &caller.principal;
-        let found = self.storage.audit_search(filter, read)?;
-        Ok(found
-            .into_iter()
-            .filter(|e| match &e.site {
-                Some(site) => p.may(site, outfit_domain::rights::Scope::SomeCategory, Action::Read),
-                None => p.may_everywhere(Action::Read),
-            })
-            .skip(offset)
-            .take(limit)
-            .collect())
-    }
-
-    /// The latest `limit` audit lines `caller` may read (of sites they may
-    /// read; lines without a site need `read` everywhere), oldest first.
-    pub fn audit_log(&self, caller: &Caller, limit: i64) -> Result<Vec<AuditEntry>, Failure> {
-        let all = self.storage.audit_log(limit)?;
-        let p = &caller.principal;
-        Ok(all
-            .into_iter()
-            .filter(|e| match &e.site {
-                Some(site) => p.may(site, outfit_domain::rights::Scope::SomeCategory, Action::Read),
-                None => p.may_everywhere(Action::Read),
-            })
-            .collect())
+        let readable = outfit_domain::audit::Readable::by(&caller.principal);
+        Ok(self.storage.audit_search(filter, &readable, offset as i64, limit as i64)?)
     }
 }
 

@@ -47,3 +47,19 @@ pub struct AuditFilter<'a> {
     pub action: Option<&'a str>,
     pub outcome: Option<Outcome>,
 }
+
+/// The audit lines a principal may read: those of sites where they may
+/// `read`, and the lines without a site only with `read` everywhere.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Readable {
+    /// `None`: every site.
+    pub sites: Option<Vec<String>>,
+    pub siteless: bool,
+}
+
+impl Readable {
+    pub fn by(principal: &crate::rights::Principal) -> Self {
+        use crate::rights::Action;
+        Self { sites: principal.sites(Action::Read), siteless: principal.may_everywhere(Action::Read) }
+    }
+}

@@ -3,7 +3,7 @@
 use super::schema::*;
 use super::{DbConnection, Result, Session, Storage, StorageError};
 use diesel::prelude::*;
-use outfit_domain::audit::{AuditEntry, AuditFilter, Outcome};
+use outfit_domain::audit::{AuditEntry, AuditFilter, Outcome, Readable};
 
 type AuditRow = (String, String, Option<String>, String, String, String, String, i64);
 
@@ -20,12 +20,20 @@ impl Storage {
         insert_audit(&mut *self.conn()?, entry)
     }
 
-    /// The newest `limit` audit lines matching `filter` (each `Some` must
-    /// match exactly), newest first.
-    pub fn audit_search(&self, filter: &AuditFilter<'_>, limit: i64) -> Result<Vec<AuditEntry>> {
+    /// A page of the audit lines matching `filter` (each `Some` must match
+    /// exactly) that are `readable`, newest first; filtered here so that a
+    /// page restricted to some sites is still full.
+    pub fn audit_search(
+        &self,
+        filter: &AuditFilter<'_>,
+        readable: &Readable,
+        offset: i64,
+        limit: i64,
+    ) -> Result<Vec<AuditEntry>> {
         let mut conn = self.conn()?;
         let mut query = audit_log::table
             .order(audit_log::id.desc())
+            .offset(offset)
             .limit(limit)
             .select((
                 audit_log::principal,
@@ -50,15 +58,16 @@ impl Storage {
         if let Some(outcome) = filter.outcome {
             query = query.filter(audit_log::outcome.eq(outcome.as_str()));
         }
+        query = match (&readable.sites, readable.siteless) {
+            (None, true) => query,
+            (None, false) => query.filter(audit_log::site.is_not_null()),
+            (Some(sites), false) => query.filter(audit_log::site.eq_any(sites.clone())),
+            (Some(sites), true) => {
+                query.filter(audit_log::site.eq_any(sites.clone()).or(audit_log::site.is_null()))
+            }
+        };
         let rows: Vec<AuditRow> = query.load(&mut conn)?;
         rows.into_iter().map(entry).collect()
-    }
-
-    /// The latest `limit` audit lines, oldest first.
-    pub fn audit_log(&self, limit: i64) -> Result<Vec<AuditEntry>> {
-        let mut entries = self.audit_search(&AuditFilter::default(), limit)?;
-        entries.reverse();
-        Ok(entries)
     }
 }
 
