@@ -91,9 +91,15 @@ impl Client {
 
 impl Client {
     /// Uploads the package at `path` (streamed, with a progress bar on a
-    /// terminal) unless the repository has it; returns its sha256 and size.
+    /// terminal); returns its sha256 and size.
     pub fn upload(&self, path: &Path) -> Result<(String, u64), CliError> {
         let (sha256, size) = digest(path)?;
+        self.upload_digested(path, &sha256, size)?;
+        Ok((sha256, size))
+    }
+
+    /// Uploads the package at `path` whose `sha256` and `size` are known.
+    pub fn upload_digested(&self, path: &Path, sha256: &str, size: u64) -> Result<(), CliError> {
         let endpoint = self.endpoint.join(&format!("/packages/{sha256}"));
         let authorization = self.credentials.as_ref().map(|c| {
             use base64::Engine as _;
@@ -129,7 +135,7 @@ impl Client {
             .help("check --gateway and --ca, and that the gateway is serving")
         })?;
         if status.is_success() {
-            return Ok((sha256, size));
+            return Ok(());
         }
         let answer: serde_json::Value = serde_json::from_slice(&body).unwrap_or_default();
         let code = answer["code"].as_str().unwrap_or("Internal");

@@ -1,12 +1,13 @@
 //! Commands that send content: packages (uploaded as they are), model and
-//! script files (read with `outfit-files`, their packages uploaded first,
-//! then imported by digest) and plug-in bundles (packed, uploaded, installed).
+//! script files (read with `outfit-files`, their packages uploaded first
+//! unless the gateway has them, then imported by digest) and plug-in bundles (packed, uploaded, installed).
 
 use crate::client::Client;
 use crate::failure::{CliError, Exit};
 use outfit_files::model::ModelFile;
 use outfit_files::script::{ScriptFile, StepSpec};
-use outfit_wsdl::operator as wire;
+use outfit_wsdl::operator::{self as wire, OperatorRequest as Q, OperatorResponse as R};
+use std::collections::HashSet;
 use std::path::Path;
 
 fn file_error(e: outfit_files::FileError) -> CliError {
@@ -18,19 +19,42 @@ fn base64(text: &str) -> String {
     base64::engine::general_purpose::STANDARD.encode(text)
 }
 
-/// Uploads a package a file names, checking the digest the file declares.
-fn upload(client: &Client, path: &Path, declared: Option<&str>) -> Result<String, CliError> {
-    if let Some(declared) = declared {
-        let (actual, _) = crate::client::digest(path)?;
-        if actual != declared {
+/// The packages a model or script file names, uploaded unless the gateway's
+/// repository holds them already (it stores packages by digest, so the same
+/// digest is the same bytes): re-importing a model sends no package again.
+struct Packages<'a> {
+    client: &'a Client,
+    /// Asked once, at the first package (`ListPackages`); empty if the
+    /// operator may not list them, and then every package is sent.
+    stored: Option<HashSet<String>>,
+}
+
+impl<'a> Packages<'a> {
+    fn new(client: &'a Client) -> Self {
+        Self { client, stored: None }
+    }
+
+    /// Uploads the package at `path` unless it is stored, checking the digest
+    /// the file declares; returns its sha256.
+    fn upload(&mut self, path: &Path, declared: Option<&str>) -> Result<String, CliError> {
+        let (actual, size) = crate::client::digest(path)?;
+        if let Some(declared) = declared.filter(|d| *d != actual) {
             return Err(CliError::new(
                 Exit::Invalid,
                 format!("package {} has sha256 {actual}, not the {declared} it was declared with", path.display()),
             )
             .help("fix the sha256 in the file, or rebuild the package"));
         }
+        let client = self.client;
+        let stored = self.stored.get_or_insert_with(|| match client.call(Q::ListPackages(wire::ListPackages {})) {
+            Ok(R::ListPackages(r)) => r.package.into_iter().map(|p| p.sha256).collect(),
+            _ => HashSet::new(),
+        });
+        if !stored.contains(&actual) {
+            client.upload_digested(path, &actual, size)?;
+        }
+        Ok(actual)
     }
-    Ok(client.upload(path)?.0)
 }
 
 fn parameters(map: std::collections::BTreeMap<String, String>) -> Vec<wire::ParameterValue> {
@@ -41,11 +65,12 @@ fn parameters(map: std::collections::BTreeMap<String, String>) -> Vec<wire::Para
 pub fn model(client: &Client, file: &Path) -> Result<wire::ImportModel, CliError> {
     let spec = ModelFile::read(file).map_err(file_error)?;
     let base = file.parent().unwrap_or(Path::new("."));
+    let mut packages = Packages::new(client);
     let mut role = Vec::with_capacity(spec.roles.len());
     for r in spec.roles {
         let mut component = Vec::with_capacity(r.components.len());
         for c in r.components {
-            let sha256 = upload(client, &base.join(&c.package), c.sha256.as_deref())?;
+            let sha256 = packages.upload(&base.join(&c.package), c.sha256.as_deref())?;
             let config = match c.config {
                 Some(config) => Some(wire::ConfigSpec {
                     path: config.path,
@@ -76,12 +101,13 @@ pub fn model(client: &Client, file: &Path) -> Result<wire::ImportModel, CliError
 pub fn script(client: &Client, file: &Path) -> Result<wire::ImportScript, CliError> {
     let spec = ScriptFile::read(file).map_err(file_error)?;
     let base = file.parent().unwrap_or(Path::new("."));
+    let mut packages = Packages::new(client);
     let mut step = Vec::with_capacity(spec.steps.len());
     for s in spec.steps {
         step.push(match s {
             StepSpec::Install { package, package_name, version, format, sha256, plugin } => wire::StepSpec {
                 kind: "install".into(),
-                sha256: Some(upload(client, &base.join(&package), sha256.as_deref())?),
+                sha256: Some(packages.upload(&base.join(&package), sha256.as_deref())?),
                 package_name: Some(package_name),
                 version: Some(version),
                 format: Some(format),

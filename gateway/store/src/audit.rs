@@ -62,9 +62,7 @@ impl Storage {
             (None, true) => query,
             (None, false) => query.filter(audit_log::site.is_not_null()),
             (Some(sites), false) => query.filter(audit_log::site.eq_any(sites.clone())),
-            (Some(sites), true) => {
-                query.filter(audit_log::site.eq_any(sites.clone()).or(audit_log::site.is_null()))
-            }
+            (Some(sites), true) => query.filter(audit_log::site.eq_any(sites.clone()).or(audit_log::site.is_null())),
         };
         let rows: Vec<AuditRow> = query.load(&mut conn)?;
         rows.into_iter().map(entry).collect()

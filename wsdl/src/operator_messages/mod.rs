@@ -2,16 +2,16 @@
 //! `outfit-operator.xsd` element by element (checked by `tests/contract.rs`).
 //! They serialize to JSON with the same names (`outfit --json`).
 
+mod audit;
 mod devices;
-mod queue;
 mod models;
+mod queue;
 mod scripts;
 mod trust;
-mod audit;
 
+pub use audit::*;
 pub use devices::*;
-pub use queue::*;
 pub use models::*;
+pub use queue::*;
 pub use scripts::*;
 pub use trust::*;
-pub use audit::*;
