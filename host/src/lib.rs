@@ -8,7 +8,8 @@
 //! Code map: `agent` (main loop), `client` (gateway protocol), `identity` (key, enrolment, certificate),
 //! `poke` (listener), `access` (people at the device, authorised by the gateway), `reboot` (reboot capability, boot id),
 //! `execute` (one command), `journal` (exactly-once), `library` (package fetch + verify), `plugin`
-//! (wasmtime host, capabilities, policy), `platform` (what differs per OS: boot id, restart, reboot, paths).
+//! (wasmtime host, capabilities, policy), `platform` (what differs per OS: boot id, restart, reboot, paths),
+//! `settings` (the command line) and `start` (settings → a running agent).
 
 pub mod access;
 pub mod agent;
@@ -21,3 +22,5 @@ pub mod platform;
 pub mod plugin;
 pub mod poke;
 pub mod reboot;
+pub mod settings;
+pub mod start;
