@@ -167,9 +167,7 @@ impl Access {
             kind: Some(CommandKind::Configure),
             install: None,
             configure: Some(ConfigFile::new(&change.component, &change.path, &change.template, parameters.collect())),
-            plugin: None,
-            network: None,
-            service: None,
+            ..Command::default()
         };
         let (outcome, message) = match self.executor.execute(&self.client, &command).await {
             Execution::Done(outcome, message) => (outcome, message),

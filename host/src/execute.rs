@@ -195,7 +195,9 @@ impl Executor {
             repository: Some(repository),
         };
         match command.kind.expect("validated") {
-            CommandKind::Install => {
+            // An upgrade is an install of the new version: dpkg, rpm and
+            // msiexec replace what is there.
+            CommandKind::Install | CommandKind::Upgrade => {
                 let package = command.install.as_ref().expect("validated");
                 // Chosen before anything is downloaded: a format no plug-in
                 // installs fails at once.
@@ -213,6 +215,17 @@ impl Executor {
                 let plugin = loaded.plugin.clone();
                 let outcome = tokio::task::spawn_blocking(move || plugin.install(&ctx, &file)).await;
                 Ok(flatten(&loaded, "install", outcome)?)
+            }
+            CommandKind::Remove => {
+                let package = command.remove.as_ref().expect("validated");
+                let serves = |l: &Loaded| l.formats.contains(&package.format) && l.changes.iter().any(|c| c == "remove");
+                let loaded = match self.pinned(command, serves) {
+                    Some(pinned) => pinned?,
+                    None => self.installer(&package.format)?,
+                };
+                let (plugin, name) = (loaded.plugin.clone(), package.name.clone());
+                let outcome = tokio::task::spawn_blocking(move || plugin.remove(&ctx, &name)).await;
+                Ok(flatten(&loaded, "remove", outcome)?)
             }
             CommandKind::Configure => {
                 let config = command.configure.as_ref().expect("validated");

@@ -69,7 +69,9 @@ pub fn safe_to_repeat(kind: CommandKind) -> bool {
         | CommandKind::Configure
         | CommandKind::InstallPlugin
         | CommandKind::Network
-        | CommandKind::Service => true,
+        | CommandKind::Service
+        | CommandKind::Upgrade
+        | CommandKind::Remove => true,
         CommandKind::Reboot | CommandKind::RollbackPlugin => false,
     }
 }

@@ -37,6 +37,10 @@ pub enum CommandKind {
     Network,
     #[yaserde(rename = "service")]
     Service,
+    #[yaserde(rename = "upgrade")]
+    Upgrade,
+    #[yaserde(rename = "remove")]
+    Remove,
 }
 
 impl CommandKind {
@@ -49,6 +53,8 @@ impl CommandKind {
             Self::RollbackPlugin => "rollbackPlugin",
             Self::Network => "network",
             Self::Service => "service",
+            Self::Upgrade => "upgrade",
+            Self::Remove => "remove",
         }
     }
 }
@@ -210,6 +216,18 @@ pub struct Command {
     pub network: Option<NetworkConfig>,
     #[yaserde(prefix = "o")]
     pub service: Option<ServiceChange>,
+    #[yaserde(prefix = "o")]
+    pub remove: Option<RemovedPackage>,
+}
+
+/// A package to remove, by name; `format` chooses the plug-in.
+#[derive(Debug, Clone, PartialEq, Default, YaSerialize, YaDeserialize)]
+#[yaserde(prefix = "o", namespaces = { "o" = "urn:outfit:agent:1" })]
+pub struct RemovedPackage {
+    #[yaserde(prefix = "o")]
+    pub name: String,
+    #[yaserde(prefix = "o")]
+    pub format: String,
 }
 
 impl Command {
@@ -220,7 +238,8 @@ impl Command {
             None => Err("kind"),
             Some(CommandKind::Install) if self.install.is_none() => Err("install"),
             Some(CommandKind::Configure) if self.configure.is_none() => Err("configure"),
-            Some(CommandKind::InstallPlugin) if self.install.is_none() => Err("install"),
+            Some(CommandKind::InstallPlugin | CommandKind::Upgrade) if self.install.is_none() => Err("install"),
+            Some(CommandKind::Remove) if self.remove.as_ref().is_none_or(|r| r.name.is_empty()) => Err("remove"),
             Some(CommandKind::RollbackPlugin) if self.plugin.as_deref().is_none_or(str::is_empty) => Err("plugin"),
             Some(CommandKind::Network) if self.network.as_ref().is_none_or(|n| n.interface.is_empty()) => {
                 Err("network")

@@ -108,7 +108,7 @@ mod tests {
         let repository = Repository::new(dir.path().join("repository"));
         let file = model(dir.path(), ", mode = \"640\", owner = \"web\", group = \"adm\"");
         let imported = import(&storage, &repository, &file).unwrap();
-        let plan = model::plan(&storage.desired_components(imported.model_version_id).unwrap());
+        let plan = outfit_domain::plan::build(&storage.desired_components(imported.model_version_id).unwrap());
         let Payload::Configure { attributes, .. } = &plan[1] else { panic!("{plan:?}") };
         let wanted = FileAttributes { mode: Some("640".into()), owner: Some("web".into()), group: Some("adm".into()) };
         assert_eq!(attributes, &wanted);
@@ -116,7 +116,7 @@ mod tests {
         assert!(!import(&storage, &repository, &file).unwrap().created);
         let plain = import(&storage, &repository, &model(dir.path(), "")).unwrap();
         assert!(plain.created);
-        let plan = model::plan(&storage.desired_components(plain.model_version_id).unwrap());
+        let plan = outfit_domain::plan::build(&storage.desired_components(plain.model_version_id).unwrap());
         let Payload::Configure { attributes, .. } = &plan[1] else { panic!("{plan:?}") };
         assert!(attributes.is_empty());
         // Stored rows without attributes still decode, and a payload without
@@ -132,7 +132,7 @@ mod tests {
         let plain = import(&storage, &repository, &model(dir.path(), "")).unwrap();
         let named = import(&storage, &repository, &model_with(dir.path(), "", "plugin = \"files\"\n")).unwrap();
         assert!(named.created && named.version == plain.version + 1, "naming a plug-in is a new version");
-        let plan = model::plan(&storage.desired_components(named.model_version_id).unwrap());
+        let plan = outfit_domain::plan::build(&storage.desired_components(named.model_version_id).unwrap());
         let pins: Vec<Option<&str>> = plan
             .iter()
             .map(|p| match p {
@@ -141,7 +141,7 @@ mod tests {
             })
             .collect();
         assert_eq!(pins, [Some("files"), Some("files")]);
-        let plan = model::plan(&storage.desired_components(plain.model_version_id).unwrap());
+        let plan = outfit_domain::plan::build(&storage.desired_components(plain.model_version_id).unwrap());
         assert!(!serde_json::to_string(&plan[0]).unwrap().contains("plugin"), "no pin, no field");
         let err = import(&storage, &repository, &model_with(dir.path(), "", "plugin = \"../x\"\n")).unwrap_err();
         assert!(err.to_string().contains("`../x` is not a plug-in name"), "{err}");

@@ -8,7 +8,6 @@ use crate::audit::{Act, authorise};
 use crate::{Failure, Poked, Refusal, RefusalKind, Services};
 use outfit_domain::command::Payload;
 use outfit_domain::device::DeviceAgent;
-use outfit_domain::model::plan;
 use outfit_domain::queue::NewCommand;
 use outfit_domain::rights::{Action, Caller, Scope};
 use outfit_domain::serving::{self, Unservable};
@@ -104,7 +103,7 @@ impl Services {
                     "device `{device}` has no model version to provision (import its model first)"
                 ))
             })?;
-            let plan = plan(&self.storage.desired_components(version)?);
+            let plan = outfit_domain::plan::build(&self.storage.desired_components(version)?);
             servable(&self.storage, &self.storage.device_agents(None, std::slice::from_ref(&row.name))?, &plan)?;
             let new = NewCommand::all(&plan, expires_at);
             self.storage.enqueue(row.id, Some(version), &new)?;

@@ -94,6 +94,28 @@ pub enum Payload {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         plugin: Option<String>,
     },
+    /// Replace an installed package of a component by another version.
+    Upgrade {
+        component: String,
+        package_name: String,
+        /// The version the device had (what the plan started from).
+        from_version: String,
+        version: String,
+        format: String,
+        sha256: String,
+        size: i64,
+        storage_key: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        plugin: Option<String>,
+    },
+    /// Remove (purge) a component's package: the model no longer has it.
+    Remove {
+        component: String,
+        package_name: String,
+        format: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        plugin: Option<String>,
+    },
     Configure {
         component: String,
         path: String,
@@ -133,9 +155,52 @@ pub enum Payload {
 pub const SERVICE_ACTIONS: [&str; 5] = ["start", "stop", "restart", "enable", "disable"];
 
 impl Payload {
+    /// The plug-in the model names to serve this command, if any.
+    pub fn pinned_plugin(&self) -> Option<&str> {
+        match self {
+            Self::Install { plugin, .. }
+            | Self::Upgrade { plugin, .. }
+            | Self::Remove { plugin, .. }
+            | Self::Configure { plugin, .. } => plugin.as_deref(),
+            _ => None,
+        }
+    }
+
+    /// The component of the model this command works on, if any.
+    pub fn component(&self) -> Option<&str> {
+        match self {
+            Self::Install { component, .. }
+            | Self::Upgrade { component, .. }
+            | Self::Remove { component, .. }
+            | Self::Configure { component, .. } => Some(component),
+            _ => None,
+        }
+    }
+
+    /// One line for people: what the command does (dry runs, queues).
+    pub fn summary(&self) -> String {
+        match self {
+            Self::Install { package_name, version, .. } => format!("install {package_name} {version}"),
+            Self::Upgrade { package_name, from_version, version, .. } => {
+                format!("upgrade {package_name} {from_version} -> {version}")
+            }
+            Self::Remove { package_name, .. } => format!("remove {package_name}"),
+            Self::Configure { path, .. } => format!("configure {path}"),
+            Self::Reboot => "reboot".to_owned(),
+            Self::InstallPlugin { name, version, .. } => format!("install-plugin {name} {version}"),
+            Self::RollbackPlugin { name } => format!("rollback-plugin {name}"),
+            Self::Network { interface, address, .. } => {
+                format!("network {interface} {}", address.as_deref().unwrap_or("dhcp"))
+            }
+            Self::Service { name, action } => format!("service {name} {action}"),
+        }
+    }
+
     pub fn kind(&self) -> &'static str {
         match self {
             Self::Install { .. } => "install",
+            Self::Upgrade { .. } => "upgrade",
+            Self::Remove { .. } => "remove",
             Self::Configure { .. } => "configure",
             Self::Reboot => "reboot",
             Self::InstallPlugin { .. } => "install-plugin",
@@ -161,7 +226,9 @@ impl Payload {
     /// a mistake fails the import rather than every device's command.
     pub fn validate(&self) -> Result<(), String> {
         match self {
-            Self::Install { plugin, .. } => plugin.as_deref().map_or(Ok(()), check_plugin_name),
+            Self::Install { plugin, .. } | Self::Upgrade { plugin, .. } | Self::Remove { plugin, .. } => {
+                plugin.as_deref().map_or(Ok(()), check_plugin_name)
+            }
             Self::Configure { path, attributes, plugin, .. } => {
                 plugin.as_deref().map_or(Ok(()), check_plugin_name)?;
                 if !path.starts_with('/') {

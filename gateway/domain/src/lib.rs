@@ -3,8 +3,8 @@
 //! persists these types, the use cases (`outfit-app`) combine them, the edges
 //! (SOAP, CLI, console) show them.
 //!
-//! Code map: `ids` (typed ids), `device`, `enrolment`, `audit`, `model` (models, roles, components, the
-//! planner), `command` (the command vocabulary kept in queue rows), `queue`
+//! Code map: `ids` (typed ids), `device`, `enrolment`, `audit`, `model` (models, roles, components),
+//! `plan` (the commands from one version to another), `diff` (what changed between versions), `command` (the command vocabulary kept in queue rows), `queue`
 //! (command states, the head of a queue, counts), `serving` (what a device's
 //! agent can serve, judged before anything is queued), `rights` (principals,
 //! actions, the rights decision).
@@ -14,9 +14,11 @@
 pub mod audit;
 pub mod command;
 pub mod device;
+pub mod diff;
 pub mod enrolment;
 pub mod ids;
 pub mod model;
+pub mod plan;
 pub mod queue;
 pub mod rights;
 pub mod serving;

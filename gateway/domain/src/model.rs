@@ -3,7 +3,7 @@
 //! parameter values. Declared once here; the model file, the store and the
 //! planner all speak these types.
 
-use crate::command::{FileAttributes, Payload};
+use crate::command::FileAttributes;
 use crate::ids::ModelVersionId;
 
 /// A package in the gateway's repository, by the digest of its bytes.
@@ -113,35 +113,4 @@ pub struct ParameterChange {
 pub struct DesiredComponent {
     pub category: String,
     pub component: Component,
-}
-
-/// The commands that bring a bare device to the desired components, in the
-/// order given (role categories by rank, components by position): each
-/// component is installed, then configured.
-pub fn plan(desired: &[DesiredComponent]) -> Vec<Payload> {
-    let mut plan = Vec::with_capacity(desired.len() * 2);
-    for DesiredComponent { component: c, .. } in desired {
-        let p = &c.package;
-        plan.push(Payload::Install {
-            component: c.name.clone(),
-            package_name: p.name.clone(),
-            version: p.version.clone(),
-            format: p.format.clone(),
-            sha256: p.sha256.clone(),
-            size: p.size,
-            storage_key: p.storage_key.clone(),
-            plugin: c.plugin.clone(),
-        });
-        if let Some(config) = &c.config {
-            plan.push(Payload::Configure {
-                component: c.name.clone(),
-                path: config.path.clone(),
-                template: config.template.clone(),
-                parameters: c.parameters.clone(),
-                attributes: config.attributes.clone(),
-                plugin: c.plugin.clone(),
-            });
-        }
-    }
-    plan
 }

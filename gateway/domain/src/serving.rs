@@ -115,10 +115,7 @@ pub fn check(device: &str, agent: &Agent, switch_queued: bool, payloads: &[Paylo
             unknown_from_here = true;
             continue;
         }
-        let pin = match payload {
-            Payload::Install { plugin, .. } | Payload::Configure { plugin, .. } => plugin.as_deref(),
-            _ => None,
-        };
+        let pin = payload.pinned_plugin();
         let report = match agent {
             Agent::Unseen => return Ok(()),
             Agent::Unreported { version } => {
@@ -158,12 +155,20 @@ pub fn check(device: &str, agent: &Agent, switch_queued: bool, payloads: &[Paylo
         let plugins = report.describe();
         let deliver = "deliver one with `outfit plugin install`";
         match payload {
-            Payload::Install { format, component, .. } => {
+            Payload::Install { format, component, .. } | Payload::Upgrade { format, component, .. } => {
                 if !has(&|p| p.formats.contains(format)) {
                     return Err(refuse(format!(
                         "no plug-in of its agent ({}) installs `{format}` packages (component {component}); its \
                          plug-ins: {plugins}; {deliver}",
                         report.platform
+                    )));
+                }
+            }
+            Payload::Remove { format, component, .. } => {
+                if !has(&|p| p.formats.contains(format) && p.changes.iter().any(|c| c == "remove")) {
+                    return Err(refuse(format!(
+                        "no plug-in of its agent removes `{format}` packages (component {component}); its \
+                         plug-ins: {plugins}; {deliver}"
                     )));
                 }
             }

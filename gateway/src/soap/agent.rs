@@ -15,7 +15,7 @@ use outfit_domain::serving::{AgentReport, ReportedPlugin};
 use outfit_wsdl::envelope::{GatewayRequest, GatewayResponse, SoapFault, decode_gateway_request};
 use outfit_wsdl::messages::{
     AuthoriseResponse, Command, CommandKind, ConfigFile, EnrolResponse, Hello, HelloResponse, LocatePackageResponse,
-    NetworkConfig, Outcome, Package, Parameter, RenewResponse, ServiceChange,
+    NetworkConfig, Outcome, Package, Parameter, RemovedPackage, RenewResponse, ServiceChange,
 };
 
 /// Serves the agent operations for one gateway process.
@@ -160,9 +160,11 @@ fn instruct(instruction: Instruction) -> outfit_wsdl::messages::Instruction {
 /// A queued command as the agent sees it.
 fn command_to_wire(row: &QueuedCommand, payload: Payload) -> Command {
     let mut command = Command { id: row.id.to_string(), sequence: row.sequence, run: row.run, ..Command::default() };
+    let payload_is_upgrade = matches!(payload, Payload::Upgrade { .. });
     match payload {
-        Payload::Install { package_name, version, format, sha256, size, storage_key, plugin, .. } => {
-            command.kind = Some(CommandKind::Install);
+        Payload::Install { package_name, version, format, sha256, size, storage_key, plugin, .. }
+        | Payload::Upgrade { package_name, version, format, sha256, size, storage_key, plugin, .. } => {
+            command.kind = Some(if payload_is_upgrade { CommandKind::Upgrade } else { CommandKind::Install });
             command.plugin = plugin;
             command.install = Some(Package {
                 name: package_name,
@@ -180,6 +182,11 @@ fn command_to_wire(row: &QueuedCommand, payload: Payload) -> Command {
             let file = ConfigFile::new(&component, &path, &template, parameters);
             let (mode, owner, group) = (attributes.mode, attributes.owner, attributes.group);
             command.configure = Some(ConfigFile { mode, owner, group, ..file });
+        }
+        Payload::Remove { package_name, format, plugin, .. } => {
+            command.kind = Some(CommandKind::Remove);
+            command.plugin = plugin;
+            command.remove = Some(RemovedPackage { name: package_name, format });
         }
         Payload::Reboot => command.kind = Some(CommandKind::Reboot),
         Payload::InstallPlugin { name, version, sha256, size, storage_key, .. } => {

@@ -13,6 +13,7 @@ diesel::table! {
         id -> BigInt,
         name -> Text,
         ordinal -> Integer,
+        description -> Nullable<Text>,
     }
 }
 
@@ -50,6 +51,8 @@ diesel::table! {
         role_id -> BigInt,
         version -> Integer,
         created_at -> BigInt,
+        author -> Nullable<Text>,
+        reason -> Nullable<Text>,
     }
 }
 
@@ -87,6 +90,45 @@ diesel::table! {
         model_id -> BigInt,
         version -> Integer,
         created_at -> BigInt,
+        author -> Nullable<Text>,
+        reason -> Nullable<Text>,
+        restores -> Nullable<Integer>,
+    }
+}
+
+diesel::table! {
+    rollouts (id) {
+        id -> BigInt,
+        model_id -> BigInt,
+        target_version_id -> BigInt,
+        state -> Text,
+        active -> Nullable<Integer>,
+        canary -> Integer,
+        batch_size -> Integer,
+        max_failures -> Integer,
+        max_failure_percent -> Nullable<Integer>,
+        expire_after_ms -> Nullable<BigInt>,
+        stage -> Integer,
+        halt_reason -> Nullable<Text>,
+        created_by -> Text,
+        created_at -> BigInt,
+        updated_at -> BigInt,
+        finished_at -> Nullable<BigInt>,
+    }
+}
+
+diesel::table! {
+    rollout_devices (rollout_id, device_id) {
+        rollout_id -> BigInt,
+        device_id -> BigInt,
+        stage -> Integer,
+        state -> Text,
+        from_version_id -> Nullable<BigInt>,
+        commands -> Integer,
+        first_sequence -> Nullable<BigInt>,
+        last_sequence -> Nullable<BigInt>,
+        detail -> Nullable<Text>,
+        updated_at -> BigInt,
     }
 }
 
@@ -280,6 +322,9 @@ diesel::joinable!(model_version_roles -> model_versions (model_version_id));
 diesel::joinable!(model_version_roles -> role_versions (role_version_id));
 diesel::joinable!(model_version_roles -> role_categories (category_id));
 diesel::joinable!(commands -> devices (device_id));
+diesel::joinable!(rollouts -> models (model_id));
+diesel::joinable!(rollout_devices -> rollouts (rollout_id));
+diesel::joinable!(rollout_devices -> devices (device_id));
 diesel::joinable!(scripts -> sites (site_id));
 diesel::joinable!(devices -> models (model_id));
 diesel::joinable!(devices -> sites (site_id));
@@ -303,6 +348,8 @@ diesel::allow_tables_to_appear_in_same_query!(
     models,
     model_versions,
     model_version_roles,
+    rollouts,
+    rollout_devices,
     devices,
     commands,
     exchanges,

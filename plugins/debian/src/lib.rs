@@ -123,18 +123,18 @@ impl Guest for Debian {
     }
 
     fn remove(target: Target, name: String) -> Result<String, String> {
-        // Removal is idempotent: the goal is "not installed".
-        if !query_installed(&target)?.iter().any(|p| p.name == name) {
-            return Ok(format!("{name} was not installed"));
-        }
-        let out = run(&["dpkg".into(), format!("--root={}", target.root), "--remove".into(), name.clone()])?;
+        // Removal is idempotent: the goal is "not installed, nothing left".
+        // Purging also takes the configuration files of a package removed
+        // before (dpkg ignores a name it does not know, exit status 0).
+        let was_installed = query_installed(&target)?.iter().any(|p| p.name == name);
+        let out = run(&["dpkg".into(), format!("--root={}", target.root), "--purge".into(), name.clone()])?;
         if out.status != 0 {
-            return Err(failure("dpkg --remove", &out));
+            return Err(failure("dpkg --purge", &out));
         }
         if query_installed(&target)?.iter().any(|p| p.name == name) {
             return Err(format!("dpkg reported success but {name} is still installed"));
         }
-        Ok(format!("removed {name}"))
+        Ok(if was_installed { format!("purged {name}") } else { format!("{name} was not installed") })
     }
 
     fn configure(_target: Target, file: ConfigFile) -> Result<String, String> {
