@@ -202,7 +202,17 @@ operations! {
     ShowModel { show_model: "ShowModel", show_model_response: "ShowModelResponse" => ShowModelResponse },
     ListPackages { list_packages: "ListPackages", list_packages_response: "ListPackagesResponse" => ListPackagesResponse },
     ImportScript { import_script: "ImportScript", import_script_response: "ImportScriptResponse" => ImportScriptResponse },
-    InstallPlugin { install_plugin: "InstallPlugin", install_plugin_response: "InstallPluginResponse" => InstallPluginResponse }
+    InstallPlugin { install_plugin: "InstallPlugin", install_plugin_response: "InstallPluginResponse" => InstallPluginResponse },
+    ListModelVersions { list_model_versions: "ListModelVersions", list_model_versions_response: "ListModelVersionsResponse" => ListModelVersionsResponse },
+    DiffModel { diff_model: "DiffModel", diff_model_response: "DiffModelResponse" => DiffModelResponse },
+    RollbackModel { rollback_model: "RollbackModel", rollback_model_response: "RollbackModelResponse" => RollbackModelResponse },
+    ListCategories { list_categories: "ListCategories", list_categories_response: "ListCategoriesResponse" => ListCategoriesResponse },
+    AddCategory { add_category: "AddCategory", add_category_response: "AddCategoryResponse" => AddCategoryResponse },
+    PlanRollout { plan_rollout: "PlanRollout", plan_rollout_response: "PlanRolloutResponse" => PlanRolloutResponse },
+    StartRollout { start_rollout: "StartRollout", start_rollout_response: "StartRolloutResponse" => StartRolloutResponse },
+    ListRollouts { list_rollouts: "ListRollouts", list_rollouts_response: "ListRolloutsResponse" => ListRolloutsResponse },
+    ShowRollout { show_rollout: "ShowRollout", show_rollout_response: "ShowRolloutResponse" => ShowRolloutResponse },
+    SteerRollout { steer_rollout: "SteerRollout", steer_rollout_response: "SteerRolloutResponse" => SteerRolloutResponse }
 }
 
 #[derive(Debug, Clone, PartialEq, Default, YaSerialize, YaDeserialize, serde::Serialize)]
@@ -221,6 +231,12 @@ pub struct SetParameter {
     pub name: String,
     #[yaserde(prefix = "op")]
     pub value: String,
+    /// Why (recorded with the version).
+    #[yaserde(prefix = "op")]
+    pub reason: Option<String>,
+    /// Roll the new version out (absent: do not).
+    #[yaserde(prefix = "op")]
+    pub rollout: Option<RolloutPolicy>,
 }
 
 impl SetParameter {
@@ -249,6 +265,9 @@ pub struct SetParameterResponse {
     pub model_version: i32,
     #[yaserde(prefix = "op")]
     pub created: bool,
+    /// The rollout it started or prepared.
+    #[yaserde(prefix = "op")]
+    pub rollout: Option<i64>,
 }
 
 /// Builds one device of a site to its model's current version (queues the
@@ -374,6 +393,7 @@ mod tests {
             component: "site".into(),
             name: "greeting".into(),
             value: "hi".into(),
+            ..SetParameter::default()
         }
     }
 

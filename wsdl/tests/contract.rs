@@ -29,6 +29,7 @@ fn sample_command() -> Command {
         plugin: None,
         network: None,
         service: None,
+        remove: None,
     }
 }
 
@@ -50,6 +51,7 @@ fn sample_install() -> Command {
         plugin: None,
         network: None,
         service: None,
+        remove: None,
     }
 }
 
@@ -171,6 +173,7 @@ fn rust_elements() -> BTreeSet<String> {
             plugin: None,
             network: None,
             service: None,
+            remove: None,
         }))),
         check(NextCommandResponse::from(Instruction::command(Command {
             id: "44".into(),
@@ -182,6 +185,19 @@ fn rust_elements() -> BTreeSet<String> {
             plugin: Some("debian".into()),
             network: None,
             service: None,
+            remove: None,
+        }))),
+        check(NextCommandResponse::from(Instruction::command(Command {
+            id: "45".into(),
+            sequence: 6,
+            run: 1,
+            kind: Some(CommandKind::Remove),
+            remove: Some(RemovedPackage { name: "web".into(), format: "deb".into() }),
+            ..Command::default()
+        }))),
+        check(NextCommandResponse::from(Instruction::command(Command {
+            kind: Some(CommandKind::Upgrade),
+            ..sample_install()
         }))),
         check(NextCommandResponse::from(Instruction::command(Command {
             kind: Some(CommandKind::InstallPlugin),
@@ -241,6 +257,33 @@ fn every_xsd_element_has_a_rust_type_that_validates() {
     assert_eq!(declared(AGENT_XSD), rust_elements(), "XSD elements and Rust message types differ");
 }
 
+fn policy() -> outfit_wsdl::operator::RolloutPolicy {
+    outfit_wsdl::operator::RolloutPolicy {
+        start: true,
+        canary: Some(1),
+        batch_size: Some(2),
+        max_failures: Some(0),
+        max_failure_percent: Some(10),
+        expire_after_seconds: Some(600),
+    }
+}
+
+fn rollout() -> outfit_wsdl::operator::RolloutInfo {
+    outfit_wsdl::operator::RolloutInfo {
+        id: 4,
+        site: "s".into(),
+        model: "m".into(),
+        version: 2,
+        state: "halted".into(),
+        max_failure_percent: Some(10),
+        expire_after_seconds: Some(600),
+        halt_reason: Some("1 of 1 devices failed".into()),
+        created_by: "alice".into(),
+        created_at: "2026-12-05T08:00:00Z".into(),
+        ..Default::default()
+    }
+}
+
 /// The operator contract, held to the same standard: every element has a
 /// Rust type whose serialization validates, and every operation has both.
 #[test]
@@ -265,9 +308,11 @@ fn every_operator_element_and_operation_has_a_rust_type_that_validates() {
                 component: "c".into(),
                 name: "n".into(),
                 value: "v".into(),
+                reason: Some("why".into()),
+                rollout: Some(policy()),
             },
         ),
-        check_in(OPERATOR_XSD, SetParameterResponse { model_version: 3, created: true }),
+        check_in(OPERATOR_XSD, SetParameterResponse { model_version: 3, created: true, rollout: Some(4) }),
         check_in(OPERATOR_XSD, Provision { site: "s".into(), device: "d".into() }),
         check_in(OPERATOR_XSD, ProvisionResponse { commands: 6 }),
         // Samples with every optional and repeated part filled.
@@ -396,6 +441,8 @@ fn every_operator_element_and_operation_has_a_rust_type_that_validates() {
                         parameter: vec![ParameterValue { name: "tz".into(), value: "UTC".into() }],
                     }],
                 }],
+                reason: Some("first".into()),
+                rollout: Some(policy()),
             },
         ),
         check_in(OPERATOR_XSD, ImportModel::default()),
@@ -410,12 +457,91 @@ fn every_operator_element_and_operation_has_a_rust_type_that_validates() {
         check_in(OPERATOR_XSD, ImportScriptResponse::default()),
         check_in(OPERATOR_XSD, InstallPlugin::default()),
         check_in(OPERATOR_XSD, InstallPluginResponse::default()),
+        check_in(OPERATOR_XSD, ListModelVersions::default()),
+        check_in(
+            OPERATOR_XSD,
+            ListModelVersionsResponse {
+                version: vec![ModelVersionInfo {
+                    version: 3,
+                    author: Some("alice".into()),
+                    reason: Some("bad port".into()),
+                    restores: Some(1),
+                    created_at: "2026-12-05T08:00:00Z".into(),
+                    current: true,
+                }],
+            },
+        ),
+        check_in(OPERATOR_XSD, DiffModel { to: Some(2), ..DiffModel::default() }),
+        check_in(
+            OPERATOR_XSD,
+            DiffModelResponse {
+                from: 1,
+                to: 2,
+                difference: vec![Difference {
+                    category: "APP".into(),
+                    component: "web".into(),
+                    kind: "parameter".into(),
+                    name: Some("port".into()),
+                    before: Some("80".into()),
+                    after: Some("81".into()),
+                    text_diff: Some("--- a\n+++ b".into()),
+                }],
+            },
+        ),
+        check_in(OPERATOR_XSD, RollbackModel { reason: Some("r".into()), rollout: Some(policy()), ..RollbackModel::default() }),
+        check_in(OPERATOR_XSD, RollbackModelResponse { rollout: Some(4), ..RollbackModelResponse::default() }),
+        check_in(OPERATOR_XSD, ListCategories::default()),
+        check_in(
+            OPERATOR_XSD,
+            ListCategoriesResponse {
+                category: vec![CategoryInfo { name: "MIDDLEWARE".into(), rank: 2, description: Some("monthly".into()) }],
+            },
+        ),
+        check_in(OPERATOR_XSD, AddCategory { after: Some("OS".into()), description: Some("d".into()), ..AddCategory::default() }),
+        check_in(OPERATOR_XSD, AddCategoryResponse::default()),
+        check_in(OPERATOR_XSD, PlanRollout { version: Some(2), ..PlanRollout::default() }),
+        check_in(
+            OPERATOR_XSD,
+            PlanRolloutResponse {
+                version: 2,
+                device: vec![DevicePlan {
+                    device: "web-1".into(),
+                    from_version: Some(1),
+                    command: vec![PlannedCommand {
+                        kind: "configure".into(),
+                        component: Some("web".into()),
+                        summary: "configure /etc/web.conf".into(),
+                    }],
+                }],
+            },
+        ),
+        check_in(OPERATOR_XSD, StartRollout { version: Some(2), policy: Some(policy()), ..StartRollout::default() }),
+        check_in(OPERATOR_XSD, StartRolloutResponse { rollout: rollout() }),
+        check_in(OPERATOR_XSD, ListRollouts { model: Some("m".into()), ..ListRollouts::default() }),
+        check_in(OPERATOR_XSD, ListRolloutsResponse { rollout: vec![rollout()] }),
+        check_in(OPERATOR_XSD, ShowRollout::default()),
+        check_in(
+            OPERATOR_XSD,
+            ShowRolloutResponse {
+                rollout: rollout(),
+                device: vec![RolloutDevice {
+                    device: "web-1".into(),
+                    stage: 0,
+                    state: "failed".into(),
+                    from_version: Some(1),
+                    commands: 1,
+                    detail: Some("command 7 failed".into()),
+                }],
+            },
+        ),
+        check_in(OPERATOR_XSD, SteerRollout::default()),
+        check_in(OPERATOR_XSD, SteerRolloutResponse { rollout: rollout() }),
     ]
     .into_iter()
     .collect();
     assert_eq!(declared(OPERATOR_XSD), elements, "operator XSD elements and Rust message types differ");
     let operations = wsdl_operations("outfit-operator.wsdl");
-    assert_eq!(operations.len(), 32, "{operations:?}");
+    assert_eq!(operations.len(), 42, "{operations:?}");
     for op in &operations {
         assert!(elements.contains(op) && elements.contains(&format!("{op}Response")), "{op}");
     }

@@ -113,6 +113,7 @@ impl From<StorageError> for Failure {
         match e {
             StorageError::NotFound { what, name } => Refusal::not_found(what, &name).into(),
             StorageError::Invalid(message) => Refusal::invalid(message).into(),
+            StorageError::Exists(message) => Refusal::new(RefusalKind::Conflict, message).into(),
             other => Self::internal(other),
         }
     }

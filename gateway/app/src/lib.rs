@@ -34,6 +34,7 @@ pub mod queue;
 pub mod repository;
 pub mod script_file;
 pub mod scripts;
+pub mod versions;
 
 pub use failure::{Failure, Refusal, RefusalKind};
 pub use outfit_store::ServerCounters;

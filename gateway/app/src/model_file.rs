@@ -80,7 +80,7 @@ mod tests {
 
     fn import(storage: &Storage, repository: &Repository, file: &Path) -> Result<ImportedModel, String> {
         let model = parse(file).and_then(|m| into_model(m, file, repository)).map_err(|e| e.to_string())?;
-        storage.import_model(&model).map_err(|e| e.to_string())
+        storage.import_model(&model, &outfit_domain::model::Authorship::new("test", None)).map_err(|e| e.to_string())
     }
 
     fn model(dir: &Path, config: &str) -> PathBuf {

@@ -5,7 +5,7 @@ use crate::audit::{Act, authorise};
 use crate::model_file::{self, ModelError};
 use crate::{Failure, Refusal, Services};
 use outfit_domain::ids::ModelVersionId;
-use outfit_domain::model::{DesiredComponent, ImportedModel, Model, ParameterChange};
+use outfit_domain::model::{Authorship, DesiredComponent, ImportedModel, Model, ParameterChange};
 use outfit_domain::rights::{Action, Caller, Scope};
 use std::path::Path;
 
@@ -17,6 +17,11 @@ impl From<ModelError> for Failure {
             ModelError::Repository(e) => e.into(),
         }
     }
+}
+
+/// A version made by `caller`, for `reason`.
+pub(crate) fn authorship(caller: &Caller, reason: Option<&str>) -> Authorship {
+    Authorship::new(caller.principal.name(), reason)
 }
 
 fn imported_detail(imported: &ImportedModel) -> String {
@@ -31,7 +36,7 @@ impl Services {
     /// Imports a model file: its packages go into the repository and its
     /// content becomes a new model version, unless it equals the current one.
     /// Needs `change` on every role category the file names.
-    pub fn import_model(&self, caller: &Caller, file: &Path) -> Result<ImportedModel, Failure> {
+    pub fn import_model(&self, caller: &Caller, file: &Path, reason: Option<&str>) -> Result<ImportedModel, Failure> {
         let spec = model_file::parse(file)?;
         let site = spec.site.clone();
         let act = Act { action: "ImportModel", site: Some(&site), object: spec.name.clone() };
@@ -40,7 +45,7 @@ impl Services {
                 authorise(caller, &site, Scope::Category(category), Action::Change)?;
             }
             let model = model_file::into_model(spec, file, &self.repository)?;
-            let imported = self.storage.import_model(&model)?;
+            let imported = self.storage.import_model(&model, &authorship(caller, reason))?;
             let detail = imported_detail(&imported);
             Ok((imported, detail))
         })
@@ -48,13 +53,18 @@ impl Services {
 
     /// Stores a model whose packages are in the repository already (the bench).
     pub fn import_model_content(&self, caller: &Caller, model: &Model) -> Result<ImportedModel, Failure> {
-        self.store_model(caller, model.clone(), |_| Ok(()))
+        self.store_model(caller, model.clone(), None, |_| Ok(()))
     }
 
     /// Stores a model sent over the operator API: its packages were uploaded
     /// before and are named by sha256 (their sizes are the repository's).
-    pub fn import_uploaded_model(&self, caller: &Caller, model: Model) -> Result<ImportedModel, Failure> {
-        self.store_model(caller, model, |model| {
+    pub fn import_uploaded_model(
+        &self,
+        caller: &Caller,
+        model: Model,
+        reason: Option<&str>,
+    ) -> Result<ImportedModel, Failure> {
+        self.store_model(caller, model, reason, |model| {
             for c in model.roles.iter_mut().flat_map(|r| r.components.iter_mut()) {
                 let stored = self.uploaded(&c.package.sha256)?;
                 (c.package.size, c.package.storage_key) = (stored.size, stored.sha256);
@@ -78,6 +88,7 @@ impl Services {
         &self,
         caller: &Caller,
         mut model: Model,
+        reason: Option<&str>,
         prepare: impl FnOnce(&mut Model) -> Result<(), Failure>,
     ) -> Result<ImportedModel, Failure> {
         let site = model.site.clone();
@@ -88,7 +99,7 @@ impl Services {
             }
             model.validate().map_err(Refusal::invalid)?;
             prepare(&mut model)?;
-            let imported = self.storage.import_model(&model)?;
+            let imported = self.storage.import_model(&model, &authorship(caller, reason))?;
             let detail = imported_detail(&imported);
             Ok((imported, detail))
         })
@@ -100,14 +111,24 @@ impl Services {
         Ok(all.into_iter().filter(|m| caller.principal.may(&m.site, Scope::SomeCategory, Action::Read)).collect())
     }
 
-    /// A model's current version as its content: the model, and its version
-    /// number (`None`: it has none yet).
-    pub fn show_model(&self, caller: &Caller, site: &str, name: &str) -> Result<(Model, Option<i32>), Failure> {
+    /// A model's version `version` (`None`: its current one) as its content:
+    /// the model, and its version number (`None`: it has none yet).
+    pub fn show_model(
+        &self,
+        caller: &Caller,
+        site: &str,
+        name: &str,
+        version: Option<i32>,
+    ) -> Result<(Model, Option<i32>), Failure> {
         authorise(caller, site, Scope::SomeCategory, Action::Read)?;
         let summary = self.storage.models(Some(site))?.into_iter().find(|m| m.name == name);
         let summary = summary.ok_or_else(|| Refusal::not_found("model", name))?;
         let mut model = Model { site: site.to_owned(), name: name.to_owned(), roles: Vec::new() };
-        let Some((id, version)) = summary.current else { return Ok((model, None)) };
+        let chosen = match version {
+            Some(_) => Some(self.storage.model_version(site, name, version)?),
+            None => summary.current,
+        };
+        let Some((id, version)) = chosen else { return Ok((model, None)) };
         let roles = self.storage.version_roles(id)?;
         let mut components = self.storage.desired_components(id)?;
         for (category, role) in roles {
@@ -122,12 +143,17 @@ impl Services {
     /// Sets one parameter of a component in a model's role: a new role version
     /// and a new current model version (the old ones stay). Setting the value
     /// it has adds nothing. Needs `change` on the role's category.
-    pub fn set_parameter(&self, caller: &Caller, change: &ParameterChange) -> Result<ImportedModel, Failure> {
+    pub fn set_parameter(
+        &self,
+        caller: &Caller,
+        change: &ParameterChange,
+        reason: Option<&str>,
+    ) -> Result<ImportedModel, Failure> {
         let object = format!("{}/{} {}.{}", change.model, change.category, change.component, change.name);
         let act = Act { action: "SetParameter", site: Some(&change.site), object };
         self.audited(caller, act, || {
             authorise(caller, &change.site, Scope::Category(&change.category), Action::Change)?;
-            let imported = self.storage.set_parameter(change)?;
+            let imported = self.storage.set_parameter(change, &authorship(caller, reason))?;
             let detail =
                 if imported.created { format!("model version {}", imported.version) } else { "unchanged".to_owned() };
             Ok((imported, detail))

@@ -88,6 +88,51 @@ impl Model {
     }
 }
 
+/// Who made a version, and why (their words; may be empty).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Authorship {
+    pub author: String,
+    pub reason: Option<String>,
+}
+
+impl Authorship {
+    pub fn new(author: impl Into<String>, reason: Option<&str>) -> Self {
+        let reason = reason.map(str::trim).filter(|r| !r.is_empty()).map(str::to_owned);
+        Self { author: author.into(), reason }
+    }
+}
+
+/// One version of a model as its history lists it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct VersionInfo {
+    pub id: ModelVersionId,
+    pub version: i32,
+    /// `None` for versions made before authors were recorded.
+    pub author: Option<String>,
+    pub reason: Option<String>,
+    /// A rollback's version: the number of the version whose content it restores.
+    pub restores: Option<i32>,
+    pub created_at: i64,
+    pub current: bool,
+}
+
+/// A role category: its rank is the install order (low first; removals go
+/// the other way), and how often its software changes (claim 10).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Category {
+    pub name: String,
+    pub rank: i32,
+    pub description: Option<String>,
+}
+
+/// Category names are what rights and files name: letters, digits, `-`, `_`, at most 64.
+pub fn check_category_name(name: &str) -> Result<(), String> {
+    let valid = !name.is_empty()
+        && name.len() <= 64
+        && name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
+    if valid { Ok(()) } else { Err(format!("`{name}` is not a category name (letters, digits, `-` and `_`)")) }
+}
+
 /// What storing a model's content gave.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ImportedModel {

@@ -27,6 +27,7 @@ mod scripts;
 mod server_status;
 mod transaction;
 mod trust;
+mod versions;
 
 pub use approval::MAX_WAITING;
 pub use devices::{DeviceQuery, ExchangeRecord};
@@ -67,6 +68,9 @@ pub enum StorageError {
     NotFound { what: &'static str, name: String },
     #[error("{0}")]
     Invalid(String),
+    /// What the request would create, or start, is there already.
+    #[error("{0}")]
+    Exists(String),
     /// Another writer moved a row this transaction had locked or read; the
     /// transaction is rolled back and the caller may try again.
     #[error("conflict: {0}")]

@@ -7,7 +7,7 @@ use diesel::prelude::*;
 use outfit_domain::command::FileAttributes;
 use outfit_domain::ids::ModelVersionId;
 use outfit_domain::model::{
-    Component, ConfigFile, DesiredComponent, ImportedModel, Model, PackageRef, ParameterChange,
+    Authorship, Component, ConfigFile, DesiredComponent, ImportedModel, Model, PackageRef, ParameterChange,
 };
 
 pub(crate) fn ensure_site(conn: &mut DbConnection, name: &str) -> QueryResult<i64> {
@@ -105,12 +105,19 @@ fn role_version_content(conn: &mut DbConnection, role_version: i64) -> QueryResu
 }
 
 /// Inserts version `$version` of parent `$parent` into a versions table
-/// (`role_versions`, `model_versions`) and returns the new row's id. MySQL has
-/// no `RETURNING`, so the row is read back by its unique (parent, version).
+/// (`role_versions`, `model_versions`), made `$by`, and returns the new row's
+/// id. MySQL has no `RETURNING`, so the row is read back by its unique
+/// (parent, version).
 macro_rules! insert_version {
-    ($conn:expr, $table:ident, $parent_col:ident, $parent:expr, $version:expr) => {{
+    ($conn:expr, $table:ident, $parent_col:ident, $parent:expr, $version:expr, $by:expr) => {{
         diesel::insert_into($table::table)
-            .values(($table::$parent_col.eq($parent), $table::version.eq($version), $table::created_at.eq(now_ms())))
+            .values((
+                $table::$parent_col.eq($parent),
+                $table::version.eq($version),
+                $table::created_at.eq(now_ms()),
+                $table::author.eq(&$by.author),
+                $table::reason.eq(&$by.reason),
+            ))
             .execute($conn)?;
         $table::table
             .filter($table::$parent_col.eq($parent))
@@ -127,6 +134,7 @@ fn ensure_role_version(
     category: i64,
     name: &str,
     content: &RoleContent,
+    by: &Authorship,
 ) -> Result<i64> {
     let role = match roles::table
         .filter(roles::site_id.eq(site))
@@ -155,7 +163,7 @@ fn ensure_role_version(
     {
         return Ok(id);
     }
-    let id = insert_version!(conn, role_versions, role_id, role, latest.map_or(1, |(_, v)| v + 1));
+    let id = insert_version!(conn, role_versions, role_id, role, latest.map_or(1, |(_, v)| v + 1), by);
     for (position, (component, params)) in content.iter().enumerate() {
         diesel::insert_into(role_version_components::table)
             .values((
@@ -178,27 +186,42 @@ fn ensure_role_version(
     Ok(id)
 }
 
+/// The (category, role version) pairs of a model version, sorted.
+pub(crate) fn version_content(conn: &mut DbConnection, model_version: i64) -> QueryResult<Vec<(i64, i64)>> {
+    let mut roles: Vec<(i64, i64)> = model_version_roles::table
+        .filter(model_version_roles::model_version_id.eq(model_version))
+        .select((model_version_roles::category_id, model_version_roles::role_version_id))
+        .load(conn)?;
+    roles.sort();
+    Ok(roles)
+}
+
 /// Returns the model's latest version if it holds exactly `chosen` (category,
-/// role version) pairs; otherwise adds a version that does and makes it current.
-fn ensure_model_version(conn: &mut DbConnection, model_id: i64, chosen: &[(i64, i64)]) -> Result<ImportedModel> {
+/// role version) pairs; otherwise adds a version that does, made `by`
+/// (restoring version `restores`, for a rollback), and makes it current.
+pub(crate) fn ensure_model_version(
+    conn: &mut DbConnection,
+    model_id: i64,
+    chosen: &[(i64, i64)],
+    by: &Authorship,
+    restores: Option<i32>,
+) -> Result<ImportedModel> {
     let latest = model_versions::table
         .filter(model_versions::model_id.eq(model_id))
         .order(model_versions::version.desc())
         .select((model_versions::id, model_versions::version))
         .first::<(i64, i32)>(conn)
         .optional()?;
-    if let Some((id, version)) = latest {
-        let mut roles: Vec<(i64, i64)> = model_version_roles::table
-            .filter(model_version_roles::model_version_id.eq(id))
-            .select((model_version_roles::category_id, model_version_roles::role_version_id))
-            .load(conn)?;
-        roles.sort();
-        if roles == chosen {
-            return Ok(ImportedModel { model_version_id: ModelVersionId(id), version, created: false });
-        }
+    if let Some((id, version)) = latest
+        && version_content(conn, id)? == chosen
+    {
+        return Ok(ImportedModel { model_version_id: ModelVersionId(id), version, created: false });
     }
     let version = latest.map_or(1, |(_, v)| v + 1);
-    let id = insert_version!(conn, model_versions, model_id, model_id, version);
+    let id = insert_version!(conn, model_versions, model_id, model_id, version, by);
+    if restores.is_some() {
+        diesel::update(model_versions::table.find(id)).set(model_versions::restores.eq(restores)).execute(conn)?;
+    }
     for (category, role_version) in chosen {
         diesel::insert_into(model_version_roles::table)
             .values((
@@ -215,7 +238,7 @@ fn ensure_model_version(conn: &mut DbConnection, model_id: i64, chosen: &[(i64, 
 impl Storage {
     /// Imports a model in one transaction: new component rows, role versions and
     /// a model version are added only where content changed.
-    pub fn import_model(&self, model: &Model) -> Result<ImportedModel> {
+    pub fn import_model(&self, model: &Model, by: &Authorship) -> Result<ImportedModel> {
         self.transaction(|conn| {
             let site = ensure_site(conn, &model.site)?;
             let mut chosen: Vec<(i64, i64)> = Vec::new();
@@ -236,7 +259,7 @@ impl Storage {
                     params.sort();
                     content.push((id, params));
                 }
-                chosen.push((category, ensure_role_version(conn, site, category, &role.name, &content)?));
+                chosen.push((category, ensure_role_version(conn, site, category, &role.name, &content, by)?));
             }
             chosen.sort();
             let model_id = match models::table
@@ -258,7 +281,7 @@ impl Storage {
                         .first(conn)?
                 }
             };
-            ensure_model_version(conn, model_id, &chosen)
+            ensure_model_version(conn, model_id, &chosen, by, None)
         })
     }
 
@@ -266,7 +289,7 @@ impl Storage {
     /// a new role version and a new current model version (the old ones stay,
     /// so rollback is making an old version current again). Setting the value
     /// a parameter already has adds nothing (`created` is false).
-    pub fn set_parameter(&self, change: &ParameterChange) -> Result<ImportedModel> {
+    pub fn set_parameter(&self, change: &ParameterChange, by: &Authorship) -> Result<ImportedModel> {
         self.transaction(|conn| {
             let site = site_id(conn, &change.site)?;
             let not_found = |what, name: &str| StorageError::NotFound { what, name: name.to_owned() };
@@ -309,9 +332,9 @@ impl Storage {
             params.retain(|(name, _)| *name != change.name);
             params.push((change.name.clone(), change.value.clone()));
             params.sort();
-            slot.1 = ensure_role_version(conn, site, category, &role, &content)?;
+            slot.1 = ensure_role_version(conn, site, category, &role, &content, by)?;
             chosen.sort();
-            ensure_model_version(conn, model_id, &chosen)
+            ensure_model_version(conn, model_id, &chosen, by, None)
         })
     }
 

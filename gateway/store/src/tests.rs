@@ -77,10 +77,10 @@ fn model(app_version: &str) -> Model {
 
 fn exercise(storage: &Storage) {
     // Import is idempotent; a change adds versions and never edits old rows.
-    let v1 = storage.import_model(&model("2.0")).unwrap();
+    let v1 = storage.import_model(&model("2.0"), &by()).unwrap();
     assert_eq!((v1.version, v1.created), (1, true));
-    assert_eq!(storage.import_model(&model("2.0")).unwrap(), ImportedModel { created: false, ..v1.clone() });
-    let v2 = storage.import_model(&model("2.1")).unwrap();
+    assert_eq!(storage.import_model(&model("2.0"), &by()).unwrap(), ImportedModel { created: false, ..v1.clone() });
+    let v2 = storage.import_model(&model("2.1"), &by()).unwrap();
     assert_eq!((v2.version, v2.created), (2, true));
 
     // Desired components come in category order whatever the file order.
@@ -340,8 +340,8 @@ fn a_certified_log_row_needs_a_valid_certificate(storage: &Storage) {
 fn a_device_may_fetch_only_its_models_packages(storage: &Storage) {
     let ours = Model { site: "fetch".into(), ..model("4.0") };
     let rival = Model { site: "rival".into(), ..model("7.0") };
-    storage.import_model(&ours).unwrap();
-    storage.import_model(&rival).unwrap();
+    storage.import_model(&ours, &by()).unwrap();
+    storage.import_model(&rival, &by()).unwrap();
     let device = storage.add_device("fetch", "fetching", "m").unwrap().id;
     let found = storage.exchange(|s| s.model_package(device, "pkg-web", "4.0")).unwrap().expect("its own model's");
     assert_eq!((found.format.as_str(), found.size), ("deb", 10));
@@ -456,7 +456,7 @@ fn an_exchange_after_a_deadlock_completes() {
     use std::time::Duration;
     let db = TestMysql::new("deadlock");
     let storage = Storage::open(&db.url()).unwrap();
-    storage.import_model(&model("1.0")).unwrap();
+    storage.import_model(&model("1.0"), &by()).unwrap();
     let one = storage.add_device("s", "d1", "m").unwrap();
     let two = storage.add_device("s", "d2", "m").unwrap();
     let command = |n: u32| NewCommand { kind: "reboot".into(), payload: format!("{{\"n\":{n}}}"), expires_at: None };
@@ -506,8 +506,8 @@ fn an_exchange_after_a_deadlock_completes() {
 fn rights_and_parameter_changes() {
     let dir = tempfile::tempdir().unwrap();
     let storage = Storage::open(dir.path().join("db.sqlite").to_str().unwrap()).unwrap();
-    storage.import_model(&model("2.0")).unwrap();
-    storage.import_model(&Model { site: "t".into(), ..model("2.0") }).unwrap();
+    storage.import_model(&model("2.0"), &by()).unwrap();
+    storage.import_model(&Model { site: "t".into(), ..model("2.0") }, &by()).unwrap();
     assert!(storage.save_operator("ann", "hash-1").unwrap());
     assert!(!storage.save_operator("ann", "hash-2").unwrap(), "a second add changes the password");
     let ann = storage.operator("ann").unwrap().unwrap();
@@ -556,20 +556,20 @@ fn rights_and_parameter_changes() {
         name: "greeting".into(),
         value: "hi".into(),
     };
-    let v2 = storage.set_parameter(&change).unwrap();
+    let v2 = storage.set_parameter(&change, &by()).unwrap();
     assert!(v2.created && v2.version == 2);
-    assert!(!storage.set_parameter(&change).unwrap().created, "the same value adds nothing");
+    assert!(!storage.set_parameter(&change, &by()).unwrap().created, "the same value adds nothing");
     let params = storage.desired_components(v2.model_version_id).unwrap();
     let site = params.iter().find(|c| c.component.name == "site").unwrap();
     assert!(site.component.parameters.contains(&("greeting".into(), "hi".into())), "{:?}", site.component);
-    let other = storage.import_model(&Model { site: "t".into(), ..model("2.0") }).unwrap();
+    let other = storage.import_model(&Model { site: "t".into(), ..model("2.0") }, &by()).unwrap();
     assert_eq!(other.version, 1, "site t is untouched");
     for (category, component, what) in
         [("CONTENT", "nope", "component of that role"), ("NOPE", "site", "role category")]
     {
         let bad = ParameterChange { category: category.into(), component: component.into(), ..change.clone() };
         assert!(
-            matches!(storage.set_parameter(&bad), Err(StorageError::NotFound { what: w, .. }) if w == what),
+            matches!(storage.set_parameter(&bad, &by()), Err(StorageError::NotFound { what: w, .. }) if w == what),
             "{category}/{component}"
         );
     }
@@ -581,7 +581,7 @@ fn rights_and_parameter_changes() {
 fn enrolment_requests_wait_once_per_key_and_are_decided_once() {
     let dir = tempfile::tempdir().unwrap();
     let storage = Storage::open(dir.path().join("db.sqlite").to_str().unwrap()).unwrap();
-    storage.import_model(&model("2.0")).unwrap();
+    storage.import_model(&model("2.0"), &by()).unwrap();
     storage.add_device("s", "d1", "m").unwrap();
     let ask = |key: &str| storage.request_enrolment("s", "d1", key, "csr", "10.0.0.9:4000").unwrap();
     assert_eq!(ask("aa"), Ok(RequestState::Waiting { new: true }));
@@ -613,4 +613,9 @@ fn enrolment_requests_wait_once_per_key_and_are_decided_once() {
     assert_eq!(ask("bb"), Ok(RequestState::Rejected { by: "bob".into() }));
     assert_eq!(ask("ff"), Ok(RequestState::Waiting { new: true }), "decided requests free a place");
     assert_eq!(storage.waiting_requests().unwrap().len(), 4);
+}
+
+/// Who the tests' versions are made by.
+fn by() -> outfit_domain::model::Authorship {
+    outfit_domain::model::Authorship::new("test", None)
 }

@@ -6,12 +6,16 @@ mod audit;
 mod devices;
 mod models;
 mod queue;
+mod rollouts;
 mod scripts;
 mod trust;
+mod versions;
 
 pub use audit::*;
 pub use devices::*;
 pub use models::*;
 pub use queue::*;
+pub use rollouts::*;
 pub use scripts::*;
 pub use trust::*;
+pub use versions::*;

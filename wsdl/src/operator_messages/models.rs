@@ -109,6 +109,12 @@ pub struct ImportModel {
     pub name: String,
     #[yaserde(prefix = "op")]
     pub role: Vec<RoleSpec>,
+    /// Why (recorded with the version).
+    #[yaserde(prefix = "op")]
+    pub reason: Option<String>,
+    /// Roll the new version out (absent: do not).
+    #[yaserde(prefix = "op")]
+    pub rollout: Option<super::RolloutPolicy>,
 }
 
 /// The answer to [`ImportModel`].
@@ -120,6 +126,9 @@ pub struct ImportModelResponse {
     pub model_version: i32,
     #[yaserde(prefix = "op")]
     pub created: bool,
+    /// The rollout it started or prepared.
+    #[yaserde(prefix = "op")]
+    pub rollout: Option<i64>,
 }
 
 /// The models of the sites the caller may read, with their current versions.
@@ -149,6 +158,9 @@ pub struct ShowModel {
     pub site: String,
     #[yaserde(prefix = "op")]
     pub model: String,
+    /// Absent: the current version.
+    #[yaserde(prefix = "op")]
+    pub version: Option<i32>,
 }
 
 /// The answer to [`ShowModel`].
