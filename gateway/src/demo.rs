@@ -167,7 +167,7 @@ pub async fn run(dir: &Path) -> Result<()> {
     // as every operator (authorised and audited).
     let caller = Caller { principal: Principal::LocalAdministrator { user: "demo".into() }, from: "cli".into() };
     let services = gateway.services.clone();
-    let imported = services.import_model(&caller, &model_file)?;
+    let imported = services.import_model(&caller, &model_file, Some("the demo's model"))?;
     println!("imported model demo/webserver version {} (3 roles: OS, APP, CONTENT)", imported.version);
 
     let agent_bin = agent_binary()?;

@@ -126,16 +126,22 @@ impl Gateway {
         respond(handled)
     }
 
-    /// Once a second, closes expired commands and marks unanswered ones timed
-    /// out. Every gateway on a database sweeps; each move is a compare-and-set,
-    /// so two sweeps never close a row twice.
+    /// Once a second, closes expired commands, marks unanswered ones timed
+    /// out and moves the rollouts on. Every gateway on a database sweeps;
+    /// each move is a compare-and-set, so two sweeps never close a row twice
+    /// nor start a rollout's stage twice.
     async fn sweep_forever(self: Arc<Self>) {
         let mut tick = tokio::time::interval(std::time::Duration::from_secs(1));
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
             tick.tick().await;
             let gateway = self.clone();
-            let swept = tokio::task::spawn_blocking(move || gateway.services.sweep(&gateway.settings.timeouts)).await;
+            let swept = tokio::task::spawn_blocking(move || {
+                let swept = gateway.services.sweep(&gateway.settings.timeouts);
+                gateway.services.advance_rollouts();
+                swept
+            })
+            .await;
             match swept {
                 Ok(Ok(swept)) => {
                     if swept.expired > 0 {

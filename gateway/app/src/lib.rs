@@ -32,6 +32,7 @@ pub mod plugins;
 pub mod provisioning;
 pub mod queue;
 pub mod repository;
+pub mod rollouts;
 pub mod script_file;
 pub mod scripts;
 pub mod versions;

@@ -3,8 +3,9 @@
 
 use crate::audit::{Act, authorise};
 use crate::model_file::{self, ModelError};
+use crate::rollouts::Follow;
 use crate::{Failure, Refusal, Services};
-use outfit_domain::ids::ModelVersionId;
+use outfit_domain::ids::{ModelVersionId, RolloutId};
 use outfit_domain::model::{Authorship, DesiredComponent, ImportedModel, Model, ParameterChange};
 use outfit_domain::rights::{Action, Caller, Scope};
 use std::path::Path;
@@ -32,7 +33,41 @@ fn imported_detail(imported: &ImportedModel) -> String {
     }
 }
 
+/// A model change's outcome: the version, and the rollout that follows it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Changed {
+    pub imported: ImportedModel,
+    pub rollout: Option<RolloutId>,
+}
+
 impl Services {
+    /// Makes a model version with `make` after authorising a rollout
+    /// `follow` asks for, then begins that rollout: one audited action.
+    pub(crate) fn change_model(
+        &self,
+        caller: &Caller,
+        site: &str,
+        model: &str,
+        follow: Follow,
+        make: impl FnOnce() -> Result<ImportedModel, Failure>,
+    ) -> Result<(Changed, String), Failure> {
+        if follow != Follow::Nothing
+            && let Ok(id) = self.storage.model(site, model)
+        {
+            self.may_follow(caller, site, id, follow)?;
+        } else if follow != Follow::Nothing {
+            authorise(caller, site, Scope::SomeCategory, Action::Deploy)?;
+        }
+        let imported = make()?;
+        let created = imported.created.then_some(imported.model_version_id);
+        let rollout = self.follow(caller, site, model, created, follow)?;
+        let mut detail = imported_detail(&imported);
+        if let Some(id) = rollout {
+            detail.push_str(&format!("; rollout {id}"));
+        }
+        Ok((Changed { imported, rollout }, detail))
+    }
+
     /// Imports a model file: its packages go into the repository and its
     /// content becomes a new model version, unless it equals the current one.
     /// Needs `change` on every role category the file names.
@@ -53,7 +88,7 @@ impl Services {
 
     /// Stores a model whose packages are in the repository already (the bench).
     pub fn import_model_content(&self, caller: &Caller, model: &Model) -> Result<ImportedModel, Failure> {
-        self.store_model(caller, model.clone(), None, |_| Ok(()))
+        Ok(self.store_model(caller, model.clone(), None, Follow::Nothing, |_| Ok(()))?.imported)
     }
 
     /// Stores a model sent over the operator API: its packages were uploaded
@@ -63,8 +98,9 @@ impl Services {
         caller: &Caller,
         model: Model,
         reason: Option<&str>,
-    ) -> Result<ImportedModel, Failure> {
-        self.store_model(caller, model, reason, |model| {
+        follow: Follow,
+    ) -> Result<Changed, Failure> {
+        self.store_model(caller, model, reason, follow, |model| {
             for c in model.roles.iter_mut().flat_map(|r| r.components.iter_mut()) {
                 let stored = self.uploaded(&c.package.sha256)?;
                 (c.package.size, c.package.storage_key) = (stored.size, stored.sha256);
@@ -89,19 +125,20 @@ impl Services {
         caller: &Caller,
         mut model: Model,
         reason: Option<&str>,
+        follow: Follow,
         prepare: impl FnOnce(&mut Model) -> Result<(), Failure>,
-    ) -> Result<ImportedModel, Failure> {
-        let site = model.site.clone();
-        let act = Act { action: "ImportModel", site: Some(&site), object: model.name.clone() };
+    ) -> Result<Changed, Failure> {
+        let (site, name) = (model.site.clone(), model.name.clone());
+        let act = Act { action: "ImportModel", site: Some(&site), object: name.clone() };
         self.audited(caller, act, || {
             for role in &model.roles {
                 authorise(caller, &site, Scope::Category(&role.category), Action::Change)?;
             }
             model.validate().map_err(Refusal::invalid)?;
             prepare(&mut model)?;
-            let imported = self.storage.import_model(&model, &authorship(caller, reason))?;
-            let detail = imported_detail(&imported);
-            Ok((imported, detail))
+            self.change_model(caller, &site, &name, follow, || {
+                Ok(self.storage.import_model(&model, &authorship(caller, reason))?)
+            })
         })
     }
 
@@ -148,15 +185,15 @@ impl Services {
         caller: &Caller,
         change: &ParameterChange,
         reason: Option<&str>,
-    ) -> Result<ImportedModel, Failure> {
+        follow: Follow,
+    ) -> Result<Changed, Failure> {
         let object = format!("{}/{} {}.{}", change.model, change.category, change.component, change.name);
         let act = Act { action: "SetParameter", site: Some(&change.site), object };
         self.audited(caller, act, || {
             authorise(caller, &change.site, Scope::Category(&change.category), Action::Change)?;
-            let imported = self.storage.set_parameter(change, &authorship(caller, reason))?;
-            let detail =
-                if imported.created { format!("model version {}", imported.version) } else { "unchanged".to_owned() };
-            Ok((imported, detail))
+            self.change_model(caller, &change.site, &change.model, follow, || {
+                Ok(self.storage.set_parameter(change, &authorship(caller, reason))?)
+            })
         })
     }
 

@@ -3,10 +3,11 @@
 //! categories and their ranks.
 
 use crate::audit::{Act, authorise, authorise_everywhere};
-use crate::models::authorship;
+use crate::models::{Changed, authorship};
+use crate::rollouts::Follow;
 use crate::{Failure, Refusal, Services};
 use outfit_domain::diff::{self, Difference};
-use outfit_domain::model::{Category, ImportedModel, VersionInfo, check_category_name};
+use outfit_domain::model::{Category, VersionInfo, check_category_name};
 use outfit_domain::rights::{Action, Caller, Scope};
 
 impl Services {
@@ -41,7 +42,8 @@ impl Services {
         model: &str,
         version: i32,
         reason: Option<&str>,
-    ) -> Result<ImportedModel, Failure> {
+        follow: Follow,
+    ) -> Result<Changed, Failure> {
         let act = Act { action: "RollbackModel", site: Some(site), object: format!("{model} to version {version}") };
         self.audited(caller, act, || {
             authorise(caller, site, Scope::SomeCategory, Action::Change)?;
@@ -53,13 +55,9 @@ impl Services {
             for category in &categories {
                 authorise(caller, site, Scope::Category(category), Action::Change)?;
             }
-            let imported = self.storage.rollback_model(site, model, version, &authorship(caller, reason))?;
-            let detail = if imported.created {
-                format!("new version {} restores version {version}", imported.version)
-            } else {
-                format!("version {version} is what version {} holds; nothing added", imported.version)
-            };
-            Ok((imported, detail))
+            self.change_model(caller, site, model, follow, || {
+                Ok(self.storage.rollback_model(site, model, version, &authorship(caller, reason))?)
+            })
         })
     }
 

@@ -64,9 +64,15 @@ pub enum Command {
     /// One device's command queue.
     #[command(subcommand)]
     Queue(QueueCmd),
-    /// Models.
+    /// Models and their versions.
     #[command(subcommand)]
     Model(ModelCmd),
+    /// Role categories (OS, APP, CONTENT, and those added), ranked.
+    #[command(subcommand)]
+    Category(CategoryCmd),
+    /// Rollouts: a model version applied to every device of the model in stages.
+    #[command(subcommand)]
+    Rollout(RolloutCmd),
     /// Packages in the gateway's repository.
     #[command(subcommand)]
     Package(PackageCmd),
@@ -214,17 +220,23 @@ pub enum PackageCmd {
 pub enum ModelCmd {
     /// Import a model file (TOML): its packages are uploaded, then its content
     /// becomes the model's new version (unchanged content adds none).
-    Import { file: PathBuf },
+    Import {
+        file: PathBuf,
+        #[command(flatten)]
+        change: ChangeArgs,
+    },
     /// The models and their current versions.
     List {
         #[arg(long)]
         site: Option<String>,
     },
-    /// A model's current version, role by role.
+    /// A model's version (the current one unless --version), role by role.
     Show {
         model: String,
         #[arg(long)]
         site: String,
+        #[arg(long)]
+        version: Option<i32>,
     },
     /// Set one parameter of a component in a model's role: a new model version.
     SetParameter {
@@ -238,7 +250,129 @@ pub enum ModelCmd {
         component: String,
         /// NAME=VALUE
         assignment: String,
+        #[command(flatten)]
+        change: ChangeArgs,
     },
+    /// Every version of a model: who made it, when and why.
+    History {
+        model: String,
+        #[arg(long)]
+        site: String,
+    },
+    /// What changed from version FROM to version TO (the current one if not given).
+    Diff {
+        model: String,
+        #[arg(long)]
+        site: String,
+        from: i32,
+        to: Option<i32>,
+    },
+    /// Make an earlier version current again (as a new version that restores it).
+    Rollback {
+        model: String,
+        #[arg(long)]
+        site: String,
+        version: i32,
+        #[command(flatten)]
+        change: ChangeArgs,
+    },
+}
+
+/// Why a model changes, and the rollout that follows the new version.
+#[derive(Args)]
+pub struct ChangeArgs {
+    /// Why (kept with the version).
+    #[arg(long)]
+    pub reason: Option<String>,
+    /// What follows the new version: a rollout started at once, one prepared
+    /// (start it with `outfit rollout resume ID`), or none.
+    #[arg(long, value_parser = ["start", "prepare", "none"], default_value = "start")]
+    pub rollout: String,
+    #[command(flatten)]
+    pub policy: PolicyArgs,
+}
+
+/// How a rollout goes.
+#[derive(Args, Default)]
+pub struct PolicyArgs {
+    /// Devices of the first stage [default: 1].
+    #[arg(long)]
+    pub canary: Option<i32>,
+    /// Devices per later stage [default: a quarter of the devices].
+    #[arg(long)]
+    pub batch: Option<i32>,
+    /// Halt when more devices than this failed [default: 0].
+    #[arg(long)]
+    pub max_failures: Option<i32>,
+    /// Or when more than this percent of the devices started failed.
+    #[arg(long)]
+    pub max_failure_percent: Option<i32>,
+    /// Offline devices' commands expire this many seconds after their stage
+    /// starts [default: they wait].
+    #[arg(long, value_name = "SECONDS")]
+    pub expire_after: Option<i64>,
+}
+
+#[derive(Subcommand)]
+pub enum CategoryCmd {
+    /// The role categories, by rank (install order).
+    List,
+    /// Add a role category ranked right after --after (last if not given).
+    Add {
+        name: String,
+        #[arg(long)]
+        after: Option<String>,
+        /// How often its software changes, in words.
+        #[arg(long)]
+        description: Option<String>,
+    },
+}
+
+#[derive(Subcommand)]
+pub enum RolloutCmd {
+    /// The dry run: every device's exact commands to the version; changes nothing.
+    Plan {
+        model: String,
+        #[arg(long)]
+        site: String,
+        /// The target (the current version if not given).
+        #[arg(long)]
+        version: Option<i32>,
+    },
+    /// Roll a version out to every device of the model: a canary, then batches.
+    Start {
+        model: String,
+        #[arg(long)]
+        site: String,
+        #[arg(long)]
+        version: Option<i32>,
+        /// Only prepare it (start it with `outfit rollout resume ID`).
+        #[arg(long)]
+        prepare: bool,
+        #[command(flatten)]
+        policy: PolicyArgs,
+        #[command(flatten)]
+        wait: Wait,
+    },
+    /// The rollouts of a site, newest first.
+    List {
+        #[arg(long)]
+        site: String,
+        #[arg(long)]
+        model: Option<String>,
+    },
+    /// A rollout and each of its devices.
+    Show { rollout: i64 },
+    /// Start no new stage until resumed.
+    Pause { rollout: i64 },
+    /// Go on with a paused, halted (its failed commands run again) or prepared rollout.
+    Resume {
+        rollout: i64,
+        #[command(flatten)]
+        wait: Wait,
+    },
+    /// Stop a rollout: its commands not yet handed out are aborted.
+    Abort { rollout: i64 },
 }
 
 #[derive(Subcommand)]

@@ -2,6 +2,22 @@
 //! connection with the gateway's CA pinned, authenticated by an operator
 //! client certificate or a WS-Security UsernameToken.
 
+/// Calls one operation and unwraps its response type (the caller imports
+/// `OperatorRequest as Q`, `OperatorResponse as R`, `CliError` and `Exit`).
+macro_rules! call {
+    ($client:expr, $op:ident($request:expr)) => {
+        match $client.call(Q::$op($request))? {
+            R::$op(response) => response,
+            _ => {
+                return Err(CliError::new(
+                    Exit::Internal,
+                    concat!("the gateway answered ", stringify!($op), " with another response"),
+                ))
+            }
+        }
+    };
+}
+
 use crate::failure::{CliError, Exit};
 use crate::profile::Profile;
 use outfit_wsdl::envelope::Answer;

@@ -94,7 +94,7 @@ pub fn model(client: &Client, file: &Path) -> Result<wire::ImportModel, CliError
         }
         role.push(wire::RoleSpec { category: r.category, name: r.name, component });
     }
-    Ok(wire::ImportModel { site: spec.site, name: spec.name, role })
+    Ok(wire::ImportModel { site: spec.site, name: spec.name, role, ..wire::ImportModel::default() })
 }
 
 /// `outfit script import FILE`: the request, its packages uploaded.

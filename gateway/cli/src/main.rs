@@ -2,11 +2,14 @@
 //! one command against the gateway's operator API. Exit codes: docs/cli.md.
 
 mod args;
+#[macro_use]
 mod client;
 mod content;
 mod failure;
+mod models;
 mod output;
 mod profile;
+mod rollouts;
 mod run;
 mod wait;
 

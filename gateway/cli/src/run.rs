@@ -7,21 +7,6 @@ use crate::output::{or_dash, show, table};
 use crate::profile::{self, Profile};
 use outfit_wsdl::operator::{self as wire, OperatorRequest as Q, OperatorResponse as R};
 
-/// Calls one operation and unwraps its response type.
-macro_rules! call {
-    ($client:expr, $op:ident($request:expr)) => {
-        match $client.call(Q::$op($request))? {
-            R::$op(response) => response,
-            _ => {
-                return Err(CliError::new(
-                    Exit::Internal,
-                    concat!("the gateway answered ", stringify!($op), " with another response"),
-                ))
-            }
-        }
-    };
-}
-
 fn connection_profile(c: &Connection) -> Result<Profile, CliError> {
     let asked = std::env::var_os("OUTFIT_PROFILE").is_some() || c.profile != "default";
     let flags = Profile {
@@ -50,58 +35,9 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
             queued(&client, json, &response, &response.queued, &wait)
         }
         Command::Queue(command) => queue(&client, command, json),
-        Command::Model(ModelCmd::SetParameter { site, model, category, component, assignment }) => {
-            let (name, value) = assignment.split_once('=').ok_or_else(|| {
-                CliError::new(Exit::Usage, format!("`{assignment}` is not NAME=VALUE")).help("e.g. greeting=hello")
-            })?;
-            let request =
-                wire::SetParameter { site, model, category, component, name: name.to_owned(), value: value.to_owned() };
-            let r = call!(client, SetParameter(request));
-            show(json, &r, |r| {
-                let what = if r.created { "new model version" } else { "unchanged; model version" };
-                println!("{what} {}", r.model_version);
-            });
-            Ok(())
-        }
-        Command::Model(ModelCmd::Import { file }) => {
-            let request = crate::content::model(&client, &file)?;
-            let r = call!(client, ImportModel(request));
-            show(json, &r, |r| {
-                let what = if r.created { "new version" } else { "unchanged; current version" };
-                println!("model {}: {what} {}", file.display(), r.model_version);
-            });
-            Ok(())
-        }
-        Command::Model(ModelCmd::List { site }) => {
-            let r = call!(client, ListModels(wire::ListModels { site }));
-            show(json, &r, |r| {
-                let rows = r.model.iter().map(|m| vec![m.site.clone(), m.name.clone(), or_dash(&m.current_version)]);
-                table(&["site", "model", "version"], rows);
-            });
-            Ok(())
-        }
-        Command::Model(ModelCmd::Show { model, site }) => {
-            let r = call!(client, ShowModel(wire::ShowModel { site, model }));
-            show(json, &r, |r| {
-                println!("model {}/{} version {}", r.site, r.name, or_dash(&r.version));
-                let rows = r.role.iter().flat_map(|role| {
-                    role.component.iter().map(move |c| {
-                        let config = c.config.as_ref().map(|f| f.path.clone());
-                        vec![
-                            role.category.clone(),
-                            role.name.clone(),
-                            c.name.clone(),
-                            c.package_name.clone(),
-                            c.version.clone(),
-                            c.format.clone(),
-                            or_dash(&config),
-                        ]
-                    })
-                });
-                table(&["category", "role", "component", "package", "version", "format", "config"], rows);
-            });
-            Ok(())
-        }
+        Command::Model(command) => crate::models::model(&client, command, json),
+        Command::Category(command) => crate::models::category(&client, command, json),
+        Command::Rollout(command) => crate::rollouts::rollout(&client, command, json),
         Command::Package(PackageCmd::Upload { files }) => {
             let mut uploaded = Vec::new();
             for file in &files {

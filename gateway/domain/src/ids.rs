@@ -27,4 +27,6 @@ id! {
     SiteId,
     /// An operator (a person or an enterprise system).
     OperatorId,
+    /// A rollout of a model version.
+    RolloutId,
 }

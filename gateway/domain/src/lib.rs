@@ -4,7 +4,7 @@
 //! (SOAP, CLI, console) show them.
 //!
 //! Code map: `ids` (typed ids), `device`, `enrolment`, `audit`, `model` (models, roles, components),
-//! `plan` (the commands from one version to another), `diff` (what changed between versions), `command` (the command vocabulary kept in queue rows), `queue`
+//! `plan` (the commands from one version to another), `diff` (what changed between versions), `rollout` (stages, thresholds, device states), `command` (the command vocabulary kept in queue rows), `queue`
 //! (command states, the head of a queue, counts), `serving` (what a device's
 //! agent can serve, judged before anything is queued), `rights` (principals,
 //! actions, the rights decision).
@@ -21,6 +21,7 @@ pub mod model;
 pub mod plan;
 pub mod queue;
 pub mod rights;
+pub mod rollout;
 pub mod serving;
 
 /// Milliseconds since the Unix epoch: how every time is kept.

@@ -89,6 +89,7 @@ pub async fn run(dir: &Path, ca: &Path, devices: usize, calls: usize) -> Result<
             component: "bench".into(),
             name: "n".into(),
             value: i.to_string(),
+            ..SetParameter::default()
         })
     })
     .await?;

@@ -22,6 +22,7 @@ mod hot;
 mod models;
 mod operators;
 mod queue;
+mod rollouts;
 mod schema;
 mod scripts;
 mod server_status;
@@ -36,6 +37,7 @@ use diesel::prelude::*;
 use diesel::r2d2::{ConnectionManager, CustomizeConnection, Pool, PooledConnection};
 use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
 pub use models::ModelSummary;
+pub use rollouts::NewRollout;
 use models::{ensure_site, site_id};
 pub use operators::OperatorRow;
 

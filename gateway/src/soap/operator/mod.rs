@@ -5,14 +5,17 @@
 //! `outfit-app` (which authorises, acts and audits) → encode. A request
 //! refused before any use case runs (undecodable, unauthenticated) is audited
 //! here. The operations live by aggregate, as the use cases do: `devices`,
-//! `queue`, `models`, `scripts`, `trust` (operators, groups, rights), `audit`.
+//! `queue`, `models`, `versions` (history, categories), `rollouts`, `scripts`,
+//! `trust` (operators, groups, rights), `audit`.
 
 mod audit;
 mod devices;
 mod models;
 mod queue;
+mod rollouts;
 mod scripts;
 mod trust;
+mod versions;
 
 use super::{fault, respond_fault};
 use outfit_app::audit::RefusedRequest;
@@ -129,6 +132,16 @@ impl OperatorEndpoint {
             Q::ListPackages(m) => models::packages(s, caller, m).map(R::ListPackages),
             Q::ImportScript(m) => models::import_script(s, caller, m).map(R::ImportScript),
             Q::InstallPlugin(m) => scripts::install_plugin(s, caller, m).map(R::InstallPlugin),
+            Q::ListModelVersions(m) => versions::list(s, caller, m).map(R::ListModelVersions),
+            Q::DiffModel(m) => versions::diff(s, caller, m).map(R::DiffModel),
+            Q::RollbackModel(m) => versions::rollback(s, caller, m).map(R::RollbackModel),
+            Q::ListCategories(m) => versions::categories(s, caller, m).map(R::ListCategories),
+            Q::AddCategory(m) => versions::add_category(s, caller, m).map(R::AddCategory),
+            Q::PlanRollout(m) => rollouts::plan(s, caller, m).map(R::PlanRollout),
+            Q::StartRollout(m) => rollouts::start(s, caller, m).map(R::StartRollout),
+            Q::ListRollouts(m) => rollouts::list(s, caller, m).map(R::ListRollouts),
+            Q::ShowRollout(m) => rollouts::show(s, caller, m).map(R::ShowRollout),
+            Q::SteerRollout(m) => rollouts::steer(s, caller, m).map(R::SteerRollout),
         };
         answer.map_err(|f| fault(&f))
     }
@@ -173,7 +186,18 @@ fn subject(request: &OperatorRequest) -> (Option<String>, String) {
         Q::ListModels(m) => (m.site.clone(), "-".into()),
         Q::ImportScript(m) => (site(&m.site), m.name.clone()),
         Q::InstallPlugin(m) => (site(&m.site), targets_object(&m.device, m.model.as_deref())),
-        Q::ListEnrolmentRequests(_) | Q::ListScripts(_) | Q::ListPackages(_) => (None, "-".into()),
+        Q::ListModelVersions(m) => (site(&m.site), m.model.clone()),
+        Q::DiffModel(m) => (site(&m.site), m.model.clone()),
+        Q::RollbackModel(m) => (site(&m.site), format!("{} to version {}", m.model, m.version)),
+        Q::AddCategory(m) => (None, m.name.clone()),
+        Q::PlanRollout(m) => (site(&m.site), m.model.clone()),
+        Q::StartRollout(m) => (site(&m.site), m.model.clone()),
+        Q::ListRollouts(m) => (site(&m.site), m.model.clone().unwrap_or_else(|| "-".into())),
+        Q::ShowRollout(m) => (None, format!("rollout {}", m.rollout)),
+        Q::SteerRollout(m) => (None, format!("rollout {}", m.rollout)),
+        Q::ListEnrolmentRequests(_) | Q::ListScripts(_) | Q::ListPackages(_) | Q::ListCategories(_) => {
+            (None, "-".into())
+        }
     }
 }
 

@@ -16,8 +16,12 @@ pub fn set_parameter(s: &Services, caller: &Caller, m: SetParameter) -> Result<S
         name: m.name,
         value: m.value,
     };
-    let imported = s.set_parameter(caller, &change)?;
-    Ok(SetParameterResponse { model_version: imported.version, created: imported.created })
+    let changed = s.set_parameter(caller, &change, m.reason.as_deref(), super::rollouts::follow(m.rollout))?;
+    Ok(SetParameterResponse {
+        model_version: changed.imported.version,
+        created: changed.imported.created,
+        rollout: changed.rollout.map(|id| id.0),
+    })
 }
 
 fn template_text(base64_text: &str, what: &str) -> Result<String, Refusal> {
@@ -93,8 +97,13 @@ fn role_spec(r: Role) -> wire::RoleSpec {
 pub fn import(s: &Services, caller: &Caller, m: wire::ImportModel) -> Result<wire::ImportModelResponse, Failure> {
     let roles = m.role.into_iter().map(role).collect::<Result<Vec<_>, _>>();
     let roles = super::input(s, caller, "ImportModel", Some(&m.site), &m.name, roles)?;
-    let imported = s.import_uploaded_model(caller, Model { site: m.site, name: m.name, roles })?;
-    Ok(wire::ImportModelResponse { model_version: imported.version, created: imported.created })
+    let model = Model { site: m.site, name: m.name, roles };
+    let changed = s.import_uploaded_model(caller, model, m.reason.as_deref(), super::rollouts::follow(m.rollout))?;
+    Ok(wire::ImportModelResponse {
+        model_version: changed.imported.version,
+        created: changed.imported.created,
+        rollout: changed.rollout.map(|id| id.0),
+    })
 }
 
 pub fn list(s: &Services, caller: &Caller, m: wire::ListModels) -> Result<wire::ListModelsResponse, Failure> {
@@ -107,7 +116,7 @@ pub fn list(s: &Services, caller: &Caller, m: wire::ListModels) -> Result<wire::
 }
 
 pub fn show(s: &Services, caller: &Caller, m: wire::ShowModel) -> Result<wire::ShowModelResponse, Failure> {
-    let (model, version) = s.show_model(caller, &m.site, &m.model)?;
+    let (model, version) = s.show_model(caller, &m.site, &m.model, m.version)?;
     Ok(wire::ShowModelResponse {
         site: model.site,
         name: model.name,

@@ -1,0 +1,377 @@
+//! Rollouts: the dry run (every device's plan, nothing changed), starting a
+//! rollout (a canary, then batches), steering it (start, pause, resume,
+//! abort), and the driver every gateway runs once a second, which moves
+//! each device by what its commands say and starts the next stage — or
+//! halts the rollout when failures pass its threshold.
+
+use crate::audit::{Act, authorise};
+use crate::{Failure, Refusal, RefusalKind, Services};
+use outfit_domain::command::Payload;
+use outfit_domain::ids::{DeviceId, ModelId, ModelVersionId, RolloutId};
+use outfit_domain::model::DesiredComponent;
+use outfit_domain::queue::NewCommand;
+use outfit_domain::rights::{Action, Caller, Scope};
+use outfit_domain::rollout::{DeviceState, Member, PlanBase, Policy, PolicyRequest, Rollout, RolloutState, StagePlan};
+use outfit_domain::{now_ms, plan, serving};
+use outfit_store::NewRollout;
+use std::collections::{BTreeSet, HashMap};
+
+/// What follows a new model version.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Follow {
+    /// Nothing: the version waits for a rollout.
+    #[default]
+    Nothing,
+    /// A rollout to every device of the model, started or only prepared.
+    Rollout { start: bool, policy: PolicyRequest },
+}
+
+/// What an operator does to a rollout.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Steer {
+    Start,
+    Pause,
+    Resume,
+    Abort,
+}
+
+impl Steer {
+    pub fn parse(text: &str) -> Result<Self, Refusal> {
+        match text {
+            "start" => Ok(Self::Start),
+            "pause" => Ok(Self::Pause),
+            "resume" => Ok(Self::Resume),
+            "abort" => Ok(Self::Abort),
+            other => Err(Refusal::invalid(format!("`{other}` is not start, pause, resume or abort"))),
+        }
+    }
+}
+
+/// One device's plan, as the dry run shows it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DevicePlan {
+    pub device: String,
+    /// Where it starts: the version's row and number (`None`: a bare device).
+    pub from: Option<(ModelVersionId, i32)>,
+    pub commands: Vec<Payload>,
+}
+
+/// Plans toward one target, reading each version's components once.
+struct Planner<'a> {
+    services: &'a Services,
+    target: Vec<DesiredComponent>,
+    versions: HashMap<Option<ModelVersionId>, Vec<DesiredComponent>>,
+}
+
+impl<'a> Planner<'a> {
+    fn new(services: &'a Services, target: ModelVersionId) -> Result<Self, Failure> {
+        Ok(Self { services, target: services.storage.desired_components(target)?, versions: HashMap::new() })
+    }
+
+    fn plan(&mut self, base: Option<ModelVersionId>) -> Result<Vec<Payload>, Failure> {
+        if let std::collections::hash_map::Entry::Vacant(slot) = self.versions.entry(base) {
+            let components = match base {
+                Some(version) => self.services.storage.desired_components(version)?,
+                None => Vec::new(),
+            };
+            slot.insert(components);
+        }
+        Ok(plan::between(&self.versions[&base], &self.target))
+    }
+}
+
+fn unknown_rollout(id: RolloutId) -> Failure {
+    Refusal::new(RefusalKind::NotFound, format!("no rollout {id}")).into()
+}
+
+impl Services {
+    /// Refuses unless `caller` may deploy every category of `versions`.
+    fn authorise_deploy(&self, caller: &Caller, site: &str, versions: &[ModelVersionId]) -> Result<(), Failure> {
+        let mut categories = BTreeSet::new();
+        for version in versions {
+            categories.extend(self.storage.version_roles(*version)?.into_iter().map(|(c, _)| c));
+        }
+        for category in &categories {
+            authorise(caller, site, Scope::Category(category), Action::Deploy)?;
+        }
+        Ok(())
+    }
+
+    /// The dry run: each device's exact commands from where it is to version
+    /// `version` (`None`: the current one). Changes nothing.
+    pub fn plan_rollout(
+        &self,
+        caller: &Caller,
+        site: &str,
+        model: &str,
+        version: Option<i32>,
+    ) -> Result<(i32, Vec<DevicePlan>), Failure> {
+        authorise(caller, site, Scope::SomeCategory, Action::Read)?;
+        let (target, number) = self.storage.model_version(site, model, version)?;
+        let bases = self.storage.plan_bases(self.storage.model(site, model)?)?;
+        let mut planner = Planner::new(self, target)?;
+        let numbers = self.version_numbers(site, model)?;
+        let mut plans = Vec::with_capacity(bases.len());
+        for base in bases {
+            let commands = planner.plan(base.base)?;
+            let from = base.base.map(|v| (v, numbers.get(&v).copied().unwrap_or_default()));
+            plans.push(DevicePlan { device: base.name, from, commands });
+        }
+        Ok((number, plans))
+    }
+
+    fn version_numbers(&self, site: &str, model: &str) -> Result<HashMap<ModelVersionId, i32>, Failure> {
+        Ok(self.storage.model_versions(site, model)?.into_iter().map(|v| (v.id, v.version)).collect())
+    }
+
+    /// Starts (or prepares) a rollout of version `version` (`None`: the
+    /// current one) to every device of the model, superseding an unfinished
+    /// one. Needs `deploy` on every category of the target and of the
+    /// versions the devices hold.
+    pub fn start_rollout(
+        &self,
+        caller: &Caller,
+        site: &str,
+        model: &str,
+        version: Option<i32>,
+        start: bool,
+        policy: PolicyRequest,
+    ) -> Result<Rollout, Failure> {
+        let act = Act { action: "StartRollout", site: Some(site), object: model.to_owned() };
+        let id = self.audited(caller, act, || {
+            authorise(caller, site, Scope::SomeCategory, Action::Deploy)?;
+            let (target, number) = self.storage.model_version(site, model, version)?;
+            let id = self.begin_rollout(caller, site, model, target, start, policy)?;
+            let verb = if start { "started" } else { "prepared" };
+            Ok((id, format!("rollout {id} of version {number} {verb}")))
+        })?;
+        self.rollout_now(id)
+    }
+
+    /// Creates a rollout after authorising `deploy` (the caller audits), and
+    /// starts its first stage at once if asked to.
+    pub(crate) fn begin_rollout(
+        &self,
+        caller: &Caller,
+        site: &str,
+        model: &str,
+        target: ModelVersionId,
+        start: bool,
+        policy: PolicyRequest,
+    ) -> Result<RolloutId, Failure> {
+        let model_id = self.storage.model(site, model)?;
+        let bases = self.storage.plan_bases(model_id)?;
+        let mut versions: Vec<ModelVersionId> = bases.iter().filter_map(|b| b.base).collect();
+        versions.push(target);
+        versions.sort();
+        versions.dedup();
+        self.authorise_deploy(caller, site, &versions)?;
+        let policy = Policy::for_devices(bases.len(), policy).map_err(Refusal::invalid)?;
+        let devices = bases.iter().enumerate().map(|(i, b)| (b.device, b.base, policy.stage_of(i))).collect();
+        let new = NewRollout { model: model_id, target, policy, created_by: caller.principal.name(), start, devices };
+        let id = self.storage.create_rollout(&new)?;
+        if start {
+            self.advance(id)?;
+        }
+        Ok(id)
+    }
+
+    /// The rollouts of a site (of one model), newest first.
+    pub fn rollouts(&self, caller: &Caller, site: &str, model: Option<&str>) -> Result<Vec<Rollout>, Failure> {
+        authorise(caller, site, Scope::SomeCategory, Action::Read)?;
+        Ok(self.storage.rollouts(site, model)?)
+    }
+
+    /// A rollout and each of its devices.
+    pub fn show_rollout(&self, caller: &Caller, id: RolloutId) -> Result<(Rollout, Vec<Member>), Failure> {
+        let rollout = self.storage.rollout(id)?.ok_or_else(|| unknown_rollout(id))?;
+        authorise(caller, &rollout.site, Scope::SomeCategory, Action::Read)?;
+        Ok((rollout, self.storage.rollout_members(id)?))
+    }
+
+    fn rollout_now(&self, id: RolloutId) -> Result<Rollout, Failure> {
+        Ok(self.storage.rollout(id)?.ok_or_else(|| unknown_rollout(id))?)
+    }
+
+    /// Starts a prepared rollout, pauses a running one, resumes a prepared,
+    /// paused or halted one (a halted one's failed commands are handed out again), or
+    /// aborts one (its commands not handed out yet are aborted).
+    pub fn steer_rollout(&self, caller: &Caller, id: RolloutId, steer: Steer) -> Result<Rollout, Failure> {
+        use RolloutState as S;
+        let known = self.storage.rollout(id)?;
+        let site = known.as_ref().map(|r| r.site.clone());
+        let object = format!("rollout {id} {steer:?}").to_lowercase();
+        let act = Act { action: "SteerRollout", site: site.as_deref(), object };
+        let retried = self.audited(caller, act, || {
+            let rollout = known.clone().ok_or_else(|| unknown_rollout(id))?;
+            let mut versions = vec![rollout.target];
+            versions.extend(self.storage.rollout_members(id)?.iter().filter_map(|m| m.from.map(|(v, _)| v)));
+            versions.sort();
+            versions.dedup();
+            self.authorise_deploy(caller, &rollout.site, &versions)?;
+            let (from, to): (&[S], S) = match steer {
+                Steer::Start => (&[S::Prepared], S::Running),
+                Steer::Pause => (&[S::Running], S::Paused),
+                Steer::Resume => (&[S::Prepared, S::Paused, S::Halted], S::Running),
+                Steer::Abort => (&[S::Prepared, S::Running, S::Paused, S::Halted], S::Aborted),
+            };
+            if !self.storage.move_rollout(id, from, to, None)? {
+                return Err(Refusal::new(
+                    RefusalKind::Conflict,
+                    format!("rollout {id} is {}; it cannot be {}", rollout.state.as_str(), steered(steer)),
+                )
+                .into());
+            }
+            let mut retried = Vec::new();
+            let detail = match steer {
+                Steer::Resume if rollout.state == S::Halted => {
+                    retried = self.storage.retry_rollout_failures(id)?;
+                    format!("resumed; {} failed devices retried", retried.len())
+                }
+                Steer::Abort => format!("aborted; {} queued commands aborted", self.storage.abort_rollout_commands(id)?),
+                _ => steered(steer).to_owned(),
+            };
+            Ok((retried, detail))
+        })?;
+        if matches!(steer, Steer::Start | Steer::Resume) {
+            self.advance(id)?;
+        }
+        self.poke_devices(&retried)?;
+        self.rollout_now(id)
+    }
+
+    /// Moves every unfinished rollout on (the driver; each gateway runs it
+    /// once a second). A failure is logged and retried on the next round.
+    pub fn advance_rollouts(&self) {
+        let ids = match self.storage.active_rollouts() {
+            Ok(ids) => ids,
+            Err(e) => return tracing::warn!(error = %e, "could not read the rollouts to advance"),
+        };
+        for id in ids {
+            if let Err(e) = self.advance(id) {
+                tracing::warn!(rollout = %id, error = %e, "could not advance a rollout");
+            }
+        }
+    }
+
+    /// One round of the driver for one rollout: devices move by what their
+    /// commands say; a running rollout halts past its threshold, starts its
+    /// next stage once the earlier ones are done, or completes.
+    fn advance(&self, id: RolloutId) -> Result<(), Failure> {
+        let Some(rollout) = self.storage.rollout(id)? else { return Ok(()) };
+        if !rollout.state.is_active() {
+            return Ok(());
+        }
+        self.storage.refresh_rollout(id)?;
+        // A device added to the model meanwhile joins the next stage.
+        self.storage.join_rollout(id, rollout.model_id, rollout.stage + 1)?;
+        let rollout = self.rollout_now(id)?;
+        if rollout.state != RolloutState::Running {
+            return Ok(());
+        }
+        let (failed, started) = (rollout.tally.get(DeviceState::Failed), rollout.tally.started());
+        if let Some(reason) = rollout.policy.halts(failed, started) {
+            self.storage.move_rollout(id, &[RolloutState::Running], RolloutState::Halted, Some(&reason))?;
+            tracing::warn!(rollout = %id, %reason, "rollout halted");
+            return Ok(());
+        }
+        if self.storage.stages_open(id, rollout.stage)? > 0 {
+            return Ok(());
+        }
+        if rollout.stage + 1 >= rollout.stages {
+            self.storage.move_rollout(id, &[RolloutState::Running], RolloutState::Completed, None)?;
+            return Ok(());
+        }
+        self.begin_stage(&rollout)
+    }
+
+    /// Queues the plans of the rollout's next stage and pokes the devices.
+    fn begin_stage(&self, rollout: &Rollout) -> Result<(), Failure> {
+        let stage = rollout.stage + 1;
+        let waiting: BTreeSet<DeviceId> = self.storage.stage_waiting(rollout.id, stage)?.into_iter().collect();
+        let bases: Vec<PlanBase> =
+            self.storage.plan_bases(rollout.model_id)?.into_iter().filter(|b| waiting.contains(&b.device)).collect();
+        let names: Vec<String> = bases.iter().map(|b| b.name.clone()).collect();
+        let agents = self.storage.device_agents(None, &names)?;
+        let switching = self.storage.plugin_switches_queued(&bases.iter().map(|b| b.device).collect::<Vec<_>>())?;
+        let expires_at = rollout.policy.expire_after_ms.map(|ms| now_ms() + ms);
+        let mut planner = Planner::new(self, rollout.target)?;
+        let mut plans = Vec::with_capacity(bases.len());
+        for base in &bases {
+            let payloads = planner.plan(base.base)?;
+            let agent = agents.iter().find(|a| a.id == base.device);
+            let refused = agent.and_then(|a| {
+                serving::check(&base.name, &a.agent, switching.contains(&base.device), &payloads).err()
+            });
+            let (state, commands, detail) = match refused {
+                Some(refused) => (DeviceState::Failed, Vec::new(), Some(refused.to_string())),
+                None if payloads.is_empty() => {
+                    (DeviceState::Applied, Vec::new(), Some("nothing to change".to_owned()))
+                }
+                None => (DeviceState::Queued, NewCommand::all(&payloads, expires_at), None),
+            };
+            plans.push(StagePlan { device: base.device, from: base.base, commands, state, detail });
+        }
+        if !self.storage.begin_stage(rollout.id, rollout.stage, rollout.target, &plans)? {
+            return Ok(()); // another gateway started it
+        }
+        tracing::info!(rollout = %rollout.id, stage, devices = plans.len(), "rollout stage started");
+        for (base, plan) in bases.iter().zip(&plans) {
+            if plan.state == DeviceState::Queued {
+                self.poke(&base.name, base.poke_url.as_deref());
+            }
+        }
+        Ok(())
+    }
+
+    fn poke_devices(&self, devices: &[DeviceId]) -> Result<(), Failure> {
+        if devices.is_empty() {
+            return Ok(());
+        }
+        for device in self.storage.devices()?.into_iter().filter(|d| devices.contains(&d.id)) {
+            self.poke(&device.name, device.poke_url.as_deref());
+        }
+        Ok(())
+    }
+
+    /// After a model change: the rollout `follow` asks for, once `deploy` is
+    /// authorised (the change's use case audits). `None`: none asked for, or
+    /// the version did not change.
+    pub(crate) fn follow(
+        &self,
+        caller: &Caller,
+        site: &str,
+        model: &str,
+        created: Option<ModelVersionId>,
+        follow: Follow,
+    ) -> Result<Option<RolloutId>, Failure> {
+        match (follow, created) {
+            (Follow::Rollout { start, policy }, Some(target)) => {
+                Ok(Some(self.begin_rollout(caller, site, model, target, start, policy)?))
+            }
+            _ => Ok(None),
+        }
+    }
+
+    /// Refuses a model change that asks for a rollout the caller may not
+    /// deploy, before the version is made.
+    pub(crate) fn may_follow(&self, caller: &Caller, site: &str, model: ModelId, follow: Follow) -> Result<(), Failure> {
+        if follow == Follow::Nothing {
+            return Ok(());
+        }
+        authorise(caller, site, Scope::SomeCategory, Action::Deploy)?;
+        if let Some(current) = self.storage.current_model_version(model)? {
+            self.authorise_deploy(caller, site, &[current])?;
+        }
+        Ok(())
+    }
+}
+
+fn steered(steer: Steer) -> &'static str {
+    match steer {
+        Steer::Start => "started",
+        Steer::Pause => "paused",
+        Steer::Resume => "resumed",
+        Steer::Abort => "aborted",
+    }
+}

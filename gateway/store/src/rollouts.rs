@@ -1,0 +1,535 @@
+//! Rollouts as stored: the rollout row (its state, policy and stage) and one
+//! row per device (its stage, state and the queue sequences of its plan).
+//! Every move of a rollout is a compare-and-set on its state or stage, so
+//! several gateways may drive the same rollouts.
+
+use super::queue::{append, parse_state, state};
+use super::schema::*;
+use super::{DbConnection, Result, Storage, StorageError, now_ms};
+use diesel::prelude::*;
+use outfit_domain::ids::{DeviceId, ModelId, ModelVersionId, RolloutId};
+use outfit_domain::queue::CommandState;
+use outfit_domain::rollout::{
+    DeviceState, Member, PlanBase, Policy, Rollout, RolloutState, StagePlan, Tally, plan_base,
+};
+use std::collections::BTreeMap;
+
+/// A rollout to store: every device with its stage and where its plan starts.
+#[derive(Debug, Clone)]
+pub struct NewRollout {
+    pub model: ModelId,
+    pub target: ModelVersionId,
+    pub policy: Policy,
+    pub created_by: String,
+    /// Start it (`running`), or only prepare it.
+    pub start: bool,
+    pub devices: Vec<(DeviceId, Option<ModelVersionId>, i32)>,
+}
+
+type RolloutRow = (
+    i64,
+    String,
+    String,
+    i64,
+    i64,
+    i32,
+    String,
+    (i32, i32, i32, Option<i32>, Option<i64>),
+    i32,
+    Option<String>,
+    String,
+    i64,
+);
+
+fn rollout_state(text: &str) -> Result<RolloutState> {
+    RolloutState::parse(text).ok_or_else(|| StorageError::Invalid(format!("unknown rollout state `{text}`")))
+}
+
+fn device_state(text: &str) -> Result<DeviceState> {
+    DeviceState::parse(text).ok_or_else(|| StorageError::Invalid(format!("unknown rollout device state `{text}`")))
+}
+
+/// Reads the rollouts `ids` (of `site`, of `model`, when given) with their tallies, newest first.
+fn load(conn: &mut DbConnection, ids: &[i64], site: Option<&str>, model: Option<&str>) -> Result<Vec<Rollout>> {
+    let mut query = rollouts::table
+        .inner_join(models::table.inner_join(sites::table.on(sites::id.eq(models::site_id))))
+        .inner_join(model_versions::table.on(model_versions::id.eq(rollouts::target_version_id)))
+        .filter(rollouts::id.eq_any(ids))
+        .order(rollouts::id.desc())
+        .select((
+            rollouts::id,
+            sites::name,
+            models::name,
+            models::id,
+            rollouts::target_version_id,
+            model_versions::version,
+            rollouts::state,
+            (
+                rollouts::canary,
+                rollouts::batch_size,
+                rollouts::max_failures,
+                rollouts::max_failure_percent,
+                rollouts::expire_after_ms,
+            ),
+            rollouts::stage,
+            rollouts::halt_reason,
+            rollouts::created_by,
+            rollouts::created_at,
+        ))
+        .into_boxed();
+    if let Some(site) = site {
+        query = query.filter(sites::name.eq(site.to_owned()));
+    }
+    if let Some(model) = model {
+        query = query.filter(models::name.eq(model.to_owned()));
+    }
+    let rows: Vec<RolloutRow> = query.load(conn)?;
+    let counted: Vec<(i64, String, i32, i64)> = rollout_devices::table
+        .filter(rollout_devices::rollout_id.eq_any(ids))
+        .group_by((rollout_devices::rollout_id, rollout_devices::state, rollout_devices::stage))
+        .select((
+            rollout_devices::rollout_id,
+            rollout_devices::state,
+            rollout_devices::stage,
+            diesel::dsl::count_star(),
+        ))
+        .load(conn)?;
+    let mut tallies: BTreeMap<i64, (Tally, i32)> = BTreeMap::new();
+    for (id, state, stage, n) in counted {
+        let entry = tallies.entry(id).or_default();
+        entry.0.add(device_state(&state)?, n as i32);
+        entry.1 = entry.1.max(stage + 1);
+    }
+    rows.into_iter()
+        .map(|(id, site, model, model_id, target, version, state, policy, stage, halt_reason, created_by, created_at)| {
+            let (tally, stages) = tallies.get(&id).copied().unwrap_or_default();
+            let (canary, batch_size, max_failures, max_failure_percent, expire_after_ms) = policy;
+            Ok(Rollout {
+                id: RolloutId(id),
+                site,
+                model,
+                model_id: ModelId(model_id),
+                target: ModelVersionId(target),
+                version,
+                state: rollout_state(&state)?,
+                policy: Policy { canary, batch_size, max_failures, max_failure_percent, expire_after_ms },
+                stage,
+                stages,
+                halt_reason,
+                created_by,
+                created_at,
+                tally,
+            })
+        })
+        .collect()
+}
+
+/// Ends the model's unfinished rollout, if any, as `superseded`.
+fn supersede(conn: &mut DbConnection, model: i64) -> QueryResult<usize> {
+    diesel::update(rollouts::table.filter(rollouts::model_id.eq(model)).filter(rollouts::active.eq(1)))
+        .set((
+            rollouts::state.eq(RolloutState::Superseded.as_str()),
+            rollouts::active.eq(None::<i32>),
+            rollouts::finished_at.eq(now_ms()),
+            rollouts::updated_at.eq(now_ms()),
+        ))
+        .execute(conn)
+}
+
+/// The queue sequences after the device's last command.
+fn last_sequence(conn: &mut DbConnection, device: i64) -> QueryResult<i64> {
+    let last: Option<i64> =
+        commands::table.filter(commands::device_id.eq(device)).select(diesel::dsl::max(commands::sequence)).first(conn)?;
+    Ok(last.unwrap_or(0))
+}
+
+impl Storage {
+    /// Every device of a model, by name, and where its next plan starts.
+    pub fn plan_bases(&self, model: ModelId) -> Result<Vec<PlanBase>> {
+        let mut conn = self.conn()?;
+        type Row = (i64, String, Option<String>, Option<i64>, Option<i64>, Option<i64>);
+        let rows: Vec<Row> = devices::table
+            .filter(devices::model_id.eq(model.0))
+            .order(devices::name)
+            .select((
+                devices::id,
+                devices::name,
+                devices::poke_url,
+                devices::applied_model_version_id,
+                devices::desired_model_version_id,
+                devices::provisioned_from,
+            ))
+            .load(&mut conn)?;
+        // Devices whose latest provisioning was partly skipped, aborted or expired.
+        let undone: Vec<i64> = commands::table
+            .inner_join(devices::table)
+            .filter(devices::model_id.eq(model.0))
+            .filter(commands::sequence.nullable().ge(devices::provisioned_from))
+            .filter(commands::state.eq_any([state::SKIPPED, state::ABORTED, state::EXPIRED]))
+            .select(commands::device_id)
+            .distinct()
+            .load(&mut conn)?;
+        Ok(rows
+            .into_iter()
+            .map(|(id, name, poke_url, applied, desired, _)| PlanBase {
+                device: DeviceId(id),
+                name,
+                poke_url,
+                base: plan_base(applied.map(ModelVersionId), desired.map(ModelVersionId), undone.contains(&id)),
+            })
+            .collect())
+    }
+
+    /// Stores a rollout, superseding the model's unfinished one. Its stage is
+    /// -1 (nothing queued yet).
+    pub fn create_rollout(&self, new: &NewRollout) -> Result<RolloutId> {
+        self.transaction(|conn| {
+            supersede(conn, new.model.0)?;
+            let now = now_ms();
+            let state = if new.start { RolloutState::Running } else { RolloutState::Prepared };
+            let p = &new.policy;
+            diesel::insert_into(rollouts::table)
+                .values((
+                    rollouts::model_id.eq(new.model.0),
+                    rollouts::target_version_id.eq(new.target.0),
+                    rollouts::state.eq(state.as_str()),
+                    rollouts::active.eq(Some(1)),
+                    rollouts::canary.eq(p.canary),
+                    rollouts::batch_size.eq(p.batch_size),
+                    rollouts::max_failures.eq(p.max_failures),
+                    rollouts::max_failure_percent.eq(p.max_failure_percent),
+                    rollouts::expire_after_ms.eq(p.expire_after_ms),
+                    rollouts::stage.eq(-1),
+                    rollouts::created_by.eq(&new.created_by),
+                    rollouts::created_at.eq(now),
+                    rollouts::updated_at.eq(now),
+                ))
+                .execute(conn)?;
+            let id: i64 = rollouts::table
+                .filter(rollouts::model_id.eq(new.model.0))
+                .filter(rollouts::active.eq(1))
+                .select(rollouts::id)
+                .first(conn)?;
+            for (device, from, stage) in &new.devices {
+                diesel::insert_into(rollout_devices::table)
+                    .values((
+                        rollout_devices::rollout_id.eq(id),
+                        rollout_devices::device_id.eq(device.0),
+                        rollout_devices::stage.eq(stage),
+                        rollout_devices::state.eq(DeviceState::Waiting.as_str()),
+                        rollout_devices::from_version_id.eq(from.map(|v| v.0)),
+                        rollout_devices::commands.eq(0),
+                        rollout_devices::updated_at.eq(now),
+                    ))
+                    .execute(conn)?;
+            }
+            Ok(RolloutId(id))
+        })
+    }
+
+    pub fn rollout(&self, id: RolloutId) -> Result<Option<Rollout>> {
+        let mut conn = self.conn()?;
+        Ok(load(&mut conn, &[id.0], None, None)?.pop())
+    }
+
+    /// The rollouts of a site (of one model), newest first.
+    pub fn rollouts(&self, site: &str, model: Option<&str>) -> Result<Vec<Rollout>> {
+        let mut conn = self.conn()?;
+        let ids: Vec<i64> = rollouts::table
+            .inner_join(models::table.inner_join(sites::table.on(sites::id.eq(models::site_id))))
+            .filter(sites::name.eq(site))
+            .select(rollouts::id)
+            .load(&mut conn)?;
+        load(&mut conn, &ids, Some(site), model)
+    }
+
+    /// The unfinished rollouts of every model.
+    pub fn active_rollouts(&self) -> Result<Vec<RolloutId>> {
+        let mut conn = self.conn()?;
+        let ids: Vec<i64> = rollouts::table.filter(rollouts::active.eq(1)).select(rollouts::id).load(&mut conn)?;
+        Ok(ids.into_iter().map(RolloutId).collect())
+    }
+
+    /// The devices of a rollout, by stage and name.
+    pub fn rollout_members(&self, id: RolloutId) -> Result<Vec<Member>> {
+        let mut conn = self.conn()?;
+        type Row = (i64, String, i32, String, Option<i64>, Option<i32>, i32, Option<String>);
+        let rows: Vec<Row> = rollout_devices::table
+            .inner_join(devices::table)
+            .left_join(model_versions::table.on(rollout_devices::from_version_id.eq(model_versions::id.nullable())))
+            .filter(rollout_devices::rollout_id.eq(id.0))
+            .order((rollout_devices::stage, devices::name))
+            .select((
+                devices::id,
+                devices::name,
+                rollout_devices::stage,
+                rollout_devices::state,
+                rollout_devices::from_version_id,
+                model_versions::version.nullable(),
+                rollout_devices::commands,
+                rollout_devices::detail,
+            ))
+            .load(&mut conn)?;
+        rows.into_iter()
+            .map(|(device, name, stage, state, from, from_version, commands, detail)| {
+                Ok(Member {
+                    device: DeviceId(device),
+                    name,
+                    stage,
+                    state: device_state(&state)?,
+                    from: from.map(ModelVersionId).zip(from_version),
+                    commands,
+                    detail,
+                })
+            })
+            .collect()
+    }
+
+    /// Moves each queued or failed device of a rollout by what its commands
+    /// say: applied, failed (with the failing command's result), expired,
+    /// aborted, or queued again (an operator retried its failed command).
+    /// Returns how many moved.
+    pub fn refresh_rollout(&self, id: RolloutId) -> Result<usize> {
+        let open = [DeviceState::Queued.as_str(), DeviceState::Failed.as_str()];
+        self.transaction(|conn| {
+            let rows: Vec<(i64, String, i64, String, Option<String>)> = rollout_devices::table
+                .inner_join(
+                    commands::table.on(commands::device_id
+                        .eq(rollout_devices::device_id)
+                        .and(commands::sequence.nullable().ge(rollout_devices::first_sequence))
+                        .and(commands::sequence.nullable().le(rollout_devices::last_sequence))),
+                )
+                .filter(rollout_devices::rollout_id.eq(id.0))
+                .filter(rollout_devices::state.eq_any(open))
+                .order((commands::device_id, commands::sequence))
+                .select((commands::device_id, rollout_devices::state, commands::id, commands::state, commands::result))
+                .load(conn)?;
+            type Commands = Vec<(i64, CommandState, Option<String>)>;
+            let mut by_device: BTreeMap<(i64, String), Commands> = BTreeMap::new();
+            for (device, was, command, state, result) in rows {
+                by_device.entry((device, was)).or_default().push((command, parse_state(&state)?, result));
+            }
+            let mut moved = 0;
+            for ((device, was), commands) in by_device {
+                let states: Vec<CommandState> = commands.iter().map(|(_, s, _)| *s).collect();
+                let now = DeviceState::of_commands(&states).unwrap_or(DeviceState::Queued);
+                if now.as_str() == was {
+                    continue;
+                }
+                let detail = commands
+                    .iter()
+                    .find(|(_, s, _)| matches!(s, CommandState::Failed | CommandState::TimedOut))
+                    .map(|(command, s, result)| {
+                        format!("command {command} {}: {}", s.as_str(), result.as_deref().unwrap_or(""))
+                    });
+                moved += diesel::update(
+                    rollout_devices::table
+                        .filter(rollout_devices::rollout_id.eq(id.0))
+                        .filter(rollout_devices::device_id.eq(device))
+                        .filter(rollout_devices::state.eq(&was)),
+                )
+                .set((
+                    rollout_devices::state.eq(now.as_str()),
+                    rollout_devices::detail.eq(detail),
+                    rollout_devices::updated_at.eq(now_ms()),
+                ))
+                .execute(conn)?;
+            }
+            Ok(moved)
+        })
+    }
+
+    /// Adds the model's devices that are not part of the rollout yet (added
+    /// to the model while it runs) to stage `stage`, waiting.
+    pub fn join_rollout(&self, id: RolloutId, model: ModelId, stage: i32) -> Result<usize> {
+        self.transaction(|conn| {
+            let members = rollout_devices::table
+                .filter(rollout_devices::rollout_id.eq(id.0))
+                .select(rollout_devices::device_id);
+            let new: Vec<i64> = devices::table
+                .filter(devices::model_id.eq(model.0))
+                .filter(devices::id.ne_all(members))
+                .select(devices::id)
+                .load(conn)?;
+            for device in &new {
+                diesel::insert_into(rollout_devices::table)
+                    .values((
+                        rollout_devices::rollout_id.eq(id.0),
+                        rollout_devices::device_id.eq(device),
+                        rollout_devices::stage.eq(stage),
+                        rollout_devices::state.eq(DeviceState::Waiting.as_str()),
+                        rollout_devices::commands.eq(0),
+                        rollout_devices::detail.eq("added to the model while the rollout ran"),
+                        rollout_devices::updated_at.eq(now_ms()),
+                    ))
+                    .execute(conn)?;
+            }
+            Ok(new.len())
+        })
+    }
+
+    /// The devices of stage `stage` still waiting.
+    pub fn stage_waiting(&self, id: RolloutId, stage: i32) -> Result<Vec<DeviceId>> {
+        let mut conn = self.conn()?;
+        let ids: Vec<i64> = rollout_devices::table
+            .filter(rollout_devices::rollout_id.eq(id.0))
+            .filter(rollout_devices::stage.eq(stage))
+            .filter(rollout_devices::state.eq(DeviceState::Waiting.as_str()))
+            .select(rollout_devices::device_id)
+            .load(&mut conn)?;
+        Ok(ids.into_iter().map(DeviceId).collect())
+    }
+
+    /// How many devices of stages up to `stage` are not done yet.
+    pub fn stages_open(&self, id: RolloutId, stage: i32) -> Result<i64> {
+        let mut conn = self.conn()?;
+        Ok(rollout_devices::table
+            .filter(rollout_devices::rollout_id.eq(id.0))
+            .filter(rollout_devices::stage.le(stage))
+            .filter(rollout_devices::state.eq_any([DeviceState::Waiting.as_str(), DeviceState::Queued.as_str()]))
+            .count()
+            .get_result(&mut conn)?)
+    }
+
+    /// Starts stage `after + 1` of a running rollout: queues each device's
+    /// plan (toward `target`) and records it. Returns false, changing
+    /// nothing, if the rollout is no longer running at stage `after` (another
+    /// gateway moved it).
+    pub fn begin_stage(&self, id: RolloutId, after: i32, target: ModelVersionId, plans: &[StagePlan]) -> Result<bool> {
+        self.transaction(|conn| {
+            let moved = diesel::update(
+                rollouts::table
+                    .filter(rollouts::id.eq(id.0))
+                    .filter(rollouts::stage.eq(after))
+                    .filter(rollouts::state.eq(RolloutState::Running.as_str())),
+            )
+            .set((rollouts::stage.eq(after + 1), rollouts::updated_at.eq(now_ms())))
+            .execute(conn)?;
+            if moved == 0 {
+                return Ok(false);
+            }
+            for plan in plans {
+                let (mut first, mut last) = (None, None);
+                if !plan.commands.is_empty() {
+                    let before = last_sequence(conn, plan.device.0)?;
+                    append(conn, plan.device.0, Some(target.0), &plan.commands)?;
+                    (first, last) = (Some(before + 1), Some(before + plan.commands.len() as i64));
+                }
+                diesel::update(
+                    rollout_devices::table
+                        .filter(rollout_devices::rollout_id.eq(id.0))
+                        .filter(rollout_devices::device_id.eq(plan.device.0)),
+                )
+                .set((
+                    rollout_devices::state.eq(plan.state.as_str()),
+                    rollout_devices::from_version_id.eq(plan.from.map(|v| v.0)),
+                    rollout_devices::commands.eq(plan.commands.len() as i32),
+                    rollout_devices::first_sequence.eq(first),
+                    rollout_devices::last_sequence.eq(last),
+                    rollout_devices::detail.eq(&plan.detail),
+                    rollout_devices::updated_at.eq(now_ms()),
+                ))
+                .execute(conn)?;
+            }
+            Ok(true)
+        })
+    }
+
+    /// Moves a rollout from one of `from` to `to` (with a halt reason, for
+    /// `halted`); a finished state frees the model for another rollout.
+    /// Returns false if it was in none of `from`.
+    pub fn move_rollout(
+        &self,
+        id: RolloutId,
+        from: &[RolloutState],
+        to: RolloutState,
+        halt_reason: Option<&str>,
+    ) -> Result<bool> {
+        let mut conn = self.conn()?;
+        let from: Vec<&str> = from.iter().map(|s| s.as_str()).collect();
+        let now = now_ms();
+        let active = to.is_active().then_some(1);
+        let finished = (!to.is_active()).then_some(now);
+        let moved =
+            diesel::update(rollouts::table.filter(rollouts::id.eq(id.0)).filter(rollouts::state.eq_any(from)))
+                .set((
+                    rollouts::state.eq(to.as_str()),
+                    rollouts::active.eq(active),
+                    rollouts::halt_reason.eq(halt_reason),
+                    rollouts::finished_at.eq(finished),
+                    rollouts::updated_at.eq(now),
+                ))
+                .execute(&mut conn)?;
+        Ok(moved == 1)
+    }
+
+    /// Resuming a halted rollout: each failed device's failed command is
+    /// handed out again (a new run) and the device is queued again. Returns
+    /// the devices retried.
+    pub fn retry_rollout_failures(&self, id: RolloutId) -> Result<Vec<DeviceId>> {
+        self.transaction(|conn| {
+            let failed: Vec<(i64, Option<i64>, Option<i64>)> = rollout_devices::table
+                .filter(rollout_devices::rollout_id.eq(id.0))
+                .filter(rollout_devices::state.eq(DeviceState::Failed.as_str()))
+                .select((rollout_devices::device_id, rollout_devices::first_sequence, rollout_devices::last_sequence))
+                .load(conn)?;
+            let mut retried = Vec::new();
+            for (device, first, last) in failed {
+                let (Some(first), Some(last)) = (first, last) else { continue };
+                diesel::update(
+                    commands::table
+                        .filter(commands::device_id.eq(device))
+                        .filter(commands::sequence.between(first, last))
+                        .filter(commands::state.eq_any(state::HALTING)),
+                )
+                .set((commands::state.eq(state::PENDING), commands::run.eq(commands::run + 1)))
+                .execute(conn)?;
+                diesel::update(
+                    rollout_devices::table
+                        .filter(rollout_devices::rollout_id.eq(id.0))
+                        .filter(rollout_devices::device_id.eq(device)),
+                )
+                .set((
+                    rollout_devices::state.eq(DeviceState::Queued.as_str()),
+                    rollout_devices::detail.eq("retried when the rollout was resumed"),
+                    rollout_devices::updated_at.eq(now_ms()),
+                ))
+                .execute(conn)?;
+                retried.push(DeviceId(device));
+            }
+            Ok(retried)
+        })
+    }
+
+    /// Aborting a rollout: the commands of its plans not yet handed out (and
+    /// failed ones) are aborted; devices not done are marked aborted.
+    pub fn abort_rollout_commands(&self, id: RolloutId) -> Result<usize> {
+        self.transaction(|conn| {
+            let queued: Vec<(i64, Option<i64>, Option<i64>)> = rollout_devices::table
+                .filter(rollout_devices::rollout_id.eq(id.0))
+                .filter(rollout_devices::state.eq_any([DeviceState::Queued.as_str(), DeviceState::Failed.as_str()]))
+                .select((rollout_devices::device_id, rollout_devices::first_sequence, rollout_devices::last_sequence))
+                .load(conn)?;
+            let mut aborted = 0;
+            for (device, first, last) in queued {
+                let (Some(first), Some(last)) = (first, last) else { continue };
+                aborted += diesel::update(
+                    commands::table
+                        .filter(commands::device_id.eq(device))
+                        .filter(commands::sequence.between(first, last))
+                        .filter(commands::state.eq_any([state::PENDING, state::FAILED, state::TIMED_OUT])),
+                )
+                .set((commands::state.eq(state::ABORTED), commands::finished_at.eq(now_ms())))
+                .execute(conn)?;
+            }
+            diesel::update(
+                rollout_devices::table
+                    .filter(rollout_devices::rollout_id.eq(id.0))
+                    .filter(rollout_devices::state.eq_any([DeviceState::Waiting.as_str(), DeviceState::Queued.as_str()])),
+            )
+            .set((rollout_devices::state.eq(DeviceState::Aborted.as_str()), rollout_devices::updated_at.eq(now_ms())))
+            .execute(conn)?;
+            Ok(aborted)
+        })
+    }
+}
