@@ -218,7 +218,8 @@ impl Executor {
             }
             CommandKind::Remove => {
                 let package = command.remove.as_ref().expect("validated");
-                let serves = |l: &Loaded| l.formats.contains(&package.format) && l.changes.iter().any(|c| c == "remove");
+                let serves =
+                    |l: &Loaded| l.formats.contains(&package.format) && l.changes.iter().any(|c| c == "remove");
                 let loaded = match self.pinned(command, serves) {
                     Some(pinned) => pinned?,
                     None => self.installer(&package.format)?,

@@ -13,6 +13,7 @@ mod precompiled;
 mod provisioning;
 mod queue;
 mod queue_control;
+mod rollouts;
 mod soap_clients;
 mod soap_faults;
 mod trust;

@@ -314,6 +314,25 @@ impl Gateway {
         command
     }
 
+    /// The `outfit` command for `args` as operator `user` with `password`
+    /// (a UsernameToken, no certificate), not run yet.
+    pub fn outfit_as(&self, user: &str, password: &str, args: &[&str]) -> Command {
+        let url = std::fs::read_to_string(self.dir.join("operator.url")).unwrap_or_default();
+        let mut command = Command::new(bin("outfit"));
+        command
+            .args(args)
+            .args(["--gateway", url.trim(), "--user", user])
+            .arg("--ca")
+            .arg(self.dir.join("ca.pem"))
+            .env("OUTFIT_CONFIG", self.dir.join("outfit-profiles.toml"))
+            .env("OUTFIT_PASSWORD", password)
+            .env_remove("OUTFIT_USER")
+            .env_remove("OUTFIT_CERT")
+            .env_remove("OUTFIT_KEY")
+            .stdin(Stdio::null());
+        command
+    }
+
     /// Builds the demo model's packages under `dir` and imports it (site
     /// `demo`, model `webserver`).
     pub fn import_demo_model(&self, dir: &Path) -> Result<()> {

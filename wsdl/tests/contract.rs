@@ -488,16 +488,26 @@ fn every_operator_element_and_operation_has_a_rust_type_that_validates() {
                 }],
             },
         ),
-        check_in(OPERATOR_XSD, RollbackModel { reason: Some("r".into()), rollout: Some(policy()), ..RollbackModel::default() }),
+        check_in(
+            OPERATOR_XSD,
+            RollbackModel { reason: Some("r".into()), rollout: Some(policy()), ..RollbackModel::default() },
+        ),
         check_in(OPERATOR_XSD, RollbackModelResponse { rollout: Some(4), ..RollbackModelResponse::default() }),
         check_in(OPERATOR_XSD, ListCategories::default()),
         check_in(
             OPERATOR_XSD,
             ListCategoriesResponse {
-                category: vec![CategoryInfo { name: "MIDDLEWARE".into(), rank: 2, description: Some("monthly".into()) }],
+                category: vec![CategoryInfo {
+                    name: "MIDDLEWARE".into(),
+                    rank: 2,
+                    description: Some("monthly".into()),
+                }],
             },
         ),
-        check_in(OPERATOR_XSD, AddCategory { after: Some("OS".into()), description: Some("d".into()), ..AddCategory::default() }),
+        check_in(
+            OPERATOR_XSD,
+            AddCategory { after: Some("OS".into()), description: Some("d".into()), ..AddCategory::default() },
+        ),
         check_in(OPERATOR_XSD, AddCategoryResponse::default()),
         check_in(OPERATOR_XSD, PlanRollout { version: Some(2), ..PlanRollout::default() }),
         check_in(

@@ -74,7 +74,7 @@ pub fn into_model(spec: ModelFile, file: &Path, repository: &Repository) -> Resu
 mod tests {
     use super::*;
     use outfit_domain::command::Payload;
-    use outfit_domain::model::{self, ImportedModel};
+    use outfit_domain::model::ImportedModel;
     use outfit_store::Storage;
     use std::path::PathBuf;
 

@@ -228,7 +228,9 @@ impl Services {
                     retried = self.storage.retry_rollout_failures(id)?;
                     format!("resumed; {} failed devices retried", retried.len())
                 }
-                Steer::Abort => format!("aborted; {} queued commands aborted", self.storage.abort_rollout_commands(id)?),
+                Steer::Abort => {
+                    format!("aborted; {} queued commands aborted", self.storage.abort_rollout_commands(id)?)
+                }
                 _ => steered(steer).to_owned(),
             };
             Ok((retried, detail))
@@ -300,14 +302,11 @@ impl Services {
         for base in &bases {
             let payloads = planner.plan(base.base)?;
             let agent = agents.iter().find(|a| a.id == base.device);
-            let refused = agent.and_then(|a| {
-                serving::check(&base.name, &a.agent, switching.contains(&base.device), &payloads).err()
-            });
+            let refused = agent
+                .and_then(|a| serving::check(&base.name, &a.agent, switching.contains(&base.device), &payloads).err());
             let (state, commands, detail) = match refused {
                 Some(refused) => (DeviceState::Failed, Vec::new(), Some(refused.to_string())),
-                None if payloads.is_empty() => {
-                    (DeviceState::Applied, Vec::new(), Some("nothing to change".to_owned()))
-                }
+                None if payloads.is_empty() => (DeviceState::Applied, Vec::new(), Some("nothing to change".to_owned())),
                 None => (DeviceState::Queued, NewCommand::all(&payloads, expires_at), None),
             };
             plans.push(StagePlan { device: base.device, from: base.base, commands, state, detail });
@@ -355,7 +354,13 @@ impl Services {
 
     /// Refuses a model change that asks for a rollout the caller may not
     /// deploy, before the version is made.
-    pub(crate) fn may_follow(&self, caller: &Caller, site: &str, model: ModelId, follow: Follow) -> Result<(), Failure> {
+    pub(crate) fn may_follow(
+        &self,
+        caller: &Caller,
+        site: &str,
+        model: ModelId,
+        follow: Follow,
+    ) -> Result<(), Failure> {
         if follow == Follow::Nothing {
             return Ok(());
         }

@@ -125,13 +125,8 @@ pub fn model(client: &Client, command: ModelCmd, json: bool) -> Result<(), CliEr
             });
         }
         ModelCmd::Rollback { model, site, version, change } => {
-            let request = wire::RollbackModel {
-                site,
-                model,
-                version,
-                reason: change.reason.clone(),
-                rollout: rollout(&change),
-            };
+            let request =
+                wire::RollbackModel { site, model, version, reason: change.reason.clone(), rollout: rollout(&change) };
             let r = call!(client, RollbackModel(request));
             show(json, &r, |r| changed(r.created, r.model_version, r.rollout));
         }

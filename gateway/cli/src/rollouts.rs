@@ -71,9 +71,14 @@ pub fn rollout(client: &Client, command: RolloutCmd, json: bool) -> Result<(), C
         RolloutCmd::Start { model, site, version, prepare, policy: asked, wait } => {
             let policy = wire::RolloutPolicy { start: !prepare, ..policy(&asked) };
             let r = call!(client, StartRollout(wire::StartRollout { site, model, version, policy: Some(policy) }));
-            show(json, &r, |r| summary(&r.rollout));
+            // With --json and --wait, one document: the rollout as it ended.
             if wait.wait && !prepare {
+                if !json {
+                    summary(&r.rollout);
+                }
                 follow(client, r.rollout.id, &wait, json)?;
+            } else {
+                show(json, &r, |r| summary(&r.rollout));
             }
         }
         RolloutCmd::List { site, model } => {
@@ -120,15 +125,23 @@ pub fn rollout(client: &Client, command: RolloutCmd, json: bool) -> Result<(), C
 
 fn steer(client: &Client, rollout: i64, action: &str, wait: Option<&Wait>, json: bool) -> Result<(), CliError> {
     let r = call!(client, SteerRollout(wire::SteerRollout { rollout, action: action.to_owned() }));
-    show(json, &r, |r| summary(&r.rollout));
     match wait {
-        Some(wait) if wait.wait => follow(client, rollout, wait, json),
-        _ => Ok(()),
+        Some(wait) if wait.wait => {
+            if !json {
+                summary(&r.rollout);
+            }
+            follow(client, rollout, wait, json)
+        }
+        _ => {
+            show(json, &r, |r| summary(&r.rollout));
+            Ok(())
+        }
     }
 }
 
-/// Follows a rollout until it is no longer running: completed is success;
-/// halted, paused, aborted or superseded is exit code 9, as is running out of time.
+/// Follows a rollout until it is no longer running and prints it as it
+/// ended (`ShowRollout`): completed is success; halted, paused, aborted or
+/// superseded is exit code 9, as is running out of time.
 fn follow(client: &Client, rollout: i64, wait: &Wait, json: bool) -> Result<(), CliError> {
     let bar = ProgressBar::new(0);
     bar.set_style(
@@ -156,9 +169,11 @@ fn follow(client: &Client, rollout: i64, wait: &Wait, json: bool) -> Result<(), 
             }
             state => {
                 bar.finish_and_clear();
+                show(json, &r, |r| summary(&r.rollout));
                 let why = info.halt_reason.clone().map_or_else(String::new, |r| format!(": {r}"));
-                return Err(CliError::new(Exit::Halted, format!("rollout {rollout} is {state}{why}"))
-                    .help(format!("see `outfit rollout show {rollout}`; go on with `outfit rollout resume {rollout}`")));
+                return Err(CliError::new(Exit::Halted, format!("rollout {rollout} is {state}{why}")).help(format!(
+                    "see `outfit rollout show {rollout}`; go on with `outfit rollout resume {rollout}`"
+                )));
             }
         }
         if Instant::now() >= deadline {

@@ -51,7 +51,8 @@ pub struct Difference {
 /// The differences that take `from` to `to`.
 pub fn between(from: &[DesiredComponent], to: &[DesiredComponent]) -> Vec<Difference> {
     let mut out = Vec::new();
-    let same = |a: &DesiredComponent, b: &DesiredComponent| a.category == b.category && a.component.name == b.component.name;
+    let same =
+        |a: &DesiredComponent, b: &DesiredComponent| a.category == b.category && a.component.name == b.component.name;
     for old in from.iter().filter(|old| !to.iter().any(|new| same(old, new))) {
         out.push(difference(old, DifferenceKind::Removed, "", Some(package(&old.component)), None));
     }
@@ -147,7 +148,8 @@ mod tests {
     #[test]
     fn differences_name_what_changed_in_category_order() {
         let from = [component("OS", "base", "1", &[("x", "1")]), component("APP", "web", "1", &[])];
-        let mut to = vec![component("OS", "base", "2", &[("x", "2"), ("y", "3")]), component("CONTENT", "site", "1", &[])];
+        let mut to =
+            vec![component("OS", "base", "2", &[("x", "2"), ("y", "3")]), component("CONTENT", "site", "1", &[])];
         to[0].component.config.as_mut().unwrap().template = "x={{ x }}\ny={{ y }}\n".into();
         let d = between(&from, &to);
         let kinds: Vec<(&str, &str, &str)> =

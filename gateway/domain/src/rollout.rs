@@ -28,15 +28,8 @@ pub enum RolloutState {
 }
 
 impl RolloutState {
-    pub const ALL: [Self; 7] = [
-        Self::Prepared,
-        Self::Running,
-        Self::Paused,
-        Self::Halted,
-        Self::Completed,
-        Self::Aborted,
-        Self::Superseded,
-    ];
+    pub const ALL: [Self; 7] =
+        [Self::Prepared, Self::Running, Self::Paused, Self::Halted, Self::Completed, Self::Aborted, Self::Superseded];
 
     pub const fn as_str(self) -> &'static str {
         match self {
@@ -183,11 +176,7 @@ impl Policy {
     /// The stage of the device at `position` (0-based, devices by name).
     pub fn stage_of(&self, position: usize) -> i32 {
         let position = i32::try_from(position).unwrap_or(i32::MAX);
-        if position < self.canary {
-            0
-        } else {
-            1 + (position - self.canary) / self.batch_size
-        }
+        if position < self.canary { 0 } else { 1 + (position - self.canary) / self.batch_size }
     }
 
     /// How many stages `devices` devices make.
@@ -214,14 +203,16 @@ impl Policy {
 }
 
 /// The version a device's next plan starts from: what its queue was last
-/// built to, unless part of that was skipped, aborted or expired — then what
-/// it last reached (`applied`; `None`: a bare device).
+/// built to (`desired`, once anything was queued toward it), unless part of
+/// that was skipped, aborted or expired — then what it last reached
+/// (`applied`; `None`: a bare device).
 pub fn plan_base(
     applied: Option<ModelVersionId>,
     desired: Option<ModelVersionId>,
+    queued: bool,
     left_undone: bool,
 ) -> Option<ModelVersionId> {
-    if left_undone { applied } else { desired.or(applied) }
+    if queued && !left_undone { desired.or(applied) } else { applied }
 }
 
 /// How many devices of a rollout are in each state.
@@ -346,8 +337,9 @@ mod tests {
     #[test]
     fn a_plan_starts_where_the_queue_leads_unless_it_was_left_undone() {
         let (v1, v2) = (Some(ModelVersionId(1)), Some(ModelVersionId(2)));
-        assert_eq!(plan_base(v1, v2, false), v2);
-        assert_eq!(plan_base(v1, v2, true), v1);
-        assert_eq!(plan_base(None, None, false), None);
+        assert_eq!(plan_base(v1, v2, true, false), v2);
+        assert_eq!(plan_base(v1, v2, true, true), v1);
+        // Registered with its model's version in mind, nothing queued yet: bare.
+        assert_eq!(plan_base(None, v2, false, false), None);
     }
 }

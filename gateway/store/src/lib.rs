@@ -37,9 +37,9 @@ use diesel::prelude::*;
 use diesel::r2d2::{ConnectionManager, CustomizeConnection, Pool, PooledConnection};
 use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
 pub use models::ModelSummary;
-pub use rollouts::NewRollout;
 use models::{ensure_site, site_id};
 pub use operators::OperatorRow;
+pub use rollouts::NewRollout;
 
 pub use scripts::ScriptSummary;
 pub use server_status::ServerCounters;

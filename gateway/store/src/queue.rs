@@ -268,7 +268,12 @@ fn record(conn: &mut DbConnection, device: i64, command: i64, reported: Reported
 
 /// Appends commands after everything already in a device's queue; with a
 /// model version, points the device at it as its desired state.
-pub(crate) fn append(conn: &mut DbConnection, device: i64, model_version: Option<i64>, new: &[NewCommand]) -> Result<Vec<i64>> {
+pub(crate) fn append(
+    conn: &mut DbConnection,
+    device: i64,
+    model_version: Option<i64>,
+    new: &[NewCommand],
+) -> Result<Vec<i64>> {
     let last: Option<i64> = commands::table
         .filter(commands::device_id.eq(device))
         .select(diesel::dsl::max(commands::sequence))

@@ -101,26 +101,41 @@ fn load(conn: &mut DbConnection, ids: &[i64], site: Option<&str>, model: Option<
         entry.1 = entry.1.max(stage + 1);
     }
     rows.into_iter()
-        .map(|(id, site, model, model_id, target, version, state, policy, stage, halt_reason, created_by, created_at)| {
-            let (tally, stages) = tallies.get(&id).copied().unwrap_or_default();
-            let (canary, batch_size, max_failures, max_failure_percent, expire_after_ms) = policy;
-            Ok(Rollout {
-                id: RolloutId(id),
+        .map(
+            |(
+                id,
                 site,
                 model,
-                model_id: ModelId(model_id),
-                target: ModelVersionId(target),
+                model_id,
+                target,
                 version,
-                state: rollout_state(&state)?,
-                policy: Policy { canary, batch_size, max_failures, max_failure_percent, expire_after_ms },
+                state,
+                policy,
                 stage,
-                stages,
                 halt_reason,
                 created_by,
                 created_at,
-                tally,
-            })
-        })
+            )| {
+                let (tally, stages) = tallies.get(&id).copied().unwrap_or_default();
+                let (canary, batch_size, max_failures, max_failure_percent, expire_after_ms) = policy;
+                Ok(Rollout {
+                    id: RolloutId(id),
+                    site,
+                    model,
+                    model_id: ModelId(model_id),
+                    target: ModelVersionId(target),
+                    version,
+                    state: rollout_state(&state)?,
+                    policy: Policy { canary, batch_size, max_failures, max_failure_percent, expire_after_ms },
+                    stage,
+                    stages,
+                    halt_reason,
+                    created_by,
+                    created_at,
+                    tally,
+                })
+            },
+        )
         .collect()
 }
 
@@ -138,8 +153,10 @@ fn supersede(conn: &mut DbConnection, model: i64) -> QueryResult<usize> {
 
 /// The queue sequences after the device's last command.
 fn last_sequence(conn: &mut DbConnection, device: i64) -> QueryResult<i64> {
-    let last: Option<i64> =
-        commands::table.filter(commands::device_id.eq(device)).select(diesel::dsl::max(commands::sequence)).first(conn)?;
+    let last: Option<i64> = commands::table
+        .filter(commands::device_id.eq(device))
+        .select(diesel::dsl::max(commands::sequence))
+        .first(conn)?;
     Ok(last.unwrap_or(0))
 }
 
@@ -171,11 +188,16 @@ impl Storage {
             .load(&mut conn)?;
         Ok(rows
             .into_iter()
-            .map(|(id, name, poke_url, applied, desired, _)| PlanBase {
+            .map(|(id, name, poke_url, applied, desired, provisioned_from)| PlanBase {
                 device: DeviceId(id),
                 name,
                 poke_url,
-                base: plan_base(applied.map(ModelVersionId), desired.map(ModelVersionId), undone.contains(&id)),
+                base: plan_base(
+                    applied.map(ModelVersionId),
+                    desired.map(ModelVersionId),
+                    provisioned_from.is_some(),
+                    undone.contains(&id),
+                ),
             })
             .collect())
     }
@@ -343,9 +365,8 @@ impl Storage {
     /// to the model while it runs) to stage `stage`, waiting.
     pub fn join_rollout(&self, id: RolloutId, model: ModelId, stage: i32) -> Result<usize> {
         self.transaction(|conn| {
-            let members = rollout_devices::table
-                .filter(rollout_devices::rollout_id.eq(id.0))
-                .select(rollout_devices::device_id);
+            let members =
+                rollout_devices::table.filter(rollout_devices::rollout_id.eq(id.0)).select(rollout_devices::device_id);
             let new: Vec<i64> = devices::table
                 .filter(devices::model_id.eq(model.0))
                 .filter(devices::id.ne_all(members))
@@ -450,16 +471,15 @@ impl Storage {
         let now = now_ms();
         let active = to.is_active().then_some(1);
         let finished = (!to.is_active()).then_some(now);
-        let moved =
-            diesel::update(rollouts::table.filter(rollouts::id.eq(id.0)).filter(rollouts::state.eq_any(from)))
-                .set((
-                    rollouts::state.eq(to.as_str()),
-                    rollouts::active.eq(active),
-                    rollouts::halt_reason.eq(halt_reason),
-                    rollouts::finished_at.eq(finished),
-                    rollouts::updated_at.eq(now),
-                ))
-                .execute(&mut conn)?;
+        let moved = diesel::update(rollouts::table.filter(rollouts::id.eq(id.0)).filter(rollouts::state.eq_any(from)))
+            .set((
+                rollouts::state.eq(to.as_str()),
+                rollouts::active.eq(active),
+                rollouts::halt_reason.eq(halt_reason),
+                rollouts::finished_at.eq(finished),
+                rollouts::updated_at.eq(now),
+            ))
+            .execute(&mut conn)?;
         Ok(moved == 1)
     }
 
@@ -523,9 +543,9 @@ impl Storage {
                 .execute(conn)?;
             }
             diesel::update(
-                rollout_devices::table
-                    .filter(rollout_devices::rollout_id.eq(id.0))
-                    .filter(rollout_devices::state.eq_any([DeviceState::Waiting.as_str(), DeviceState::Queued.as_str()])),
+                rollout_devices::table.filter(rollout_devices::rollout_id.eq(id.0)).filter(
+                    rollout_devices::state.eq_any([DeviceState::Waiting.as_str(), DeviceState::Queued.as_str()]),
+                ),
             )
             .set((rollout_devices::state.eq(DeviceState::Aborted.as_str()), rollout_devices::updated_at.eq(now_ms())))
             .execute(conn)?;

@@ -107,7 +107,8 @@ impl Storage {
     /// its order. A category that exists is refused.
     pub fn add_category(&self, name: &str, after: Option<&str>, description: Option<&str>) -> Result<Category> {
         self.transaction(|conn| {
-            let exists = role_categories::table.filter(role_categories::name.eq(name)).count().get_result::<i64>(conn)?;
+            let exists =
+                role_categories::table.filter(role_categories::name.eq(name)).count().get_result::<i64>(conn)?;
             if exists > 0 {
                 return Err(StorageError::Exists(format!("role category {name} exists already")));
             }

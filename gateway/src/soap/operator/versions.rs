@@ -7,7 +7,11 @@ use outfit_app::{Failure, Services};
 use outfit_domain::rights::Caller;
 use outfit_wsdl::operator as wire;
 
-pub fn list(s: &Services, caller: &Caller, m: wire::ListModelVersions) -> Result<wire::ListModelVersionsResponse, Failure> {
+pub fn list(
+    s: &Services,
+    caller: &Caller,
+    m: wire::ListModelVersions,
+) -> Result<wire::ListModelVersionsResponse, Failure> {
     let version = s
         .model_history(caller, &m.site, &m.model)?
         .into_iter()
@@ -49,7 +53,11 @@ pub fn rollback(s: &Services, caller: &Caller, m: wire::RollbackModel) -> Result
     })
 }
 
-pub fn categories(s: &Services, caller: &Caller, _: wire::ListCategories) -> Result<wire::ListCategoriesResponse, Failure> {
+pub fn categories(
+    s: &Services,
+    caller: &Caller,
+    _: wire::ListCategories,
+) -> Result<wire::ListCategoriesResponse, Failure> {
     let category = s
         .categories(caller)?
         .into_iter()
