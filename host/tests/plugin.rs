@@ -89,8 +89,10 @@ fn install_configure_remove(plugin: &Plugin) {
     let err = plugin.install(&ctx, &wrong).unwrap().unwrap_err();
     assert!(err.contains("is not installed"), "{err}");
 
-    // Remove through dpkg as well; the package database agrees.
-    assert_eq!(plugin.remove(&ctx, "outfit-test").unwrap().unwrap(), "removed outfit-test");
+    // Remove through dpkg as well (purged: nothing of it left); the package database agrees.
+    assert_eq!(plugin.remove(&ctx, "outfit-test").unwrap().unwrap(), "purged outfit-test");
+    let status = std::fs::read_to_string(root.join("var/lib/dpkg/status")).unwrap();
+    assert!(!status.contains("Package: outfit-test"), "{status}");
     assert!(plugin.query(&ctx).unwrap().unwrap().is_empty());
     assert!(!root.join("usr/share/t/file").exists());
     // Removing what is not installed is already done.

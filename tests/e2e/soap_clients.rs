@@ -49,7 +49,7 @@ fn call(op: &str, args: Value, auth: &str, expect: Option<&str>) -> Value {
 }
 
 /// Every operation, honest and refused, with names of client `p`.
-fn plan(p: &str, package: &str, bundle: &str) -> Vec<Value> {
+fn plan(p: &str, package: &str, bundle: &str, rollout: i64) -> Vec<Value> {
     let d = format!("{p}-1");
     let ok = |op: &str, args: Value| call(op, args, "cert", None);
     let fault = |op: &str, args: Value, code: &str| call(op, args, "cert", Some(code));
@@ -138,6 +138,29 @@ fn plan(p: &str, package: &str, bundle: &str) -> Vec<Value> {
         fault("ShowModel", json!({ "site": "demo", "model": "nope" }), "UnknownObject"),
         ok("ListPackages", json!({})),
         wrong("ListPackages", json!({})),
+        ok("ListModelVersions", json!({ "site": "demo", "model": "webserver" })),
+        fault("ListModelVersions", json!({ "site": "demo", "model": "nope" }), "UnknownObject"),
+        ok("DiffModel", json!({ "site": "demo", "model": "webserver", "from": 1 })),
+        fault("DiffModel", json!({ "site": "demo", "model": "webserver", "from": 99 }), "UnknownObject"),
+        ok("RollbackModel", json!({ "site": "demo", "model": format!("{p}-m"), "version": 1, "reason": "same" })),
+        fault("RollbackModel", json!({ "site": "demo", "model": format!("{p}-m"), "version": 42 }), "UnknownObject"),
+        ok("ListCategories", json!({})),
+        wrong("ListCategories", json!({})),
+        ok("AddCategory", json!({ "name": format!("{p}-CAT"), "after": "OS", "description": "d" })),
+        fault("AddCategory", json!({ "name": format!("{p}-CAT") }), "Conflict"),
+        ok("PlanRollout", json!({ "site": "demo", "model": "webserver" })),
+        fault("PlanRollout", json!({ "site": "demo", "model": "nope" }), "UnknownObject"),
+        ok(
+            "StartRollout",
+            json!({ "site": "demo", "model": format!("{p}-m"), "policy": { "start": false, "canary": 2 } }),
+        ),
+        fault("StartRollout", json!({ "site": "demo", "model": "nope" }), "UnknownObject"),
+        ok("ListRollouts", json!({ "site": "demo" })),
+        wrong("ListRollouts", json!({ "site": "demo" })),
+        ok("ShowRollout", json!({ "rollout": rollout })),
+        fault("ShowRollout", json!({ "rollout": 999_999 }), "UnknownObject"),
+        ok("SteerRollout", json!({ "rollout": rollout, "action": "abort" })),
+        fault("SteerRollout", json!({ "rollout": rollout, "action": "fly" }), "Invalid"),
         ok("ListAudit", json!({ "limit": 5 })),
         fault("ListAudit", json!({ "outcome": "maybe" }), "Invalid"),
     ]
@@ -197,7 +220,18 @@ fn zeep_suds_and_node_soap_call_every_operator_operation() -> Result<()> {
             let r: Value = serde_json::from_str(&gateway.cli(&["--json", "device", "requests"])?)?;
             Ok((r["request"].as_array().map_or(0, Vec::len) >= 2).then_some(()))
         })?;
-        let calls = plan(p, &package, &bundle);
+        // A rollout prepared for this client's ShowRollout and SteerRollout.
+        let prepared: Value = serde_json::from_str(&gateway.cli(&[
+            "--json",
+            "rollout",
+            "start",
+            "webserver",
+            "--site",
+            "demo",
+            "--prepare",
+        ])?)?;
+        let rollout = prepared["rollout"]["id"].as_i64().context("a rollout id")?;
+        let calls = plan(p, &package, &bundle, rollout);
         let plan_file = dir.path().join(format!("{p}-plan.json"));
         let document = json!({
             "cert": gateway.dir.join("admin/admin.pem"),
@@ -233,7 +267,7 @@ fn zeep_suds_and_node_soap_call_every_operator_operation() -> Result<()> {
         drop(asking);
         // One audit line per state-changing call, allowed or refused, and per
         // caller refused at the door; reads leave none.
-        let reads = |op: &str| op.starts_with("List") || op.starts_with("Show");
+        let reads = |op: &str| ["List", "Show", "Plan", "Diff"].iter().any(|read| op.starts_with(read));
         let audited =
             calls.iter().filter(|c| !reads(c["op"].as_str().unwrap_or_default()) || c["auth"] == "wrong").count();
         assert_eq!(audit_lines()? - before, audited, "{p}: audit lines");

@@ -50,6 +50,7 @@ impl Services {
         model: &str,
         follow: Follow,
         make: impl FnOnce() -> Result<ImportedModel, Failure>,
+        describe: fn(&ImportedModel) -> String,
     ) -> Result<(Changed, String), Failure> {
         if follow != Follow::Nothing
             && let Ok(id) = self.storage.model(site, model)
@@ -61,7 +62,7 @@ impl Services {
         let imported = make()?;
         let created = imported.created.then_some(imported.model_version_id);
         let rollout = self.follow(caller, site, model, created, follow)?;
-        let mut detail = imported_detail(&imported);
+        let mut detail = describe(&imported);
         if let Some(id) = rollout {
             detail.push_str(&format!("; rollout {id}"));
         }
@@ -136,9 +137,8 @@ impl Services {
             }
             model.validate().map_err(Refusal::invalid)?;
             prepare(&mut model)?;
-            self.change_model(caller, &site, &name, follow, || {
-                Ok(self.storage.import_model(&model, &authorship(caller, reason))?)
-            })
+            let make = || Ok(self.storage.import_model(&model, &authorship(caller, reason))?);
+            self.change_model(caller, &site, &name, follow, make, imported_detail)
         })
     }
 
@@ -191,8 +191,9 @@ impl Services {
         let act = Act { action: "SetParameter", site: Some(&change.site), object };
         self.audited(caller, act, || {
             authorise(caller, &change.site, Scope::Category(&change.category), Action::Change)?;
-            self.change_model(caller, &change.site, &change.model, follow, || {
-                Ok(self.storage.set_parameter(change, &authorship(caller, reason))?)
+            let make = || Ok(self.storage.set_parameter(change, &authorship(caller, reason))?);
+            self.change_model(caller, &change.site, &change.model, follow, make, |imported| {
+                if imported.created { format!("model version {}", imported.version) } else { "unchanged".to_owned() }
             })
         })
     }

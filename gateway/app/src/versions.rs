@@ -55,8 +55,13 @@ impl Services {
             for category in &categories {
                 authorise(caller, site, Scope::Category(category), Action::Change)?;
             }
-            self.change_model(caller, site, model, follow, || {
-                Ok(self.storage.rollback_model(site, model, version, &authorship(caller, reason))?)
+            let make = || Ok(self.storage.rollback_model(site, model, version, &authorship(caller, reason))?);
+            self.change_model(caller, site, model, follow, make, |imported| {
+                if imported.created {
+                    format!("new version {} restores an earlier one", imported.version)
+                } else {
+                    format!("version {} holds that content already; nothing added", imported.version)
+                }
             })
         })
     }

@@ -16,14 +16,17 @@ fn rollout(change: &ChangeArgs) -> Option<wire::RolloutPolicy> {
     }
 }
 
-/// What a change made, for people.
-fn changed(created: bool, version: i32, rollout: Option<i64>) {
-    let what = if created { "new model version" } else { "unchanged; model version" };
+/// What a change made, for people: `made` when a version was made, `kept` when not.
+fn changed(created: bool, version: i32, rollout: Option<i64>, made: &str, kept: &str) {
+    let what = if created { made } else { kept };
     match rollout {
         Some(id) => println!("{what} {version}; rollout {id} (`outfit rollout show {id}`)"),
         None => println!("{what} {version}"),
     }
 }
+
+const MADE: &str = "new model version";
+const KEPT: &str = "unchanged; model version";
 
 pub fn model(client: &Client, command: ModelCmd, json: bool) -> Result<(), CliError> {
     match command {
@@ -42,7 +45,7 @@ pub fn model(client: &Client, command: ModelCmd, json: bool) -> Result<(), CliEr
                 rollout: rollout(&change),
             };
             let r = call!(client, SetParameter(request));
-            show(json, &r, |r| changed(r.created, r.model_version, r.rollout));
+            show(json, &r, |r| changed(r.created, r.model_version, r.rollout, MADE, KEPT));
         }
         ModelCmd::Import { file, change } => {
             let request = wire::ImportModel {
@@ -51,7 +54,11 @@ pub fn model(client: &Client, command: ModelCmd, json: bool) -> Result<(), CliEr
                 ..crate::content::model(client, &file)?
             };
             let r = call!(client, ImportModel(request));
-            show(json, &r, |r| changed(r.created, r.model_version, r.rollout));
+            let (made, kept) = (
+                format!("model {}: new version", file.display()),
+                format!("model {}: unchanged; current version", file.display()),
+            );
+            show(json, &r, |r| changed(r.created, r.model_version, r.rollout, &made, &kept));
         }
         ModelCmd::List { site } => {
             let r = call!(client, ListModels(wire::ListModels { site }));
@@ -128,7 +135,7 @@ pub fn model(client: &Client, command: ModelCmd, json: bool) -> Result<(), CliEr
             let request =
                 wire::RollbackModel { site, model, version, reason: change.reason.clone(), rollout: rollout(&change) };
             let r = call!(client, RollbackModel(request));
-            show(json, &r, |r| changed(r.created, r.model_version, r.rollout));
+            show(json, &r, |r| changed(r.created, r.model_version, r.rollout, MADE, KEPT));
         }
     }
     Ok(())

@@ -4,7 +4,8 @@
 //! (SOAP, CLI, console) show them.
 //!
 //! Code map: `ids` (typed ids), `device`, `enrolment`, `audit`, `model` (models, roles, components),
-//! `plan` (the commands from one version to another), `diff` (what changed between versions), `rollout` (stages, thresholds, device states), `command` (the command vocabulary kept in queue rows), `queue`
+//! `plan` (the commands from one version to another), `diff` (what changed between versions), `rollout` (stages, thresholds, device states), `inventory` (what an agent reports), `drift`
+//! (inventory against model), `command` (the command vocabulary kept in queue rows), `queue`
 //! (command states, the head of a queue, counts), `serving` (what a device's
 //! agent can serve, judged before anything is queued), `rights` (principals,
 //! actions, the rights decision).
@@ -15,8 +16,10 @@ pub mod audit;
 pub mod command;
 pub mod device;
 pub mod diff;
+pub mod drift;
 pub mod enrolment;
 pub mod ids;
+pub mod inventory;
 pub mod model;
 pub mod plan;
 pub mod queue;
