@@ -30,6 +30,8 @@ use std::io::Write;
 use std::path::PathBuf;
 
 pub const PREFIX: &str = "/access/";
+/// The id prefix of the commands a person's trial runs as.
+pub const LOCAL_PREFIX: &str = "local-";
 
 /// A configuration a person tries out on this device.
 #[derive(Debug, serde::Deserialize, serde::Serialize)]
@@ -40,6 +42,11 @@ struct LocalConfigure {
     template: String,
     #[serde(default)]
     parameters: BTreeMap<String, String>,
+    /// Ask for the change to become the model's standard (a promotion,
+    /// decided by the gateway on the person's rights when it sees the
+    /// device's next inventory).
+    #[serde(default)]
+    promote: bool,
 }
 
 /// One line of `local-changes.jsonl`: who changed what on this device, when.
@@ -161,7 +168,7 @@ impl Access {
         let parameters = change.parameters.iter().map(|(n, v)| Parameter { name: n.clone(), value: v.clone() });
         let at_ms = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_millis());
         let command = Command {
-            id: format!("local-{at_ms}"),
+            id: format!("{LOCAL_PREFIX}{at_ms}"),
             sequence: 0,
             run: 1,
             kind: Some(CommandKind::Configure),

@@ -34,6 +34,9 @@ pub struct Agent {
     pub renewal: Renewal,
     /// A plug-in was installed or rolled back since the last Hello.
     pub plugins_changed: AtomicBool,
+    /// `STATE/local-changes.jsonl`, reported with the inventory.
+    pub changes: std::path::PathBuf,
+    pub inventory_interval: Duration,
 }
 
 /// How often the agent looks at its certificate's expiry.
@@ -48,12 +51,18 @@ fn jittered(interval: Duration) -> Duration {
 impl Agent {
     pub async fn run(self) {
         self.say_hello().await;
+        self.report_inventory("start").await;
         let mut retry = Duration::from_millis(500);
         let mut renewal_due = tokio::time::Instant::now();
+        let mut inventory_due = tokio::time::Instant::now() + jittered(self.inventory_interval);
         loop {
             if tokio::time::Instant::now() >= renewal_due {
                 self.renewal.check(&self.client).await;
                 renewal_due = tokio::time::Instant::now() + RENEWAL_CHECK;
+            }
+            if tokio::time::Instant::now() >= inventory_due {
+                self.report_inventory("periodic").await;
+                inventory_due = tokio::time::Instant::now() + jittered(self.inventory_interval);
             }
             // After a failure, try again soon (backing off) rather than waiting a whole poll interval.
             let wait = match self.drain().await {
@@ -72,6 +81,25 @@ impl Agent {
                 () = self.wake.notified() => tracing::debug!("woken by a poke"),
                 () = tokio::time::sleep(wait) => tracing::debug!("polling"),
             }
+        }
+    }
+
+    /// Gathers and sends the inventory; returns how many differences from its
+    /// model the gateway found.
+    async fn send_inventory(&self, occasion: &'static str) -> Result<i32, String> {
+        let (executor, device, changes) = (self.executor.clone(), self.client.device.clone(), self.changes.clone());
+        let report =
+            tokio::task::spawn_blocking(move || crate::inventory::collect(&executor, &device, &changes, occasion))
+                .await
+                .map_err(|e| format!("gathering the inventory crashed: {e}"))?;
+        self.client.report_inventory(report).await.map_err(|e| e.to_string())
+    }
+
+    /// An inventory the agent sends of its own accord; a failure waits for the next occasion.
+    async fn report_inventory(&self, occasion: &'static str) {
+        match self.send_inventory(occasion).await {
+            Ok(drift) => tracing::info!(occasion, drift, "inventory reported"),
+            Err(e) => tracing::warn!(occasion, error = %e, "could not report the inventory"),
         }
     }
 
@@ -132,8 +160,11 @@ impl Agent {
             Some(instruction) => instruction,
             None => self.client.next_command().await?,
         };
+        // After changes, the gateway hears what the device holds now.
+        let mut changed = false;
         while let Some(command) = instruction.command {
             let (outcome, message) = self.run_once(&command).await?;
+            changed |= command.kind != Some(CommandKind::Inventory);
             let switches = matches!(command.kind, Some(CommandKind::InstallPlugin | CommandKind::RollbackPlugin));
             if switches && outcome == Outcome::Succeeded {
                 self.plugins_changed.store(true, Ordering::SeqCst);
@@ -147,6 +178,9 @@ impl Agent {
         }
         if let Some(none) = instruction.no_command {
             tracing::info!(reason = %none.reason, "no command");
+        }
+        if changed {
+            self.report_inventory("drained").await;
         }
         Ok(())
     }
@@ -185,6 +219,16 @@ impl Agent {
             // here never reboots twice.
             let mode = format!("{:?}", self.reboot.mode);
             return Ok(self.finish(command, kind, Outcome::RebootUnderway, format!("reboot underway ({mode})")));
+        }
+        if kind == CommandKind::Inventory {
+            return match self.send_inventory("demand").await {
+                Ok(drift) => {
+                    let message = format!("inventory reported; the gateway found {drift} differences");
+                    Ok(self.finish(command, kind, Outcome::Succeeded, message))
+                }
+                // Safe to repeat: it runs again when the gateway answers.
+                Err(e) => Err(DrainError::Unavailable(format!("could not report the inventory: {e}"))),
+            };
         }
         match self.executor.execute(&self.client, command).await {
             Execution::Done(outcome, message) => Ok(self.finish(command, kind, outcome, message)),

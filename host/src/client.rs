@@ -148,6 +148,11 @@ impl GatewayClient {
         Ok(self.call(request, |b| b.locate_package_response).await?.package)
     }
 
+    /// `ReportInventory`: returns how many differences from its model the gateway found.
+    pub async fn report_inventory(&self, report: outfit_wsdl::inventory::ReportInventory) -> Result<i32, ClientError> {
+        Ok(self.call(GatewayRequest::ReportInventory(report), |b| b.report_inventory_response).await?.drift)
+    }
+
     pub async fn next_command(&self) -> Result<Instruction, ClientError> {
         let request = GatewayRequest::NextCommand(NextCommand { device: self.device.clone() });
         Ok(self.call(request, |b| b.next_command_response).await?.into())

@@ -20,6 +20,8 @@ pub struct Executor {
     pub plugins: Arc<PluginSet>,
     pub root: PathBuf,
     pub spool: PathBuf,
+    /// What configure commands of the queue wrote, for the inventory.
+    pub managed: crate::inventory::Managed,
 }
 
 /// How running a command ended.
@@ -252,7 +254,13 @@ impl Executor {
                 };
                 let outcome =
                     tokio::task::spawn_blocking(move || plugin.configure_with(&ctx, &file, &attributes)).await;
-                Ok(flatten(&loaded, "configure", outcome)?)
+                let done = flatten(&loaded, "configure", outcome)?;
+                // What the model wrote; a person's trial through the access
+                // endpoint is not the model, and shows as drift.
+                if !command.id.starts_with(crate::access::LOCAL_PREFIX) {
+                    self.managed.record(&self.root, &config.component, &config.path);
+                }
+                Ok(done)
             }
             CommandKind::InstallPlugin => {
                 let package = command.install.as_ref().expect("validated");
@@ -300,7 +308,9 @@ impl Executor {
                 let switched = tokio::task::spawn_blocking(move || plugins.rollback(&name)).await;
                 Ok(switched.map_err(|e| format!("rollback-plugin crashed the worker: {e}"))??)
             }
-            CommandKind::Reboot => Err(Stop::Failed("a reboot is carried out by the agent, not a plug-in".into())),
+            CommandKind::Reboot | CommandKind::Inventory => {
+                Err(Stop::Failed("carried out by the agent, not a plug-in".into()))
+            }
         }
     }
 }

@@ -71,7 +71,8 @@ pub fn safe_to_repeat(kind: CommandKind) -> bool {
         | CommandKind::Network
         | CommandKind::Service
         | CommandKind::Upgrade
-        | CommandKind::Remove => true,
+        | CommandKind::Remove
+        | CommandKind::Inventory => true,
         CommandKind::Reboot | CommandKind::RollbackPlugin => false,
     }
 }

@@ -16,6 +16,7 @@ pub mod agent;
 pub mod client;
 pub mod execute;
 pub mod identity;
+pub mod inventory;
 pub mod journal;
 pub mod library;
 pub mod platform;

@@ -67,6 +67,10 @@ pub struct Settings {
     /// Seconds between polls when no poke arrives.
     #[arg(long, default_value_t = 300)]
     pub poll_interval: u64,
+    /// Seconds between inventory reports (± 10 %); the agent also reports at
+    /// its start, after its queue drained and when asked.
+    #[arg(long, default_value_t = 6 * 3600)]
+    pub inventory_interval: u64,
     /// Append the log to this file instead of writing it to stderr (a Windows
     /// service has no stderr).
     #[arg(long)]

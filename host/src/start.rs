@@ -141,11 +141,13 @@ async fn run(settings: Settings) -> Result<()> {
     let listener_identity = transport::LiveIdentity::load(me)?;
     let server = transport::server_config_live(listener_identity.clone(), transport::Clients::Required(&settings.ca))?;
     let client = GatewayClient::new(tls, endpoint, settings.device);
-    let executor = Executor { plugins: Arc::new(plugins), root: root.clone(), spool };
+    let managed = crate::inventory::Managed::new(state_dir.join("managed"));
+    let executor = Executor { plugins: Arc::new(plugins), root: root.clone(), spool, managed };
+    let changes = state_dir.join("local-changes.jsonl");
     let access = Arc::new(crate::access::Access {
         client: client.clone(),
         executor: executor.clone(),
-        changes: state_dir.join("local-changes.jsonl"),
+        changes: changes.clone(),
     });
     let bound = crate::poke::listen(&settings.listen, server, wake.clone(), access)
         .await
@@ -174,6 +176,8 @@ async fn run(settings: Settings) -> Result<()> {
             before: Duration::from_secs(settings.renew_before),
         },
         plugins_changed: Default::default(),
+        changes,
+        inventory_interval: Duration::from_secs(settings.inventory_interval),
     };
     agent.run().await;
     Ok(())

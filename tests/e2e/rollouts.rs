@@ -91,7 +91,7 @@ fn a_model_change_rolls_out_in_stages_halts_on_the_canary_and_rolls_back() -> Re
     // v1 to five bare devices: a canary, then batches of two.
     let built = json(&gateway, &["rollout", "start", "webserver", "--site", "demo", "--batch", "2", "--wait"])?;
     assert_eq!(built["rollout"]["state"], "completed", "{built}");
-    assert_eq!((&built["rollout"]["stages"], &built["rollout"]["applied"]), (&3.into(), &5.into()), "{built}");
+    assert_eq!((&built["rollout"]["stages"], &built["rollout"]["converged"]), (&3.into(), &5.into()), "{built}");
     let stages: Vec<&Value> = built["device"].as_array().unwrap().iter().map(|d| &d["stage"]).collect();
     assert_eq!(stages, [&Value::from(0), &1.into(), &1.into(), &2.into(), &2.into()], "{built}");
     let full = ["outfit-demo-app 2.1.0", "outfit-demo-content 3.0.0", "outfit-demo-os 1.0.0", "outfit-tools 1.0"];

@@ -5,6 +5,7 @@
 //! operation, more than one, or a missing required field is an error with a
 //! stable [`FaultCode`], never a half-empty message.
 
+use crate::inventory::{ReportInventory, ReportInventoryResponse};
 use crate::messages::*;
 use yaserde::{YaDeserialize, YaSerialize};
 
@@ -57,6 +58,10 @@ pub struct Body {
     pub locate_package: Option<LocatePackage>,
     #[yaserde(rename = "LocatePackageResponse", prefix = "o")]
     pub locate_package_response: Option<LocatePackageResponse>,
+    #[yaserde(rename = "ReportInventory", prefix = "o")]
+    pub report_inventory: Option<ReportInventory>,
+    #[yaserde(rename = "ReportInventoryResponse", prefix = "o")]
+    pub report_inventory_response: Option<ReportInventoryResponse>,
     #[yaserde(rename = "PokeResponse", prefix = "o")]
     pub poke_response: Option<PokeResponse>,
     #[yaserde(rename = "Fault", prefix = "soapenv")]
@@ -214,6 +219,7 @@ pub enum GatewayRequest {
     NextCommand(NextCommand),
     ReportResult(ReportResult),
     LocatePackage(LocatePackage),
+    ReportInventory(ReportInventory),
 }
 
 impl GatewayRequest {
@@ -226,6 +232,7 @@ impl GatewayRequest {
             Self::NextCommand(_) => "NextCommand",
             Self::ReportResult(_) => "ReportResult",
             Self::LocatePackage(_) => "LocatePackage",
+            Self::ReportInventory(_) => "ReportInventory",
         }
     }
 
@@ -239,6 +246,7 @@ impl GatewayRequest {
             Self::NextCommand(m) => &m.device,
             Self::ReportResult(m) => &m.device,
             Self::LocatePackage(m) => &m.device,
+            Self::ReportInventory(m) => &m.device,
         }
     }
 }
@@ -253,6 +261,7 @@ pub enum GatewayResponse {
     NextCommand(NextCommandResponse),
     ReportResult(ReportResultResponse),
     LocatePackage(LocatePackageResponse),
+    ReportInventory(ReportInventoryResponse),
 }
 
 fn parse_envelope(xml: &[u8]) -> Result<Envelope, SoapFault> {
@@ -356,6 +365,7 @@ pub fn decode_gateway_request(xml: &[u8]) -> Result<GatewayRequest, SoapFault> {
         body.next_command.is_some(),
         body.report_result.is_some(),
         body.locate_package.is_some(),
+        body.report_inventory.is_some(),
     ];
     ensure_single(found.iter().filter(|f| **f).count(), crate::NS)?;
     let request = if let Some(m) = body.enrol {
@@ -379,6 +389,9 @@ pub fn decode_gateway_request(xml: &[u8]) -> Result<GatewayRequest, SoapFault> {
     } else if let Some(m) = body.locate_package {
         m.validate().map_err(SoapFault::missing)?;
         GatewayRequest::LocatePackage(m)
+    } else if let Some(m) = body.report_inventory {
+        m.validate().map_err(SoapFault::missing)?;
+        GatewayRequest::ReportInventory(m)
     } else {
         unreachable!("ensure_single checked that one operation is present")
     };
@@ -441,6 +454,7 @@ impl GatewayRequest {
             Self::NextCommand(m) => body.next_command = Some(m),
             Self::ReportResult(m) => body.report_result = Some(m),
             Self::LocatePackage(m) => body.locate_package = Some(m),
+            Self::ReportInventory(m) => body.report_inventory = Some(m),
         }
         encode(body)
     }
@@ -457,6 +471,7 @@ impl GatewayResponse {
             Self::NextCommand(m) => body.next_command_response = Some(m),
             Self::ReportResult(m) => body.report_result_response = Some(m),
             Self::LocatePackage(m) => body.locate_package_response = Some(m),
+            Self::ReportInventory(m) => body.report_inventory_response = Some(m),
         }
         encode(body)
     }

@@ -10,6 +10,7 @@
 pub mod bundle;
 pub mod envelope;
 pub mod identity;
+pub mod inventory;
 pub mod messages;
 pub mod operator;
 mod operator_messages;

@@ -41,6 +41,9 @@ pub enum CommandKind {
     Upgrade,
     #[yaserde(rename = "remove")]
     Remove,
+    /// Report the device's inventory now (ReportInventory).
+    #[yaserde(rename = "inventory")]
+    Inventory,
 }
 
 impl CommandKind {
@@ -55,6 +58,7 @@ impl CommandKind {
             Self::Service => "service",
             Self::Upgrade => "upgrade",
             Self::Remove => "remove",
+            Self::Inventory => "inventory",
         }
     }
 }

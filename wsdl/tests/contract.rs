@@ -55,6 +55,39 @@ fn sample_install() -> Command {
     }
 }
 
+/// An inventory with every repeated and optional part filled.
+fn inventory() -> outfit_wsdl::inventory::ReportInventory {
+    use outfit_wsdl::inventory::*;
+    ReportInventory {
+        device: "d".into(),
+        taken_at_ms: 1_764_900_000_000,
+        occasion: "demand".into(),
+        fact: vec![Fact { name: "kernel".into(), value: "6.1.0".into() }],
+        disk: vec![DiskReport { mount: "/".into(), total_bytes: 10 << 30, available_bytes: 4 << 30 }],
+        interface: vec![InterfaceReport { name: "eth0".into(), address: vec!["192.0.2.10/24".into()] }],
+        package: vec![InstalledPackage { name: "web".into(), version: "1.0".into(), format: "deb".into() }],
+        file: vec![ManagedFileReport {
+            path: "/etc/web.conf".into(),
+            component: "web".into(),
+            written_sha256: "ab".repeat(32),
+            sha256: Some("cd".repeat(32)),
+            written: Some("cG9ydD04MAo=".into()),
+            now: Some("cG9ydD04MQo=".into()),
+        }],
+        plugin: vec![PluginVersion { name: "debian".into(), version: "0.1.0".into() }],
+        change: vec![LocalChangeReport {
+            at_ms: 1,
+            operator: "ann".into(),
+            component: "web".into(),
+            path: "/etc/web.conf".into(),
+            template: "cG9ydD17eyBwIH19Cg==".into(),
+            parameter: vec![Parameter { name: "p".into(), value: "81".into() }],
+            promote: true,
+            outcome: "succeeded".into(),
+        }],
+    }
+}
+
 const AGENT_XSD: &str = "outfit-agent.xsd";
 const OPERATOR_XSD: &str = "outfit-operator.xsd";
 
@@ -147,6 +180,8 @@ fn rust_elements() -> BTreeSet<String> {
         check(HelloResponse { pending_commands: 2 }),
         check(LocatePackage { device: "d".into(), name: "outfit-demo-app".into(), version: "2.1.0".into() }),
         check(LocatePackageResponse { package: sample_install().install.expect("the sample installs a package") }),
+        check(inventory()),
+        check(outfit_wsdl::inventory::ReportInventoryResponse { drift: 2 }),
         check(NextCommand { device: "d".into() }),
         check(NextCommandResponse::from(Instruction::command(sample_install()))),
         check(NextCommandResponse::from(Instruction::nothing("empty"))),
@@ -569,9 +604,19 @@ fn every_wsdl_operation_uses_declared_elements() {
         assert!(elements.contains(local), "WSDL part element {element} has no Rust type");
         parts += 1;
     }
-    assert_eq!(parts, 17);
+    assert_eq!(parts, 19);
     let operations = wsdl_operations("outfit-agent.wsdl");
-    let expected = ["Enrol", "Renew", "Authorise", "Hello", "NextCommand", "ReportResult", "LocatePackage", "Poke"];
+    let expected = [
+        "Enrol",
+        "Renew",
+        "Authorise",
+        "Hello",
+        "NextCommand",
+        "ReportResult",
+        "LocatePackage",
+        "ReportInventory",
+        "Poke",
+    ];
     assert_eq!(operations, expected.into_iter().map(str::to_owned).collect::<BTreeSet<_>>());
     // Each operation's request and response element is one the envelope codec carries.
     for op in &operations {

@@ -14,7 +14,9 @@ use crate::{Failure, Refusal, RefusalKind, Services};
 use outfit_domain::audit::{AuditEntry, Outcome};
 use outfit_domain::command::Payload;
 use outfit_domain::device::Device;
+use outfit_domain::drift;
 use outfit_domain::ids::{CommandId, DeviceId};
+use outfit_domain::inventory::Inventory;
 use outfit_domain::model::PackageRef;
 use outfit_domain::queue::{Head, QueuedCommand, Reported, Swept};
 use outfit_domain::rights::{Action, Principal, Scope};
@@ -56,6 +58,7 @@ pub enum AgentRequest {
         name: String,
         version: String,
     },
+    ReportInventory(Inventory),
 }
 
 impl AgentRequest {
@@ -67,6 +70,7 @@ impl AgentRequest {
             Self::NextCommand => "NextCommand",
             Self::ReportResult { .. } => "ReportResult",
             Self::LocatePackage { .. } => "LocatePackage",
+            Self::ReportInventory(_) => "ReportInventory",
         }
     }
 }
@@ -114,6 +118,10 @@ pub enum AgentAnswer {
     NextCommand(Instruction),
     ReportResult(Instruction),
     Package(PackageRef),
+    /// How many differences from its model the inventory showed.
+    Inventory {
+        drift: i32,
+    },
 }
 
 /// What an `Enrol` asks.
@@ -376,8 +384,28 @@ impl Services {
                     Served::Answer(AgentAnswer::Package(package), answer)
                 }))
             }
+            AgentRequest::ReportInventory(inventory) => {
+                let drift = record_inventory(session, device.id, inventory)?;
+                Ok(Ok(Served::Answer(AgentAnswer::Inventory { drift }, format!("inventory:{drift}"))))
+            }
         }
     }
+}
+
+/// Compares a report with the version the device is supposed to hold and
+/// stores both; returns how many differences it showed.
+fn record_inventory(session: &mut Session, device: DeviceId, inventory: &Inventory) -> Result<i32, StorageError> {
+    let (version, found) = match session.supposed(device)? {
+        Some((version, desired, managed)) => (Some(version), drift::compare(&desired, &managed, inventory)),
+        None => (None, Vec::new()),
+    };
+    // A file changed through the access endpoint names who changed it.
+    let changed_by = |path: &str| {
+        let mut by_path = inventory.changes.iter().filter(|c| c.path == path && c.outcome == "succeeded");
+        by_path.next_back().map(|c| c.operator.clone())
+    };
+    session.record_inventory(device, inventory, version, &found, changed_by)?;
+    Ok(found.len() as i32)
 }
 
 /// Finds the device a request speaks for: the one its client certificate was

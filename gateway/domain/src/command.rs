@@ -129,6 +129,8 @@ pub enum Payload {
     },
     /// Restart the device; the queue waits until it is back.
     Reboot,
+    /// Report the device's inventory now.
+    Inventory,
     /// Fetch a signed plug-in bundle (see `plugin.rs`) and switch to it.
     #[serde(rename = "install-plugin")]
     InstallPlugin {
@@ -187,6 +189,7 @@ impl Payload {
             Self::Remove { package_name, .. } => format!("remove {package_name}"),
             Self::Configure { path, .. } => format!("configure {path}"),
             Self::Reboot => "reboot".to_owned(),
+            Self::Inventory => "inventory".to_owned(),
             Self::InstallPlugin { name, version, .. } => format!("install-plugin {name} {version}"),
             Self::RollbackPlugin { name } => format!("rollback-plugin {name}"),
             Self::Network { interface, address, .. } => {
@@ -203,6 +206,7 @@ impl Payload {
             Self::Remove { .. } => "remove",
             Self::Configure { .. } => "configure",
             Self::Reboot => "reboot",
+            Self::Inventory => "inventory",
             Self::InstallPlugin { .. } => "install-plugin",
             Self::RollbackPlugin { .. } => "rollback-plugin",
             Self::Network { .. } => "network",
@@ -236,7 +240,7 @@ impl Payload {
                 }
                 attributes.validate()
             }
-            Self::Reboot | Self::InstallPlugin { .. } => Ok(()),
+            Self::Reboot | Self::Inventory | Self::InstallPlugin { .. } => Ok(()),
             Self::RollbackPlugin { name } => check_plugin_name(name),
             Self::Network { interface, address, gateway, dns } => {
                 network_step(interface, address.as_deref(), gateway.as_deref(), dns)

@@ -92,9 +92,10 @@ impl DeviceState {
         Self::ALL.into_iter().find(|s| s.as_str() == text)
     }
 
-    /// Whether the device no longer holds its stage back.
+    /// Whether the device no longer holds its stage back: an applied device
+    /// still waits for the inventory that shows it converged.
     pub const fn is_done(self) -> bool {
-        !matches!(self, Self::Waiting | Self::Queued)
+        !matches!(self, Self::Waiting | Self::Queued | Self::Applied)
     }
 
     /// What the states of a device's queued plan say of it; `None`: still

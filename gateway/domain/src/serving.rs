@@ -188,7 +188,7 @@ pub fn check(device: &str, agent: &Agent, switch_queued: bool, payloads: &[Paylo
                     )));
                 }
             }
-            Payload::Reboot | Payload::InstallPlugin { .. } | Payload::RollbackPlugin { .. } => {}
+            Payload::Reboot | Payload::Inventory | Payload::InstallPlugin { .. } | Payload::RollbackPlugin { .. } => {}
         }
     }
     Ok(())

@@ -101,6 +101,7 @@ fn from_wire(request: GatewayRequest) -> AgentRequest {
             message: m.message,
         },
         GatewayRequest::LocatePackage(m) => AgentRequest::LocatePackage { name: m.name, version: m.version },
+        GatewayRequest::ReportInventory(m) => AgentRequest::ReportInventory(super::inventory::inventory_of(m)),
     }
 }
 
@@ -145,6 +146,9 @@ fn to_wire(answer: AgentAnswer) -> GatewayResponse {
                 location: format!("/repository/{}", p.storage_key),
             },
         }),
+        AgentAnswer::Inventory { drift } => {
+            GatewayResponse::ReportInventory(outfit_wsdl::inventory::ReportInventoryResponse { drift })
+        }
     }
 }
 
@@ -189,6 +193,7 @@ fn command_to_wire(row: &QueuedCommand, payload: Payload) -> Command {
             command.remove = Some(RemovedPackage { name: package_name, format });
         }
         Payload::Reboot => command.kind = Some(CommandKind::Reboot),
+        Payload::Inventory => command.kind = Some(CommandKind::Inventory),
         Payload::InstallPlugin { name, version, sha256, size, storage_key, .. } => {
             command.kind = Some(CommandKind::InstallPlugin);
             command.install = Some(Package {

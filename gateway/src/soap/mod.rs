@@ -6,6 +6,7 @@
 //! reaches the wire (it goes to the log).
 
 pub mod agent;
+mod inventory;
 pub mod operator;
 
 use outfit_app::Failure;

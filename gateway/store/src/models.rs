@@ -372,27 +372,30 @@ impl Storage {
     /// The components a model version asks for, in provisioning order: by role
     /// category (OS, APP, CONTENT), then by position within the role.
     pub fn desired_components(&self, model_version: ModelVersionId) -> Result<Vec<DesiredComponent>> {
-        let model_version = model_version.0;
-        let mut conn = self.conn()?;
-        let rows: Vec<(String, i64, ComponentRow)> = model_version_roles::table
-            .inner_join(role_categories::table)
-            .inner_join(role_versions::table.inner_join(role_version_components::table.inner_join(components::table)))
-            .filter(model_version_roles::model_version_id.eq(model_version))
-            .order((role_categories::ordinal, role_version_components::position))
-            .select((role_categories::name, role_versions::id, ComponentRow::as_select()))
-            .load(&mut conn)?;
-        let mut desired = Vec::with_capacity(rows.len());
-        for (category, role_version, component) in rows {
-            let parameters = role_version_parameters::table
-                .filter(role_version_parameters::role_version_id.eq(role_version))
-                .filter(role_version_parameters::component_id.eq(component.id))
-                .order(role_version_parameters::name)
-                .select((role_version_parameters::name, role_version_parameters::value))
-                .load(&mut conn)?;
-            desired.push(DesiredComponent { category, component: component.into_component(parameters)? });
-        }
-        Ok(desired)
+        components_of(&mut *self.conn()?, model_version)
     }
+}
+
+/// [`Storage::desired_components`] on a connection (inside an exchange's transaction too).
+pub(crate) fn components_of(conn: &mut DbConnection, model_version: ModelVersionId) -> Result<Vec<DesiredComponent>> {
+    let rows: Vec<(String, i64, ComponentRow)> = model_version_roles::table
+        .inner_join(role_categories::table)
+        .inner_join(role_versions::table.inner_join(role_version_components::table.inner_join(components::table)))
+        .filter(model_version_roles::model_version_id.eq(model_version.0))
+        .order((role_categories::ordinal, role_version_components::position))
+        .select((role_categories::name, role_versions::id, ComponentRow::as_select()))
+        .load(conn)?;
+    let mut desired = Vec::with_capacity(rows.len());
+    for (category, role_version, component) in rows {
+        let parameters = role_version_parameters::table
+            .filter(role_version_parameters::role_version_id.eq(role_version))
+            .filter(role_version_parameters::component_id.eq(component.id))
+            .order(role_version_parameters::name)
+            .select((role_version_parameters::name, role_version_parameters::value))
+            .load(conn)?;
+        desired.push(DesiredComponent { category, component: component.into_component(parameters)? });
+    }
+    Ok(desired)
 }
 
 /// A model as a listing shows it.

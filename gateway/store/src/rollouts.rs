@@ -160,6 +160,63 @@ fn last_sequence(conn: &mut DbConnection, device: i64) -> QueryResult<i64> {
     Ok(last.unwrap_or(0))
 }
 
+/// Verified convergence: an applied device converges when an inventory that
+/// arrived after its plan's last command finished, compared with the target,
+/// shows no difference; one that shows differences has failed. Returns how
+/// many moved.
+fn converge(conn: &mut DbConnection, id: RolloutId) -> Result<usize> {
+    let target: i64 = rollouts::table.find(id.0).select(rollouts::target_version_id).first(conn)?;
+    let applied: Vec<(i64, Option<i64>)> = rollout_devices::table
+        .filter(rollout_devices::rollout_id.eq(id.0))
+        .filter(rollout_devices::state.eq(DeviceState::Applied.as_str()))
+        .select((rollout_devices::device_id, rollout_devices::last_sequence))
+        .load(conn)?;
+    let mut moved = 0;
+    for (device, last) in applied {
+        let finished: Option<i64> = match last {
+            Some(sequence) => commands::table
+                .filter(commands::device_id.eq(device))
+                .filter(commands::sequence.eq(sequence))
+                .select(commands::finished_at)
+                .first::<Option<i64>>(conn)
+                .optional()?
+                .flatten(),
+            None => None,
+        };
+        let latest: Option<(Option<i64>, i32, i64)> = inventories::table
+            .filter(inventories::device_id.eq(device))
+            .order(inventories::id.desc())
+            .select((inventories::model_version_id, inventories::drift, inventories::received_at))
+            .first(conn)
+            .optional()?;
+        let Some((Some(version), drift, received)) = latest else { continue };
+        if version != target || received < finished.unwrap_or(0) {
+            continue;
+        }
+        let (state, detail) = if drift == 0 {
+            (DeviceState::Converged, "its inventory matches the target".to_owned())
+        } else {
+            (
+                DeviceState::Failed,
+                format!("its inventory after the plan shows {drift} differences from the target (`outfit drift list`)"),
+            )
+        };
+        moved += diesel::update(
+            rollout_devices::table
+                .filter(rollout_devices::rollout_id.eq(id.0))
+                .filter(rollout_devices::device_id.eq(device))
+                .filter(rollout_devices::state.eq(DeviceState::Applied.as_str())),
+        )
+        .set((
+            rollout_devices::state.eq(state.as_str()),
+            rollout_devices::detail.eq(detail),
+            rollout_devices::updated_at.eq(now_ms()),
+        ))
+        .execute(conn)?;
+    }
+    Ok(moved)
+}
+
 impl Storage {
     /// Every device of a model, by name, and where its next plan starts.
     pub fn plan_bases(&self, model: ModelId) -> Result<Vec<PlanBase>> {
@@ -357,7 +414,7 @@ impl Storage {
                 ))
                 .execute(conn)?;
             }
-            Ok(moved)
+            Ok(moved + converge(conn, id)?)
         })
     }
 
@@ -404,10 +461,11 @@ impl Storage {
     /// How many devices of stages up to `stage` are not done yet.
     pub fn stages_open(&self, id: RolloutId, stage: i32) -> Result<i64> {
         let mut conn = self.conn()?;
+        let open: Vec<&str> = DeviceState::ALL.iter().filter(|s| !s.is_done()).map(|s| s.as_str()).collect();
         Ok(rollout_devices::table
             .filter(rollout_devices::rollout_id.eq(id.0))
             .filter(rollout_devices::stage.le(stage))
-            .filter(rollout_devices::state.eq_any([DeviceState::Waiting.as_str(), DeviceState::Queued.as_str()]))
+            .filter(rollout_devices::state.eq_any(open))
             .count()
             .get_result(&mut conn)?)
     }

@@ -97,6 +97,39 @@ diesel::table! {
 }
 
 diesel::table! {
+    inventories (id) {
+        id -> BigInt,
+        device_id -> BigInt,
+        taken_at -> BigInt,
+        received_at -> BigInt,
+        occasion -> Text,
+        model_version_id -> Nullable<BigInt>,
+        drift -> Integer,
+        body -> Text,
+    }
+}
+
+diesel::table! {
+    drifts (id) {
+        id -> BigInt,
+        device_id -> BigInt,
+        kind -> Text,
+        subject -> Text,
+        category -> Nullable<Text>,
+        component -> Nullable<Text>,
+        expected -> Nullable<Text>,
+        actual -> Nullable<Text>,
+        diff -> Nullable<Text>,
+        changed_by -> Nullable<Text>,
+        model_version_id -> Nullable<BigInt>,
+        first_seen_at -> BigInt,
+        last_seen_at -> BigInt,
+        resolved_at -> Nullable<BigInt>,
+        resolution -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
     rollouts (id) {
         id -> BigInt,
         model_id -> BigInt,
@@ -323,6 +356,8 @@ diesel::joinable!(model_version_roles -> role_versions (role_version_id));
 diesel::joinable!(model_version_roles -> role_categories (category_id));
 diesel::joinable!(commands -> devices (device_id));
 diesel::joinable!(rollouts -> models (model_id));
+diesel::joinable!(inventories -> devices (device_id));
+diesel::joinable!(drifts -> devices (device_id));
 diesel::joinable!(rollout_devices -> rollouts (rollout_id));
 diesel::joinable!(rollout_devices -> devices (device_id));
 diesel::joinable!(scripts -> sites (site_id));
@@ -350,6 +385,8 @@ diesel::allow_tables_to_appear_in_same_query!(
     model_version_roles,
     rollouts,
     rollout_devices,
+    inventories,
+    drifts,
     devices,
     commands,
     exchanges,

@@ -1,0 +1,2 @@
+DROP TABLE drifts;
+DROP TABLE inventories;
