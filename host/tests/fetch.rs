@@ -128,7 +128,8 @@ async fn a_fetch_that_cannot_reach_the_gateway_leaves_the_command_to_run_again()
     let manifest = std::fs::read_to_string(workspace().join("plugins/fetcher/manifest.toml")).unwrap();
     let fetcher = loader.load(&wasm, &manifest, "test").unwrap();
     let plugins = PluginSet::start(loader, vec![fetcher], Vec::new(), root.path().join("versions"));
-    let executor = Executor { plugins: Arc::new(plugins), root: root.path().to_owned(), spool };
+    let managed = outfit_agent::inventory::Managed::new(root.path().join("managed"));
+    let executor = Executor { plugins: Arc::new(plugins), root: root.path().to_owned(), spool, managed };
 
     // A gateway address nothing listens on.
     let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap();

@@ -5,33 +5,14 @@
 //! device with their identity. The same certificate authenticates on the
 //! operator listener without a password (zeep).
 
-use anyhow::{Context, Result};
-use outfit_tests::{Database, Gateway, run, wait_for};
+use anyhow::Result;
+use outfit_tests::{Database, Gateway, curl, wait_for};
 use std::path::Path;
 use std::process::Command;
 use std::time::Duration;
 
-/// One HTTPS request with curl, presenting `who`'s certificate (or none);
-/// returns the HTTP status and the body.
-fn curl(gateway: &Gateway, certs: &Path, who: Option<&str>, url: &str, json: Option<&str>) -> Result<(u16, String)> {
-    let mut command = Command::new("curl");
-    command.args(["--silent", "--show-error", "--write-out", "\n%{http_code}", "--cacert"]);
-    command.arg(gateway.dir.join("ca.pem"));
-    if let Some(who) = who {
-        command.arg("--cert").arg(certs.join(format!("{who}.pem"))).arg("--key").arg(certs.join(format!("{who}.key")));
-    }
-    if let Some(json) = json {
-        command.args(["--header", "Content-Type: application/json", "--data-binary", json]);
-    }
-    let out = run(command.arg(url))?;
-    let (body, status) = out.trim_end().rsplit_once('\n').context("curl printed no status")?;
-    Ok((status.parse()?, body.to_owned()))
-}
-
 fn operator(gateway: &Gateway, certs: &Path, name: &str) -> Result<()> {
-    gateway.add_operator(name, "a long enough passphrase")?;
-    gateway.cli(&["operator", "cert", name, "--out", certs.to_str().unwrap()])?;
-    Ok(())
+    gateway.operator_with_cert(name, certs)
 }
 
 fn configure(category: &str, component: &str, path: &str) -> String {

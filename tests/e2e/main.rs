@@ -4,6 +4,7 @@ mod access;
 mod bench;
 mod cli;
 mod demo;
+mod drift;
 mod enrolment;
 mod faults;
 mod integrity;

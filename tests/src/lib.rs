@@ -333,6 +333,14 @@ impl Gateway {
         command
     }
 
+    /// An operator with a password and a client certificate (`NAME.pem`,
+    /// `NAME.key` in `certs`).
+    pub fn operator_with_cert(&self, name: &str, certs: &Path) -> Result<()> {
+        self.add_operator(name, "a long enough passphrase")?;
+        self.cli(&["operator", "cert", name, "--out", certs.to_str().unwrap()])?;
+        Ok(())
+    }
+
     /// Builds the demo model's packages under `dir` and imports it (site
     /// `demo`, model `webserver`).
     pub fn import_demo_model(&self, dir: &Path) -> Result<()> {
@@ -502,6 +510,29 @@ pub fn wait_for<T>(limit: Duration, what: &str, mut f: impl FnMut() -> Result<Op
         ensure!(Instant::now() < deadline, "timed out after {limit:?} waiting for {what}");
         std::thread::sleep(Duration::from_millis(100));
     }
+}
+
+/// One HTTPS request with curl, presenting `who`'s certificate (or none);
+/// returns the HTTP status and the body.
+pub fn curl(
+    gateway: &Gateway,
+    certs: &Path,
+    who: Option<&str>,
+    url: &str,
+    json: Option<&str>,
+) -> Result<(u16, String)> {
+    let mut command = Command::new("curl");
+    command.args(["--silent", "--show-error", "--write-out", "\n%{http_code}", "--cacert"]);
+    command.arg(gateway.dir.join("ca.pem"));
+    if let Some(who) = who {
+        command.arg("--cert").arg(certs.join(format!("{who}.pem"))).arg("--key").arg(certs.join(format!("{who}.key")));
+    }
+    if let Some(json) = json {
+        command.args(["--header", "Content-Type: application/json", "--data-binary", json]);
+    }
+    let out = run(command.arg(url))?;
+    let (body, status) = out.trim_end().rsplit_once('\n').context("curl printed no status")?;
+    Ok((status.parse()?, body.to_owned()))
 }
 
 /// Copies the demo model sources into `dir` and builds its packages with

@@ -212,7 +212,12 @@ operations! {
     StartRollout { start_rollout: "StartRollout", start_rollout_response: "StartRolloutResponse" => StartRolloutResponse },
     ListRollouts { list_rollouts: "ListRollouts", list_rollouts_response: "ListRolloutsResponse" => ListRolloutsResponse },
     ShowRollout { show_rollout: "ShowRollout", show_rollout_response: "ShowRolloutResponse" => ShowRolloutResponse },
-    SteerRollout { steer_rollout: "SteerRollout", steer_rollout_response: "SteerRolloutResponse" => SteerRolloutResponse }
+    SteerRollout { steer_rollout: "SteerRollout", steer_rollout_response: "SteerRolloutResponse" => SteerRolloutResponse },
+    ShowInventory { show_inventory: "ShowInventory", show_inventory_response: "ShowInventoryResponse" => ShowInventoryResponse },
+    ListDrift { list_drift: "ListDrift", list_drift_response: "ListDriftResponse" => ListDriftResponse },
+    RequestInventory { request_inventory: "RequestInventory", request_inventory_response: "RequestInventoryResponse" => RequestInventoryResponse },
+    Remediate { remediate: "Remediate", remediate_response: "RemediateResponse" => RemediateResponse },
+    PromoteDrift { promote_drift: "PromoteDrift", promote_drift_response: "PromoteDriftResponse" => PromoteDriftResponse }
 }
 
 #[derive(Debug, Clone, PartialEq, Default, YaSerialize, YaDeserialize, serde::Serialize)]

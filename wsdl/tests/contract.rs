@@ -581,12 +581,73 @@ fn every_operator_element_and_operation_has_a_rust_type_that_validates() {
         ),
         check_in(OPERATOR_XSD, SteerRollout::default()),
         check_in(OPERATOR_XSD, SteerRolloutResponse { rollout: rollout() }),
+        check_in(OPERATOR_XSD, ShowInventory::default()),
+        check_in(
+            OPERATOR_XSD,
+            ShowInventoryResponse {
+                device: "web-1".into(),
+                taken_at: Some("2026-12-05T08:00:00Z".into()),
+                occasion: Some("drained".into()),
+                fact: vec![ParameterValue { name: "kernel".into(), value: "6.1.0".into() }],
+                disk: vec![DiskInfo { mount: "/".into(), total_bytes: 10, available_bytes: 5 }],
+                interface: vec![InterfaceInfo { name: "eth0".into(), address: vec!["192.0.2.1/24".into()] }],
+                package: vec![InstalledInfo { name: "web".into(), version: "1".into(), format: "deb".into() }],
+                file: vec![ManagedFileInfo {
+                    path: "/etc/web.conf".into(),
+                    component: "web".into(),
+                    sha256: Some("ab".repeat(32)),
+                    changed: true,
+                }],
+                plugin: vec![ParameterValue { name: "debian".into(), value: "0.1.0".into() }],
+                report: vec![InventoryInfo {
+                    taken_at: "2026-12-05T08:00:00Z".into(),
+                    received_at: "2026-12-05T08:00:01Z".into(),
+                    occasion: "drained".into(),
+                    version: Some(3),
+                    drift: 1,
+                }],
+            },
+        ),
+        check_in(OPERATOR_XSD, ListDrift { history: Some(true), limit: Some(5), ..ListDrift::default() }),
+        check_in(
+            OPERATOR_XSD,
+            ListDriftResponse {
+                drift: vec![DriftInfo {
+                    id: 7,
+                    device: "web-1".into(),
+                    site: "shop".into(),
+                    model: "webserver".into(),
+                    kind: "file".into(),
+                    category: Some("APP".into()),
+                    component: Some("web".into()),
+                    subject: "/etc/web.conf".into(),
+                    expected: Some("ab".into()),
+                    actual: Some("cd".into()),
+                    diff: Some("-port=80\n+port=81".into()),
+                    changed_by: Some("ann".into()),
+                    version: Some(3),
+                    first_seen: "2026-12-05T08:00:00Z".into(),
+                    last_seen: "2026-12-05T08:00:00Z".into(),
+                    resolved_at: Some("2026-12-05T09:00:00Z".into()),
+                    resolution: Some("promoted into version 4".into()),
+                }],
+            },
+        ),
+        check_in(OPERATOR_XSD, RequestInventory { device: vec!["web-1".into()], ..RequestInventory::default() }),
+        check_in(OPERATOR_XSD, RequestInventoryResponse::default()),
+        check_in(OPERATOR_XSD, Remediate::default()),
+        check_in(OPERATOR_XSD, RemediateResponse::default()),
+        check_in(
+            OPERATOR_XSD,
+            PromoteDrift { reason: Some("r".into()), rollout: Some(policy()), ..PromoteDrift::default() },
+        ),
+        check_in(OPERATOR_XSD, PromoteDriftResponse { rollout: Some(5), ..PromoteDriftResponse::default() }),
     ]
     .into_iter()
     .collect();
     assert_eq!(declared(OPERATOR_XSD), elements, "operator XSD elements and Rust message types differ");
     let operations = wsdl_operations("outfit-operator.wsdl");
-    assert_eq!(operations.len(), 42, "{operations:?}");
+    assert_eq!(operations.len(), 47, "{operations:?}");
     for op in &operations {
         assert!(elements.contains(op) && elements.contains(&format!("{op}Response")), "{op}");
     }

@@ -280,10 +280,17 @@ impl Services {
             session.record_exchange(&log(id, served.log_answer()))?;
             Ok(served)
         });
-        match served {
+        let answer = match served {
             Ok(served) => served.into_result(),
             Err(e) => Err(self.failed(&log(None, "Internal"), e)),
+        };
+        // Changes people asked to promote, once their inventory is stored.
+        if let (Ok(AgentAnswer::Inventory { .. }), AgentRequest::ReportInventory(inventory)) = (&answer, request)
+            && inventory.changes.iter().any(|c| c.promote)
+        {
+            self.promote_requested(device, &connection.peer);
         }
+        answer
     }
 
     /// A failure inside the gateway: logged, and the exchange logged apart.

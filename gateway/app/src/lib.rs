@@ -20,6 +20,7 @@
 pub mod agent;
 pub mod audit;
 pub mod devices;
+pub mod drift;
 pub mod enrolment;
 mod failure;
 pub mod model_file;

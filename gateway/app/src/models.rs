@@ -166,15 +166,21 @@ impl Services {
             None => summary.current,
         };
         let Some((id, version)) = chosen else { return Ok((model, None)) };
-        let roles = self.storage.version_roles(id)?;
-        let mut components = self.storage.desired_components(id)?;
-        for (category, role) in roles {
+        model.roles = self.roles_of(id)?;
+        Ok((model, Some(version)))
+    }
+
+    /// A version's roles with their components, by category rank.
+    pub(crate) fn roles_of(&self, version: ModelVersionId) -> Result<Vec<outfit_domain::model::Role>, Failure> {
+        let mut components = self.storage.desired_components(version)?;
+        let mut roles = Vec::new();
+        for (category, role) in self.storage.version_roles(version)? {
             let (mine, rest): (Vec<_>, Vec<_>) = components.into_iter().partition(|d| d.category == category);
             components = rest;
             let components = mine.into_iter().map(|d| d.component).collect();
-            model.roles.push(outfit_domain::model::Role { category, name: role, components });
+            roles.push(outfit_domain::model::Role { category, name: role, components });
         }
-        Ok((model, Some(version)))
+        Ok(roles)
     }
 
     /// Sets one parameter of a component in a model's role: a new role version

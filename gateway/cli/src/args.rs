@@ -73,6 +73,12 @@ pub enum Command {
     /// Rollouts: a model version applied to every device of the model in stages.
     #[command(subcommand)]
     Rollout(RolloutCmd),
+    /// What devices report they hold.
+    #[command(subcommand)]
+    Inventory(InventoryCmd),
+    /// Where devices differ from their model: list, remediate, promote.
+    #[command(subcommand)]
+    Drift(DriftCmd),
     /// Packages in the gateway's repository.
     #[command(subcommand)]
     Package(PackageCmd),
@@ -325,6 +331,49 @@ pub enum CategoryCmd {
         /// How often its software changes, in words.
         #[arg(long)]
         description: Option<String>,
+    },
+}
+
+#[derive(Subcommand)]
+pub enum InventoryCmd {
+    /// A device's latest inventory and its reports' history.
+    Show { device: String },
+    /// Ask the targets for an inventory now.
+    Request {
+        #[command(flatten)]
+        targets: Targets,
+        #[command(flatten)]
+        wait: Wait,
+    },
+}
+
+#[derive(Subcommand)]
+pub enum DriftCmd {
+    /// Drift, newest first (open only unless --history).
+    List {
+        #[arg(long)]
+        site: Option<String>,
+        #[arg(long)]
+        model: Option<String>,
+        #[arg(long)]
+        device: Option<String>,
+        /// Resolved drift too.
+        #[arg(long)]
+        history: bool,
+        #[arg(long, default_value_t = 1000)]
+        limit: i32,
+    },
+    /// Queue the commands that put a device back to its model version, then an inventory.
+    Remediate {
+        device: String,
+        #[command(flatten)]
+        wait: Wait,
+    },
+    /// Adopt a changed file into the model as a new version (rolled out by default).
+    Promote {
+        drift: i64,
+        #[command(flatten)]
+        change: ChangeArgs,
     },
 }
 

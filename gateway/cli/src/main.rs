@@ -5,6 +5,7 @@ mod args;
 #[macro_use]
 mod client;
 mod content;
+mod drift;
 mod failure;
 mod models;
 mod output;

@@ -9,7 +9,7 @@ use crate::rollouts::policy;
 use outfit_wsdl::operator::{self as wire, OperatorRequest as Q, OperatorResponse as R};
 
 /// The rollout a change asks for, as the contract carries it.
-fn rollout(change: &ChangeArgs) -> Option<wire::RolloutPolicy> {
+pub(crate) fn rollout(change: &ChangeArgs) -> Option<wire::RolloutPolicy> {
     match change.rollout.as_str() {
         "none" => None,
         start => Some(wire::RolloutPolicy { start: start == "start", ..policy(&change.policy) }),
@@ -17,7 +17,7 @@ fn rollout(change: &ChangeArgs) -> Option<wire::RolloutPolicy> {
 }
 
 /// What a change made, for people: `made` when a version was made, `kept` when not.
-fn changed(created: bool, version: i32, rollout: Option<i64>, made: &str, kept: &str) {
+pub(crate) fn changed(created: bool, version: i32, rollout: Option<i64>, made: &str, kept: &str) {
     let what = if created { made } else { kept };
     match rollout {
         Some(id) => println!("{what} {version}; rollout {id} (`outfit rollout show {id}`)"),
@@ -25,8 +25,8 @@ fn changed(created: bool, version: i32, rollout: Option<i64>, made: &str, kept: 
     }
 }
 
-const MADE: &str = "new model version";
-const KEPT: &str = "unchanged; model version";
+pub(crate) const MADE: &str = "new model version";
+pub(crate) const KEPT: &str = "unchanged; model version";
 
 pub fn model(client: &Client, command: ModelCmd, json: bool) -> Result<(), CliError> {
     match command {

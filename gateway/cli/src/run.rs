@@ -38,6 +38,8 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
         Command::Model(command) => crate::models::model(&client, command, json),
         Command::Category(command) => crate::models::category(&client, command, json),
         Command::Rollout(command) => crate::rollouts::rollout(&client, command, json),
+        Command::Inventory(command) => crate::drift::inventory(&client, command, json),
+        Command::Drift(command) => crate::drift::drift(&client, command, json),
         Command::Package(PackageCmd::Upload { files }) => {
             let mut uploaded = Vec::new();
             for file in &files {
@@ -218,7 +220,7 @@ fn status(client: &Client, list: ListArgs, json: bool) -> Result<(), CliError> {
 }
 
 /// Prints what was queued where, then waits if asked.
-fn queued<T: serde::Serialize>(
+pub(crate) fn queued<T: serde::Serialize>(
     client: &Client,
     json: bool,
     response: &T,

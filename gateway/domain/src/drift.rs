@@ -60,6 +60,17 @@ impl Drift {
     }
 }
 
+/// A file's text as a template that renders to exactly that text (a file
+/// edited by hand, adopted into the model): marked raw when it holds
+/// template syntax.
+pub fn as_template(text: &str) -> String {
+    if ["{{", "{%", "{#"].iter().any(|open| text.contains(open)) {
+        format!("{{% raw %}}{text}{{% endraw %}}")
+    } else {
+        text.to_owned()
+    }
+}
+
 /// Compares `inventory` with the components `desired` asks for; `managed`
 /// names every package some version of the model had.
 pub fn compare(desired: &[DesiredComponent], managed: &BTreeSet<String>, inventory: &Inventory) -> Vec<Drift> {

@@ -10,6 +10,7 @@
 //! queues is what its dry run showed.
 
 use crate::command::Payload;
+use crate::drift::{Drift, DriftKind};
 use crate::model::{Component, DesiredComponent};
 
 /// The commands that build a bare device to `desired` (role categories by
@@ -51,6 +52,51 @@ pub fn between(from: &[DesiredComponent], to: &[DesiredComponent]) -> Vec<Payloa
                 plugin: c.plugin.clone(),
             });
         }
+    }
+    plan
+}
+
+/// The commands that put a device showing `drift` back to `desired`:
+/// extra packages removed, missing ones installed, other versions replaced,
+/// changed files written again — then an inventory, which shows whether it
+/// worked. `formats` gives an extra package's format (from the inventory).
+pub fn remedy(desired: &[DesiredComponent], drift: &[Drift], formats: impl Fn(&str) -> Option<String>) -> Vec<Payload> {
+    let mut plan = Vec::new();
+    for d in drift.iter().filter(|d| d.kind == DriftKind::Extra) {
+        if let Some(format) = formats(&d.subject) {
+            plan.push(Payload::Remove {
+                component: d.subject.clone(),
+                package_name: d.subject.clone(),
+                format,
+                plugin: None,
+            });
+        }
+    }
+    for want in desired {
+        let c = &want.component;
+        let about = |kind: DriftKind, subject: &str| drift.iter().find(|d| d.kind == kind && d.subject == subject);
+        if about(DriftKind::Missing, &c.package.name).is_some() {
+            plan.push(install(c));
+        } else if let Some(other) = about(DriftKind::Version, &c.package.name) {
+            let mut installed = c.clone();
+            installed.package.version = other.actual.clone().unwrap_or_default();
+            plan.push(upgrade(&installed, c));
+        }
+        if let Some(config) = &c.config
+            && about(DriftKind::File, &config.path).is_some()
+        {
+            plan.push(Payload::Configure {
+                component: c.name.clone(),
+                path: config.path.clone(),
+                template: config.template.clone(),
+                parameters: c.parameters.clone(),
+                attributes: config.attributes.clone(),
+                plugin: c.plugin.clone(),
+            });
+        }
+    }
+    if !plan.is_empty() {
+        plan.push(Payload::Inventory);
     }
     plan
 }
@@ -163,6 +209,28 @@ pub(crate) mod tests {
             summaries(&between(&from, &to)),
             ["remove site", "remove web", "install tools 1", "configure /etc/tools.conf"]
         );
+    }
+
+    #[test]
+    fn a_remedy_undoes_each_drift_then_takes_an_inventory() {
+        let desired = [component("OS", "base", "1", &[]), component("APP", "web", "2", &[])];
+        let drift = |kind, subject: &str, actual: Option<&str>| Drift {
+            kind,
+            category: None,
+            component: None,
+            subject: subject.into(),
+            expected: None,
+            actual: actual.map(str::to_owned),
+            diff: None,
+        };
+        let found = [
+            drift(DriftKind::Extra, "old", Some("3")),
+            drift(DriftKind::Version, "web", Some("1")),
+            drift(DriftKind::File, "/etc/base.conf", None),
+        ];
+        let plan = remedy(&desired, &found, |_| Some("deb".into()));
+        assert_eq!(summaries(&plan), ["remove old", "configure /etc/base.conf", "upgrade web 1 -> 2", "inventory"]);
+        assert!(remedy(&desired, &[], |_| None).is_empty());
     }
 
     #[test]

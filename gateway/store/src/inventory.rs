@@ -52,6 +52,8 @@ pub struct DriftQuery<'a> {
     /// Resolved drift too (its history), not only what is open.
     pub history: bool,
     pub limit: i64,
+    /// One row by id.
+    pub only: Option<i64>,
 }
 
 /// The package names some version of a model had: the scope in which an
@@ -242,6 +244,9 @@ impl Storage {
         if !query.history {
             q = q.filter(drifts::resolved_at.is_null());
         }
+        if let Some(id) = query.only {
+            q = q.filter(drifts::id.eq(id));
+        }
         type Row = (
             (i64, String, String, Option<String>, Option<String>, Option<String>, Option<String>, Option<String>),
             (Option<String>, i64, i64, Option<i64>, Option<String>),
@@ -316,6 +321,26 @@ impl Storage {
             ))
             .load(&mut conn)?;
         Ok(rows.into_iter().map(|(d, v, n, at)| (DeviceId(d), v.map(ModelVersionId), n, at)).collect())
+    }
+
+    /// One drift row.
+    pub fn drift(&self, id: i64) -> Result<Option<DriftRecord>> {
+        let query = DriftQuery { history: true, limit: 1, only: Some(id), ..Default::default() };
+        Ok(self.drifts(&query)?.pop())
+    }
+
+    /// Closes a drift row (remediated, promoted …).
+    pub fn resolve_drift(&self, id: i64, resolution: &str) -> Result<()> {
+        let mut conn = self.conn()?;
+        diesel::update(drifts::table.find(id).filter(drifts::resolved_at.is_null()))
+            .set((drifts::resolved_at.eq(now_ms()), drifts::resolution.eq(resolution)))
+            .execute(&mut conn)?;
+        Ok(())
+    }
+
+    /// The package names some version of `model` had.
+    pub fn managed_packages(&self, model: ModelId) -> Result<BTreeSet<String>> {
+        Ok(managed_packages(&mut *self.conn()?, model.0)?)
     }
 
     /// The model a device belongs to.

@@ -4,6 +4,7 @@
 
 mod audit;
 mod devices;
+mod drift;
 mod models;
 mod queue;
 mod rollouts;
@@ -13,6 +14,7 @@ mod versions;
 
 pub use audit::*;
 pub use devices::*;
+pub use drift::*;
 pub use models::*;
 pub use queue::*;
 pub use rollouts::*;

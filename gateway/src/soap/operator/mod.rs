@@ -5,11 +5,13 @@
 //! `outfit-app` (which authorises, acts and audits) → encode. A request
 //! refused before any use case runs (undecodable, unauthenticated) is audited
 //! here. The operations live by aggregate, as the use cases do: `devices`,
-//! `queue`, `models`, `versions` (history, categories), `rollouts`, `scripts`,
+//! `queue`, `models`, `versions` (history, categories), `rollouts`, `drift`
+//! (inventory, drift, remediation, promotion), `scripts`,
 //! `trust` (operators, groups, rights), `audit`.
 
 mod audit;
 mod devices;
+mod drift;
 mod models;
 mod queue;
 mod rollouts;
@@ -142,6 +144,11 @@ impl OperatorEndpoint {
             Q::ListRollouts(m) => rollouts::list(s, caller, m).map(R::ListRollouts),
             Q::ShowRollout(m) => rollouts::show(s, caller, m).map(R::ShowRollout),
             Q::SteerRollout(m) => rollouts::steer(s, caller, m).map(R::SteerRollout),
+            Q::ShowInventory(m) => drift::show(s, caller, m).map(R::ShowInventory),
+            Q::ListDrift(m) => drift::list(s, caller, m).map(R::ListDrift),
+            Q::RequestInventory(m) => drift::request(s, caller, m).map(R::RequestInventory),
+            Q::Remediate(m) => drift::remediate(s, caller, m).map(R::Remediate),
+            Q::PromoteDrift(m) => drift::promote(s, caller, m).map(R::PromoteDrift),
         };
         answer.map_err(|f| fault(&f))
     }
@@ -195,6 +202,11 @@ fn subject(request: &OperatorRequest) -> (Option<String>, String) {
         Q::ListRollouts(m) => (site(&m.site), m.model.clone().unwrap_or_else(|| "-".into())),
         Q::ShowRollout(m) => (None, format!("rollout {}", m.rollout)),
         Q::SteerRollout(m) => (None, format!("rollout {}", m.rollout)),
+        Q::ShowInventory(m) => (None, m.device.clone()),
+        Q::ListDrift(m) => (m.site.clone(), m.device.clone().or_else(|| m.model.clone()).unwrap_or_else(|| "-".into())),
+        Q::RequestInventory(m) => (site(&m.site), targets_object(&m.device, m.model.as_deref())),
+        Q::Remediate(m) => (None, m.device.clone()),
+        Q::PromoteDrift(m) => (None, format!("drift {}", m.drift)),
         Q::ListEnrolmentRequests(_) | Q::ListScripts(_) | Q::ListPackages(_) | Q::ListCategories(_) => {
             (None, "-".into())
         }

@@ -18,7 +18,7 @@ pub fn list(s: &Services, caller: &Caller, _: wire::ListScripts) -> Result<wire:
 }
 
 /// The targets of a request, or its audited refusal.
-fn targets(
+pub fn targets(
     s: &Services,
     caller: &Caller,
     action: &str,
