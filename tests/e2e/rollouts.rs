@@ -240,6 +240,25 @@ fn a_custom_category_is_ranked_and_has_its_own_rights() -> Result<()> {
            parameters = { pool = \"4\" }\n";
     std::fs::write(&model, text)?;
     gateway.cli(&["model", "import", model.to_str().unwrap(), "--rollout", "none"])?;
+    // Models as code: exported (packages by digest, templates as files) and
+    // imported back, the model is the same and no version is added.
+    let exported = dir.path().join("exported");
+    gateway.cli(&["model", "export", "webserver", "--site", "demo", "--out", exported.to_str().unwrap()])?;
+    let text = std::fs::read_to_string(exported.join("model.toml"))?;
+    assert!(text.contains("sha256 = ") && !text.contains("package = "), "{text}");
+    let template = std::fs::read_to_string(exported.join("templates/APP-web.j2"))?;
+    assert_eq!(template, std::fs::read_to_string(model.with_file_name("templates").join("app.conf.j2"))?);
+    let before = json(&gateway, &["model", "show", "webserver", "--site", "demo"])?;
+    let again =
+        gateway.cli(&["model", "import", exported.join("model.toml").to_str().unwrap(), "--rollout", "none"])?;
+    assert!(again.contains("unchanged; current version 1"), "{again}");
+    assert_eq!(json(&gateway, &["model", "show", "webserver", "--site", "demo"])?, before);
+    let edited = text.replace("workers = \"4\"", "workers = \"16\"");
+    assert_ne!(edited, text, "the export holds the parameters");
+    std::fs::write(exported.join("model.toml"), edited)?;
+    let changed =
+        gateway.cli(&["model", "import", exported.join("model.toml").to_str().unwrap(), "--rollout", "none"])?;
+    assert!(changed.contains("new version 2"), "{changed}");
     gateway.cli(&["device", "add", "bare-1", "--site", "demo", "--model", "webserver"])?;
     let plan = json(&gateway, &["rollout", "plan", "webserver", "--site", "demo"])?;
     let installs: Vec<&str> = plan["device"][0]["command"]

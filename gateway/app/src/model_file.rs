@@ -45,7 +45,7 @@ pub fn into_model(spec: ModelFile, file: &Path, repository: &Repository) -> Resu
                 }),
                 None => None,
             };
-            packages.push((base.join(&c.package), c.sha256.clone()));
+            packages.push((c.package.as_ref().map(|p| base.join(p)), c.sha256.clone()));
             let package = PackageRef {
                 name: c.package_name,
                 version: c.version,
@@ -62,7 +62,21 @@ pub fn into_model(spec: ModelFile, file: &Path, repository: &Repository) -> Resu
     model.validate().map_err(ModelError::Invalid)?;
     let components = model.roles.iter_mut().flat_map(|r| r.components.iter_mut());
     for (component, (path, expected)) in components.zip(packages) {
-        let stored = repository.put_file(&path, expected.as_deref())?;
+        let stored = match (path, expected) {
+            (Some(path), expected) => repository.put_file(&path, expected.as_deref())?,
+            (None, Some(sha256)) => repository.stored(&sha256)?.ok_or_else(|| {
+                ModelError::Invalid(format!(
+                    "component `{}`: no package {sha256} in the repository; name its file with `package`",
+                    component.name
+                ))
+            })?,
+            (None, None) => {
+                return Err(ModelError::Invalid(format!(
+                    "component `{}` names neither a package file nor a sha256",
+                    component.name
+                )));
+            }
+        };
         component.package.size = stored.size;
         component.package.storage_key = stored.sha256.clone();
         component.package.sha256 = stored.sha256;

@@ -259,6 +259,19 @@ pub enum ModelCmd {
         #[command(flatten)]
         change: ChangeArgs,
     },
+    /// Write a model version (the current one unless --version) as files:
+    /// DIR/model.toml (packages by sha256) and DIR/templates/; `model import`
+    /// of it adds no version.
+    Export {
+        model: String,
+        #[arg(long)]
+        site: String,
+        #[arg(long)]
+        version: Option<i32>,
+        /// A directory that does not exist yet, or is empty.
+        #[arg(long)]
+        out: PathBuf,
+    },
     /// Every version of a model: who made it, when and why.
     History {
         model: String,

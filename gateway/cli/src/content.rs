@@ -70,7 +70,18 @@ pub fn model(client: &Client, file: &Path) -> Result<wire::ImportModel, CliError
     for r in spec.roles {
         let mut component = Vec::with_capacity(r.components.len());
         for c in r.components {
-            let sha256 = packages.upload(&base.join(&c.package), c.sha256.as_deref())?;
+            let sha256 = match (&c.package, c.sha256) {
+                (Some(package), declared) => packages.upload(&base.join(package), declared.as_deref())?,
+                // A package the gateway holds already (an exported model).
+                (None, Some(sha256)) => sha256,
+                (None, None) => {
+                    return Err(CliError::new(
+                        Exit::Usage,
+                        format!("{}: component `{}` names neither a package file nor a sha256", file.display(), c.name),
+                    )
+                    .help("give the package file (`package = \"…\"`) or its sha256"));
+                }
+            };
             let config = match c.config {
                 Some(config) => Some(wire::ConfigSpec {
                     path: config.path,

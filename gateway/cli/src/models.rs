@@ -7,6 +7,7 @@ use crate::failure::{CliError, Exit};
 use crate::output::{or_dash, show, table};
 use crate::rollouts::policy;
 use outfit_wsdl::operator::{self as wire, OperatorRequest as Q, OperatorResponse as R};
+use std::path::{Path, PathBuf};
 
 /// The rollout a change asks for, as the contract carries it.
 pub(crate) fn rollout(change: &ChangeArgs) -> Option<wire::RolloutPolicy> {
@@ -88,6 +89,19 @@ pub fn model(client: &Client, command: ModelCmd, json: bool) -> Result<(), CliEr
                 table(&["category", "role", "component", "package", "version", "format", "config"], rows);
             });
         }
+        ModelCmd::Export { model, site, version, out } => {
+            let r = call!(client, ShowModel(wire::ShowModel { site, model, version }));
+            let written = export(&r, &out)?;
+            show(json, &serde_json::json!({ "file": written, "version": r.version }), |_| {
+                println!(
+                    "model {}/{} version {} written to {}",
+                    r.site,
+                    r.name,
+                    or_dash(&r.version),
+                    written.display()
+                );
+            });
+        }
         ModelCmd::History { model, site } => {
             let r = call!(client, ListModelVersions(wire::ListModelVersions { site, model }));
             show(json, &r, |r| {
@@ -139,6 +153,57 @@ pub fn model(client: &Client, command: ModelCmd, json: bool) -> Result<(), CliEr
         }
     }
     Ok(())
+}
+
+/// Writes a model as `out/model.toml` and `out/templates/CATEGORY-COMPONENT.j2`.
+fn export(model: &wire::ShowModelResponse, out: &Path) -> Result<PathBuf, CliError> {
+    use outfit_files::model::{ComponentSpec, ConfigSpec, ModelFile, RoleSpec};
+    let failed = |e: std::io::Error| CliError::new(Exit::Usage, format!("cannot write into {}: {e}", out.display()));
+    if out.read_dir().is_ok_and(|mut entries| entries.next().is_some()) {
+        return Err(CliError::new(Exit::Usage, format!("{} is not empty", out.display()))
+            .help("name a directory that does not exist yet, or an empty one"));
+    }
+    std::fs::create_dir_all(out.join("templates")).map_err(failed)?;
+    let mut roles = Vec::with_capacity(model.role.len());
+    for r in &model.role {
+        let mut components = Vec::with_capacity(r.component.len());
+        for c in &r.component {
+            let config = match &c.config {
+                Some(f) => {
+                    use base64::Engine as _;
+                    let bytes = base64::engine::general_purpose::STANDARD.decode(f.template.trim()).map_err(|e| {
+                        CliError::new(Exit::Internal, format!("the gateway sent a template that is not base64: {e}"))
+                    })?;
+                    let template = PathBuf::from("templates").join(format!("{}-{}.j2", r.category, c.name));
+                    std::fs::write(out.join(&template), bytes).map_err(failed)?;
+                    Some(ConfigSpec {
+                        path: f.path.clone(),
+                        template,
+                        mode: f.mode.clone(),
+                        owner: f.owner.clone(),
+                        group: f.group.clone(),
+                    })
+                }
+                None => None,
+            };
+            components.push(ComponentSpec {
+                name: c.name.clone(),
+                package: None,
+                package_name: c.package_name.clone(),
+                version: c.version.clone(),
+                format: c.format.clone(),
+                sha256: Some(c.sha256.clone()),
+                config,
+                plugin: c.plugin.clone(),
+                parameters: c.parameter.iter().map(|p| (p.name.clone(), p.value.clone())).collect(),
+            });
+        }
+        roles.push(RoleSpec { category: r.category.clone(), name: r.name.clone(), components });
+    }
+    let file = out.join("model.toml");
+    let spec = ModelFile { site: model.site.clone(), name: model.name.clone(), roles };
+    std::fs::write(&file, spec.to_toml()).map_err(failed)?;
+    Ok(file)
 }
 
 pub fn category(client: &Client, command: CategoryCmd, json: bool) -> Result<(), CliError> {
