@@ -111,6 +111,10 @@ enum Cmd {
         /// Calls of each kind in the operator-API phase after the provisioning (0: skip it).
         #[arg(long, default_value_t = 200)]
         operator_calls: usize,
+        /// Then models over time: the dry run for every device, a rollout from
+        /// bare, a parameter change rolled out to every device, inventory reports.
+        #[arg(long)]
+        rollout: bool,
     },
     /// Run the main job end to end on SQLite: 3 devices, 3 roles, real dpkg.
     Demo {
@@ -188,8 +192,9 @@ async fn run(cli: Cli) -> Result<()> {
             println!("the database is migrated to the newest schema");
         }
         Cmd::Demo { dir } => outfit_gateway::demo::run(&dir).await?,
-        Cmd::Bench { dir, agents, commands, database, concurrency, operator_calls } => {
-            let config = outfit_gateway::bench::BenchConfig { agents, commands, database, concurrency, operator_calls };
+        Cmd::Bench { dir, agents, commands, database, concurrency, operator_calls, rollout } => {
+            let config =
+                outfit_gateway::bench::BenchConfig { agents, commands, database, concurrency, operator_calls, rollout };
             outfit_gateway::bench::run(&dir, config).await?
         }
     }

@@ -16,6 +16,7 @@
 //! gateway and the protocol, not dpkg.
 
 mod operator;
+mod rollout;
 
 use crate::home::{Home, Settings};
 use anyhow::{Context, Result, ensure};
@@ -24,7 +25,7 @@ use outfit_app::repository::Repository;
 use outfit_app::script_file::Script;
 use outfit_app::{Ca, NoPokes, ServerCounters, Services};
 use outfit_domain::command::Payload;
-use outfit_domain::model::{Component, Model, PackageRef, Role};
+use outfit_domain::model::{Component, ConfigFile, Model, PackageRef, Role};
 use outfit_domain::queue::NewCommand;
 use outfit_domain::rights::{Caller, Principal};
 use outfit_wsdl::envelope::{Answer, GatewayRequest, decode_answer};
@@ -44,6 +45,8 @@ pub struct BenchConfig {
     pub concurrency: usize,
     /// Calls of each kind in the operator phase (0: none).
     pub operator_calls: usize,
+    /// Then the models-over-time phase (dry run, rollouts, inventory).
+    pub rollout: bool,
 }
 
 /// Reads user+system CPU seconds and peak RSS (kB) of a process from /proc.
@@ -120,9 +123,13 @@ fn prepare(dir: &Path, config: &BenchConfig) -> Result<(Home, Services, Vec<Stri
             size: 0,
             storage_key: "0".repeat(64),
         },
-        config: None,
+        config: Some(ConfigFile {
+            path: "/etc/bench.conf".into(),
+            template: "n = {{ n }}\n".into(),
+            attributes: Default::default(),
+        }),
         plugin: None,
-        parameters: Vec::new(),
+        parameters: vec![("n".into(), "1".into())],
     };
     let roles = vec![Role { category: "OS".into(), name: "bench".into(), components: vec![component] }];
     services.import_model_content(&admin, &Model { site: "bench".into(), name: "bench".into(), roles })?;
@@ -213,7 +220,7 @@ impl SimulatedAgent {
     }
 
     /// What an agent sends once per start.
-    async fn hello(self) -> Result<(Self, Vec<Duration>)> {
+    async fn hello(self: Arc<Self>) -> Result<(Arc<Self>, Vec<Duration>)> {
         let mut latencies = Vec::new();
         let hello = Hello {
             device: self.device.clone(),
@@ -228,7 +235,7 @@ impl SimulatedAgent {
     /// What a poke (or a poll) sets off: NextCommand, then ReportResult of
     /// each command until the gateway answers NoCommand. Returns the commands
     /// run and the exchanges' latencies.
-    async fn drain(self) -> Result<(usize, Vec<Duration>)> {
+    async fn drain(&self) -> Result<(usize, Vec<Duration>)> {
         let mut latencies = Vec::new();
         let mut done = 0;
         let device = self.device.clone();
@@ -254,6 +261,38 @@ impl SimulatedAgent {
                 .command;
         }
         Ok((done, latencies))
+    }
+
+    /// An inventory holding what the bench model asks for: its package, and
+    /// its file as the agent wrote it.
+    async fn report_inventory(&self, occasion: &str) -> Result<()> {
+        use outfit_wsdl::inventory::{InstalledPackage, ManagedFileReport, ReportInventory};
+        let written = "b".repeat(64);
+        let report = ReportInventory {
+            device: self.device.clone(),
+            taken_at_ms: outfit_domain::now_ms(),
+            occasion: occasion.to_owned(),
+            package: vec![InstalledPackage { name: "bench".into(), version: "1".into(), format: "deb".into() }],
+            file: vec![ManagedFileReport {
+                path: "/etc/bench.conf".into(),
+                component: "bench".into(),
+                written_sha256: written.clone(),
+                sha256: Some(written),
+                written: None,
+                now: None,
+            }],
+            ..ReportInventory::default()
+        };
+        self.call(GatewayRequest::ReportInventory(report), &mut Vec::new())
+            .await
+            .with_context(|| self.device.clone())?;
+        Ok(())
+    }
+
+    /// What a poke sets off in a running agent: the queue drained, then the inventory.
+    async fn converge(&self) -> Result<()> {
+        self.drain().await?;
+        self.report_inventory("drained").await
     }
 }
 
@@ -371,16 +410,16 @@ pub async fn run(dir: &Path, config: BenchConfig) -> Result<()> {
     );
 
     let database = config.database.as_ref().and_then(|_| database_server());
-    let agents: Vec<SimulatedAgent> = identities
+    let agents: Vec<Arc<SimulatedAgent>> = identities
         .into_iter()
         .enumerate()
         .map(|(i, tls)| {
-            SimulatedAgent::new(
+            Arc::new(SimulatedAgent::new(
                 tls.expect("every agent enrolled"),
                 endpoint.clone(),
                 format!("bench-{i}"),
                 gate.clone(),
-            )
+            ))
         })
         .collect();
 
@@ -417,8 +456,8 @@ pub async fn run(dir: &Path, config: BenchConfig) -> Result<()> {
     let before = Usage::now(pid, database)?;
     let started = Instant::now();
     let mut tasks = tokio::task::JoinSet::new();
-    for agent in started_agents {
-        let device = agent.device.clone();
+    for agent in &started_agents {
+        let (agent, device) = (agent.clone(), agent.device.clone());
         tasks.spawn(async move { agent.drain().await.with_context(|| device) });
     }
     let (mut commands, mut latencies, mut errors) = (0usize, Vec::new(), 0usize);
@@ -442,6 +481,10 @@ pub async fn run(dir: &Path, config: BenchConfig) -> Result<()> {
     let operator_phase = match config.operator_calls {
         0 => Ok(()),
         calls => operator::run(dir, &home.ca_cert(), config.agents, calls).await,
+    };
+    let rollout_phase = match config.rollout {
+        false => Ok(()),
+        true => rollout::run(dir, &home.ca_cert(), &started_agents).await,
     };
     drop(server);
     latencies.sort();
@@ -493,5 +536,6 @@ pub async fn run(dir: &Path, config: BenchConfig) -> Result<()> {
         after.stolen - before.stolen
     );
     ensure!(errors == 0, "{errors} simulated agents failed");
-    operator_phase.context("the operator phase")
+    operator_phase.context("the operator phase")?;
+    rollout_phase.context("the models-over-time phase")
 }

@@ -5,7 +5,7 @@
 use anyhow::{Context, Result, ensure};
 use outfit_wsdl::envelope::Answer;
 use outfit_wsdl::operator::{
-    IssueToken, ListDevices, OperatorRequest, SetParameter, ShowDevice, decode_operator_response,
+    IssueToken, ListDevices, OperatorRequest, OperatorResponse, SetParameter, ShowDevice, decode_operator_response,
 };
 use outfit_wsdl::transport::{self, Endpoint, Identity};
 use std::path::Path;
@@ -17,22 +17,38 @@ pub fn admin_dir(dir: &Path) -> std::path::PathBuf {
     dir.join("admin")
 }
 
-struct Operator {
+/// The bench's administrator, calling the operator API.
+pub(super) struct Operator {
     tls: Arc<rustls::ClientConfig>,
     endpoint: Endpoint,
 }
 
 impl Operator {
-    async fn call(&self, request: OperatorRequest) -> Result<Duration> {
+    /// The administrator of the gateway serving `dir`.
+    pub(super) fn admin(dir: &Path, ca: &Path) -> Result<Self> {
+        let url = std::fs::read_to_string(dir.join("operator.url")).context("read operator.url")?;
+        let admin = admin_dir(dir);
+        let (cert, key) = (admin.join("bench-admin.pem"), admin.join("bench-admin.key"));
+        let tls = transport::client_config(ca, Some(Identity { cert: &cert, key: &key }))?;
+        Ok(Self { tls, endpoint: Endpoint::parse(url.trim())?.join(outfit_wsdl::OPERATOR_PATH) })
+    }
+
+    /// One call; the answer.
+    pub(super) async fn ask(&self, request: OperatorRequest) -> Result<OperatorResponse> {
         let operation = request.operation();
-        let started = Instant::now();
         let envelope = request.encode_with(None);
         let reply = transport::soap_call_limited(&self.tls, &self.endpoint, operation, envelope, 64 << 20).await?;
         match decode_operator_response(&reply, operation) {
-            Ok(Answer::Ok(_)) => Ok(started.elapsed()),
+            Ok(Answer::Ok(response)) => Ok(response),
             Ok(Answer::Fault(f)) => anyhow::bail!("{operation} was refused: {f}"),
             Err(f) => anyhow::bail!("{operation}: unreadable answer: {f}"),
         }
+    }
+
+    async fn call(&self, request: OperatorRequest) -> Result<Duration> {
+        let started = Instant::now();
+        self.ask(request).await?;
+        Ok(started.elapsed())
     }
 }
 
@@ -57,11 +73,10 @@ async fn measure(operator: &Operator, calls: usize, request: impl Fn(usize) -> O
 /// Runs the operator phase against the gateway serving `dir`, whose fleet has
 /// `devices` devices.
 pub async fn run(dir: &Path, ca: &Path, devices: usize, calls: usize) -> Result<()> {
+    let operator = Operator::admin(dir, ca)?;
     let url = std::fs::read_to_string(dir.join("operator.url")).context("read operator.url")?;
     let admin = admin_dir(dir);
     let (cert, key) = (admin.join("bench-admin.pem"), admin.join("bench-admin.key"));
-    let tls = transport::client_config(ca, Some(Identity { cert: &cert, key: &key }))?;
-    let operator = Operator { tls, endpoint: Endpoint::parse(url.trim())?.join(outfit_wsdl::OPERATOR_PATH) };
     let page = |limit| ListDevices { limit: Some(limit), ..ListDevices::default() };
     println!("operator API, one call at a time, a new TLS connection each:");
     let read = measure(&operator, calls, |_| OperatorRequest::ListDevices(page(100))).await?;

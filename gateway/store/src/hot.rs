@@ -258,8 +258,9 @@ where
 {
     fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, DB>) -> QueryResult<()> {
         out.push_sql(
-            "SELECT desired_model_version_id, (SELECT COUNT(*) FROM commands WHERE commands.device_id = devices.id \
-             AND commands.sequence >= COALESCE(devices.provisioned_from, 0) AND commands.state <> 'succeeded') \
+            "SELECT desired_model_version_id, CASE WHEN devices.provisioned_from IS NULL THEN 1 ELSE \
+             (SELECT COUNT(*) FROM commands WHERE commands.device_id = devices.id \
+             AND commands.sequence >= devices.provisioned_from AND commands.state <> 'succeeded') END \
              FROM devices WHERE id = ",
         );
         out.push_bind_param::<BigInt, _>(&self.device)?;

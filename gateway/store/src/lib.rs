@@ -115,6 +115,9 @@ impl CustomizeConnection<DbConnection, diesel::r2d2::Error> for ConnectionSetup 
 /// The device has reached its desired model once every command of its latest
 /// provisioning, and everything queued after it, succeeded (a skipped,
 /// aborted or expired one means it has not).
+/// A device reaches the version its queue was built to once every command of
+/// that provisioning succeeded; one never provisioned (only scripts ran) has
+/// reached none.
 fn mark_applied_if_done(conn: &mut DbConnection, device: i64) -> QueryResult<()> {
     let (desired, open): (Option<i64>, i64) = hot::AppliedCheck { device }.get_result(conn)?;
     if open == 0 {

@@ -1,0 +1,135 @@
+//! Models over time under `outfit-gateway bench --rollout`: the dry run of
+//! the bench model for every device, a rollout that builds every device from
+//! bare, a parameter change rolled out from the operator's call to the last
+//! device converged, and inventory reports ingested per second.
+//!
+//! The simulated agents run nothing: they report success, then an inventory
+//! that holds what the model asks for (the bench package, its file as
+//! written). They have no poke listener; the bench stands in for the pokes by
+//! reading the rollout (`ShowRollout`, every 100 ms) and waking each agent
+//! whose device it finds queued — what a poke would do, a little later.
+
+use super::SimulatedAgent;
+use super::operator::Operator;
+use anyhow::{Context, Result, ensure};
+use outfit_wsdl::operator::{
+    OperatorRequest as Q, OperatorResponse as R, PlanRollout, RolloutPolicy, SetParameter, ShowRollout, StartRollout,
+};
+use std::collections::HashMap;
+use std::path::Path;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+fn seconds(d: Duration) -> f64 {
+    d.as_secs_f64()
+}
+
+/// Median and range of `runs`, in seconds.
+fn spread(mut runs: Vec<Duration>) -> String {
+    runs.sort();
+    format!(
+        "median {:.3}s (range {:.3}–{:.3}s, {} runs)",
+        seconds(runs[runs.len() / 2]),
+        seconds(runs[0]),
+        seconds(runs[runs.len() - 1]),
+        runs.len()
+    )
+}
+
+fn policy(devices: usize) -> RolloutPolicy {
+    RolloutPolicy {
+        start: true,
+        canary: Some(1),
+        batch_size: Some(i32::try_from(devices.div_ceil(4)).unwrap_or(i32::MAX).max(1)),
+        ..RolloutPolicy::default()
+    }
+}
+
+/// Wakes the agents of queued devices until the rollout is no longer
+/// running; returns its final state.
+async fn follow(operator: &Operator, agents: &HashMap<String, Arc<SimulatedAgent>>, rollout: i64) -> Result<String> {
+    let mut woken = std::collections::HashSet::new();
+    let mut running = tokio::task::JoinSet::new();
+    loop {
+        let R::ShowRollout(shown) = operator.ask(Q::ShowRollout(ShowRollout { rollout })).await? else {
+            anyhow::bail!("ShowRollout answered otherwise");
+        };
+        for device in shown.device.iter().filter(|d| d.state == "queued") {
+            if woken.insert(device.device.clone()) {
+                let agent = agents.get(&device.device).context("a device the bench did not make")?.clone();
+                running.spawn(async move { agent.converge().await });
+            }
+        }
+        while let Some(done) = running.try_join_next() {
+            done??;
+        }
+        if shown.rollout.state != "running" {
+            while let Some(done) = running.join_next().await {
+                done??;
+            }
+            return Ok(shown.rollout.state);
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+pub async fn run(dir: &Path, ca: &Path, agents: &[Arc<SimulatedAgent>]) -> Result<()> {
+    let operator = Operator::admin(dir, ca)?;
+    let by_name: HashMap<String, Arc<SimulatedAgent>> = agents.iter().map(|a| (a.device.clone(), a.clone())).collect();
+    let n = agents.len();
+    println!("models over time, {n} devices:");
+
+    let plan = || Q::PlanRollout(PlanRollout { site: "bench".into(), model: "bench".into(), version: None });
+    let mut runs = Vec::new();
+    for _ in 0..5 {
+        let started = Instant::now();
+        let R::PlanRollout(planned) = operator.ask(plan()).await? else { anyhow::bail!("PlanRollout") };
+        runs.push(started.elapsed());
+        ensure!(planned.device.len() == n, "the dry run planned {} devices of {n}", planned.device.len());
+    }
+    println!("  dry run (PlanRollout, every device's commands): {}", spread(runs));
+
+    let started = Instant::now();
+    let start = StartRollout { site: "bench".into(), model: "bench".into(), version: None, policy: Some(policy(n)) };
+    let R::StartRollout(build) = operator.ask(Q::StartRollout(start)).await? else { anyhow::bail!("StartRollout") };
+    let state = follow(&operator, &by_name, build.rollout.id).await?;
+    ensure!(state == "completed", "the build rollout ended {state}");
+    println!(
+        "  rollout from bare (install + configure, canary then batches of {}): {:.2}s",
+        n.div_ceil(4),
+        seconds(started.elapsed())
+    );
+
+    let started = Instant::now();
+    let change = SetParameter {
+        site: "bench".into(),
+        model: "bench".into(),
+        category: "OS".into(),
+        component: "bench".into(),
+        name: "n".into(),
+        value: format!("rollout-{}", std::process::id()),
+        reason: Some("bench".into()),
+        rollout: Some(policy(n)),
+    };
+    let R::SetParameter(set) = operator.ask(Q::SetParameter(change)).await? else { anyhow::bail!("SetParameter") };
+    let rollout = set.rollout.context("SetParameter started no rollout")?;
+    let state = follow(&operator, &by_name, rollout).await?;
+    ensure!(state == "completed", "the parameter's rollout ended {state}");
+    println!(
+        "  a parameter change, from the operator's call to the last device converged: {:.2}s",
+        seconds(started.elapsed())
+    );
+
+    let started = Instant::now();
+    let mut reports = tokio::task::JoinSet::new();
+    for agent in agents {
+        let agent = agent.clone();
+        reports.spawn(async move { agent.report_inventory("periodic").await });
+    }
+    while let Some(done) = reports.join_next().await {
+        done??;
+    }
+    let took = started.elapsed();
+    println!("  inventory reports ingested: {n} in {:.2}s, {:.0}/s", seconds(took), n as f64 / seconds(took));
+    Ok(())
+}
