@@ -51,9 +51,10 @@ fn jittered(interval: Duration) -> Duration {
 impl Agent {
     pub async fn run(self) {
         self.say_hello().await;
+        self.renewal.check(&self.client).await;
         self.report_inventory("start").await;
         let mut retry = Duration::from_millis(500);
-        let mut renewal_due = tokio::time::Instant::now();
+        let mut renewal_due = tokio::time::Instant::now() + RENEWAL_CHECK;
         let mut inventory_due = tokio::time::Instant::now() + jittered(self.inventory_interval);
         loop {
             if tokio::time::Instant::now() >= renewal_due {

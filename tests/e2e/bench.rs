@@ -1,7 +1,9 @@
 //! `outfit-gateway bench` (the throughput figures in docs/benchmarks.md come from it):
 //! a small run enrols, starts and drains every simulated agent, and its report
 //! counts exactly the commands that were queued; on MariaDB it also reports
-//! the database's work per exchange.
+//! the database's work per exchange. Its models-over-time phase rolls the
+//! bench model out to every simulated agent until each converged (it fails
+//! otherwise).
 
 use anyhow::Result;
 use outfit_tests::{Database, bin, run};
@@ -11,7 +13,7 @@ fn bench(database: Option<&Database>) -> Result<String> {
     let dir = tempfile::tempdir()?;
     let mut command = std::process::Command::new(bin("outfit-gateway"));
     command
-        .args(["bench", "--agents", "3", "--commands", "4", "--operator-calls", "5", "--dir"])
+        .args(["bench", "--agents", "3", "--commands", "4", "--operator-calls", "5", "--rollout", "--dir"])
         .arg(dir.path().join("bench"));
     if let Some(database) = database {
         command.arg("--database").arg(database.url());
@@ -29,6 +31,10 @@ fn bench(database: Option<&Database>) -> Result<String> {
         "read  ListDevices",
         "write SetParameter",
         "`outfit --json status` over 3 devices",
+        "dry run (PlanRollout, every device's commands): median",
+        "rollout from bare (install + configure",
+        "a parameter change, from the operator's call to the last device converged: ",
+        "inventory reports ingested: 3 in",
     ] {
         assert!(out.contains(line), "no `{line}` in:\n{out}");
     }

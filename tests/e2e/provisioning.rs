@@ -64,9 +64,16 @@ fn provision_three_devices(database: &Database, dir: &std::path::Path) -> Result
         }
         let device = format!("(SELECT id FROM devices WHERE name = '{name}')");
         // The agent's last exchange was answered with NoCommand.
-        let last = database
-            .scalar(&format!("SELECT answer FROM exchanges WHERE device_id = {device} ORDER BY id DESC LIMIT 1"))?;
+        let last = database.scalar(&format!(
+            "SELECT answer FROM exchanges WHERE device_id = {device} AND operation IN ('NextCommand', 'ReportResult') \
+             ORDER BY id DESC LIMIT 1"
+        ))?;
         assert!(last.starts_with("noCommand"), "{name}: last answer {last}");
+        // After its queue drained, it reported what it holds: no drift.
+        let drained = database.scalar(&format!(
+            "SELECT drift FROM inventories WHERE device_id = {device} AND occasion = 'drained' ORDER BY id DESC LIMIT 1"
+        ))?;
+        assert_eq!(drained, "0", "{name}: its inventory matches the model");
         // Hello, NextCommand, six ReportResults at least: each on its own TCP connection.
         let counts = database.query(&format!(
             "SELECT COUNT(*), COUNT(DISTINCT connection_serial) FROM exchanges WHERE device_id = {device}"

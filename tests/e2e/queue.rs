@@ -8,9 +8,12 @@ use outfit_tests::{Database, Gateway, installed_packages, wait_for};
 use std::os::unix::fs::MetadataExt;
 use std::time::Duration;
 
+/// `n` agents have started: said Hello and sent the inventory of their start.
 fn hello_done(database: &Database, n: usize) -> impl FnMut() -> Result<Option<()>> + '_ {
     move || {
-        Ok((database.scalar("SELECT COUNT(*) FROM devices WHERE poke_url IS NOT NULL")? == n.to_string()).then_some(()))
+        let hello = database.scalar("SELECT COUNT(*) FROM devices WHERE poke_url IS NOT NULL")? == n.to_string();
+        let inventory = database.scalar("SELECT COUNT(DISTINCT device_id) FROM inventories")? == n.to_string();
+        Ok((hello && inventory).then_some(()))
     }
 }
 
