@@ -306,3 +306,50 @@ fn a_custom_category_is_ranked_and_has_its_own_rights() -> Result<()> {
     assert_eq!(history["version"].as_array().unwrap().len(), versions, "no version was made: {history}");
     Ok(())
 }
+
+/// A rollout lives in the database: prepared before the gateway is killed,
+/// it is resumed and driven by the next gateway process; the canary, offline,
+/// expires as the operator chose and the other devices go on.
+#[test]
+fn a_rollout_survives_a_gateway_restart_and_offline_devices_expire() -> Result<()> {
+    let dir = tempfile::tempdir()?;
+    let database = Database::mariadb()?;
+    let mut gateway = Gateway::start(&dir.path().join("gateway"), &database)?;
+    let model = build_demo_model(&dir.path().join("model"))?;
+    gateway.cli(&["model", "import", model.to_str().unwrap(), "--rollout", "none"])?;
+    // `off-1` sorts first (the canary) and never comes online.
+    gateway.cli(&["device", "add", "off-1", "--site", "demo", "--model", "webserver"])?;
+    // The agents reach the gateway through a proxy, retargeted to the next process.
+    let proxy = outfit_tests::proxy::Proxy::start(gateway.socket_addr());
+    let via = format!("https://127.0.0.1:{}", proxy.addr.port());
+    let roots = dir.path().join("roots");
+    let mut agents = Vec::new();
+    for name in ["on-1", "on-2"] {
+        prepare_root(&roots.join(name))?;
+        agents.push(gateway.add_agent_via(name, "webserver", "demo", &roots.join(name), &via)?);
+        gateway.reported(name)?;
+    }
+    let prepared = json(
+        &gateway,
+        &["rollout", "start", "webserver", "--site", "demo", "--prepare", "--batch", "2", "--expire-after", "3"],
+    )?;
+    assert_eq!(prepared["rollout"]["state"], "prepared", "{prepared}");
+    let id = prepared["rollout"]["id"].as_i64().context("a rollout id")?.to_string();
+
+    gateway.crash_and_restart()?;
+    proxy.retarget(gateway.socket_addr());
+    let done = json(&gateway, &["rollout", "resume", &id, "--wait"])?;
+    assert_eq!(done["rollout"]["state"], "completed", "{done}");
+    let states: Vec<(&str, &str)> = done["device"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| (d["device"].as_str().unwrap(), d["state"].as_str().unwrap()))
+        .collect();
+    assert_eq!(states, [("off-1", "expired"), ("on-1", "converged"), ("on-2", "converged")], "{done}");
+    for name in ["on-1", "on-2"] {
+        assert_eq!(installed_packages(&roots.join(name))?.len(), 3, "{name}");
+    }
+    drop(agents);
+    Ok(())
+}
