@@ -221,6 +221,22 @@ impl Services {
         device: &str,
         request: &AgentRequest,
     ) -> Result<AgentAnswer, Failure> {
+        let answer = self.serve_agent(connection, device, request);
+        // Changes people asked to promote, once their inventory is stored.
+        if let (Ok(AgentAnswer::Inventory { .. }), AgentRequest::ReportInventory(inventory)) = (&answer, request)
+            && inventory.changes.iter().any(|c| c.promote)
+        {
+            self.promote_requested(device, &connection.peer);
+        }
+        answer
+    }
+
+    fn serve_agent(
+        &self,
+        connection: &Connection,
+        device: &str,
+        request: &AgentRequest,
+    ) -> Result<AgentAnswer, Failure> {
         let operation = request.operation();
         let log = |id: Option<DeviceId>, answer: &str| ExchangeRecord {
             device: id,
@@ -238,7 +254,10 @@ impl Services {
         if let Some(fingerprint) = certificate.as_deref()
             && let Some((id, name)) = self.certified.device(fingerprint)
             && name == device
-            && matches!(request, AgentRequest::NextCommand | AgentRequest::ReportResult { .. })
+            && matches!(
+                request,
+                AgentRequest::NextCommand | AgentRequest::ReportResult { .. } | AgentRequest::ReportInventory(_)
+            )
         {
             tracing::Span::current().record("device", name.as_str());
             let served = self.storage.exchange(|session| -> Result<Served, Undone> {
@@ -280,17 +299,10 @@ impl Services {
             session.record_exchange(&log(id, served.log_answer()))?;
             Ok(served)
         });
-        let answer = match served {
+        match served {
             Ok(served) => served.into_result(),
             Err(e) => Err(self.failed(&log(None, "Internal"), e)),
-        };
-        // Changes people asked to promote, once their inventory is stored.
-        if let (Ok(AgentAnswer::Inventory { .. }), AgentRequest::ReportInventory(inventory)) = (&answer, request)
-            && inventory.changes.iter().any(|c| c.promote)
-        {
-            self.promote_requested(device, &connection.peer);
         }
-        answer
     }
 
     /// A failure inside the gateway: logged, and the exchange logged apart.
@@ -382,7 +394,7 @@ impl Services {
                 }
                 Ok(Ok(Served::Answer(AgentAnswer::Hello { pending }, "hello".into())))
             }
-            AgentRequest::NextCommand | AgentRequest::ReportResult { .. } => {
+            AgentRequest::NextCommand | AgentRequest::ReportResult { .. } | AgentRequest::ReportInventory(_) => {
                 queue_exchange(session, device.id, &device.name, request)
             }
             AgentRequest::LocatePackage { name, version } => {
@@ -390,10 +402,6 @@ impl Services {
                     let answer = format!("package:/repository/{}", package.storage_key);
                     Served::Answer(AgentAnswer::Package(package), answer)
                 }))
-            }
-            AgentRequest::ReportInventory(inventory) => {
-                let drift = record_inventory(session, device.id, inventory)?;
-                Ok(Ok(Served::Answer(AgentAnswer::Inventory { drift }, format!("inventory:{drift}"))))
             }
         }
     }
@@ -403,7 +411,7 @@ impl Services {
 /// stores both; returns how many differences it showed.
 fn record_inventory(session: &mut Session, device: DeviceId, inventory: &Inventory) -> Result<i32, StorageError> {
     let (version, found) = match session.supposed(device)? {
-        Some((version, desired, managed)) => (Some(version), drift::compare(&desired, &managed, inventory)),
+        Some(s) => (Some(s.version), drift::compare(&s.components, &s.managed, inventory)),
         None => (None, Vec::new()),
     };
     // A file changed through the access endpoint names who changed it.
@@ -438,7 +446,8 @@ fn authenticate(session: &mut Session, name: &str, certificate: Option<&str>) ->
     })
 }
 
-/// `NextCommand` and `ReportResult` of an authenticated device.
+/// `NextCommand`, `ReportResult` and `ReportInventory` of an authenticated device: its own
+/// queue and inventory, served on the fast path once its certificate is known.
 fn queue_exchange(session: &mut Session, device: DeviceId, name: &str, request: &AgentRequest) -> Step<Served> {
     match request {
         AgentRequest::NextCommand => {
@@ -470,6 +479,10 @@ fn queue_exchange(session: &mut Session, device: DeviceId, name: &str, request: 
             };
             let (instruction, answer) = instruct(head)?;
             Ok(Ok(Served::Answer(AgentAnswer::ReportResult(instruction), answer)))
+        }
+        AgentRequest::ReportInventory(inventory) => {
+            let drift = record_inventory(session, device, inventory)?;
+            Ok(Ok(Served::Answer(AgentAnswer::Inventory { drift }, format!("inventory:{drift}"))))
         }
         other => Ok(Err(Refusal::new(RefusalKind::Invalid, format!("{} is no queue operation", other.operation())))),
     }

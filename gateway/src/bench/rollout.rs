@@ -6,7 +6,7 @@
 //! The simulated agents run nothing: they report success, then an inventory
 //! that holds what the model asks for (the bench package, its file as
 //! written). They have no poke listener; the bench stands in for the pokes by
-//! reading the rollout (`ShowRollout`, every 100 ms) and waking each agent
+//! reading the rollout (`ShowRollout`, every 250 ms) and waking each agent
 //! whose device it finds queued — what a poke would do, a little later.
 
 use super::SimulatedAgent;
@@ -69,7 +69,7 @@ async fn follow(operator: &Operator, agents: &HashMap<String, Arc<SimulatedAgent
             }
             return Ok(shown.rollout.state);
         }
-        tokio::time::sleep(Duration::from_millis(100)).await;
+        tokio::time::sleep(Duration::from_millis(250)).await;
     }
 }
 

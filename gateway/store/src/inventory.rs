@@ -2,7 +2,6 @@
 //! history) and its differences from its model, each a row from the report
 //! that first showed it until one no longer does.
 
-use super::models::components_of;
 use super::schema::*;
 use super::{DbConnection, Result, Session, Storage, StorageError, now_ms};
 use diesel::prelude::*;
@@ -43,6 +42,15 @@ pub struct DriftRecord {
     pub resolution: Option<String>,
 }
 
+/// What a device is supposed to hold: its applied version's components and
+/// the model's managed package names (shared, read once per version).
+#[derive(Debug, Clone)]
+pub struct Supposed {
+    pub version: ModelVersionId,
+    pub components: std::sync::Arc<Vec<DesiredComponent>>,
+    pub managed: std::sync::Arc<BTreeSet<String>>,
+}
+
 /// Which drift to list.
 #[derive(Debug, Clone, Default)]
 pub struct DriftQuery<'a> {
@@ -58,7 +66,7 @@ pub struct DriftQuery<'a> {
 
 /// The package names some version of a model had: the scope in which an
 /// installed package the model does not have counts as extra.
-fn managed_packages(conn: &mut DbConnection, model: i64) -> QueryResult<BTreeSet<String>> {
+pub(crate) fn managed_packages(conn: &mut DbConnection, model: i64) -> QueryResult<BTreeSet<String>> {
     let names: Vec<String> =
         model_versions::table
             .inner_join(model_version_roles::table.inner_join(
@@ -74,16 +82,18 @@ fn managed_packages(conn: &mut DbConnection, model: i64) -> QueryResult<BTreeSet
 impl Session<'_> {
     /// What the device is supposed to hold: its applied version's components
     /// (`None`: it has none yet), and the model's managed package names.
-    pub fn supposed(
-        &mut self,
-        device: DeviceId,
-    ) -> Result<Option<(ModelVersionId, Vec<DesiredComponent>, BTreeSet<String>)>> {
-        let (model, applied): (i64, Option<i64>) = devices::table
-            .find(device.0)
-            .select((devices::model_id, devices::applied_model_version_id))
+    pub fn supposed(&mut self, device: DeviceId) -> Result<Option<Supposed>> {
+        let (model, applied, current): (i64, Option<i64>, Option<i64>) = devices::table
+            .inner_join(models::table)
+            .filter(devices::id.eq(device.0))
+            .select((devices::model_id, devices::applied_model_version_id, models::current_version_id))
             .first(&mut *self.conn)?;
         let Some(applied) = applied.map(ModelVersionId) else { return Ok(None) };
-        Ok(Some((applied, components_of(self.conn, applied)?, managed_packages(self.conn, model)?)))
+        Ok(Some(Supposed {
+            version: applied,
+            components: self.versions.components(self.conn, applied)?,
+            managed: self.versions.managed(self.conn, model, current)?,
+        }))
     }
 
     /// Stores a report and the drift it showed (against `version`), keeps

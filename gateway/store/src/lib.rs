@@ -37,11 +37,12 @@ use diesel::connection::SimpleConnection;
 use diesel::prelude::*;
 use diesel::r2d2::{ConnectionManager, CustomizeConnection, Pool, PooledConnection};
 use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
-pub use inventory::{DriftQuery, DriftRecord, HISTORY, InventorySummary};
+pub use inventory::{DriftQuery, DriftRecord, HISTORY, InventorySummary, Supposed};
 pub use models::ModelSummary;
 use models::{ensure_site, site_id};
 pub use operators::OperatorRow;
 pub use rollouts::NewRollout;
+use std::sync::Arc;
 
 pub use scripts::ScriptSummary;
 pub use server_status::ServerCounters;
@@ -132,6 +133,7 @@ fn mark_applied_if_done(conn: &mut DbConnection, device: i64) -> QueryResult<()>
 /// liveness check runs once per exchange instead of once per query.
 pub struct Session<'c> {
     pub(crate) conn: &'c mut DbConnection,
+    pub(crate) versions: &'c versions::Cache,
 }
 
 type Pooled = PooledConnection<ConnectionManager<DbConnection>>;
@@ -140,6 +142,8 @@ type Pooled = PooledConnection<ConnectionManager<DbConnection>>;
 #[derive(Clone)]
 pub struct Storage {
     pool: Pool<ConnectionManager<DbConnection>>,
+    /// What each model version holds, read once: versions never change.
+    versions: Arc<versions::Cache>,
 }
 
 impl std::fmt::Debug for Storage {
@@ -180,7 +184,7 @@ impl Storage {
             .connection_timeout(std::time::Duration::from_secs(5))
             .connection_customizer(Box::new(ConnectionSetup))
             .build(ConnectionManager::<DbConnection>::new(url))?;
-        let storage = Self { pool };
+        let storage = Self { pool, versions: Default::default() };
         storage.migrate()?;
         Ok(storage)
     }
@@ -199,7 +203,7 @@ impl Storage {
     /// Runs `f` as one agent exchange: one pooled connection and one
     /// transaction (see [`Session`]). `Err` rolls everything back.
     pub fn exchange<T, E: From<StorageError>>(&self, f: impl FnOnce(&mut Session<'_>) -> Result<T, E>) -> Result<T, E> {
-        self.transaction(|conn| f(&mut Session { conn }))
+        self.transaction(|conn| f(&mut Session { conn, versions: &self.versions }))
     }
 
     fn migrate(&self) -> Result<()> {

@@ -372,7 +372,10 @@ impl Storage {
     /// The components a model version asks for, in provisioning order: by role
     /// category (OS, APP, CONTENT), then by position within the role.
     pub fn desired_components(&self, model_version: ModelVersionId) -> Result<Vec<DesiredComponent>> {
-        components_of(&mut *self.conn()?, model_version)
+        if let Some(known) = self.versions.known(model_version) {
+            return Ok(known.as_ref().clone());
+        }
+        Ok(self.versions.components(&mut *self.conn()?, model_version)?.as_ref().clone())
     }
 }
 

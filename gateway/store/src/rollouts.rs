@@ -162,57 +162,76 @@ fn last_sequence(conn: &mut DbConnection, device: i64) -> QueryResult<i64> {
 
 /// Verified convergence: an applied device converges when an inventory that
 /// arrived after its plan's last command finished, compared with the target,
-/// shows no difference; one that shows differences has failed. Returns how
-/// many moved.
+/// shows no difference; one that shows differences has failed. Set-based (a
+/// stage may hold thousands of devices). Returns how many moved.
 fn converge(conn: &mut DbConnection, id: RolloutId) -> Result<usize> {
     let target: i64 = rollouts::table.find(id.0).select(rollouts::target_version_id).first(conn)?;
-    let applied: Vec<(i64, Option<i64>)> = rollout_devices::table
+    let applied = DeviceState::Applied.as_str();
+    let devices: Vec<i64> = rollout_devices::table
         .filter(rollout_devices::rollout_id.eq(id.0))
-        .filter(rollout_devices::state.eq(DeviceState::Applied.as_str()))
-        .select((rollout_devices::device_id, rollout_devices::last_sequence))
+        .filter(rollout_devices::state.eq(applied))
+        .select(rollout_devices::device_id)
         .load(conn)?;
-    let mut moved = 0;
-    for (device, last) in applied {
-        let finished: Option<i64> = match last {
-            Some(sequence) => commands::table
-                .filter(commands::device_id.eq(device))
-                .filter(commands::sequence.eq(sequence))
-                .select(commands::finished_at)
-                .first::<Option<i64>>(conn)
-                .optional()?
-                .flatten(),
-            None => None,
-        };
-        let latest: Option<(Option<i64>, i32, i64)> = inventories::table
-            .filter(inventories::device_id.eq(device))
-            .order(inventories::id.desc())
-            .select((inventories::model_version_id, inventories::drift, inventories::received_at))
-            .first(conn)
-            .optional()?;
-        let Some((Some(version), drift, received)) = latest else { continue };
-        if version != target || received < finished.unwrap_or(0) {
-            continue;
-        }
-        let (state, detail) = if drift == 0 {
-            (DeviceState::Converged, "its inventory matches the target".to_owned())
-        } else {
-            (
-                DeviceState::Failed,
-                format!("its inventory after the plan shows {drift} differences from the target (`outfit drift list`)"),
-            )
-        };
-        moved += diesel::update(
-            rollout_devices::table
-                .filter(rollout_devices::rollout_id.eq(id.0))
-                .filter(rollout_devices::device_id.eq(device))
-                .filter(rollout_devices::state.eq(DeviceState::Applied.as_str())),
+    if devices.is_empty() {
+        return Ok(0);
+    }
+    // When each plan's last command finished (none for an empty plan).
+    let finished: std::collections::HashMap<i64, Option<i64>> = rollout_devices::table
+        .inner_join(
+            commands::table.on(commands::device_id
+                .eq(rollout_devices::device_id)
+                .and(commands::sequence.nullable().eq(rollout_devices::last_sequence))),
         )
-        .set((
-            rollout_devices::state.eq(state.as_str()),
-            rollout_devices::detail.eq(detail),
-            rollout_devices::updated_at.eq(now_ms()),
-        ))
-        .execute(conn)?;
+        .filter(rollout_devices::rollout_id.eq(id.0))
+        .filter(rollout_devices::state.eq(applied))
+        .select((rollout_devices::device_id, commands::finished_at))
+        .load::<(i64, Option<i64>)>(conn)?
+        .into_iter()
+        .collect();
+    let latest: Vec<Option<i64>> = inventories::table
+        .filter(inventories::device_id.eq_any(&devices))
+        .group_by(inventories::device_id)
+        .select(diesel::dsl::max(inventories::id))
+        .load(conn)?;
+    let latest: Vec<i64> = latest.into_iter().flatten().collect();
+    let reports: Vec<(i64, Option<i64>, i32, i64)> = inventories::table
+        .filter(inventories::id.eq_any(latest))
+        .select((inventories::device_id, inventories::model_version_id, inventories::drift, inventories::received_at))
+        .load(conn)?;
+    let (mut converged, mut failed) = (Vec::new(), Vec::new());
+    for (device, version, drift, received) in reports {
+        let after = finished.get(&device).copied().flatten().unwrap_or(0);
+        if version != Some(target) || received < after {
+            continue; // not yet reported after the plan
+        }
+        if drift == 0 { converged.push(device) } else { failed.push((device, drift)) }
+    }
+    let mine = |devices: Vec<i64>| {
+        rollout_devices::table
+            .filter(rollout_devices::rollout_id.eq(id.0))
+            .filter(rollout_devices::device_id.eq_any(devices))
+            .filter(rollout_devices::state.eq(applied))
+    };
+    let mut moved = 0;
+    if !converged.is_empty() {
+        moved += diesel::update(mine(converged))
+            .set((
+                rollout_devices::state.eq(DeviceState::Converged.as_str()),
+                rollout_devices::detail.eq("its inventory matches the target"),
+                rollout_devices::updated_at.eq(now_ms()),
+            ))
+            .execute(conn)?;
+    }
+    for (device, drift) in failed {
+        let detail =
+            format!("its inventory after the plan shows {drift} differences from the target (`outfit drift list`)");
+        moved += diesel::update(mine(vec![device]))
+            .set((
+                rollout_devices::state.eq(DeviceState::Failed.as_str()),
+                rollout_devices::detail.eq(detail),
+                rollout_devices::updated_at.eq(now_ms()),
+            ))
+            .execute(conn)?;
     }
     Ok(moved)
 }

@@ -2,12 +2,14 @@
 //! by number, rollback (a new version restoring an old one's content), and
 //! ranking categories.
 
-use super::models::{ensure_model_version, site_id, version_content};
+use super::models::{components_of, ensure_model_version, site_id, version_content};
 use super::schema::*;
 use super::{DbConnection, Result, Storage, StorageError};
 use diesel::prelude::*;
 use outfit_domain::ids::{ModelId, ModelVersionId};
-use outfit_domain::model::{Authorship, Category, ImportedModel, VersionInfo};
+use outfit_domain::model::{Authorship, Category, DesiredComponent, ImportedModel, VersionInfo};
+use std::collections::{BTreeSet, HashMap};
+use std::sync::Arc;
 
 /// A model of a site by name, with its current version's row.
 pub(crate) fn model_id(conn: &mut DbConnection, site: &str, model: &str) -> Result<(i64, Option<i64>)> {
@@ -29,6 +31,62 @@ fn version_row(conn: &mut DbConnection, model: i64, version: i32) -> Result<i64>
         .first(conn)
         .optional()?
         .ok_or_else(|| StorageError::NotFound { what: "model version", name: version.to_string() })
+}
+
+/// The components of model versions and the package names of models, kept
+/// once read: a version is never changed, and a model's package names change
+/// only with a new current version (part of the key).
+#[derive(Debug, Default)]
+pub struct Cache {
+    components: std::sync::Mutex<HashMap<i64, Arc<Vec<DesiredComponent>>>>,
+    managed: std::sync::Mutex<HashMap<(i64, Option<i64>), Arc<BTreeSet<String>>>>,
+}
+
+/// Entries kept at most (then the cache starts afresh).
+const CACHED: usize = 10_000;
+
+impl Cache {
+    /// The components of `version`, if read before.
+    pub(crate) fn known(&self, version: ModelVersionId) -> Option<Arc<Vec<DesiredComponent>>> {
+        self.components.lock().unwrap_or_else(|e| e.into_inner()).get(&version.0).cloned()
+    }
+
+    /// The components of `version`, read on first use.
+    pub(crate) fn components(
+        &self,
+        conn: &mut DbConnection,
+        version: ModelVersionId,
+    ) -> Result<Arc<Vec<DesiredComponent>>> {
+        if let Some(found) = self.components.lock().unwrap_or_else(|e| e.into_inner()).get(&version.0) {
+            return Ok(found.clone());
+        }
+        let read = Arc::new(components_of(conn, version)?);
+        let mut all = self.components.lock().unwrap_or_else(|e| e.into_inner());
+        if all.len() >= CACHED {
+            all.clear();
+        }
+        all.insert(version.0, read.clone());
+        Ok(read)
+    }
+
+    /// The package names some version of `model` (whose current version is `current`) had.
+    pub(crate) fn managed(
+        &self,
+        conn: &mut DbConnection,
+        model: i64,
+        current: Option<i64>,
+    ) -> Result<Arc<BTreeSet<String>>> {
+        if let Some(found) = self.managed.lock().unwrap_or_else(|e| e.into_inner()).get(&(model, current)) {
+            return Ok(found.clone());
+        }
+        let read = Arc::new(super::inventory::managed_packages(conn, model)?);
+        let mut all = self.managed.lock().unwrap_or_else(|e| e.into_inner());
+        if all.len() >= CACHED {
+            all.clear();
+        }
+        all.insert((model, current), read.clone());
+        Ok(read)
+    }
 }
 
 impl Storage {
