@@ -191,10 +191,10 @@ impl Services {
     pub fn promote_requested(&self, device: &str, from: &str) {
         let query = DriftQuery { device: Some(device), history: false, limit: 1000, ..Default::default() };
         let Ok(open) = self.storage.drifts(&query) else { return };
+        let Ok(Some(id)) = self.storage.device(device).map(|d| d.map(|d| d.id)) else { return };
+        let Ok(Some(inventory)) = self.storage.latest_inventory(id) else { return };
         for record in open.iter().filter(|r| r.drift.kind == DriftKind::File) {
             let Some(author) = &record.changed_by else { continue };
-            let Ok(Some(id)) = self.storage.device(device).map(|d| d.map(|d| d.id)) else { continue };
-            let Ok(Some(inventory)) = self.storage.latest_inventory(id) else { continue };
             let asked =
                 latest_change(&inventory, &record.drift.subject).is_some_and(|c| c.promote && c.operator == *author);
             if !asked {

@@ -238,7 +238,9 @@ impl Services {
         if matches!(steer, Steer::Start | Steer::Resume) {
             self.advance(id)?;
         }
-        self.poke_devices(&retried)?;
+        for (device, url) in &retried {
+            self.poke(device, url.as_deref());
+        }
         self.rollout_now(id)
     }
 
@@ -319,16 +321,6 @@ impl Services {
             if plan.state == DeviceState::Queued {
                 self.poke(&base.name, base.poke_url.as_deref());
             }
-        }
-        Ok(())
-    }
-
-    fn poke_devices(&self, devices: &[DeviceId]) -> Result<(), Failure> {
-        if devices.is_empty() {
-            return Ok(());
-        }
-        for device in self.storage.devices()?.into_iter().filter(|d| devices.contains(&d.id)) {
-            self.poke(&device.name, device.poke_url.as_deref());
         }
         Ok(())
     }

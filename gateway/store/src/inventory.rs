@@ -307,32 +307,6 @@ impl Storage {
             .collect()
     }
 
-    /// The latest report of each of `devices` compared with `version`: its
-    /// drift count and when it arrived.
-    pub fn latest_comparisons(
-        &self,
-        devices: &[DeviceId],
-    ) -> Result<Vec<(DeviceId, Option<ModelVersionId>, i32, i64)>> {
-        let mut conn = self.conn()?;
-        let ids: Vec<i64> = devices.iter().map(|d| d.0).collect();
-        let latest = inventories::table
-            .filter(inventories::device_id.eq_any(&ids))
-            .group_by(inventories::device_id)
-            .select(diesel::dsl::max(inventories::id));
-        let newest: Vec<Option<i64>> = latest.load(&mut conn)?;
-        let newest: Vec<i64> = newest.into_iter().flatten().collect();
-        let rows: Vec<(i64, Option<i64>, i32, i64)> = inventories::table
-            .filter(inventories::id.eq_any(newest))
-            .select((
-                inventories::device_id,
-                inventories::model_version_id,
-                inventories::drift,
-                inventories::received_at,
-            ))
-            .load(&mut conn)?;
-        Ok(rows.into_iter().map(|(d, v, n, at)| (DeviceId(d), v.map(ModelVersionId), n, at)).collect())
-    }
-
     /// One drift row.
     pub fn drift(&self, id: i64) -> Result<Option<DriftRecord>> {
         let query = DriftQuery { history: true, limit: 1, only: Some(id), ..Default::default() };

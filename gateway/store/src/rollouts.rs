@@ -562,16 +562,24 @@ impl Storage {
 
     /// Resuming a halted rollout: each failed device's failed command is
     /// handed out again (a new run) and the device is queued again. Returns
-    /// the devices retried.
-    pub fn retry_rollout_failures(&self, id: RolloutId) -> Result<Vec<DeviceId>> {
+    /// the devices retried: name and poke URL.
+    pub fn retry_rollout_failures(&self, id: RolloutId) -> Result<Vec<(String, Option<String>)>> {
         self.transaction(|conn| {
-            let failed: Vec<(i64, Option<i64>, Option<i64>)> = rollout_devices::table
+            type Failed = (i64, Option<i64>, Option<i64>, String, Option<String>);
+            let failed: Vec<Failed> = rollout_devices::table
+                .inner_join(devices::table)
                 .filter(rollout_devices::rollout_id.eq(id.0))
                 .filter(rollout_devices::state.eq(DeviceState::Failed.as_str()))
-                .select((rollout_devices::device_id, rollout_devices::first_sequence, rollout_devices::last_sequence))
+                .select((
+                    rollout_devices::device_id,
+                    rollout_devices::first_sequence,
+                    rollout_devices::last_sequence,
+                    devices::name,
+                    devices::poke_url,
+                ))
                 .load(conn)?;
             let mut retried = Vec::new();
-            for (device, first, last) in failed {
+            for (device, first, last, name, poke_url) in failed {
                 let (Some(first), Some(last)) = (first, last) else { continue };
                 diesel::update(
                     commands::table
@@ -592,7 +600,7 @@ impl Storage {
                     rollout_devices::updated_at.eq(now_ms()),
                 ))
                 .execute(conn)?;
-                retried.push(DeviceId(device));
+                retried.push((name, poke_url));
             }
             Ok(retried)
         })
