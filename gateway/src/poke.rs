@@ -5,6 +5,19 @@ use crate::home::Home;
 use outfit_wsdl::envelope::{Answer, Body, decode_answer, encode};
 use outfit_wsdl::messages::Poke;
 use outfit_wsdl::transport::{self, Endpoint, TransportError};
+use std::sync::{Arc, OnceLock};
+use tokio::sync::Semaphore;
+
+/// Pokes in flight at once: a rollout stage or a script may poke thousands of
+/// agents; more connections at once would only compete for the same cores.
+const IN_FLIGHT: usize = 64;
+
+/// How long a poke may take: an agent that does not answer in time will
+/// poll, and its turn must not hold up the pokes behind it.
+const POKE_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(5);
+
+/// TLS sessions remembered for resumption (one per agent poked lately).
+const SESSIONS: usize = 4096;
 
 #[derive(Debug, thiserror::Error)]
 pub enum PokeError {
@@ -12,18 +25,29 @@ pub enum PokeError {
     Transport(#[from] TransportError),
     #[error("agent answered the poke with a fault: {0}")]
     Fault(String),
+    #[error("the agent did not answer the poke within {POKE_TIMEOUT:?}")]
+    Timeout,
     #[error("agent answered the poke with something that is not a PokeResponse: {0}")]
     Garbled(String),
 }
 
-/// Pokes the agent at `url`, trusting only certificates signed by our CA and
-/// presenting the gateway's own certificate (agents refuse pokes without one).
-pub async fn poke(home: &Home, url: &str, gateway: &str) -> Result<bool, PokeError> {
+/// The client pokes go out with: trusts only certificates signed by our CA
+/// and presents the gateway's own certificate (agents refuse pokes without
+/// one). Built once per process and shared, so an agent poked again resumes
+/// its TLS session.
+pub fn client(home: &Home) -> Result<Arc<rustls::ClientConfig>, TransportError> {
     let me = transport::Identity { cert: &home.server_cert(), key: &home.server_key() };
-    let tls = transport::client_config(&home.ca_cert(), Some(me))?;
+    let mut tls = (*transport::client_config(&home.ca_cert(), Some(me))?).clone();
+    tls.resumption = rustls::client::Resumption::in_memory_sessions(SESSIONS);
+    Ok(Arc::new(tls))
+}
+
+/// Pokes the agent at `url`.
+pub async fn poke(tls: &Arc<rustls::ClientConfig>, url: &str, gateway: &str) -> Result<bool, PokeError> {
     let endpoint = Endpoint::parse(url)?;
     let envelope = encode(Body { poke: Some(Poke { gateway: gateway.to_owned() }), ..Body::default() });
-    let reply = transport::soap_call(&tls, &endpoint, "Poke", envelope).await?;
+    let call = transport::soap_call(tls, &endpoint, "Poke", envelope);
+    let reply = tokio::time::timeout(POKE_TIMEOUT, call).await.map_err(|_| PokeError::Timeout)??;
     match decode_answer(&reply, |b| b.poke_response) {
         Ok(Answer::Ok(response)) => Ok(response.accepted),
         Ok(Answer::Fault(f)) => Err(PokeError::Fault(f.message)),
@@ -32,17 +56,24 @@ pub async fn poke(home: &Home, url: &str, gateway: &str) -> Result<bool, PokeErr
 }
 
 /// Pokes agents for the use cases, from this gateway's directory, in the
-/// background: a served request must not wait on an agent.
-#[derive(Debug, Clone)]
+/// background (a served request must not wait on an agent), at most
+/// [`IN_FLIGHT`] at once.
+#[derive(Debug)]
 pub struct Pokes {
     home: Home,
     /// The gateway's name, which a poke carries.
     name: String,
+    tls: OnceLock<Result<Arc<rustls::ClientConfig>, String>>,
+    gate: Arc<Semaphore>,
 }
 
 impl Pokes {
     pub fn background(home: Home, name: String) -> Self {
-        Self { home, name }
+        Self { home, name, tls: OnceLock::new(), gate: Arc::new(Semaphore::new(IN_FLIGHT)) }
+    }
+
+    fn tls(&self) -> Result<Arc<rustls::ClientConfig>, String> {
+        self.tls.get_or_init(|| client(&self.home).map_err(|e| e.to_string())).clone()
     }
 }
 
@@ -52,9 +83,14 @@ impl outfit_app::Notify for Pokes {
         let Ok(runtime) = tokio::runtime::Handle::try_current() else {
             return Poked::Failed("no async runtime to poke from".into());
         };
-        let (home, name, url, device) = (self.home.clone(), self.name.clone(), url.to_owned(), device.to_owned());
+        let tls = match self.tls() {
+            Ok(tls) => tls,
+            Err(e) => return Poked::Failed(format!("no TLS client to poke with: {e}")),
+        };
+        let (gate, name, url, device) = (self.gate.clone(), self.name.clone(), url.to_owned(), device.to_owned());
         runtime.spawn(async move {
-            if let Err(e) = poke(&home, &url, &name).await {
+            let Ok(_turn) = gate.acquire_owned().await else { return };
+            if let Err(e) = poke(&tls, &url, &name).await {
                 tracing::info!(%device, error = %e, "poke failed; the agent will poll");
             }
         });

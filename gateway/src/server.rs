@@ -15,6 +15,9 @@ use outfit_wsdl::envelope::{FaultCode, SoapFault, encode_fault};
 use outfit_wsdl::transport::{self, Connection, Handler, MAX_SOAP_BYTES, TransportError};
 use std::sync::Arc;
 
+/// The least time between two rounds of the rollout driver.
+const DRIVE_GAP: std::time::Duration = std::time::Duration::from_millis(200);
+
 #[derive(Debug, thiserror::Error)]
 pub enum ServeError {
     #[error(transparent)]
@@ -54,7 +57,7 @@ impl Gateway {
         let pokes = Arc::new(Pokes::background(home.clone(), settings.name.clone()));
         let services = Services::open(&home.database_url(&settings), repository, ca, pokes, instance)
             .map_err(ServeError::Database)?;
-        let agent = AgentEndpoint { services: services.clone() };
+        let agent = AgentEndpoint { services: services.clone(), reported: Default::default() };
         let reboot_deadline_ms = settings.reboot_deadline_secs as i64 * 1000;
         let operator = OperatorEndpoint { services: services.clone(), reboot_deadline_ms };
         let db_slots = Arc::new(tokio::sync::Semaphore::new(services.max_connections()));
@@ -89,6 +92,7 @@ impl Gateway {
         write(&self.home.operator_url_file(), &operator_url)?;
         let url = listen(&self.settings.listen, tls, agents).await?;
         tokio::spawn(self.clone().sweep_forever());
+        tokio::spawn(self.clone().drive_rollouts());
         write(&self.home.url_file(), &url)?;
         Ok(url)
     }
@@ -126,10 +130,9 @@ impl Gateway {
         respond(handled)
     }
 
-    /// Once a second, closes expired commands, marks unanswered ones timed
-    /// out and moves the rollouts on. Every gateway on a database sweeps;
-    /// each move is a compare-and-set, so two sweeps never close a row twice
-    /// nor start a rollout's stage twice.
+    /// Once a second, closes expired commands and marks unanswered ones timed
+    /// out. Every gateway on a database sweeps; each move is a
+    /// compare-and-set, so two sweeps never close a row twice.
     async fn sweep_forever(self: Arc<Self>) {
         let mut tick = tokio::time::interval(std::time::Duration::from_secs(1));
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
@@ -137,9 +140,7 @@ impl Gateway {
             tick.tick().await;
             let gateway = self.clone();
             let swept = tokio::task::spawn_blocking(move || {
-                let swept = gateway.services.sweep(&gateway.settings.timeouts);
-                gateway.services.advance_rollouts();
-                swept
+                gateway.services.sweep(&gateway.settings.timeouts)
             })
             .await;
             match swept {
@@ -154,6 +155,22 @@ impl Gateway {
                 Ok(Err(e)) => tracing::warn!(error = %e, "could not sweep the queues"),
                 Err(e) => tracing::error!(error = %e, "the queue sweep panicked"),
             }
+        }
+    }
+
+    /// Moves the rollouts on: when agents report (a stage may just have
+    /// finished), at most every [`DRIVE_GAP`] so a stream of reports costs
+    /// one round per gap, and at least once a second (offline devices expire,
+    /// another gateway's agents report). Every gateway drives; a stage starts
+    /// by a compare-and-set, so two gateways never queue it twice.
+    async fn drive_rollouts(self: Arc<Self>) {
+        loop {
+            let _ = tokio::time::timeout(std::time::Duration::from_secs(1), self.agent.reported.notified()).await;
+            let services = self.services.clone();
+            if let Err(e) = tokio::task::spawn_blocking(move || services.advance_rollouts()).await {
+                tracing::error!(error = %e, "the rollout driver panicked");
+            }
+            tokio::time::sleep(DRIVE_GAP).await;
         }
     }
 

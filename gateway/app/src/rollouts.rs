@@ -283,7 +283,9 @@ impl Services {
             return Ok(());
         }
         if rollout.stage + 1 >= rollout.stages {
-            self.storage.move_rollout(id, &[RolloutState::Running], RolloutState::Completed, None)?;
+            if self.storage.move_rollout(id, &[RolloutState::Running], RolloutState::Completed, None)? {
+                tracing::info!(rollout = %id, "rollout completed");
+            }
             return Ok(());
         }
         self.begin_stage(&rollout)
@@ -291,6 +293,7 @@ impl Services {
 
     /// Queues the plans of the rollout's next stage and pokes the devices.
     fn begin_stage(&self, rollout: &Rollout) -> Result<(), Failure> {
+        let began = std::time::Instant::now();
         let stage = rollout.stage + 1;
         let waiting: BTreeSet<DeviceId> = self.storage.stage_waiting(rollout.id, stage)?.into_iter().collect();
         let bases: Vec<PlanBase> =
@@ -316,7 +319,8 @@ impl Services {
         if !self.storage.begin_stage(rollout.id, rollout.stage, rollout.target, &plans)? {
             return Ok(()); // another gateway started it
         }
-        tracing::info!(rollout = %rollout.id, stage, devices = plans.len(), "rollout stage started");
+        let ms = began.elapsed().as_millis();
+        tracing::info!(rollout = %rollout.id, stage, devices = plans.len(), queued_in_ms = ms, "rollout stage started");
         for (base, plan) in bases.iter().zip(&plans) {
             if plan.state == DeviceState::Queued {
                 self.poke(&base.name, base.poke_url.as_deref());

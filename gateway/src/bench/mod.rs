@@ -16,6 +16,7 @@
 //! gateway and the protocol, not dpkg.
 
 mod operator;
+mod pokes;
 mod rollout;
 
 use crate::home::{Home, Settings};
@@ -182,12 +183,15 @@ async fn enrol(
 
 /// One simulated agent: its TLS identity with its own session cache, as a
 /// real agent process keeps one, so it resumes with tickets the gateway
-/// issued to it.
+/// issued to it; and where the gateway pokes it.
 struct SimulatedAgent {
     tls: Arc<rustls::ClientConfig>,
     endpoint: Endpoint,
     device: String,
     gate: Arc<tokio::sync::Semaphore>,
+    poke_url: String,
+    /// Rung by the bench's poke listener when the gateway pokes this device.
+    doorbell: Arc<tokio::sync::Notify>,
 }
 
 impl SimulatedAgent {
@@ -196,10 +200,11 @@ impl SimulatedAgent {
         endpoint: Endpoint,
         device: String,
         gate: Arc<tokio::sync::Semaphore>,
+        (poke_url, doorbell): (String, Arc<tokio::sync::Notify>),
     ) -> Self {
         let mut own = (*tls).clone();
         own.resumption = rustls::client::Resumption::in_memory_sessions(4);
-        Self { tls: Arc::new(own), endpoint, device, gate }
+        Self { tls: Arc::new(own), endpoint, device, gate, poke_url, doorbell }
     }
 
     /// One exchange over a new connection; its latency goes to `latencies`.
@@ -226,6 +231,7 @@ impl SimulatedAgent {
             device: self.device.clone(),
             boot_id: "bench".into(),
             agent_version: "bench".into(),
+            poke_url: Some(self.poke_url.clone()),
             ..Hello::default()
         };
         self.call(GatewayRequest::Hello(hello), &mut latencies).await.with_context(|| self.device.clone())?;
@@ -293,6 +299,14 @@ impl SimulatedAgent {
     async fn converge(&self) -> Result<()> {
         self.drain().await?;
         self.report_inventory("drained").await
+    }
+
+    /// A running agent: converges each time it is poked, until dropped.
+    async fn serve_pokes(self: Arc<Self>) -> Result<()> {
+        loop {
+            self.doorbell.notified().await;
+            self.converge().await.with_context(|| self.device.clone())?;
+        }
     }
 }
 
@@ -372,7 +386,8 @@ pub async fn run(dir: &Path, config: BenchConfig) -> Result<()> {
         std::process::Command::new(std::env::current_exe()?)
             .args(["serve", "--dir"])
             .arg(dir)
-            .env("OUTFIT_LOG", "warn")
+            // Warnings only, unless the caller asks for more (e.g. `warn,outfit_app::rollouts=info`).
+            .env("OUTFIT_LOG", std::env::var("OUTFIT_LOG").unwrap_or_else(|_| "warn".into()))
             .stderr(std::fs::File::create(dir.join("gateway.log"))?)
             .spawn()?,
     );
@@ -410,16 +425,17 @@ pub async fn run(dir: &Path, config: BenchConfig) -> Result<()> {
     );
 
     let database = config.database.as_ref().and_then(|_| database_server());
+    let doorbells: pokes::Doorbells = Arc::new(
+        (0..config.agents).map(|i| (format!("bench-{i}"), Arc::new(tokio::sync::Notify::new()))).collect(),
+    );
+    let poke_url = pokes::listen(&home, doorbells.clone()).await?;
     let agents: Vec<Arc<SimulatedAgent>> = identities
         .into_iter()
         .enumerate()
         .map(|(i, tls)| {
-            Arc::new(SimulatedAgent::new(
-                tls.expect("every agent enrolled"),
-                endpoint.clone(),
-                format!("bench-{i}"),
-                gate.clone(),
-            ))
+            let device = format!("bench-{i}");
+            let poked = (poke_url(&device), doorbells[&device].clone());
+            Arc::new(SimulatedAgent::new(tls.expect("every agent enrolled"), endpoint.clone(), device, gate.clone(), poked))
         })
         .collect();
 

@@ -5,20 +5,19 @@
 //!
 //! The simulated agents run nothing: they report success, then an inventory
 //! that holds what the model asks for (the bench package, its file as
-//! written). They have no poke listener; the bench stands in for the pokes by
-//! reading the rollout (`ShowRollout`, every 250 ms) and waking each agent
-//! whose device it finds queued — what a poke would do, a little later.
+//! written). The gateway pokes them as it pokes real agents (`pokes.rs`);
+//! the bench only watches the rollout's state in the short listing.
 
 use super::SimulatedAgent;
 use super::operator::Operator;
 use anyhow::{Context, Result, ensure};
 use outfit_wsdl::operator::{
-    OperatorRequest as Q, OperatorResponse as R, PlanRollout, RolloutPolicy, SetParameter, ShowRollout, StartRollout,
+    ListRollouts, OperatorRequest as Q, OperatorResponse as R, PlanRollout, RolloutPolicy, SetParameter, StartRollout,
 };
-use std::collections::HashMap;
 use std::path::Path;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
+use tokio::task::JoinSet;
 
 fn seconds(d: Duration) -> f64 {
     d.as_secs_f64()
@@ -45,38 +44,32 @@ fn policy(devices: usize) -> RolloutPolicy {
     }
 }
 
-/// Wakes the agents of queued devices until the rollout is no longer
-/// running; returns its final state.
-async fn follow(operator: &Operator, agents: &HashMap<String, Arc<SimulatedAgent>>, rollout: i64) -> Result<String> {
-    let mut woken = std::collections::HashSet::new();
-    let mut running = tokio::task::JoinSet::new();
+/// Waits until the rollout is no longer running (its agents, poked by the
+/// gateway, converge meanwhile); returns its final state. Reads the short
+/// listing, not the rollout's ten thousand devices.
+async fn follow(operator: &Operator, rollout: i64, agents: &mut JoinSet<Result<()>>) -> Result<String> {
     loop {
-        let R::ShowRollout(shown) = operator.ask(Q::ShowRollout(ShowRollout { rollout })).await? else {
-            anyhow::bail!("ShowRollout answered otherwise");
-        };
-        for device in shown.device.iter().filter(|d| d.state == "queued") {
-            if woken.insert(device.device.clone()) {
-                let agent = agents.get(&device.device).context("a device the bench did not make")?.clone();
-                running.spawn(async move { agent.converge().await });
-            }
+        if let Some(ended) = agents.try_join_next() {
+            ended??;
+            anyhow::bail!("a simulated agent stopped serving pokes");
         }
-        while let Some(done) = running.try_join_next() {
-            done??;
+        let list = Q::ListRollouts(ListRollouts { site: "bench".into(), model: Some("bench".into()) });
+        let R::ListRollouts(listed) = operator.ask(list).await? else { anyhow::bail!("ListRollouts answered otherwise") };
+        let state = listed.rollout.iter().find(|r| r.id == rollout).context("the rollout is not listed")?.state.clone();
+        if state != "running" {
+            return Ok(state);
         }
-        if shown.rollout.state != "running" {
-            while let Some(done) = running.join_next().await {
-                done??;
-            }
-            return Ok(shown.rollout.state);
-        }
-        tokio::time::sleep(Duration::from_millis(250)).await;
+        tokio::time::sleep(Duration::from_millis(100)).await;
     }
 }
 
 pub async fn run(dir: &Path, ca: &Path, agents: &[Arc<SimulatedAgent>]) -> Result<()> {
     let operator = Operator::admin(dir, ca)?;
-    let by_name: HashMap<String, Arc<SimulatedAgent>> = agents.iter().map(|a| (a.device.clone(), a.clone())).collect();
     let n = agents.len();
+    let mut running = JoinSet::new();
+    for agent in agents {
+        running.spawn(agent.clone().serve_pokes());
+    }
     println!("models over time, {n} devices:");
 
     let plan = || Q::PlanRollout(PlanRollout { site: "bench".into(), model: "bench".into(), version: None });
@@ -92,7 +85,7 @@ pub async fn run(dir: &Path, ca: &Path, agents: &[Arc<SimulatedAgent>]) -> Resul
     let started = Instant::now();
     let start = StartRollout { site: "bench".into(), model: "bench".into(), version: None, policy: Some(policy(n)) };
     let R::StartRollout(build) = operator.ask(Q::StartRollout(start)).await? else { anyhow::bail!("StartRollout") };
-    let state = follow(&operator, &by_name, build.rollout.id).await?;
+    let state = follow(&operator, build.rollout.id, &mut running).await?;
     ensure!(state == "completed", "the build rollout ended {state}");
     println!(
         "  rollout from bare (install + configure, canary then batches of {}): {:.2}s",
@@ -113,7 +106,7 @@ pub async fn run(dir: &Path, ca: &Path, agents: &[Arc<SimulatedAgent>]) -> Resul
     };
     let R::SetParameter(set) = operator.ask(Q::SetParameter(change)).await? else { anyhow::bail!("SetParameter") };
     let rollout = set.rollout.context("SetParameter started no rollout")?;
-    let state = follow(&operator, &by_name, rollout).await?;
+    let state = follow(&operator, rollout, &mut running).await?;
     ensure!(state == "completed", "the parameter's rollout ended {state}");
     println!(
         "  a parameter change, from the operator's call to the last device converged: {:.2}s",
@@ -130,6 +123,9 @@ pub async fn run(dir: &Path, ca: &Path, agents: &[Arc<SimulatedAgent>]) -> Resul
         done??;
     }
     let took = started.elapsed();
+    if let Some(ended) = running.try_join_next() {
+        ended??;
+    }
     println!("  inventory reports ingested: {n} in {:.2}s, {:.0}/s", seconds(took), n as f64 / seconds(took));
     Ok(())
 }

@@ -1,5 +1,5 @@
 //! The agent endpoint: `Enrol`, `Hello`, `NextCommand`, `ReportResult`,
-//! `Renew`, `Authorise` and `LocatePackage`. Each request is decoded here,
+//! `ReportInventory`, `Renew`, `Authorise` and `LocatePackage`. Each request is decoded here,
 //! served by one use case (`outfit_app::agent`), and its answer encoded.
 //!
 //! **Boundary:** the one place queue rows, as the domain's commands, become
@@ -22,6 +22,10 @@ use outfit_wsdl::messages::{
 #[derive(Debug, Clone)]
 pub struct AgentEndpoint {
     pub services: Services,
+    /// Rung when a device reports a result or an inventory: the rollout
+    /// driver then looks at once whether a stage is done, instead of at its
+    /// next tick.
+    pub reported: std::sync::Arc<tokio::sync::Notify>,
 }
 
 impl AgentEndpoint {
@@ -58,7 +62,11 @@ impl AgentEndpoint {
             tracing::info_span!("soap", operation, device = tracing::field::Empty, command = tracing::field::Empty);
         let _entered = span.enter();
         let device = request.device().to_owned();
+        let reports = matches!(request, GatewayRequest::ReportResult(_) | GatewayRequest::ReportInventory(_));
         let answer = self.services.agent_exchange(&connection, &device, &from_wire(request));
+        if reports && answer.is_ok() {
+            self.reported.notify_one();
+        }
         encode(operation, answer.map(to_wire).map_err(|f| fault(&f)))
     }
 }

@@ -5,6 +5,7 @@ use super::devices::DeviceRow;
 use super::schema::*;
 use super::{DbConnection, Result, Session, Storage, StorageError, hot, mark_applied_if_done, now_ms, site_id};
 use diesel::prelude::*;
+use std::collections::HashMap;
 use outfit_domain::device::Device;
 use outfit_domain::ids::{CommandId, DeviceId, ModelVersionId};
 use outfit_domain::queue::{CommandState, Head, NewCommand, QueueCounts, QueuedCommand, Recorded, Reported, Swept};
@@ -267,48 +268,81 @@ fn record(conn: &mut DbConnection, device: i64, command: i64, reported: Reported
 }
 
 /// Appends commands after everything already in a device's queue; with a
-/// model version, points the device at it as its desired state.
+/// model version, points the device at it as its desired state. Returns the
+/// new commands' ids, in order.
 pub(crate) fn append(
     conn: &mut DbConnection,
     device: i64,
     model_version: Option<i64>,
     new: &[NewCommand],
 ) -> Result<Vec<i64>> {
-    let last: Option<i64> = commands::table
-        .filter(commands::device_id.eq(device))
-        .select(diesel::dsl::max(commands::sequence))
-        .first(conn)?;
-    let mut sequence = last.unwrap_or(0);
-    let mut ids = Vec::with_capacity(new.len());
-    for command in new {
-        sequence += 1;
-        diesel::insert_into(commands::table)
-            .values((
-                commands::device_id.eq(device),
-                commands::sequence.eq(sequence),
-                commands::kind.eq(&command.kind),
-                commands::payload.eq(&command.payload),
-                commands::state.eq(state::PENDING),
-                commands::attempts.eq(0),
-                commands::model_version_id.eq(model_version),
-                commands::expires_at.eq(command.expires_at),
-                commands::created_at.eq(now_ms()),
-            ))
-            .execute(conn)?;
-        ids.push(
-            commands::table
-                .filter(commands::device_id.eq(device))
-                .filter(commands::sequence.eq(sequence))
-                .select(commands::id)
-                .first(conn)?,
-        );
-    }
+    let last = last_sequences(conn, &[device])?.get(&device).copied().unwrap_or(0);
+    let rows: Vec<(i64, i64, &NewCommand)> = (last + 1..).zip(new).map(|(sequence, c)| (device, sequence, c)).collect();
+    insert_commands(conn, model_version, &rows)?;
     if let Some(version) = model_version {
         diesel::update(devices::table.find(device))
-            .set((devices::desired_model_version_id.eq(version), devices::provisioned_from.eq(last.unwrap_or(0) + 1)))
+            .set((devices::desired_model_version_id.eq(version), devices::provisioned_from.eq(last + 1)))
             .execute(conn)?;
     }
-    Ok(ids)
+    Ok(commands::table
+        .filter(commands::device_id.eq(device))
+        .filter(commands::sequence.gt(last))
+        .order(commands::sequence)
+        .select(commands::id)
+        .load(conn)?)
+}
+
+/// Each device's last queue sequence (devices with an empty queue are not
+/// in the map), in one statement per thousand devices.
+pub(crate) fn last_sequences(conn: &mut DbConnection, devices: &[i64]) -> Result<HashMap<i64, i64>> {
+    let mut last = HashMap::with_capacity(devices.len());
+    for chunk in devices.chunks(1000) {
+        let rows: Vec<(i64, Option<i64>)> = commands::table
+            .filter(commands::device_id.eq_any(chunk))
+            .group_by(commands::device_id)
+            .select((commands::device_id, diesel::dsl::max(commands::sequence)))
+            .load(conn)?;
+        last.extend(rows.into_iter().filter_map(|(device, sequence)| Some((device, sequence?))));
+    }
+    Ok(last)
+}
+
+/// Rows per `INSERT` of [`insert_commands`]: well under SQLite's limit of
+/// bound values (9 a row) and MariaDB's packet size.
+const ROWS_PER_INSERT: usize = 250;
+
+/// Inserts pending commands, each at its (device, sequence), many rows per
+/// statement: a rollout stage queues thousands at once. Raw SQL because
+/// diesel's multi-row insert does not build for the two-backend connection;
+/// the statement is the same on MariaDB and SQLite.
+pub(crate) fn insert_commands(
+    conn: &mut DbConnection,
+    model_version: Option<i64>,
+    rows: &[(i64, i64, &NewCommand)],
+) -> Result<()> {
+    use diesel::sql_types::{BigInt, Nullable, Text};
+    let now = now_ms();
+    for chunk in rows.chunks(ROWS_PER_INSERT) {
+        let values = vec!["(?, ?, ?, ?, ?, 0, ?, ?, ?)"; chunk.len()].join(", ");
+        let mut insert = diesel::sql_query(format!(
+            "INSERT INTO commands (device_id, sequence, kind, payload, state, attempts, model_version_id, \
+             expires_at, created_at) VALUES {values}"
+        ))
+        .into_boxed();
+        for (device, sequence, command) in chunk {
+            insert = insert
+                .bind::<BigInt, _>(*device)
+                .bind::<BigInt, _>(*sequence)
+                .bind::<Text, _>(&command.kind)
+                .bind::<Text, _>(&command.payload)
+                .bind::<Text, _>(state::PENDING)
+                .bind::<Nullable<BigInt>, _>(model_version)
+                .bind::<Nullable<BigInt>, _>(command.expires_at)
+                .bind::<BigInt, _>(now);
+        }
+        insert.execute(conn)?;
+    }
+    Ok(())
 }
 
 impl Storage {

@@ -3,7 +3,7 @@
 //! Every move of a rollout is a compare-and-set on its state or stage, so
 //! several gateways may drive the same rollouts.
 
-use super::queue::{append, parse_state, state};
+use super::queue::{insert_commands, last_sequences, parse_state, state};
 use super::schema::*;
 use super::{DbConnection, Result, Storage, StorageError, now_ms};
 use diesel::prelude::*;
@@ -151,13 +151,23 @@ fn supersede(conn: &mut DbConnection, model: i64) -> QueryResult<usize> {
         .execute(conn)
 }
 
-/// The queue sequences after the device's last command.
-fn last_sequence(conn: &mut DbConnection, device: i64) -> QueryResult<i64> {
-    let last: Option<i64> = commands::table
-        .filter(commands::device_id.eq(device))
-        .select(diesel::dsl::max(commands::sequence))
-        .first(conn)?;
-    Ok(last.unwrap_or(0))
+/// Moves devices of a rollout that are still in state `was` to `now`.
+fn move_devices(
+    conn: &mut DbConnection,
+    id: RolloutId,
+    was: &str,
+    devices: &[i64],
+    now: &str,
+    detail: Option<String>,
+) -> QueryResult<usize> {
+    diesel::update(
+        rollout_devices::table
+            .filter(rollout_devices::rollout_id.eq(id.0))
+            .filter(rollout_devices::device_id.eq_any(devices))
+            .filter(rollout_devices::state.eq(was)),
+    )
+    .set((rollout_devices::state.eq(now), rollout_devices::detail.eq(detail), rollout_devices::updated_at.eq(now_ms())))
+    .execute(conn)
 }
 
 /// Verified convergence: an applied device converges when an inventory that
@@ -206,32 +216,15 @@ fn converge(conn: &mut DbConnection, id: RolloutId) -> Result<usize> {
         }
         if drift == 0 { converged.push(device) } else { failed.push((device, drift)) }
     }
-    let mine = |devices: Vec<i64>| {
-        rollout_devices::table
-            .filter(rollout_devices::rollout_id.eq(id.0))
-            .filter(rollout_devices::device_id.eq_any(devices))
-            .filter(rollout_devices::state.eq(applied))
-    };
     let mut moved = 0;
-    if !converged.is_empty() {
-        moved += diesel::update(mine(converged))
-            .set((
-                rollout_devices::state.eq(DeviceState::Converged.as_str()),
-                rollout_devices::detail.eq("its inventory matches the target"),
-                rollout_devices::updated_at.eq(now_ms()),
-            ))
-            .execute(conn)?;
+    for chunk in converged.chunks(1000) {
+        let detail = Some("its inventory matches the target".to_owned());
+        moved += move_devices(conn, id, applied, chunk, DeviceState::Converged.as_str(), detail)?;
     }
     for (device, drift) in failed {
         let detail =
             format!("its inventory after the plan shows {drift} differences from the target (`outfit drift list`)");
-        moved += diesel::update(mine(vec![device]))
-            .set((
-                rollout_devices::state.eq(DeviceState::Failed.as_str()),
-                rollout_devices::detail.eq(detail),
-                rollout_devices::updated_at.eq(now_ms()),
-            ))
-            .execute(conn)?;
+        moved += move_devices(conn, id, applied, &[device], DeviceState::Failed.as_str(), Some(detail))?;
     }
     Ok(moved)
 }
@@ -408,6 +401,8 @@ impl Storage {
                 by_device.entry((device, was)).or_default().push((command, parse_state(&state)?, result));
             }
             let mut moved = 0;
+            // Devices moving alike without a detail (most: queued -> applied) move in one statement.
+            let mut alike: BTreeMap<(String, &str), Vec<i64>> = BTreeMap::new();
             for ((device, was), commands) in by_device {
                 let states: Vec<CommandState> = commands.iter().map(|(_, s, _)| *s).collect();
                 let now = DeviceState::of_commands(&states).unwrap_or(DeviceState::Queued);
@@ -420,18 +415,16 @@ impl Storage {
                     .map(|(command, s, result)| {
                         format!("command {command} {}: {}", s.as_str(), result.as_deref().unwrap_or(""))
                     });
-                moved += diesel::update(
-                    rollout_devices::table
-                        .filter(rollout_devices::rollout_id.eq(id.0))
-                        .filter(rollout_devices::device_id.eq(device))
-                        .filter(rollout_devices::state.eq(&was)),
-                )
-                .set((
-                    rollout_devices::state.eq(now.as_str()),
-                    rollout_devices::detail.eq(detail),
-                    rollout_devices::updated_at.eq(now_ms()),
-                ))
-                .execute(conn)?;
+                if detail.is_none() {
+                    alike.entry((was, now.as_str())).or_default().push(device);
+                    continue;
+                }
+                moved += move_devices(conn, id, &was, &[device], now.as_str(), detail)?;
+            }
+            for ((was, now), devices) in alike {
+                for chunk in devices.chunks(1000) {
+                    moved += move_devices(conn, id, &was, chunk, now, None)?;
+                }
             }
             Ok(moved + converge(conn, id)?)
         })
@@ -506,11 +499,14 @@ impl Storage {
             if moved == 0 {
                 return Ok(false);
             }
+            let queued: Vec<i64> = plans.iter().filter(|p| !p.commands.is_empty()).map(|p| p.device.0).collect();
+            let sequences = last_sequences(conn, &queued)?;
+            let mut rows = Vec::new();
             for plan in plans {
                 let (mut first, mut last) = (None, None);
                 if !plan.commands.is_empty() {
-                    let before = last_sequence(conn, plan.device.0)?;
-                    append(conn, plan.device.0, Some(target.0), &plan.commands)?;
+                    let before = sequences.get(&plan.device.0).copied().unwrap_or(0);
+                    rows.extend((before + 1..).zip(&plan.commands).map(|(sequence, c)| (plan.device.0, sequence, c)));
                     (first, last) = (Some(before + 1), Some(before + plan.commands.len() as i64));
                 }
                 diesel::update(
@@ -529,6 +525,19 @@ impl Storage {
                 ))
                 .execute(conn)?;
             }
+            insert_commands(conn, Some(target.0), &rows)?;
+            // Each queued device now leads to the target, built from its plan's first command.
+            diesel::sql_query(
+                "UPDATE devices SET desired_model_version_id = ?, provisioned_from = \
+                 (SELECT r.first_sequence FROM rollout_devices r WHERE r.rollout_id = ? AND r.device_id = devices.id) \
+                 WHERE id IN (SELECT device_id FROM rollout_devices \
+                 WHERE rollout_id = ? AND stage = ? AND first_sequence IS NOT NULL)",
+            )
+            .bind::<diesel::sql_types::BigInt, _>(target.0)
+            .bind::<diesel::sql_types::BigInt, _>(id.0)
+            .bind::<diesel::sql_types::BigInt, _>(id.0)
+            .bind::<diesel::sql_types::Integer, _>(after + 1)
+            .execute(conn)?;
             Ok(true)
         })
     }
