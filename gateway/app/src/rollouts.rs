@@ -267,8 +267,6 @@ impl Services {
             return Ok(());
         }
         self.storage.refresh_rollout(id)?;
-        // A device added to the model meanwhile joins the next stage.
-        self.storage.join_rollout(id, rollout.model_id, rollout.stage + 1)?;
         let rollout = self.rollout_now(id)?;
         if rollout.state != RolloutState::Running {
             return Ok(());
@@ -282,6 +280,12 @@ impl Services {
         if self.storage.stages_open(id, rollout.stage)? > 0 {
             return Ok(());
         }
+        // A device added to the model meanwhile joins the next stage (looked
+        // for only now: it is a scan of the model's devices).
+        let rollout = match self.storage.join_rollout(id, rollout.model_id, rollout.stage + 1)? {
+            0 => rollout,
+            _ => self.rollout_now(id)?,
+        };
         if rollout.stage + 1 >= rollout.stages {
             if self.storage.move_rollout(id, &[RolloutState::Running], RolloutState::Completed, None)? {
                 tracing::info!(rollout = %id, "rollout completed");
