@@ -139,10 +139,7 @@ impl Gateway {
         loop {
             tick.tick().await;
             let gateway = self.clone();
-            let swept = tokio::task::spawn_blocking(move || {
-                gateway.services.sweep(&gateway.settings.timeouts)
-            })
-            .await;
+            let swept = tokio::task::spawn_blocking(move || gateway.services.sweep(&gateway.settings.timeouts)).await;
             match swept {
                 Ok(Ok(swept)) => {
                     if swept.expired > 0 {

@@ -425,9 +425,8 @@ pub async fn run(dir: &Path, config: BenchConfig) -> Result<()> {
     );
 
     let database = config.database.as_ref().and_then(|_| database_server());
-    let doorbells: pokes::Doorbells = Arc::new(
-        (0..config.agents).map(|i| (format!("bench-{i}"), Arc::new(tokio::sync::Notify::new()))).collect(),
-    );
+    let doorbells: pokes::Doorbells =
+        Arc::new((0..config.agents).map(|i| (format!("bench-{i}"), Arc::new(tokio::sync::Notify::new()))).collect());
     let poke_url = pokes::listen(&home, doorbells.clone()).await?;
     let agents: Vec<Arc<SimulatedAgent>> = identities
         .into_iter()
@@ -435,7 +434,13 @@ pub async fn run(dir: &Path, config: BenchConfig) -> Result<()> {
         .map(|(i, tls)| {
             let device = format!("bench-{i}");
             let poked = (poke_url(&device), doorbells[&device].clone());
-            Arc::new(SimulatedAgent::new(tls.expect("every agent enrolled"), endpoint.clone(), device, gate.clone(), poked))
+            Arc::new(SimulatedAgent::new(
+                tls.expect("every agent enrolled"),
+                endpoint.clone(),
+                device,
+                gate.clone(),
+                poked,
+            ))
         })
         .collect();
 

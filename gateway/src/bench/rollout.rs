@@ -54,7 +54,9 @@ async fn follow(operator: &Operator, rollout: i64, agents: &mut JoinSet<Result<(
             anyhow::bail!("a simulated agent stopped serving pokes");
         }
         let list = Q::ListRollouts(ListRollouts { site: "bench".into(), model: Some("bench".into()) });
-        let R::ListRollouts(listed) = operator.ask(list).await? else { anyhow::bail!("ListRollouts answered otherwise") };
+        let R::ListRollouts(listed) = operator.ask(list).await? else {
+            anyhow::bail!("ListRollouts answered otherwise")
+        };
         let state = listed.rollout.iter().find(|r| r.id == rollout).context("the rollout is not listed")?.state.clone();
         if state != "running" {
             return Ok(state);

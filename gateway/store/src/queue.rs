@@ -5,10 +5,10 @@ use super::devices::DeviceRow;
 use super::schema::*;
 use super::{DbConnection, Result, Session, Storage, StorageError, hot, mark_applied_if_done, now_ms, site_id};
 use diesel::prelude::*;
-use std::collections::HashMap;
 use outfit_domain::device::Device;
 use outfit_domain::ids::{CommandId, DeviceId, ModelVersionId};
 use outfit_domain::queue::{CommandState, Head, NewCommand, QueueCounts, QueuedCommand, Recorded, Reported, Swept};
+use std::collections::HashMap;
 
 /// Queue row states as stored (`commands.state`), from [`CommandState`].
 pub mod state {
