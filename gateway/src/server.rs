@@ -155,18 +155,26 @@ impl Gateway {
         }
     }
 
-    /// Moves the rollouts on: when agents report (a stage may just have
-    /// finished), at most every [`DRIVE_GAP`] so a stream of reports costs
-    /// one round per gap, and at least once a second (offline devices expire,
-    /// another gateway's agents report). Every gateway drives; a stage starts
-    /// by a compare-and-set, so two gateways never queue it twice.
+    /// Moves the rollouts on: while any is unfinished, when agents report (a
+    /// stage may just have finished), at most every [`DRIVE_GAP`] so a stream
+    /// of reports costs one round per gap; and at least once a second
+    /// (offline devices expire, another gateway's agents report, a rollout
+    /// is started elsewhere). Every gateway drives; a stage starts by a
+    /// compare-and-set, so two gateways never queue it twice.
     async fn drive_rollouts(self: Arc<Self>) {
+        let second = std::time::Duration::from_secs(1);
+        let mut unfinished = 1;
         loop {
-            let _ = tokio::time::timeout(std::time::Duration::from_secs(1), self.agent.reported.notified()).await;
-            let services = self.services.clone();
-            if let Err(e) = tokio::task::spawn_blocking(move || services.advance_rollouts()).await {
-                tracing::error!(error = %e, "the rollout driver panicked");
+            if unfinished > 0 {
+                let _ = tokio::time::timeout(second, self.agent.reported.notified()).await;
+            } else {
+                tokio::time::sleep(second).await;
             }
+            let services = self.services.clone();
+            unfinished = tokio::task::spawn_blocking(move || services.advance_rollouts()).await.unwrap_or_else(|e| {
+                tracing::error!(error = %e, "the rollout driver panicked");
+                1
+            });
             tokio::time::sleep(DRIVE_GAP).await;
         }
     }

@@ -244,30 +244,37 @@ impl Services {
         self.rollout_now(id)
     }
 
-    /// Moves every unfinished rollout on (the driver; each gateway runs it
-    /// once a second). A failure is logged and retried on the next round.
-    pub fn advance_rollouts(&self) {
+    /// Moves every unfinished rollout on (the driver, which each gateway
+    /// runs). A failure is logged and retried on the next round. Returns how
+    /// many rollouts are unfinished (1 if they could not be read).
+    pub fn advance_rollouts(&self) -> usize {
         let ids = match self.storage.active_rollouts() {
             Ok(ids) => ids,
-            Err(e) => return tracing::warn!(error = %e, "could not read the rollouts to advance"),
+            Err(e) => {
+                tracing::warn!(error = %e, "could not read the rollouts to advance");
+                return 1;
+            }
         };
+        let (unfinished, began) = (ids.len(), std::time::Instant::now());
         for id in ids {
             if let Err(e) = self.advance(id) {
                 tracing::warn!(rollout = %id, error = %e, "could not advance a rollout");
             }
         }
+        if unfinished > 0 {
+            tracing::debug!(rollouts = unfinished, took_ms = began.elapsed().as_millis(), "rollout driver round");
+        }
+        unfinished
     }
 
     /// One round of the driver for one rollout: devices move by what their
     /// commands say; a running rollout halts past its threshold, starts its
     /// next stage once the earlier ones are done, or completes.
     fn advance(&self, id: RolloutId) -> Result<(), Failure> {
-        let Some(rollout) = self.storage.rollout(id)? else { return Ok(()) };
-        if !rollout.state.is_active() {
-            return Ok(());
-        }
+        // Devices move first, then the rollout is read once (its tally counts
+        // every device: reading it is most of a round's cost).
         self.storage.refresh_rollout(id)?;
-        let rollout = self.rollout_now(id)?;
+        let Some(rollout) = self.storage.rollout(id)? else { return Ok(()) };
         if rollout.state != RolloutState::Running {
             return Ok(());
         }
