@@ -69,10 +69,15 @@ fn provision_three_devices(database: &Database, dir: &std::path::Path) -> Result
              ORDER BY id DESC LIMIT 1"
         ))?;
         assert!(last.starts_with("noCommand"), "{name}: last answer {last}");
-        // After its queue drained, it reported what it holds: no drift.
-        let drained = database.scalar(&format!(
-            "SELECT drift FROM inventories WHERE device_id = {device} AND occasion = 'drained' ORDER BY id DESC LIMIT 1"
-        ))?;
+        // After its queue drained, it reports what it holds (after its last
+        // answer, so it may still be on its way): no drift.
+        let drained = wait_for(Duration::from_secs(30), "the inventory after the drain", || {
+            let drift = database.scalar(&format!(
+                "SELECT drift FROM inventories WHERE device_id = {device} AND occasion = 'drained' \
+                 ORDER BY id DESC LIMIT 1"
+            ))?;
+            Ok((!drift.is_empty()).then_some(drift))
+        })?;
         assert_eq!(drained, "0", "{name}: its inventory matches the model");
         // Hello, NextCommand, six ReportResults at least: each on its own TCP connection.
         let counts = database.query(&format!(
