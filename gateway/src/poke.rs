@@ -35,7 +35,7 @@ pub enum PokeError {
 /// and presents the gateway's own certificate (agents refuse pokes without
 /// one). Built once per process and shared, so an agent poked again resumes
 /// its TLS session.
-pub fn client(home: &Home) -> Result<Arc<rustls::ClientConfig>, TransportError> {
+fn client(home: &Home) -> Result<Arc<rustls::ClientConfig>, TransportError> {
     let me = transport::Identity { cert: &home.server_cert(), key: &home.server_key() };
     let mut tls = (*transport::client_config(&home.ca_cert(), Some(me))?).clone();
     tls.resumption = rustls::client::Resumption::in_memory_sessions(SESSIONS);
@@ -63,7 +63,9 @@ pub struct Pokes {
     home: Home,
     /// The gateway's name, which a poke carries.
     name: String,
-    tls: OnceLock<Result<Arc<rustls::ClientConfig>, String>>,
+    /// Built at the first poke that can build it: a failure (a certificate
+    /// file unreadable for a moment) is reported and tried again next time.
+    tls: OnceLock<Arc<rustls::ClientConfig>>,
     gate: Arc<Semaphore>,
 }
 
@@ -72,8 +74,12 @@ impl Pokes {
         Self { home, name, tls: OnceLock::new(), gate: Arc::new(Semaphore::new(IN_FLIGHT)) }
     }
 
-    fn tls(&self) -> Result<Arc<rustls::ClientConfig>, String> {
-        self.tls.get_or_init(|| client(&self.home).map_err(|e| e.to_string())).clone()
+    fn tls(&self) -> Result<Arc<rustls::ClientConfig>, TransportError> {
+        if let Some(tls) = self.tls.get() {
+            return Ok(tls.clone());
+        }
+        let tls = client(&self.home)?;
+        Ok(self.tls.get_or_init(|| tls).clone())
     }
 }
 
