@@ -271,7 +271,7 @@ impl Services {
                 Ok(served)
             });
             match served {
-                Ok(served) => return served.into_result(),
+                Ok(served) => return self.reported(id, request, served),
                 Err(Undone::Storage(e)) => return Err(self.failed(&log(None, "Internal"), e)),
                 // Rolled back; the full check below says why.
                 Err(Undone::NotCertified) => {
@@ -281,7 +281,7 @@ impl Services {
             }
         }
         // The whole exchange is one transaction: lookup, queue change, log row.
-        let served = self.storage.exchange(|session| -> Result<Served, StorageError> {
+        let served = self.storage.exchange(|session| -> Result<(Option<DeviceId>, Served), StorageError> {
             let (id, served) = match authenticate(session, device, certificate.as_deref())? {
                 Ok(found) => {
                     tracing::Span::current().record("device", found.name.as_str());
@@ -297,12 +297,24 @@ impl Services {
                 Err(refusal) => (None, Served::Refused(refusal)),
             };
             session.record_exchange(&log(id, served.log_answer()))?;
-            Ok(served)
+            Ok((id, served))
         });
         match served {
-            Ok(served) => served.into_result(),
+            Ok((Some(id), served)) => self.reported(id, request, served),
+            Ok((None, served)) => served.into_result(),
             Err(e) => Err(self.failed(&log(None, "Internal"), e)),
         }
+    }
+
+    /// Tells the rollout driver of a stored result or inventory (it looks
+    /// at that device in its next round).
+    fn reported(&self, device: DeviceId, request: &AgentRequest, served: Served) -> Result<AgentAnswer, Failure> {
+        if matches!(served, Served::Answer(..))
+            && matches!(request, AgentRequest::ReportResult { .. } | AgentRequest::ReportInventory(_))
+        {
+            self.reports.note(device);
+        }
+        served.into_result()
     }
 
     /// A failure inside the gateway: logged, and the exchange logged apart.

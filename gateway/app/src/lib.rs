@@ -8,7 +8,8 @@
 //! Code map: [`Services`] (what every use case works with), `failure`
 //! (refusals apart from internal failures), `audit`, and one module per
 //! aggregate of use cases: `models`, `devices`, `enrolment`, `provisioning`,
-//! `queue`, `scripts`, `plugins`, `operators`, `agent` (the agent endpoint).
+//! `queue`, `scripts`, `plugins`, `operators`, `versions`, `rollouts`, `driver` (the rollout driver),
+//! `drift`, `agent` (the agent endpoint).
 //! Helpers the use cases share: `model_file`, `script_file`, `plugin_bundle`
 //! (files an operator hands over), `repository` (packages by sha256), `pki`
 //! (the CA).
@@ -21,6 +22,7 @@ pub mod agent;
 pub mod audit;
 pub mod devices;
 pub mod drift;
+pub mod driver;
 pub mod enrolment;
 mod failure;
 pub mod model_file;
@@ -89,6 +91,8 @@ pub struct Services {
     instance: String,
     /// Which device each certificate seen so far was issued to.
     certified: Arc<agent::Certified>,
+    /// The devices the rollout driver's next round looks at.
+    reports: Arc<driver::Reports>,
 }
 
 impl Services {
@@ -101,7 +105,7 @@ impl Services {
         instance: String,
     ) -> Result<Self, Failure> {
         let storage = Storage::open(url).map_err(Failure::internal)?;
-        Ok(Self { storage, repository, ca, notify, instance, certified: Default::default() })
+        Ok(Self { storage, repository, ca, notify, instance, certified: Default::default(), reports: Default::default() })
     }
 
     /// How many database connections the pool holds: how many requests may

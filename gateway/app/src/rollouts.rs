@@ -1,18 +1,15 @@
 //! Rollouts: the dry run (every device's plan, nothing changed), starting a
 //! rollout (a canary, then batches), steering it (start, pause, resume,
-//! abort), and the driver every gateway runs once a second, which moves
-//! each device by what its commands say and starts the next stage — or
-//! halts the rollout when failures pass its threshold.
+//! abort). The driver that moves them on is `driver`.
 
 use crate::audit::{Act, authorise};
 use crate::{Failure, Refusal, RefusalKind, Services};
 use outfit_domain::command::Payload;
-use outfit_domain::ids::{DeviceId, ModelId, ModelVersionId, RolloutId};
+use outfit_domain::ids::{ModelId, ModelVersionId, RolloutId};
 use outfit_domain::model::DesiredComponent;
-use outfit_domain::queue::NewCommand;
 use outfit_domain::rights::{Action, Caller, Scope};
-use outfit_domain::rollout::{DeviceState, Member, PlanBase, Policy, PolicyRequest, Rollout, RolloutState, StagePlan};
-use outfit_domain::{now_ms, plan, serving};
+use outfit_domain::rollout::{Member, Policy, PolicyRequest, Rollout, RolloutState};
+use outfit_domain::plan;
 use outfit_store::NewRollout;
 use std::collections::{BTreeSet, HashMap};
 
@@ -57,18 +54,18 @@ pub struct DevicePlan {
 }
 
 /// Plans toward one target, reading each version's components once.
-struct Planner<'a> {
+pub(crate) struct Planner<'a> {
     services: &'a Services,
     target: Vec<DesiredComponent>,
     versions: HashMap<Option<ModelVersionId>, Vec<DesiredComponent>>,
 }
 
 impl<'a> Planner<'a> {
-    fn new(services: &'a Services, target: ModelVersionId) -> Result<Self, Failure> {
+    pub(crate) fn new(services: &'a Services, target: ModelVersionId) -> Result<Self, Failure> {
         Ok(Self { services, target: services.storage.desired_components(target)?, versions: HashMap::new() })
     }
 
-    fn plan(&mut self, base: Option<ModelVersionId>) -> Result<Vec<Payload>, Failure> {
+    pub(crate) fn plan(&mut self, base: Option<ModelVersionId>) -> Result<Vec<Payload>, Failure> {
         if let std::collections::hash_map::Entry::Vacant(slot) = self.versions.entry(base) {
             let components = match base {
                 Some(version) => self.services.storage.desired_components(version)?,
@@ -80,7 +77,7 @@ impl<'a> Planner<'a> {
     }
 }
 
-fn unknown_rollout(id: RolloutId) -> Failure {
+pub(crate) fn unknown_rollout(id: RolloutId) -> Failure {
     Refusal::new(RefusalKind::NotFound, format!("no rollout {id}")).into()
 }
 
@@ -171,7 +168,7 @@ impl Services {
         let new = NewRollout { model: model_id, target, policy, created_by: caller.principal.name(), start, devices };
         let id = self.storage.create_rollout(&new)?;
         if start {
-            self.advance(id)?;
+            self.advance(id, None)?;
         }
         Ok(id)
     }
@@ -189,7 +186,7 @@ impl Services {
         Ok((rollout, self.storage.rollout_members(id)?))
     }
 
-    fn rollout_now(&self, id: RolloutId) -> Result<Rollout, Failure> {
+    pub(crate) fn rollout_now(&self, id: RolloutId) -> Result<Rollout, Failure> {
         Ok(self.storage.rollout(id)?.ok_or_else(|| unknown_rollout(id))?)
     }
 
@@ -236,108 +233,12 @@ impl Services {
             Ok((retried, detail))
         })?;
         if matches!(steer, Steer::Start | Steer::Resume) {
-            self.advance(id)?;
+            self.advance(id, None)?;
         }
         for (device, url) in &retried {
             self.poke(device, url.as_deref());
         }
         self.rollout_now(id)
-    }
-
-    /// Moves every unfinished rollout on (the driver, which each gateway
-    /// runs). A failure is logged and retried on the next round. Returns how
-    /// many rollouts are unfinished (1 if they could not be read).
-    pub fn advance_rollouts(&self) -> usize {
-        let ids = match self.storage.active_rollouts() {
-            Ok(ids) => ids,
-            Err(e) => {
-                tracing::warn!(error = %e, "could not read the rollouts to advance");
-                return 1;
-            }
-        };
-        let (unfinished, began) = (ids.len(), std::time::Instant::now());
-        for id in ids {
-            if let Err(e) = self.advance(id) {
-                tracing::warn!(rollout = %id, error = %e, "could not advance a rollout");
-            }
-        }
-        if unfinished > 0 {
-            tracing::debug!(rollouts = unfinished, took_ms = began.elapsed().as_millis(), "rollout driver round");
-        }
-        unfinished
-    }
-
-    /// One round of the driver for one rollout: devices move by what their
-    /// commands say; a running rollout halts past its threshold, starts its
-    /// next stage once the earlier ones are done, or completes.
-    fn advance(&self, id: RolloutId) -> Result<(), Failure> {
-        // Devices move first, then the rollout is read once (its tally counts
-        // every device: reading it is most of a round's cost).
-        self.storage.refresh_rollout(id)?;
-        let Some(rollout) = self.storage.rollout(id)? else { return Ok(()) };
-        if rollout.state != RolloutState::Running {
-            return Ok(());
-        }
-        let (failed, started) = (rollout.tally.get(DeviceState::Failed), rollout.tally.started());
-        if let Some(reason) = rollout.policy.halts(failed, started) {
-            self.storage.move_rollout(id, &[RolloutState::Running], RolloutState::Halted, Some(&reason))?;
-            tracing::warn!(rollout = %id, %reason, "rollout halted");
-            return Ok(());
-        }
-        if self.storage.stages_open(id, rollout.stage)? > 0 {
-            return Ok(());
-        }
-        // A device added to the model meanwhile joins the next stage (looked
-        // for only now: it is a scan of the model's devices).
-        let rollout = match self.storage.join_rollout(id, rollout.model_id, rollout.stage + 1)? {
-            0 => rollout,
-            _ => self.rollout_now(id)?,
-        };
-        if rollout.stage + 1 >= rollout.stages {
-            if self.storage.move_rollout(id, &[RolloutState::Running], RolloutState::Completed, None)? {
-                tracing::info!(rollout = %id, "rollout completed");
-            }
-            return Ok(());
-        }
-        self.begin_stage(&rollout)
-    }
-
-    /// Queues the plans of the rollout's next stage and pokes the devices.
-    fn begin_stage(&self, rollout: &Rollout) -> Result<(), Failure> {
-        let began = std::time::Instant::now();
-        let stage = rollout.stage + 1;
-        let waiting: BTreeSet<DeviceId> = self.storage.stage_waiting(rollout.id, stage)?.into_iter().collect();
-        let bases: Vec<PlanBase> =
-            self.storage.plan_bases(rollout.model_id)?.into_iter().filter(|b| waiting.contains(&b.device)).collect();
-        let names: Vec<String> = bases.iter().map(|b| b.name.clone()).collect();
-        let agents = self.storage.device_agents(None, &names)?;
-        let switching = self.storage.plugin_switches_queued(&bases.iter().map(|b| b.device).collect::<Vec<_>>())?;
-        let expires_at = rollout.policy.expire_after_ms.map(|ms| now_ms() + ms);
-        let mut planner = Planner::new(self, rollout.target)?;
-        let mut plans = Vec::with_capacity(bases.len());
-        for base in &bases {
-            let payloads = planner.plan(base.base)?;
-            let agent = agents.iter().find(|a| a.id == base.device);
-            let refused = agent
-                .and_then(|a| serving::check(&base.name, &a.agent, switching.contains(&base.device), &payloads).err());
-            let (state, commands, detail) = match refused {
-                Some(refused) => (DeviceState::Failed, Vec::new(), Some(refused.to_string())),
-                None if payloads.is_empty() => (DeviceState::Applied, Vec::new(), Some("nothing to change".to_owned())),
-                None => (DeviceState::Queued, NewCommand::all(&payloads, expires_at), None),
-            };
-            plans.push(StagePlan { device: base.device, from: base.base, commands, state, detail });
-        }
-        if !self.storage.begin_stage(rollout.id, rollout.stage, rollout.target, &plans)? {
-            return Ok(()); // another gateway started it
-        }
-        let ms = began.elapsed().as_millis();
-        tracing::info!(rollout = %rollout.id, stage, devices = plans.len(), queued_in_ms = ms, "rollout stage started");
-        for (base, plan) in bases.iter().zip(&plans) {
-            if plan.state == DeviceState::Queued {
-                self.poke(&base.name, base.poke_url.as_deref());
-            }
-        }
-        Ok(())
     }
 
     /// After a model change: the rollout `follow` asks for, once `deploy` is

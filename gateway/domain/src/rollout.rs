@@ -259,6 +259,9 @@ pub struct Rollout {
     pub created_by: String,
     pub created_at: i64,
     pub tally: Tally,
+    /// Devices of the stages up to `stage` not done yet: the next stage
+    /// starts when none is left.
+    pub open: i32,
 }
 
 /// One device of a rollout.

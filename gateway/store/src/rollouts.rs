@@ -3,12 +3,14 @@
 //! Every move of a rollout is a compare-and-set on its state or stage, so
 //! several gateways may drive the same rollouts.
 
-use super::queue::{insert_commands, last_sequences, parse_state, state};
+mod bulk;
+mod refresh;
+
+use super::queue::{insert_commands, last_sequences, state};
 use super::schema::*;
 use super::{DbConnection, Result, Storage, StorageError, now_ms};
 use diesel::prelude::*;
 use outfit_domain::ids::{DeviceId, ModelId, ModelVersionId, RolloutId};
-use outfit_domain::queue::CommandState;
 use outfit_domain::rollout::{
     DeviceState, Member, PlanBase, Policy, Rollout, RolloutState, StagePlan, Tally, plan_base,
 };
@@ -84,21 +86,29 @@ fn load(conn: &mut DbConnection, ids: &[i64], site: Option<&str>, model: Option<
         query = query.filter(models::name.eq(model.to_owned()));
     }
     let rows: Vec<RolloutRow> = query.load(conn)?;
-    let counted: Vec<(i64, String, i32, i64)> = rollout_devices::table
+    // Grouped in the order of the index `(rollout_id, stage, state)`, so
+    // MariaDB counts along it without a temporary table.
+    let counted: Vec<(i64, i32, String, i64)> = rollout_devices::table
         .filter(rollout_devices::rollout_id.eq_any(ids))
-        .group_by((rollout_devices::rollout_id, rollout_devices::state, rollout_devices::stage))
+        .group_by((rollout_devices::rollout_id, rollout_devices::stage, rollout_devices::state))
         .select((
             rollout_devices::rollout_id,
-            rollout_devices::state,
             rollout_devices::stage,
+            rollout_devices::state,
             diesel::dsl::count_star(),
         ))
         .load(conn)?;
-    let mut tallies: BTreeMap<i64, (Tally, i32)> = BTreeMap::new();
-    for (id, state, stage, n) in counted {
+    let stage_of: BTreeMap<i64, i32> = rows.iter().map(|row| (row.0, row.8)).collect();
+    // Per rollout: the tally, how many stages, how many devices of the stages so far not done.
+    let mut tallies: BTreeMap<i64, (Tally, i32, i32)> = BTreeMap::new();
+    for (id, stage, state, n) in counted {
+        let state = device_state(&state)?;
         let entry = tallies.entry(id).or_default();
-        entry.0.add(device_state(&state)?, n as i32);
+        entry.0.add(state, n as i32);
         entry.1 = entry.1.max(stage + 1);
+        if !state.is_done() && stage_of.get(&id).is_some_and(|current| stage <= *current) {
+            entry.2 += n as i32;
+        }
     }
     rows.into_iter()
         .map(
@@ -116,7 +126,7 @@ fn load(conn: &mut DbConnection, ids: &[i64], site: Option<&str>, model: Option<
                 created_by,
                 created_at,
             )| {
-                let (tally, stages) = tallies.get(&id).copied().unwrap_or_default();
+                let (tally, stages, open) = tallies.get(&id).copied().unwrap_or_default();
                 let (canary, batch_size, max_failures, max_failure_percent, expire_after_ms) = policy;
                 Ok(Rollout {
                     id: RolloutId(id),
@@ -133,6 +143,7 @@ fn load(conn: &mut DbConnection, ids: &[i64], site: Option<&str>, model: Option<
                     created_by,
                     created_at,
                     tally,
+                    open,
                 })
             },
         )
@@ -149,84 +160,6 @@ fn supersede(conn: &mut DbConnection, model: i64) -> QueryResult<usize> {
             rollouts::updated_at.eq(now_ms()),
         ))
         .execute(conn)
-}
-
-/// Moves devices of a rollout that are still in state `was` to `now`.
-fn move_devices(
-    conn: &mut DbConnection,
-    id: RolloutId,
-    was: &str,
-    devices: &[i64],
-    now: &str,
-    detail: Option<String>,
-) -> QueryResult<usize> {
-    diesel::update(
-        rollout_devices::table
-            .filter(rollout_devices::rollout_id.eq(id.0))
-            .filter(rollout_devices::device_id.eq_any(devices))
-            .filter(rollout_devices::state.eq(was)),
-    )
-    .set((rollout_devices::state.eq(now), rollout_devices::detail.eq(detail), rollout_devices::updated_at.eq(now_ms())))
-    .execute(conn)
-}
-
-/// Verified convergence: an applied device converges when an inventory that
-/// arrived after its plan's last command finished, compared with the target,
-/// shows no difference; one that shows differences has failed. Set-based (a
-/// stage may hold thousands of devices). Returns how many moved.
-fn converge(conn: &mut DbConnection, id: RolloutId) -> Result<usize> {
-    let target: i64 = rollouts::table.find(id.0).select(rollouts::target_version_id).first(conn)?;
-    let applied = DeviceState::Applied.as_str();
-    let devices: Vec<i64> = rollout_devices::table
-        .filter(rollout_devices::rollout_id.eq(id.0))
-        .filter(rollout_devices::state.eq(applied))
-        .select(rollout_devices::device_id)
-        .load(conn)?;
-    if devices.is_empty() {
-        return Ok(0);
-    }
-    // When each plan's last command finished (none for an empty plan).
-    let finished: std::collections::HashMap<i64, Option<i64>> = rollout_devices::table
-        .inner_join(
-            commands::table.on(commands::device_id
-                .eq(rollout_devices::device_id)
-                .and(commands::sequence.nullable().eq(rollout_devices::last_sequence))),
-        )
-        .filter(rollout_devices::rollout_id.eq(id.0))
-        .filter(rollout_devices::state.eq(applied))
-        .select((rollout_devices::device_id, commands::finished_at))
-        .load::<(i64, Option<i64>)>(conn)?
-        .into_iter()
-        .collect();
-    let latest: Vec<Option<i64>> = inventories::table
-        .filter(inventories::device_id.eq_any(&devices))
-        .group_by(inventories::device_id)
-        .select(diesel::dsl::max(inventories::id))
-        .load(conn)?;
-    let latest: Vec<i64> = latest.into_iter().flatten().collect();
-    let reports: Vec<(i64, Option<i64>, i32, i64)> = inventories::table
-        .filter(inventories::id.eq_any(latest))
-        .select((inventories::device_id, inventories::model_version_id, inventories::drift, inventories::received_at))
-        .load(conn)?;
-    let (mut converged, mut failed) = (Vec::new(), Vec::new());
-    for (device, version, drift, received) in reports {
-        let after = finished.get(&device).copied().flatten().unwrap_or(0);
-        if version != Some(target) || received < after {
-            continue; // not yet reported after the plan
-        }
-        if drift == 0 { converged.push(device) } else { failed.push((device, drift)) }
-    }
-    let mut moved = 0;
-    for chunk in converged.chunks(1000) {
-        let detail = Some("its inventory matches the target".to_owned());
-        moved += move_devices(conn, id, applied, chunk, DeviceState::Converged.as_str(), detail)?;
-    }
-    for (device, drift) in failed {
-        let detail =
-            format!("its inventory after the plan shows {drift} differences from the target (`outfit drift list`)");
-        moved += move_devices(conn, id, applied, &[device], DeviceState::Failed.as_str(), Some(detail))?;
-    }
-    Ok(moved)
 }
 
 impl Storage {
@@ -301,19 +234,8 @@ impl Storage {
                 .filter(rollouts::active.eq(1))
                 .select(rollouts::id)
                 .first(conn)?;
-            for (device, from, stage) in &new.devices {
-                diesel::insert_into(rollout_devices::table)
-                    .values((
-                        rollout_devices::rollout_id.eq(id),
-                        rollout_devices::device_id.eq(device.0),
-                        rollout_devices::stage.eq(stage),
-                        rollout_devices::state.eq(DeviceState::Waiting.as_str()),
-                        rollout_devices::from_version_id.eq(from.map(|v| v.0)),
-                        rollout_devices::commands.eq(0),
-                        rollout_devices::updated_at.eq(now),
-                    ))
-                    .execute(conn)?;
-            }
+            let devices: Vec<_> = new.devices.iter().map(|(d, from, stage)| (d.0, from.map(|v| v.0), *stage)).collect();
+            bulk::insert_members(conn, id, &devices, None)?;
             Ok(RolloutId(id))
         })
     }
@@ -376,57 +298,23 @@ impl Storage {
             .collect()
     }
 
-    /// Moves each queued or failed device of a rollout by what its commands
-    /// say: applied, failed (with the failing command's result), expired,
-    /// aborted, or queued again (an operator retried its failed command).
+    /// Moves each queued or failed device of a rollout (of `only`, when
+    /// given: the devices that reported since the last round) by what its
+    /// commands say: applied, failed (with the failing command's result),
+    /// expired, aborted, or queued again (an operator retried its failed
+    /// command); and each applied one whose inventory says so, converged.
     /// Returns how many moved.
-    pub fn refresh_rollout(&self, id: RolloutId) -> Result<usize> {
-        let open = [DeviceState::Queued.as_str(), DeviceState::Failed.as_str()];
-        self.transaction(|conn| {
-            let rows: Vec<(i64, String, i64, String, Option<String>)> = rollout_devices::table
-                .inner_join(
-                    commands::table.on(commands::device_id
-                        .eq(rollout_devices::device_id)
-                        .and(commands::sequence.nullable().ge(rollout_devices::first_sequence))
-                        .and(commands::sequence.nullable().le(rollout_devices::last_sequence))),
-                )
-                .filter(rollout_devices::rollout_id.eq(id.0))
-                .filter(rollout_devices::state.eq_any(open))
-                .order((commands::device_id, commands::sequence))
-                .select((commands::device_id, rollout_devices::state, commands::id, commands::state, commands::result))
-                .load(conn)?;
-            type Commands = Vec<(i64, CommandState, Option<String>)>;
-            let mut by_device: BTreeMap<(i64, String), Commands> = BTreeMap::new();
-            for (device, was, command, state, result) in rows {
-                by_device.entry((device, was)).or_default().push((command, parse_state(&state)?, result));
-            }
-            let mut moved = 0;
-            // Devices moving alike without a detail (most: queued -> applied) move in one statement.
-            let mut alike: BTreeMap<(String, &str), Vec<i64>> = BTreeMap::new();
-            for ((device, was), commands) in by_device {
-                let states: Vec<CommandState> = commands.iter().map(|(_, s, _)| *s).collect();
-                let now = DeviceState::of_commands(&states).unwrap_or(DeviceState::Queued);
-                if now.as_str() == was {
-                    continue;
+    pub fn refresh_rollout(&self, id: RolloutId, only: Option<&[DeviceId]>) -> Result<usize> {
+        self.transaction(|conn| match only {
+            None => refresh::refresh(conn, id, None),
+            Some(devices) => {
+                let ids: Vec<i64> = devices.iter().map(|d| d.0).collect();
+                let mut moved = 0;
+                for chunk in ids.chunks(1000) {
+                    moved += refresh::refresh(conn, id, Some(chunk))?;
                 }
-                let detail = commands
-                    .iter()
-                    .find(|(_, s, _)| matches!(s, CommandState::Failed | CommandState::TimedOut))
-                    .map(|(command, s, result)| {
-                        format!("command {command} {}: {}", s.as_str(), result.as_deref().unwrap_or(""))
-                    });
-                if detail.is_none() {
-                    alike.entry((was, now.as_str())).or_default().push(device);
-                    continue;
-                }
-                moved += move_devices(conn, id, &was, &[device], now.as_str(), detail)?;
+                Ok(moved)
             }
-            for ((was, now), devices) in alike {
-                for chunk in devices.chunks(1000) {
-                    moved += move_devices(conn, id, &was, chunk, now, None)?;
-                }
-            }
-            Ok(moved + converge(conn, id)?)
         })
     }
 
@@ -441,19 +329,8 @@ impl Storage {
                 .filter(devices::id.ne_all(members))
                 .select(devices::id)
                 .load(conn)?;
-            for device in &new {
-                diesel::insert_into(rollout_devices::table)
-                    .values((
-                        rollout_devices::rollout_id.eq(id.0),
-                        rollout_devices::device_id.eq(device),
-                        rollout_devices::stage.eq(stage),
-                        rollout_devices::state.eq(DeviceState::Waiting.as_str()),
-                        rollout_devices::commands.eq(0),
-                        rollout_devices::detail.eq("added to the model while the rollout ran"),
-                        rollout_devices::updated_at.eq(now_ms()),
-                    ))
-                    .execute(conn)?;
-            }
+            let devices: Vec<_> = new.iter().map(|d| (*d, None, stage)).collect();
+            bulk::insert_members(conn, id.0, &devices, Some("added to the model while the rollout ran"))?;
             Ok(new.len())
         })
     }
@@ -468,18 +345,6 @@ impl Storage {
             .select(rollout_devices::device_id)
             .load(&mut conn)?;
         Ok(ids.into_iter().map(DeviceId).collect())
-    }
-
-    /// How many devices of stages up to `stage` are not done yet.
-    pub fn stages_open(&self, id: RolloutId, stage: i32) -> Result<i64> {
-        let mut conn = self.conn()?;
-        let open: Vec<&str> = DeviceState::ALL.iter().filter(|s| !s.is_done()).map(|s| s.as_str()).collect();
-        Ok(rollout_devices::table
-            .filter(rollout_devices::rollout_id.eq(id.0))
-            .filter(rollout_devices::stage.le(stage))
-            .filter(rollout_devices::state.eq_any(open))
-            .count()
-            .get_result(&mut conn)?)
     }
 
     /// Starts stage `after + 1` of a running rollout: queues each device's
@@ -503,29 +368,11 @@ impl Storage {
             let sequences = last_sequences(conn, &queued)?;
             let mut rows = Vec::new();
             for plan in plans {
-                let (mut first, mut last) = (None, None);
-                if !plan.commands.is_empty() {
-                    let before = sequences.get(&plan.device.0).copied().unwrap_or(0);
-                    rows.extend((before + 1..).zip(&plan.commands).map(|(sequence, c)| (plan.device.0, sequence, c)));
-                    (first, last) = (Some(before + 1), Some(before + plan.commands.len() as i64));
-                }
-                diesel::update(
-                    rollout_devices::table
-                        .filter(rollout_devices::rollout_id.eq(id.0))
-                        .filter(rollout_devices::device_id.eq(plan.device.0)),
-                )
-                .set((
-                    rollout_devices::state.eq(plan.state.as_str()),
-                    rollout_devices::from_version_id.eq(plan.from.map(|v| v.0)),
-                    rollout_devices::commands.eq(plan.commands.len() as i32),
-                    rollout_devices::first_sequence.eq(first),
-                    rollout_devices::last_sequence.eq(last),
-                    rollout_devices::detail.eq(&plan.detail),
-                    rollout_devices::updated_at.eq(now_ms()),
-                ))
-                .execute(conn)?;
+                let before = sequences.get(&plan.device.0).copied().unwrap_or(0);
+                rows.extend((before + 1..).zip(&plan.commands).map(|(sequence, c)| (plan.device.0, sequence, c)));
             }
             insert_commands(conn, Some(target.0), &rows)?;
+            bulk::record_plans(conn, id.0, plans, &sequences)?;
             // Each queued device now leads to the target, built from its plan's first command.
             diesel::sql_query(
                 "UPDATE devices SET desired_model_version_id = ?, provisioned_from = \

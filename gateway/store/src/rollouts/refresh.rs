@@ -1,0 +1,148 @@
+//! A rollout round's moves: devices by what their commands say, then
+//! applied devices by what their inventories say (verified convergence).
+//! Set-based: a stage may hold thousands of devices.
+
+use crate::queue::parse_state;
+use crate::schema::*;
+use crate::{DbConnection, Result, now_ms};
+use diesel::prelude::*;
+use outfit_domain::ids::RolloutId;
+use outfit_domain::queue::CommandState;
+use outfit_domain::rollout::DeviceState;
+use std::collections::BTreeMap;
+
+/// Moves devices of a rollout that are still in state `was` to `now`.
+fn move_devices(
+    conn: &mut DbConnection,
+    id: RolloutId,
+    was: &str,
+    devices: &[i64],
+    now: &str,
+    detail: Option<String>,
+) -> QueryResult<usize> {
+    diesel::update(
+        rollout_devices::table
+            .filter(rollout_devices::rollout_id.eq(id.0))
+            .filter(rollout_devices::device_id.eq_any(devices))
+            .filter(rollout_devices::state.eq(was)),
+    )
+    .set((rollout_devices::state.eq(now), rollout_devices::detail.eq(detail), rollout_devices::updated_at.eq(now_ms())))
+    .execute(conn)
+}
+
+/// Verified convergence: an applied device (of `only`, when given)
+/// converges when an inventory that arrived after its plan's last command
+/// finished, compared with the target, shows no difference; one that shows
+/// differences has failed. Set-based (a stage may hold thousands of
+/// devices). Returns how many moved.
+fn converge(conn: &mut DbConnection, id: RolloutId, only: Option<&[i64]>) -> Result<usize> {
+    let target: i64 = rollouts::table.find(id.0).select(rollouts::target_version_id).first(conn)?;
+    let applied = DeviceState::Applied.as_str();
+    let mut members = rollout_devices::table
+        .filter(rollout_devices::rollout_id.eq(id.0))
+        .filter(rollout_devices::state.eq(applied))
+        .select(rollout_devices::device_id)
+        .into_boxed();
+    if let Some(only) = only {
+        members = members.filter(rollout_devices::device_id.eq_any(only));
+    }
+    let devices: Vec<i64> = members.load(conn)?;
+    if devices.is_empty() {
+        return Ok(0);
+    }
+    // When each plan's last command finished (none for an empty plan).
+    let finished: std::collections::HashMap<i64, Option<i64>> = rollout_devices::table
+        .inner_join(
+            commands::table.on(commands::device_id
+                .eq(rollout_devices::device_id)
+                .and(commands::sequence.nullable().eq(rollout_devices::last_sequence))),
+        )
+        .filter(rollout_devices::rollout_id.eq(id.0))
+        .filter(rollout_devices::device_id.eq_any(&devices))
+        .select((rollout_devices::device_id, commands::finished_at))
+        .load::<(i64, Option<i64>)>(conn)?
+        .into_iter()
+        .collect();
+    let latest: Vec<Option<i64>> = inventories::table
+        .filter(inventories::device_id.eq_any(&devices))
+        .group_by(inventories::device_id)
+        .select(diesel::dsl::max(inventories::id))
+        .load(conn)?;
+    let latest: Vec<i64> = latest.into_iter().flatten().collect();
+    let reports: Vec<(i64, Option<i64>, i32, i64)> = inventories::table
+        .filter(inventories::id.eq_any(latest))
+        .select((inventories::device_id, inventories::model_version_id, inventories::drift, inventories::received_at))
+        .load(conn)?;
+    let (mut converged, mut failed) = (Vec::new(), Vec::new());
+    for (device, version, drift, received) in reports {
+        let after = finished.get(&device).copied().flatten().unwrap_or(0);
+        if version != Some(target) || received < after {
+            continue; // not yet reported after the plan
+        }
+        if drift == 0 { converged.push(device) } else { failed.push((device, drift)) }
+    }
+    let mut moved = 0;
+    for chunk in converged.chunks(1000) {
+        let detail = Some("its inventory matches the target".to_owned());
+        moved += move_devices(conn, id, applied, chunk, DeviceState::Converged.as_str(), detail)?;
+    }
+    for (device, drift) in failed {
+        let detail =
+            format!("its inventory after the plan shows {drift} differences from the target (`outfit drift list`)");
+        moved += move_devices(conn, id, applied, &[device], DeviceState::Failed.as_str(), Some(detail))?;
+    }
+    Ok(moved)
+}
+
+/// [`Storage::refresh_rollout`] in its transaction, for the devices `only` (all when `None`).
+pub(super) fn refresh(conn: &mut DbConnection, id: RolloutId, only: Option<&[i64]>) -> Result<usize> {
+    let open = [DeviceState::Queued.as_str(), DeviceState::Failed.as_str()];
+    let mut query = rollout_devices::table
+        .inner_join(
+            commands::table.on(commands::device_id
+                .eq(rollout_devices::device_id)
+                .and(commands::sequence.nullable().ge(rollout_devices::first_sequence))
+                .and(commands::sequence.nullable().le(rollout_devices::last_sequence))),
+        )
+        .filter(rollout_devices::rollout_id.eq(id.0))
+        .filter(rollout_devices::state.eq_any(open))
+        .order((commands::device_id, commands::sequence))
+        .select((commands::device_id, rollout_devices::state, commands::id, commands::state, commands::result))
+        .into_boxed();
+    if let Some(only) = only {
+        query = query.filter(rollout_devices::device_id.eq_any(only));
+    }
+    let rows: Vec<(i64, String, i64, String, Option<String>)> = query.load(conn)?;
+    type Commands = Vec<(i64, CommandState, Option<String>)>;
+    let mut by_device: BTreeMap<(i64, String), Commands> = BTreeMap::new();
+    for (device, was, command, state, result) in rows {
+        by_device.entry((device, was)).or_default().push((command, parse_state(&state)?, result));
+    }
+    let mut moved = 0;
+    // Devices moving alike without a detail (most: queued -> applied) move in one statement.
+    let mut alike: BTreeMap<(String, &str), Vec<i64>> = BTreeMap::new();
+    for ((device, was), commands) in by_device {
+        let states: Vec<CommandState> = commands.iter().map(|(_, s, _)| *s).collect();
+        let now = DeviceState::of_commands(&states).unwrap_or(DeviceState::Queued);
+        if now.as_str() == was {
+            continue;
+        }
+        let detail = commands
+            .iter()
+            .find(|(_, s, _)| matches!(s, CommandState::Failed | CommandState::TimedOut))
+            .map(|(command, s, result)| {
+                format!("command {command} {}: {}", s.as_str(), result.as_deref().unwrap_or(""))
+            });
+        if detail.is_none() {
+            alike.entry((was, now.as_str())).or_default().push(device);
+            continue;
+        }
+        moved += move_devices(conn, id, &was, &[device], now.as_str(), detail)?;
+    }
+    for ((was, now), devices) in alike {
+        for chunk in devices.chunks(1000) {
+            moved += move_devices(conn, id, &was, chunk, now, None)?;
+        }
+    }
+    Ok(moved + converge(conn, id, only)?)
+}
