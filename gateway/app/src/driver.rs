@@ -95,8 +95,12 @@ impl Services {
 
     /// One round for one rollout, over the devices `only` (all when `None`).
     pub(crate) fn advance(&self, id: RolloutId, only: Option<&[DeviceId]>) -> Result<(), Failure> {
-        // Devices move first, then the rollout and its tally are read once.
-        self.storage.refresh_rollout(id, only)?;
+        // Devices move first, then the rollout and its tally are read once;
+        // a round over reported devices that moved none changed nothing to read.
+        let moved = self.storage.refresh_rollout(id, only)?;
+        if only.is_some() && moved == 0 {
+            return Ok(());
+        }
         let Some(rollout) = self.storage.rollout(id)? else { return Ok(()) };
         if rollout.state != RolloutState::Running {
             return Ok(());

@@ -105,7 +105,15 @@ impl Services {
         instance: String,
     ) -> Result<Self, Failure> {
         let storage = Storage::open(url).map_err(Failure::internal)?;
-        Ok(Self { storage, repository, ca, notify, instance, certified: Default::default(), reports: Default::default() })
+        Ok(Self {
+            storage,
+            repository,
+            ca,
+            notify,
+            instance,
+            certified: Default::default(),
+            reports: Default::default(),
+        })
     }
 
     /// How many database connections the pool holds: how many requests may

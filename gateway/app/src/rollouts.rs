@@ -7,9 +7,9 @@ use crate::{Failure, Refusal, RefusalKind, Services};
 use outfit_domain::command::Payload;
 use outfit_domain::ids::{ModelId, ModelVersionId, RolloutId};
 use outfit_domain::model::DesiredComponent;
+use outfit_domain::plan;
 use outfit_domain::rights::{Action, Caller, Scope};
 use outfit_domain::rollout::{Member, Policy, PolicyRequest, Rollout, RolloutState};
-use outfit_domain::plan;
 use outfit_store::NewRollout;
 use std::collections::{BTreeSet, HashMap};
 

@@ -127,12 +127,9 @@ pub(super) fn refresh(conn: &mut DbConnection, id: RolloutId, only: Option<&[i64
         if now.as_str() == was {
             continue;
         }
-        let detail = commands
-            .iter()
-            .find(|(_, s, _)| matches!(s, CommandState::Failed | CommandState::TimedOut))
-            .map(|(command, s, result)| {
-                format!("command {command} {}: {}", s.as_str(), result.as_deref().unwrap_or(""))
-            });
+        let detail = commands.iter().find(|(_, s, _)| matches!(s, CommandState::Failed | CommandState::TimedOut)).map(
+            |(command, s, result)| format!("command {command} {}: {}", s.as_str(), result.as_deref().unwrap_or("")),
+        );
         if detail.is_none() {
             alike.entry((was, now.as_str())).or_default().push(device);
             continue;
