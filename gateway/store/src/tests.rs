@@ -10,6 +10,7 @@ use outfit_domain::model::{Component, ConfigFile, ImportedModel, Model, PackageR
 use outfit_domain::queue::{CommandState, Head, NewCommand, Recorded, Reported};
 use outfit_domain::rights::{Action, Holder, Scope};
 
+mod inventory;
 mod rollouts;
 
 /// A MariaDB database created for one test and dropped with it.
