@@ -122,16 +122,19 @@ impl Session<'_> {
                 inventories::body.eq(inventory.to_json()),
             ))
             .execute(conn)?;
-        // One statement, the same on both backends (the inner select is
-        // wrapped so MariaDB reads it before deleting from the same table).
-        diesel::sql_query(
-            "DELETE FROM inventories WHERE device_id = ? AND id < (SELECT id FROM \
-             (SELECT id FROM inventories WHERE device_id = ? ORDER BY id DESC LIMIT 1 OFFSET ?) AS oldest_kept)",
-        )
-        .bind::<diesel::sql_types::BigInt, _>(device.0)
-        .bind::<diesel::sql_types::BigInt, _>(device.0)
-        .bind::<diesel::sql_types::BigInt, _>(HISTORY - 1)
-        .execute(conn)?;
+        let keep_from: Option<i64> = inventories::table
+            .filter(inventories::device_id.eq(device.0))
+            .order(inventories::id.desc())
+            .offset(HISTORY - 1)
+            .select(inventories::id)
+            .first(conn)
+            .optional()?;
+        if let Some(oldest) = keep_from {
+            diesel::delete(
+                inventories::table.filter(inventories::device_id.eq(device.0)).filter(inventories::id.lt(oldest)),
+            )
+            .execute(conn)?;
+        }
         let open: Vec<(i64, String, String)> = drifts::table
             .filter(drifts::device_id.eq(device.0))
             .filter(drifts::resolved_at.is_null())
