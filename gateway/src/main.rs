@@ -20,8 +20,18 @@ static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
     about = "Outfit gateway: serves agents and operators; everything else is the `outfit` CLI's"
 )]
 struct Cli {
+    /// `text` (the default) or `json`: one JSON object a line, with the
+    /// request's span fields (operation, device, command, operator) under `span`.
+    #[arg(long, global = true, value_enum, default_value = "text", env = "OUTFIT_LOG_FORMAT")]
+    log_format: LogFormat,
     #[command(subcommand)]
     command: Cmd,
+}
+
+#[derive(Clone, Copy, clap::ValueEnum)]
+enum LogFormat {
+    Text,
+    Json,
 }
 
 #[derive(clap::Args)]
@@ -129,12 +139,15 @@ fn main() -> std::process::ExitCode {
     // The demo prints its own progress; per-request logs would drown it.
     let default_filter =
         if matches!(cli.command, Cmd::Demo { .. } | Cmd::Bench { .. }) { "warn" } else { "warn,outfit_gateway=info" };
-    tracing_subscriber::fmt()
+    let logs = tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_env("OUTFIT_LOG").unwrap_or_else(|_| default_filter.into()),
         )
-        .with_writer(std::io::stderr)
-        .init();
+        .with_writer(std::io::stderr);
+    match cli.log_format {
+        LogFormat::Text => logs.init(),
+        LogFormat::Json => logs.json().with_current_span(true).with_span_list(false).init(),
+    }
     let runtime = tokio::runtime::Runtime::new().expect("start the async runtime");
     match runtime.block_on(run(cli)) {
         Ok(()) => std::process::ExitCode::SUCCESS,

@@ -10,6 +10,7 @@ use outfit_wsdl::messages::{Command, CommandKind, Outcome, PluginReport};
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
+use tracing::Instrument;
 
 /// What the agent needs to execute commands for its device.
 #[derive(Debug, Clone)]
@@ -122,22 +123,28 @@ impl Executor {
     }
 
     pub async fn execute(&self, gateway: &GatewayClient, command: &Command) -> Execution {
+        // Instrumented, not entered: an entered span held across an await
+        // would label whatever else the thread runs meanwhile.
         let span = tracing::info_span!("command", device = %gateway.device, command = %command.id);
-        let _entered = span.enter();
-        match self.run(gateway, command).await {
-            Ok(message) => {
-                tracing::info!(%message, "command succeeded");
-                Execution::Done(Outcome::Succeeded, message)
-            }
-            Err(Stop::Failed(message)) => {
-                tracing::warn!(%message, "command failed");
-                Execution::Done(Outcome::Failed, message)
-            }
-            Err(Stop::Unavailable(message)) => {
-                tracing::warn!(%message, "command could not run now; it will be retried");
-                Execution::Unavailable(message)
+        async {
+            // `result`, not `message`: that key is the event's own text in JSON logs.
+            match self.run(gateway, command).await {
+                Ok(result) => {
+                    tracing::info!(%result, "command succeeded");
+                    Execution::Done(Outcome::Succeeded, result)
+                }
+                Err(Stop::Failed(result)) => {
+                    tracing::warn!(%result, "command failed");
+                    Execution::Done(Outcome::Failed, result)
+                }
+                Err(Stop::Unavailable(result)) => {
+                    tracing::warn!(%result, "command could not run now; it will be retried");
+                    Execution::Unavailable(result)
+                }
             }
         }
+        .instrument(span)
+        .await
     }
 
     /// A plug-in's `fetch` (WIT 1.2): asks the gateway where the package is

@@ -7,7 +7,7 @@ use outfit_agent::start;
 
 fn main() -> std::process::ExitCode {
     let settings = Settings::parse();
-    if let Err(e) = start::start_logging(settings.log_file.as_deref()) {
+    if let Err(e) = start::start_logging(settings.log_file.as_deref(), settings.log_format) {
         eprintln!("error: {e:#}");
         return std::process::ExitCode::FAILURE;
     }

@@ -75,9 +75,20 @@ pub struct Settings {
     /// service has no stderr).
     #[arg(long)]
     pub log_file: Option<PathBuf>,
+    /// `text` (the default) or `json`: one JSON object a line, with the
+    /// span's fields (device, command) beside the event's, for log shippers.
+    #[arg(long, value_enum, default_value = "text", env = "OUTFIT_LOG_FORMAT")]
+    pub log_format: LogFormat,
     /// Run as a Windows service: started and stopped by the Service Control
     /// Manager (`sc create OutfitAgent binPath= "…\outfit-agent.exe
     /// --windows-service --log-file … ARGS"`, `sc start`/`sc stop OutfitAgent`).
     #[arg(long)]
     pub windows_service: bool,
+}
+
+/// How the agent writes its log.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum LogFormat {
+    Text,
+    Json,
 }

@@ -8,35 +8,42 @@ use crate::plugin::CallContext;
 use crate::plugin::set::{Loader, PluginSet};
 use crate::plugin::signature::{self, TrustedKeys};
 use crate::reboot::{Reboot, RebootMode};
-use crate::settings::Settings;
+use crate::settings::{LogFormat, Settings};
 use anyhow::{Context, Result};
 use outfit_wsdl::transport::{self, Endpoint};
 use std::sync::Arc;
 use std::time::Duration;
 use tracing_subscriber::filter::Targets;
+use tracing_subscriber::fmt::writer::BoxMakeWriter;
 use tracing_subscriber::prelude::*;
 
 /// `target=level` directives from `OUTFIT_LOG` only (no span or regex
 /// filters): the agent does without the regex engine a full `EnvFilter` brings.
-pub fn start_logging(file: Option<&std::path::Path>) -> Result<()> {
+pub fn start_logging(file: Option<&std::path::Path>, format: LogFormat) -> Result<()> {
     let default_filter = "warn,outfit_agent=info";
     let given = std::env::var("OUTFIT_LOG").ok();
     let filter: Targets = given.as_deref().unwrap_or(default_filter).parse().unwrap_or_else(|e| {
         eprintln!("warning: OUTFIT_LOG is not a list of TARGET=LEVEL directives ({e}); using `{default_filter}`");
         default_filter.parse().expect("the default filter parses")
     });
-    let registry = tracing_subscriber::registry().with(filter);
-    match file {
-        None => registry.with(tracing_subscriber::fmt::layer().with_writer(std::io::stderr)).init(),
+    let writer = match file {
+        None => BoxMakeWriter::new(std::io::stderr),
         Some(path) => {
             let log = std::fs::OpenOptions::new()
                 .create(true)
                 .append(true)
                 .open(path)
                 .with_context(|| format!("open the log file {}", path.display()))?;
-            let layer = tracing_subscriber::fmt::layer().with_ansi(false).with_writer(std::sync::Mutex::new(log));
-            registry.with(layer).init();
+            BoxMakeWriter::new(std::sync::Mutex::new(log))
         }
+    };
+    let registry = tracing_subscriber::registry().with(filter);
+    let layer = tracing_subscriber::fmt::layer().with_writer(writer);
+    match format {
+        LogFormat::Text if file.is_some() => registry.with(layer.with_ansi(false)).init(),
+        LogFormat::Text => registry.with(layer).init(),
+        // The current span's fields (device, command) under `span`.
+        LogFormat::Json => registry.with(layer.json().with_current_span(true).with_span_list(false)).init(),
     }
     Ok(())
 }

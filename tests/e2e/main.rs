@@ -8,6 +8,7 @@ mod drift;
 mod enrolment;
 mod faults;
 mod integrity;
+mod logs;
 mod operators;
 mod plugins;
 mod precompiled;

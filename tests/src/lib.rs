@@ -232,14 +232,18 @@ impl Gateway {
             .arg("--dir")
             .arg(dir)
             .env_remove("OUTFIT_PASSWORD"))?;
-        let (process, url) = Self::spawn_serve(dir)?;
+        let (process, url) = Self::spawn_serve(dir, &[], &[])?;
         Ok(Self { dir: dir.to_owned(), url, process })
     }
 
-    fn spawn_serve(dir: &Path) -> Result<(Process, String)> {
+    /// `outfit-gateway ARGS serve` (`args`: global options such as
+    /// `--log-format json`), with `env` added to its environment.
+    fn spawn_serve(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Result<(Process, String)> {
         let _ = std::fs::remove_file(dir.join("gateway.url"));
         let log = std::fs::OpenOptions::new().create(true).append(true).open(dir.join("gateway.log"))?;
         let child = Command::new(bin("outfit-gateway"))
+            .args(args)
+            .envs(env.iter().copied())
             .args(["serve", "--dir"])
             .arg(dir)
             .stdout(Stdio::null())
@@ -261,15 +265,21 @@ impl Gateway {
     pub fn start_peer(&self, dir: &Path) -> Result<Self> {
         run(Command::new("cp").arg("-r").arg(&self.dir).arg(dir))?;
         let _ = std::fs::remove_file(dir.join("gateway.log"));
-        let (process, url) = Self::spawn_serve(dir)?;
+        let (process, url) = Self::spawn_serve(dir, &[], &[])?;
         Ok(Self { dir: dir.to_owned(), url, process })
     }
 
     /// kill -9 the gateway process and start a new one on the same directory.
     pub fn crash_and_restart(&mut self) -> Result<()> {
+        self.restart_with(&[], &[])
+    }
+
+    /// kill -9 the gateway process and serve the same directory again as
+    /// `outfit-gateway ARGS serve`, with `env` added to its environment.
+    pub fn restart_with(&mut self, args: &[&str], env: &[(&str, &str)]) -> Result<()> {
         self.process.child.kill()?;
         self.process.child.wait()?;
-        let (process, url) = Self::spawn_serve(&self.dir)?;
+        let (process, url) = Self::spawn_serve(&self.dir, args, env)?;
         self.process = process;
         self.url = url;
         Ok(())

@@ -31,7 +31,7 @@ pub fn internal() -> SoapFault {
 
 /// Encodes a fault, saying so in the log.
 pub fn respond_fault(operation: &str, fault: &SoapFault) -> String {
-    tracing::info!(operation, code = fault.code.as_str(), message = %fault.message, "answered with a fault");
+    tracing::info!(operation, code = fault.code.as_str(), reason = %fault.message, "answered with a fault");
     encode_fault(fault)
 }
 

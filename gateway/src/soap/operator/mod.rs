@@ -23,7 +23,7 @@ use super::{fault, respond_fault};
 use outfit_app::audit::RefusedRequest;
 use outfit_app::operators::Credentials;
 use outfit_app::{Failure, RefusalKind, Services};
-use outfit_domain::rights::{Caller, Principal};
+use outfit_domain::rights::Caller;
 use outfit_wsdl::envelope::{SoapFault, encode_fault};
 use outfit_wsdl::operator::{OperatorRequest, OperatorResponse, decode_operator_request, encode_response};
 
@@ -63,7 +63,7 @@ impl OperatorEndpoint {
         let span = tracing::info_span!(
             "operator",
             operation,
-            principal = tracing::field::Empty,
+            operator = tracing::field::Empty,
             site = site.as_deref().unwrap_or("-")
         );
         let _entered = span.enter();
@@ -76,7 +76,7 @@ impl OperatorEndpoint {
                     (Failure::Refused(r), Err(decoded)) if r.kind == RefusalKind::Unauthenticated => decoded,
                     _ => fault(&failure),
                 };
-                tracing::warn!(code = fault.code.as_str(), message = %fault.message, "operator request refused");
+                tracing::warn!(code = fault.code.as_str(), reason = %fault.message, "operator request refused");
                 let code = fault.code.as_str();
                 let (site, message) = (site.as_deref(), fault.message.as_str());
                 let request =
@@ -85,13 +85,18 @@ impl OperatorEndpoint {
                 return (encode_fault(&fault), true);
             }
         };
-        if let Principal::Operator { name, .. } = &principal {
-            span.record("principal", name.as_str());
-        }
+        span.record("operator", principal.name().as_str());
         let caller = Caller { principal, from: peer.to_owned() };
+        // One line per call, in the span (operation, operator, site): the API's access log.
         match self.serve(&caller, request) {
-            Ok(response) => (encode_response(response), false),
-            Err(fault) => (respond_fault(operation, &fault), true),
+            Ok(response) => {
+                tracing::info!(outcome = "ok", "operator request served");
+                (encode_response(response), false)
+            }
+            Err(fault) => {
+                tracing::info!(outcome = fault.code.as_str(), "operator request served");
+                (respond_fault(operation, &fault), true)
+            }
         }
     }
 
