@@ -18,6 +18,7 @@ pub mod bench;
 pub mod demo;
 pub mod home;
 pub mod local;
+pub mod metrics;
 pub mod poke;
 pub mod server;
 pub mod soap;

@@ -2,18 +2,23 @@
 //! repository and the WSDL, all on one rustls listener (no plain HTTP).
 
 use crate::home::{Home, HomeError, Settings};
+use crate::metrics::{self, Endpoint, Metrics};
 use crate::poke::Pokes;
+use crate::soap::Answered;
 use crate::soap::agent::AgentEndpoint;
 use crate::soap::operator::OperatorEndpoint;
 use bytes::Bytes;
 use http_body_util::Full;
 use hyper::{Method, Request, Response, StatusCode, body::Incoming};
 use outfit_app::agent::Release;
+use outfit_app::operators::Credentials;
 use outfit_app::repository::Repository;
-use outfit_app::{Ca, Failure, Services};
+use outfit_app::{Ca, Failure, RefusalKind, Services};
+use outfit_domain::rights::Caller;
 use outfit_wsdl::envelope::{FaultCode, SoapFault, encode_fault};
 use outfit_wsdl::transport::{self, Connection, Handler, MAX_SOAP_BYTES, TransportError};
 use std::sync::Arc;
+use std::time::Instant;
 
 /// The least time between two rounds of the rollout driver.
 const DRIVE_GAP: std::time::Duration = std::time::Duration::from_millis(200);
@@ -41,6 +46,7 @@ pub struct Gateway {
     pub services: Services,
     pub agent: AgentEndpoint,
     pub operator: OperatorEndpoint,
+    pub metrics: Arc<Metrics>,
     /// Admits as many database-bound requests at once as the pool has
     /// connections; more would only queue on the pool's lock in blocking
     /// threads and cost the machine context switches.
@@ -61,7 +67,7 @@ impl Gateway {
         let reboot_deadline_ms = settings.reboot_deadline_secs as i64 * 1000;
         let operator = OperatorEndpoint { services: services.clone(), reboot_deadline_ms };
         let db_slots = Arc::new(tokio::sync::Semaphore::new(services.max_connections()));
-        Ok(Self { home, settings, services, agent, operator, db_slots })
+        Ok(Self { home, settings, services, agent, operator, metrics: Default::default(), db_slots })
     }
 
     /// Binds the listener, writes `gateway.url` and serves until the process ends.
@@ -116,6 +122,7 @@ impl Gateway {
                 return plain(StatusCode::OK, "text/xml", outfit_wsdl::OPERATOR_XSD);
             }
             (&Method::GET, "/outfit-agent.xsd") => return plain(StatusCode::OK, "text/xml", outfit_wsdl::XSD),
+            (&Method::GET, "/metrics") => return self.metrics_page(connection).await,
             _ => return plain(StatusCode::NOT_FOUND, "text/plain", "no such resource\n"),
         }
         let peer = connection.peer.to_string();
@@ -125,9 +132,46 @@ impl Gateway {
         };
         let operator = self.operator.clone();
         let _slot = self.db_slots.acquire().await.expect("the semaphore is never closed");
-        let certificate = connection.certificate;
+        let (certificate, started) = (connection.certificate, Instant::now());
         let handled = tokio::task::spawn_blocking(move || operator.handle(&peer, certificate.as_deref(), &body)).await;
-        respond(handled)
+        self.respond(Endpoint::Operator, handled, started)
+    }
+
+    /// `GET /metrics`: for an operator certificate whose holder may read
+    /// every site (Prometheus' `tls_config` presents one).
+    async fn metrics_page(self: Arc<Self>, connection: Connection) -> Response<Full<Bytes>> {
+        let Some(certificate) = connection.certificate else {
+            return plain(StatusCode::UNAUTHORIZED, "text/plain", "the metrics need an operator certificate\n");
+        };
+        let _slot = self.db_slots.acquire().await.expect("the semaphore is never closed");
+        let (services, from) = (self.services.clone(), connection.peer.to_string());
+        let read = tokio::task::spawn_blocking(move || {
+            let principal = services.authenticate(Credentials { certificate: Some(&certificate), password: None })?;
+            services.fleet_gauges(&Caller { principal, from })
+        })
+        .await;
+        match read {
+            Ok(Ok(fleet)) => plain(StatusCode::OK, metrics::CONTENT_TYPE, self.metrics.render(&fleet)),
+            Ok(Err(Failure::Refused(refusal))) => {
+                let status = match refusal.kind {
+                    RefusalKind::Unauthenticated => StatusCode::UNAUTHORIZED,
+                    _ => StatusCode::FORBIDDEN,
+                };
+                plain(status, "text/plain", format!("{}\n", refusal.message))
+            }
+            Ok(Err(Failure::Internal(cause))) => {
+                tracing::error!(%cause, "could not read the fleet's gauges");
+                plain(
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    "text/plain",
+                    "could not read the metrics; see the gateway's log\n",
+                )
+            }
+            Err(e) => {
+                tracing::error!(error = %e, "reading the metrics panicked");
+                plain(StatusCode::INTERNAL_SERVER_ERROR, "text/plain", "could not read the metrics\n")
+            }
+        }
     }
 
     /// Once a second, closes expired commands and marks unanswered ones timed
@@ -211,10 +255,32 @@ impl Gateway {
             Ok(body) => body,
             Err(response) => return response,
         };
-        let agent = self.agent.clone();
+        let (agent, started) = (self.agent.clone(), Instant::now());
         let _slot = self.db_slots.acquire().await.expect("the semaphore is never closed");
         let handled = tokio::task::spawn_blocking(move || agent.handle(connection, &body)).await;
-        respond(handled)
+        self.respond(Endpoint::Agent, handled, started)
+    }
+
+    /// The HTTP response to a SOAP request, counted in the metrics.
+    fn respond(
+        &self,
+        endpoint: Endpoint,
+        handled: Result<Answered, tokio::task::JoinError>,
+        started: Instant,
+    ) -> Response<Full<Bytes>> {
+        match handled {
+            Ok(answered) => {
+                self.metrics.answered(endpoint, answered.operation, answered.fault, started);
+                let status = if answered.fault.is_some() { StatusCode::INTERNAL_SERVER_ERROR } else { StatusCode::OK };
+                transport::soap_response(status, answered.envelope)
+            }
+            Err(e) => {
+                tracing::error!(error = %e, "a SOAP request handler panicked");
+                let fault = SoapFault::new(FaultCode::Internal, "the gateway failed; see its log");
+                self.metrics.answered(endpoint, "unknown", Some(fault.code.as_str()), started);
+                transport::soap_response(StatusCode::INTERNAL_SERVER_ERROR, encode_fault(&fault))
+            }
+        }
     }
 
     /// A SOAP request body within the size cap, or the response refusing it.
@@ -292,18 +358,6 @@ fn write(path: &std::path::Path, text: &str) -> Result<(), ServeError> {
 
 /// A SOAP handler's answer (envelope, is it a fault) as an HTTP response; a
 /// panicked handler becomes an `Internal` fault.
-fn respond(handled: Result<(String, bool), tokio::task::JoinError>) -> Response<Full<Bytes>> {
-    match handled {
-        Ok((envelope, false)) => transport::soap_response(StatusCode::OK, envelope),
-        Ok((envelope, true)) => transport::soap_response(StatusCode::INTERNAL_SERVER_ERROR, envelope),
-        Err(e) => {
-            tracing::error!(error = %e, "a SOAP request handler panicked");
-            let fault = SoapFault::new(FaultCode::Internal, "the gateway failed; see its log");
-            transport::soap_response(StatusCode::INTERNAL_SERVER_ERROR, encode_fault(&fault))
-        }
-    }
-}
-
 fn plain(status: StatusCode, content_type: &str, body: impl Into<Bytes>) -> Response<Full<Bytes>> {
     Response::builder()
         .status(status)

@@ -9,6 +9,7 @@ mod enrolment;
 mod faults;
 mod integrity;
 mod logs;
+mod metrics;
 mod operators;
 mod plugins;
 mod precompiled;

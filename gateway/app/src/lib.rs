@@ -25,6 +25,7 @@ pub mod drift;
 pub mod driver;
 pub mod enrolment;
 mod failure;
+pub mod gauges;
 pub mod model_file;
 pub mod models;
 pub mod operators;
@@ -41,8 +42,8 @@ pub mod scripts;
 pub mod versions;
 
 pub use failure::{Failure, Refusal, RefusalKind};
-pub use outfit_store::ServerCounters;
 use outfit_store::Storage;
+pub use outfit_store::{FleetGauges, ServerCounters};
 use repository::Repository;
 use std::sync::Arc;
 

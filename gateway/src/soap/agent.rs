@@ -5,7 +5,7 @@
 //! **Boundary:** the one place queue rows, as the domain's commands, become
 //! SOAP types for agents.
 
-use super::{fault, respond_fault};
+use super::{Answered, fault, respond_fault};
 use outfit_app::Services;
 use outfit_app::agent::{AccessQuestion, AgentAnswer, AgentRequest, Connection, EnrolRequest, Instruction};
 use outfit_app::enrolment::Enrolled;
@@ -30,7 +30,7 @@ pub struct AgentEndpoint {
 
 impl AgentEndpoint {
     /// Handles one request body; returns the response envelope and whether it is a fault.
-    pub fn handle(&self, connection: outfit_wsdl::transport::Connection, body: &[u8]) -> (String, bool) {
+    pub fn handle(&self, connection: outfit_wsdl::transport::Connection, body: &[u8]) -> Answered {
         let connection = Connection {
             serial: connection.serial,
             peer: connection.peer.to_string(),
@@ -42,7 +42,7 @@ impl AgentEndpoint {
             // even while the database is down.
             Err(fault) => {
                 self.services.log_undecoded(&connection, fault.code.as_str());
-                return (respond_fault("invalid", &fault), true);
+                return respond_fault("invalid", &fault);
             }
         };
         if let GatewayRequest::Enrol(enrol) = request {
@@ -71,10 +71,10 @@ impl AgentEndpoint {
     }
 }
 
-fn encode(operation: &str, response: Result<GatewayResponse, SoapFault>) -> (String, bool) {
+fn encode(operation: &'static str, response: Result<GatewayResponse, SoapFault>) -> Answered {
     match response {
-        Ok(response) => (response.encode(), false),
-        Err(fault) => (respond_fault(operation, &fault), true),
+        Ok(response) => Answered::ok(operation, response.encode()),
+        Err(fault) => respond_fault(operation, &fault),
     }
 }
 

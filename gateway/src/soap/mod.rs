@@ -29,10 +29,31 @@ pub fn internal() -> SoapFault {
     SoapFault::new(FaultCode::Internal, "the gateway could not complete the request; see its log")
 }
 
+/// A SOAP request answered: the envelope, and what the metrics count of it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Answered {
+    pub envelope: String,
+    /// The operation asked for (`invalid`: none could be decoded).
+    pub operation: &'static str,
+    /// The Fault's code, when the answer is one.
+    pub fault: Option<&'static str>,
+}
+
+impl Answered {
+    pub fn ok(operation: &'static str, envelope: String) -> Self {
+        Self { envelope, operation, fault: None }
+    }
+
+    /// A Fault the caller already logged (or audited).
+    pub fn fault(operation: &'static str, fault: &SoapFault) -> Self {
+        Self { envelope: encode_fault(fault), operation, fault: Some(fault.code.as_str()) }
+    }
+}
+
 /// Encodes a fault, saying so in the log.
-pub fn respond_fault(operation: &str, fault: &SoapFault) -> String {
+pub fn respond_fault(operation: &'static str, fault: &SoapFault) -> Answered {
     tracing::info!(operation, code = fault.code.as_str(), reason = %fault.message, "answered with a fault");
-    encode_fault(fault)
+    Answered::fault(operation, fault)
 }
 
 #[cfg(test)]

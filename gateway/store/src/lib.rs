@@ -18,6 +18,7 @@
 mod approval;
 mod audit;
 mod devices;
+mod gauges;
 mod hot;
 mod inventory;
 mod models;
@@ -37,6 +38,7 @@ use diesel::connection::SimpleConnection;
 use diesel::prelude::*;
 use diesel::r2d2::{ConnectionManager, CustomizeConnection, Pool, PooledConnection};
 use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
+pub use gauges::FleetGauges;
 pub use inventory::{DriftQuery, DriftRecord, HISTORY, InventorySummary, Supposed};
 pub use models::ModelSummary;
 use models::{ensure_site, site_id};

@@ -19,12 +19,12 @@ mod scripts;
 mod trust;
 mod versions;
 
-use super::{fault, respond_fault};
+use super::{Answered, fault, respond_fault};
 use outfit_app::audit::RefusedRequest;
 use outfit_app::operators::Credentials;
 use outfit_app::{Failure, RefusalKind, Services};
 use outfit_domain::rights::Caller;
-use outfit_wsdl::envelope::{SoapFault, encode_fault};
+use outfit_wsdl::envelope::SoapFault;
 use outfit_wsdl::operator::{OperatorRequest, OperatorResponse, decode_operator_request, encode_response};
 
 /// Serves the operator operations for one gateway process.
@@ -37,9 +37,9 @@ pub struct OperatorEndpoint {
 
 impl OperatorEndpoint {
     /// Handles one request body from `peer`, who presented `certificate`
-    /// (DER) or none; returns the response envelope and whether it is a
-    /// fault. Blocking (argon2, database): run it off the async threads.
-    pub fn handle(&self, peer: &str, certificate: Option<&[u8]>, body: &[u8]) -> (String, bool) {
+    /// (DER) or none; returns the response. Blocking (argon2, database):
+    /// run it off the async threads.
+    pub fn handle(&self, peer: &str, certificate: Option<&[u8]>, body: &[u8]) -> Answered {
         let (request, credentials) = match decode_operator_request(body) {
             Ok(decoded) => decoded,
             Err(fault) => {
@@ -54,7 +54,7 @@ impl OperatorEndpoint {
                     message: "",
                 };
                 self.services.audit_refused_request(&request);
-                return (encode_fault(&fault), true);
+                return Answered::fault("invalid", &fault);
             }
         };
         let operation = request.operation();
@@ -82,7 +82,7 @@ impl OperatorEndpoint {
                 let request =
                     RefusedRequest { claimed: &claimed, operation, site, object: &object, from: peer, code, message };
                 self.services.audit_refused_request(&request);
-                return (encode_fault(&fault), true);
+                return Answered::fault(operation, &fault);
             }
         };
         span.record("operator", principal.name().as_str());
@@ -91,11 +91,11 @@ impl OperatorEndpoint {
         match self.serve(&caller, request) {
             Ok(response) => {
                 tracing::info!(outcome = "ok", "operator request served");
-                (encode_response(response), false)
+                Answered::ok(operation, encode_response(response))
             }
             Err(fault) => {
                 tracing::info!(outcome = fault.code.as_str(), "operator request served");
-                (respond_fault(operation, &fault), true)
+                respond_fault(operation, &fault)
             }
         }
     }
