@@ -356,8 +356,7 @@ fn write(path: &std::path::Path, text: &str) -> Result<(), ServeError> {
     std::fs::write(path, text).map_err(|source| ServeError::Write { path: path.display().to_string(), source })
 }
 
-/// A SOAP handler's answer (envelope, is it a fault) as an HTTP response; a
-/// panicked handler becomes an `Internal` fault.
+/// A response of `content_type` (plain text, XML, the metrics) with `status`.
 fn plain(status: StatusCode, content_type: &str, body: impl Into<Bytes>) -> Response<Full<Bytes>> {
     Response::builder()
         .status(status)
