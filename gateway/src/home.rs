@@ -32,6 +32,12 @@ pub struct Settings {
     /// Days a device certificate is valid (agents renew before the end).
     #[serde(default = "default_device_cert_days")]
     pub device_cert_days: u64,
+    /// Address of a plain-HTTP listener serving only `GET /metrics`, to
+    /// whoever reaches it (off when absent): for a Prometheus that cannot
+    /// present an operator certificate. Bind it to loopback or a monitoring
+    /// network.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub metrics_listen: Option<String>,
 }
 
 impl Settings {
@@ -46,6 +52,7 @@ impl Settings {
             reboot_deadline_secs: default_reboot_deadline(),
             timeouts: default_timeouts(),
             device_cert_days: default_device_cert_days(),
+            metrics_listen: None,
         }
     }
 }
@@ -114,6 +121,11 @@ impl Home {
     /// Where `serve` writes the operator listener's base URL.
     pub fn operator_url_file(&self) -> PathBuf {
         self.root.join("operator.url")
+    }
+
+    /// Where `serve` writes the plain metrics address (with `metrics_listen`).
+    pub fn metrics_url_file(&self) -> PathBuf {
+        self.root.join("metrics.url")
     }
 
     fn io(path: &Path) -> impl FnOnce(std::io::Error) -> HomeError + '_ {

@@ -62,6 +62,10 @@ enum Cmd {
         /// Address of the operator services' listener (apart from agents); see `operator.url`.
         #[arg(long, default_value = "127.0.0.1:8445")]
         operator_listen: String,
+        /// Also serve `GET /metrics` over plain HTTP on this address, to anyone who reaches it
+        /// (off by default; `/metrics` on the operator listener needs an operator certificate).
+        #[arg(long)]
+        metrics_listen: Option<String>,
         #[arg(long, default_value = "gateway")]
         name: String,
         /// Seconds a reboot may take before `status` flags it as overdue.
@@ -165,6 +169,7 @@ async fn run(cli: Cli) -> Result<()> {
             database,
             listen,
             operator_listen,
+            metrics_listen,
             name,
             reboot_deadline_secs,
             mut sans,
@@ -187,6 +192,7 @@ async fn run(cli: Cli) -> Result<()> {
                 reboot_deadline_secs,
                 timeouts,
                 device_cert_days,
+                metrics_listen,
             };
             home.init(&settings, &sans)?;
             if let Err(e) = Gateway::open(home.clone()) {

@@ -1,5 +1,6 @@
 //! The gateway's HTTPS listener: the SOAP agent endpoint, the package
-//! repository and the WSDL, all on one rustls listener (no plain HTTP).
+//! repository and the WSDL, all on one rustls listener; plain HTTP only for
+//! `/metrics`, on an address of its own, when the settings ask for it.
 
 use crate::home::{Home, HomeError, Settings};
 use crate::metrics::{self, Endpoint, Metrics};
@@ -14,7 +15,7 @@ use outfit_app::agent::Release;
 use outfit_app::operators::Credentials;
 use outfit_app::repository::Repository;
 use outfit_app::{Ca, Failure, RefusalKind, Services};
-use outfit_domain::rights::Caller;
+use outfit_domain::rights::{Caller, Principal};
 use outfit_wsdl::envelope::{FaultCode, SoapFault, encode_fault};
 use outfit_wsdl::transport::{self, Connection, Handler, MAX_SOAP_BYTES, TransportError};
 use std::sync::Arc;
@@ -97,6 +98,13 @@ impl Gateway {
         let operator_url = listen(&self.settings.operator_listen, tls.clone(), operators).await?;
         write(&self.home.operator_url_file(), &operator_url)?;
         let url = listen(&self.settings.listen, tls, agents).await?;
+        if let Some(addr) = &self.settings.metrics_listen {
+            let bind = |source| ServeError::Bind { addr: addr.clone(), source };
+            let listener = tokio::net::TcpListener::bind(addr).await.map_err(bind)?;
+            let local = listener.local_addr().map_err(bind)?;
+            tokio::spawn(self.clone().serve_plain_metrics(listener));
+            write(&self.home.metrics_url_file(), &format!("http://{local}/metrics"))?;
+        }
         tokio::spawn(self.clone().sweep_forever());
         tokio::spawn(self.clone().drive_rollouts());
         write(&self.home.url_file(), &url)?;
@@ -137,36 +145,68 @@ impl Gateway {
         self.respond(Endpoint::Operator, handled, started)
     }
 
+    /// The plain-HTTP metrics listener the settings asked for: `GET /metrics`
+    /// to whoever connects, read as the local administrator who configured it.
+    async fn serve_plain_metrics(self: Arc<Self>, listener: tokio::net::TcpListener) {
+        loop {
+            let Ok((tcp, _)) = listener.accept().await else {
+                // Out of file descriptors, say: wait rather than spin.
+                tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+                continue;
+            };
+            let gateway = self.clone();
+            let service = hyper::service::service_fn(move |request: Request<Incoming>| {
+                let gateway = gateway.clone();
+                async move {
+                    let response = match (request.method(), request.uri().path()) {
+                        (&Method::GET, "/metrics") => {
+                            let principal = Principal::LocalAdministrator { user: "metrics_listen".into() };
+                            gateway.metrics_for(principal, "metrics listener".into()).await
+                        }
+                        _ => plain(StatusCode::NOT_FOUND, "text/plain", "only /metrics here\n"),
+                    };
+                    Ok::<_, std::convert::Infallible>(response)
+                }
+            });
+            tokio::spawn(async move {
+                let io = hyper_util::rt::TokioIo::new(tcp);
+                let _ = hyper::server::conn::http1::Builder::new().serve_connection(io, service).await;
+            });
+        }
+    }
+
     /// `GET /metrics`: for an operator certificate whose holder may read
     /// every site (Prometheus' `tls_config` presents one).
     async fn metrics_page(self: Arc<Self>, connection: Connection) -> Response<Full<Bytes>> {
         let Some(certificate) = connection.certificate else {
             return plain(StatusCode::UNAUTHORIZED, "text/plain", "the metrics need an operator certificate\n");
         };
+        let services = self.services.clone();
+        let principal = {
+            let _slot = self.db_slots.acquire().await.expect("the semaphore is never closed");
+            tokio::task::spawn_blocking(move || {
+                services.authenticate(Credentials { certificate: Some(&certificate), password: None })
+            })
+            .await
+        };
+        match principal {
+            Ok(Ok(principal)) => self.metrics_for(principal, connection.peer.to_string()).await,
+            Ok(Err(failure)) => metrics_refused(failure),
+            Err(e) => {
+                tracing::error!(error = %e, "authenticating a metrics scrape panicked");
+                plain(StatusCode::INTERNAL_SERVER_ERROR, "text/plain", "could not read the metrics\n")
+            }
+        }
+    }
+
+    /// The metrics text as `principal` may read it.
+    async fn metrics_for(&self, principal: Principal, from: String) -> Response<Full<Bytes>> {
+        let services = self.services.clone();
         let _slot = self.db_slots.acquire().await.expect("the semaphore is never closed");
-        let (services, from) = (self.services.clone(), connection.peer.to_string());
-        let read = tokio::task::spawn_blocking(move || {
-            let principal = services.authenticate(Credentials { certificate: Some(&certificate), password: None })?;
-            services.fleet_gauges(&Caller { principal, from })
-        })
-        .await;
+        let read = tokio::task::spawn_blocking(move || services.fleet_gauges(&Caller { principal, from })).await;
         match read {
             Ok(Ok(fleet)) => plain(StatusCode::OK, metrics::CONTENT_TYPE, self.metrics.render(&fleet)),
-            Ok(Err(Failure::Refused(refusal))) => {
-                let status = match refusal.kind {
-                    RefusalKind::Unauthenticated => StatusCode::UNAUTHORIZED,
-                    _ => StatusCode::FORBIDDEN,
-                };
-                plain(status, "text/plain", format!("{}\n", refusal.message))
-            }
-            Ok(Err(Failure::Internal(cause))) => {
-                tracing::error!(%cause, "could not read the fleet's gauges");
-                plain(
-                    StatusCode::INTERNAL_SERVER_ERROR,
-                    "text/plain",
-                    "could not read the metrics; see the gateway's log\n",
-                )
-            }
+            Ok(Err(failure)) => metrics_refused(failure),
             Err(e) => {
                 tracing::error!(error = %e, "reading the metrics panicked");
                 plain(StatusCode::INTERNAL_SERVER_ERROR, "text/plain", "could not read the metrics\n")
@@ -354,6 +394,28 @@ async fn listen(addr: &str, tls: Arc<rustls::ServerConfig>, handler: Handler) ->
 
 fn write(path: &std::path::Path, text: &str) -> Result<(), ServeError> {
     std::fs::write(path, text).map_err(|source| ServeError::Write { path: path.display().to_string(), source })
+}
+
+/// Why the metrics were not shown: 401 or 403 with the refusal, 500 for a
+/// failure inside the gateway (its cause logged).
+fn metrics_refused(failure: Failure) -> Response<Full<Bytes>> {
+    match failure {
+        Failure::Refused(refusal) => {
+            let status = match refusal.kind {
+                RefusalKind::Unauthenticated => StatusCode::UNAUTHORIZED,
+                _ => StatusCode::FORBIDDEN,
+            };
+            plain(status, "text/plain", format!("{}\n", refusal.message))
+        }
+        Failure::Internal(cause) => {
+            tracing::error!(%cause, "could not read the metrics");
+            plain(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "text/plain",
+                "could not read the metrics; see the gateway's log\n",
+            )
+        }
+    }
 }
 
 /// A response of `content_type` (plain text, XML, the metrics) with `status`.

@@ -41,6 +41,7 @@ fn metrics_pass_promtool_and_move_with_the_work() -> Result<()> {
         Ok(text)
     };
 
+    ensure!(!gateway.dir.join("metrics.url").exists(), "no plain metrics address unless asked for");
     let before = scrape()?;
     promtool_check(&before)?;
     assert_eq!(sample(&before, r#"outfit_commands{state="succeeded"}"#), None, "no command yet:\n{before}");
@@ -88,5 +89,32 @@ fn metrics_pass_promtool_and_move_with_the_work() -> Result<()> {
     gateway.cli(&["operator", "grant", "viewer", "--action", "read"])?;
     let (status, text) = curl(&gateway, &certs, Some("viewer"), &url, None)?;
     assert_eq!(status, 200, "{text}");
+    Ok(())
+}
+
+/// `init --metrics-listen`: the same metrics over plain HTTP on an address of
+/// their own, for a Prometheus without an operator certificate; nothing else there.
+#[test]
+fn a_plain_metrics_address_serves_only_the_metrics() -> Result<()> {
+    let dir = tempfile::tempdir()?;
+    let home = dir.path().join("gateway");
+    std::fs::create_dir_all(&home)?;
+    let database = outfit_tests::Database::sqlite(&home);
+    let gateway = Gateway::start_with(&home, &database, &["--metrics-listen", "127.0.0.1:0"])?;
+    let url = std::fs::read_to_string(gateway.dir.join("metrics.url"))?;
+    ensure!(url.starts_with("http://127.0.0.1:") && url.ends_with("/metrics"), "{url}");
+    let get = |url: &str| -> Result<(u16, String)> {
+        let out = outfit_tests::run(Command::new("curl").args(["--silent", "--write-out", "\n%{http_code}", url]))?;
+        let (body, status) = out.trim_end().rsplit_once('\n').context("curl printed no status")?;
+        Ok((status.parse()?, body.to_owned()))
+    };
+    gateway.cli(&["device", "show", "nobody"]).err().context("showing an unknown device fails")?;
+    let (status, text) = get(&url)?;
+    assert_eq!(status, 200, "{text}");
+    promtool_check(&text)?;
+    let refused = sample(&text, r#"outfit_operator_requests_total{operation="ShowDevice",outcome="UnknownObject"}"#);
+    assert_eq!(refused, Some(1.0), "{text}");
+    let (status, _) = get(&url.replace("/metrics", "/wsdl"))?;
+    assert_eq!(status, 404, "only the metrics on the plain address");
     Ok(())
 }
