@@ -38,6 +38,8 @@ pub struct Metrics {
     enrolments_waiting: IntGauge,
     pool_connections: IntGauge,
     pool_idle: IntGauge,
+    /// Two scrapes at once would interleave resetting and setting the gauges.
+    rendering: std::sync::Arc<std::sync::Mutex<()>>,
 }
 
 impl Default for Metrics {
@@ -102,6 +104,7 @@ impl Metrics {
             pool_connections: gauge("outfit_db_pool_connections", "Database connections this gateway holds"),
             pool_idle: gauge("outfit_db_pool_idle_connections", "Database connections of this gateway not in use"),
             registry,
+            rendering: Default::default(),
         }
     }
 
@@ -121,6 +124,7 @@ impl Metrics {
 
     /// The exposition text, with the gauges set from `fleet` first.
     pub fn render(&self, fleet: &FleetGauges) -> String {
+        let _one_at_a_time = self.rendering.lock().unwrap_or_else(|e| e.into_inner());
         // A state no longer present drops out rather than keeping its last count.
         self.commands.reset();
         for (state, count) in &fleet.commands {

@@ -179,7 +179,11 @@ impl Gateway {
     /// every site (Prometheus' `tls_config` presents one).
     async fn metrics_page(self: Arc<Self>, connection: Connection) -> Response<Full<Bytes>> {
         let Some(certificate) = connection.certificate else {
-            return plain(StatusCode::UNAUTHORIZED, "text/plain", "the metrics need an operator certificate\n");
+            return plain(
+                StatusCode::UNAUTHORIZED,
+                "text/plain",
+                "the metrics need an operator certificate (`outfit operator cert NAME`), or a plain address set with `outfit-gateway init --metrics-listen`\n",
+            );
         };
         let services = self.services.clone();
         let principal = {

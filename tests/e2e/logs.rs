@@ -2,6 +2,7 @@
 //! write one JSON object a line, each carrying the fields of the request or
 //! command it belongs to (operation, device, command, operator).
 
+use crate::plugins::queued_on;
 use anyhow::{Context, Result, ensure};
 use outfit_tests::{Gateway, wait_for};
 use serde_json::Value;
@@ -32,12 +33,8 @@ fn json_logs_carry_operation_device_command_and_operator() -> Result<()> {
     gateway.register("logged-1", "webserver", "demo", "127.0.0.1")?;
     let _agent = gateway.start_agent_with("logged-1", &dir.path().join("root"), &["--log-format", "json"])?;
     gateway.reported("logged-1")?;
-    gateway.cli(&["provision", "logged-1"])?;
-    wait_for(Duration::from_secs(120), "the device to be provisioned", || {
-        let done = database
-            .scalar("SELECT COUNT(*) FROM devices WHERE name = 'logged-1' AND applied_model_version_id IS NOT NULL")?;
-        Ok((done == "1").then_some(()))
-    })?;
+    let ran = queued_on(&gateway, &database, "logged-1", &["provision", "logged-1"])?;
+    ensure!(ran.iter().all(|(_, state, _)| state == "succeeded"), "the provisioning: {ran:?}");
 
     let lines = json_lines(&log, from)?;
     ensure!(lines.iter().all(|l| l.get("timestamp").is_some() && l.get("level").is_some()), "{lines:?}");

@@ -3,11 +3,11 @@
 //! test does, gauges read from the database, and only for an operator who
 //! may read every site.
 
+use crate::plugins::queued_on;
 use anyhow::{Context, Result, ensure};
-use outfit_tests::{Gateway, curl, wait_for};
+use outfit_tests::{Gateway, curl};
 use std::io::Write;
 use std::process::{Command, Stdio};
-use std::time::Duration;
 
 /// The value of the sample `name{labels}` (labels exactly as printed), if present.
 fn sample(text: &str, series: &str) -> Option<f64> {
@@ -50,12 +50,8 @@ fn metrics_pass_promtool_and_move_with_the_work() -> Result<()> {
     gateway.register("metered-1", "webserver", "demo", "127.0.0.1")?;
     let _agent = gateway.start_agent("metered-1", &dir.path().join("root"), &gateway.url)?;
     gateway.reported("metered-1")?;
-    gateway.cli(&["provision", "metered-1"])?;
-    wait_for(Duration::from_secs(120), "the device to be provisioned", || {
-        let done = database
-            .scalar("SELECT COUNT(*) FROM devices WHERE name = 'metered-1' AND applied_model_version_id IS NOT NULL")?;
-        Ok((done == "1").then_some(()))
-    })?;
+    let ran = queued_on(&gateway, &database, "metered-1", &["provision", "metered-1"])?;
+    ensure!(ran.iter().all(|(_, state, _)| state == "succeeded"), "the provisioning: {ran:?}");
     // A request that fails: a Fault counted by its code.
     let refused = gateway.outfit(&["device", "show", "no-such-device"]).output()?;
     ensure!(!refused.status.success(), "showing an unknown device fails");

@@ -16,7 +16,8 @@ impl Services {
             return Err(Refusal::new(
                 RefusalKind::Forbidden,
                 format!(
-                    "{} may not read the metrics: they count every site, which needs `read` on every site",
+                    "{} may not read the metrics: they count every site, which needs `read` on every site \
+                     (`outfit operator grant NAME --action read`, without --site)",
                     caller.principal.name()
                 ),
             )

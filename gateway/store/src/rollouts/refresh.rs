@@ -9,7 +9,7 @@ use diesel::prelude::*;
 use outfit_domain::ids::RolloutId;
 use outfit_domain::queue::CommandState;
 use outfit_domain::rollout::DeviceState;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 /// Moves devices of a rollout that are still in state `was` to `now`.
 fn move_devices(
@@ -38,41 +38,43 @@ fn move_devices(
 fn converge(conn: &mut DbConnection, id: RolloutId, only: Option<&[i64]>) -> Result<usize> {
     let target: i64 = rollouts::table.find(id.0).select(rollouts::target_version_id).first(conn)?;
     let applied = DeviceState::Applied.as_str();
-    let mut members = rollout_devices::table
-        .filter(rollout_devices::rollout_id.eq(id.0))
-        .filter(rollout_devices::state.eq(applied))
-        .select(rollout_devices::device_id)
-        .into_boxed();
-    if let Some(only) = only {
-        members = members.filter(rollout_devices::device_id.eq_any(only));
-    }
-    let devices: Vec<i64> = members.load(conn)?;
-    if devices.is_empty() {
-        return Ok(0);
-    }
-    // When each plan's last command finished (none for an empty plan).
-    let finished: std::collections::HashMap<i64, Option<i64>> = rollout_devices::table
-        .inner_join(
+    // The applied devices, and when each plan's last command finished (none for an empty plan).
+    let mut rows = rollout_devices::table
+        .left_join(
             commands::table.on(commands::device_id
                 .eq(rollout_devices::device_id)
                 .and(commands::sequence.nullable().eq(rollout_devices::last_sequence))),
         )
         .filter(rollout_devices::rollout_id.eq(id.0))
-        .filter(rollout_devices::device_id.eq_any(&devices))
-        .select((rollout_devices::device_id, commands::finished_at))
-        .load::<(i64, Option<i64>)>(conn)?
-        .into_iter()
-        .collect();
-    let latest: Vec<Option<i64>> = inventories::table
-        .filter(inventories::device_id.eq_any(&devices))
-        .group_by(inventories::device_id)
-        .select(diesel::dsl::max(inventories::id))
-        .load(conn)?;
-    let latest: Vec<i64> = latest.into_iter().flatten().collect();
-    let reports: Vec<(i64, Option<i64>, i32, i64)> = inventories::table
-        .filter(inventories::id.eq_any(latest))
-        .select((inventories::device_id, inventories::model_version_id, inventories::drift, inventories::received_at))
-        .load(conn)?;
+        .filter(rollout_devices::state.eq(applied))
+        .select((rollout_devices::device_id, commands::finished_at.nullable()))
+        .into_boxed();
+    if let Some(only) = only {
+        rows = rows.filter(rollout_devices::device_id.eq_any(only));
+    }
+    let finished: HashMap<i64, Option<i64>> = rows.load::<(i64, Option<i64>)>(conn)?.into_iter().collect();
+    let devices: Vec<i64> = finished.keys().copied().collect();
+    // Each device's latest report, 1,000 devices a query (a full round may hold a whole stage).
+    let mut reports: Vec<(i64, Option<i64>, i32, i64)> = Vec::new();
+    for chunk in devices.chunks(1000) {
+        let latest: Vec<Option<i64>> = inventories::table
+            .filter(inventories::device_id.eq_any(chunk))
+            .group_by(inventories::device_id)
+            .select(diesel::dsl::max(inventories::id))
+            .load(conn)?;
+        let latest: Vec<i64> = latest.into_iter().flatten().collect();
+        reports.extend(
+            inventories::table
+                .filter(inventories::id.eq_any(latest))
+                .select((
+                    inventories::device_id,
+                    inventories::model_version_id,
+                    inventories::drift,
+                    inventories::received_at,
+                ))
+                .load::<(i64, Option<i64>, i32, i64)>(conn)?,
+        );
+    }
     let (mut converged, mut failed) = (Vec::new(), Vec::new());
     for (device, version, drift, received) in reports {
         let after = finished.get(&device).copied().flatten().unwrap_or(0);
