@@ -6,7 +6,7 @@
 //! Code map: `home` (the gateway directory, `init`), `server` (HTTPS routes
 //! on two listeners, package downloads, the queue sweep), `soap` (the agent
 //! and operator endpoints: decode → use case → encode, Faults from one
-//! mapping), `poke` (telling agents there is work), `upload` (packages streamed in
+//! mapping), `console` (the web console's pages, from `outfit-console`), `poke` (telling agents there is work), `upload` (packages streamed in
 //! over HTTPS PUT), `local` (the
 //! `outfit-gateway` subcommands of the local administrator), `demo` (the main
 //! job), `bench` (load generator).
@@ -15,6 +15,7 @@
 //! action goes through a use case of `outfit-app`.
 
 pub mod bench;
+pub mod console;
 pub mod demo;
 pub mod home;
 pub mod local;

@@ -1,5 +1,6 @@
-//! The gateway's HTTPS listener: the SOAP agent endpoint, the package
-//! repository and the WSDL, all on one rustls listener; plain HTTP only for
+//! The gateway's HTTPS listeners: the SOAP agent endpoint, the package
+//! repository and the WSDL on one; the operator services, uploads, the
+//! console and `/metrics` on the other; plain HTTP only for
 //! `/metrics`, on an address of its own, when the settings ask for it.
 
 use crate::home::{Home, HomeError, Settings};
@@ -48,6 +49,7 @@ pub struct Gateway {
     pub agent: AgentEndpoint,
     pub operator: OperatorEndpoint,
     pub metrics: Arc<Metrics>,
+    pub console: outfit_console::Console,
     /// Admits as many database-bound requests at once as the pool has
     /// connections; more would only queue on the pool's lock in blocking
     /// threads and cost the machine context switches.
@@ -68,7 +70,8 @@ impl Gateway {
         let reboot_deadline_ms = settings.reboot_deadline_secs as i64 * 1000;
         let operator = OperatorEndpoint { services: services.clone(), reboot_deadline_ms };
         let db_slots = Arc::new(tokio::sync::Semaphore::new(services.max_connections()));
-        Ok(Self { home, settings, services, agent, operator, metrics: Default::default(), db_slots })
+        let console = outfit_console::Console::new(services.clone());
+        Ok(Self { home, settings, services, agent, operator, metrics: Default::default(), console, db_slots })
     }
 
     /// Binds the listener, writes `gateway.url` and serves until the process ends.
@@ -131,6 +134,10 @@ impl Gateway {
             }
             (&Method::GET, "/outfit-agent.xsd") => return plain(StatusCode::OK, "text/xml", outfit_wsdl::XSD),
             (&Method::GET, "/metrics") => return self.metrics_page(connection).await,
+            (_, p) if p == outfit_console::PREFIX || p.starts_with("/console/") => {
+                return crate::console::serve(self, connection, request).await;
+            }
+            (&Method::GET, "/") => return see_other("/console/"),
             _ => return plain(StatusCode::NOT_FOUND, "text/plain", "no such resource\n"),
         }
         let peer = connection.peer.to_string();
@@ -143,6 +150,11 @@ impl Gateway {
         let (certificate, started) = (connection.certificate, Instant::now());
         let handled = tokio::task::spawn_blocking(move || operator.handle(&peer, certificate.as_deref(), &body)).await;
         self.respond(Endpoint::Operator, handled, started)
+    }
+
+    /// Holds one of the database slots while it lives.
+    pub(crate) async fn db_slot(&self) -> tokio::sync::SemaphorePermit<'_> {
+        self.db_slots.acquire().await.expect("the semaphore is never closed")
     }
 
     /// The plain-HTTP metrics listener the settings asked for: `GET /metrics`
@@ -420,6 +432,15 @@ fn metrics_refused(failure: Failure) -> Response<Full<Bytes>> {
             )
         }
     }
+}
+
+/// Sends a browser on to `location`.
+fn see_other(location: &str) -> Response<Full<Bytes>> {
+    Response::builder()
+        .status(StatusCode::SEE_OTHER)
+        .header(hyper::header::LOCATION, location)
+        .body(Full::new(Bytes::new()))
+        .expect("valid response")
 }
 
 /// A response of `content_type` (plain text, XML, the metrics) with `status`.

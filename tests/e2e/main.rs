@@ -3,6 +3,7 @@
 mod access;
 mod bench;
 mod cli;
+mod console;
 mod demo;
 mod drift;
 mod enrolment;

@@ -39,6 +39,7 @@ pub mod repository;
 pub mod rollouts;
 pub mod script_file;
 pub mod scripts;
+pub mod sessions;
 pub mod versions;
 
 pub use failure::{Failure, Refusal, RefusalKind};

@@ -96,7 +96,12 @@ impl Services {
                 PasswordError::Hash(_) => Failure::internal(e),
             })?;
             let new = self.storage.save_operator(name, &hash)?;
-            Ok((new, if new { "added".to_owned() } else { "password changed".to_owned() }))
+            if new {
+                return Ok((new, "added".to_owned()));
+            }
+            // Whoever knew the old password is signed out of the console.
+            let ended = self.storage.end_console_sessions_of(name)?;
+            Ok((new, format!("password changed, {ended} console sessions ended")))
         })
     }
 

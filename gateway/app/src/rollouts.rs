@@ -187,7 +187,7 @@ impl Services {
     }
 
     pub(crate) fn rollout_now(&self, id: RolloutId) -> Result<Rollout, Failure> {
-        Ok(self.storage.rollout(id)?.ok_or_else(|| unknown_rollout(id))?)
+        self.storage.rollout(id)?.ok_or_else(|| unknown_rollout(id))
     }
 
     /// Starts a prepared rollout, pauses a running one, resumes a prepared,

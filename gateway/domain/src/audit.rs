@@ -46,6 +46,8 @@ pub struct AuditFilter<'a> {
     pub principal: Option<&'a str>,
     pub action: Option<&'a str>,
     pub outcome: Option<Outcome>,
+    /// Lines whose object names this (a device, a model …) anywhere.
+    pub mentions: Option<&'a str>,
 }
 
 /// The audit lines a principal may read: those of sites where they may

@@ -55,6 +55,10 @@ impl Storage {
         if let Some(action) = filter.action {
             query = query.filter(audit_log::action.eq(action.to_owned()));
         }
+        if let Some(mentions) = filter.mentions {
+            let escaped = mentions.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_");
+            query = query.filter(audit_log::object.like(format!("%{escaped}%")).escape('\\'));
+        }
         if let Some(outcome) = filter.outcome {
             query = query.filter(audit_log::outcome.eq(outcome.as_str()));
         }

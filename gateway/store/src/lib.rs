@@ -17,6 +17,7 @@
 
 mod approval;
 mod audit;
+mod console_sessions;
 mod devices;
 mod gauges;
 mod hot;
@@ -33,6 +34,7 @@ mod trust;
 mod versions;
 
 pub use approval::MAX_WAITING;
+pub use console_sessions::LiveSession;
 pub use devices::{DeviceQuery, ExchangeRecord};
 use diesel::connection::SimpleConnection;
 use diesel::prelude::*;

@@ -357,6 +357,19 @@ diesel::joinable!(model_version_roles -> role_categories (category_id));
 diesel::joinable!(commands -> devices (device_id));
 diesel::joinable!(rollouts -> models (model_id));
 diesel::joinable!(inventories -> devices (device_id));
+diesel::table! {
+    console_sessions (id) {
+        id -> BigInt,
+        token_sha256 -> Text,
+        operator_id -> BigInt,
+        csrf -> Text,
+        created_at -> BigInt,
+        expires_at -> BigInt,
+        ended_at -> Nullable<BigInt>,
+    }
+}
+
+diesel::joinable!(console_sessions -> operators (operator_id));
 diesel::joinable!(drifts -> devices (device_id));
 diesel::joinable!(rollout_devices -> rollouts (rollout_id));
 diesel::joinable!(rollout_devices -> devices (device_id));
@@ -399,6 +412,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     audit_log,
     enrolment_requests,
     operator_certificates,
+    console_sessions,
     operator_groups,
     group_members,
 );

@@ -39,8 +39,11 @@ fn version_row(conn: &mut DbConnection, model: i64, version: i32) -> Result<i64>
 #[derive(Debug, Default)]
 pub struct Cache {
     components: std::sync::Mutex<HashMap<i64, Arc<Vec<DesiredComponent>>>>,
-    managed: std::sync::Mutex<HashMap<(i64, Option<i64>), Arc<BTreeSet<String>>>>,
+    managed: std::sync::Mutex<HashMap<ManagedKey, Arc<BTreeSet<String>>>>,
 }
+
+/// (model, its current version): whose package names are cached.
+type ManagedKey = (i64, Option<i64>);
 
 /// Entries kept at most (then the cache starts afresh).
 const CACHED: usize = 10_000;

@@ -19,6 +19,7 @@ pub fn list(s: &Services, caller: &Caller, m: wire::ListAudit) -> Result<wire::L
         principal: m.principal.as_deref(),
         action: m.action.as_deref(),
         outcome,
+        mentions: None,
     };
     let offset = m.offset.unwrap_or(0).max(0) as usize;
     let limit = m.limit.map_or(100, |l| l.max(1) as usize);

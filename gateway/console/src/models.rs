@@ -1,0 +1,153 @@
+//! Models: the list; one model's current version (its roles, components and
+//! parameters, each parameter a form), its versions with what each changed,
+//! its rollouts; changing a parameter (a new version, nothing rolled out
+//! yet), the dry run of a version, and rollback.
+
+use crate::Response;
+use crate::page::{self, Ctx, Frame, Shown};
+use askama::Template;
+use outfit_app::rollouts::{DevicePlan, Follow};
+use outfit_domain::diff::Difference;
+use outfit_domain::model::{Model, ParameterChange, VersionInfo};
+use outfit_domain::rollout::Rollout;
+
+#[derive(Template)]
+#[template(path = "models.html")]
+struct ModelsPage {
+    frame: Frame,
+    models: Vec<(String, String, Option<i32>)>,
+}
+
+pub(crate) fn list(c: &Ctx<'_>) -> Result<Response, Shown> {
+    let models = c.services.models(c.caller(), None)?;
+    let models = models.into_iter().map(|m| (m.site, m.name, m.current.map(|(_, n)| n))).collect();
+    page::ok(ModelsPage { frame: c.frame("models"), models })
+}
+
+#[derive(Template)]
+#[template(path = "model.html")]
+struct ModelPage {
+    frame: Frame,
+    model: Model,
+    version: Option<i32>,
+    history: Vec<VersionInfo>,
+    /// What the current version changed from the one before it.
+    changes: Vec<Difference>,
+    rollouts: Vec<Rollout>,
+    notice: Option<String>,
+}
+
+#[derive(Debug, Default, serde::Deserialize)]
+#[serde(default)]
+struct Notice {
+    notice: String,
+}
+
+pub(crate) fn show(c: &Ctx<'_>, site: &str, model: &str) -> Result<Response, Shown> {
+    let (site, name) = (page::decoded(site), page::decoded(model));
+    let s = c.services;
+    let (model, version) = s.show_model(c.caller(), &site, &name, None)?;
+    let mut history = s.model_history(c.caller(), &site, &name)?;
+    history.reverse();
+    let changes = match version {
+        Some(v) if v > 1 => s.diff_model(c.caller(), &site, &name, v - 1, Some(v))?.1,
+        _ => Vec::new(),
+    };
+    let rollouts = s.rollouts(c.caller(), &site, Some(&name))?;
+    let notice: Notice = c.query()?;
+    page::ok(ModelPage {
+        frame: c.frame("models"),
+        model,
+        version,
+        history,
+        changes,
+        rollouts,
+        notice: (!notice.notice.is_empty()).then_some(notice.notice),
+    })
+}
+
+/// Where a model's pages live.
+pub(crate) fn path(site: &str, model: &str) -> String {
+    format!("/console/models/{}/{}", page::segment(site), page::segment(model))
+}
+
+#[derive(Debug, serde::Deserialize)]
+struct ParameterForm {
+    category: String,
+    component: String,
+    name: String,
+    value: String,
+    #[serde(default)]
+    reason: String,
+}
+
+/// A new version with one parameter changed; then its dry run.
+pub(crate) fn set_parameter(c: &Ctx<'_>, site: &str, model: &str) -> Result<Response, Shown> {
+    let (site, model) = (page::decoded(site), page::decoded(model));
+    let form: ParameterForm = c.form()?;
+    let change = ParameterChange {
+        site: site.clone(),
+        model: model.clone(),
+        category: form.category,
+        component: form.component,
+        name: form.name,
+        value: form.value,
+    };
+    let reason = Some(form.reason.as_str()).filter(|r| !r.trim().is_empty());
+    let changed = c.services.set_parameter(c.caller(), &change, reason, Follow::Nothing)?;
+    let v = changed.imported.version;
+    if !changed.imported.created {
+        let notice = format!("{}.{} already has that value: version {v} stays current.", change.component, change.name);
+        let query = serde_urlencoded::to_string([("notice", notice)]).unwrap_or_default();
+        return Ok(page::see_other(&format!("{}?{query}", path(&site, &model))));
+    }
+    Ok(page::see_other(&format!("{}/plan?version={v}", path(&site, &model))))
+}
+
+#[derive(Template)]
+#[template(path = "plan.html")]
+struct PlanPage {
+    frame: Frame,
+    site: String,
+    model: String,
+    version: i32,
+    changes: Vec<Difference>,
+    plans: Vec<DevicePlan>,
+    /// Devices whose plan is empty.
+    unchanged: usize,
+}
+
+#[derive(Debug, Default, serde::Deserialize)]
+#[serde(default)]
+struct PlanQuery {
+    version: Option<i32>,
+}
+
+/// The dry run: each device's commands toward a version; changes nothing.
+pub(crate) fn plan(c: &Ctx<'_>, site: &str, model: &str) -> Result<Response, Shown> {
+    let (site, model) = (page::decoded(site), page::decoded(model));
+    let query: PlanQuery = c.query()?;
+    let (version, plans) = c.services.plan_rollout(c.caller(), &site, &model, query.version)?;
+    let changes = match version {
+        v if v > 1 => c.services.diff_model(c.caller(), &site, &model, v - 1, Some(v))?.1,
+        _ => Vec::new(),
+    };
+    let unchanged = plans.iter().filter(|p| p.commands.is_empty()).count();
+    page::ok(PlanPage { frame: c.frame("models"), site, model, version, changes, plans, unchanged })
+}
+
+#[derive(Debug, serde::Deserialize)]
+struct RollbackForm {
+    version: i32,
+    #[serde(default)]
+    reason: String,
+}
+
+/// A new version restoring an old one's content; then its dry run.
+pub(crate) fn rollback(c: &Ctx<'_>, site: &str, model: &str) -> Result<Response, Shown> {
+    let (site, model) = (page::decoded(site), page::decoded(model));
+    let form: RollbackForm = c.form()?;
+    let reason = Some(form.reason.as_str()).filter(|r| !r.trim().is_empty());
+    let changed = c.services.rollback_model(c.caller(), &site, &model, form.version, reason, Follow::Nothing)?;
+    Ok(page::see_other(&format!("{}/plan?version={}", path(&site, &model), changed.imported.version)))
+}
