@@ -75,7 +75,8 @@ impl Storage {
         Ok(diesel::update(
             console_sessions::table
                 .filter(console_sessions::operator_id.eq_any(operator))
-                .filter(console_sessions::ended_at.is_null()),
+                .filter(console_sessions::ended_at.is_null())
+                .filter(console_sessions::expires_at.gt(now_ms())),
         )
         .set(console_sessions::ended_at.eq(now_ms()))
         .execute(&mut *conn)?)

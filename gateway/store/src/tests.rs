@@ -12,6 +12,7 @@ use outfit_domain::rights::{Action, Holder, Scope};
 
 mod inventory;
 mod rollouts;
+mod sessions;
 
 /// A MariaDB database created for one test and dropped with it.
 struct TestMysql {
