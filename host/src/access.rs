@@ -7,6 +7,8 @@
 //! changes is recorded on the device with their identity, in
 //! `STATE/local-changes.jsonl`, for drift promotion to find.
 //!
+//! - `GET /access/` (right `read`): the same as a page for a browser, with a
+//!   form that posts a trial to `/access/configure` (`access_page`).
 //! - `GET /access/status` (right `read` on the device's site): the device, its
 //!   plug-ins and how many local changes it holds.
 //! - `POST /access/configure` (right `change` on the named role category),
@@ -35,18 +37,18 @@ pub const LOCAL_PREFIX: &str = "local-";
 
 /// A configuration a person tries out on this device.
 #[derive(Debug, serde::Deserialize, serde::Serialize)]
-struct LocalConfigure {
-    category: String,
-    component: String,
-    path: String,
-    template: String,
+pub(crate) struct LocalConfigure {
+    pub category: String,
+    pub component: String,
+    pub path: String,
+    pub template: String,
     #[serde(default)]
-    parameters: BTreeMap<String, String>,
+    pub parameters: BTreeMap<String, String>,
     /// Ask for the change to become the model's standard (a promotion,
     /// decided by the gateway on the person's rights when it sees the
     /// device's next inventory).
     #[serde(default)]
-    promote: bool,
+    pub promote: bool,
 }
 
 /// One line of `local-changes.jsonl`: who changed what on this device, when.
@@ -59,6 +61,23 @@ struct LocalChange<'a> {
     change: &'a LocalConfigure,
     outcome: &'a str,
     message: &'a str,
+}
+
+/// A plug-in serving on this device, as the status shows it.
+#[derive(Debug, Clone)]
+pub(crate) struct ServingPlugin {
+    pub name: String,
+    pub version: String,
+    pub origin: String,
+    pub formats: Vec<String>,
+}
+
+/// What trying a configuration gave.
+#[derive(Debug, Clone)]
+pub(crate) struct Tried {
+    pub status: StatusCode,
+    pub outcome: &'static str,
+    pub message: String,
 }
 
 #[derive(Debug, Clone)]
@@ -76,7 +95,7 @@ fn answer(status: StatusCode, body: serde_json::Value) -> Response<Full<Bytes>> 
         .expect("a response built from valid parts")
 }
 
-fn refuse(status: StatusCode, reason: impl Into<String>) -> Response<Full<Bytes>> {
+pub(crate) fn refuse(status: StatusCode, reason: impl Into<String>) -> Response<Full<Bytes>> {
     answer(status, serde_json::json!({ "error": reason.into() }))
 }
 
@@ -91,7 +110,10 @@ impl Access {
         let route = (request.method().clone(), request.uri().path().to_owned());
         let span = tracing::info_span!("access", device = %self.client.device, path = %route.1, %from);
         let _entered = span.enter();
+        let form = crate::access_page::is_form(&request);
         match (route.0, route.1.trim_start_matches(PREFIX)) {
+            (Method::GET, "") => self.page(&der, &from).await,
+            (Method::POST, "configure") if form => self.configure_form(&der, &from, request).await,
             (Method::GET, "status") => {
                 let ask = Authorise { action: "read".into(), object: "status".into(), ..Authorise::default() };
                 let operator = match self.authorise(&der, ask, &from).await {
@@ -99,16 +121,11 @@ impl Access {
                     Err(refused) => return refused,
                 };
                 tracing::info!(%operator, "status shown");
-                let plugins: Vec<_> = self
-                    .executor
-                    .plugins
-                    .current()
+                let (plugins, changes) = self.status();
+                let plugins: Vec<_> = plugins
                     .iter()
-                    .map(|l| {
-                        serde_json::json!({ "name": l.plugin.name(), "version": l.version, "origin": l.origin, "formats": l.formats })
-                    })
+                    .map(|p| serde_json::json!({ "name": p.name, "version": p.version, "origin": p.origin, "formats": p.formats }))
                     .collect();
-                let changes = std::fs::read_to_string(&self.changes).map_or(0, |text| text.lines().count());
                 answer(
                     StatusCode::OK,
                     serde_json::json!({
@@ -140,15 +157,29 @@ impl Access {
                     Ok(operator) => operator,
                     Err(refused) => return refused,
                 };
-                self.configure(&operator, &from, &change).await
+                match self.configure(&operator, &from, &change).await {
+                    Ok(tried) => answer(
+                        tried.status,
+                        serde_json::json!({ "outcome": tried.outcome, "message": tried.message, "operator": operator }),
+                    ),
+                    Err(reason) => refuse(StatusCode::INTERNAL_SERVER_ERROR, reason),
+                }
             }
-            _ => refuse(StatusCode::NOT_FOUND, "served here: GET /access/status, POST /access/configure"),
+            _ => refuse(
+                StatusCode::NOT_FOUND,
+                "served here: GET /access/ (a page), GET /access/status, POST /access/configure",
+            ),
         }
     }
 
     /// Asks the gateway; `Ok` is the operator's name, `Err` the response
     /// refusing the request.
-    async fn authorise(&self, der: &[u8], ask: Authorise, from: &str) -> Result<String, Response<Full<Bytes>>> {
+    pub(crate) async fn authorise(
+        &self,
+        der: &[u8],
+        ask: Authorise,
+        from: &str,
+    ) -> Result<String, Response<Full<Bytes>>> {
         use base64::Engine as _;
         let operator = base64::engine::general_purpose::STANDARD.encode(der);
         match self.client.authorise(Authorise { operator, from: from.to_owned(), ..ask }).await {
@@ -164,7 +195,27 @@ impl Access {
         }
     }
 
-    async fn configure(&self, operator: &str, from: &str, change: &LocalConfigure) -> Response<Full<Bytes>> {
+    /// The plug-ins serving, and how many local changes the device holds.
+    pub(crate) fn status(&self) -> (Vec<ServingPlugin>, usize) {
+        let plugins = self
+            .executor
+            .plugins
+            .current()
+            .iter()
+            .map(|l| ServingPlugin {
+                name: l.plugin.name().to_owned(),
+                version: l.version.clone(),
+                origin: l.origin.clone(),
+                formats: l.formats.clone(),
+            })
+            .collect();
+        let changes = std::fs::read_to_string(&self.changes).map_or(0, |text| text.lines().count());
+        (plugins, changes)
+    }
+
+    /// Renders the file through the OS plug-in and records who did it; `Err`:
+    /// it ran but could not be recorded (why).
+    pub(crate) async fn configure(&self, operator: &str, from: &str, change: &LocalConfigure) -> Result<Tried, String> {
         let parameters = change.parameters.iter().map(|(n, v)| Parameter { name: n.clone(), value: v.clone() });
         let at_ms = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_millis());
         let command = Command {
@@ -183,12 +234,11 @@ impl Access {
         let line = LocalChange { at_ms, operator, from, change, outcome: outcome.as_str(), message: &message };
         if let Err(e) = self.record(&line) {
             tracing::error!(error = %e, "could not record a local change");
-            let reason = format!("the change ran ({}) but could not be recorded: {e}", outcome.as_str());
-            return refuse(StatusCode::INTERNAL_SERVER_ERROR, reason);
+            return Err(format!("the change ran ({}) but could not be recorded: {e}", outcome.as_str()));
         }
         tracing::info!(%operator, outcome = outcome.as_str(), "local configuration applied");
         let status = if outcome == Outcome::Succeeded { StatusCode::OK } else { StatusCode::UNPROCESSABLE_ENTITY };
-        answer(status, serde_json::json!({ "outcome": outcome.as_str(), "message": message, "operator": operator }))
+        Ok(Tried { status, outcome: outcome.as_str(), message })
     }
 
     fn record(&self, change: &LocalChange) -> std::io::Result<()> {

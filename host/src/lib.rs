@@ -12,6 +12,7 @@
 //! `settings` (the command line) and `start` (settings → a running agent).
 
 pub mod access;
+mod access_page;
 pub mod agent;
 pub mod client;
 pub mod execute;

@@ -139,3 +139,51 @@ fn a_person_at_the_device_is_authorised_by_the_gateway_and_recorded() -> Result<
     assert!(out.contains(r#""detail": "Unauthenticated""#), "{out}");
     Ok(())
 }
+
+/// The same endpoint as a page in Debian's Chromium
+/// (`tests/fixtures/console/agent-page.mjs`): shown and used with an
+/// operator certificate, refused without one or from another origin.
+#[test]
+fn a_person_at_the_device_uses_the_agents_page_in_a_browser() -> Result<()> {
+    let dir = tempfile::tempdir()?;
+    let database = Database::mariadb()?;
+    let gateway = Gateway::start(&dir.path().join("gateway"), &database)?;
+    gateway.import_demo_model(&dir.path().join("model"))?;
+    let root = dir.path().join("root");
+    let _agent = gateway.add_agent("acc-page", "webserver", "demo", &root)?;
+    gateway.reported("acc-page")?;
+    let poke_url = database.scalar("SELECT poke_url FROM devices WHERE name = 'acc-page'")?;
+    let base = poke_url.trim_end_matches(outfit_wsdl::AGENT_POKE_PATH).to_owned();
+    let certs = dir.path().join("certs");
+    operator(&gateway, &certs, "cat")?;
+    gateway.cli(&["operator", "grant", "cat", "--action", "read", "--site", "demo"])?;
+    gateway.cli(&["operator", "grant", "cat", "--action", "change", "--site", "demo", "--category", "CONTENT"])?;
+
+    let shots = outfit_tests::workspace().join("target/test-artefacts/agent-page");
+    std::fs::create_dir_all(&shots)?;
+    let fixture = outfit_tests::workspace().join("tests/fixtures/console");
+    let out = outfit_tests::run(
+        Command::new("node")
+            .arg(fixture.join("agent-page.mjs"))
+            .current_dir(&fixture)
+            .env("AGENT", &base)
+            .env("CERT", certs.join("cat.pem"))
+            .env("KEY", certs.join("cat.key"))
+            .env("SHOTS", &shots),
+    )?;
+    let seen: serde_json::Value = serde_json::from_str(out.lines().last().unwrap_or(""))?;
+    assert_eq!(seen["status"], 200, "{seen}");
+    let page = seen["page"].as_str().unwrap_or_default();
+    assert!(page.contains("Device acc-page") && page.contains("you are cat") && page.contains("debian"), "{page}");
+    let tried = seen["tried"].as_str().unwrap_or_default();
+    assert!(tried.contains("/etc/outfit-demo/content.conf: succeeded"), "{tried}");
+    let conf = std::fs::read_to_string(root.join("etc/outfit-demo/content.conf"))?;
+    assert_eq!(conf, "greeting=tried in a browser\n");
+    assert_eq!(seen["crossSite"], 403, "{seen}");
+    let refused = seen["withoutCertificate"].as_str().unwrap_or_default();
+    assert!(refused.contains("net::ERR_"), "a browser without a certificate got an answer: {seen}");
+    let changes = std::fs::read_to_string(root.join("var/lib/outfit-agent/local-changes.jsonl"))?;
+    assert_eq!(changes.lines().count(), 1, "only the trial from the page ran: {changes}");
+    assert!(changes.contains(r#""operator":"cat""#), "{changes}");
+    Ok(())
+}

@@ -6,7 +6,7 @@ use crate::provisioning::{Queued, Targets};
 use crate::script_file::{self, Script, ScriptError};
 use crate::{Failure, Refusal, Services};
 use outfit_domain::rights::{Action, Caller, Scope};
-use outfit_store::ScriptSummary;
+pub use outfit_store::ScriptSummary;
 use std::path::Path;
 
 impl From<ScriptError> for Failure {

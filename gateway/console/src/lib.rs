@@ -7,7 +7,8 @@
 //! Code map: `visitor` (who is asking: an operator certificate or a session
 //! cookie; CSRF), `page` (what every page shares: the frame, forms, errors),
 //! `assets` (the stylesheet and htmx), and one module per part of the
-//! console: `fleet`, `devices`, `models`, `rollouts`, `drift`, `audit`.
+//! console: `fleet`, `devices`, `models`, `rollouts`, `drift`, `audit`,
+//! `scripts` (with the package repository).
 //! Templates are in `templates/`, checked when this crate compiles.
 //!
 //! **Boundary:** use cases and domain types only; no diesel, no SOAP types.
@@ -21,6 +22,7 @@ mod fleet;
 mod models;
 mod page;
 mod rollouts;
+mod scripts;
 mod visitor;
 
 use outfit_app::Services;
@@ -85,6 +87,9 @@ impl Console {
             (false, ["drift"]) => drift::list(&c),
             (true, ["drift", id, "promote"]) => drift::promote(&c, id),
             (false, ["audit"]) => audit::list(&c),
+            (false, ["scripts"]) => scripts::list(&c),
+            (true, ["scripts", "run"]) => scripts::run(&c),
+            (false, ["packages"]) => scripts::packages(&c),
             _ => Err(page::Shown::not_found(path)),
         };
         let mut response = answered.unwrap_or_else(|shown| shown.render(&signed));

@@ -60,9 +60,16 @@ impl Frame {
     }
 
     /// The sections of the console, as the navigation lists them.
-    pub fn sections(&self) -> [(&'static str, &'static str, bool); 4] {
-        [("fleet", "Fleet"), ("models", "Models"), ("drift", "Drift"), ("audit", "Audit")]
-            .map(|(path, label)| (path, label, path == self.section))
+    pub fn sections(&self) -> [(&'static str, &'static str, bool); 6] {
+        [
+            ("fleet", "Fleet"),
+            ("models", "Models"),
+            ("drift", "Drift"),
+            ("scripts", "Scripts"),
+            ("packages", "Packages"),
+            ("audit", "Audit"),
+        ]
+        .map(|(path, label)| (path, label, path == self.section))
     }
 }
 
