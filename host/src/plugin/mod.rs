@@ -148,7 +148,10 @@ pub enum PluginError {
 /// Calls made without a gateway (contract tests, `outfit-plugin bench`) have
 /// none, and `fetch` fails there.
 #[derive(Clone)]
-pub struct Repository(Arc<dyn Fn(&str, &str) -> Result<PackageFile, String> + Send + Sync>);
+pub struct Repository(Arc<Fetch>);
+
+/// Finds, downloads and verifies package `name` at `version`.
+type Fetch = dyn Fn(&str, &str) -> Result<PackageFile, String> + Send + Sync;
 
 impl Repository {
     pub fn new(fetch: impl Fn(&str, &str) -> Result<PackageFile, String> + Send + Sync + 'static) -> Self {
