@@ -6,6 +6,11 @@ use outfit_agent::settings::Settings;
 use outfit_agent::start;
 
 fn main() -> std::process::ExitCode {
+    // Run by the agent itself to compile a plug-in (`plugin::cache`).
+    #[cfg(feature = "compiler")]
+    if let Some(exit) = outfit_agent::plugin::cache::compiling_child() {
+        return exit;
+    }
     let settings = Settings::parse();
     if let Err(e) = start::start_logging(settings.log_file.as_deref(), settings.log_format) {
         eprintln!("error: {e:#}");

@@ -105,6 +105,16 @@ async fn run(settings: Settings) -> Result<()> {
     // Machine code compiled at an earlier start is reused: a restart (after a
     // crash, a simulated reboot) skips Cranelift and most of its memory.
     let cache = crate::plugin::cache::CompileCache::new(state_dir.join("plugin-cache"));
+    // Compiling leaves Cranelift's memory (tens of MB) held by the process
+    // that compiled: a child of ours does it, and exits.
+    #[cfg(feature = "compiler")]
+    let cache = match std::env::current_exe() {
+        Ok(program) => cache.compiling_in(program, settings.plugin_backend),
+        Err(e) => {
+            tracing::warn!(error = %e, "cannot name the agent's own binary; plug-ins compile in the agent");
+            cache
+        }
+    };
     let probe = CallContext {
         device: settings.device.clone(),
         command: "describe".into(),

@@ -25,6 +25,12 @@ fn provision_three_devices(database: &Database, dir: &std::path::Path) -> Result
         let n = database.scalar("SELECT COUNT(*) FROM devices WHERE poke_url IS NOT NULL")?;
         Ok((n == "3").then_some(()))
     })?;
+    // The built-in Debian and RPM plug-ins were compiled by short-lived
+    // children, so no agent holds the compiler's memory.
+    for name in DEVICES {
+        let log = gateway.agent_log(name);
+        assert_eq!(log.matches("plug-in compiled in a child process").count(), 2, "{name}: {log}");
+    }
     let out = gateway.cli(&["provision", DEVICES[0], DEVICES[1], DEVICES[2]])?;
     assert_eq!(out.matches("queued 6 commands").count(), 3, "{out}");
     assert_eq!(out.matches("(poke sent)").count(), 3, "{out}");

@@ -30,7 +30,16 @@ use {
 #[derive(Debug, Clone)]
 pub struct CompileCache {
     dir: PathBuf,
+    /// Compile in a child process of this program (the agent's own binary),
+    /// for this backend: Cranelift's memory then leaves with the child.
+    #[cfg(feature = "compiler")]
+    child: Option<(PathBuf, super::Backend)>,
 }
+
+/// The first argument of the agent binary run as a compiling child:
+/// `outfit-agent COMPILE_ARG BACKEND WASM ENTRY`.
+#[cfg(feature = "compiler")]
+pub const COMPILE_ARG: &str = "--compile-plugin-into-cache";
 
 /// How a component was obtained, for the log and the tests.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -48,7 +57,20 @@ fn sha256_hex(bytes: &[u8]) -> String {
 
 impl CompileCache {
     pub fn new(dir: impl Into<PathBuf>) -> Self {
-        Self { dir: dir.into() }
+        Self {
+            dir: dir.into(),
+            #[cfg(feature = "compiler")]
+            child: None,
+        }
+    }
+
+    /// Compiles in a short-lived child process running `program` (the
+    /// agent's binary, which answers [`COMPILE_ARG`] in `main`), so the
+    /// agent itself never holds Cranelift's memory.
+    #[cfg(feature = "compiler")]
+    pub fn compiling_in(mut self, program: PathBuf, backend: super::Backend) -> Self {
+        self.child = Some((program, backend));
+        self
     }
 
     /// The component of a signed artifact. On Unix the verified bytes are
@@ -116,12 +138,83 @@ impl CompileCache {
         if let Some(component) = load(engine, &entry) {
             return Ok((component, Source::Cached));
         }
+        if let Some((program, backend)) = &self.child {
+            let started = std::time::Instant::now();
+            match self.compile_in_child(program, *backend, wasm, &entry) {
+                Ok(()) => {
+                    if let Some(component) = load(engine, &entry) {
+                        let ms = started.elapsed().as_millis() as u64;
+                        tracing::info!(ms, entry = %entry.display(), "plug-in compiled in a child process");
+                        return Ok((component, Source::Compiled));
+                    }
+                    tracing::warn!(path = %entry.display(), "the compiling child's entry does not load; compiling here");
+                }
+                Err(e) => tracing::warn!(error = %e, "could not compile the plug-in in a child process; compiling here"),
+            }
+        }
         let code = engine.precompile_component(wasm).map_err(|e| PluginError::Load(format!("{e:#}")))?;
         if let Err(e) = store(&entry, &code) {
             tracing::warn!(path = %entry.display(), error = %e, "could not store the compiled plug-in");
         }
         Ok((deserialize(engine, &code)?, Source::Compiled))
     }
+}
+
+#[cfg(feature = "compiler")]
+impl CompileCache {
+    fn compile_in_child(
+        &self,
+        program: &Path,
+        backend: super::Backend,
+        wasm: &[u8],
+        entry: &Path,
+    ) -> std::io::Result<()> {
+        std::fs::create_dir_all(&self.dir)?;
+        let mut input = tempfile::NamedTempFile::new_in(&self.dir)?;
+        input.write_all(wasm)?;
+        input.flush()?;
+        let output = std::process::Command::new(program)
+            .arg(COMPILE_ARG)
+            .arg(backend.as_str())
+            .arg(input.path())
+            .arg(entry)
+            .stdin(std::process::Stdio::null())
+            .output()?;
+        if output.status.success() {
+            Ok(())
+        } else {
+            let said = String::from_utf8_lossy(&output.stderr);
+            Err(std::io::Error::other(format!("{}: {}", output.status, said.trim())))
+        }
+    }
+}
+
+/// The compiling child: when the process was started with [`COMPILE_ARG`],
+/// compiles `WASM` for `BACKEND` into the cache entry `ENTRY` and returns how
+/// the process must exit; `None` for an ordinary start.
+#[cfg(feature = "compiler")]
+pub fn compiling_child() -> Option<std::process::ExitCode> {
+    let args: Vec<std::ffi::OsString> = std::env::args_os().collect();
+    if args.get(1).map(|a| a.as_os_str()) != Some(std::ffi::OsStr::new(COMPILE_ARG)) {
+        return None;
+    }
+    let compiled = (|| -> Result<(), String> {
+        let [_, _, backend, wasm, entry] = args.as_slice() else {
+            return Err(format!("usage: outfit-agent {COMPILE_ARG} BACKEND WASM ENTRY"));
+        };
+        let backend: super::Backend = backend.to_string_lossy().parse()?;
+        let wasm = std::fs::read(wasm).map_err(|e| format!("read the component: {e}"))?;
+        let engine = super::engine(backend).map_err(|e| e.to_string())?;
+        let code = engine.precompile_component(&wasm).map_err(|e| format!("compile: {e:#}"))?;
+        store(Path::new(entry), &code).map_err(|e| format!("store the compiled plug-in: {e}"))
+    })();
+    Some(match compiled {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e}");
+            std::process::ExitCode::FAILURE
+        }
+    })
 }
 
 #[cfg(feature = "compiler")]
@@ -139,7 +232,8 @@ fn load(engine: &Engine, entry: &Path) -> Option<Component> {
         let _ = std::fs::remove_file(entry);
         return None;
     }
-    match deserialize(engine, &code) {
+    drop(code);
+    match deserialize_entry(engine, entry) {
         Ok(component) => Some(component),
         Err(e) => {
             tracing::warn!(path = %entry.display(), error = %e, "discarding a precompiled plug-in that does not load");
@@ -156,6 +250,19 @@ fn deserialize(engine: &Engine, code: &[u8]) -> Result<Component, PluginError> {
     // with the same compatibility hash, either just now or at an earlier start,
     // in which case its sha256 matched the digest written beside it.
     unsafe { Component::deserialize(engine, code) }.map_err(|e| PluginError::Load(format!("{e:#}")))
+}
+
+/// An entry whose digest matched, mapped from its file: the machine code is
+/// file-backed pages the kernel may drop and read in again, not a private
+/// copy in the agent's memory.
+#[cfg(feature = "compiler")]
+#[expect(unsafe_code, reason = "wasmtime cannot check machine code; the bytes are ours (see the module invariant)")]
+fn deserialize_entry(engine: &Engine, entry: &Path) -> Result<Component, PluginError> {
+    // SAFETY: the entry's sha256 matched the digest written beside it by
+    // `store`, so it holds code `Engine::precompile_component` produced for an
+    // engine with this compatibility hash; only root could change it since,
+    // who could change the agent too.
+    unsafe { Component::deserialize_file(engine, entry) }.map_err(|e| PluginError::Load(format!("{e:#}")))
 }
 
 #[cfg(feature = "compiler")]

@@ -264,6 +264,14 @@ impl std::str::FromStr for Backend {
 }
 
 impl Backend {
+    /// As the command line names it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Native => "native",
+            Self::Pulley => "pulley",
+        }
+    }
+
     /// The target this backend's artifacts are for, as bundles name them:
     /// the agent's own target triple, or Pulley's (whose byte order follows
     /// the host's, big-endian on SPARC).
