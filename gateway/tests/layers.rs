@@ -48,7 +48,15 @@ fn each_layer_depends_only_on_the_layers_below_it() {
         ours(deps("outfit-app")),
         BTreeSet::from(["outfit-domain", "outfit-files", "outfit-store", "outfit-wsdl"])
     );
-    assert_eq!(ours(deps("outfit-gateway")), BTreeSet::from(["outfit-app", "outfit-domain", "outfit-wsdl"]));
+    assert_eq!(
+        ours(deps("outfit-gateway")),
+        BTreeSet::from(["outfit-app", "outfit-console", "outfit-domain", "outfit-wsdl"])
+    );
+    assert_eq!(
+        ours(deps("outfit-console")),
+        BTreeSet::from(["outfit-app", "outfit-domain"]),
+        "the console is an edge over the use cases: no store, no wire types"
+    );
     assert_eq!(
         ours(deps("outfit-cli")),
         BTreeSet::from(["outfit-files", "outfit-wsdl"]),
@@ -105,7 +113,9 @@ fn soap_types_stop_at_the_edge() {
             assert!(!text.contains(forbidden), "{} uses {forbidden}: the app takes no wire types", path.display());
         }
     }
-    for (path, text) in sources(&workspace().join("gateway/src")) {
-        assert!(!text.contains("outfit_store"), "{} reaches the store around the use cases", path.display());
+    for dir in ["gateway/src", "gateway/console/src"] {
+        for (path, text) in sources(&workspace().join(dir)) {
+            assert!(!text.contains("outfit_store"), "{} reaches the store around the use cases", path.display());
+        }
     }
 }

@@ -6,6 +6,10 @@
 # anonymous, file-backed) and the mappings that hold most of it.
 #   bash host/benches/idle-rss.sh [AGENT-BINARY [TARGET]]
 # TARGET is the agent's target triple (default: this CPU's Linux musl one).
+# With BUILD=default it measures the default agent instead (glibc, with the
+# compiler, `--profile agent`) serving its built-in plug-ins, which its first
+# start compiles (in child processes); it then restarts the agent once and
+# measures again (plug-ins from its cache).
 # Needs `cargo build --bins` (gateway, outfit-plugin) and the wasm32-wasip2 target.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -13,7 +17,10 @@ ws=$PWD
 bin=$ws/target/debug
 agent=${1:-}
 target=${2:-$(uname -m)-unknown-linux-musl}
-if [ -z "$agent" ]; then
+if [ "${BUILD:-}" = default ]; then
+    cargo build -q -j2 --profile agent -p outfit-agent --bin outfit-agent
+    agent=$ws/target/agent/outfit-agent
+elif [ -z "$agent" ]; then
     cargo build -q -j2 --profile agent -p outfit-agent --no-default-features --bin outfit-agent --target "$target"
     agent=$ws/target/$target/agent/outfit-agent
 fi
@@ -39,8 +46,9 @@ gw device add idle-1 --site demo --model webserver >/dev/null
 token=$(gw device token idle-1 --site demo)
 
 # Plug-ins as a runtime-only agent takes them: signed, with signed machine code.
+mkdir -p "$dir/plugins"
 "$bin/outfit-plugin" keygen --key "$dir/vendor.key" >"$dir/trusted-keys"
-for name in debian rpm; do
+[ "${BUILD:-}" = default ] || for name in debian rpm; do
     (cd "plugins/$name" && cargo build -q --release --target wasm32-wasip2 --target-dir "$ws/target/wasm")
     mkdir -p "$dir/plugins/$name"
     cp "target/wasm/wasm32-wasip2/release/outfit_plugin_$name.wasm" "$dir/plugins/$name/plugin.wasm"
@@ -50,17 +58,30 @@ for name in debian rpm; do
 done
 
 mkdir -p "$dir/root"
-"$agent" --gateway "$(cat "$dir/gw/gateway.url")" --ca "$dir/gw/ca.pem" --device idle-1 --site demo \
-    --enrol-token "$token" --root "$dir/root" --listen 127.0.0.1:0 --plugin-dir "$dir/plugins" \
-    --trusted-keys "$dir/trusted-keys" 2>"$dir/agent.log" &
-agent_pid=$!
-for _ in $(seq 300); do grep -q "gateway acknowledged Hello" "$dir/agent.log" && break; sleep 0.1; done
-grep -q "gateway acknowledged Hello" "$dir/agent.log" || { cat "$dir/agent.log"; exit 1; }
-sleep "${IDLE_SECONDS:-5}"
+start_agent() {
+    "$agent" --gateway "$(cat "$dir/gw/gateway.url")" --ca "$dir/gw/ca.pem" --device idle-1 --site demo \
+        --enrol-token "$token" --root "$dir/root" --listen 127.0.0.1:0 --plugin-dir "$dir/plugins" \
+        --trusted-keys "$dir/trusted-keys" 2>>"$dir/agent.log" &
+    agent_pid=$!
+    for _ in $(seq 300); do [ "$(grep -c "gateway acknowledged Hello" "$dir/agent.log")" -ge "$1" ] && break; sleep 0.1; done
+    [ "$(grep -c "gateway acknowledged Hello" "$dir/agent.log")" -ge "$1" ] || { cat "$dir/agent.log"; exit 1; }
+    sleep "${IDLE_SECONDS:-5}"
+}
+measure() {
+    echo "== $1"
+    grep -E "^(VmHWM|VmRSS|RssAnon|RssFile|RssShmem)" "/proc/$agent_pid/status"
+    grep -E "^Pss:" "/proc/$agent_pid/smaps_rollup"
+}
+start_agent 1
 grep -E "plug-in|plugin" "$dir/agent.log" | tail -4 >&2 || true
 if [ -n "${SMAPS:-}" ]; then cp "/proc/$agent_pid/smaps" "$SMAPS"; fi
 echo "agent: $agent ($(stat -c %s "$agent") bytes)"
-grep -E "^(VmHWM|VmRSS|RssAnon|RssFile|RssShmem)" "/proc/$agent_pid/status"
+measure "first start"
 echo "largest resident mappings (kB, path):"
 awk '/^[0-9a-f]+-[0-9a-f]+ / { path = ($6 == "" ? "[anon]" : $6) } /^Rss:/ { rss[path] += $2 }
      END { for (p in rss) if (rss[p] > 0) printf "%8d  %s\n", rss[p], p }' "/proc/$agent_pid/smaps" | sort -rn | head -12
+if [ "${BUILD:-}" = default ]; then
+    kill "$agent_pid"; wait "$agent_pid" 2>/dev/null || true
+    start_agent 2
+    measure "restarted (plug-ins from the cache)"
+fi

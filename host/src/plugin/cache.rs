@@ -149,7 +149,9 @@ impl CompileCache {
                     }
                     tracing::warn!(path = %entry.display(), "the compiling child's entry does not load; compiling here");
                 }
-                Err(e) => tracing::warn!(error = %e, "could not compile the plug-in in a child process; compiling here"),
+                Err(e) => {
+                    tracing::warn!(error = %e, "could not compile the plug-in in a child process; compiling here")
+                }
             }
         }
         let code = engine.precompile_component(wasm).map_err(|e| PluginError::Load(format!("{e:#}")))?;
