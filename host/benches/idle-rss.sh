@@ -38,12 +38,18 @@ for p in "$dir"/model/packages/*; do
 done
 gw() { "$bin/outfit-gateway" "$@" --dir "$dir/gw"; }
 gw init --listen 127.0.0.1:0 --operator-listen 127.0.0.1:0 >/dev/null
+gw bootstrap admin --out "$dir/admin" >/dev/null
 "$bin/outfit-gateway" serve --dir "$dir/gw" 2>"$dir/gateway.log" &
 gateway_pid=$!
 for _ in $(seq 100); do [ -s "$dir/gw/gateway.url" ] && break; sleep 0.1; done
-gw model import "$dir/model/model.toml" >/dev/null
-gw device add idle-1 --site demo --model webserver >/dev/null
-token=$(gw device token idle-1 --site demo)
+# Operator actions go through the operator API, as the administrator.
+op() {
+    "$bin/outfit" --gateway "$(cat "$dir/gw/operator.url")" --ca "$dir/gw/ca.pem" \
+        --cert "$dir/admin/admin.pem" --key "$dir/admin/admin.key" "$@"
+}
+op model import "$dir/model/model.toml" --rollout none >/dev/null
+op device add idle-1 --site demo --model webserver >/dev/null
+token=$(op device token idle-1 --site demo --address 127.0.0.1)
 
 # Plug-ins as a runtime-only agent takes them: signed, with signed machine code.
 mkdir -p "$dir/plugins"
