@@ -12,6 +12,7 @@ mod integrity;
 mod logs;
 mod metrics;
 mod operators;
+mod packages;
 mod plugins;
 mod precompiled;
 mod provisioning;
