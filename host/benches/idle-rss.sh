@@ -17,7 +17,7 @@ ws=$PWD
 bin=$ws/target/debug
 agent=${1:-}
 target=${2:-$(uname -m)-unknown-linux-musl}
-if [ "${BUILD:-}" = default ]; then
+if [ "${BUILD:-}" = default ] && [ -z "$agent" ]; then
     cargo build -q -j2 --profile agent -p outfit-agent --bin outfit-agent
     agent=$ws/target/agent/outfit-agent
 elif [ -z "$agent" ]; then

@@ -11,6 +11,11 @@ fn main() -> std::process::ExitCode {
     if let Some(exit) = outfit_agent::plugin::cache::compiling_child() {
         return exit;
     }
+    // `outfit-agent service install | uninstall` (Windows).
+    #[cfg(windows)]
+    if std::env::args_os().nth(1).is_some_and(|a| a == "service") {
+        return outfit_agent::platform::service_install::command(std::env::args_os().skip(2));
+    }
     let settings = Settings::parse();
     if let Err(e) = start::start_logging(settings.log_file.as_deref(), settings.log_format) {
         eprintln!("error: {e:#}");

@@ -84,6 +84,10 @@ fn the_console_changes_rolls_out_promotes_and_refuses_in_a_real_browser() -> Res
     assert!(refused.contains("Refused: no right") && refused.contains("no right to change"), "{refused}");
     assert!(seen["certificate"]["url"].as_str().unwrap().ends_with("/console/fleet"), "{seen}");
     assert!(seen["certificate"]["who"].as_str().unwrap().contains("admin"), "{seen}");
+    assert!(text("operatorsRefused").contains("no right to admin on every site"), "{seen}");
+    let operators = text("operators");
+    assert!(operators.contains("alice") && operators.contains("read all roles of every site"), "{operators}");
+    assert!(text("granted").contains("operator victor may now deploy all roles of site demo"), "{seen}");
 
     // What the browser did, as the devices and the CLI see it.
     for name in DEVICES {
@@ -95,6 +99,8 @@ fn the_console_changes_rolls_out_promotes_and_refuses_in_a_real_browser() -> Res
     assert_eq!(history["version"].as_array().map(Vec::len), Some(3), "{history}");
     let shown = gateway.cli(&["model", "show", "webserver", "--site", "demo"])?;
     assert!(!shown.contains("9999"), "a refused form changed the model: {shown}");
+    let grants = gateway.cli(&["audit", "--principal", "admin", "--action", "Grant"])?;
+    assert!(grants.contains("operator victor") && grants.contains("deploy all roles of site demo"), "{grants}");
     let refusals = gateway.cli(&["audit", "--principal", "victor", "--outcome", "refused"])?;
     assert!(refusals.contains("SetParameter"), "{refusals}");
     for step in ["fleet", "dry-run", "rollout-halted", "rollout-completed", "promoted", "audit", "refused"] {

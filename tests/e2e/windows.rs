@@ -2,8 +2,9 @@
 //! local gateway: it enrols, says Hello, asks for commands, takes a signed
 //! `windows-msi` plug-in delivered through the queue, and runs a `service`
 //! command through it — Wine's own `sc.exe` starts the BITS service — then
-//! reports the result; and it runs as a Windows service itself, started and
-//! stopped by Wine's Service Control Manager. Nothing is simulated but the
+//! reports the result; and it runs as a Windows service itself, registered by
+//! `outfit-agent service install`, started and stopped by Wine's Service
+//! Control Manager, and removed by `outfit-agent service uninstall`. Nothing is simulated but the
 //! machine.
 
 use anyhow::{Context, Result, ensure};
@@ -205,15 +206,17 @@ fn the_windows_agent_runs_as_a_service_the_service_manager_starts_and_stops() ->
 
     let log = device.dir.path().join("service.log");
     let service_log = || std::fs::read_to_string(&log).unwrap_or_default();
-    // The command line the service manager runs: the agent's usual arguments
-    // plus --windows-service and a log file (a service has no stderr).
-    let mut binary_path =
-        format!("{} --windows-service --log-file {}", z(&device.program.join("outfit-agent.exe")), z(&log));
-    for arg in device.agent_args(&[]) {
-        binary_path.push(' ');
-        binary_path.push_str(&arg);
-    }
-    quiet(device.wine().args(["sc", "create", "OutfitAgent", "binPath=", &binary_path]))?;
+    // The agent registers itself with the service manager: its usual
+    // arguments and a log file (a service has no stderr); it adds
+    // --windows-service. Wrong arguments register nothing.
+    let program = device.program.join("outfit-agent.exe");
+    let refused = device.wine().arg(&program).args(["service", "install", "--", "--no-such-option"]).output()?;
+    assert!(!refused.status.success(), "service install took arguments the agent refuses");
+    let mut install = device.wine();
+    install.arg(&program).args(["service", "install", "--"]).args(device.agent_args(&[]));
+    install.arg("--log-file").arg(z(&log));
+    let installed = run(&mut install)?;
+    assert!(installed.contains("registered the service OutfitAgent"), "{installed}");
     let created = run(device.wine().args(["sc", "query", "OutfitAgent"]))?;
     assert!(created.contains("STOPPED"), "{created}");
     let started = Instant::now();
@@ -240,6 +243,10 @@ fn the_windows_agent_runs_as_a_service_the_service_manager_starts_and_stops() ->
     })
     .with_context(service_log)?;
     assert!(service_log().contains("the service manager asked the agent to stop"), "{}", service_log());
+    let removed = run(device.wine().arg(&program).args(["service", "uninstall"]))?;
+    assert!(removed.contains("removed the service OutfitAgent"), "{removed}");
+    let gone = device.wine().args(["sc", "query", "OutfitAgent"]).output()?;
+    assert!(!String::from_utf8_lossy(&gone.stdout).contains("STOPPED"), "the service is still registered");
     println!("windows service: sc start to Hello {:.1} s", up.as_secs_f64());
     Ok(())
 }

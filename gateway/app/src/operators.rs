@@ -7,6 +7,7 @@ use crate::{Failure, Refusal, RefusalKind, Services};
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use outfit_domain::audit::AuditEntry;
 use outfit_domain::rights::{Action, Caller, Holder, Principal, Right};
+pub use outfit_store::HolderListing;
 
 #[derive(Debug, thiserror::Error)]
 pub enum PasswordError {
@@ -167,6 +168,13 @@ impl Services {
             self.storage.join_group(group, operator)?;
             Ok(((), operator.to_owned()))
         })
+    }
+
+    /// Every operator and group with their members, rights and certificates.
+    /// Needs `admin` on every site and category, as changing them does.
+    pub fn personnel(&self, caller: &Caller) -> Result<Vec<outfit_store::HolderListing>, Failure> {
+        authorise_everywhere(caller, Action::Admin)?;
+        Ok(self.storage.personnel()?)
     }
 
     /// One page of the audit log matching `filter`, newest first: the lines

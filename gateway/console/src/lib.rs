@@ -8,7 +8,7 @@
 //! cookie; CSRF), `page` (what every page shares: the frame, forms, errors),
 //! `assets` (the stylesheet and htmx), and one module per part of the
 //! console: `fleet`, `devices`, `models`, `rollouts`, `drift`, `audit`,
-//! `scripts` (with the package repository).
+//! `scripts` (with the package repository), `operators` (groups, rights).
 //! Templates are in `templates/`, checked when this crate compiles.
 //!
 //! **Boundary:** use cases and domain types only; no diesel, no SOAP types.
@@ -20,6 +20,7 @@ mod devices;
 mod drift;
 mod fleet;
 mod models;
+mod operators;
 mod page;
 mod rollouts;
 mod scripts;
@@ -90,6 +91,11 @@ impl Console {
             (false, ["scripts"]) => scripts::list(&c),
             (true, ["scripts", "run"]) => scripts::run(&c),
             (false, ["packages"]) => scripts::packages(&c),
+            (false, ["operators"]) => operators::list(&c),
+            (true, ["operators", "save"]) => operators::save(&c),
+            (true, ["operators", "grant"]) => operators::grant(&c),
+            (true, ["operators", "group"]) => operators::group(&c),
+            (true, ["operators", "revoke"]) => operators::revoke(&c),
             _ => Err(page::Shown::not_found(path)),
         };
         let mut response = answered.unwrap_or_else(|shown| shown.render(&signed));

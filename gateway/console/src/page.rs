@@ -60,13 +60,14 @@ impl Frame {
     }
 
     /// The sections of the console, as the navigation lists them.
-    pub fn sections(&self) -> [(&'static str, &'static str, bool); 6] {
+    pub fn sections(&self) -> [(&'static str, &'static str, bool); 7] {
         [
             ("fleet", "Fleet"),
             ("models", "Models"),
             ("drift", "Drift"),
             ("scripts", "Scripts"),
             ("packages", "Packages"),
+            ("operators", "Operators"),
             ("audit", "Audit"),
         ]
         .map(|(path, label)| (path, label, path == self.section))

@@ -24,6 +24,7 @@ mod hot;
 mod inventory;
 mod models;
 mod operators;
+mod personnel;
 mod queue;
 mod rollouts;
 mod schema;
@@ -45,6 +46,7 @@ pub use inventory::{DriftQuery, DriftRecord, HISTORY, InventorySummary, Supposed
 pub use models::ModelSummary;
 use models::{ensure_site, site_id};
 pub use operators::OperatorRow;
+pub use personnel::HolderListing;
 pub use rollouts::NewRollout;
 use std::sync::Arc;
 

@@ -11,6 +11,8 @@ mod unix;
 pub use unix::*;
 
 #[cfg(windows)]
+pub mod service_install;
+#[cfg(windows)]
 mod windows;
 #[cfg(windows)]
 pub use windows::*;
