@@ -8,6 +8,9 @@ use diesel::prelude::*;
 use outfit_domain::rights::{Action, Right};
 use std::collections::BTreeMap;
 
+/// A right row: (operator, group, action, site, category).
+type HeldRight = (Option<i64>, Option<i64>, String, Option<String>, Option<String>);
+
 /// An operator or a group, as the listing shows it.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct HolderListing {
@@ -33,7 +36,7 @@ impl Storage {
             .load(&mut *conn)?;
         let memberships: Vec<(i64, i64)> =
             group_members::table.select((group_members::group_id, group_members::operator_id)).load(&mut *conn)?;
-        let rows: Vec<(Option<i64>, Option<i64>, String, Option<String>, Option<String>)> = operator_rights::table
+        let rows: Vec<HeldRight> = operator_rights::table
             .left_join(sites::table.on(operator_rights::site_id.eq(sites::id.nullable())))
             .left_join(role_categories::table.on(operator_rights::category_id.eq(role_categories::id.nullable())))
             .select((
