@@ -70,7 +70,9 @@ fn the_console_changes_rolls_out_promotes_and_refuses_in_a_real_browser() -> Res
     let halted = text("halted");
     assert!(halted.contains("Halted:") && halted.contains("1 failed"), "{halted}");
     assert!(text("completed").contains("4 converged"), "{seen}");
-    assert!(text("deviceDrift").contains("/etc/outfit-demo/app.conf"), "{seen}");
+    let device = text("deviceDrift");
+    assert!(device.contains("/etc/outfit-demo/app.conf"), "{device}");
+    assert!(device.contains("debian") && device.contains("Roll back to the version it replaced"), "{device}");
     let promoted = text("promoted");
     assert!(promoted.contains("Dry run: webserver version 3") && promoted.contains("workers = 64"), "{promoted}");
     let audit: Vec<String> = seen["audit"].as_array().unwrap().iter().map(|l| l.as_str().unwrap().to_owned()).collect();

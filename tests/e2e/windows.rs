@@ -210,13 +210,20 @@ fn the_windows_agent_runs_as_a_service_the_service_manager_starts_and_stops() ->
     // arguments and a log file (a service has no stderr); it adds
     // --windows-service. Wrong arguments register nothing.
     let program = device.program.join("outfit-agent.exe");
-    let refused = device.wine().arg(&program).args(["service", "install", "--", "--no-such-option"]).output()?;
-    assert!(!refused.status.success(), "service install took arguments the agent refuses");
+    // Output goes to files, not pipes: a Wine program's start can start
+    // Wine's service manager, which inherits the pipes and lives on.
+    let said = device.dir.path().join("service-command.out");
+    let wine_to_file = |command: &mut Command| -> Result<(std::process::ExitStatus, String)> {
+        let status = command.stdout(std::fs::File::create(&said)?).stderr(Stdio::null()).status()?;
+        Ok((status, std::fs::read_to_string(&said)?))
+    };
+    let (refused, _) =
+        wine_to_file(device.wine().arg(&program).args(["service", "install", "--", "--no-such-option"]))?;
+    assert!(!refused.success(), "service install took arguments the agent refuses");
     let mut install = device.wine();
     install.arg(&program).args(["service", "install", "--"]).args(device.agent_args(&[]));
-    install.arg("--log-file").arg(z(&log));
-    let installed = run(&mut install)?;
-    assert!(installed.contains("registered the service OutfitAgent"), "{installed}");
+    let (status, installed) = wine_to_file(install.arg("--log-file").arg(z(&log)))?;
+    assert!(status.success() && installed.contains("registered the service OutfitAgent"), "{status}: {installed}");
     let created = run(device.wine().args(["sc", "query", "OutfitAgent"]))?;
     assert!(created.contains("STOPPED"), "{created}");
     let started = Instant::now();
@@ -243,8 +250,8 @@ fn the_windows_agent_runs_as_a_service_the_service_manager_starts_and_stops() ->
     })
     .with_context(service_log)?;
     assert!(service_log().contains("the service manager asked the agent to stop"), "{}", service_log());
-    let removed = run(device.wine().arg(&program).args(["service", "uninstall"]))?;
-    assert!(removed.contains("removed the service OutfitAgent"), "{removed}");
+    let (status, removed) = wine_to_file(device.wine().arg(&program).args(["service", "uninstall"]))?;
+    assert!(status.success() && removed.contains("removed the service OutfitAgent"), "{status}: {removed}");
     let gone = device.wine().args(["sc", "query", "OutfitAgent"]).output()?;
     assert!(!String::from_utf8_lossy(&gone.stdout).contains("STOPPED"), "the service is still registered");
     println!("windows service: sc start to Hello {:.1} s", up.as_secs_f64());

@@ -1,5 +1,6 @@
 //! A device: its queue (live), its latest inventory, its drift and its
-//! audit lines; asking it for an inventory and remediating its drift.
+//! audit lines, its plug-ins; asking it for an inventory, remediating its
+//! drift, rolling a plug-in back.
 
 use crate::Response;
 use crate::page::{self, Ctx, Frame, Shown};
@@ -10,6 +11,7 @@ use outfit_app::provisioning::Targets;
 use outfit_domain::audit::{AuditEntry, AuditFilter};
 use outfit_domain::command::Payload;
 use outfit_domain::inventory::Inventory;
+use outfit_domain::serving::{Agent, ReportedPlugin};
 
 /// One command of the queue as the page lists it.
 struct CommandRow {
@@ -27,6 +29,8 @@ struct DevicePage {
     frame: Frame,
     status: DeviceStatus,
     agent_version: String,
+    /// The plug-ins its agent serves, from its latest Hello.
+    plugins: Vec<ReportedPlugin>,
     queue: Vec<CommandRow>,
     inventory: Option<Inventory>,
     reports: Vec<InventorySummary>,
@@ -68,6 +72,10 @@ pub(crate) fn show(c: &Ctx<'_>, name: &str) -> Result<Response, Shown> {
         frame: c.frame("fleet"),
         status,
         agent_version: agent.agent_version.unwrap_or_else(|| "not reported yet".to_owned()),
+        plugins: match agent.agent {
+            Agent::Reported(report) => report.plugins,
+            Agent::Unseen | Agent::Unreported { .. } => Vec::new(),
+        },
         queue,
         inventory,
         reports,
@@ -88,6 +96,22 @@ pub(crate) fn request_inventory(c: &Ctx<'_>, name: &str) -> Result<Response, Sho
     let status = c.services.device_status(c.caller(), &name)?;
     c.services.request_inventory(c.caller(), &status.site, &Targets::Devices(vec![name.clone()]))?;
     Ok(back(&name, "An inventory was asked for; the page shows it once the agent reports."))
+}
+
+#[derive(Debug, Default, serde::Deserialize)]
+#[serde(default)]
+struct PluginForm {
+    plugin: String,
+}
+
+/// Switches one plug-in of the device back to the version it replaced (needs `deploy`).
+pub(crate) fn rollback_plugin(c: &Ctx<'_>, name: &str) -> Result<Response, Shown> {
+    let name = page::decoded(name);
+    let form: PluginForm = c.form()?;
+    let status = c.services.device_status(c.caller(), &name)?;
+    let targets = Targets::Devices(vec![name.clone()]);
+    c.services.rollback_plugin(c.caller(), &status.site, &form.plugin, &targets, None)?;
+    Ok(back(&name, &format!("Plug-in {} rolls back on this device.", form.plugin)))
 }
 
 /// Queues the commands that put the device back to its model (needs `deploy`).

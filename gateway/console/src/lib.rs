@@ -77,6 +77,7 @@ impl Console {
             (false, ["devices", name]) => devices::show(&c, name),
             (true, ["devices", name, "inventory"]) => devices::request_inventory(&c, name),
             (true, ["devices", name, "remediate"]) => devices::remediate(&c, name),
+            (true, ["devices", name, "rollback-plugin"]) => devices::rollback_plugin(&c, name),
             (false, ["models"]) => models::list(&c),
             (false, ["models", site, model]) => models::show(&c, site, model),
             (true, ["models", site, model, "parameter"]) => models::set_parameter(&c, site, model),
