@@ -51,6 +51,21 @@ pub(crate) struct LocalConfigure {
     pub promote: bool,
 }
 
+impl LocalConfigure {
+    /// What the gateway is asked before the trial runs: `change` on its
+    /// category, for this component's configuration file.
+    pub(crate) fn question(&self) -> Authorise {
+        Authorise {
+            action: "change".into(),
+            category: Some(self.category.clone()),
+            component: Some(self.component.clone()),
+            path: Some(self.path.clone()),
+            object: format!("configure {} {}", self.component, self.path),
+            ..Authorise::default()
+        }
+    }
+}
+
 /// One line of `local-changes.jsonl`: who changed what on this device, when.
 #[derive(Debug, serde::Serialize)]
 struct LocalChange<'a> {
@@ -145,15 +160,7 @@ impl Access {
                     Ok(change) => change,
                     Err(e) => return refuse(StatusCode::BAD_REQUEST, format!("expected a configuration as JSON: {e}")),
                 };
-                let ask = Authorise {
-                    action: "change".into(),
-                    category: Some(change.category.clone()),
-                    component: Some(change.component.clone()),
-                    path: Some(change.path.clone()),
-                    object: format!("configure {} {}", change.component, change.path),
-                    ..Authorise::default()
-                };
-                let operator = match self.authorise(&der, ask, &from).await {
+                let operator = match self.authorise(&der, change.question(), &from).await {
                     Ok(operator) => operator,
                     Err(refused) => return refused,
                 };

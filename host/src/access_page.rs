@@ -136,15 +136,7 @@ impl Access {
             parameters,
             promote: form.promote.is_some(),
         };
-        let ask = Authorise {
-            action: "change".into(),
-            category: Some(change.category.clone()),
-            component: Some(change.component.clone()),
-            path: Some(change.path.clone()),
-            object: format!("configure {} {}", change.component, change.path),
-            ..Authorise::default()
-        };
-        let operator = match self.authorise(der, ask, from).await {
+        let operator = match self.authorise(der, change.question(), from).await {
             Ok(operator) => operator,
             Err(refused) => return refused,
         };

@@ -7,7 +7,7 @@
 //! `target/test-artefacts/console/`.
 
 use anyhow::{Context, Result};
-use outfit_tests::{Database, Gateway, build_demo_model, run, workspace};
+use outfit_tests::{Database, Fleet, run, workspace};
 use serde_json::Value;
 use std::process::Command;
 
@@ -17,18 +17,7 @@ const DEVICES: [&str; 4] = ["ui-1", "ui-2", "ui-3", "ui-4"];
 fn the_console_changes_rolls_out_promotes_and_refuses_in_a_real_browser() -> Result<()> {
     let dir = tempfile::tempdir()?;
     let database = Database::mariadb()?;
-    let gateway = Gateway::start(&dir.path().join("gateway"), &database)?;
-    let model = build_demo_model(&dir.path().join("model"))?;
-    gateway.cli(&["model", "import", model.to_str().unwrap(), "--rollout", "none"])?;
-    let roots = dir.path().join("roots");
-    let mut agents = Vec::new();
-    for name in DEVICES {
-        agents.push(gateway.add_agent(name, "webserver", "demo", &roots.join(name))?);
-    }
-    for name in DEVICES {
-        gateway.reported(name)?;
-    }
-    gateway.cli(&["rollout", "start", "webserver", "--site", "demo", "--wait"])?;
+    let Fleet { gateway, roots, agents: _agents } = Fleet::demo(dir.path(), &database, &DEVICES)?;
     gateway.add_operator("alice", "alice has a long password")?;
     gateway.cli(&["operator", "grant", "alice", "--action", "read"])?;
     for action in ["change", "deploy"] {

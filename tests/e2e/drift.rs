@@ -6,7 +6,7 @@
 //! becomes a new model version every device converges to.
 
 use anyhow::{Context, Result};
-use outfit_tests::{Database, Gateway, build_demo_model, curl, wait_for};
+use outfit_tests::{Database, Fleet, Gateway, curl, wait_for};
 use serde_json::{Value, json};
 use std::time::Duration;
 
@@ -28,19 +28,7 @@ fn open_drift(gateway: &Gateway, device: &str) -> Result<Vec<Value>> {
 fn drift_is_seen_remediated_refused_and_promoted() -> Result<()> {
     let dir = tempfile::tempdir()?;
     let database = Database::mariadb()?;
-    let gateway = Gateway::start(&dir.path().join("gateway"), &database)?;
-    let model = build_demo_model(&dir.path().join("model"))?;
-    gateway.cli(&["model", "import", model.to_str().unwrap(), "--rollout", "none"])?;
-    let roots = dir.path().join("roots");
-    let mut agents = Vec::new();
-    for name in DEVICES {
-        agents.push(gateway.add_agent(name, "webserver", "demo", &roots.join(name))?);
-    }
-    for name in DEVICES {
-        gateway.reported(name)?;
-    }
-    let built = outfit(&gateway, &["rollout", "start", "webserver", "--site", "demo", "--wait"])?;
-    assert_eq!((&built["rollout"]["state"], &built["rollout"]["converged"]), (&"completed".into(), &3.into()));
+    let Fleet { gateway, roots, agents } = Fleet::demo(dir.path(), &database, &DEVICES)?;
 
     // An inventory: facts of the machine, the packages dpkg holds, the files written.
     let shown = outfit(&gateway, &["inventory", "show", "dr-2"])?;

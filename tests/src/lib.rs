@@ -510,6 +510,43 @@ impl Gateway {
     }
 }
 
+/// A gateway whose demo model is built on real agents, each with a root of
+/// its own: what the console, drift and similar suites start from.
+#[derive(Debug)]
+pub struct Fleet {
+    pub gateway: Gateway,
+    /// `roots/NAME` is each device's `/`.
+    pub roots: PathBuf,
+    pub agents: Vec<Process>,
+}
+
+impl Fleet {
+    /// A gateway in `dir/gateway` on `database`; the demo model (site `demo`,
+    /// model `webserver`) imported, then rolled out to `devices` until every
+    /// one converged.
+    pub fn demo(dir: &Path, database: &Database, devices: &[&str]) -> Result<Self> {
+        let gateway = Gateway::start(&dir.join("gateway"), database)?;
+        let model = build_demo_model(&dir.join("model"))?;
+        gateway.cli(&["model", "import", model.to_str().unwrap(), "--rollout", "none"])?;
+        let roots = dir.join("roots");
+        let mut agents = Vec::new();
+        for name in devices {
+            agents.push(gateway.add_agent(name, "webserver", "demo", &roots.join(name))?);
+        }
+        for name in devices {
+            gateway.reported(name)?;
+        }
+        let built = gateway.cli(&["--json", "rollout", "start", "webserver", "--site", "demo", "--wait"])?;
+        let built: serde_json::Value = serde_json::from_str(&built).with_context(|| built.clone())?;
+        let rollout = &built["rollout"];
+        ensure!(
+            rollout["state"] == "completed" && rollout["converged"] == devices.len(),
+            "the demo model did not converge on {devices:?}: {built}"
+        );
+        Ok(Self { gateway, roots, agents })
+    }
+}
+
 /// Polls `f` until it yields a value or `limit` passes.
 pub fn wait_for<T>(limit: Duration, what: &str, mut f: impl FnMut() -> Result<Option<T>>) -> Result<T> {
     let deadline = Instant::now() + limit;

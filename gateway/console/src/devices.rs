@@ -39,12 +39,6 @@ struct DevicePage {
     notice: Option<String>,
 }
 
-#[derive(Debug, Default, serde::Deserialize)]
-#[serde(default)]
-struct Query {
-    notice: String,
-}
-
 pub(crate) fn show(c: &Ctx<'_>, name: &str) -> Result<Response, Shown> {
     let name = page::decoded(name);
     let s = c.services;
@@ -67,7 +61,6 @@ pub(crate) fn show(c: &Ctx<'_>, name: &str) -> Result<Response, Shown> {
     let drift = s.drifts(c.caller(), &query)?;
     let filter = AuditFilter { mentions: Some(&name), ..AuditFilter::default() };
     let audit = s.audit_entries(c.caller(), &filter, 0, 20)?;
-    let notice: Query = c.query()?;
     page::ok(DevicePage {
         frame: c.frame("fleet"),
         status,
@@ -81,13 +74,12 @@ pub(crate) fn show(c: &Ctx<'_>, name: &str) -> Result<Response, Shown> {
         reports,
         drift,
         audit,
-        notice: (!notice.notice.is_empty()).then_some(notice.notice),
+        notice: c.notice(),
     })
 }
 
 fn back(name: &str, notice: &str) -> Response {
-    let query = serde_urlencoded::to_string([("notice", notice)]).unwrap_or_default();
-    page::see_other(&format!("/console/devices/{}?{query}", page::segment(name)))
+    page::done(&format!("/console/devices/{}", page::segment(name)), notice)
 }
 
 /// Queues an inventory report on the device (needs `deploy`).

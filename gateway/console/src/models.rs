@@ -37,12 +37,6 @@ struct ModelPage {
     notice: Option<String>,
 }
 
-#[derive(Debug, Default, serde::Deserialize)]
-#[serde(default)]
-struct Notice {
-    notice: String,
-}
-
 pub(crate) fn show(c: &Ctx<'_>, site: &str, model: &str) -> Result<Response, Shown> {
     let (site, name) = (page::decoded(site), page::decoded(model));
     let s = c.services;
@@ -54,16 +48,7 @@ pub(crate) fn show(c: &Ctx<'_>, site: &str, model: &str) -> Result<Response, Sho
         _ => Vec::new(),
     };
     let rollouts = s.rollouts(c.caller(), &site, Some(&name))?;
-    let notice: Notice = c.query()?;
-    page::ok(ModelPage {
-        frame: c.frame("models"),
-        model,
-        version,
-        history,
-        changes,
-        rollouts,
-        notice: (!notice.notice.is_empty()).then_some(notice.notice),
-    })
+    page::ok(ModelPage { frame: c.frame("models"), model, version, history, changes, rollouts, notice: c.notice() })
 }
 
 /// Where a model's pages live.
@@ -98,8 +83,7 @@ pub(crate) fn set_parameter(c: &Ctx<'_>, site: &str, model: &str) -> Result<Resp
     let v = changed.imported.version;
     if !changed.imported.created {
         let notice = format!("{}.{} already has that value: version {v} stays current.", change.component, change.name);
-        let query = serde_urlencoded::to_string([("notice", notice)]).unwrap_or_default();
-        return Ok(page::see_other(&format!("{}?{query}", path(&site, &model))));
+        return Ok(page::done(&path(&site, &model), &notice));
     }
     Ok(page::see_other(&format!("{}/plan?version={v}", path(&site, &model))))
 }

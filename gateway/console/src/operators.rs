@@ -18,23 +18,14 @@ struct OperatorsPage {
     notice: Option<String>,
 }
 
-#[derive(Debug, Default, serde::Deserialize)]
-#[serde(default)]
-struct Notice {
-    notice: String,
-}
-
 pub(crate) fn list(c: &Ctx<'_>) -> Result<Response, Shown> {
     let holders = c.services.personnel(c.caller())?;
-    let notice: Notice = c.query()?;
     let actions = Action::ALL.iter().map(|a| a.as_str()).collect();
-    let notice = Some(notice.notice).filter(|n| !n.is_empty());
-    page::ok(OperatorsPage { frame: c.frame("operators"), holders, actions, notice })
+    page::ok(OperatorsPage { frame: c.frame("operators"), holders, actions, notice: c.notice() })
 }
 
 fn done(notice: &str) -> Response {
-    let query = serde_urlencoded::to_string([("notice", notice)]).unwrap_or_default();
-    page::see_other(&format!("/console/operators?{query}"))
+    page::done("/console/operators", notice)
 }
 
 #[derive(Debug, Default, serde::Deserialize)]

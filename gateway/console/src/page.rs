@@ -32,6 +32,17 @@ impl Ctx<'_> {
             .map_err(|e| Shown::invalid(format!("the address's query is not understood: {e}")))
     }
 
+    /// What the previous form did, as the page it led to says it (`?notice=`).
+    pub fn notice(&self) -> Option<String> {
+        #[derive(Debug, Default, serde::Deserialize)]
+        #[serde(default)]
+        struct Notice {
+            notice: String,
+        }
+        let found: Notice = self.query().unwrap_or_default();
+        Some(found.notice).filter(|n| !n.is_empty())
+    }
+
     /// The posted form as `T`.
     pub fn form<T: serde::de::DeserializeOwned>(&self) -> Result<T, Shown> {
         serde_urlencoded::from_bytes(self.request.body())
@@ -188,6 +199,12 @@ pub(crate) fn see_other(location: &str) -> Response {
 /// Characters a path segment keeps as they are.
 const SEGMENT: &percent_encoding::AsciiSet =
     &percent_encoding::NON_ALPHANUMERIC.remove(b'-').remove(b'_').remove(b'.').remove(b'~');
+
+/// After a form: go to `path`, which says what was done (`notice`).
+pub(crate) fn done(path: &str, notice: &str) -> Response {
+    let query = serde_urlencoded::to_string([("notice", notice)]).unwrap_or_default();
+    see_other(&format!("{path}?{query}"))
+}
 
 /// `value` as it may stand in a path segment.
 pub(crate) fn segment(value: &str) -> String {

@@ -15,16 +15,9 @@ struct ScriptsPage {
     notice: Option<String>,
 }
 
-#[derive(Debug, Default, serde::Deserialize)]
-#[serde(default)]
-struct Notice {
-    notice: String,
-}
-
 pub(crate) fn list(c: &Ctx<'_>) -> Result<Response, Shown> {
     let scripts = c.services.scripts(c.caller())?;
-    let notice: Notice = c.query()?;
-    page::ok(ScriptsPage { frame: c.frame("scripts"), scripts, notice: Some(notice.notice).filter(|n| !n.is_empty()) })
+    page::ok(ScriptsPage { frame: c.frame("scripts"), scripts, notice: c.notice() })
 }
 
 #[derive(Debug, Default, serde::Deserialize)]
@@ -47,8 +40,7 @@ pub(crate) fn run(c: &Ctx<'_>) -> Result<Response, Shown> {
     let targets = Targets::of(&devices, model).map_err(|r| Shown::invalid(r.message))?;
     let queued = c.services.run_script(c.caller(), &form.site, &form.script, &targets, None)?;
     let notice = format!("Script {} queued on {} devices.", form.script, queued.len());
-    let query = serde_urlencoded::to_string([("notice", notice)]).unwrap_or_default();
-    Ok(page::see_other(&format!("/console/scripts?{query}")))
+    Ok(page::done("/console/scripts", &notice))
 }
 
 /// A package of the repository and what uses it in the models' current versions.
