@@ -9,7 +9,8 @@
 # With BUILD=default it measures the default agent instead (glibc, with the
 # compiler, `--profile agent`) serving its built-in plug-ins, which its first
 # start compiles (in child processes); it then restarts the agent once and
-# measures again (plug-ins from its cache).
+# measures again (plug-ins from its cache), then once more after a plug-in
+# (`files`) is delivered through the queue.
 # Needs `cargo build --bins` (gateway, outfit-plugin) and the wasm32-wasip2 target.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -90,4 +91,19 @@ if [ "${BUILD:-}" = default ]; then
     kill "$agent_pid"; wait "$agent_pid" 2>/dev/null || true
     start_agent 2
     measure "restarted (plug-ins from the cache)"
+    # A plug-in delivered through the queue (the signed `files` bundle), which
+    # the running agent compiles (in a child) and switches to.
+    (cd plugins/files && cargo build -q --release --target wasm32-wasip2 --target-dir "$ws/target/wasm")
+    mkdir -p "$dir/deliver/files"
+    cp target/wasm/wasm32-wasip2/release/outfit_plugin_files.wasm "$dir/deliver/files/plugin.wasm"
+    cp plugins/files/manifest.toml "$dir/deliver/files/"
+    "$bin/outfit-plugin" sign --key "$dir/vendor.key" "$dir/deliver/files" >/dev/null
+    op plugin install "$dir/deliver/files" --site demo idle-1 >/dev/null
+    for _ in $(seq 300); do
+        [ "$(grep -c "plug-in compiled in a child process" "$dir/agent.log")" -ge 3 ] && break; sleep 0.1
+    done
+    sleep "${IDLE_SECONDS:-5}"
+    grep -E "install-plugin|plug-in files" "$dir/agent.log" | tail -2 >&2 || true
+    echo "plug-ins compiled in children: $(grep -c "plug-in compiled in a child process" "$dir/agent.log")"
+    measure "after a plug-in delivery (files, compiled in a child)"
 fi
