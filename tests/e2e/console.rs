@@ -64,6 +64,10 @@ fn the_console_changes_rolls_out_promotes_and_refuses_in_a_real_browser() -> Res
     assert!(device.contains("debian") && device.contains("Roll back to the version it replaced"), "{device}");
     let promoted = text("promoted");
     assert!(promoted.contains("Dry run: webserver version 3") && promoted.contains("workers = 64"), "{promoted}");
+    let diff = text("diff");
+    assert!(diff.contains("from version 1 to version 3"), "{diff}");
+    assert!(diff.contains("listen_port") && diff.contains("8080") && diff.contains("8081"), "{diff}");
+    assert!(diff.contains("template") && diff.contains("workers = 64"), "{diff}");
     let audit: Vec<String> = seen["audit"].as_array().unwrap().iter().map(|l| l.as_str().unwrap().to_owned()).collect();
     for action in ["SignIn", "SetParameter", "StartRollout", "SteerRollout", "RequestInventory", "PromoteDrift"] {
         assert!(audit.iter().any(|l| l.contains(action) && l.contains("alice")), "no {action} line: {audit:#?}");
@@ -94,7 +98,7 @@ fn the_console_changes_rolls_out_promotes_and_refuses_in_a_real_browser() -> Res
     assert!(grants.contains("operator victor") && grants.contains("deploy all roles of site demo"), "{grants}");
     let refusals = gateway.cli(&["audit", "--principal", "victor", "--outcome", "refused"])?;
     assert!(refusals.contains("SetParameter"), "{refusals}");
-    for step in ["fleet", "dry-run", "rollout-halted", "rollout-completed", "promoted", "audit", "refused"] {
+    for step in ["fleet", "dry-run", "rollout-halted", "rollout-completed", "promoted", "diff", "audit", "refused"] {
         let found = std::fs::read_dir(&shots)?.flatten().any(|e| e.file_name().to_string_lossy().contains(step));
         assert!(found, "no screenshot of {step} in {}", shots.display());
     }

@@ -82,6 +82,7 @@ impl Console {
             (false, ["models", site, model]) => models::show(&c, site, model),
             (true, ["models", site, model, "parameter"]) => models::set_parameter(&c, site, model),
             (false, ["models", site, model, "plan"]) => models::plan(&c, site, model),
+            (false, ["models", site, model, "diff"]) => models::diff(&c, site, model),
             (true, ["models", site, model, "rollouts"]) => rollouts::start(&c, site, model),
             (true, ["models", site, model, "rollback"]) => models::rollback(&c, site, model),
             (false, ["rollouts", id]) => rollouts::show(&c, id),

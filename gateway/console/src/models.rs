@@ -1,7 +1,8 @@
 //! Models: the list; one model's current version (its roles, components and
 //! parameters, each parameter a form), its versions with what each changed,
 //! its rollouts; changing a parameter (a new version, nothing rolled out
-//! yet), the dry run of a version, and rollback.
+//! yet), the dry run of a version, what changed between two versions, and
+//! rollback.
 
 use crate::Response;
 use crate::page::{self, Ctx, Frame, Shown};
@@ -118,6 +119,33 @@ pub(crate) fn plan(c: &Ctx<'_>, site: &str, model: &str) -> Result<Response, Sho
     };
     let unchanged = plans.iter().filter(|p| p.commands.is_empty()).count();
     page::ok(PlanPage { frame: c.frame("models"), site, model, version, changes, plans, unchanged })
+}
+
+#[derive(Template)]
+#[template(path = "diff.html")]
+struct DiffPage {
+    frame: Frame,
+    site: String,
+    model: String,
+    from: i32,
+    to: i32,
+    changes: Vec<Difference>,
+}
+
+#[derive(Debug, Default, serde::Deserialize)]
+#[serde(default)]
+struct DiffQuery {
+    from: Option<i32>,
+    to: Option<i32>,
+}
+
+/// What changed between two versions (`to` missing: the current one).
+pub(crate) fn diff(c: &Ctx<'_>, site: &str, model: &str) -> Result<Response, Shown> {
+    let (site, model) = (page::decoded(site), page::decoded(model));
+    let query: DiffQuery = c.query()?;
+    let from = query.from.ok_or_else(|| Shown::invalid("say which version to compare from (`from=`)"))?;
+    let (to, changes) = c.services.diff_model(c.caller(), &site, &model, from, query.to)?;
+    page::ok(DiffPage { frame: c.frame("models"), site, model, from, to, changes })
 }
 
 #[derive(Debug, serde::Deserialize)]
