@@ -38,7 +38,9 @@ fn the_console_changes_rolls_out_promotes_and_refuses_in_a_real_browser() -> Res
         .env("ROOTS", &roots)
         .env("SHOTS", &shots)
         .env("ADMIN_CERT", gateway.dir.join("admin/admin.pem"))
-        .env("ADMIN_KEY", gateway.dir.join("admin/admin.key")))?;
+        .env("ADMIN_KEY", gateway.dir.join("admin/admin.key"))
+        .env("DEVICE_CERT", roots.join("ui-1/var/lib/outfit-agent/identity/cert.pem"))
+        .env("DEVICE_KEY", roots.join("ui-1/var/lib/outfit-agent/identity/key.pem")))?;
     let seen: Value = serde_json::from_str(out.lines().last().unwrap_or(""))
         .with_context(|| format!("the walk-through printed {out}"))?;
     let text = |key: &str| seen[key].as_str().unwrap_or_default().to_owned();
@@ -79,6 +81,9 @@ fn the_console_changes_rolls_out_promotes_and_refuses_in_a_real_browser() -> Res
     assert!(refused.contains("Refused: no right") && refused.contains("no right to change"), "{refused}");
     assert!(seen["certificate"]["url"].as_str().unwrap().ends_with("/console/fleet"), "{seen}");
     assert!(seen["certificate"]["who"].as_str().unwrap().contains("admin"), "{seen}");
+    let device = &seen["deviceCertificate"];
+    assert!(device["url"].as_str().unwrap_or_default().contains("/console/sign-in"), "{seen}");
+    assert!(device["said"].as_str().unwrap_or_default().contains("does not take as an operator's"), "{seen}");
     assert!(text("operatorsRefused").contains("no right to admin on every site"), "{seen}");
     let operators = text("operators");
     assert!(operators.contains("alice") && operators.contains("read all roles of every site"), "{operators}");

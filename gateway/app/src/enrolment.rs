@@ -9,7 +9,7 @@
 
 use crate::agent::EnrolRequest;
 use crate::audit::{Act, authorise, exists};
-use crate::pki::{self, PkiError};
+use crate::pki::{self, PkiError, token_digest};
 use crate::{Failure, Refusal, RefusalKind, Services};
 use outfit_domain::enrolment::{EnrolmentRequest, RequestState, short_key};
 use outfit_domain::rights::{Action, Caller, Scope};
@@ -28,16 +28,9 @@ impl From<PkiError> for Failure {
 
 /// A fresh token (64 hex digits, 256 random bits) and its sha256 as stored.
 fn new_token() -> Result<(String, String), Failure> {
-    let mut bytes = [0u8; 32];
-    getrandom::fill(&mut bytes).map_err(|e| Failure::internal(format!("draw random bytes for a token: {e}")))?;
-    let token = hex::encode(bytes);
+    let token = crate::pki::random_token()?;
     let digest = token_digest(&token);
     Ok((token, digest))
-}
-
-fn token_digest(token: &str) -> String {
-    use sha2::Digest;
-    hex::encode(sha2::Sha256::digest(token.as_bytes()))
 }
 
 /// What an accepted enrolment request got.

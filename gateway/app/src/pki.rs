@@ -174,6 +174,19 @@ pub fn csr_key_fingerprint(csr_pem: &str) -> Result<String, PkiError> {
 }
 
 /// sha256 of a certificate's DER encoding, lowercase hex.
+/// 32 random bytes as 64 hex digits: an enrolment token, a console session
+/// or CSRF token.
+pub fn random_token() -> Result<String, crate::Failure> {
+    let mut bytes = [0u8; 32];
+    getrandom::fill(&mut bytes).map_err(|e| crate::Failure::internal(format!("draw random bytes for a token: {e}")))?;
+    Ok(hex::encode(bytes))
+}
+
+/// What is stored of a secret token: its sha256, hex.
+pub fn token_digest(token: &str) -> String {
+    fingerprint(token.as_bytes())
+}
+
 pub fn fingerprint(der: &[u8]) -> String {
     use sha2::Digest;
     hex::encode(sha2::Sha256::digest(der))

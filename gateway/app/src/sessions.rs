@@ -6,6 +6,7 @@
 
 use crate::audit::Act;
 use crate::operators::Credentials;
+use crate::pki::{random_token, token_digest};
 use crate::{Failure, Refusal, RefusalKind, Services};
 use outfit_domain::rights::{Caller, Principal};
 
@@ -28,17 +29,6 @@ pub struct SignedIn {
 pub struct Resumed {
     pub principal: Principal,
     pub csrf: String,
-}
-
-/// 32 random bytes, hex: a session token or a CSRF token.
-pub fn random_token() -> Result<String, Failure> {
-    let mut bytes = [0u8; 32];
-    getrandom::fill(&mut bytes).map_err(|e| Failure::internal(format!("draw a random token: {e}")))?;
-    Ok(hex::encode(bytes))
-}
-
-fn token_hash(token: &str) -> String {
-    crate::pki::fingerprint(token.as_bytes())
 }
 
 impl Services {
@@ -74,7 +64,7 @@ impl Services {
         self.audited(&caller, act, || {
             let (token, csrf) = (random_token()?, random_token()?);
             let expires_at = outfit_domain::now_ms() + SESSION_MS;
-            self.storage.open_console_session(*id, &token_hash(&token), &csrf, expires_at)?;
+            self.storage.open_console_session(*id, &token_digest(&token), &csrf, expires_at)?;
             let signed = SignedIn { token, csrf, principal: principal.clone(), expires_at };
             Ok((signed, "session opened".to_owned()))
         })
@@ -82,7 +72,7 @@ impl Services {
 
     /// The operator of a session token, with their rights as they are now.
     pub fn resume_session(&self, token: &str) -> Result<Resumed, Failure> {
-        let live = self.storage.console_session(&token_hash(token))?;
+        let live = self.storage.console_session(&token_digest(token))?;
         let live = live.ok_or_else(|| {
             Refusal::new(RefusalKind::Unauthenticated, "the console session has expired or ended; sign in again")
         })?;
@@ -95,7 +85,7 @@ impl Services {
     pub fn sign_out(&self, caller: &Caller, token: &str) -> Result<(), Failure> {
         let act = Act { action: "SignOut", site: None, object: "console".to_owned() };
         self.audited(caller, act, || {
-            let ended = self.storage.end_console_session(&token_hash(token))?;
+            let ended = self.storage.end_console_session(&token_digest(token))?;
             Ok(((), if ended { "session ended" } else { "no live session" }.to_owned()))
         })
     }

@@ -72,7 +72,7 @@ impl Console {
         let c = page::Ctx { services: &self.services, signed: &signed, request };
         let answered = match (post, segments.as_slice()) {
             (false, []) => Ok(page::see_other("/console/fleet")),
-            (true, ["sign-out"]) => visitor::sign_out(&self.services, &signed, request),
+            (true, ["sign-out"]) => visitor::sign_out(&self.services, &signed),
             (false, ["fleet"]) => fleet::show(&c),
             (false, ["devices", name]) => devices::show(&c, name),
             (true, ["devices", name, "inventory"]) => devices::request_inventory(&c, name),

@@ -11,12 +11,15 @@ use askama::Template;
 use cookie::{Cookie, SameSite};
 use http::StatusCode;
 use outfit_app::operators::Credentials;
-use outfit_app::sessions::{SESSION_MS, random_token};
+use outfit_app::pki::random_token;
+use outfit_app::sessions::SESSION_MS;
 use outfit_app::{Failure, Services};
 use outfit_domain::rights::Caller;
 
 const SESSION_COOKIE: &str = "outfit_session";
 const CSRF_COOKIE: &str = "outfit_csrf";
+/// `why=` of the sign-in page when a presented certificate was not accepted.
+const CERTIFICATE_REFUSED: &str = "certificate";
 
 /// The connection a request came on.
 #[derive(Debug, Clone)]
@@ -114,7 +117,8 @@ fn add_cookie(response: &mut Response, cookie: &Cookie<'_>) {
 
 /// Who is asking, or the response that sends them to sign in.
 pub(crate) fn identify(services: &Services, visitor: &Visitor, request: &Request) -> Result<Signed, Box<Response>> {
-    if let Some(der) = &visitor.certificate
+    let presented = visitor.certificate.as_deref();
+    if let Some(der) = presented
         && let Ok(principal) = services.authenticate(Credentials { certificate: Some(der), password: None })
     {
         let caller = Caller { principal, from: visitor.peer.clone() };
@@ -136,7 +140,9 @@ pub(crate) fn identify(services: &Services, visitor: &Visitor, request: &Request
         Some((Err(Failure::Internal(e)), _)) => Err(Box::new(Shown::from(Failure::Internal(e)).render_bare())),
         _ if request.method() == http::Method::GET => {
             let next = request.uri().path_and_query().map_or(PREFIX, |p| p.as_str());
-            let query = serde_urlencoded::to_string([("next", next)]).unwrap_or_default();
+            // A certificate the gateway did not take: say so on the sign-in page.
+            let why = if presented.is_some() { CERTIFICATE_REFUSED } else { "" };
+            let query = serde_urlencoded::to_string([("next", next), ("why", why)]).unwrap_or_default();
             Err(Box::new(page::see_other(&format!("{PREFIX}/sign-in?{query}"))))
         }
         _ => Err(Box::new(page::html(
@@ -162,6 +168,8 @@ struct SignInForm {
     password: String,
     #[serde(default)]
     next: String,
+    #[serde(default)]
+    why: String,
 }
 
 /// Only a page of the console is somewhere to go after signing in.
@@ -172,7 +180,14 @@ fn safe_next(next: &str) -> &str {
 
 pub(crate) fn sign_in_page(request: &Request, failed: Option<(&str, &str)>) -> Response {
     let query: SignInForm = serde_urlencoded::from_str(request.uri().query().unwrap_or("")).unwrap_or_default();
-    let (name, error) = failed.map_or(("", None), |(name, error)| (name, Some(error)));
+    let refused_certificate = "Your browser presented a certificate this gateway does not take as an operator's \
+        (revoked, expired, or issued to a device): sign in with a password, or get a new one with \
+        `outfit operator cert NAME`.";
+    let (name, error) = match failed {
+        Some((name, error)) => (name, Some(error)),
+        None if query.why == CERTIFICATE_REFUSED => ("", Some(refused_certificate)),
+        None => ("", None),
+    };
     let next = if failed.is_some() {
         let form: SignInForm = serde_urlencoded::from_bytes(request.body()).unwrap_or_default();
         safe_next(&form.next).to_owned()
@@ -205,7 +220,7 @@ pub(crate) fn sign_in(services: &Services, visitor: &Visitor, request: &Request)
 }
 
 /// Ends the session (a certificate holder has none to end) and forgets its cookie.
-pub(crate) fn sign_out(services: &Services, signed: &Signed, _request: &Request) -> Result<Response, Shown> {
+pub(crate) fn sign_out(services: &Services, signed: &Signed) -> Result<Response, Shown> {
     if let Some(token) = &signed.session {
         services.sign_out(&signed.caller, token)?;
     }
