@@ -45,11 +45,19 @@ pub(crate) fn show(c: &Ctx<'_>, site: &str, model: &str) -> Result<Response, Sho
     let mut history = s.model_history(c.caller(), &site, &name)?;
     history.reverse();
     let changes = match version {
-        Some(v) if v > 1 => s.diff_model(c.caller(), &site, &name, v - 1, Some(v))?.1,
-        _ => Vec::new(),
+        Some(v) => changed_by(c, &site, &name, v)?,
+        None => Vec::new(),
     };
     let rollouts = s.rollouts(c.caller(), &site, Some(&name))?;
     page::ok(ModelPage { frame: c.frame("models"), model, version, history, changes, rollouts, notice: c.notice() })
+}
+
+/// What version `version` changed from the one before it (nothing for the first).
+fn changed_by(c: &Ctx<'_>, site: &str, model: &str, version: i32) -> Result<Vec<Difference>, Shown> {
+    if version <= 1 {
+        return Ok(Vec::new());
+    }
+    Ok(c.services.diff_model(c.caller(), site, model, version - 1, Some(version))?.1)
 }
 
 /// Where a model's pages live.
@@ -113,10 +121,7 @@ pub(crate) fn plan(c: &Ctx<'_>, site: &str, model: &str) -> Result<Response, Sho
     let (site, model) = (page::decoded(site), page::decoded(model));
     let query: PlanQuery = c.query()?;
     let (version, plans) = c.services.plan_rollout(c.caller(), &site, &model, query.version)?;
-    let changes = match version {
-        v if v > 1 => c.services.diff_model(c.caller(), &site, &model, v - 1, Some(v))?.1,
-        _ => Vec::new(),
-    };
+    let changes = changed_by(c, &site, &model, version)?;
     let unchanged = plans.iter().filter(|p| p.commands.is_empty()).count();
     page::ok(PlanPage { frame: c.frame("models"), site, model, version, changes, plans, unchanged })
 }
