@@ -1,7 +1,7 @@
 //! Builds the built-in plug-ins (`plugins/debian`, `plugins/rpm`) for
 //! wasm32-wasip2 and leaves them in OUT_DIR for `include_bytes!` — only for an
-//! agent with the `compiler` feature: a runtime-only agent has no built-in
-//! plug-ins, it loads signed precompiled bundles. Also tells the agent the
+//! agent with the `built-in-plugins` feature: a runtime-only agent has no
+//! built-in plug-ins, it loads signed precompiled bundles. Also tells the agent the
 //! target it is built for, which names the precompiled artifacts it loads.
 
 use std::path::PathBuf;
@@ -12,7 +12,7 @@ const BUILT_IN: [&str; 2] = ["debian", "rpm"];
 
 fn main() {
     println!("cargo:rustc-env=OUTFIT_AGENT_TARGET={}", std::env::var("TARGET").unwrap());
-    if std::env::var_os("CARGO_FEATURE_COMPILER").is_none() {
+    if std::env::var_os("CARGO_FEATURE_BUILT_IN_PLUGINS").is_none() {
         return;
     }
     let manifest_dir = PathBuf::from(std::env::var("CARGO_MANIFEST_DIR").unwrap());

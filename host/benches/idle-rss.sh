@@ -6,11 +6,14 @@
 # anonymous, file-backed) and the mappings that hold most of it.
 #   bash host/benches/idle-rss.sh [AGENT-BINARY [TARGET]]
 # TARGET is the agent's target triple (default: this CPU's Linux musl one).
-# With BUILD=default it measures the default agent instead (glibc, with the
-# compiler, `--profile agent`) serving its built-in plug-ins, which its first
-# start compiles (in child processes); it then restarts the agent once and
+# With BUILD=default it measures the packaged agent instead (glibc,
+# `--profile agent`): the daemon without Cranelift serving its built-in
+# plug-ins, which its first start compiles in child processes of
+# `outfit-agent-compiler` beside it; it then restarts the agent once and
 # measures again (plug-ins from its cache), then once more after a plug-in
-# (`files`) is delivered through the queue.
+# (`files`) is delivered through the queue. An agent binary given with
+# BUILD=default (e.g. one built with the default features, Cranelift inside)
+# is measured the same way.
 # Needs `cargo build --bins` (gateway, outfit-plugin) and the wasm32-wasip2 target.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -19,7 +22,8 @@ bin=$ws/target/debug
 agent=${1:-}
 target=${2:-$(uname -m)-unknown-linux-musl}
 if [ "${BUILD:-}" = default ] && [ -z "$agent" ]; then
-    cargo build -q -j2 --profile agent -p outfit-agent --bin outfit-agent
+    cargo build -q -j2 --profile agent -p outfit-agent --no-default-features --features built-in-plugins --bin outfit-agent
+    cargo build -q -j2 --profile agent -p outfit-agent --bin outfit-agent-compiler
     agent=$ws/target/agent/outfit-agent
 elif [ -z "$agent" ]; then
     cargo build -q -j2 --profile agent -p outfit-agent --no-default-features --bin outfit-agent --target "$target"

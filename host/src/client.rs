@@ -8,6 +8,7 @@ use outfit_wsdl::messages::{
 };
 use outfit_wsdl::transport::{self, Endpoint, TransportError};
 use std::path::Path;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, PoisonError, RwLock};
 
 #[derive(Debug, thiserror::Error)]
@@ -42,12 +43,69 @@ pub fn platform() -> String {
     format!("{}-{}", std::env::consts::OS, std::env::consts::ARCH)
 }
 
+/// The gateways this agent may talk to (`--gateway`, several for failover;
+/// they share one database, so any of them serves any call). Every call goes
+/// to the one that answered last; when it cannot be reached or fails inside
+/// (its database away), the call goes to the next one. Repeating a call on
+/// another gateway is as safe as repeating it on the same one: handing out
+/// a command again and reporting a result again are both idempotent.
+#[derive(Debug)]
+pub struct Gateways {
+    list: Vec<Endpoint>,
+    current: AtomicUsize,
+}
+
+impl Gateways {
+    /// Parses the URLs given; at least one.
+    pub fn parse(urls: &[String]) -> Result<Self, TransportError> {
+        let list = urls.iter().map(|url| Endpoint::parse(url)).collect::<Result<Vec<_>, _>>()?;
+        if list.is_empty() {
+            return Err(TransportError::Url("no gateway URL".into()));
+        }
+        Ok(Self { list, current: AtomicUsize::new(0) })
+    }
+
+    /// The gateway the next call goes to first.
+    pub fn current(&self) -> &Endpoint {
+        &self.list[self.current.load(Ordering::Relaxed) % self.list.len()]
+    }
+
+    /// Runs `call` against the current gateway and, while it fails in a way
+    /// another gateway might not, against each of the others once.
+    pub async fn call_any<T, F, Fut>(&self, mut call: F) -> Result<T, ClientError>
+    where
+        F: FnMut(Endpoint) -> Fut,
+        Fut: std::future::Future<Output = Result<T, ClientError>>,
+    {
+        let first = self.current.load(Ordering::Relaxed);
+        let mut last = None;
+        for i in 0..self.list.len() {
+            let at = (first + i) % self.list.len();
+            match call(self.list[at].clone()).await {
+                Ok(value) => {
+                    if at != first % self.list.len() {
+                        tracing::warn!(gateway = %self.list[at].addr(), "now talking to this gateway");
+                        self.current.store(at, Ordering::Relaxed);
+                    }
+                    return Ok(value);
+                }
+                Err(e) if e.is_transient() && self.list.len() > 1 => {
+                    tracing::info!(gateway = %self.list[at].addr(), error = %e, "gateway unavailable; trying the next one");
+                    last = Some(e);
+                }
+                Err(e) => return Err(e),
+            }
+        }
+        Err(last.expect("at least one gateway was tried"))
+    }
+}
+
 #[derive(Debug, Clone)]
 pub struct GatewayClient {
     /// Replaced when the device's certificate is renewed: a new configuration
     /// also starts without the old certificate's resumable sessions.
     tls: Arc<RwLock<Arc<rustls::ClientConfig>>>,
-    pub endpoint: Endpoint,
+    pub gateways: Arc<Gateways>,
     pub device: String,
 }
 
@@ -56,7 +114,7 @@ async fn call<T>(
     tls: &Arc<rustls::ClientConfig>,
     gateway: &Endpoint,
     request: GatewayRequest,
-    pick: impl FnOnce(Body) -> Option<T>,
+    pick: impl Fn(Body) -> Option<T>,
 ) -> Result<T, ClientError> {
     let operation = request.operation();
     let endpoint = gateway.join(outfit_wsdl::GATEWAY_AGENT_PATH);
@@ -73,7 +131,7 @@ async fn call<T>(
 /// token, word that the request waits for approval.
 pub async fn enrol(
     ca: &Path,
-    gateway: &Endpoint,
+    gateways: &Gateways,
     device: &str,
     site: &str,
     token: Option<&str>,
@@ -82,12 +140,22 @@ pub async fn enrol(
     let anonymous = transport::client_config(ca, None)?;
     let token = token.map(str::to_owned);
     let request = GatewayRequest::Enrol(Enrol { device: device.to_owned(), site: site.to_owned(), token, csr });
-    call(&anonymous, gateway, request, |b| b.enrol_response).await
+    gateways
+        .call_any(|gateway| {
+            let (tls, request) = (anonymous.clone(), request.clone());
+            async move { call(&tls, &gateway, request, |b| b.enrol_response).await }
+        })
+        .await
 }
 
 impl GatewayClient {
-    pub fn new(tls: Arc<rustls::ClientConfig>, endpoint: Endpoint, device: String) -> Self {
-        Self { tls: Arc::new(RwLock::new(tls)), endpoint, device }
+    pub fn new(tls: Arc<rustls::ClientConfig>, gateways: Arc<Gateways>, device: String) -> Self {
+        Self { tls: Arc::new(RwLock::new(tls)), gateways, device }
+    }
+
+    /// The gateway that answered last (where packages are fetched from).
+    pub fn endpoint(&self) -> &Endpoint {
+        self.gateways.current()
     }
 
     /// The TLS configuration of the next connection.
@@ -99,8 +167,14 @@ impl GatewayClient {
         *self.tls.write().unwrap_or_else(PoisonError::into_inner) = tls;
     }
 
-    async fn call<T>(&self, request: GatewayRequest, pick: impl FnOnce(Body) -> Option<T>) -> Result<T, ClientError> {
-        call(&self.tls(), &self.endpoint, request, pick).await
+    async fn call<T>(&self, request: GatewayRequest, pick: impl Fn(Body) -> Option<T>) -> Result<T, ClientError> {
+        let (tls, pick) = (self.tls(), &pick);
+        self.gateways
+            .call_any(|gateway| {
+                let (tls, request) = (tls.clone(), request.clone());
+                async move { call(&tls, &gateway, request, pick).await }
+            })
+            .await
     }
 
     /// `Authorise`: may the person who presented an operator certificate do

@@ -117,7 +117,7 @@ impl Executor {
 
     /// Downloads and verifies a command's package into the spool.
     async fn fetch(&self, gateway: &GatewayClient, package: &outfit_wsdl::messages::Package) -> Result<PathBuf, Stop> {
-        library::fetch(&gateway.tls(), &gateway.endpoint, package, &self.spool)
+        library::fetch(&gateway.tls(), gateway.endpoint(), package, &self.spool)
             .await
             .map_err(|e| if e.is_transient() { Stop::Unavailable(e.to_string()) } else { Stop::Failed(e.to_string()) })
     }
@@ -162,7 +162,7 @@ impl Executor {
                     }
                     e.to_string()
                 })?;
-                let path = library::fetch(&gateway.tls(), &gateway.endpoint, &package, &spool).await.map_err(|e| {
+                let path = library::fetch(&gateway.tls(), gateway.endpoint(), &package, &spool).await.map_err(|e| {
                     if e.is_transient() {
                         unreachable.store(true, Ordering::SeqCst);
                     }

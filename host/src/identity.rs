@@ -7,7 +7,7 @@
 
 use crate::client::{self, ClientError, GatewayClient};
 use outfit_wsdl::identity::Facts;
-use outfit_wsdl::transport::{self, Endpoint, Identity, LiveIdentity};
+use outfit_wsdl::transport::{self, Identity, LiveIdentity};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
@@ -47,7 +47,7 @@ pub struct Files {
 #[derive(Debug, Clone)]
 pub struct Enrolment<'a> {
     pub ca: &'a Path,
-    pub gateway: &'a Endpoint,
+    pub gateways: &'a crate::client::Gateways,
     pub device: &'a str,
     pub site: Option<&'a str>,
     /// The fast path; without it the request waits for approval.
@@ -117,7 +117,7 @@ impl Files {
         let csr = signing_request(how.device, &key)?;
         let mut told = false;
         let certificate = loop {
-            let answer = match client::enrol(how.ca, how.gateway, how.device, site, how.token, csr.clone()).await {
+            let answer = match client::enrol(how.ca, how.gateways, how.device, site, how.token, csr.clone()).await {
                 Ok(answer) => answer,
                 // A request waiting for approval outlives a gateway outage.
                 Err(ClientError::Transport(e)) if how.token.is_none() => {

@@ -7,9 +7,11 @@ use std::path::PathBuf;
 #[derive(Parser)]
 #[command(name = "outfit-agent", version, about = "Outfit agent: runs the gateway's commands on this device")]
 pub struct Settings {
-    /// Gateway base URL, e.g. https://gateway.example:8443
-    #[arg(long)]
-    pub gateway: String,
+    /// Gateway base URL, e.g. https://gateway.example:8443. Several
+    /// (comma-separated, or the option repeated) for failover: gateways that
+    /// share one database, tried in turn when one does not answer.
+    #[arg(long, required = true, value_delimiter = ',')]
+    pub gateway: Vec<String>,
     /// The gateway's CA certificate (pinned: no other CA is trusted).
     #[arg(long)]
     pub ca: PathBuf,

@@ -10,7 +10,7 @@ use crate::plugin::signature::{self, TrustedKeys};
 use crate::reboot::{Reboot, RebootMode};
 use crate::settings::{LogFormat, Settings};
 use anyhow::{Context, Result};
-use outfit_wsdl::transport::{self, Endpoint};
+use outfit_wsdl::transport;
 use std::sync::Arc;
 use std::time::Duration;
 use tracing_subscriber::filter::Targets;
@@ -84,11 +84,11 @@ async fn run(settings: Settings) -> Result<()> {
     let state_dir = settings.state_dir.unwrap_or_else(|| crate::platform::default_state_dir(&root));
     let spool = state_dir.join("spool");
     std::fs::create_dir_all(&spool).with_context(|| format!("create {}", spool.display()))?;
-    let endpoint = Endpoint::parse(&settings.gateway)?;
+    let gateways = Arc::new(crate::client::Gateways::parse(&settings.gateway)?);
     let identity = crate::identity::Files::new(&state_dir);
     let enrolment = crate::identity::Enrolment {
         ca: &settings.ca,
-        gateway: &endpoint,
+        gateways: &gateways,
         device: &settings.device,
         site: settings.site.as_deref(),
         token: settings.enrol_token.as_deref(),
@@ -106,14 +106,11 @@ async fn run(settings: Settings) -> Result<()> {
     // crash, a simulated reboot) skips Cranelift and most of its memory.
     let cache = crate::plugin::cache::CompileCache::new(state_dir.join("plugin-cache"));
     // Compiling leaves Cranelift's memory (tens of MB) held by the process
-    // that compiled: a child of ours does it, and exits.
-    #[cfg(feature = "compiler")]
-    let cache = match std::env::current_exe() {
-        Ok(program) => cache.compiling_in(program, settings.plugin_backend),
-        Err(e) => {
-            tracing::warn!(error = %e, "cannot name the agent's own binary; plug-ins compile in the agent");
-            cache
-        }
+    // that compiled: a child does it, and exits.
+    #[cfg(feature = "built-in-plugins")]
+    let cache = match compiling_program() {
+        Some(program) => cache.compiling_in(program),
+        None => cache,
     };
     let probe = CallContext {
         device: settings.device.clone(),
@@ -131,9 +128,11 @@ async fn run(settings: Settings) -> Result<()> {
     let versions = state_dir.join("plugin-versions");
     let plugins = tokio::task::spawn_blocking(move || -> Result<PluginSet> {
         let mut own = Vec::new();
-        #[cfg(feature = "compiler")]
-        for &(wasm, manifest) in crate::plugin::BUILT_IN {
-            own.push(loader.load(wasm, manifest, "built-in").map_err(anyhow::Error::msg)?);
+        #[cfg(feature = "built-in-plugins")]
+        if loader.cache.compiles() {
+            for &(wasm, manifest) in crate::plugin::BUILT_IN {
+                own.push(loader.load(wasm, manifest, "built-in").map_err(anyhow::Error::msg)?);
+            }
         }
         // Signed bundles: a refused one is reported, and the agent serves on without it.
         let mut refused = Vec::new();
@@ -157,7 +156,7 @@ async fn run(settings: Settings) -> Result<()> {
     // (and `poke.rs` lets only the gateway's through).
     let listener_identity = transport::LiveIdentity::load(me)?;
     let server = transport::server_config_live(listener_identity.clone(), transport::Clients::Required(&settings.ca))?;
-    let client = GatewayClient::new(tls, endpoint, settings.device);
+    let client = GatewayClient::new(tls, gateways, settings.device);
     let managed = crate::inventory::Managed::new(state_dir.join("managed"));
     let executor = Executor { plugins: Arc::new(plugins), root: root.clone(), spool, managed };
     let changes = state_dir.join("local-changes.jsonl");
@@ -198,4 +197,31 @@ async fn run(settings: Settings) -> Result<()> {
     };
     agent.run().await;
     Ok(())
+}
+
+/// The program that compiles plug-ins in a child process: the agent's own
+/// binary if it has Cranelift, else `outfit-agent-compiler` beside it. With
+/// neither the agent serves only signed precompiled bundles.
+#[cfg(feature = "built-in-plugins")]
+fn compiling_program() -> Option<std::path::PathBuf> {
+    let own = match std::env::current_exe() {
+        Ok(own) => own,
+        Err(e) => {
+            tracing::warn!(error = %e, "cannot name the agent's own binary to compile plug-ins in a child");
+            return None;
+        }
+    };
+    if cfg!(feature = "compiler") {
+        return Some(own);
+    }
+    let helper =
+        own.with_file_name(format!("{}{}", crate::plugin::cache::COMPILER_PROGRAM, std::env::consts::EXE_SUFFIX));
+    if helper.is_file() {
+        return Some(helper);
+    }
+    tracing::warn!(
+        looked_for = %helper.display(),
+        "no compiling program beside the agent: the built-in plug-ins are not served, only signed precompiled bundles"
+    );
+    None
 }

@@ -13,8 +13,16 @@
 //! rounds), `OUTFIT_FAULT_LONG=1` (rounds until at least 1000 faults). Each round
 //! imports a new model version (every marker package at version = round) and
 //! provisions every device to it.
+//!
+//! The Galera mode: three gateways, each on its own node of a three-node
+//! MariaDB Galera cluster; each agent reaches them through a proxy of its own
+//! that sends every new connection to the next gateway. A gateway kill or a
+//! database kill hits one of the three at random (the node rejoins by state
+//! transfer); a network cut holds the agent's proxy. `OUTFIT_GALERA_AGENTS`
+//! (6) and `OUTFIT_GALERA_FAULTS` (4 per round) size it.
 
 use anyhow::{Context, Result, bail, ensure};
+use outfit_tests::galera::GaleraCluster;
 use outfit_tests::netns::{self, Bridge, Link};
 use outfit_tests::proxy::Proxy;
 use outfit_tests::{Database, Gateway, PrivateMariadb, Process, build_deb, prepare_root, wait_for};
@@ -65,14 +73,20 @@ enum Cable {
     Proxy(Proxy),
 }
 
-/// Fields drop in order: agents first, then the gateway (so no connection of
-/// its can hold a lock the database drop waits for), the database, then the
-/// namespaces they ran in.
+/// The database servers: one, or a Galera cluster with a gateway per node.
+enum Servers {
+    Single(PrivateMariadb),
+    Galera(GaleraCluster),
+}
+
+/// Fields drop in order: agents first, then the gateways (so no connection of
+/// theirs can hold a lock the database drop waits for), the database, then
+/// the namespaces they ran in.
 struct Fleet {
     agents: Vec<Process>,
-    gateway: Gateway,
+    gateways: Vec<Gateway>,
     database: Database,
-    mariadb: PrivateMariadb,
+    servers: Servers,
     /// Present when agents live in namespaces; dropping it removes them.
     bridge: Option<Bridge>,
     names: Vec<String>,
@@ -84,7 +98,7 @@ impl Fleet {
     fn via(&self, i: usize) -> String {
         match &self.cables[i] {
             // The gateway keeps its address and port across restarts.
-            Cable::Netns(_) => self.gateway.url.clone(),
+            Cable::Netns(_) => self.gateway().url.clone(),
             Cable::Proxy(proxy) => format!("https://127.0.0.1:{}", proxy.addr.port()),
         }
     }
@@ -94,7 +108,16 @@ impl Fleet {
             Cable::Netns(link) => Some(link),
             Cable::Proxy(_) => None,
         };
-        self.gateway.start_agent_in(&self.names[i], &self.roots[i], &self.via(i), link)
+        self.gateway().start_agent_in(&self.names[i], &self.roots[i], &self.via(i), link)
+    }
+
+    /// The gateway operator commands go to (any would do: they share the data).
+    fn gateway(&self) -> &Gateway {
+        &self.gateways[0]
+    }
+
+    fn gateway_addrs(&self) -> Vec<std::net::SocketAddr> {
+        self.gateways.iter().map(Gateway::socket_addr).collect()
     }
 
     fn device_sql(&self, i: usize) -> String {
@@ -183,21 +206,31 @@ impl Fleet {
         let pause = Duration::from_millis(rng.u64(100..800));
         match fault {
             Fault::GatewayKill => {
-                self.gateway.crash_and_restart()?;
+                let g = rng.usize(..self.gateways.len());
+                self.gateways[g].crash_and_restart()?;
+                let addrs = self.gateway_addrs();
                 for cable in &self.cables {
                     if let Cable::Proxy(proxy) = cable {
-                        proxy.retarget(self.gateway.socket_addr());
+                        proxy.retarget_all(addrs.clone());
                     }
                 }
             }
             Fault::AgentKill => {
                 self.agents[i] = self.start_agent(i)?; // the old one is killed on drop
             }
-            Fault::DatabaseKill => {
-                self.mariadb.kill();
-                std::thread::sleep(pause);
-                self.mariadb.restart()?;
-            }
+            Fault::DatabaseKill => match &mut self.servers {
+                Servers::Single(mariadb) => {
+                    mariadb.kill();
+                    std::thread::sleep(pause);
+                    mariadb.restart()?;
+                }
+                Servers::Galera(cluster) => {
+                    let node = rng.usize(..cluster.size());
+                    cluster.kill(node);
+                    std::thread::sleep(pause);
+                    cluster.restart(node)?;
+                }
+            },
             Fault::NetworkCut => match &self.cables[i] {
                 Cable::Netns(link) => {
                     // Long enough, at times, for TCP to give up retransmitting
@@ -214,7 +247,7 @@ impl Fleet {
                 }
             },
             Fault::Reboot => {
-                self.gateway.cli(&["queue", "reboot", &self.names[i]])?;
+                self.gateway().cli(&["queue", "reboot", &self.names[i]])?;
             }
         }
         Ok(())
@@ -223,46 +256,85 @@ impl Fleet {
 
 #[test]
 fn queues_survive_random_faults_exactly_once_and_in_order() -> Result<()> {
-    let seed: u64 = env_or(
-        "OUTFIT_FAULT_SEED",
-        std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH)?.as_millis() as u64,
-    );
-    let agents: usize = env_or("OUTFIT_FAULT_AGENTS", 10);
-    let per_round: usize = env_or("OUTFIT_FAULTS", 8);
-    // Two rounds by default, so the second one also upgrades every package
-    // (a model change flowing to every device) under faults.
-    let minimum = if std::env::var("OUTFIT_FAULT_LONG").is_ok_and(|v| v == "1") { 1000 } else { 2 * per_round };
-    report(&format!(
-        "fault suite: seed {seed}, {agents} agents, {per_round} faults per round, at least {minimum} faults"
-    ));
-    let mut rng = fastrand::Rng::with_seed(seed);
+    suite(Mode::Single)
+}
 
-    let dir = tempfile::tempdir()?;
-    let mariadb = PrivateMariadb::start(&dir.path().join("mariadb"))?;
+#[test]
+fn queues_survive_random_faults_on_three_gateways_and_a_galera_cluster() -> Result<()> {
+    suite(Mode::Galera)
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Mode {
+    /// One gateway on one MariaDB server; agents in network namespaces.
+    Single,
+    /// Three gateways on a three-node Galera cluster; agents behind proxies.
+    Galera,
+}
+
+/// The databases and gateways of a mode.
+fn serve(mode: Mode, dir: &Path, bridge: &Option<Bridge>) -> Result<(Servers, Database, Vec<Gateway>)> {
+    if mode == Mode::Galera {
+        let cluster = GaleraCluster::start(&dir.join("galera"), 3)?;
+        let database = Database::mariadb_on("127.0.0.1", cluster.port(0))?;
+        let first = Gateway::start(&dir.join("gateway-0"), &database)?;
+        let mut gateways = vec![first];
+        for node in 1..cluster.size() {
+            let peer = gateways[0]
+                .start_peer_on(&dir.join(format!("gateway-{node}")), &database.url_via(cluster.port(node)))?;
+            gateways.push(peer);
+        }
+        return Ok((Servers::Galera(cluster), database, gateways));
+    }
+    let mariadb = PrivateMariadb::start(&dir.join("mariadb"))?;
     let database = Database::mariadb_on("127.0.0.1", mariadb.port)?;
-    let bridge = if netns::available() { Some(Bridge::create()?) } else { None };
-    let gateway = match &bridge {
+    let gateway = match bridge {
         Some(bridge) => {
             // A fixed port on the bridge: agents keep their URL across gateway restarts.
             let port = std::net::TcpListener::bind((bridge.gateway_ip.as_str(), 0))?.local_addr()?.port();
             let listen = format!("{}:{port}", bridge.gateway_ip);
             let init = ["--listen", listen.as_str(), "--san", bridge.gateway_ip.as_str()];
-            Gateway::start_with(&dir.path().join("gateway"), &database, &init)?
+            Gateway::start_with(&dir.join("gateway"), &database, &init)?
         }
-        None => Gateway::start(&dir.path().join("gateway"), &database)?,
+        None => Gateway::start(&dir.join("gateway"), &database)?,
     };
+    Ok((Servers::Single(mariadb), database, vec![gateway]))
+}
+
+fn suite(mode: Mode) -> Result<()> {
+    let seed: u64 = env_or(
+        "OUTFIT_FAULT_SEED",
+        std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH)?.as_millis() as u64,
+    );
+    let (agents, per_round): (usize, usize) = match mode {
+        Mode::Single => (env_or("OUTFIT_FAULT_AGENTS", 10), env_or("OUTFIT_FAULTS", 8)),
+        Mode::Galera => (env_or("OUTFIT_GALERA_AGENTS", 6), env_or("OUTFIT_GALERA_FAULTS", 4)),
+    };
+    // Two rounds by default, so the second one also upgrades every package
+    // (a model change flowing to every device) under faults.
+    let minimum = if std::env::var("OUTFIT_FAULT_LONG").is_ok_and(|v| v == "1") { 1000 } else { 2 * per_round };
+    let label = match mode {
+        Mode::Single => "fault suite",
+        Mode::Galera => "fault suite (Galera)",
+    };
+    report(&format!("{label}: seed {seed}, {agents} agents, {per_round} faults per round, at least {minimum} faults"));
+    let mut rng = fastrand::Rng::with_seed(seed);
+
+    let dir = tempfile::tempdir()?;
+    let bridge = if mode == Mode::Single && netns::available() { Some(Bridge::create()?) } else { None };
+    let (servers, database, gateways) = serve(mode, dir.path(), &bridge)?;
     println!(
-        "fault suite: network cuts {}",
+        "{label}: network cuts {}",
         if bridge.is_some() {
             "take down each agent's veth link (one network namespace per agent)"
         } else {
-            "go through a TCP proxy per agent: network namespaces are unavailable here (not root?)"
+            "hold a TCP proxy per agent"
         }
     );
     let mut fleet = Fleet {
         database,
-        mariadb,
-        gateway,
+        servers,
+        gateways,
         bridge,
         names: Vec::new(),
         roots: Vec::new(),
@@ -270,7 +342,7 @@ fn queues_survive_random_faults_exactly_once_and_in_order() -> Result<()> {
         agents: Vec::new(),
     };
     let first = marker_model(dir.path(), 1)?;
-    fleet.gateway.cli(&["model", "import", first.to_str().unwrap()])?;
+    fleet.gateway().cli(&["model", "import", first.to_str().unwrap()])?;
     for i in 0..agents {
         let name = format!("fault-{i:02}");
         let root = dir.path().join("roots").join(&name);
@@ -281,9 +353,9 @@ fn queues_survive_random_faults_exactly_once_and_in_order() -> Result<()> {
                 let address = link.address.clone();
                 (Cable::Netns(link), address)
             }
-            None => (Cable::Proxy(Proxy::start(fleet.gateway.socket_addr())), "127.0.0.1".to_owned()),
+            None => (Cable::Proxy(Proxy::round_robin(fleet.gateway_addrs())), "127.0.0.1".to_owned()),
         };
-        fleet.gateway.register(&name, "markers", "faults", &address)?;
+        fleet.gateway().register(&name, "markers", "faults", &address)?;
         fleet.names.push(name);
         fleet.roots.push(root);
         fleet.cables.push(cable);
@@ -304,11 +376,11 @@ fn queues_survive_random_faults_exactly_once_and_in_order() -> Result<()> {
         round += 1;
         if round > 1 {
             let model = marker_model(dir.path(), round)?;
-            fleet.gateway.cli(&["model", "import", model.to_str().unwrap()])?;
+            fleet.gateway().cli(&["model", "import", model.to_str().unwrap()])?;
         }
         let mut provision = vec!["provision"];
         provision.extend(fleet.names.iter().map(String::as_str));
-        fleet.gateway.cli(&provision)?;
+        fleet.gateway().cli(&provision)?;
         for _ in 0..per_round {
             std::thread::sleep(Duration::from_millis(rng.u64(50..600)));
             let fault = kinds[rng.usize(..kinds.len())];
@@ -323,7 +395,7 @@ fn queues_survive_random_faults_exactly_once_and_in_order() -> Result<()> {
     }
     let commands = fleet.database.scalar("SELECT COUNT(*) FROM commands")?;
     report(&format!(
-        "fault suite passed: seed {seed}, {total} faults injected {injected:?}, {commands} commands, 0 violations, {:.0}s",
+        "{label} passed: seed {seed}, {total} faults injected {injected:?}, {commands} commands, 0 violations, {:.0}s",
         started.elapsed().as_secs_f64()
     ));
     Ok(())

@@ -1,13 +1,14 @@
 //! The packages an operator installs: `.deb` (cargo-deb) and `.rpm`
 //! (cargo-generate-rpm) of the gateway, the CLI and the agent, made from this
-//! run's binaries (`--profile dev --no-build`; a release is `cargo deb -p …`
-//! alone). lintian finds no error; the systemd units verify; the `.deb`s
+//! run's binaries (`--profile dev --no-build`; docs/packages.md makes a
+//! release), and the runtime-only agent's `.deb` (static, no compiling
+//! program). lintian finds no error; the systemd units verify; the `.deb`s
 //! unpacked into a fresh root run — a gateway `init` + `serve`, the CLI
 //! registering a device, the agent enrolling — and the `.rpm`s install with
 //! rpm into another fresh root, their defaults files marked as configuration.
 
 use anyhow::{Context, Result};
-use outfit_tests::{build_demo_model, nested_cargo, run, wait_for};
+use outfit_tests::{build_demo_model, lean_target, lean_target_dir, nested_cargo, run, runtime_only_agent, wait_for};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::Duration;
@@ -38,6 +39,14 @@ fn the_packages_pass_lintian_verify_and_run_from_fresh_roots() -> Result<()> {
     for package in DEBS {
         run(nested_cargo().args(["deb", "-p", package, "--no-build", "--profile", "dev", "--output"]).arg(&out))?;
     }
+    // The runtime-only agent: the static daemon without Cranelift, alone.
+    runtime_only_agent()?;
+    let variant = ["deb", "-p", "outfit-agent", "--variant", "runtime-only", "--no-build", "--profile", "dev"];
+    run(nested_cargo()
+        .args(variant)
+        .args(["--target", &lean_target(), "--output"])
+        .arg(&out)
+        .env("CARGO_TARGET_DIR", lean_target_dir()))?;
     // Uncompressed: zstd over unstripped debug binaries takes minutes.
     for crate_dir in ["gateway", "gateway/cli", "host"] {
         let args = ["generate-rpm", "-p", crate_dir, "--profile", "dev", "--payload-compress", "none", "-o"];
@@ -45,22 +54,42 @@ fn the_packages_pass_lintian_verify_and_run_from_fresh_roots() -> Result<()> {
     }
     let debs = files_ending(&out, ".deb")?;
     let rpms = files_ending(&out, ".rpm")?;
-    assert_eq!((debs.len(), rpms.len()), (3, 3), "{debs:?} {rpms:?}");
+    assert_eq!((debs.len(), rpms.len()), (4, 3), "{debs:?} {rpms:?}");
+    let deb = |name: &str| {
+        debs.iter()
+            .find(|p| p.file_name().unwrap().to_string_lossy().starts_with(&format!("{name}_")))
+            .unwrap_or_else(|| panic!("no {name} package in {debs:?}"))
+    };
 
     // lintian: warnings (no manual pages yet) but no error.
     for deb in &debs {
         run(Command::new("lintian").args(["--fail-on", "error"]).arg(deb))?;
     }
-    for (deb, conffile) in [(&debs[0], "/etc/default/outfit-agent"), (&debs[2], "/etc/default/outfit-gateway")] {
-        let conffiles = run(Command::new("dpkg-deb").arg("--info").arg(deb).arg("conffiles"))?;
-        assert_eq!(conffiles.trim(), conffile, "{deb:?}");
+    for (package, conffile) in [
+        ("outfit-agent", "/etc/default/outfit-agent"),
+        ("outfit-agent-runtime-only", "/etc/default/outfit-agent"),
+        ("outfit-gateway", "/etc/default/outfit-gateway"),
+    ] {
+        let conffiles = run(Command::new("dpkg-deb").arg("--info").arg(deb(package)).arg("conffiles"))?;
+        assert_eq!(conffiles.trim(), conffile, "{package}");
     }
+    // The runtime-only agent is static and has no compiling program beside it.
+    let lean_root = dir.path().join("lean-root");
+    run(Command::new("dpkg").arg("-x").arg(deb("outfit-agent-runtime-only")).arg(&lean_root))?;
+    let lean = lean_root.join("usr/bin/outfit-agent");
+    let headers = run(Command::new("readelf").arg("--program-headers").arg(&lean))?;
+    assert!(!headers.contains("INTERP"), "the runtime-only agent should be static:\n{headers}");
+    assert!(!lean_root.join("usr/bin/outfit-agent-compiler").exists());
+    let version = run(Command::new(&lean).arg("--version"))?;
+    assert!(version.contains(env!("CARGO_PKG_VERSION")), "{version}");
+    let control = run(Command::new("dpkg-deb").arg("--field").arg(deb("outfit-agent-runtime-only")).arg("Conflicts"))?;
+    assert_eq!(control.trim(), "outfit-agent");
 
     // Unpacked into a fresh root, beside the host's own systemd units (what
     // the outfit units refer to), both units verify.
     let root = dir.path().join("root");
-    for deb in &debs {
-        run(Command::new("dpkg").arg("-x").arg(deb).arg(&root))?;
+    for package in DEBS {
+        run(Command::new("dpkg").arg("-x").arg(deb(package)).arg(&root))?;
     }
     let units = root.join("usr/lib/systemd/system");
     for unit in std::fs::read_dir("/usr/lib/systemd/system")?.flatten() {
@@ -83,6 +112,10 @@ fn the_packages_pass_lintian_verify_and_run_from_fresh_roots() -> Result<()> {
         let version = run(Command::new(bin(name)).arg("--version"))?;
         assert!(version.contains(env!("CARGO_PKG_VERSION")), "{name}: {version}");
     }
+    // The agent's compiling program is installed beside it, and is not for people.
+    let by_hand = Command::new(bin("outfit-agent-compiler")).output()?;
+    assert_eq!(by_hand.status.code(), Some(2), "{by_hand:?}");
+    assert!(String::from_utf8_lossy(&by_hand.stderr).contains("run by outfit-agent"), "{by_hand:?}");
     let home = dir.path().join("gateway");
     run(Command::new(bin("outfit-gateway"))
         .args(["init", "--listen", "127.0.0.1:0", "--operator-listen", "127.0.0.1:0", "--dir"])

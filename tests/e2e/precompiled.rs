@@ -1,40 +1,22 @@
-//! The runtime-only agent: built without Cranelift (`--no-default-features`)
-//! as a static musl binary (as shipped: no glibc, libm or loader mapped, see
-//! host/benches/idle-rss.sh), it carries no code generator and no built-in
-//! plug-ins, and runs only
-//! plug-ins whose machine code was compiled ahead of time and signed
-//! (`outfit-plugin precompile`). Placed bundles and bundles delivered through
-//! the queue both work that way; a bundle without an artifact for the agent's
-//! target is refused with the command that fixes it — by the agent, and, once
-//! the agent has said so in `Hello`, by the gateway before it queues the
-//! delivery. Real dpkg, real MariaDB.
+//! The agent without Cranelift (`--no-default-features --features
+//! built-in-plugins`), as a static musl binary (as shipped: no glibc, libm or
+//! loader mapped, see host/benches/idle-rss.sh). Alone (the runtime-only
+//! package) it carries no code generator, leaves its built-in plug-ins unserved
+//! and runs only plug-ins whose machine code was compiled ahead of time and
+//! signed (`outfit-plugin precompile`). Placed bundles and bundles delivered
+//! through the queue both work that way; a bundle without an artifact for the
+//! agent's target is refused with the command that fixes it — by the agent,
+//! and, once the agent has said so in `Hello`, by the gateway before it queues
+//! the delivery. With `outfit-agent-compiler` beside it (the default package)
+//! it compiles in child processes of that program. Real dpkg, real MariaDB.
 
 use crate::plugins::{all_ran_on, bundle, queued_on, tool, vendor_key};
 use anyhow::{Context, Result, ensure};
-use outfit_tests::{Database, Gateway, bin, installed_packages, nested_cargo, prepare_root, run, workspace};
-use std::path::{Path, PathBuf};
+use outfit_tests::{Database, Gateway, bin, installed_packages, lean_target, prepare_root, run, runtime_only_agent};
+use std::path::Path;
 use std::process::Command;
 
 const DEVICE: &str = "lean-1";
-
-/// The runtime-only agent's target: this machine's CPU, Linux, static musl.
-fn lean_target() -> String {
-    format!("{}-unknown-linux-musl", std::env::consts::ARCH)
-}
-
-/// Builds the agent without its `compiler` feature for [`lean_target`], in a
-/// target directory of its own (the outer cargo holds the workspace's).
-fn build_runtime_only_agent() -> Result<PathBuf> {
-    let target_dir = workspace().join("target/runtime-only");
-    let mut build = nested_cargo();
-    build.args(["build", "-j2", "-p", "outfit-agent", "--no-default-features", "--bin", "outfit-agent"]);
-    build.args(["--target", &lean_target()]).arg("--target-dir").arg(&target_dir);
-    ensure!(
-        build.status().context("run cargo")?.success(),
-        "building the runtime-only agent failed (musl target: `bash .ci/setup` installs musl-tools and it)"
-    );
-    Ok(target_dir.join(lean_target()).join("debug/outfit-agent"))
-}
 
 /// Whether the binary holds Cranelift's code (its symbols name the crate).
 fn has_cranelift(program: &Path) -> Result<bool> {
@@ -43,7 +25,7 @@ fn has_cranelift(program: &Path) -> Result<bool> {
 
 #[test]
 fn a_runtime_only_agent_runs_signed_precompiled_plugins_and_refuses_others() -> Result<()> {
-    let lean = build_runtime_only_agent()?;
+    let lean = runtime_only_agent()?;
     ensure!(has_cranelift(&bin("outfit-agent"))?, "the default agent should carry Cranelift");
     ensure!(!has_cranelift(&lean)?, "the runtime-only agent carries Cranelift");
     let target = lean_target();
@@ -107,5 +89,42 @@ fn a_runtime_only_agent_runs_signed_precompiled_plugins_and_refuses_others() -> 
     let shown = gateway.cli(&["device", "show", DEVICE])?;
     assert!(shown.contains("\nplugin: files 0.1.0 ") && !shown.contains("plugin: network"), "{shown}");
     assert!(shown.contains(&format!("\nruns only precompiled plug-ins for: {target}\n")), "{shown}");
+    Ok(())
+}
+
+/// The packaged agent: the same daemon without Cranelift, with
+/// `outfit-agent-compiler` installed beside it. It serves the built-in
+/// plug-ins, compiled in child processes of that program, and can compile
+/// deliveries, so it does not tell its gateway it needs precompiled ones.
+#[test]
+fn the_agent_without_cranelift_compiles_through_the_program_beside_it() -> Result<()> {
+    let lean = runtime_only_agent()?;
+    let dir = tempfile::tempdir()?;
+    let installed = dir.path().join("usr/bin");
+    std::fs::create_dir_all(&installed)?;
+    let agent = installed.join("outfit-agent");
+    std::fs::copy(&lean, &agent)?;
+    std::fs::copy(bin("outfit-agent-compiler"), installed.join("outfit-agent-compiler"))?;
+    ensure!(!has_cranelift(&agent)?, "the packaged daemon carries Cranelift");
+
+    let database = Database::mariadb()?;
+    let gateway = Gateway::start(&dir.path().join("gateway"), &database)?;
+    gateway.import_demo_model(&dir.path().join("model"))?;
+    let device = "lean-2";
+    let root = dir.path().join(device);
+    prepare_root(&root)?;
+    gateway.register(device, "webserver", "demo", "127.0.0.1")?;
+    let _agent = gateway.start_agent_program(&agent, device, &root, &[])?;
+
+    let shown = gateway.reported(device)?;
+    assert!(shown.contains("\nplugin: debian 0.1.0 ") && shown.contains("\nplugin: rpm 0.1.0 "), "{shown}");
+    assert!(!shown.contains("runs only precompiled plug-ins"), "{shown}");
+    let log = gateway.agent_log(device);
+    assert_eq!(log.matches("plug-in compiled in a child process").count(), 2, "{log}");
+
+    all_ran_on(&queued_on(&gateway, &database, device, &["provision", device])?, "debian 0.1.0");
+    let mut packages = installed_packages(&root)?;
+    packages.sort();
+    assert_eq!(packages, ["outfit-demo-app 2.1.0", "outfit-demo-content 3.0.0", "outfit-demo-os 1.0.0"]);
     Ok(())
 }

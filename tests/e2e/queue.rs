@@ -267,3 +267,34 @@ fn two_gateways_on_one_database_serve_the_same_agents_without_running_anything_t
     }
     Ok(())
 }
+
+/// An agent given two gateways (`--gateway A,B`) that share a database keeps
+/// working when A dies: its calls go to B, which also pokes it, and the
+/// queue finishes with every command run once.
+#[test]
+fn an_agent_given_two_gateways_fails_over_when_one_dies() -> Result<()> {
+    let dir = tempfile::tempdir()?;
+    let database = Database::mariadb()?;
+    let mut first = Gateway::start(&dir.path().join("gateway"), &database)?;
+    first.import_demo_model(&dir.path().join("model"))?;
+    let second = first.start_peer(&dir.path().join("gateway-2"))?;
+    let root = dir.path().join("roots/fail-1");
+    let both = format!("{},{}", first.url, second.url);
+    let _agent = first.add_agent_via("fail-1", "webserver", "demo", &root, &both)?;
+    wait_for(Duration::from_secs(60), "Hello", hello_done(&database, 1))?;
+
+    first.process.child.kill()?;
+    first.process.child.wait()?;
+    second.cli(&["provision", "fail-1"])?;
+    wait_for(Duration::from_secs(90), "the queue to finish through the second gateway", || {
+        let open = database.scalar("SELECT COUNT(*) FROM commands WHERE state <> 'succeeded'")?;
+        ensure!(!open.is_empty());
+        Ok((open == "0").then_some(()))
+    })?;
+    assert_eq!(installed_packages(&root)?.len(), 3);
+    assert_eq!(database.scalar("SELECT MAX(attempts) FROM commands")?, "1", "each command went out once");
+    let log = first.agent_log("fail-1");
+    assert!(log.contains("gateway unavailable; trying the next one"), "{log}");
+    assert!(log.contains("now talking to this gateway"), "{log}");
+    Ok(())
+}

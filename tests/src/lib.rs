@@ -3,6 +3,7 @@
 //! dpkg. Assertions read the outcome from outside the product: `dpkg-query`,
 //! the files in each device root, and the database through its own client.
 
+pub mod galera;
 pub mod netns;
 pub mod proxy;
 
@@ -44,6 +45,32 @@ pub fn nested_cargo() -> Command {
     cargo
 }
 
+/// The runtime-only agent's target: this machine's CPU, Linux, static musl.
+pub fn lean_target() -> String {
+    format!("{}-unknown-linux-musl", std::env::consts::ARCH)
+}
+
+/// The target directory of the agent built without Cranelift.
+pub fn lean_target_dir() -> PathBuf {
+    workspace().join("target/runtime-only")
+}
+
+/// Builds the agent as packaged, without Cranelift (`--no-default-features
+/// --features built-in-plugins`), as a static musl binary for
+/// [`lean_target`], in a target directory of its own (the outer cargo holds
+/// the workspace's); returns the binary.
+pub fn runtime_only_agent() -> Result<PathBuf> {
+    let target_dir = lean_target_dir();
+    let mut build = nested_cargo();
+    build.args(["build", "-j2", "-p", "outfit-agent", "--no-default-features", "--features", "built-in-plugins"]);
+    build.args(["--bin", "outfit-agent", "--target", &lean_target()]).arg("--target-dir").arg(&target_dir);
+    ensure!(
+        build.status().context("run cargo")?.success(),
+        "building the runtime-only agent failed (musl target: `bash .ci/setup` installs musl-tools and it)"
+    );
+    Ok(target_dir.join(lean_target()).join("debug/outfit-agent"))
+}
+
 /// Runs a command, failing with its output if it does not succeed.
 pub fn run(cmd: &mut Command) -> Result<String> {
     let out = cmd.output().with_context(|| format!("start {cmd:?}"))?;
@@ -76,7 +103,7 @@ fn default_port() -> u16 {
     std::env::var("OUTFIT_TEST_MYSQL_PORT").ok().and_then(|p| p.parse().ok()).unwrap_or(3306)
 }
 
-fn mariadb_cli(host: &str, port: u16) -> Command {
+pub(crate) fn mariadb_cli(host: &str, port: u16) -> Command {
     let mut cmd = Command::new("mariadb");
     cmd.args(["--protocol=TCP", "-h", host, "-P"]).arg(port.to_string()).args([
         "-uroot",
@@ -107,6 +134,15 @@ impl Database {
         match self {
             Self::Mariadb { name, host, port } => format!("mysql://root@{host}:{port}/{name}"),
             Self::Sqlite { path } => path.display().to_string(),
+        }
+    }
+
+    /// The URL of the same MariaDB database through the server on `port` (a
+    /// node of the same Galera cluster).
+    pub fn url_via(&self, port: u16) -> String {
+        match self {
+            Self::Mariadb { name, host, .. } => format!("mysql://root@{host}:{port}/{name}"),
+            Self::Sqlite { .. } => self.url(),
         }
     }
 
@@ -265,6 +301,20 @@ impl Gateway {
     pub fn start_peer(&self, dir: &Path) -> Result<Self> {
         run(Command::new("cp").arg("-r").arg(&self.dir).arg(dir))?;
         let _ = std::fs::remove_file(dir.join("gateway.log"));
+        let (process, url) = Self::spawn_serve(dir, &[], &[])?;
+        Ok(Self { dir: dir.to_owned(), url, process })
+    }
+
+    /// Like [`Gateway::start_peer`], with the peer on the database at `url`
+    /// (the same data through another server: a node of a Galera cluster,
+    /// [`Database::url_via`]).
+    pub fn start_peer_on(&self, dir: &Path, url: &str) -> Result<Self> {
+        run(Command::new("cp").arg("-r").arg(&self.dir).arg(dir))?;
+        let _ = std::fs::remove_file(dir.join("gateway.log"));
+        let settings = dir.join("gateway.toml");
+        let mut toml: toml::Table = std::fs::read_to_string(&settings)?.parse()?;
+        toml.insert("database".into(), url.into());
+        std::fs::write(&settings, toml.to_string())?;
         let (process, url) = Self::spawn_serve(dir, &[], &[])?;
         Ok(Self { dir: dir.to_owned(), url, process })
     }

@@ -122,7 +122,12 @@ impl Proxy {
     }
 
     pub fn retarget(&self, target: SocketAddr) {
-        self.state.0.lock().unwrap().targets = vec![target];
+        self.retarget_all(vec![target]);
+    }
+
+    /// New connections go to `targets` in turn from now on.
+    pub fn retarget_all(&self, targets: Vec<SocketAddr>) {
+        self.state.0.lock().unwrap().targets = targets;
     }
 
     /// Waits until `n` connections are being held.

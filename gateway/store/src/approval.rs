@@ -163,7 +163,7 @@ impl Storage {
         device: &str,
         key: Option<&str>,
         by: &str,
-        sign: impl FnOnce(&EnrolmentRequest) -> std::result::Result<(Issued, String), E>,
+        mut sign: impl FnMut(&EnrolmentRequest) -> std::result::Result<(Issued, String), E>,
     ) -> std::result::Result<EnrolmentRequest, E> {
         self.transaction(|conn| {
             let request = pick(conn, device, key)?;

@@ -207,8 +207,12 @@ impl Storage {
     }
 
     /// Runs `f` as one agent exchange: one pooled connection and one
-    /// transaction (see [`Session`]). `Err` rolls everything back.
-    pub fn exchange<T, E: From<StorageError>>(&self, f: impl FnOnce(&mut Session<'_>) -> Result<T, E>) -> Result<T, E> {
+    /// transaction (see [`Session`]). `Err` rolls everything back; a commit
+    /// that loses a write conflict runs `f` again.
+    pub fn exchange<T, E: From<StorageError>>(
+        &self,
+        mut f: impl FnMut(&mut Session<'_>) -> Result<T, E>,
+    ) -> Result<T, E> {
         self.transaction(|conn| f(&mut Session { conn, versions: &self.versions }))
     }
 

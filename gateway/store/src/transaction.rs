@@ -22,6 +22,13 @@
 //! fails its `START TRANSACTION`; it is retired and the next one tried, so a
 //! restart costs no request.
 //!
+//! On a Galera cluster two nodes may change the same rows at once: each
+//! transaction holds only its own node's locks, and the one certified second
+//! fails at COMMIT with a deadlock error (1213). Nothing of it was applied,
+//! so the whole transaction runs again, reading the rows as they are now
+//! (every queue move is a compare-and-set, so the repeat cannot hand a
+//! command out twice). The same holds for a plain server's deadlock at commit.
+//!
 //! SQLite opens with `BEGIN IMMEDIATE`: the transaction takes the write lock
 //! up front, where `busy_timeout` applies. A deferred transaction that reads
 //! and then writes after another process wrote fails at once with "database
@@ -93,16 +100,32 @@ fn retire(conn: &mut DbConnection) {
     }
 }
 
+/// How many times a transaction runs when its COMMIT loses a conflict.
+const COMMIT_ATTEMPTS: u32 = 4;
+
 impl Storage {
     /// Runs `f` in one transaction on a pooled connection: committed if it
     /// returns `Ok`, rolled back if it returns `Err` or panics; a connection
-    /// whose transaction did not commit is never handed on.
+    /// whose transaction did not commit is never handed on. A COMMIT that
+    /// loses a write conflict (see the module comment) runs `f` again.
     pub(super) fn transaction<T, E: From<StorageError>>(
         &self,
-        f: impl FnOnce(&mut DbConnection) -> Result<T, E>,
+        mut f: impl FnMut(&mut DbConnection) -> Result<T, E>,
     ) -> Result<T, E> {
-        let mut conn = self.checkout(begin)?;
-        run(&mut conn, f)
+        let mut attempt = 1;
+        loop {
+            let mut conn = self.checkout(begin)?;
+            match run(&mut conn, &mut f) {
+                Ok(value) => return Ok(value),
+                Err(Failed::InWork(e)) => return Err(e),
+                Err(Failed::AtCommit(e)) if attempt < COMMIT_ATTEMPTS && conflicted(&e) => {
+                    tracing::debug!(attempt, error = %e, "the transaction lost a write conflict at commit; running it again");
+                    attempt += 1;
+                    std::thread::sleep(std::time::Duration::from_millis(fastrand::u64(1..=5 * u64::from(attempt))));
+                }
+                Err(Failed::AtCommit(e)) => return Err(E::from(e.into())),
+            }
+        }
     }
 
     /// A pooled connection that passed `check` (a ping, or the `START
@@ -129,22 +152,35 @@ impl Storage {
     }
 }
 
+/// Why a transaction did not commit.
+enum Failed<E> {
+    /// `f` failed; nothing is tried again.
+    InWork(E),
+    /// `f` succeeded and the COMMIT failed.
+    AtCommit(diesel::result::Error),
+}
+
+/// A deadlock or certification failure: the server rolled it all back.
+fn conflicted(e: &diesel::result::Error) -> bool {
+    matches!(e, diesel::result::Error::DatabaseError(diesel::result::DatabaseErrorKind::SerializationFailure, _))
+}
+
 /// Runs `f` in the transaction just begun on `conn` (see [`Storage::transaction`]).
 fn run<T, E: From<StorageError>>(
     conn: &mut DbConnection,
-    f: impl FnOnce(&mut DbConnection) -> Result<T, E>,
-) -> Result<T, E> {
+    f: &mut impl FnMut(&mut DbConnection) -> Result<T, E>,
+) -> Result<T, Failed<E>> {
     match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| f(conn))) {
         Ok(Ok(value)) => match commit(conn) {
             Ok(()) => Ok(value),
             Err(e) => {
                 rollback(conn);
-                Err(E::from(e.into()))
+                Err(Failed::AtCommit(e))
             }
         },
         Ok(Err(e)) => {
             rollback(conn);
-            Err(e)
+            Err(Failed::InWork(e))
         }
         Err(panic) => {
             rollback(conn);

@@ -121,7 +121,7 @@ impl Storage {
         site: &str,
         device: &str,
         token_sha256: &str,
-        sign: impl FnOnce(&Grant) -> std::result::Result<(Issued, T), E>,
+        mut sign: impl FnMut(&Grant) -> std::result::Result<(Issued, T), E>,
     ) -> std::result::Result<std::result::Result<T, TokenRefused>, E> {
         self.transaction(|conn| {
             let now = now_ms();

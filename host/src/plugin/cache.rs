@@ -1,14 +1,21 @@
 //! Precompiled plug-ins on disk. Compiling a component with Cranelift costs
 //! tens of milliseconds and most of the agent's peak memory; loading the
 //! machine code compiled at an earlier start costs well under a millisecond.
-//! Entries are keyed by the component's sha256 and the engine's compatibility
-//! hash (wasmtime version and settings), so a new plug-in or a new agent build
-//! compiles afresh.
+//! Entries are keyed by the component's sha256, the backend, and the wasmtime
+//! and agent versions, so a new plug-in or a new agent compiles afresh (and
+//! an entry wasmtime refuses anyway, from another build's settings, is
+//! discarded and compiled again).
 //!
-//! **Invariant:** only an artifact this agent wrote itself is ever loaded:
-//! entries are written atomically (temp file + rename) with the sha256 of
-//! their bytes beside them, and an entry whose bytes do not match is
-//! discarded and compiled again.
+//! Compiling happens in a short-lived child process, so Cranelift's memory
+//! leaves with it: the agent's own binary run with [`COMPILE_ARG`] (an agent
+//! with the `compiler` feature), or `outfit-agent-compiler` installed beside
+//! an agent built without Cranelift ([`COMPILER_PROGRAM`]), which then never
+//! maps the code generator at all. Both speak the same arguments.
+//!
+//! **Invariant:** only an artifact this agent (or its compiling child) wrote
+//! is ever loaded: entries are written atomically (temp file + rename) with
+//! the sha256 of their bytes beside them, and an entry whose bytes do not
+//! match is discarded and compiled again.
 //!
 //! Signed precompiled artifacts are not cached (they are on disk in their
 //! bundles) but mapped through this directory: see [`CompileCache::load_verified`].
@@ -18,11 +25,9 @@ use super::signature::Precompiled;
 use std::path::PathBuf;
 use wasmtime::Engine;
 use wasmtime::component::Component;
-#[cfg(feature = "compiler")]
+#[cfg(feature = "built-in-plugins")]
 use {
     sha2::{Digest, Sha256},
-    std::hash::{Hash, Hasher},
-    std::io::Write,
     std::path::Path,
 };
 
@@ -30,16 +35,18 @@ use {
 #[derive(Debug, Clone)]
 pub struct CompileCache {
     dir: PathBuf,
-    /// Compile in a child process of this program (the agent's own binary),
-    /// for this backend: Cranelift's memory then leaves with the child.
-    #[cfg(feature = "compiler")]
-    child: Option<(PathBuf, super::Backend)>,
+    /// The program that compiles, in a child process.
+    #[cfg(feature = "built-in-plugins")]
+    child: Option<PathBuf>,
 }
 
-/// The first argument of the agent binary run as a compiling child:
-/// `outfit-agent COMPILE_ARG BACKEND WASM ENTRY`.
-#[cfg(feature = "compiler")]
+/// The first argument of a compiling child:
+/// `PROGRAM COMPILE_ARG BACKEND WASM ENTRY`.
 pub const COMPILE_ARG: &str = "--compile-plugin-into-cache";
+
+/// The compiling program of an agent built without Cranelift, looked for in
+/// the agent binary's own directory (the packages install both there).
+pub const COMPILER_PROGRAM: &str = "outfit-agent-compiler";
 
 /// How a component was obtained, for the log and the tests.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -50,7 +57,7 @@ pub enum Source {
     Compiled,
 }
 
-#[cfg(feature = "compiler")]
+#[cfg(feature = "built-in-plugins")]
 fn sha256_hex(bytes: &[u8]) -> String {
     hex::encode(Sha256::digest(bytes))
 }
@@ -59,18 +66,28 @@ impl CompileCache {
     pub fn new(dir: impl Into<PathBuf>) -> Self {
         Self {
             dir: dir.into(),
-            #[cfg(feature = "compiler")]
+            #[cfg(feature = "built-in-plugins")]
             child: None,
         }
     }
 
     /// Compiles in a short-lived child process running `program` (the
-    /// agent's binary, which answers [`COMPILE_ARG`] in `main`), so the
-    /// agent itself never holds Cranelift's memory.
-    #[cfg(feature = "compiler")]
-    pub fn compiling_in(mut self, program: PathBuf, backend: super::Backend) -> Self {
-        self.child = Some((program, backend));
+    /// agent's binary, which answers [`COMPILE_ARG`] in `main`, or
+    /// [`COMPILER_PROGRAM`]), so the agent itself never holds Cranelift's memory.
+    #[cfg(feature = "built-in-plugins")]
+    pub fn compiling_in(mut self, program: PathBuf) -> Self {
+        self.child = Some(program);
         self
+    }
+
+    /// Whether components without signed machine code can be loaded: this
+    /// agent has Cranelift, or a compiling program.
+    pub fn compiles(&self) -> bool {
+        #[cfg(feature = "built-in-plugins")]
+        if self.child.is_some() {
+            return true;
+        }
+        cfg!(feature = "compiler")
     }
 
     /// The component of a signed artifact. On Unix the verified bytes are
@@ -122,48 +139,63 @@ pub(super) fn deserialize_verified(engine: &Engine, code: &Precompiled) -> Resul
     unsafe { Component::deserialize(engine, code.code()) }.map_err(|e| PluginError::Load(format!("{e:#}")))
 }
 
-#[cfg(feature = "compiler")]
+#[cfg(feature = "built-in-plugins")]
 impl CompileCache {
-    fn entry(&self, engine: &Engine, wasm: &[u8]) -> PathBuf {
-        let mut hasher = std::collections::hash_map::DefaultHasher::new();
-        engine.precompile_compatibility_hash().hash(&mut hasher);
-        self.dir.join(format!("{}-{:016x}.cwasm", sha256_hex(wasm), hasher.finish()))
+    fn entry(&self, backend: super::Backend, wasm: &[u8]) -> PathBuf {
+        let build = format!("wasmtime-{}-agent-{}", super::signature::WASMTIME_VERSION, env!("CARGO_PKG_VERSION"));
+        self.dir.join(format!("{}-{}-{build}.cwasm", sha256_hex(wasm), backend.as_str()))
     }
 
     /// The component for `wasm`: from the cache when a valid entry exists,
     /// else compiled and stored. A cache that cannot be written only costs
     /// the next start a compilation.
-    pub fn component(&self, engine: &Engine, wasm: &[u8]) -> Result<(Component, Source), PluginError> {
-        let entry = self.entry(engine, wasm);
+    pub fn component(
+        &self,
+        backend: super::Backend,
+        engine: &Engine,
+        wasm: &[u8],
+    ) -> Result<(Component, Source), PluginError> {
+        let entry = self.entry(backend, wasm);
         if let Some(component) = load(engine, &entry) {
             return Ok((component, Source::Cached));
         }
-        if let Some((program, backend)) = &self.child {
+        if let Some(program) = &self.child {
+            let then = if cfg!(feature = "compiler") { "compiling here" } else { "not loading it" };
             let started = std::time::Instant::now();
-            match self.compile_in_child(program, *backend, wasm, &entry) {
+            match self.compile_in_child(program, backend, wasm, &entry) {
                 Ok(()) => {
                     if let Some(component) = load(engine, &entry) {
                         let ms = started.elapsed().as_millis() as u64;
                         tracing::info!(ms, entry = %entry.display(), "plug-in compiled in a child process");
                         return Ok((component, Source::Compiled));
                     }
-                    tracing::warn!(path = %entry.display(), "the compiling child's entry does not load; compiling here");
+                    tracing::warn!(path = %entry.display(), "the compiling child's entry does not load; {then}");
                 }
                 Err(e) => {
-                    tracing::warn!(error = %e, "could not compile the plug-in in a child process; compiling here")
+                    tracing::warn!(error = %e, "could not compile the plug-in in a child process; {then}")
                 }
             }
         }
+        self.compile_here(engine, wasm, &entry)
+    }
+
+    #[cfg(feature = "compiler")]
+    fn compile_here(&self, engine: &Engine, wasm: &[u8], entry: &Path) -> Result<(Component, Source), PluginError> {
         let code = engine.precompile_component(wasm).map_err(|e| PluginError::Load(format!("{e:#}")))?;
-        if let Err(e) = store(&entry, &code) {
+        if let Err(e) = store(entry, &code) {
             tracing::warn!(path = %entry.display(), error = %e, "could not store the compiled plug-in");
         }
         Ok((deserialize(engine, &code)?, Source::Compiled))
     }
-}
 
-#[cfg(feature = "compiler")]
-impl CompileCache {
+    #[cfg(not(feature = "compiler"))]
+    fn compile_here(&self, _: &Engine, _: &[u8], _: &Path) -> Result<(Component, Source), PluginError> {
+        Err(PluginError::Load(format!(
+            "this agent has no compiler and its compiling program ({COMPILER_PROGRAM} beside the agent) did not \
+             compile the plug-in (see the warning before); install it, or deliver the plug-in precompiled"
+        )))
+    }
+
     fn compile_in_child(
         &self,
         program: &Path,
@@ -171,6 +203,7 @@ impl CompileCache {
         wasm: &[u8],
         entry: &Path,
     ) -> std::io::Result<()> {
+        use std::io::Write;
         std::fs::create_dir_all(&self.dir)?;
         let mut input = tempfile::NamedTempFile::new_in(&self.dir)?;
         input.write_all(wasm)?;
@@ -202,7 +235,7 @@ pub fn compiling_child() -> Option<std::process::ExitCode> {
     }
     let compiled = (|| -> Result<(), String> {
         let [_, _, backend, wasm, entry] = args.as_slice() else {
-            return Err(format!("usage: outfit-agent {COMPILE_ARG} BACKEND WASM ENTRY"));
+            return Err(format!("usage: PROGRAM {COMPILE_ARG} BACKEND WASM ENTRY"));
         };
         let backend: super::Backend = backend.to_string_lossy().parse()?;
         let wasm = std::fs::read(wasm).map_err(|e| format!("read the component: {e}"))?;
@@ -219,12 +252,12 @@ pub fn compiling_child() -> Option<std::process::ExitCode> {
     })
 }
 
-#[cfg(feature = "compiler")]
+#[cfg(feature = "built-in-plugins")]
 fn digest_path(entry: &Path) -> PathBuf {
     entry.with_extension("sha256")
 }
 
-#[cfg(feature = "compiler")]
+#[cfg(feature = "built-in-plugins")]
 /// A valid entry's component; `None` (after removing a bad entry) otherwise.
 fn load(engine: &Engine, entry: &Path) -> Option<Component> {
     let code = std::fs::read(entry).ok()?;
@@ -257,7 +290,7 @@ fn deserialize(engine: &Engine, code: &[u8]) -> Result<Component, PluginError> {
 /// An entry whose digest matched, mapped from its file: the machine code is
 /// file-backed pages the kernel may drop and read in again, not a private
 /// copy in the agent's memory.
-#[cfg(feature = "compiler")]
+#[cfg(feature = "built-in-plugins")]
 #[expect(unsafe_code, reason = "wasmtime cannot check machine code; the bytes are ours (see the module invariant)")]
 fn deserialize_entry(engine: &Engine, entry: &Path) -> Result<Component, PluginError> {
     // SAFETY: the entry's sha256 matched the digest written beside it by
@@ -269,6 +302,7 @@ fn deserialize_entry(engine: &Engine, entry: &Path) -> Result<Component, PluginE
 
 #[cfg(feature = "compiler")]
 fn store(entry: &Path, code: &[u8]) -> std::io::Result<()> {
+    use std::io::Write;
     let dir = entry.parent().unwrap_or(Path::new("."));
     std::fs::create_dir_all(dir)?;
     let mut file = tempfile::NamedTempFile::new_in(dir)?;
@@ -286,6 +320,7 @@ fn store(entry: &Path, code: &[u8]) -> std::io::Result<()> {
 
 #[cfg(all(test, feature = "compiler"))]
 mod tests {
+    use super::super::Backend;
     use super::*;
 
     #[test]
@@ -294,14 +329,22 @@ mod tests {
         let cache = CompileCache::new(dir.path().join("plugin-cache"));
         let engine = super::super::engine(super::super::Backend::Native).unwrap();
         let wasm = super::super::DEBIAN_WASM;
-        assert_eq!(cache.component(&engine, wasm).unwrap().1, Source::Compiled);
-        assert_eq!(cache.component(&engine, wasm).unwrap().1, Source::Cached);
-        let entry = cache.entry(&engine, wasm);
+        assert_eq!(cache.component(Backend::Native, &engine, wasm).unwrap().1, Source::Compiled);
+        assert_eq!(cache.component(Backend::Native, &engine, wasm).unwrap().1, Source::Cached);
+        let entry = cache.entry(Backend::Native, wasm);
         let mut code = std::fs::read(&entry).unwrap();
         let last = code.len() - 1;
         code[last] ^= 0xff;
         std::fs::write(&entry, code).unwrap();
-        assert_eq!(cache.component(&engine, wasm).unwrap().1, Source::Compiled, "a changed byte is caught");
-        assert_eq!(cache.component(&engine, wasm).unwrap().1, Source::Cached, "and the entry is rewritten");
+        assert_eq!(
+            cache.component(Backend::Native, &engine, wasm).unwrap().1,
+            Source::Compiled,
+            "a changed byte is caught"
+        );
+        assert_eq!(
+            cache.component(Backend::Native, &engine, wasm).unwrap().1,
+            Source::Cached,
+            "and the entry is rewritten"
+        );
     }
 }

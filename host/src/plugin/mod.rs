@@ -101,11 +101,11 @@ impl FileAttributes {
 }
 
 /// The built-in Debian plug-in and its manifest, built by `build.rs`.
-#[cfg(feature = "compiler")]
+#[cfg(feature = "built-in-plugins")]
 pub const DEBIAN_WASM: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/debian.wasm"));
 pub const DEBIAN_MANIFEST: &str = include_str!("../../../plugins/debian/manifest.toml");
 /// The built-in RPM plug-in and its manifest, built by `build.rs`.
-#[cfg(feature = "compiler")]
+#[cfg(feature = "built-in-plugins")]
 pub const RPM_WASM: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/rpm.wasm"));
 pub const RPM_MANIFEST: &str = include_str!("../../../plugins/rpm/manifest.toml");
 
@@ -113,11 +113,8 @@ pub const RPM_MANIFEST: &str = include_str!("../../../plugins/rpm/manifest.toml"
 /// also writes configuration files, until a plug-in of a newer world that
 /// handles them (`files`) is delivered. A runtime-only agent has none: it
 /// cannot compile them, so its plug-ins are all signed precompiled bundles.
-#[cfg(feature = "compiler")]
+#[cfg(feature = "built-in-plugins")]
 pub const BUILT_IN: &[(&[u8], &str)] = &[(DEBIAN_WASM, DEBIAN_MANIFEST), (RPM_WASM, RPM_MANIFEST)];
-
-/// Whether this agent can compile components itself (the `compiler` feature).
-pub const COMPILES: bool = cfg!(feature = "compiler");
 
 /// Instructions one call may execute before it is stopped.
 const FUEL_PER_CALL: u64 = 20_000_000_000;
@@ -365,13 +362,14 @@ fn parse_manifest(manifest_toml: &str) -> Result<Manifest, PluginError> {
 impl Plugin {
     /// Compiles a component (or, with a `cache`, loads the machine code an
     /// earlier start compiled) and links it against the host capabilities.
-    #[cfg(feature = "compiler")]
+    #[cfg(feature = "built-in-plugins")]
     pub fn load(wasm: &[u8], manifest_toml: &str, cache: Option<&cache::CompileCache>) -> Result<Self, PluginError> {
         Self::load_on(Backend::Native, wasm, manifest_toml, cache)
     }
 
-    /// [`Plugin::load`] for `backend`.
-    #[cfg(feature = "compiler")]
+    /// [`Plugin::load`] for `backend`. Without the `compiler` feature only a
+    /// `cache` with a compiling program can compile.
+    #[cfg(feature = "built-in-plugins")]
     pub fn load_on(
         backend: Backend,
         wasm: &[u8],
@@ -382,11 +380,14 @@ impl Plugin {
         let engine = engine(backend)?;
         let component = match cache {
             Some(cache) => {
-                let (component, source) = cache.component(&engine, wasm)?;
+                let (component, source) = cache.component(backend, &engine, wasm)?;
                 tracing::debug!(plugin = %manifest.name, ?source, "plug-in code ready");
                 component
             }
+            #[cfg(feature = "compiler")]
             None => Component::new(&engine, wasm).map_err(|e| PluginError::Load(format!("{e:#}")))?,
+            #[cfg(not(feature = "compiler"))]
+            None => return Err(PluginError::Load("this agent compiles only through its compiling program".into())),
         };
         Self::link(engine, component, manifest)
     }

@@ -55,7 +55,7 @@ pub struct Loader {
 impl Loader {
     /// Compiles (or loads from the cache) and identifies a component the
     /// agent trusts already (a built-in one, or a verified bundle's).
-    #[cfg(feature = "compiler")]
+    #[cfg(feature = "built-in-plugins")]
     pub fn load(&self, wasm: &[u8], manifest: &str, origin: &str) -> Result<Loaded, String> {
         let plugin = Plugin::load_on(self.backend, wasm, manifest, Some(&self.cache)).map_err(|e| e.to_string())?;
         self.identify(plugin, origin)
@@ -71,9 +71,10 @@ impl Loader {
                 .map_err(|e| e.to_string())?;
             return self.identify(plugin, origin);
         }
-        #[cfg(feature = "compiler")]
-        return self.load(&verified.component, &verified.manifest, origin);
-        #[cfg(not(feature = "compiler"))]
+        #[cfg(feature = "built-in-plugins")]
+        if self.cache.compiles() {
+            return self.load(&verified.component, &verified.manifest, origin);
+        }
         {
             let plugin = toml::from_str::<super::policy::Manifest>(&verified.manifest)
                 .map(|m| m.name)
@@ -186,10 +187,10 @@ impl PluginSet {
         self.live.read().expect("live set").clone()
     }
 
-    /// For an agent without a compiler, the target whose signed precompiled
-    /// code every bundle must carry.
+    /// For an agent that cannot compile (no Cranelift, no compiling
+    /// program), the target whose signed precompiled code every bundle must carry.
     pub fn precompiled_only(&self) -> Option<&'static str> {
-        (!super::COMPILES).then(|| self.loader.backend.target())
+        (!self.loader.cache.compiles()).then(|| self.loader.backend.target())
     }
 
     pub fn refused(&self) -> Vec<String> {
