@@ -15,10 +15,11 @@
 //! provisions every device to it.
 //!
 //! The Galera mode: three gateways, each on its own node of a three-node
-//! MariaDB Galera cluster; each agent reaches them through a proxy of its own
-//! that sends every new connection to the next gateway. A gateway kill or a
+//! MariaDB Galera cluster; each agent is given all three (`--gateway A,B,C`)
+//! and fails over when the one it talks to is away. A gateway kill or a
 //! database kill hits one of the three at random (the node rejoins by state
-//! transfer); a network cut holds the agent's proxy. `OUTFIT_GALERA_AGENTS`
+//! transfer). (Without namespaces each agent's proxy sends every new
+//! connection to the next gateway instead.) `OUTFIT_GALERA_AGENTS`
 //! (6) and `OUTFIT_GALERA_FAULTS` (4 per round) size it.
 
 use anyhow::{Context, Result, bail, ensure};
@@ -97,8 +98,9 @@ struct Fleet {
 impl Fleet {
     fn via(&self, i: usize) -> String {
         match &self.cables[i] {
-            // The gateway keeps its address and port across restarts.
-            Cable::Netns(_) => self.gateway().url.clone(),
+            // The gateways keep their addresses and ports across restarts; an
+            // agent given several fails over between them.
+            Cable::Netns(_) => self.gateways.iter().map(|g| g.url.as_str()).collect::<Vec<_>>().join(","),
             Cable::Proxy(proxy) => format!("https://127.0.0.1:{}", proxy.addr.port()),
         }
     }
@@ -272,32 +274,34 @@ enum Mode {
     Galera,
 }
 
+/// The `init` arguments of a gateway on the bridge: a fixed port, so agents
+/// keep its URL across restarts.
+fn on_bridge(bridge: &Bridge) -> Result<[String; 4]> {
+    let port = std::net::TcpListener::bind((bridge.gateway_ip.as_str(), 0))?.local_addr()?.port();
+    let listen = format!("{}:{port}", bridge.gateway_ip);
+    Ok(["--listen".into(), listen, "--san".into(), bridge.gateway_ip.clone()])
+}
+
 /// The databases and gateways of a mode.
 fn serve(mode: Mode, dir: &Path, bridge: &Option<Bridge>) -> Result<(Servers, Database, Vec<Gateway>)> {
+    let init = bridge.as_ref().map(on_bridge).transpose()?;
+    let init: Vec<&str> = init.iter().flatten().map(String::as_str).collect();
     if mode == Mode::Galera {
         let cluster = GaleraCluster::start(&dir.join("galera"), 3)?;
         let database = Database::mariadb_on("127.0.0.1", cluster.port(0))?;
-        let first = Gateway::start(&dir.join("gateway-0"), &database)?;
-        let mut gateways = vec![first];
+        let mut gateways = vec![Gateway::start_with(&dir.join("gateway-0"), &database, &init)?];
         for node in 1..cluster.size() {
-            let peer = gateways[0]
-                .start_peer_on(&dir.join(format!("gateway-{node}")), &database.url_via(cluster.port(node)))?;
-            gateways.push(peer);
+            let url = database.url_via(cluster.port(node));
+            let listen = bridge.as_ref().map(on_bridge).transpose()?.map(|[_, listen, ..]| listen);
+            let mut settings = vec![("database", url.as_str())];
+            settings.extend(listen.as_deref().map(|listen| ("listen", listen)));
+            gateways.push(gateways[0].start_peer_with(&dir.join(format!("gateway-{node}")), &settings)?);
         }
         return Ok((Servers::Galera(cluster), database, gateways));
     }
     let mariadb = PrivateMariadb::start(&dir.join("mariadb"))?;
     let database = Database::mariadb_on("127.0.0.1", mariadb.port)?;
-    let gateway = match bridge {
-        Some(bridge) => {
-            // A fixed port on the bridge: agents keep their URL across gateway restarts.
-            let port = std::net::TcpListener::bind((bridge.gateway_ip.as_str(), 0))?.local_addr()?.port();
-            let listen = format!("{}:{port}", bridge.gateway_ip);
-            let init = ["--listen", listen.as_str(), "--san", bridge.gateway_ip.as_str()];
-            Gateway::start_with(&dir.join("gateway"), &database, &init)?
-        }
-        None => Gateway::start(&dir.join("gateway"), &database)?,
-    };
+    let gateway = Gateway::start_with(&dir.join("gateway"), &database, &init)?;
     Ok((Servers::Single(mariadb), database, vec![gateway]))
 }
 
@@ -321,7 +325,7 @@ fn suite(mode: Mode) -> Result<()> {
     let mut rng = fastrand::Rng::with_seed(seed);
 
     let dir = tempfile::tempdir()?;
-    let bridge = if mode == Mode::Single && netns::available() { Some(Bridge::create()?) } else { None };
+    let bridge = if netns::available() { Some(Bridge::create()?) } else { None };
     let (servers, database, gateways) = serve(mode, dir.path(), &bridge)?;
     println!(
         "{label}: network cuts {}",

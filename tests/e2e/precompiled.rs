@@ -11,7 +11,7 @@
 //! it compiles in child processes of that program. Real dpkg, real MariaDB.
 
 use crate::plugins::{all_ran_on, bundle, queued_on, tool, vendor_key};
-use anyhow::{Context, Result, ensure};
+use anyhow::{Result, ensure};
 use outfit_tests::{Database, Gateway, bin, installed_packages, lean_target, prepare_root, run, runtime_only_agent};
 use std::path::Path;
 use std::process::Command;

@@ -305,16 +305,23 @@ impl Gateway {
         Ok(Self { dir: dir.to_owned(), url, process })
     }
 
-    /// Like [`Gateway::start_peer`], with the peer on the database at `url`
-    /// (the same data through another server: a node of a Galera cluster,
-    /// [`Database::url_via`]).
-    pub fn start_peer_on(&self, dir: &Path, url: &str) -> Result<Self> {
+    /// Like [`Gateway::start_peer`], with settings of the peer's
+    /// `gateway.toml` replaced (`database`: the same data through another
+    /// server, a node of a Galera cluster, [`Database::url_via`]; `listen`),
+    /// and sharing this gateway's package repository (as gateways on a shared
+    /// file system would), so packages imported later through either are
+    /// served by both.
+    pub fn start_peer_with(&self, dir: &Path, settings: &[(&str, &str)]) -> Result<Self> {
         run(Command::new("cp").arg("-r").arg(&self.dir).arg(dir))?;
+        std::fs::remove_dir_all(dir.join("repository"))?;
+        std::os::unix::fs::symlink(self.dir.join("repository"), dir.join("repository"))?;
         let _ = std::fs::remove_file(dir.join("gateway.log"));
-        let settings = dir.join("gateway.toml");
-        let mut toml: toml::Table = std::fs::read_to_string(&settings)?.parse()?;
-        toml.insert("database".into(), url.into());
-        std::fs::write(&settings, toml.to_string())?;
+        let file = dir.join("gateway.toml");
+        let mut toml: toml::Table = std::fs::read_to_string(&file)?.parse()?;
+        for (key, value) in settings {
+            toml.insert((*key).into(), (*value).into());
+        }
+        std::fs::write(&file, toml.to_string())?;
         let (process, url) = Self::spawn_serve(dir, &[], &[])?;
         Ok(Self { dir: dir.to_owned(), url, process })
     }

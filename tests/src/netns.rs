@@ -4,11 +4,16 @@
 //! not, the way a failing switch port would.
 //!
 //! Addresses come from 198.18.0.0/15 (RFC 2544, reserved for benchmarking),
-//! one /24 per test process, so they collide neither with real networks nor
-//! with a concurrent test run. Needs root and iproute2 (installed by `.ci/setup`).
+//! one /24 per bridge (numbered by process and bridge), so they collide
+//! neither with real networks nor with another test's bridge. Needs root and iproute2 (installed by `.ci/setup`).
 
 use anyhow::{Context, Result, ensure};
 use std::process::Command;
+use std::sync::atomic::{AtomicU32, Ordering};
+
+/// Bridges (and probes) made by this process so far: tests running at once
+/// each get names and a subnet of their own.
+static MADE: AtomicU32 = AtomicU32::new(0);
 
 fn ip(args: &[&str]) -> Result<()> {
     let out = Command::new("ip").args(args).output().context("run `ip` (package iproute2)")?;
@@ -18,7 +23,7 @@ fn ip(args: &[&str]) -> Result<()> {
 
 /// Whether this machine lets the test create network namespaces (root, iproute2).
 pub fn available() -> bool {
-    let probe = format!("outfit-probe-{}", std::process::id());
+    let probe = format!("outfit-probe-{}-{}", std::process::id(), MADE.fetch_add(1, Ordering::SeqCst));
     ip(&["netns", "add", &probe]).and_then(|()| ip(&["netns", "del", &probe])).is_ok()
 }
 
@@ -27,6 +32,8 @@ pub fn available() -> bool {
 #[derive(Debug)]
 pub struct Bridge {
     name: String,
+    /// Names this bridge's namespaces and veth ends apart from other bridges'.
+    tag: String,
     subnet: u32,
     /// The address the gateway listens on, reachable from every namespace.
     pub gateway_ip: String,
@@ -35,12 +42,14 @@ pub struct Bridge {
 
 impl Bridge {
     pub fn create() -> Result<Self> {
-        let pid = std::process::id();
-        let subnet = pid % 250;
-        let name = format!("ofbr{}", pid % 100_000);
+        let (pid, n) = (std::process::id(), MADE.fetch_add(1, Ordering::SeqCst));
+        let subnet = (pid + 97 * n) % 250;
+        // Interface names have at most 15 bytes: "ofh" + tag + "x" + agent.
+        let tag = format!("{}{}", pid % 100_000, n % 10);
+        let name = format!("ofbr{tag}");
         let gateway_ip = format!("198.18.{subnet}.254");
         ip(&["link", "add", &name, "type", "bridge"])?;
-        let bridge = Self { name, subnet, gateway_ip, links: Vec::new() };
+        let bridge = Self { name, tag, subnet, gateway_ip, links: Vec::new() };
         ip(&["addr", "add", &format!("{}/24", bridge.gateway_ip), "dev", &bridge.name])?;
         ip(&["link", "set", &bridge.name, "up"])?;
         Ok(bridge)
@@ -50,10 +59,10 @@ impl Bridge {
     /// linked to the bridge.
     pub fn add(&mut self, i: usize) -> Result<Link> {
         ensure!(i < 250, "at most 250 namespaces per bridge");
-        let pid = std::process::id() % 100_000;
-        let netns = format!("outfit-{pid}-{i}");
-        let host = format!("ofh{pid}x{i}");
-        let peer = format!("ofp{pid}x{i}");
+        let tag = &self.tag;
+        let netns = format!("outfit-{tag}-{i}");
+        let host = format!("ofh{tag}x{i}");
+        let peer = format!("ofp{tag}x{i}");
         let address = format!("198.18.{}.{}", self.subnet, i + 1);
         ip(&["netns", "add", &netns])?;
         self.links.push(netns.clone());
