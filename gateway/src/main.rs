@@ -129,6 +129,11 @@ enum Cmd {
         /// bare, a parameter change rolled out to every device, inventory reports.
         #[arg(long)]
         rollout: bool,
+        /// Another gateway on this database URL (another node of the same
+        /// Galera cluster as --database); repeat for more. Agents are spread
+        /// over all the gateways.
+        #[arg(long = "peer-database", requires = "database")]
+        peer_databases: Vec<String>,
     },
     /// Run the main job end to end on SQLite: 3 devices, 3 roles, real dpkg.
     Demo {
@@ -211,9 +216,17 @@ async fn run(cli: Cli) -> Result<()> {
             println!("the database is migrated to the newest schema");
         }
         Cmd::Demo { dir } => outfit_gateway::demo::run(&dir).await?,
-        Cmd::Bench { dir, agents, commands, database, concurrency, operator_calls, rollout } => {
+        Cmd::Bench { dir, agents, commands, database, concurrency, operator_calls, rollout, peer_databases } => {
             let config =
-                outfit_gateway::bench::BenchConfig { agents, commands, database, concurrency, operator_calls, rollout };
+                outfit_gateway::bench::BenchConfig {
+                agents,
+                commands,
+                database,
+                concurrency,
+                operator_calls,
+                rollout,
+                peer_databases,
+            };
             outfit_gateway::bench::run(&dir, config).await?
         }
     }

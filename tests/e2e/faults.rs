@@ -127,6 +127,8 @@ impl Fleet {
     }
 
     /// Waits until every queue is closed; a failed command is a violation.
+    /// A queue that does not finish is reported with each queue's head and
+    /// the end of every log.
     fn wait_all_done(&self, limit: Duration) -> Result<()> {
         wait_for(limit, "every queue to finish", || {
             let failed =
@@ -135,6 +137,34 @@ impl Fleet {
             let open = self.database.scalar("SELECT COUNT(*) FROM commands WHERE state <> 'succeeded'")?;
             Ok((open == "0").then_some(()))
         })
+        .map_err(|e| e.context(self.stalled()))
+    }
+
+    /// What a stalled run looks like: the first open command of each queue,
+    /// and the last lines of each gateway's and agent's log.
+    fn stalled(&self) -> String {
+        let heads = self
+            .database
+            .query(
+                "SELECT d.name, c.sequence, c.kind, c.state, c.attempts, c.result FROM commands c \
+                 JOIN devices d ON d.id = c.device_id WHERE c.state <> 'succeeded' AND c.sequence = \
+                 (SELECT MIN(o.sequence) FROM commands o WHERE o.device_id = c.device_id AND o.state <> 'succeeded')",
+            )
+            .unwrap_or_else(|e| format!("(cannot read the queues: {e:#})"));
+        let tail = |path: &Path| {
+            let text = std::fs::read_to_string(path).unwrap_or_default();
+            let lines: Vec<&str> = text.lines().collect();
+            lines[lines.len().saturating_sub(8)..].join("\n")
+        };
+        let mut report = format!("open queue heads (device, sequence, kind, state, attempts, result):\n{heads}");
+        for gateway in &self.gateways {
+            write!(report, "\n--- {}/gateway.log\n{}", gateway.dir.display(), tail(&gateway.dir.join("gateway.log"))).ok();
+        }
+        for name in &self.names {
+            let log = self.gateway().agent_dir(name).join("agent.log");
+            write!(report, "\n--- {name}\n{}", tail(&log)).ok();
+        }
+        report
     }
 
     /// The invariants, checked after every round.

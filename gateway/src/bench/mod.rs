@@ -15,6 +15,7 @@
 //! Simulated agents report success without running anything: this measures the
 //! gateway and the protocol, not dpkg.
 
+mod gateways;
 mod operator;
 mod pokes;
 mod rollout;
@@ -48,6 +49,9 @@ pub struct BenchConfig {
     pub operator_calls: usize,
     /// Then the models-over-time phase (dry run, rollouts, inventory).
     pub rollout: bool,
+    /// More gateways, one on each of these databases (other nodes of the
+    /// same Galera cluster), the agents spread over all of them.
+    pub peer_databases: Vec<String>,
 }
 
 /// Reads user+system CPU seconds and peak RSS (kB) of a process from /proc.
@@ -312,19 +316,11 @@ impl SimulatedAgent {
 
 /// The gateway process under test, killed however `run` ends (an agent that
 /// fails its enrolment or Hello must not leave it running).
-struct Server(std::process::Child);
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
 /// CPU counters around one measured phase.
 struct Usage {
+    /// CPU seconds of every gateway process together.
     gateway: f64,
-    /// The gateway's peak RSS so far, in kB.
+    /// The largest gateway peak RSS so far, in kB.
     gateway_peak_kb: u64,
     own: f64,
     database: Option<f64>,
@@ -333,9 +329,14 @@ struct Usage {
 }
 
 impl Usage {
-    fn now(gateway: u32, database: Option<u32>) -> Result<Self> {
+    fn now(gateways: &[u32], database: Option<u32>) -> Result<Self> {
         let (machine, stolen) = machine_cpu()?;
-        let (gateway, gateway_peak_kb) = process_usage(gateway)?;
+        let (mut gateway, mut gateway_peak_kb) = (0.0, 0);
+        for &pid in gateways {
+            let (cpu, peak) = process_usage(pid)?;
+            gateway += cpu;
+            gateway_peak_kb = gateway_peak_kb.max(peak);
+        }
         Ok(Self {
             gateway,
             gateway_peak_kb,
@@ -382,26 +383,12 @@ pub async fn run(dir: &Path, config: BenchConfig) -> Result<()> {
         config.database.as_deref().map_or("SQLite", |_| "MariaDB/MySQL"),
         setup.elapsed().as_secs_f64()
     );
-    let server = Server(
-        std::process::Command::new(std::env::current_exe()?)
-            .args(["serve", "--dir"])
-            .arg(dir)
-            // Warnings only, unless the caller asks for more (e.g. `warn,outfit_app::rollouts=info`).
-            .env("OUTFIT_LOG", std::env::var("OUTFIT_LOG").unwrap_or_else(|_| "warn".into()))
-            .stderr(std::fs::File::create(dir.join("gateway.log"))?)
-            .spawn()?,
-    );
-    let url_file = home.url_file();
-    let deadline = Instant::now() + Duration::from_secs(30);
-    let url = loop {
-        if let Ok(url) = std::fs::read_to_string(&url_file) {
-            break url;
-        }
-        ensure!(Instant::now() < deadline, "the gateway did not start; see {}", dir.join("gateway.log").display());
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    };
-    let pid = server.0.id();
-    let endpoint = Endpoint::parse(&url)?.join(outfit_wsdl::GATEWAY_AGENT_PATH);
+    let gateways = gateways::Gateways::start(dir, &config.peer_databases).await?;
+    if gateways.len() > 1 {
+        println!("{} gateways, agents spread over them in turn", gateways.len());
+    }
+    let pids = gateways.pids();
+    let endpoint = gateways.endpoint(0);
     let gate = Arc::new(tokio::sync::Semaphore::new(config.concurrency));
 
     // Enrolment first (measured on its own): every agent gets its certificate.
@@ -436,7 +423,7 @@ pub async fn run(dir: &Path, config: BenchConfig) -> Result<()> {
             let poked = (poke_url(&device), doorbells[&device].clone());
             Arc::new(SimulatedAgent::new(
                 tls.expect("every agent enrolled"),
-                endpoint.clone(),
+                gateways.endpoint(i),
                 device,
                 gate.clone(),
                 poked,
@@ -474,7 +461,7 @@ pub async fn run(dir: &Path, config: BenchConfig) -> Result<()> {
 
     // The provisioning: every agent drains its queue.
     let counters_before = server_counters(&services);
-    let before = Usage::now(pid, database)?;
+    let before = Usage::now(&pids, database)?;
     let started = Instant::now();
     let mut tasks = tokio::task::JoinSet::new();
     for agent in &started_agents {
@@ -497,7 +484,7 @@ pub async fn run(dir: &Path, config: BenchConfig) -> Result<()> {
         }
     }
     let elapsed = started.elapsed();
-    let after = Usage::now(pid, database)?;
+    let after = Usage::now(&pids, database)?;
     let counters = server_counters(&services).zip(counters_before).map(|(after, before)| after.since(&before));
     let operator_phase = match config.operator_calls {
         0 => Ok(()),
@@ -507,7 +494,7 @@ pub async fn run(dir: &Path, config: BenchConfig) -> Result<()> {
         false => Ok(()),
         true => rollout::run(dir, &home.ca_cert(), &started_agents).await,
     };
-    drop(server);
+    drop(gateways);
     latencies.sort();
     let per_command = |seconds: f64| seconds * 1e3 / commands.max(1) as f64;
     println!("agents {}  commands {}  exchanges {}  errors {}", config.agents, commands, latencies.len(), errors);
