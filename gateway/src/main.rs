@@ -217,8 +217,7 @@ async fn run(cli: Cli) -> Result<()> {
         }
         Cmd::Demo { dir } => outfit_gateway::demo::run(&dir).await?,
         Cmd::Bench { dir, agents, commands, database, concurrency, operator_calls, rollout, peer_databases } => {
-            let config =
-                outfit_gateway::bench::BenchConfig {
+            let config = outfit_gateway::bench::BenchConfig {
                 agents,
                 commands,
                 database,

@@ -138,8 +138,8 @@ async fn a_fetch_that_cannot_reach_the_gateway_leaves_the_command_to_run_again()
         .unwrap()
         .with_root_certificates(rustls::RootCertStore::empty())
         .with_no_client_auth();
-    let endpoint = outfit_wsdl::transport::Endpoint::parse(&format!("https://{closed}")).unwrap();
-    let gateway = GatewayClient::new(Arc::new(tls), endpoint, "fetch-2".into());
+    let gateways = outfit_agent::client::Gateways::parse(&[format!("https://{closed}")]).unwrap();
+    let gateway = GatewayClient::new(Arc::new(tls), Arc::new(gateways), "fetch-2".into());
     let command = |id: &str, packages: &str| Command {
         id: id.into(),
         sequence: 1,

@@ -158,7 +158,8 @@ impl Fleet {
         };
         let mut report = format!("open queue heads (device, sequence, kind, state, attempts, result):\n{heads}");
         for gateway in &self.gateways {
-            write!(report, "\n--- {}/gateway.log\n{}", gateway.dir.display(), tail(&gateway.dir.join("gateway.log"))).ok();
+            write!(report, "\n--- {}/gateway.log\n{}", gateway.dir.display(), tail(&gateway.dir.join("gateway.log")))
+                .ok();
         }
         for name in &self.names {
             let log = self.gateway().agent_dir(name).join("agent.log");
