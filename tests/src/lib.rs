@@ -297,12 +297,9 @@ impl Gateway {
     }
 
     /// A second gateway process on the same database: a copy of this gateway's
-    /// directory (same CA and certificates, same packages) serving on its own port.
+    /// directory (same CA and certificates, the package repository shared) serving on its own port.
     pub fn start_peer(&self, dir: &Path) -> Result<Self> {
-        run(Command::new("cp").arg("-r").arg(&self.dir).arg(dir))?;
-        let _ = std::fs::remove_file(dir.join("gateway.log"));
-        let (process, url) = Self::spawn_serve(dir, &[], &[])?;
-        Ok(Self { dir: dir.to_owned(), url, process })
+        self.start_peer_with(dir, &[])
     }
 
     /// Like [`Gateway::start_peer`], with settings of the peer's
