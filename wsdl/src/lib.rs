@@ -14,6 +14,7 @@ pub mod inventory;
 pub mod messages;
 pub mod operator;
 mod operator_messages;
+pub mod peer;
 pub mod transport;
 
 /// Target namespace of the agent protocol (WSDL and XSD).
@@ -27,6 +28,14 @@ pub const XSD: &str = include_str!("../outfit-agent.xsd");
 pub const OPERATOR_NS: &str = "urn:outfit:operator:1";
 pub const OPERATOR_WSDL: &str = include_str!("../outfit-operator.wsdl");
 pub const OPERATOR_XSD: &str = include_str!("../outfit-operator.xsd");
+/// The peer service's contract (namespace `urn:outfit:peer:1`).
+pub const PEER_NS: &str = "urn:outfit:peer:1";
+pub const PEER_WSDL: &str = include_str!("../outfit-peer.wsdl");
+pub const PEER_XSD: &str = include_str!("../outfit-peer.xsd");
+/// Path of the peer endpoint on the gateway's operator listener, and of the
+/// packages a peer fetches there (`PEER_PACKAGES` + sha256).
+pub const PEER_PATH: &str = "/soap/peer";
+pub const PEER_PACKAGES: &str = "/peer/packages/";
 /// Path of the operator endpoint on the gateway's operator listener.
 pub const OPERATOR_PATH: &str = "/soap/operator";
 /// Path of the gateway's agent endpoint and of the agent's poke endpoint.

@@ -273,6 +273,10 @@ pub struct SetParameterResponse {
     /// The rollout it started or prepared.
     #[yaserde(prefix = "op")]
     pub rollout: Option<i64>,
+    /// The site's home is another data centre: the change went there as this
+    /// proposal (`ORIGIN#SEQ`) and nothing was added here.
+    #[yaserde(prefix = "op")]
+    pub proposal: Option<String>,
 }
 
 /// Builds one device of a site to its model's current version (queues the

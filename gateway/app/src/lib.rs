@@ -24,6 +24,7 @@ pub mod devices;
 pub mod drift;
 pub mod driver;
 pub mod enrolment;
+pub mod federation;
 mod failure;
 pub mod gauges;
 pub mod model_file;

@@ -62,7 +62,10 @@ impl Services {
         let imported = make()?;
         let created = imported.created.then_some(imported.model_version_id);
         let rollout = self.follow(caller, site, model, created, follow)?;
-        let mut detail = describe(&imported);
+        let mut detail = match &imported.proposed {
+            Some(proposal) => format!("proposed to the site's home as {proposal}"),
+            None => describe(&imported),
+        };
         if let Some(id) = rollout {
             detail.push_str(&format!("; rollout {id}"));
         }

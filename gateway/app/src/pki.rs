@@ -145,11 +145,22 @@ pub fn issue_device(
 /// it authenticates on the operator listener and at agents' access
 /// endpoints (client authentication only; it can serve nothing).
 pub fn issue_operator(ca_key_pem: &str, name: &str, days: u64) -> Result<(Issued, Signed), PkiError> {
+    issue_client(ca_key_pem, Role::Operator, name, days)
+}
+
+/// A key pair and client certificate for another data centre's gateway,
+/// named after it: it authenticates on the operator listener's peer service.
+pub fn issue_peer(ca_key_pem: &str, name: &str, days: u64) -> Result<(Issued, Signed), PkiError> {
+    issue_client(ca_key_pem, Role::Peer, name, days)
+}
+
+/// A client-only certificate (it can serve nothing) holding `role`.
+fn issue_client(ca_key_pem: &str, role: Role, name: &str, days: u64) -> Result<(Issued, Signed), PkiError> {
     let issuer = Issuer::new(ca_params(), KeyPair::from_pem(ca_key_pem)?);
     let key = KeyPair::generate()?;
     let now = time::OffsetDateTime::now_utc();
     let mut params = CertificateParams::default();
-    params.distinguished_name.push(DnType::OrganizationalUnitName, Role::Operator.unit());
+    params.distinguished_name.push(DnType::OrganizationalUnitName, role.unit());
     params.distinguished_name.push(DnType::CommonName, name);
     params.key_usages = vec![KeyUsagePurpose::DigitalSignature];
     params.extended_key_usages = vec![ExtendedKeyUsagePurpose::ClientAuth];

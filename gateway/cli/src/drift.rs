@@ -85,7 +85,7 @@ pub fn drift(client: &Client, command: DriftCmd, json: bool) -> Result<(), CliEr
         DriftCmd::Promote { drift, change } => {
             let request = wire::PromoteDrift { drift, reason: change.reason.clone(), rollout: rollout(&change) };
             let r = call!(client, PromoteDrift(request));
-            show(json, &r, |r| changed(r.created, r.model_version, r.rollout, MADE, KEPT));
+            show(json, &r, |r| changed(r.created, r.model_version, r.rollout, r.proposal.as_deref(), MADE, KEPT));
         }
     }
     Ok(())

@@ -18,7 +18,12 @@ pub(crate) fn rollout(change: &ChangeArgs) -> Option<wire::RolloutPolicy> {
 }
 
 /// What a change made, for people: `made` when a version was made, `kept` when not.
-pub(crate) fn changed(created: bool, version: i32, rollout: Option<i64>, made: &str, kept: &str) {
+pub(crate) fn changed(created: bool, version: i32, rollout: Option<i64>, proposal: Option<&str>, made: &str, kept: &str) {
+    if let Some(proposal) = proposal {
+        println!("proposed to the site's home data centre as {proposal}; model version {version} stays current here");
+        println!("(`outfit model proposals SITE MODEL` shows whether the home accepted it)");
+        return;
+    }
     let what = if created { made } else { kept };
     match rollout {
         Some(id) => println!("{what} {version}; rollout {id} (`outfit rollout show {id}`)"),
@@ -46,7 +51,7 @@ pub fn model(client: &Client, command: ModelCmd, json: bool) -> Result<(), CliEr
                 rollout: rollout(&change),
             };
             let r = call!(client, SetParameter(request));
-            show(json, &r, |r| changed(r.created, r.model_version, r.rollout, MADE, KEPT));
+            show(json, &r, |r| changed(r.created, r.model_version, r.rollout, r.proposal.as_deref(), MADE, KEPT));
         }
         ModelCmd::Import { file, change } => {
             let request = wire::ImportModel {
@@ -59,7 +64,7 @@ pub fn model(client: &Client, command: ModelCmd, json: bool) -> Result<(), CliEr
                 format!("model {}: new version", file.display()),
                 format!("model {}: unchanged; current version", file.display()),
             );
-            show(json, &r, |r| changed(r.created, r.model_version, r.rollout, &made, &kept));
+            show(json, &r, |r| changed(r.created, r.model_version, r.rollout, r.proposal.as_deref(), &made, &kept));
         }
         ModelCmd::List { site } => {
             let r = call!(client, ListModels(wire::ListModels { site }));
@@ -149,7 +154,7 @@ pub fn model(client: &Client, command: ModelCmd, json: bool) -> Result<(), CliEr
             let request =
                 wire::RollbackModel { site, model, version, reason: change.reason.clone(), rollout: rollout(&change) };
             let r = call!(client, RollbackModel(request));
-            show(json, &r, |r| changed(r.created, r.model_version, r.rollout, MADE, KEPT));
+            show(json, &r, |r| changed(r.created, r.model_version, r.rollout, r.proposal.as_deref(), MADE, KEPT));
         }
     }
     Ok(())

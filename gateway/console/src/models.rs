@@ -90,6 +90,13 @@ pub(crate) fn set_parameter(c: &Ctx<'_>, site: &str, model: &str) -> Result<Resp
     let reason = Some(form.reason.as_str()).filter(|r| !r.trim().is_empty());
     let changed = c.services.set_parameter(c.caller(), &change, reason, Follow::Nothing)?;
     let v = changed.imported.version;
+    if let Some(proposal) = &changed.imported.proposed {
+        let notice = format!(
+            "Site {site} is homed in another data centre: the change went there as proposal {proposal}; \
+             version {v} stays current here until the home accepts it."
+        );
+        return Ok(page::done(&path(&site, &model), &notice));
+    }
     if !changed.imported.created {
         let notice = format!("{}.{} already has that value: version {v} stays current.", change.component, change.name);
         return Ok(page::done(&path(&site, &model), &notice));

@@ -18,6 +18,7 @@ pub mod device;
 pub mod diff;
 pub mod drift;
 pub mod enrolment;
+pub mod federation;
 pub mod ids;
 pub mod inventory;
 pub mod model;

@@ -7,7 +7,7 @@ use crate::command::FileAttributes;
 use crate::ids::ModelVersionId;
 
 /// A package in the gateway's repository, by the digest of its bytes.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct PackageRef {
     pub name: String,
     pub version: String,
@@ -27,7 +27,7 @@ pub fn is_sha256_hex(text: &str) -> bool {
 
 /// A component's configuration file: a template rendered with the component's
 /// parameters, and the attributes the file must have.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct ConfigFile {
     pub path: String,
     pub template: String,
@@ -35,7 +35,7 @@ pub struct ConfigFile {
 }
 
 /// One software item of a role.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Component {
     pub name: String,
     pub package: PackageRef,
@@ -47,7 +47,7 @@ pub struct Component {
 }
 
 /// A named set of components of one role category.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Role {
     pub category: String,
     pub name: String,
@@ -55,7 +55,7 @@ pub struct Role {
 }
 
 /// A device type of a site: one role per category.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Model {
     pub site: String,
     pub name: String,
@@ -140,6 +140,9 @@ pub struct ImportedModel {
     pub version: i32,
     /// False when the content matched the current version and nothing was added.
     pub created: bool,
+    /// The site's home is another data centre: the change went there as this
+    /// proposal instead (nothing was added here).
+    pub proposed: Option<crate::federation::ProposalRef>,
 }
 
 /// One parameter of one component in a model's role, as an operator changes it.

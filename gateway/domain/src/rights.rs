@@ -150,6 +150,9 @@ pub enum Principal {
     Device { id: DeviceId, name: String },
     /// Someone with a shell on the gateway host (`outfit-gateway` subcommands).
     LocalAdministrator { user: String },
+    /// Another data centre's gateway, by the certificate this one issued it:
+    /// it may read the sites shared with it (their log and packages).
+    Peer { name: String, sites: Vec<String> },
 }
 
 impl Principal {
@@ -159,6 +162,7 @@ impl Principal {
             Self::Operator { name, .. } => name.clone(),
             Self::Device { name, .. } => format!("device:{name}"),
             Self::LocalAdministrator { user } => format!("local:{user}"),
+            Self::Peer { name, .. } => format!("peer:{name}"),
         }
     }
 
@@ -169,6 +173,7 @@ impl Principal {
             Self::LocalAdministrator { .. } => true,
             // A device acts only on itself, through the agent operations.
             Self::Device { .. } => false,
+            Self::Peer { sites, .. } => action == Action::Read && sites.iter().any(|s| s == site),
         }
     }
 
@@ -179,6 +184,7 @@ impl Principal {
             Self::Operator { rights, .. } => rights.sites(action),
             Self::LocalAdministrator { .. } => None,
             Self::Device { .. } => Some(Vec::new()),
+            Self::Peer { sites, .. } => Some(if action == Action::Read { sites.clone() } else { Vec::new() }),
         }
     }
 
@@ -188,6 +194,7 @@ impl Principal {
             Self::Operator { rights, .. } => rights.allow_somewhere(action),
             Self::LocalAdministrator { .. } => true,
             Self::Device { .. } => false,
+            Self::Peer { sites, .. } => action == Action::Read && !sites.is_empty(),
         }
     }
 
@@ -196,8 +203,9 @@ impl Principal {
         match self {
             Self::Operator { rights, .. } => rights.allow_everywhere(action),
             Self::LocalAdministrator { .. } => true,
-            // A device acts only on itself, through the agent operations.
-            Self::Device { .. } => false,
+            // A device acts only on itself, through the agent operations;
+            // a peer reads only what is shared with it.
+            Self::Device { .. } | Self::Peer { .. } => false,
         }
     }
 }
@@ -244,5 +252,9 @@ mod tests {
         let device = Principal::Device { id: DeviceId(1), name: "web-1".into() };
         assert!(!device.may("shop", Scope::SomeCategory, Action::Read));
         assert_eq!((admin.name(), device.name()), ("local:root".to_owned(), "device:web-1".to_owned()));
+        let peer = Principal::Peer { name: "dc-b".into(), sites: vec!["shop".into()] };
+        assert!(peer.may("shop", Scope::SomeCategory, Action::Read) && !peer.may("bank", Scope::SomeCategory, Action::Read));
+        assert!(!peer.may("shop", Scope::Category("OS"), Action::Change) && !peer.may_everywhere(Action::Read));
+        assert_eq!(peer.sites(Action::Read), Some(vec!["shop".to_owned()]));
     }
 }

@@ -19,6 +19,7 @@ mod approval;
 mod audit;
 mod console_sessions;
 mod devices;
+mod federation;
 mod gauges;
 mod hot;
 mod inventory;
@@ -37,6 +38,7 @@ mod versions;
 pub use approval::MAX_WAITING;
 pub use console_sessions::LiveSession;
 pub use devices::{DeviceQuery, ExchangeRecord};
+pub use federation::{Applied, PeerRow, ProposalRow, ReplicatedModel, ReplicatedState};
 use diesel::connection::SimpleConnection;
 use diesel::prelude::*;
 use diesel::r2d2::{ConnectionManager, CustomizeConnection, Pool, PooledConnection};
@@ -86,6 +88,11 @@ pub enum StorageError {
     /// transaction is rolled back and the caller may try again.
     #[error("conflict: {0}")]
     Conflict(String),
+    /// A local edit of a model whose site is homed in another data centre:
+    /// the transaction is rolled back and the edit becomes a proposal
+    /// ([`Storage::proposing`]); never seen outside this crate.
+    #[error("the site's home is {}", .0.home)]
+    Propose(Box<federation::Proposed>),
 }
 
 type Result<T, E = StorageError> = std::result::Result<T, E>;

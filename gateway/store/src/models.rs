@@ -1,10 +1,12 @@
 //! The model tables: components, role versions and model versions, only ever
 //! inserted. A change is a new version; unchanged content adds nothing.
 
+use super::federation::{self, Body};
 use super::schema::*;
 use super::{DbConnection, Result, Storage, StorageError, now_ms};
 use diesel::prelude::*;
 use outfit_domain::command::FileAttributes;
+use outfit_domain::federation::ProposalRef;
 use outfit_domain::ids::ModelVersionId;
 use outfit_domain::model::{
     Authorship, Component, ConfigFile, DesiredComponent, ImportedModel, Model, PackageRef, ParameterChange,
@@ -28,7 +30,7 @@ pub(crate) fn site_id(conn: &mut DbConnection, name: &str) -> Result<i64> {
 }
 
 /// Returns the id of an identical component row, inserting one if none exists.
-fn ensure_component(conn: &mut DbConnection, site: i64, c: &Component) -> QueryResult<i64> {
+pub(crate) fn ensure_component(conn: &mut DbConnection, site: i64, c: &Component) -> QueryResult<i64> {
     let p = &c.package;
     let config_path = c.config.as_ref().map(|f| f.path.clone());
     let config_template = c.config.as_ref().map(|f| f.template.clone());
@@ -196,15 +198,30 @@ pub(crate) fn version_content(conn: &mut DbConnection, model_version: i64) -> Qu
     Ok(roles)
 }
 
+/// Who makes a model version, which decides what else happens with it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Making {
+    /// An edit here: a version if the site's home is this data centre (and
+    /// an entry of the log when the site is shared), else a proposal.
+    Local,
+    /// The home's version `number`, pulled from its log (already logged).
+    Replica { number: i32 },
+    /// This data centre, the site's home, accepting a peer's proposal.
+    Accepting(ProposalRef),
+}
+
 /// Returns the model's latest version if it holds exactly `chosen` (category,
 /// role version) pairs; otherwise adds a version that does, made `by`
 /// (restoring version `restores`, for a rollback), and makes it current.
+/// At a site homed elsewhere a local edit adds nothing: it fails with
+/// [`StorageError::Propose`], which rolls the transaction back.
 pub(crate) fn ensure_model_version(
     conn: &mut DbConnection,
     model_id: i64,
     chosen: &[(i64, i64)],
     by: &Authorship,
     restores: Option<i32>,
+    making: &Making,
 ) -> Result<ImportedModel> {
     let latest = model_versions::table
         .filter(model_versions::model_id.eq(model_id))
@@ -215,9 +232,28 @@ pub(crate) fn ensure_model_version(
     if let Some((id, version)) = latest
         && version_content(conn, id)? == chosen
     {
-        return Ok(ImportedModel { model_version_id: ModelVersionId(id), version, created: false });
+        return Ok(ImportedModel { model_version_id: ModelVersionId(id), version, created: false, proposed: None });
     }
     let version = latest.map_or(1, |(_, v)| v + 1);
+    let (site, model): (i64, String) =
+        models::table.find(model_id).select((models::site_id, models::name)).first(conn)?;
+    if *making == Making::Local
+        && let Some(home) = federation::home_elsewhere(conn, site)?
+    {
+        let roles = federation::roles_of(conn, chosen)?;
+        let base = latest.map(|(_, v)| v);
+        let site = sites::table.find(site).select(sites::name).first(conn)?;
+        let body = Body::Proposal { base, author: by.author.clone(), reason: by.reason.clone(), restores, roles };
+        return Err(StorageError::Propose(Box::new(federation::Proposed { home, site, model, body })));
+    }
+    if let Making::Replica { number } = making
+        && *number != version
+    {
+        return Err(StorageError::Invalid(format!(
+            "the home's version {number} of model `{model}` does not follow version {}",
+            version - 1
+        )));
+    }
     let id = insert_version!(conn, model_versions, model_id, model_id, version, by);
     if restores.is_some() {
         diesel::update(model_versions::table.find(id)).set(model_versions::restores.eq(restores)).execute(conn)?;
@@ -232,57 +268,81 @@ pub(crate) fn ensure_model_version(
             .execute(conn)?;
     }
     diesel::update(models::table.find(model_id)).set(models::current_version_id.eq(id)).execute(conn)?;
-    Ok(ImportedModel { model_version_id: ModelVersionId(id), version, created: true })
+    let accepts = match making {
+        Making::Replica { .. } => None,
+        Making::Local => Some(None),
+        Making::Accepting(proposal) => Some(Some(proposal.clone())),
+    };
+    if let Some(accepts) = accepts
+        && federation::shared(conn, site)?
+    {
+        let roles = federation::roles_of(conn, chosen)?;
+        let (author, reason) = (by.author.clone(), by.reason.clone());
+        let body = Body::Version { version, author, reason, restores, roles, accepts };
+        let site = sites::table.find(site).select(sites::name).first::<String>(conn)?;
+        federation::append(conn, &site, &model, body)?;
+    }
+    Ok(ImportedModel { model_version_id: ModelVersionId(id), version, created: true, proposed: None })
+}
+
+/// Stores `model`'s content (components, role versions, a model version
+/// where something changed) on a connection inside a transaction.
+pub(crate) fn import_in(
+    conn: &mut DbConnection,
+    model: &Model,
+    by: &Authorship,
+    restores: Option<i32>,
+    making: &Making,
+) -> Result<ImportedModel> {
+    let site = ensure_site(conn, &model.site)?;
+    let mut chosen: Vec<(i64, i64)> = Vec::new();
+    for role in &model.roles {
+        let category: i64 = role_categories::table
+            .filter(role_categories::name.eq(&role.category))
+            .select(role_categories::id)
+            .first(conn)
+            .optional()?
+            .ok_or_else(|| StorageError::NotFound { what: "role category", name: role.category.clone() })?;
+        if chosen.iter().any(|(c, _)| *c == category) {
+            return Err(StorageError::Invalid(format!("model has two roles of category {}", role.category)));
+        }
+        let mut content = RoleContent::new();
+        for component in &role.components {
+            let id = ensure_component(conn, site, component)?;
+            let mut params = component.parameters.clone();
+            params.sort();
+            content.push((id, params));
+        }
+        chosen.push((category, ensure_role_version(conn, site, category, &role.name, &content, by)?));
+    }
+    chosen.sort();
+    let model_id = match models::table
+        .filter(models::site_id.eq(site))
+        .filter(models::name.eq(&model.name))
+        .select(models::id)
+        .first::<i64>(conn)
+        .optional()?
+    {
+        Some(id) => id,
+        None => {
+            diesel::insert_into(models::table)
+                .values((models::site_id.eq(site), models::name.eq(&model.name)))
+                .execute(conn)?;
+            models::table
+                .filter(models::site_id.eq(site))
+                .filter(models::name.eq(&model.name))
+                .select(models::id)
+                .first(conn)?
+        }
+    };
+    ensure_model_version(conn, model_id, &chosen, by, restores, making)
 }
 
 impl Storage {
     /// Imports a model in one transaction: new component rows, role versions and
     /// a model version are added only where content changed.
     pub fn import_model(&self, model: &Model, by: &Authorship) -> Result<ImportedModel> {
-        self.transaction(|conn| {
-            let site = ensure_site(conn, &model.site)?;
-            let mut chosen: Vec<(i64, i64)> = Vec::new();
-            for role in &model.roles {
-                let category: i64 = role_categories::table
-                    .filter(role_categories::name.eq(&role.category))
-                    .select(role_categories::id)
-                    .first(conn)
-                    .optional()?
-                    .ok_or_else(|| StorageError::NotFound { what: "role category", name: role.category.clone() })?;
-                if chosen.iter().any(|(c, _)| *c == category) {
-                    return Err(StorageError::Invalid(format!("model has two roles of category {}", role.category)));
-                }
-                let mut content = RoleContent::new();
-                for component in &role.components {
-                    let id = ensure_component(conn, site, component)?;
-                    let mut params = component.parameters.clone();
-                    params.sort();
-                    content.push((id, params));
-                }
-                chosen.push((category, ensure_role_version(conn, site, category, &role.name, &content, by)?));
-            }
-            chosen.sort();
-            let model_id = match models::table
-                .filter(models::site_id.eq(site))
-                .filter(models::name.eq(&model.name))
-                .select(models::id)
-                .first::<i64>(conn)
-                .optional()?
-            {
-                Some(id) => id,
-                None => {
-                    diesel::insert_into(models::table)
-                        .values((models::site_id.eq(site), models::name.eq(&model.name)))
-                        .execute(conn)?;
-                    models::table
-                        .filter(models::site_id.eq(site))
-                        .filter(models::name.eq(&model.name))
-                        .select(models::id)
-                        .first(conn)?
-                }
-            };
-            ensure_model_version(conn, model_id, &chosen, by, None)
-        })
+        self.proposing(|conn| import_in(conn, model, by, None, &Making::Local))
     }
 
     /// Sets one parameter of a component in the model's role of one category:
@@ -290,7 +350,7 @@ impl Storage {
     /// so rollback is making an old version current again). Setting the value
     /// a parameter already has adds nothing (`created` is false).
     pub fn set_parameter(&self, change: &ParameterChange, by: &Authorship) -> Result<ImportedModel> {
-        self.transaction(|conn| {
+        self.proposing(|conn| {
             let site = site_id(conn, &change.site)?;
             let not_found = |what, name: &str| StorageError::NotFound { what, name: name.to_owned() };
             let (model_id, current): (i64, Option<i64>) = models::table
@@ -334,7 +394,7 @@ impl Storage {
             params.sort();
             slot.1 = ensure_role_version(conn, site, category, &role, &content, by)?;
             chosen.sort();
-            ensure_model_version(conn, model_id, &chosen, by, None)
+            ensure_model_version(conn, model_id, &chosen, by, None, &Making::Local)
         })
     }
 
@@ -377,6 +437,27 @@ impl Storage {
         }
         Ok(self.versions.components(&mut *self.conn()?, model_version)?.as_ref().clone())
     }
+}
+
+/// The components of a role version, in position order, with its values.
+pub(crate) fn role_components(conn: &mut DbConnection, role_version: i64) -> Result<Vec<Component>> {
+    let rows: Vec<ComponentRow> = role_version_components::table
+        .inner_join(components::table)
+        .filter(role_version_components::role_version_id.eq(role_version))
+        .order(role_version_components::position)
+        .select(ComponentRow::as_select())
+        .load(conn)?;
+    let mut components = Vec::with_capacity(rows.len());
+    for component in rows {
+        let parameters = role_version_parameters::table
+            .filter(role_version_parameters::role_version_id.eq(role_version))
+            .filter(role_version_parameters::component_id.eq(component.id))
+            .order(role_version_parameters::name)
+            .select((role_version_parameters::name, role_version_parameters::value))
+            .load(conn)?;
+        components.push(component.into_component(parameters)?);
+    }
+    Ok(components)
 }
 
 /// [`Storage::desired_components`] on a connection (inside an exchange's transaction too).

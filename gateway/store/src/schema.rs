@@ -5,6 +5,7 @@ diesel::table! {
     sites (id) {
         id -> BigInt,
         name -> Text,
+        home -> Nullable<Text>,
     }
 }
 
@@ -385,7 +386,68 @@ diesel::joinable!(enrolment_requests -> devices (device_id));
 diesel::joinable!(operator_certificates -> operators (operator_id));
 diesel::joinable!(group_members -> operator_groups (group_id));
 
+diesel::table! {
+    data_centre (id) {
+        id -> Integer,
+        name -> Text,
+    }
+}
+
+diesel::table! {
+    peers (id) {
+        id -> BigInt,
+        name -> Text,
+        url -> Text,
+        certificate_sha256 -> Text,
+        created_at -> BigInt,
+    }
+}
+
+diesel::table! {
+    peer_sites (peer_id, site_id) {
+        peer_id -> BigInt,
+        site_id -> BigInt,
+    }
+}
+
+diesel::table! {
+    federation_log (origin, seq) {
+        origin -> Text,
+        seq -> BigInt,
+        hlc -> BigInt,
+        site -> Text,
+        model -> Text,
+        kind -> Text,
+        body -> Text,
+        received_at -> BigInt,
+    }
+}
+
+diesel::table! {
+    proposals (origin, seq) {
+        origin -> Text,
+        seq -> BigInt,
+        site -> Text,
+        model -> Text,
+        base_version -> Nullable<Integer>,
+        author -> Text,
+        reason -> Nullable<Text>,
+        state -> Text,
+        version -> Nullable<Integer>,
+        decision -> Nullable<Text>,
+        created_at -> BigInt,
+    }
+}
+
+diesel::joinable!(peer_sites -> peers (peer_id));
+diesel::joinable!(peer_sites -> sites (site_id));
+
 diesel::allow_tables_to_appear_in_same_query!(
+    data_centre,
+    peers,
+    peer_sites,
+    federation_log,
+    proposals,
     sites,
     role_categories,
     components,

@@ -2,7 +2,7 @@
 //! by number, rollback (a new version restoring an old one's content), and
 //! ranking categories.
 
-use super::models::{components_of, ensure_model_version, site_id, version_content};
+use super::models::{Making, components_of, ensure_model_version, site_id, version_content};
 use super::schema::*;
 use super::{DbConnection, Result, Storage, StorageError};
 use diesel::prelude::*;
@@ -145,11 +145,11 @@ impl Storage {
     /// Makes the content of version `version` current again as a new version
     /// that says it restores it. Restoring what is current adds nothing.
     pub fn rollback_model(&self, site: &str, model: &str, version: i32, by: &Authorship) -> Result<ImportedModel> {
-        self.transaction(|conn| {
+        self.proposing(|conn| {
             let (id, _) = model_id(conn, site, model)?;
             let old = version_row(conn, id, version)?;
             let chosen = version_content(conn, old)?;
-            ensure_model_version(conn, id, &chosen, by, Some(version))
+            ensure_model_version(conn, id, &chosen, by, Some(version), &Making::Local)
         })
     }
 

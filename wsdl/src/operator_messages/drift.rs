@@ -245,4 +245,8 @@ pub struct PromoteDriftResponse {
     pub created: bool,
     #[yaserde(prefix = "op")]
     pub rollout: Option<i64>,
+    /// The site's home is another data centre: the change went there as this
+    /// proposal (`ORIGIN#SEQ`) and nothing was added here.
+    #[yaserde(prefix = "op")]
+    pub proposal: Option<String>,
 }

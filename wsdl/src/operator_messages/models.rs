@@ -129,6 +129,10 @@ pub struct ImportModelResponse {
     /// The rollout it started or prepared.
     #[yaserde(prefix = "op")]
     pub rollout: Option<i64>,
+    /// The site's home is another data centre: the change went there as this
+    /// proposal (`ORIGIN#SEQ`) and nothing was added here.
+    #[yaserde(prefix = "op")]
+    pub proposal: Option<String>,
 }
 
 /// The models of the sites the caller may read, with their current versions.

@@ -125,6 +125,10 @@ pub struct RollbackModelResponse {
     /// The rollout it started or prepared.
     #[yaserde(prefix = "op")]
     pub rollout: Option<i64>,
+    /// The site's home is another data centre: the change went there as this
+    /// proposal (`ORIGIN#SEQ`) and nothing was added here.
+    #[yaserde(prefix = "op")]
+    pub proposal: Option<String>,
 }
 
 /// A role category: its rank is the install order.

@@ -110,5 +110,6 @@ pub fn promote(s: &Services, caller: &Caller, m: wire::PromoteDrift) -> Result<w
         model_version: changed.imported.version,
         created: changed.imported.created,
         rollout: changed.rollout.map(|id| id.0),
+        proposal: changed.imported.proposed.as_ref().map(ToString::to_string),
     })
 }

@@ -21,6 +21,7 @@ pub fn set_parameter(s: &Services, caller: &Caller, m: SetParameter) -> Result<S
         model_version: changed.imported.version,
         created: changed.imported.created,
         rollout: changed.rollout.map(|id| id.0),
+        proposal: changed.imported.proposed.as_ref().map(ToString::to_string),
     })
 }
 
@@ -103,6 +104,7 @@ pub fn import(s: &Services, caller: &Caller, m: wire::ImportModel) -> Result<wir
         model_version: changed.imported.version,
         created: changed.imported.created,
         rollout: changed.rollout.map(|id| id.0),
+        proposal: changed.imported.proposed.as_ref().map(ToString::to_string),
     })
 }
 

@@ -50,6 +50,7 @@ pub fn rollback(s: &Services, caller: &Caller, m: wire::RollbackModel) -> Result
         model_version: changed.imported.version,
         created: changed.imported.created,
         rollout: changed.rollout.map(|id| id.0),
+        proposal: changed.imported.proposed.as_ref().map(ToString::to_string),
     })
 }
 
