@@ -112,6 +112,11 @@ impl Home {
     pub fn server_key(&self) -> PathBuf {
         self.root.join("server.key")
     }
+    /// What peer data centre `name` issued this one: `cert.pem`, `key.pem`, `ca.pem`.
+    pub fn peer_dir(&self, name: &str) -> PathBuf {
+        self.root.join("peers").join(name)
+    }
+
     pub fn repository(&self) -> PathBuf {
         self.root.join("repository")
     }

@@ -17,9 +17,11 @@
 pub mod bench;
 pub mod console;
 pub mod demo;
+pub mod federation;
 pub mod home;
 pub mod local;
 pub mod metrics;
+pub mod peers;
 pub mod poke;
 pub mod server;
 pub mod soap;

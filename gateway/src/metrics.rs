@@ -13,6 +13,7 @@ use std::time::Instant;
 pub enum Endpoint {
     Agent,
     Operator,
+    Peer,
 }
 
 impl Endpoint {
@@ -20,6 +21,7 @@ impl Endpoint {
         match self {
             Self::Agent => "agent",
             Self::Operator => "operator",
+            Self::Peer => "peer",
         }
     }
 }
@@ -30,6 +32,7 @@ pub struct Metrics {
     registry: Registry,
     agent_exchanges: IntCounterVec,
     operator_requests: IntCounterVec,
+    peer_requests: IntCounterVec,
     faults: IntCounterVec,
     latency: HistogramVec,
     commands: IntGaugeVec,
@@ -89,6 +92,11 @@ impl Metrics {
                 "Operator API requests answered, by operation and outcome (ok or the Fault code)",
                 &["operation", "outcome"],
             ),
+            peer_requests: counter(
+                "outfit_peer_requests_total",
+                "Peer service requests (other data centres) answered, by operation and outcome",
+                &["operation", "outcome"],
+            ),
             faults: counter("outfit_faults_total", "SOAP Faults answered, by endpoint and code", &["endpoint", "code"]),
             latency,
             commands: gauges("outfit_commands", "Commands in the queues, by state", &["state"]),
@@ -114,6 +122,7 @@ impl Metrics {
         let requests = match endpoint {
             Endpoint::Agent => &self.agent_exchanges,
             Endpoint::Operator => &self.operator_requests,
+            Endpoint::Peer => &self.peer_requests,
         };
         requests.with_label_values(&[operation, outcome]).inc();
         if let Some(code) = fault {

@@ -9,6 +9,7 @@ use crate::poke::Pokes;
 use crate::soap::Answered;
 use crate::soap::agent::AgentEndpoint;
 use crate::soap::operator::OperatorEndpoint;
+use crate::soap::peer::PeerEndpoint;
 use bytes::Bytes;
 use http_body_util::Full;
 use hyper::{Method, Request, Response, StatusCode, body::Incoming};
@@ -48,6 +49,7 @@ pub struct Gateway {
     pub services: Services,
     pub agent: AgentEndpoint,
     pub operator: OperatorEndpoint,
+    pub peer: PeerEndpoint,
     pub metrics: Arc<Metrics>,
     pub console: outfit_console::Console,
     /// Admits as many database-bound requests at once as the pool has
@@ -71,7 +73,9 @@ impl Gateway {
         let operator = OperatorEndpoint { services: services.clone(), reboot_deadline_ms };
         let db_slots = Arc::new(tokio::sync::Semaphore::new(services.max_connections()));
         let console = outfit_console::Console::new(services.clone());
-        Ok(Self { home, settings, services, agent, operator, metrics: Default::default(), console, db_slots })
+        let peer = PeerEndpoint { services: services.clone() };
+        let metrics = Default::default();
+        Ok(Self { home, settings, services, agent, operator, peer, metrics, console, db_slots })
     }
 
     /// Binds the listener, writes `gateway.url` and serves until the process ends.
@@ -110,6 +114,8 @@ impl Gateway {
         }
         tokio::spawn(self.clone().sweep_forever());
         tokio::spawn(self.clone().drive_rollouts());
+        let federation = crate::federation::Federation::new(self.home.clone(), self.services.clone());
+        tokio::spawn(Arc::new(federation).pull_forever());
         write(&self.home.url_file(), &url)?;
         Ok(url)
     }
@@ -123,6 +129,13 @@ impl Gateway {
     ) -> Response<Full<Bytes>> {
         match (request.method(), request.uri().path()) {
             (&Method::POST, outfit_wsdl::OPERATOR_PATH) => {}
+            (&Method::POST, outfit_wsdl::PEER_PATH) => return self.peer_exchange(connection, request).await,
+            (&Method::GET, p) if p.starts_with(outfit_wsdl::PEER_PACKAGES) => {
+                let key = p[outfit_wsdl::PEER_PACKAGES.len()..].to_owned();
+                return self.peer_package(connection, key).await;
+            }
+            (&Method::GET, "/outfit-peer.wsdl") => return plain(StatusCode::OK, "text/xml", outfit_wsdl::PEER_WSDL),
+            (&Method::GET, "/outfit-peer.xsd") => return plain(StatusCode::OK, "text/xml", outfit_wsdl::PEER_XSD),
             // No database slot for the whole upload (it may take minutes):
             // only its short authentication and audit steps use the pool.
             (&Method::PUT, p) if p.starts_with(crate::upload::PREFIX) => {
@@ -150,6 +163,45 @@ impl Gateway {
         let (certificate, started) = (connection.certificate, Instant::now());
         let handled = tokio::task::spawn_blocking(move || operator.handle(&peer, certificate.as_deref(), &body)).await;
         self.respond(Endpoint::Operator, handled, started)
+    }
+
+    /// The peer service: another data centre's gateway, by its certificate.
+    async fn peer_exchange(self: Arc<Self>, connection: Connection, request: Request<Incoming>) -> Response<Full<Bytes>> {
+        let from = connection.peer.to_string();
+        let body = match self.soap_body(request, &from).await {
+            Ok(body) => body,
+            Err(response) => return response,
+        };
+        let peer = self.peer.clone();
+        let _slot = self.db_slots.acquire().await.expect("the semaphore is never closed");
+        let (certificate, started) = (connection.certificate, Instant::now());
+        let handled = tokio::task::spawn_blocking(move || peer.handle(&from, certificate.as_deref(), &body)).await;
+        self.respond(Endpoint::Peer, handled, started)
+    }
+
+    /// A package for a peer data centre, when a site shared with it uses it.
+    async fn peer_package(self: Arc<Self>, connection: Connection, key: String) -> Response<Full<Bytes>> {
+        let Ok(path) = self.services.repository().path(&key) else {
+            return plain(StatusCode::BAD_REQUEST, "text/plain", "not a sha256 key\n");
+        };
+        let (peer, from) = (self.peer.clone(), connection.peer.to_string());
+        let checked = {
+            let _slot = self.db_slots.acquire().await.expect("the semaphore is never closed");
+            let certificate = connection.certificate;
+            tokio::task::spawn_blocking(move || {
+                let caller = peer.caller(&from, certificate.as_deref())?;
+                peer.services.release_to_peer(&caller, &key)
+            })
+            .await
+        };
+        match checked {
+            Ok(Ok(())) => package_file(&path).await,
+            Ok(Err(failure)) => metrics_refused(failure),
+            Err(e) => {
+                tracing::error!(error = %e, "checking a peer's download panicked");
+                plain(StatusCode::INTERNAL_SERVER_ERROR, "text/plain", "could not check the download\n")
+            }
+        }
     }
 
     /// Holds one of the database slots while it lives.
@@ -367,20 +419,7 @@ impl Gateway {
                 return plain(StatusCode::INTERNAL_SERVER_ERROR, "text/plain", "could not check the entitlement\n");
             }
         }
-        // Whole-file reads keep this simple; streaming large packages is future work.
-        match tokio::fs::read(&path).await {
-            Ok(bytes) => Response::builder()
-                .header(hyper::header::CONTENT_TYPE, "application/octet-stream")
-                .body(Full::new(Bytes::from(bytes)))
-                .expect("valid response"),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-                plain(StatusCode::NOT_FOUND, "text/plain", "no such package\n")
-            }
-            Err(e) => {
-                tracing::error!(error = %e, key, "could not read a package");
-                plain(StatusCode::INTERNAL_SERVER_ERROR, "text/plain", "could not read the package\n")
-            }
-        }
+        package_file(&path).await
     }
 
     /// Decides a download in one exchange: the certificate's device, its
@@ -399,6 +438,24 @@ impl Gateway {
     }
 }
 
+/// A package file from the repository, or the status saying why not.
+async fn package_file(path: &std::path::Path) -> Response<Full<Bytes>> {
+    // Whole-file reads keep this simple; streaming large packages is future work.
+    match tokio::fs::read(path).await {
+        Ok(bytes) => Response::builder()
+            .header(hyper::header::CONTENT_TYPE, "application/octet-stream")
+            .body(Full::new(Bytes::from(bytes)))
+            .expect("valid response"),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            plain(StatusCode::NOT_FOUND, "text/plain", "no such package\n")
+        }
+        Err(e) => {
+            tracing::error!(error = %e, path = %path.display(), "could not read a package");
+            plain(StatusCode::INTERNAL_SERVER_ERROR, "text/plain", "could not read the package\n")
+        }
+    }
+}
+
 /// Binds `addr` and serves `handler` on it over TLS; returns the base URL.
 async fn listen(addr: &str, tls: Arc<rustls::ServerConfig>, handler: Handler) -> Result<String, ServeError> {
     let bind = |source| ServeError::Bind { addr: addr.to_owned(), source };
@@ -412,8 +469,8 @@ fn write(path: &std::path::Path, text: &str) -> Result<(), ServeError> {
     std::fs::write(path, text).map_err(|source| ServeError::Write { path: path.display().to_string(), source })
 }
 
-/// Why the metrics were not shown: 401 or 403 with the refusal, 500 for a
-/// failure inside the gateway (its cause logged).
+/// Why the metrics (or a peer's package) were not given: 401 or 403 with
+/// the refusal, 500 for a failure inside the gateway (its cause logged).
 fn metrics_refused(failure: Failure) -> Response<Full<Bytes>> {
     match failure {
         Failure::Refused(refusal) => {

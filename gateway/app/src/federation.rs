@@ -7,7 +7,8 @@ use crate::audit::{Act, authorise};
 use crate::{Failure, Refusal, RefusalKind, Services};
 use outfit_domain::federation::{Entry, check_data_centre_name};
 use outfit_domain::rights::{Action, Caller, Principal, Scope};
-use outfit_store::{Applied, PeerRow, ProposalRow, ReplicatedState};
+use outfit_store::Applied;
+pub use outfit_store::{PeerRow, ProposalRow, ReplicatedState};
 
 /// Days a peer's client certificate is valid.
 pub const PEER_CERT_DAYS: u64 = 365;
@@ -73,6 +74,11 @@ impl Services {
     /// The peers this data centre pulls from.
     pub fn peers(&self) -> Result<Vec<PeerRow>, Failure> {
         Ok(self.storage.peers()?)
+    }
+
+    /// For each origin, the last entry held here: what a pull sends.
+    pub fn known_entries(&self) -> Result<Vec<(String, i64)>, Failure> {
+        Ok(self.storage.known_entries()?)
     }
 
     /// This data centre's name, if it was given one.

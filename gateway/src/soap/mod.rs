@@ -1,4 +1,4 @@
-//! The SOAP edges: the agent endpoint and the operator endpoint. Each
+//! The SOAP edges: the agent, operator and peer endpoints. Each
 //! operation decodes, calls one use case of `outfit-app`, and encodes; every
 //! Fault is built here, from the use case's refusal kind, in one mapping.
 //!
@@ -6,8 +6,10 @@
 //! reaches the wire (it goes to the log).
 
 pub mod agent;
+pub(crate) mod content;
 mod inventory;
 pub mod operator;
+pub mod peer;
 
 use outfit_app::Failure;
 use outfit_wsdl::envelope::{FaultCode, SoapFault, encode_fault};
