@@ -8,6 +8,7 @@ mod demo;
 mod drift;
 mod enrolment;
 mod faults;
+mod federation;
 mod integrity;
 mod logs;
 mod metrics;

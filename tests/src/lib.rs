@@ -241,6 +241,8 @@ pub struct Gateway {
     pub dir: PathBuf,
     pub url: String,
     pub process: Process,
+    /// The network namespace it serves in (and the CLI runs in), if not this one.
+    pub netns: Option<String>,
 }
 
 impl Gateway {
@@ -252,6 +254,12 @@ impl Gateway {
     /// Like `start`, with more `init` arguments (e.g. `--timeout install=2`;
     /// a `--listen` given here replaces the default `127.0.0.1:0`).
     pub fn start_with(dir: &Path, database: &Database, init_args: &[&str]) -> Result<Self> {
+        Self::start_in(dir, database, init_args, None)
+    }
+
+    /// Like `start_with`, serving inside network namespace `netns` (a data
+    /// centre of its own in the federation test); `cli` runs there too.
+    pub fn start_in(dir: &Path, database: &Database, init_args: &[&str], netns: Option<&str>) -> Result<Self> {
         let mut init = Command::new(bin("outfit-gateway"));
         init.arg("init");
         if !init_args.contains(&"--listen") {
@@ -268,16 +276,28 @@ impl Gateway {
             .arg("--dir")
             .arg(dir)
             .env_remove("OUTFIT_PASSWORD"))?;
-        let (process, url) = Self::spawn_serve(dir, &[], &[])?;
-        Ok(Self { dir: dir.to_owned(), url, process })
+        let netns = netns.map(str::to_owned);
+        let (process, url) = Self::spawn_serve(dir, &[], &[], netns.as_deref())?;
+        Ok(Self { dir: dir.to_owned(), url, process, netns })
+    }
+
+    /// `program`, run in this gateway's network namespace.
+    fn command(&self, program: &Path) -> Command {
+        in_netns(program, self.netns.as_deref())
+    }
+
+    /// `outfit-gateway ARGS --dir DIR` (a local administrator's command), in
+    /// this gateway's namespace; returns its output.
+    pub fn local(&self, args: &[&str]) -> Result<String> {
+        run(self.command(&bin("outfit-gateway")).args(args).arg("--dir").arg(&self.dir))
     }
 
     /// `outfit-gateway ARGS serve` (`args`: global options such as
     /// `--log-format json`), with `env` added to its environment.
-    fn spawn_serve(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Result<(Process, String)> {
+    fn spawn_serve(dir: &Path, args: &[&str], env: &[(&str, &str)], netns: Option<&str>) -> Result<(Process, String)> {
         let _ = std::fs::remove_file(dir.join("gateway.url"));
         let log = std::fs::OpenOptions::new().create(true).append(true).open(dir.join("gateway.log"))?;
-        let child = Command::new(bin("outfit-gateway"))
+        let child = in_netns(&bin("outfit-gateway"), netns)
             .args(args)
             .envs(env.iter().copied())
             .args(["serve", "--dir"])
@@ -319,8 +339,8 @@ impl Gateway {
             toml.insert((*key).into(), (*value).into());
         }
         std::fs::write(&file, toml.to_string())?;
-        let (process, url) = Self::spawn_serve(dir, &[], &[])?;
-        Ok(Self { dir: dir.to_owned(), url, process })
+        let (process, url) = Self::spawn_serve(dir, &[], &[], self.netns.as_deref())?;
+        Ok(Self { dir: dir.to_owned(), url, process, netns: self.netns.clone() })
     }
 
     /// kill -9 the gateway process and start a new one on the same directory.
@@ -333,7 +353,7 @@ impl Gateway {
     pub fn restart_with(&mut self, args: &[&str], env: &[(&str, &str)]) -> Result<()> {
         self.process.child.kill()?;
         self.process.child.wait()?;
-        let (process, url) = Self::spawn_serve(&self.dir, args, env)?;
+        let (process, url) = Self::spawn_serve(&self.dir, args, env, self.netns.as_deref())?;
         self.process = process;
         self.url = url;
         Ok(())
@@ -361,7 +381,7 @@ impl Gateway {
     /// The `outfit` command for `args`, as the administrator, not run yet.
     pub fn outfit(&self, args: &[&str]) -> Command {
         let url = std::fs::read_to_string(self.dir.join("operator.url")).unwrap_or_default();
-        let mut command = Command::new(bin("outfit"));
+        let mut command = self.command(&bin("outfit"));
         command
             .args(args)
             .args(["--gateway", url.trim()])
@@ -598,6 +618,19 @@ impl Fleet {
             "the demo model did not converge on {devices:?}: {built}"
         );
         Ok(Self { gateway, roots, agents })
+    }
+}
+
+/// `program` as a command, run inside network namespace `netns` when given
+/// (`ip netns exec` execs it in place: the child is the program).
+fn in_netns(program: &Path, netns: Option<&str>) -> Command {
+    match netns {
+        Some(netns) => {
+            let mut command = Command::new("ip");
+            command.args(["netns", "exec", netns]).arg(program);
+            command
+        }
+        None => Command::new(program),
     }
 }
 

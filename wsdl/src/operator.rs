@@ -203,6 +203,7 @@ operations! {
     ListPackages { list_packages: "ListPackages", list_packages_response: "ListPackagesResponse" => ListPackagesResponse },
     ImportScript { import_script: "ImportScript", import_script_response: "ImportScriptResponse" => ImportScriptResponse },
     InstallPlugin { install_plugin: "InstallPlugin", install_plugin_response: "InstallPluginResponse" => InstallPluginResponse },
+    ListProposals { list_proposals: "ListProposals", list_proposals_response: "ListProposalsResponse" => ListProposalsResponse },
     ListModelVersions { list_model_versions: "ListModelVersions", list_model_versions_response: "ListModelVersionsResponse" => ListModelVersionsResponse },
     DiffModel { diff_model: "DiffModel", diff_model_response: "DiffModelResponse" => DiffModelResponse },
     RollbackModel { rollback_model: "RollbackModel", rollback_model_response: "RollbackModelResponse" => RollbackModelResponse },

@@ -492,6 +492,23 @@ fn every_operator_element_and_operation_has_a_rust_type_that_validates() {
         check_in(OPERATOR_XSD, ImportScriptResponse::default()),
         check_in(OPERATOR_XSD, InstallPlugin::default()),
         check_in(OPERATOR_XSD, InstallPluginResponse::default()),
+        check_in(OPERATOR_XSD, ListProposals { site: "shop".into(), model: Some("web".into()) }),
+        check_in(
+            OPERATOR_XSD,
+            ListProposalsResponse {
+                proposal: vec![ProposalInfo {
+                    origin: "dc-b".into(),
+                    seq: 4,
+                    model: "web".into(),
+                    base_version: Some(1),
+                    author: "bob".into(),
+                    reason: Some("why".into()),
+                    state: "refused".into(),
+                    version: None,
+                    decision: Some("version 2 came first".into()),
+                }],
+            },
+        ),
         check_in(OPERATOR_XSD, ListModelVersions::default()),
         check_in(
             OPERATOR_XSD,

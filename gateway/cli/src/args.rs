@@ -278,6 +278,14 @@ pub enum ModelCmd {
         #[arg(long)]
         site: String,
     },
+    /// Edits of a site's models made in another data centre than the site's
+    /// home, and whether the home accepted them (newest first).
+    Proposals {
+        /// Only this model's.
+        model: Option<String>,
+        #[arg(long)]
+        site: String,
+    },
     /// What changed from version FROM to version TO (the current one if not given).
     Diff {
         model: String,

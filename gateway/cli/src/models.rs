@@ -125,6 +125,30 @@ pub fn model(client: &Client, command: ModelCmd, json: bool) -> Result<(), CliEr
                 table(&["version", "made", "by", "reason"], rows);
             });
         }
+        ModelCmd::Proposals { model, site } => {
+            let r = call!(client, ListProposals(wire::ListProposals { site, model }));
+            show(json, &r, |r| {
+                if r.proposal.is_empty() {
+                    println!("no proposals: every edit of these models was made at the site's home");
+                }
+                let rows = r.proposal.iter().map(|p| {
+                    let outcome = match (&p.version, &p.decision) {
+                        (Some(v), _) => format!("{} as version {v}", p.state),
+                        (None, Some(why)) => format!("{}: {why}", p.state),
+                        (None, None) => p.state.clone(),
+                    };
+                    vec![
+                        format!("{}#{}", p.origin, p.seq),
+                        p.model.clone(),
+                        p.base_version.map_or("-".into(), |v| v.to_string()),
+                        p.author.clone(),
+                        or_dash(&p.reason),
+                        outcome,
+                    ]
+                });
+                table(&["proposal", "model", "from", "by", "reason", "outcome"], rows);
+            });
+        }
         ModelCmd::Diff { model, site, from, to } => {
             let r = call!(client, DiffModel(wire::DiffModel { site, model, from, to }));
             show(json, &r, |r| {

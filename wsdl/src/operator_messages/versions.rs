@@ -25,6 +25,52 @@ pub struct ModelVersionInfo {
     pub current: bool,
 }
 
+/// An edit of a model made away from its site's home, and the home's decision.
+#[derive(Debug, Clone, PartialEq, Default, YaSerialize, YaDeserialize, Serialize)]
+#[yaserde(rename = "ProposalInfo", prefix = "op", namespaces = { "op" = "urn:outfit:operator:1" })]
+#[serde(rename_all = "camelCase")]
+pub struct ProposalInfo {
+    #[yaserde(prefix = "op")]
+    pub origin: String,
+    #[yaserde(prefix = "op")]
+    pub seq: i64,
+    #[yaserde(prefix = "op")]
+    pub model: String,
+    #[yaserde(rename = "baseVersion", prefix = "op")]
+    pub base_version: Option<i32>,
+    #[yaserde(prefix = "op")]
+    pub author: String,
+    #[yaserde(prefix = "op")]
+    pub reason: Option<String>,
+    /// pending, accepted, unchanged or refused.
+    #[yaserde(prefix = "op")]
+    pub state: String,
+    #[yaserde(prefix = "op")]
+    pub version: Option<i32>,
+    /// Why the home refused it.
+    #[yaserde(prefix = "op")]
+    pub decision: Option<String>,
+}
+
+/// The proposals of a site's models, newest first. Needs `read` on the site.
+#[derive(Debug, Clone, PartialEq, Default, YaSerialize, YaDeserialize, Serialize)]
+#[yaserde(rename = "ListProposals", prefix = "op", namespaces = { "op" = "urn:outfit:operator:1" })]
+#[serde(rename_all = "camelCase")]
+pub struct ListProposals {
+    #[yaserde(prefix = "op")]
+    pub site: String,
+    #[yaserde(prefix = "op")]
+    pub model: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Default, YaSerialize, YaDeserialize, Serialize)]
+#[yaserde(rename = "ListProposalsResponse", prefix = "op", namespaces = { "op" = "urn:outfit:operator:1" })]
+#[serde(rename_all = "camelCase")]
+pub struct ListProposalsResponse {
+    #[yaserde(prefix = "op")]
+    pub proposal: Vec<ProposalInfo>,
+}
+
 /// Every version of a model, oldest first. Needs `read` on the site.
 #[derive(Debug, Clone, PartialEq, Default, YaSerialize, YaDeserialize, Serialize)]
 #[yaserde(rename = "ListModelVersions", prefix = "op", namespaces = { "op" = "urn:outfit:operator:1" })]

@@ -1,4 +1,4 @@
-//! A model's history and the role categories: `ListModelVersions`,
+//! A model's history and the role categories: `ListModelVersions`, `ListProposals`,
 //! `DiffModel`, `RollbackModel`, `ListCategories`, `AddCategory`.
 
 use super::iso8601;
@@ -25,6 +25,25 @@ pub fn list(
         })
         .collect();
     Ok(wire::ListModelVersionsResponse { version })
+}
+
+pub fn proposals(s: &Services, caller: &Caller, m: wire::ListProposals) -> Result<wire::ListProposalsResponse, Failure> {
+    let proposal = s
+        .proposals(caller, &m.site, m.model.as_deref())?
+        .into_iter()
+        .map(|p| wire::ProposalInfo {
+            origin: p.origin,
+            seq: p.seq,
+            model: p.model,
+            base_version: p.base_version,
+            author: p.author,
+            reason: p.reason,
+            state: p.state,
+            version: p.version,
+            decision: p.decision,
+        })
+        .collect();
+    Ok(wire::ListProposalsResponse { proposal })
 }
 
 pub fn diff(s: &Services, caller: &Caller, m: wire::DiffModel) -> Result<wire::DiffModelResponse, Failure> {
