@@ -10,6 +10,7 @@ use outfit_domain::model::{Component, ConfigFile, ImportedModel, Model, PackageR
 use outfit_domain::queue::{CommandState, Head, NewCommand, Recorded, Reported};
 use outfit_domain::rights::{Action, Holder, Scope};
 
+mod federation;
 mod inventory;
 mod rollouts;
 mod sessions;
@@ -429,7 +430,7 @@ fn schema_matches_migrations() {
     let db = TestMysql::new("schema");
     let mysql = Storage::open(&db.url()).unwrap();
     let declared = declared_schema();
-    assert_eq!(declared.len(), 29);
+    assert_eq!(declared.len(), 34);
     for (backend, storage) in [("sqlite", sqlite), ("mysql", mysql)] {
         let mut conn = storage.conn().unwrap();
         for (table, columns) in &declared {
