@@ -347,7 +347,10 @@ fn every_operator_element_and_operation_has_a_rust_type_that_validates() {
                 rollout: Some(policy()),
             },
         ),
-        check_in(OPERATOR_XSD, SetParameterResponse { model_version: 3, created: true, rollout: Some(4) }),
+        check_in(
+            OPERATOR_XSD,
+            SetParameterResponse { model_version: 3, created: true, rollout: Some(4), proposal: Some("dc-b#4".into()) },
+        ),
         check_in(OPERATOR_XSD, Provision { site: "s".into(), device: "d".into() }),
         check_in(OPERATOR_XSD, ProvisionResponse { commands: 6 }),
         // Samples with every optional and repeated part filled.
@@ -664,7 +667,64 @@ fn every_operator_element_and_operation_has_a_rust_type_that_validates() {
     .collect();
     assert_eq!(declared(OPERATOR_XSD), elements, "operator XSD elements and Rust message types differ");
     let operations = wsdl_operations("outfit-operator.wsdl");
-    assert_eq!(operations.len(), 47, "{operations:?}");
+    assert_eq!(operations.len(), 48, "{operations:?}");
+    for op in &operations {
+        assert!(elements.contains(op) && elements.contains(&format!("{op}Response")), "{op}");
+    }
+}
+
+/// The peer contract, to the same standard; its log entries carry the
+/// operator contract's `RoleSpec`, validated through the XSD's import.
+#[test]
+fn every_peer_element_and_operation_has_a_rust_type_that_validates() {
+    use outfit_wsdl::operator::{ComponentSpec, ConfigSpec, ParameterValue, RoleSpec};
+    use outfit_wsdl::peer::*;
+    const PEER_XSD: &str = "outfit-peer.xsd";
+    let component = ComponentSpec {
+        name: "site".into(),
+        package_name: "shop".into(),
+        version: "3.0".into(),
+        format: "deb".into(),
+        sha256: "ab".repeat(32),
+        config: Some(ConfigSpec { path: "/etc/shop.conf".into(), template: "eD0xCg==".into(), ..ConfigSpec::default() }),
+        plugin: None,
+        parameter: vec![ParameterValue { name: "x".into(), value: "1".into() }],
+    };
+    let version = LogEntry {
+        origin: "dc-a".into(),
+        seq: 7,
+        hlc: 1 << 40,
+        site: "shop".into(),
+        model: "web".into(),
+        kind: "version".into(),
+        version: Some(2),
+        author: Some("ann".into()),
+        reason: Some("why".into()),
+        restores: Some(1),
+        proposal_origin: Some("dc-b".into()),
+        proposal_seq: Some(3),
+        role: vec![RoleSpec { category: "CONTENT".into(), name: "site".into(), component: vec![component] }],
+        ..LogEntry::default()
+    };
+    let decision = LogEntry {
+        kind: "decision".into(),
+        outcome: Some("refused".into()),
+        outcome_reason: Some("version 2 came first".into()),
+        proposal_origin: Some("dc-b".into()),
+        proposal_seq: Some(3),
+        ..LogEntry::default()
+    };
+    let elements: BTreeSet<String> = [
+        check_in(PEER_XSD, PullLog { known: vec![Known { origin: "dc-a".into(), seq: 6 }] }),
+        check_in(PEER_XSD, PullLogResponse { entry: vec![version, decision], more: true }),
+        check_in(PEER_XSD, SiteDigest { site: "shop".into() }),
+        check_in(PEER_XSD, SiteDigestResponse { digest: "cd".repeat(32) }),
+    ]
+    .into_iter()
+    .collect();
+    assert_eq!(declared(PEER_XSD), elements, "peer XSD elements and Rust message types differ");
+    let operations = wsdl_operations("outfit-peer.wsdl");
+    assert_eq!(operations, ["PullLog", "SiteDigest"].into_iter().map(str::to_owned).collect::<BTreeSet<_>>());
     for op in &operations {
         assert!(elements.contains(op) && elements.contains(&format!("{op}Response")), "{op}");
     }
