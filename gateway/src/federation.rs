@@ -130,7 +130,12 @@ impl Federation {
 
     /// Makes sure the repository holds every package `entry`'s content names
     /// (fetching what it lacks from the peer), and fills in their sizes.
-    async fn packages_of(&self, tls: &Arc<rustls::ClientConfig>, peer: &Endpoint, entry: &mut Entry) -> Result<(), PullError> {
+    async fn packages_of(
+        &self,
+        tls: &Arc<rustls::ClientConfig>,
+        peer: &Endpoint,
+        entry: &mut Entry,
+    ) -> Result<(), PullError> {
         let roles = match &mut entry.body {
             Body::Version { roles, .. } | Body::Proposal { roles, .. } => roles,
             Body::Decision { .. } => return Ok(()),

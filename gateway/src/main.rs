@@ -3,8 +3,8 @@
 use anyhow::Result;
 use clap::{Parser, Subcommand};
 use outfit_gateway::home::{Home, Settings};
-use outfit_gateway::{local, peers};
 use outfit_gateway::server::Gateway;
+use outfit_gateway::{local, peers};
 use std::path::PathBuf;
 use std::sync::Arc;
 

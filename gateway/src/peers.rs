@@ -52,7 +52,10 @@ pub fn trust(dir: &Path, name: &str, from: &Path) -> anyhow::Result<String> {
         use std::os::unix::fs::PermissionsExt;
         std::fs::set_permissions(target.join("key.pem"), std::fs::Permissions::from_mode(0o600))?;
     }
-    Ok(format!("credentials from {name} installed in {}; running gateways pull from it within a second\n", target.display()))
+    Ok(format!(
+        "credentials from {name} installed in {}; running gateways pull from it within a second\n",
+        target.display()
+    ))
 }
 
 /// `peer status`: this data centre's name, each peer, what is held of each

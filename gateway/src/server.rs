@@ -166,7 +166,11 @@ impl Gateway {
     }
 
     /// The peer service: another data centre's gateway, by its certificate.
-    async fn peer_exchange(self: Arc<Self>, connection: Connection, request: Request<Incoming>) -> Response<Full<Bytes>> {
+    async fn peer_exchange(
+        self: Arc<Self>,
+        connection: Connection,
+        request: Request<Incoming>,
+    ) -> Response<Full<Bytes>> {
         let from = connection.peer.to_string();
         let body = match self.soap_body(request, &from).await {
             Ok(body) => body,

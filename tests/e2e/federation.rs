@@ -65,7 +65,14 @@ fn a_site_shared_by_two_data_centres_converges_by_the_rule_after_a_cut() -> Resu
     let a = Gateway::start_with(
         &dir.path().join("a"),
         &a_db,
-        &["--listen", &here(&bridge.gateway_ip), "--operator-listen", &here(&bridge.gateway_ip), "--san", &bridge.gateway_ip],
+        &[
+            "--listen",
+            &here(&bridge.gateway_ip),
+            "--operator-listen",
+            &here(&bridge.gateway_ip),
+            "--san",
+            &bridge.gateway_ip,
+        ],
     )?;
     let b_db = Database::sqlite(&dir.path().join("b"));
     let b = Gateway::start_in(
@@ -123,7 +130,8 @@ fn a_site_shared_by_two_data_centres_converges_by_the_rule_after_a_cut() -> Resu
     wait_for(Duration::from_secs(120), "web-b to reach the model", || {
         let failed = b_db.scalar("SELECT COUNT(*) FROM commands WHERE state = 'failed'")?;
         anyhow::ensure!(failed == "0", "{}", b_db.query("SELECT kind, state, result FROM commands")?);
-        let done = b_db.scalar("SELECT COUNT(*) FROM devices WHERE applied_model_version_id = desired_model_version_id")?;
+        let done =
+            b_db.scalar("SELECT COUNT(*) FROM devices WHERE applied_model_version_id = desired_model_version_id")?;
         Ok((done == "1").then_some(()))
     })?;
     let installed = installed_packages(&root)?;
@@ -149,7 +157,10 @@ fn a_site_shared_by_two_data_centres_converges_by_the_rule_after_a_cut() -> Resu
     for gateway in [&a, &b] {
         let listed = proposals(gateway)?;
         assert!(listed.contains("refused"), "{listed}");
-        assert!(listed.contains("made from version 1, but version 2 by admin (A's title) is current at dc-a"), "{listed}");
+        assert!(
+            listed.contains("made from version 1, but version 2 by admin (A's title) is current at dc-a"),
+            "{listed}"
+        );
         let shown = gateway.cli(&["--json", "model", "show", "webserver", "--site", "demo"])?;
         assert!(shown.contains("\"version\": 2") || shown.contains("\"version\":2"), "{shown}");
         assert!(shown.contains("Shop of A") && !shown.contains("Shop of B"), "{shown}");

@@ -140,6 +140,8 @@ fn plan(p: &str, package: &str, bundle: &str, rollout: i64) -> Vec<Value> {
         wrong("ListPackages", json!({})),
         ok("ListModelVersions", json!({ "site": "demo", "model": "webserver" })),
         fault("ListModelVersions", json!({ "site": "demo", "model": "nope" }), "UnknownObject"),
+        ok("ListProposals", json!({ "site": "demo", "model": "webserver" })),
+        wrong("ListProposals", json!({ "site": "demo" })),
         ok("DiffModel", json!({ "site": "demo", "model": "webserver", "from": 1 })),
         fault("DiffModel", json!({ "site": "demo", "model": "webserver", "from": 99 }), "UnknownObject"),
         ok("RollbackModel", json!({ "site": "demo", "model": format!("{p}-m"), "version": 1, "reason": "same" })),

@@ -686,7 +686,11 @@ fn every_peer_element_and_operation_has_a_rust_type_that_validates() {
         version: "3.0".into(),
         format: "deb".into(),
         sha256: "ab".repeat(32),
-        config: Some(ConfigSpec { path: "/etc/shop.conf".into(), template: "eD0xCg==".into(), ..ConfigSpec::default() }),
+        config: Some(ConfigSpec {
+            path: "/etc/shop.conf".into(),
+            template: "eD0xCg==".into(),
+            ..ConfigSpec::default()
+        }),
         plugin: None,
         parameter: vec![ParameterValue { name: "x".into(), value: "1".into() }],
     };

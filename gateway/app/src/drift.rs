@@ -179,7 +179,11 @@ impl Services {
                 self.change_model(caller, &record.site, &record.model, follow, make, |imported| {
                     format!("promoted into version {}", imported.version)
                 })?;
-            self.storage.resolve_drift(drift_id, &format!("promoted into version {}", changed.imported.version))?;
+            let resolution = match &changed.imported.proposed {
+                Some(proposal) => format!("proposed to the site's home as {proposal}"),
+                None => format!("promoted into version {}", changed.imported.version),
+            };
+            self.storage.resolve_drift(drift_id, &resolution)?;
             Ok((changed, detail))
         })
     }

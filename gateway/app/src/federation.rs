@@ -46,7 +46,9 @@ impl Services {
         let act = Act { action: "AddPeer", site: None, object: name.to_owned() };
         self.audited(caller, act, || {
             if !matches!(caller.principal, Principal::LocalAdministrator { .. }) {
-                return Err(Refusal::new(RefusalKind::Forbidden, "only the local administrator pairs data centres").into());
+                return Err(
+                    Refusal::new(RefusalKind::Forbidden, "only the local administrator pairs data centres").into()
+                );
             }
             for n in [me, name] {
                 check_data_centre_name(n).map_err(Refusal::invalid)?;
@@ -106,7 +108,9 @@ impl Services {
         let act = Act { action: "ReleasePackageToPeer", site: None, object: sha256.to_owned() };
         self.audited(caller, act, || {
             if !matches!(caller.principal, Principal::Peer { .. }) {
-                return Err(Refusal::new(RefusalKind::Forbidden, "only a peer data centre fetches packages here").into());
+                return Err(
+                    Refusal::new(RefusalKind::Forbidden, "only a peer data centre fetches packages here").into()
+                );
             }
             let sites = self.storage.sites_using_package(sha256)?;
             match sites.iter().find(|s| caller.principal.may(s, Scope::SomeCategory, Action::Read)) {

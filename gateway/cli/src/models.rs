@@ -18,7 +18,14 @@ pub(crate) fn rollout(change: &ChangeArgs) -> Option<wire::RolloutPolicy> {
 }
 
 /// What a change made, for people: `made` when a version was made, `kept` when not.
-pub(crate) fn changed(created: bool, version: i32, rollout: Option<i64>, proposal: Option<&str>, made: &str, kept: &str) {
+pub(crate) fn changed(
+    created: bool,
+    version: i32,
+    rollout: Option<i64>,
+    proposal: Option<&str>,
+    made: &str,
+    kept: &str,
+) {
     if let Some(proposal) = proposal {
         println!("proposed to the site's home data centre as {proposal}; model version {version} stays current here");
         println!("(`outfit model proposals SITE MODEL` shows whether the home accepted it)");

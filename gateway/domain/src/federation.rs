@@ -76,10 +76,16 @@ impl Body {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "outcome", rename_all = "snake_case")]
 pub enum Outcome {
-    Accepted { version: i32 },
+    Accepted {
+        version: i32,
+    },
     /// Its content was the current version's already.
-    Unchanged { version: i32 },
-    Refused { reason: String },
+    Unchanged {
+        version: i32,
+    },
+    Refused {
+        reason: String,
+    },
 }
 
 impl Outcome {

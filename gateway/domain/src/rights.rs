@@ -253,7 +253,9 @@ mod tests {
         assert!(!device.may("shop", Scope::SomeCategory, Action::Read));
         assert_eq!((admin.name(), device.name()), ("local:root".to_owned(), "device:web-1".to_owned()));
         let peer = Principal::Peer { name: "dc-b".into(), sites: vec!["shop".into()] };
-        assert!(peer.may("shop", Scope::SomeCategory, Action::Read) && !peer.may("bank", Scope::SomeCategory, Action::Read));
+        assert!(
+            peer.may("shop", Scope::SomeCategory, Action::Read) && !peer.may("bank", Scope::SomeCategory, Action::Read)
+        );
         assert!(!peer.may("shop", Scope::Category("OS"), Action::Change) && !peer.may_everywhere(Action::Read));
         assert_eq!(peer.sites(Action::Read), Some(vec!["shop".to_owned()]));
     }

@@ -75,4 +75,3 @@ pub(crate) fn role_spec(r: Role) -> wire::RoleSpec {
         .collect();
     wire::RoleSpec { category: r.category, name: r.name, component }
 }
-

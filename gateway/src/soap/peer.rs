@@ -153,8 +153,13 @@ mod tests {
             size: 0,
             storage_key: "a".repeat(64),
         };
-        let component =
-            Component { name: "web".into(), package, config: None, plugin: None, parameters: vec![("k".into(), "v".into())] };
+        let component = Component {
+            name: "web".into(),
+            package,
+            config: None,
+            plugin: None,
+            parameters: vec![("k".into(), "v".into())],
+        };
         let roles = vec![Role { category: "APP".into(), name: "web".into(), components: vec![component] }];
         let proposal = ProposalRef { origin: "dc-b".into(), seq: 4 };
         let bodies = [

@@ -185,7 +185,11 @@ fn record_decision(conn: &mut DbConnection, proposal: &ProposalRef, outcome: &Ou
 }
 
 /// The home's current version of a model, with its content.
-fn current(conn: &mut DbConnection, site: i64, model: &str) -> Result<Option<(i32, Option<String>, Option<String>, Vec<Role>)>> {
+fn current(
+    conn: &mut DbConnection,
+    site: i64,
+    model: &str,
+) -> Result<Option<(i32, Option<String>, Option<String>, Vec<Role>)>> {
     let row: Option<(i32, i64, Option<String>, Option<String>)> = models::table
         .inner_join(model_versions::table.on(models::current_version_id.eq(model_versions::id.nullable())))
         .filter(models::site_id.eq(site))
@@ -245,7 +249,14 @@ impl Storage {
     /// names this data centre `me` if it has no name yet. A shared site this
     /// data centre does not hold is created as homed at the peer; one homed
     /// here has its history written into the log when first shared.
-    pub fn add_peer(&self, me_name: &str, name: &str, url: &str, certificate_sha256: &str, sites: &[String]) -> Result<()> {
+    pub fn add_peer(
+        &self,
+        me_name: &str,
+        name: &str,
+        url: &str,
+        certificate_sha256: &str,
+        sites: &[String],
+    ) -> Result<()> {
         self.transaction(|conn| {
             match data_centre::table.find(1).select(data_centre::name).first::<String>(conn).optional()? {
                 Some(known) if known != me_name => {
@@ -274,8 +285,11 @@ impl Storage {
                 .execute(conn)?;
             let peer: i64 = peers::table.filter(peers::name.eq(name)).select(peers::id).first(conn)?;
             for site in sites {
-                let known: Option<(i64, Option<String>)> =
-                    sites::table.filter(sites::name.eq(site)).select((sites::id, sites::home)).first(conn).optional()?;
+                let known: Option<(i64, Option<String>)> = sites::table
+                    .filter(sites::name.eq(site))
+                    .select((sites::id, sites::home))
+                    .first(conn)
+                    .optional()?;
                 let (id, home) = match known {
                     Some(known) => known,
                     None => {
@@ -329,7 +343,13 @@ impl Storage {
 
     /// Entries of `sites` a peer that holds `known` lacks, by origin and
     /// `seq`, at most `limit`; never the peer's own (`except`).
-    pub fn entries_after(&self, sites: &[String], known: &[(String, i64)], except: &str, limit: i64) -> Result<Vec<Entry>> {
+    pub fn entries_after(
+        &self,
+        sites: &[String],
+        known: &[(String, i64)],
+        except: &str,
+        limit: i64,
+    ) -> Result<Vec<Entry>> {
         let mut conn = self.conn()?;
         let origins: Vec<String> = federation_log::table
             .filter(federation_log::site.eq_any(sites))
@@ -381,8 +401,11 @@ impl Storage {
                 return Ok(Applied::Ignored("an entry of this data centre's own".into()));
             }
             insert(conn, entry)?;
-            let site: Option<(i64, Option<String>)> =
-                sites::table.filter(sites::name.eq(&entry.site)).select((sites::id, sites::home)).first(conn).optional()?;
+            let site: Option<(i64, Option<String>)> = sites::table
+                .filter(sites::name.eq(&entry.site))
+                .select((sites::id, sites::home))
+                .first(conn)
+                .optional()?;
             let Some((site, home)) = site else {
                 return Ok(Applied::Ignored(format!("site `{}` is not shared here", entry.site)));
             };
@@ -507,22 +530,32 @@ fn proposals_of(conn: &mut DbConnection, site: &str, model: Option<&str>) -> Res
     if let Some(model) = model {
         query = query.filter(proposals::model.eq(model.to_owned()));
     }
-    let rows: Vec<(String, i64, String, String, Option<i32>, String, Option<String>, String, Option<i32>, Option<String>)> =
-        query
-            .order((proposals::created_at.desc(), proposals::origin, proposals::seq.desc()))
-            .select((
-                proposals::origin,
-                proposals::seq,
-                proposals::site,
-                proposals::model,
-                proposals::base_version,
-                proposals::author,
-                proposals::reason,
-                proposals::state,
-                proposals::version,
-                proposals::decision,
-            ))
-            .load(conn)?;
+    let rows: Vec<(
+        String,
+        i64,
+        String,
+        String,
+        Option<i32>,
+        String,
+        Option<String>,
+        String,
+        Option<i32>,
+        Option<String>,
+    )> = query
+        .order((proposals::created_at.desc(), proposals::origin, proposals::seq.desc()))
+        .select((
+            proposals::origin,
+            proposals::seq,
+            proposals::site,
+            proposals::model,
+            proposals::base_version,
+            proposals::author,
+            proposals::reason,
+            proposals::state,
+            proposals::version,
+            proposals::decision,
+        ))
+        .load(conn)?;
     Ok(rows
         .into_iter()
         .map(|(origin, seq, site, model, base_version, author, reason, state, version, decision)| ProposalRow {

@@ -1,11 +1,11 @@
 //! Model, package and script-content operations: `SetParameter`,
 //! `ImportModel`, `ListModels`, `ShowModel`, `ListPackages`, `ImportScript`.
 
+use crate::soap::content::{role, role_spec, template_text};
 use outfit_app::{Failure, Refusal, Services};
 use outfit_domain::command::{FileAttributes, Payload};
 use outfit_domain::model::{Model, ParameterChange};
 use outfit_domain::rights::Caller;
-use crate::soap::content::{role, role_spec, template_text};
 use outfit_wsdl::operator::{self as wire, SetParameter, SetParameterResponse};
 
 pub fn set_parameter(s: &Services, caller: &Caller, m: SetParameter) -> Result<SetParameterResponse, Failure> {

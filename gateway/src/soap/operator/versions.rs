@@ -27,7 +27,11 @@ pub fn list(
     Ok(wire::ListModelVersionsResponse { version })
 }
 
-pub fn proposals(s: &Services, caller: &Caller, m: wire::ListProposals) -> Result<wire::ListProposalsResponse, Failure> {
+pub fn proposals(
+    s: &Services,
+    caller: &Caller,
+    m: wire::ListProposals,
+) -> Result<wire::ListProposalsResponse, Failure> {
     let proposal = s
         .proposals(caller, &m.site, m.model.as_deref())?
         .into_iter()
