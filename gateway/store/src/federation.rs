@@ -34,7 +34,8 @@ pub struct PeerRow {
 }
 
 /// A proposal and, once the home decided, its outcome.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, Queryable, Selectable)]
+#[diesel(table_name = proposals)]
 pub struct ProposalRow {
     pub origin: String,
     pub seq: i64,
@@ -68,8 +69,39 @@ pub enum Applied {
 pub struct ReplicatedModel {
     pub name: String,
     pub current: Option<i32>,
-    /// (number, author, reason, restores, roles), oldest first.
-    pub versions: Vec<(i32, Option<String>, Option<String>, Option<i32>, Vec<Role>)>,
+    /// Oldest first.
+    pub versions: Vec<ReplicatedVersion>,
+}
+
+/// A model version with its content.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct ReplicatedVersion {
+    pub number: i32,
+    pub author: Option<String>,
+    pub reason: Option<String>,
+    pub restores: Option<i32>,
+    pub roles: Vec<Role>,
+}
+
+/// A `model_versions` row, as federation reads it.
+#[derive(Debug, Queryable, Selectable)]
+#[diesel(table_name = model_versions)]
+struct VersionRow {
+    id: i64,
+    version: i32,
+    author: Option<String>,
+    reason: Option<String>,
+    restores: Option<i32>,
+}
+
+impl VersionRow {
+    /// The version with its content read.
+    fn with_roles(self, conn: &mut DbConnection) -> Result<ReplicatedVersion> {
+        let chosen = version_content(conn, self.id)?;
+        let roles = roles_of(conn, &chosen)?;
+        let (number, author, reason, restores) = (self.version, self.author, self.reason, self.restores);
+        Ok(ReplicatedVersion { number, author, reason, restores, roles })
+    }
 }
 
 /// A shared site's replicated state.
@@ -113,7 +145,7 @@ pub(crate) fn roles_of(conn: &mut DbConnection, chosen: &[(i64, i64)]) -> Result
         let components = super::models::role_components(conn, role_version)?;
         ranked.push((rank, Role { category, name, components }));
     }
-    ranked.sort_by(|a, b| a.0.cmp(&b.0));
+    ranked.sort_by_key(|(rank, _)| *rank);
     Ok(ranked.into_iter().map(|(_, role)| role).collect())
 }
 
@@ -185,21 +217,15 @@ fn record_decision(conn: &mut DbConnection, proposal: &ProposalRef, outcome: &Ou
 }
 
 /// The home's current version of a model, with its content.
-fn current(
-    conn: &mut DbConnection,
-    site: i64,
-    model: &str,
-) -> Result<Option<(i32, Option<String>, Option<String>, Vec<Role>)>> {
-    let row: Option<(i32, i64, Option<String>, Option<String>)> = models::table
+fn current(conn: &mut DbConnection, site: i64, model: &str) -> Result<Option<ReplicatedVersion>> {
+    let row: Option<VersionRow> = models::table
         .inner_join(model_versions::table.on(models::current_version_id.eq(model_versions::id.nullable())))
         .filter(models::site_id.eq(site))
         .filter(models::name.eq(model))
-        .select((model_versions::version, model_versions::id, model_versions::author, model_versions::reason))
+        .select(VersionRow::as_select())
         .first(conn)
         .optional()?;
-    let Some((version, id, author, reason)) = row else { return Ok(None) };
-    let chosen = version_content(conn, id)?;
-    Ok(Some((version, author, reason, roles_of(conn, &chosen)?)))
+    row.map(|row| row.with_roles(conn)).transpose()
 }
 
 impl Storage {
@@ -429,11 +455,11 @@ impl Storage {
                         return Ok(Applied::Stored);
                     }
                     let now = current(conn, site, &entry.model)?;
-                    let now_ref = now.as_ref().map(|(version, author, reason, roles)| Current {
-                        version: *version,
-                        author: author.as_deref(),
-                        reason: reason.as_deref(),
-                        roles,
+                    let now_ref = now.as_ref().map(|v| Current {
+                        version: v.number,
+                        author: v.author.as_deref(),
+                        reason: v.reason.as_deref(),
+                        roles: &v.roles,
                     });
                     let outcome = rule::decide(&me, *base, roles, now_ref);
                     let proposal = ProposalRef { origin: entry.origin.clone(), seq: entry.seq };
@@ -497,26 +523,13 @@ impl Storage {
             .load(conn)?;
         let mut models = Vec::with_capacity(rows.len());
         for (model, name, current_id) in rows {
-            let versions: Vec<(i64, i32, Option<String>, Option<String>, Option<i32>)> = model_versions::table
+            let rows: Vec<VersionRow> = model_versions::table
                 .filter(model_versions::model_id.eq(model))
                 .order(model_versions::version)
-                .select((
-                    model_versions::id,
-                    model_versions::version,
-                    model_versions::author,
-                    model_versions::reason,
-                    model_versions::restores,
-                ))
+                .select(VersionRow::as_select())
                 .load(conn)?;
-            let mut listed = Vec::with_capacity(versions.len());
-            let mut current = None;
-            for (version_id, number, author, reason, restores) in versions {
-                if Some(version_id) == current_id {
-                    current = Some(number);
-                }
-                let chosen = version_content(conn, version_id)?;
-                listed.push((number, author, reason, restores, roles_of(conn, &chosen)?));
-            }
+            let current = rows.iter().find(|v| Some(v.id) == current_id).map(|v| v.version);
+            let listed = rows.into_iter().map(|row| row.with_roles(conn)).collect::<Result<Vec<_>>>()?;
             models.push(ReplicatedModel { name, current, versions: listed });
         }
         let mut proposals = proposals_of(conn, site, None)?;
@@ -530,71 +543,26 @@ fn proposals_of(conn: &mut DbConnection, site: &str, model: Option<&str>) -> Res
     if let Some(model) = model {
         query = query.filter(proposals::model.eq(model.to_owned()));
     }
-    let rows: Vec<(
-        String,
-        i64,
-        String,
-        String,
-        Option<i32>,
-        String,
-        Option<String>,
-        String,
-        Option<i32>,
-        Option<String>,
-    )> = query
+    Ok(query
         .order((proposals::created_at.desc(), proposals::origin, proposals::seq.desc()))
-        .select((
-            proposals::origin,
-            proposals::seq,
-            proposals::site,
-            proposals::model,
-            proposals::base_version,
-            proposals::author,
-            proposals::reason,
-            proposals::state,
-            proposals::version,
-            proposals::decision,
-        ))
-        .load(conn)?;
-    Ok(rows
-        .into_iter()
-        .map(|(origin, seq, site, model, base_version, author, reason, state, version, decision)| ProposalRow {
-            origin,
-            seq,
-            site,
-            model,
-            base_version,
-            author,
-            reason,
-            state,
-            version,
-            decision,
-        })
-        .collect())
+        .select(ProposalRow::as_select())
+        .load(conn)?)
 }
 
 /// Writes every version of the site's models into the log, oldest first:
 /// what a peer that starts sharing the site needs to catch up.
 fn log_history(conn: &mut DbConnection, site: i64, site_name: &str) -> Result<()> {
-    let rows: Vec<(i64, String, i32, Option<String>, Option<String>, Option<i32>)> = model_versions::table
+    let rows: Vec<(String, VersionRow)> = model_versions::table
         .inner_join(models::table)
         .filter(models::site_id.eq(site))
-        .order((model_versions::id, model_versions::version))
-        .select((
-            model_versions::id,
-            models::name,
-            model_versions::version,
-            model_versions::author,
-            model_versions::reason,
-            model_versions::restores,
-        ))
+        .order(model_versions::id)
+        .select((models::name, VersionRow::as_select()))
         .load(conn)?;
-    for (id, model, version, author, reason, restores) in rows {
-        let chosen = version_content(conn, id)?;
-        let roles = roles_of(conn, &chosen)?;
-        let author = author.unwrap_or_else(|| "unknown".into());
-        let body = Body::Version { version, author, reason, restores, roles, accepts: None };
-        append(conn, site_name, &model, body)?;
+    for (model, row) in rows {
+        let v = row.with_roles(conn)?;
+        let author = v.author.unwrap_or_else(|| "unknown".into());
+        let (version, reason, restores, roles) = (v.number, v.reason, v.restores, v.roles);
+        append(conn, site_name, &model, Body::Version { version, author, reason, restores, roles, accepts: None })?;
     }
     Ok(())
 }

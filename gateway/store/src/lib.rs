@@ -42,7 +42,7 @@ use diesel::connection::SimpleConnection;
 use diesel::prelude::*;
 use diesel::r2d2::{ConnectionManager, CustomizeConnection, Pool, PooledConnection};
 use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
-pub use federation::{Applied, PeerRow, ProposalRow, ReplicatedModel, ReplicatedState};
+pub use federation::{Applied, PeerRow, ProposalRow, ReplicatedModel, ReplicatedState, ReplicatedVersion};
 pub use gauges::FleetGauges;
 pub use inventory::{DriftQuery, DriftRecord, HISTORY, InventorySummary, Supposed};
 pub use models::ModelSummary;

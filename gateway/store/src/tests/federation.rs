@@ -75,7 +75,7 @@ fn a_peer_edit_is_a_proposal_the_home_decides_and_both_converge() {
     (a.home, b.home) = (None, None);
     assert_eq!(a, b);
     let v3 = &b.models[0].versions[2];
-    assert_eq!((v3.0, v3.1.as_deref()), (3, Some("bob@dc-b")));
+    assert_eq!((v3.number, v3.author.as_deref()), (3, Some("bob@dc-b")));
 
     // A version of the home that skips one is refused, and nothing of it is kept.
     let mut skipping = home.entries_after(&["s".to_owned()], &[], "dc-b", 100).unwrap().pop().unwrap();
