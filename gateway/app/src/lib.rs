@@ -45,7 +45,7 @@ pub mod versions;
 
 pub use failure::{Failure, Refusal, RefusalKind};
 use outfit_store::Storage;
-pub use outfit_store::{FleetGauges, ServerCounters};
+pub use outfit_store::{FleetGauges, ServerCounters, TableSize};
 use repository::Repository;
 use std::sync::Arc;
 
@@ -137,6 +137,11 @@ impl Services {
     /// MariaDB's counters, for the bench (None on SQLite).
     pub fn server_counters(&self) -> Result<Option<ServerCounters>, Failure> {
         self.storage.server_counters().map_err(Failure::internal)
+    }
+
+    /// Every table's rows and bytes, largest first, for the bench.
+    pub fn table_sizes(&self) -> Result<Vec<TableSize>, Failure> {
+        self.storage.table_sizes().map_err(Failure::internal)
     }
 
     /// What one durable commit costs alone (`rounds` one-row transactions on

@@ -95,6 +95,56 @@ fn database_server() -> Option<u32> {
     (found.len() == 1).then(|| found[0])
 }
 
+/// A process's resident memory now (VmRSS), in MB.
+fn rss_mb(pid: u32) -> f64 {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
+    let kb: f64 = status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmRSS:"))
+        .and_then(|v| v.split_whitespace().next()?.parse().ok())
+        .unwrap_or(0.0);
+    kb / 1024.0
+}
+
+/// The gateways' peak resident memory so far (VmHWM), each in MB.
+fn gateways_peak(pids: &[u32]) -> String {
+    let peak = |pid| process_usage(pid).map_or(0.0, |(_, kb)| kb as f64 / 1024.0);
+    pids.iter().map(|&pid| format!("{:.1} MB", peak(pid))).collect::<Vec<_>>().join(", ")
+}
+
+/// The gateways' resident memory now, each in MB.
+fn gateways_rss(pids: &[u32]) -> String {
+    pids.iter().map(|&pid| format!("{:.1} MB", rss_mb(pid))).collect::<Vec<_>>().join(", ")
+}
+
+/// What the database holds for `agents` agents: rows and bytes in all, per
+/// agent, and the largest tables.
+fn footprint(services: &Services, agents: usize) -> Result<()> {
+    let sizes = services.table_sizes()?;
+    let rows: i64 = sizes.iter().map(|t| t.rows).sum();
+    let bytes: Option<i64> = sizes.iter().map(|t| t.bytes).sum();
+    let per_agent = |n: i64| n as f64 / agents.max(1) as f64;
+    match bytes {
+        Some(bytes) => println!(
+            "database: {rows} rows, {:.1} MB (tables and indexes): {:.1} rows and {:.0} bytes per agent",
+            bytes as f64 / 1e6,
+            per_agent(rows),
+            per_agent(bytes)
+        ),
+        None => println!("database: {rows} rows, {:.1} rows per agent (this SQLite has no dbstat)", per_agent(rows)),
+    }
+    let largest: Vec<String> = sizes
+        .iter()
+        .take(6)
+        .map(|t| match t.bytes {
+            Some(b) => format!("{} {} rows {:.1} MB", t.table, t.rows, b as f64 / 1e6),
+            None => format!("{} {} rows", t.table, t.rows),
+        })
+        .collect();
+    println!("  largest: {}", largest.join("; "));
+    Ok(())
+}
+
 fn cores() -> usize {
     std::thread::available_parallelism().map_or(1, |n| n.get())
 }
@@ -146,15 +196,18 @@ fn prepare(dir: &Path, config: &BenchConfig) -> Result<(Home, Services, Vec<Stri
         attributes: Default::default(),
         plugin: None,
     };
-    let steps = NewCommand::all(&vec![payload; config.commands], None);
-    let script = Script { site: "bench".into(), name: "bench".into(), description: String::new(), steps };
-    services.save_script(&admin, &script)?;
     let mut tokens = Vec::with_capacity(config.agents);
     for i in 0..config.agents {
         let device = services.add_device(&admin, "bench", &format!("bench-{i}"), "bench")?;
         tokens.push(services.issue_token(&admin, "bench", &device.name, "127.0.0.1", 3600)?);
     }
-    services.run_script(&admin, "bench", "bench", &Targets::Model("bench".into()), None)?;
+    // No commands: the provisioning phase is one idle poll per agent.
+    if config.commands > 0 {
+        let steps = NewCommand::all(&vec![payload; config.commands], None);
+        let script = Script { site: "bench".into(), name: "bench".into(), description: String::new(), steps };
+        services.save_script(&admin, &script)?;
+        services.run_script(&admin, "bench", "bench", &Targets::Model("bench".into()), None)?;
+    }
     // An administrator for the operator phase.
     crate::local::bootstrap(dir.to_owned(), "bench-admin", &operator::admin_dir(dir), 1)?;
     Ok((home, services, tokens))
@@ -405,10 +458,11 @@ pub async fn run(dir: &Path, config: BenchConfig) -> Result<()> {
     }
     let took = enrolling.elapsed();
     println!(
-        "enrolled {} agents in {:.2}s: {:.0} enrolments/s (key generation, CSR, token, signed certificate)",
+        "enrolled {} agents in {:.2}s: {:.0} enrolments/s (key generation, CSR, token, signed certificate); gateway RSS {}",
         config.agents,
         took.as_secs_f64(),
-        config.agents as f64 / took.as_secs_f64()
+        config.agents as f64 / took.as_secs_f64(),
+        gateways_rss(&pids)
     );
 
     let database = config.database.as_ref().and_then(|_| database_server());
@@ -448,11 +502,12 @@ pub async fn run(dir: &Path, config: BenchConfig) -> Result<()> {
     let start_took = starting.elapsed();
     hello_latencies.sort();
     println!(
-        "started {} agents in {:.2}s: {:.0} Hellos/s, p50 {:.1} ms (a full TLS handshake each)",
+        "started {} agents in {:.2}s: {:.0} Hellos/s, p50 {:.1} ms (a full TLS handshake each); gateway RSS {}",
         config.agents,
         start_took.as_secs_f64(),
         config.agents as f64 / start_took.as_secs_f64(),
         percentile(&hello_latencies, 0.50).as_secs_f64() * 1e3,
+        gateways_rss(&pids)
     );
 
     if config.database.is_some() {
@@ -486,6 +541,16 @@ pub async fn run(dir: &Path, config: BenchConfig) -> Result<()> {
     let elapsed = started.elapsed();
     let after = Usage::now(&pids, database)?;
     let counters = server_counters(&services).zip(counters_before).map(|(after, before)| after.since(&before));
+    if config.commands == 0 {
+        println!(
+            "idle polls (NextCommand answered NoCommand): {} in {:.2}s, {:.0}/s; gateway RSS {}",
+            latencies.len(),
+            elapsed.as_secs_f64(),
+            latencies.len() as f64 / elapsed.as_secs_f64(),
+            gateways_rss(&pids)
+        );
+    }
+    footprint(&services, config.agents)?;
     let operator_phase = match config.operator_calls {
         0 => Ok(()),
         calls => operator::run(dir, &home.ca_cert(), config.agents, calls).await,
@@ -494,6 +559,10 @@ pub async fn run(dir: &Path, config: BenchConfig) -> Result<()> {
         false => Ok(()),
         true => rollout::run(dir, &home.ca_cert(), &started_agents).await,
     };
+    if config.rollout {
+        println!("after the rollouts: gateway RSS {}, peak {}", gateways_rss(&pids), gateways_peak(&pids));
+        footprint(&services, config.agents)?;
+    }
     drop(gateways);
     latencies.sort();
     let per_command = |seconds: f64| seconds * 1e3 / commands.max(1) as f64;
