@@ -25,6 +25,9 @@ pub fn queues(client: &Client, devices: &[String], timeout: Duration) -> Result<
         .collect();
     let deadline = Instant::now() + timeout;
     let mut shown = vec![String::new(); devices.len()];
+    // Short work (a file, a restart) is done within milliseconds: look again
+    // soon, then less often, up to every 300 ms for long queues.
+    let mut pause = Duration::from_millis(10);
     loop {
         let mut done = 0;
         let mut halted = Vec::new();
@@ -68,6 +71,7 @@ pub fn queues(client: &Client, devices: &[String], timeout: Duration) -> Result<
             return Err(CliError::new(Exit::Halted, format!("still running after {} s", timeout.as_secs()))
                 .help("follow it with `outfit status`, or wait longer with --timeout"));
         }
-        std::thread::sleep(Duration::from_millis(300));
+        std::thread::sleep(pause);
+        pause = (pause * 2).min(Duration::from_millis(300));
     }
 }

@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# "This configuration file, on every device": the time from the operator's
+# command (`outfit script run` of a one-step script, configure a file from a
+# template) to the newest file written, with N real agent processes (each
+# its own root directory) on this machine, for 10 devices and for all N,
+# alternating:
+#   bash benches/fanout.sh [N [RUNS]]            (defaults 50 and 5)
+# Needs `cargo build --release --bins` (or BIN=dir of outfit-gateway, outfit
+# and outfit-agent) and dpkg-deb.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+n=${1:-50}; runs=${2:-5}
+BIN=${BIN:-$PWD/target/release}
+source benches/lib/outfit-fleet.sh
+dir=$(mktemp -d)
+cleanup() { kill "${OUTFIT_PIDS[@]}" 2>/dev/null || true; wait 2>/dev/null || true; rm -rf "$dir"; }
+trap cleanup EXIT
+outfit_fleet "$dir" "$n"
+echo "$n agents up; gateway RSS $(ps -o rss= -p "${OUTFIT_PIDS[0]}" | awk '{printf "%.1f MB", $1/1024}')"
+outfit_fan_out 1 warm-up >/dev/null
+ten=(); all=()
+for run in $(seq "$runs"); do
+    ten+=("$(outfit_fan_out 10 "ten-$run")")
+    all+=("$(outfit_fan_out "$n" "all-$run")")
+done
+summary "a file to 10 devices" "${ten[@]}"
+summary "a file to $n devices" "${all[@]}"
