@@ -9,7 +9,7 @@
 
 use anyhow::{Context, Result};
 use outfit_tests::netns::Bridge;
-use outfit_tests::{Database, Gateway, build_demo_model, installed_packages, wait_for};
+use outfit_tests::{Database, Gateway, build_demo_model, curl, installed_packages, run, wait_for};
 use std::time::Duration;
 
 /// `peer status --json` of a gateway.
@@ -166,6 +166,24 @@ fn a_site_shared_by_two_data_centres_converges_by_the_rule_after_a_cut() -> Resu
         assert!(shown.contains("Shop of A") && !shown.contains("Shop of B"), "{shown}");
     }
 
+    // The console shows it too; the peer service takes only a peer's
+    // certificate, and a peer only the packages of the sites it shares.
+    let base = url(&a)?;
+    let (status, page) =
+        curl(&a, &a.dir.join("admin"), Some("admin"), &format!("{base}/console/models/demo/webserver"), None)?;
+    assert_eq!(status, 200, "{page}");
+    assert!(page.contains("Proposals") && page.contains("made from version 1"), "{page}");
+    let other = "0".repeat(64);
+    let package = |cert: &std::path::Path, key: &std::path::Path, sha: &str| -> Result<String> {
+        let mut command = std::process::Command::new("curl");
+        command.args(["--silent", "--output", "/dev/null", "--write-out", "%{http_code}", "--cacert"]);
+        command.arg(a.dir.join("ca.pem")).arg("--cert").arg(cert).arg("--key").arg(key);
+        run(command.arg(format!("{base}/peer/packages/{sha}")))
+    };
+    let (admin_cert, admin_key) = (a.dir.join("admin/admin.pem"), a.dir.join("admin/admin.key"));
+    assert_eq!(package(&admin_cert, &admin_key, &other)?, "401", "an operator is not a peer");
+    assert_eq!(package(&for_b.join("cert.pem"), &for_b.join("key.pem"), &other)?, "403", "no shared site uses it");
+
     // An edit in B made from the current version is accepted by the home.
     let proposed = set_title(&b, "Shop of B, again", "made from version 2")?;
     assert!(proposed.contains("proposed"), "{proposed}");
@@ -178,5 +196,7 @@ fn a_site_shared_by_two_data_centres_converges_by_the_rule_after_a_cut() -> Resu
         Ok(conf.contains("Shop of B, again").then_some(()))
     })?;
     assert_eq!(a_db.scalar(transfers)?, "3\t3", "no package crossed twice");
+    let shared = a_db.scalar("SELECT sha256 FROM components LIMIT 1")?;
+    assert_eq!(package(&for_b.join("cert.pem"), &for_b.join("key.pem"), &shared)?, "200", "its own certificate");
     Ok(())
 }

@@ -1,8 +1,8 @@
 //! Models: the list; one model's current version (its roles, components and
 //! parameters, each parameter a form), its versions with what each changed,
 //! its rollouts; changing a parameter (a new version, nothing rolled out
-//! yet), the dry run of a version, what changed between two versions, and
-//! rollback.
+//! yet), the dry run of a version, what changed between two versions,
+//! rollback, and the proposals of a site homed in another data centre.
 
 use crate::Response;
 use crate::page::{self, Ctx, Frame, Shown};
@@ -35,6 +35,8 @@ struct ModelPage {
     /// What the current version changed from the one before it.
     changes: Vec<Difference>,
     rollouts: Vec<Rollout>,
+    /// Edits made in another data centre than the site's home, newest first.
+    proposals: Vec<outfit_app::federation::ProposalRow>,
     notice: Option<String>,
 }
 
@@ -49,7 +51,9 @@ pub(crate) fn show(c: &Ctx<'_>, site: &str, model: &str) -> Result<Response, Sho
         None => Vec::new(),
     };
     let rollouts = s.rollouts(c.caller(), &site, Some(&name))?;
-    page::ok(ModelPage { frame: c.frame("models"), model, version, history, changes, rollouts, notice: c.notice() })
+    let proposals = s.proposals(c.caller(), &site, Some(&name))?;
+    let frame = c.frame("models");
+    page::ok(ModelPage { frame, model, version, history, changes, rollouts, proposals, notice: c.notice() })
 }
 
 /// What version `version` changed from the one before it (nothing for the first).
