@@ -82,6 +82,14 @@ pub struct Fault {
     pub detail: Option<FaultDetailHolder>,
 }
 
+/// A Fault a client received, by its stable code (`Internal` when it has none).
+impl From<Fault> for SoapFault {
+    fn from(fault: Fault) -> Self {
+        let code = fault.detail.as_ref().and_then(|d| FaultCode::parse(&d.detail.code)).unwrap_or(FaultCode::Internal);
+        SoapFault::new(code, fault.faultstring)
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Default, YaSerialize, YaDeserialize)]
 #[yaserde(rename = "detail", namespaces = { "o" = "urn:outfit:agent:1" })]
 pub struct FaultDetailHolder {
@@ -418,8 +426,7 @@ pub enum Answer<T> {
 pub fn decode_answer<T>(xml: &[u8], pick: impl FnOnce(Body) -> Option<T>) -> Result<Answer<T>, SoapFault> {
     let body = parse_envelope(xml)?.body;
     if let Some(fault) = body.fault {
-        let code = fault.detail.as_ref().and_then(|d| FaultCode::parse(&d.detail.code)).unwrap_or(FaultCode::Internal);
-        return Ok(Answer::Fault(SoapFault::new(code, fault.faultstring)));
+        return Ok(Answer::Fault(fault.into()));
     }
     pick(body)
         .map(Answer::Ok)

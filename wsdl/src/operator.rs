@@ -374,8 +374,7 @@ impl OperatorRequest {
 pub fn decode_operator_response(xml: &[u8], operation: &str) -> Result<Answer<OperatorResponse>, SoapFault> {
     let mut envelope: OperatorEnvelope = parse_document(xml)?;
     if let Some(fault) = envelope.body.fault.take() {
-        let code = fault.detail.as_ref().and_then(|d| FaultCode::parse(&d.detail.code)).unwrap_or(FaultCode::Internal);
-        return Ok(Answer::Fault(SoapFault::new(code, fault.faultstring)));
+        return Ok(Answer::Fault(fault.into()));
     }
     OperatorResponse::take(envelope.body, operation).map(Answer::Ok).ok_or_else(|| {
         SoapFault::new(FaultCode::UnknownOperation, format!("the response Body holds no {operation}Response"))

@@ -194,8 +194,7 @@ pub fn encode_peer_response(response: PeerResponse) -> String {
 pub fn decode_peer_response(xml: &[u8], operation: &str) -> Result<Answer<PeerResponse>, SoapFault> {
     let mut body = parse_document::<PeerEnvelope>(xml)?.body;
     if let Some(fault) = body.fault.take() {
-        let code = fault.detail.as_ref().and_then(|d| FaultCode::parse(&d.detail.code)).unwrap_or(FaultCode::Internal);
-        return Ok(Answer::Fault(SoapFault::new(code, fault.faultstring)));
+        return Ok(Answer::Fault(fault.into()));
     }
     let response = match operation {
         "PullLog" => body.pull_log_response.map(PeerResponse::PullLog),

@@ -439,6 +439,16 @@ impl Storage {
     }
 }
 
+/// The parameter values role version `role_version` gives `component`, by name.
+fn parameters_of(conn: &mut DbConnection, role_version: i64, component: i64) -> QueryResult<Vec<(String, String)>> {
+    role_version_parameters::table
+        .filter(role_version_parameters::role_version_id.eq(role_version))
+        .filter(role_version_parameters::component_id.eq(component))
+        .order(role_version_parameters::name)
+        .select((role_version_parameters::name, role_version_parameters::value))
+        .load(conn)
+}
+
 /// The components of a role version, in position order, with its values.
 pub(crate) fn role_components(conn: &mut DbConnection, role_version: i64) -> Result<Vec<Component>> {
     let rows: Vec<ComponentRow> = role_version_components::table
@@ -449,12 +459,7 @@ pub(crate) fn role_components(conn: &mut DbConnection, role_version: i64) -> Res
         .load(conn)?;
     let mut components = Vec::with_capacity(rows.len());
     for component in rows {
-        let parameters = role_version_parameters::table
-            .filter(role_version_parameters::role_version_id.eq(role_version))
-            .filter(role_version_parameters::component_id.eq(component.id))
-            .order(role_version_parameters::name)
-            .select((role_version_parameters::name, role_version_parameters::value))
-            .load(conn)?;
+        let parameters = parameters_of(conn, role_version, component.id)?;
         components.push(component.into_component(parameters)?);
     }
     Ok(components)
@@ -471,12 +476,7 @@ pub(crate) fn components_of(conn: &mut DbConnection, model_version: ModelVersion
         .load(conn)?;
     let mut desired = Vec::with_capacity(rows.len());
     for (category, role_version, component) in rows {
-        let parameters = role_version_parameters::table
-            .filter(role_version_parameters::role_version_id.eq(role_version))
-            .filter(role_version_parameters::component_id.eq(component.id))
-            .order(role_version_parameters::name)
-            .select((role_version_parameters::name, role_version_parameters::value))
-            .load(conn)?;
+        let parameters = parameters_of(conn, role_version, component.id)?;
         desired.push(DesiredComponent { category, component: component.into_component(parameters)? });
     }
     Ok(desired)
