@@ -6,8 +6,9 @@
 # - a trivial file to 10 devices and to all N: from the command to the newest
 #   file written (Outfit: `outfit script run` of a one-step configure script;
 #   Salt: `salt -L … cmd.run 'echo … > FILE' template=jinja`);
-# - a single-device round trip: the operator's command until it returns with
-#   the device's result (`outfit script run … --wait`; `salt ID cmd.run`);
+# - a single-device round trip: the same file on one device, the operator's
+#   command until it returns with the device's result (`outfit script run …
+#   --wait`, which asks every 5 ms at first; `salt ID cmd.run …`);
 # - idle memory (PSS) per agent and of the server, and idle CPU, over 30 s.
 # Salt comes from PyPI into a virtual environment (SALT_VENV, default
 # ~/.cache/outfit-salt-venv; created on the first run). Needs `cargo build
@@ -44,7 +45,7 @@ s=$dir/salt
 mkdir -p "$s/master" "$s/files"
 printf '%s\n' "root_dir: $s/master" "interface: 127.0.0.1" "publish_port: $pub" "ret_port: $ret" \
     "auto_accept: True" "user: root" "log_file: $s/master/master.log" "log_level_logfile: warning" >"$s/master/master"
-"$venv/bin/salt-master" -c "$s/master" -l warning 2>"$s/master.err" &
+"$venv/bin/salt-master" -c "$s/master" -l warning >"$s/master.out" 2>&1 &
 salt_pids+=($!)
 minions=()
 for i in $(seq "$n"); do
@@ -53,7 +54,7 @@ for i in $(seq "$n"); do
     mkdir -p "$s/$id"
     printf '%s\n' "id: $id" "master: 127.0.0.1" "master_port: $ret" "publish_port: $pub" "root_dir: $s/$id" \
         "user: root" "log_file: $s/$id/minion.log" "log_level_logfile: warning" >"$s/$id/minion"
-    "$venv/bin/salt-minion" -c "$s/$id" -l warning 2>"$s/$id.err" &
+    "$venv/bin/salt-minion" -c "$s/$id" -l warning >"$s/$id.out" 2>&1 &
     salt_pids+=($!)
 done
 salt() { "$venv/bin/salt" -c "$s/master" "$@"; }
@@ -74,7 +75,7 @@ salt_fan_out() {
     for m in "${targets[@]}"; do files+=("$s/files/$m"); done
     start=$(date +%s.%N)
     salt -L "$(IFS=,; echo "${targets[*]}")" cmd.run "echo $value > $s/files/{{ grains.id }}" \
-        template=jinja --out=quiet
+        template=jinja --out=txt >/dev/null 2>&1 || true
     [ "$(cat "${files[@]}" 2>/dev/null | grep -c "$value")" = "$count" ] \
         || { echo "Salt did not write every file" >&2; return 1; }
     stat -c '%.9Y' "${files[@]}" | sort -n | tail -1 | awk -v s="$start" '{ printf "%.3f\n", $1 - s }'
@@ -84,7 +85,7 @@ salt_fan_out() {
 timed() {
     local start end
     start=$(date +%s.%N)
-    "$@" >/dev/null
+    "$@" >/dev/null 2>&1
     end=$(date +%s.%N)
     awk -v a="$start" -v b="$end" 'BEGIN { printf "%.3f\n", b - a }'
 }
@@ -98,7 +99,7 @@ for run in $(seq "$runs"); do
     oall+=("$(outfit_fan_out "$n" "oall-$run")")
     sall+=("$(salt_fan_out "$n" "sall-$run")")
     ort+=("$(timed outfit script run motd --site demo "${OUTFIT_DEVICES[0]}" --wait)")
-    srt+=("$(timed salt "${minions[0]}" cmd.run true)")
+    srt+=("$(timed salt "${minions[0]}" cmd.run "echo rt-$run > $s/files/{{ grains.id }}" template=jinja)")
 done
 
 # Every process of a tree.

@@ -48,7 +48,7 @@ outfit_fleet() {
         OUTFIT_PIDS+=($!)
     done
     for _ in $(seq 600); do
-        hello=$(grep -l "gateway acknowledged Hello" "$dir"/roots/*.log 2>/dev/null | wc -l)
+        hello=$( (grep -l "gateway acknowledged Hello" "$dir"/roots/*.log 2>/dev/null || true) | wc -l)
         [ "$hello" = "$n" ] && break
         sleep 0.2
     done

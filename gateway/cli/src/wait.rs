@@ -26,8 +26,8 @@ pub fn queues(client: &Client, devices: &[String], timeout: Duration) -> Result<
     let deadline = Instant::now() + timeout;
     let mut shown = vec![String::new(); devices.len()];
     // Short work (a file, a restart) is done within milliseconds: look again
-    // soon, then less often, up to every 300 ms for long queues.
-    let mut pause = Duration::from_millis(10);
+    // soon, then half as often again each time, up to every 300 ms.
+    let mut pause = Duration::from_millis(5);
     loop {
         let mut done = 0;
         let mut halted = Vec::new();
@@ -72,6 +72,6 @@ pub fn queues(client: &Client, devices: &[String], timeout: Duration) -> Result<
                 .help("follow it with `outfit status`, or wait longer with --timeout"));
         }
         std::thread::sleep(pause);
-        pause = (pause * 2).min(Duration::from_millis(300));
+        pause = (pause * 3 / 2).min(Duration::from_millis(300));
     }
 }
