@@ -99,7 +99,7 @@ for run in $(seq "$runs"); do
     s10+=("$(salt_fan_out 10 "s10-$run")")
     oall+=("$(outfit_fan_out "$n" "oall-$run")")
     sall+=("$(salt_fan_out "$n" "sall-$run")")
-    ort+=("$(timed outfit script run motd --site demo "${OUTFIT_DEVICES[0]}" --wait)")
+    ort+=("$(outfit_round_trip "ort-$run")")
     srt+=("$(timed salt "${minions[0]}" cmd.run "echo rt-$run > $s/files/{{ grains.id }}" template=jinja)")
     grep -q "rt-$run" "$s/files/${minions[0]}" || { echo "Salt's round trip wrote nothing" >&2; exit 1; }
 done

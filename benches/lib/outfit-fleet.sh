@@ -7,6 +7,8 @@
 #                             one configuration file holding VALUE on the first
 #                             COUNT devices (all N: by model); prints the
 #                             seconds from the command to the newest file written
+#   outfit_round_trip VALUE   the same on one device, until the command returns
+#                             with its result; prints the seconds
 # OUTFIT_PIDS holds the gateway's process id, then the agents'. Needs BIN (the
 # release binaries) and dpkg-deb; the caller kills the processes.
 OUTFIT_PIDS=()
@@ -55,13 +57,18 @@ outfit_fleet() {
     [ "$hello" = "$n" ] || { echo "only $hello of $n agents said Hello" >&2; return 1; }
 }
 
+# Stores the script `motd`: one configuration file holding VALUE.
+outfit_script() {
+    printf '%s\n' 'site = "demo"' 'name = "motd"' 'description = "one configuration file on every device"' '' \
+        '[[steps]]' 'kind = "configure"' 'component = "outfit-demo-os"' 'path = "/etc/outfit-demo/motd.conf"' \
+        'template = "motd.j2"' "parameters = { motd = \"$1\" }" >"$OUTFIT_DIR/script.toml"
+    outfit script import "$OUTFIT_DIR/script.toml" >/dev/null
+}
+
 outfit_fan_out() {
     local count=$1 value=$2 start d
     local targets=("${OUTFIT_DEVICES[@]:0:$count}") files=()
-    printf '%s\n' 'site = "demo"' 'name = "motd"' 'description = "one configuration file on every device"' '' \
-        '[[steps]]' 'kind = "configure"' 'component = "outfit-demo-os"' 'path = "/etc/outfit-demo/motd.conf"' \
-        'template = "motd.j2"' "parameters = { motd = \"$value\" }" >"$OUTFIT_DIR/script.toml"
-    outfit script import "$OUTFIT_DIR/script.toml" >/dev/null
+    outfit_script "$value"
     for d in "${targets[@]}"; do files+=("$OUTFIT_DIR/roots/$d/etc/outfit-demo/motd.conf"); done
     start=$(date +%s.%N)
     if [ "$count" = "$OUTFIT_N" ]; then
@@ -76,6 +83,19 @@ outfit_fan_out() {
     [ "$(cat "${files[@]}" 2>/dev/null | grep -c "$value")" = "$count" ] \
         || { echo "not every file was written" >&2; return 1; }
     stat -c '%.9Y' "${files[@]}" | sort -n | tail -1 | awk -v s="$start" '{ printf "%.3f\n", $1 - s }'
+}
+
+# The same file on the first device, from the command until it returns with
+# the device's result (`--wait`); prints the seconds.
+outfit_round_trip() {
+    local value=$1 start end
+    outfit_script "$value"
+    start=$(date +%s.%N)
+    outfit script run motd --site demo "${OUTFIT_DEVICES[0]}" --wait >/dev/null 2>&1
+    end=$(date +%s.%N)
+    grep -q "$value" "$OUTFIT_DIR/roots/${OUTFIT_DEVICES[0]}/etc/outfit-demo/motd.conf" \
+        || { echo "the round trip wrote nothing" >&2; return 1; }
+    awk -v a="$start" -v b="$end" 'BEGIN { printf "%.3f\n", b - a }'
 }
 
 # Median and range of the numbers given after the label.
