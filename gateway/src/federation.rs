@@ -121,8 +121,11 @@ impl Federation {
                 self.packages_of(&tls, &base, e).await?;
             }
             let (services, name) = (self.services.clone(), peer.name.clone());
-            changed += blocking(move || services.apply_pulled(&name, &entries).map_err(|e| e.to_string())).await?;
-            if !response.more {
+            let applied = blocking(move || services.apply_pulled(&name, &entries).map_err(|e| e.to_string())).await?;
+            changed += applied;
+            // A page of nothing this side takes (entries it refused) would
+            // come back the same: ask again at the next round instead.
+            if !response.more || applied == 0 {
                 return Ok(changed);
             }
         }

@@ -88,14 +88,17 @@ impl Services {
         Ok(self.storage.data_centre()?)
     }
 
-    /// The entries of the sites shared with the calling peer that it lacks
-    /// (`known`: the last `seq` it holds of each origin). Not audited: a
-    /// peer pulls every second, and reading is all it does.
+    /// The entries this data centre made of the sites shared with the
+    /// calling peer that the peer lacks (`known`: the last `seq` it holds of
+    /// each origin). Not audited: a peer pulls every second, and reading is
+    /// all it does.
     pub fn pull_log(&self, caller: &Caller, known: &[(String, i64)]) -> Result<Pulled, Failure> {
-        let Principal::Peer { name, sites } = &caller.principal else {
+        let Principal::Peer { sites, .. } = &caller.principal else {
             return Err(Refusal::new(RefusalKind::Forbidden, "only a peer data centre pulls the log").into());
         };
-        let mut entries = self.storage.entries_after(sites, known, name, PULL_LIMIT + 1)?;
+        let me = self.storage.data_centre()?.unwrap_or_default();
+        let after = known.iter().find(|(origin, _)| *origin == me).map_or(0, |(_, seq)| *seq);
+        let mut entries = self.storage.entries_after(sites, after, PULL_LIMIT + 1)?;
         let more = entries.len() as i64 > PULL_LIMIT;
         entries.truncate(PULL_LIMIT as usize);
         Ok(Pulled { entries, more })
@@ -125,15 +128,22 @@ impl Services {
     }
 
     /// Applies what was pulled from peer `peer`, entry by entry, in order;
-    /// returns how many changed something here. Each decision this data
-    /// centre makes as a site's home is audited.
+    /// returns how many changed something here. An entry is taken only from
+    /// the data centre that made it, and only of a site shared with it. Each
+    /// decision this data centre makes as a site's home is audited.
     pub fn apply_pulled(&self, peer: &str, entries: &[Entry]) -> Result<usize, Failure> {
+        let sites = self.storage.peers()?.into_iter().find(|p| p.name == peer).map(|p| p.sites).unwrap_or_default();
         let caller = Caller {
-            principal: Principal::Peer { name: peer.to_owned(), sites: Vec::new() },
+            principal: Principal::Peer { name: peer.to_owned(), sites: sites.clone() },
             from: "federation".to_owned(),
         };
         let mut changed = 0;
         for entry in entries {
+            if entry.origin != peer || !sites.contains(&entry.site) {
+                let site = &entry.site;
+                tracing::warn!(origin = %entry.origin, seq = entry.seq, site, peer, "log entry refused: not the peer's own, or of a site not shared with it");
+                continue;
+            }
             match self.storage.apply_entry(entry)? {
                 Applied::Known => {}
                 Applied::Stored => changed += 1,

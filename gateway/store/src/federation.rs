@@ -367,50 +367,34 @@ impl Storage {
         Ok(rows.into_iter().map(|(origin, seq)| (origin, seq.unwrap_or(0))).collect())
     }
 
-    /// Entries of `sites` a peer that holds `known` lacks, by origin and
-    /// `seq`, at most `limit`; never the peer's own (`except`).
-    pub fn entries_after(
-        &self,
-        sites: &[String],
-        known: &[(String, i64)],
-        except: &str,
-        limit: i64,
-    ) -> Result<Vec<Entry>> {
+    /// The entries this data centre made of `sites` after `after` (the last
+    /// of its entries the peer holds), in order, at most `limit`. Only its
+    /// own: each data centre pulls every other directly, so an entry is only
+    /// ever taken from the one that made it.
+    pub fn entries_after(&self, sites: &[String], after: i64, limit: i64) -> Result<Vec<Entry>> {
         let mut conn = self.conn()?;
-        let origins: Vec<String> = federation_log::table
+        let origin = me(&mut conn)?;
+        let rows: Vec<(i64, i64, String, String, String)> = federation_log::table
+            .filter(federation_log::origin.eq(&origin))
+            .filter(federation_log::seq.gt(after))
             .filter(federation_log::site.eq_any(sites))
-            .filter(federation_log::origin.ne(except))
-            .select(federation_log::origin)
-            .distinct()
-            .order(federation_log::origin)
+            .order(federation_log::seq)
+            .limit(limit)
+            .select((
+                federation_log::seq,
+                federation_log::hlc,
+                federation_log::site,
+                federation_log::model,
+                federation_log::body,
+            ))
             .load(&mut conn)?;
-        let mut entries = Vec::new();
-        for origin in origins {
-            let after = known.iter().find(|(o, _)| *o == origin).map_or(0, |(_, seq)| *seq);
-            let rows: Vec<(i64, i64, String, String, String)> = federation_log::table
-                .filter(federation_log::origin.eq(&origin))
-                .filter(federation_log::seq.gt(after))
-                .filter(federation_log::site.eq_any(sites))
-                .order(federation_log::seq)
-                .limit(limit - entries.len() as i64)
-                .select((
-                    federation_log::seq,
-                    federation_log::hlc,
-                    federation_log::site,
-                    federation_log::model,
-                    federation_log::body,
-                ))
-                .load(&mut conn)?;
-            for (seq, hlc, site, model, body) in rows {
+        rows.into_iter()
+            .map(|(seq, hlc, site, model, body)| {
                 let body = serde_json::from_str(&body)
                     .map_err(|e| StorageError::Invalid(format!("log entry {origin}#{seq}: {e}")))?;
-                entries.push(Entry { origin: origin.clone(), seq, hlc, site, model, body });
-            }
-            if entries.len() as i64 >= limit {
-                break;
-            }
-        }
-        Ok(entries)
+                Ok(Entry { origin: origin.clone(), seq, hlc, site, model, body })
+            })
+            .collect()
     }
 
     /// Applies an entry pulled from a peer, with its effect, in one
