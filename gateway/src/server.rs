@@ -128,59 +128,61 @@ impl Gateway {
         request: Request<Incoming>,
     ) -> Response<Full<Bytes>> {
         match (request.method(), request.uri().path()) {
-            (&Method::POST, outfit_wsdl::OPERATOR_PATH) => {}
-            (&Method::POST, outfit_wsdl::PEER_PATH) => return self.peer_exchange(connection, request).await,
+            (&Method::POST, outfit_wsdl::OPERATOR_PATH) => {
+                let operator = self.operator.clone();
+                let handle =
+                    move |from: &str, certificate: Option<&[u8]>, body: &[u8]| operator.handle(from, certificate, body);
+                self.certified_exchange(Endpoint::Operator, connection, request, handle).await
+            }
+            (&Method::POST, outfit_wsdl::PEER_PATH) => {
+                let peer = self.peer.clone();
+                let handle =
+                    move |from: &str, certificate: Option<&[u8]>, body: &[u8]| peer.handle(from, certificate, body);
+                self.certified_exchange(Endpoint::Peer, connection, request, handle).await
+            }
             (&Method::GET, p) if p.starts_with(outfit_wsdl::PEER_PACKAGES) => {
                 let key = p[outfit_wsdl::PEER_PACKAGES.len()..].to_owned();
-                return self.peer_package(connection, key).await;
+                self.peer_package(connection, key).await
             }
-            (&Method::GET, "/outfit-peer.wsdl") => return plain(StatusCode::OK, "text/xml", outfit_wsdl::PEER_WSDL),
-            (&Method::GET, "/outfit-peer.xsd") => return plain(StatusCode::OK, "text/xml", outfit_wsdl::PEER_XSD),
+            (&Method::GET, "/outfit-peer.wsdl") => plain(StatusCode::OK, "text/xml", outfit_wsdl::PEER_WSDL),
+            (&Method::GET, "/outfit-peer.xsd") => plain(StatusCode::OK, "text/xml", outfit_wsdl::PEER_XSD),
             // No database slot for the whole upload (it may take minutes):
             // only its short authentication and audit steps use the pool.
             (&Method::PUT, p) if p.starts_with(crate::upload::PREFIX) => {
-                return crate::upload::put(self.services.clone(), connection, request).await;
+                crate::upload::put(self.services.clone(), connection, request).await
             }
-            (&Method::GET, "/wsdl") => return plain(StatusCode::OK, "text/xml", outfit_wsdl::OPERATOR_WSDL),
-            (&Method::GET, "/outfit-operator.xsd") => {
-                return plain(StatusCode::OK, "text/xml", outfit_wsdl::OPERATOR_XSD);
-            }
-            (&Method::GET, "/outfit-agent.xsd") => return plain(StatusCode::OK, "text/xml", outfit_wsdl::XSD),
-            (&Method::GET, "/metrics") => return self.metrics_page(connection).await,
+            (&Method::GET, "/wsdl") => plain(StatusCode::OK, "text/xml", outfit_wsdl::OPERATOR_WSDL),
+            (&Method::GET, "/outfit-operator.xsd") => plain(StatusCode::OK, "text/xml", outfit_wsdl::OPERATOR_XSD),
+            (&Method::GET, "/outfit-agent.xsd") => plain(StatusCode::OK, "text/xml", outfit_wsdl::XSD),
+            (&Method::GET, "/metrics") => self.metrics_page(connection).await,
             (_, p) if p == outfit_console::PREFIX || p.starts_with("/console/") => {
-                return crate::console::serve(self, connection, request).await;
+                crate::console::serve(self, connection, request).await
             }
-            (&Method::GET, "/") => return see_other("/console/"),
-            _ => return plain(StatusCode::NOT_FOUND, "text/plain", "no such resource\n"),
+            (&Method::GET, "/") => see_other("/console/"),
+            _ => plain(StatusCode::NOT_FOUND, "text/plain", "no such resource\n"),
         }
-        let peer = connection.peer.to_string();
-        let body = match self.soap_body(request, &peer).await {
-            Ok(body) => body,
-            Err(response) => return response,
-        };
-        let operator = self.operator.clone();
-        let _slot = self.db_slots.acquire().await.expect("the semaphore is never closed");
-        let (certificate, started) = (connection.certificate, Instant::now());
-        let handled = tokio::task::spawn_blocking(move || operator.handle(&peer, certificate.as_deref(), &body)).await;
-        self.respond(Endpoint::Operator, handled, started)
     }
 
-    /// The peer service: another data centre's gateway, by its certificate.
-    async fn peer_exchange(
-        self: Arc<Self>,
+    /// A SOAP request of the operator listener (operator or peer service):
+    /// the body read within the cap, then `handle` — given the caller's
+    /// address and certificate — run off the async threads with a database
+    /// slot, and its answer counted.
+    async fn certified_exchange(
+        &self,
+        endpoint: Endpoint,
         connection: Connection,
         request: Request<Incoming>,
+        handle: impl FnOnce(&str, Option<&[u8]>, &[u8]) -> Answered + Send + 'static,
     ) -> Response<Full<Bytes>> {
         let from = connection.peer.to_string();
         let body = match self.soap_body(request, &from).await {
             Ok(body) => body,
             Err(response) => return response,
         };
-        let peer = self.peer.clone();
         let _slot = self.db_slots.acquire().await.expect("the semaphore is never closed");
         let (certificate, started) = (connection.certificate, Instant::now());
-        let handled = tokio::task::spawn_blocking(move || peer.handle(&from, certificate.as_deref(), &body)).await;
-        self.respond(Endpoint::Peer, handled, started)
+        let handled = tokio::task::spawn_blocking(move || handle(&from, certificate.as_deref(), &body)).await;
+        self.respond(endpoint, handled, started)
     }
 
     /// A package for a peer data centre, when a site shared with it uses it.
