@@ -551,15 +551,8 @@ impl Gateway {
         std::fs::create_dir_all(root)?;
         std::fs::create_dir_all(&dir)?;
         let log = std::fs::OpenOptions::new().create(true).append(true).open(dir.join("agent.log"))?;
-        let (mut command, listen) = match link {
-            // `ip netns exec` execs the agent in place: the child is the agent.
-            Some(link) => {
-                let mut command = Command::new("ip");
-                command.args(["netns", "exec", &link.netns]).arg(program);
-                (command, format!("{}:0", link.address))
-            }
-            None => (Command::new(program), "127.0.0.1:0".to_owned()),
-        };
+        let mut command = in_netns(program, link.map(|l| l.netns.as_str()));
+        let listen = link.map_or("127.0.0.1:0".to_owned(), |l| format!("{}:0", l.address));
         command.args(["--gateway", url, "--device", name, "--listen", &listen, "--poll-interval", "2"]);
         // The token is spent on the first start; later starts reuse the identity.
         if let (Ok(token), Ok(site)) =
