@@ -156,6 +156,9 @@ pub(crate) fn percentile(sorted: &[Duration], p: f64) -> Duration {
     sorted[((sorted.len() - 1) as f64 * p).round() as usize]
 }
 
+/// Threads registering the bench's devices at once.
+const PREPARERS: usize = 8;
+
 /// Sets up the gateway directory, its database, devices and queues through
 /// the use cases, as the local administrator; returns the services and each
 /// device's enrolment token.
@@ -196,11 +199,31 @@ fn prepare(dir: &Path, config: &BenchConfig) -> Result<(Home, Services, Vec<Stri
         attributes: Default::default(),
         plugin: None,
     };
-    let mut tokens = Vec::with_capacity(config.agents);
-    for i in 0..config.agents {
-        let device = services.add_device(&admin, "bench", &format!("bench-{i}"), "bench")?;
-        tokens.push(services.issue_token(&admin, "bench", &device.name, "127.0.0.1", 3600)?);
-    }
+    // Devices and tokens through the use cases, from several threads at
+    // once (100,000 of them one after the other would take a quarter hour).
+    let mut tokens = vec![String::new(); config.agents];
+    let chunk = config.agents.div_ceil(PREPARERS).max(1);
+    std::thread::scope(|scope| -> Result<()> {
+        let workers: Vec<_> = tokens
+            .chunks_mut(chunk)
+            .enumerate()
+            .map(|(c, slots)| {
+                let (services, admin) = (&services, &admin);
+                scope.spawn(move || -> Result<()> {
+                    for (j, slot) in slots.iter_mut().enumerate() {
+                        let name = format!("bench-{}", c * chunk + j);
+                        let device = services.add_device(admin, "bench", &name, "bench")?;
+                        *slot = services.issue_token(admin, "bench", &device.name, "127.0.0.1", 3600)?;
+                    }
+                    Ok(())
+                })
+            })
+            .collect();
+        for worker in workers {
+            worker.join().map_err(|_| anyhow::anyhow!("a preparing thread panicked"))??;
+        }
+        Ok(())
+    })?;
     // No commands: the provisioning phase is one idle poll per agent.
     if config.commands > 0 {
         let steps = NewCommand::all(&vec![payload; config.commands], None);
