@@ -5,6 +5,10 @@
 # its own root directory) on this machine, for 10 devices and for all N,
 # alternating:
 #   bash benches/fanout.sh [N [RUNS]]            (defaults 50 and 5)
+# Then, once, the provisioning of all N bare devices to the demo model (3
+# roles, 3 real .deb packages installed with dpkg into each root, 3 files):
+# from `outfit provision --site demo --model webserver` to the newest file of
+# the last role written.
 # Needs `cargo build --release --bins` (or BIN=dir of outfit-gateway, outfit
 # and outfit-agent) and dpkg-deb.
 set -euo pipefail
@@ -25,3 +29,15 @@ for run in $(seq "$runs"); do
 done
 summary "a file to 10 devices" "${ten[@]}"
 summary "a file to $n devices" "${all[@]}"
+
+files=()
+for d in "${OUTFIT_DEVICES[@]}"; do files+=("$dir/roots/$d/etc/outfit-demo/content.conf"); done
+start=$(date +%s.%N)
+outfit provision --site demo --model webserver >/dev/null
+for _ in $(seq 6000); do
+    [ "$(ls "${files[@]}" 2>/dev/null | wc -l)" = "$n" ] && break
+    sleep 0.02
+done
+[ "$(ls "${files[@]}" 2>/dev/null | wc -l)" = "$n" ] || { echo "not every device was provisioned" >&2; exit 1; }
+stat -c '%.9Y' "${files[@]}" | sort -n | tail -1 \
+    | awk -v s="$start" -v n="$n" '{ printf "provisioning %d bare devices (3 roles, real dpkg): %.3f s\n", n, $1 - s }'
