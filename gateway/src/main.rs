@@ -138,53 +138,13 @@ enum Cmd {
     /// Pair this data centre with another, and see how federation stands.
     Peer {
         #[command(subcommand)]
-        command: PeerCmd,
+        command: peers::PeerCmd,
     },
     /// Run the main job end to end on SQLite: 3 devices, 3 roles, real dpkg.
     Demo {
         /// A new directory for the demo gateway, packages and device roots.
         #[arg(long)]
         dir: PathBuf,
-    },
-}
-
-#[derive(Subcommand)]
-enum PeerCmd {
-    /// Share sites with peer data centre NAME: records it and writes the
-    /// client certificate it will present here (with this CA) into --out.
-    Add {
-        #[command(flatten)]
-        dir: DirArg,
-        name: String,
-        /// The peer's operator listener, e.g. https://gw.dc-b.example:8445.
-        #[arg(long)]
-        url: String,
-        /// A site to share (repeat). One homed here is created there; one the
-        /// peer is home of is created here.
-        #[arg(long = "site", required = true)]
-        sites: Vec<String>,
-        /// This data centre's name (set once, at the first peer).
-        #[arg(long = "data-centre")]
-        data_centre: String,
-        /// Where to write cert.pem, key.pem and ca.pem for the peer's administrator.
-        #[arg(long)]
-        out: PathBuf,
-    },
-    /// Install what peer NAME issued this data centre (its `peer add --out`).
-    Trust {
-        #[command(flatten)]
-        dir: DirArg,
-        name: String,
-        #[arg(long)]
-        from: PathBuf,
-    },
-    /// This data centre's name, its peers, the log held of each origin, and
-    /// each shared site's digest (equal on both sides when they agree).
-    Status {
-        #[command(flatten)]
-        dir: DirArg,
-        #[arg(long)]
-        json: bool,
     },
 }
 
@@ -260,16 +220,7 @@ async fn run(cli: Cli) -> Result<()> {
             local::open(dir.dir)?;
             println!("the database is migrated to the newest schema");
         }
-        Cmd::Peer { command } => print!(
-            "{}",
-            match command {
-                PeerCmd::Add { dir, name, url, sites, data_centre, out } => {
-                    peers::add(&dir.dir, &data_centre, &name, &url, &sites, &out)?
-                }
-                PeerCmd::Trust { dir, name, from } => peers::trust(&dir.dir, &name, &from)?,
-                PeerCmd::Status { dir, json } => peers::status(&dir.dir, json)?,
-            }
-        ),
+        Cmd::Peer { command } => print!("{}", command.run()?),
         Cmd::Demo { dir } => outfit_gateway::demo::run(&dir).await?,
         Cmd::Bench { dir, agents, commands, database, concurrency, operator_calls, rollout, peer_databases } => {
             let config = outfit_gateway::bench::BenchConfig {

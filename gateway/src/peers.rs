@@ -6,7 +6,68 @@
 use crate::home::Home;
 use crate::local;
 use anyhow::Context as _;
-use std::path::Path;
+use std::path::{Path, PathBuf};
+
+/// `outfit-gateway peer …`.
+#[derive(clap::Subcommand)]
+pub enum PeerCmd {
+    /// Share sites with peer data centre NAME: records it and writes the
+    /// client certificate it will present here (with this CA) into --out.
+    Add {
+        #[command(flatten)]
+        dir: DirArg,
+        name: String,
+        /// The peer's operator listener, e.g. https://gw.dc-b.example:8445.
+        #[arg(long)]
+        url: String,
+        /// A site to share (repeat). One homed here is created there; one the
+        /// peer is home of is created here.
+        #[arg(long = "site", required = true)]
+        sites: Vec<String>,
+        /// This data centre's name (set once, at the first peer).
+        #[arg(long = "data-centre")]
+        data_centre: String,
+        /// Where to write cert.pem, key.pem and ca.pem for the peer's administrator.
+        #[arg(long)]
+        out: PathBuf,
+    },
+    /// Install what peer NAME issued this data centre (its `peer add --out`).
+    Trust {
+        #[command(flatten)]
+        dir: DirArg,
+        name: String,
+        #[arg(long)]
+        from: PathBuf,
+    },
+    /// This data centre's name, its peers, the log held of each origin, and
+    /// each shared site's digest (equal on both sides when they agree).
+    Status {
+        #[command(flatten)]
+        dir: DirArg,
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(clap::Args)]
+pub struct DirArg {
+    /// Gateway directory (created by `init`).
+    #[arg(long, env = "OUTFIT_GATEWAY_DIR")]
+    dir: PathBuf,
+}
+
+impl PeerCmd {
+    /// Runs the command; returns what to print.
+    pub fn run(self) -> anyhow::Result<String> {
+        match self {
+            Self::Add { dir, name, url, sites, data_centre, out } => {
+                add(&dir.dir, &data_centre, &name, &url, &sites, &out)
+            }
+            Self::Trust { dir, name, from } => trust(&dir.dir, &name, &from),
+            Self::Status { dir, json } => status(&dir.dir, json),
+        }
+    }
+}
 
 /// `peer add`: records peer `name` (its operator listener at `url`) sharing
 /// `sites`, names this data centre `me`, and writes what the peer's

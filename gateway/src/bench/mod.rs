@@ -588,7 +588,8 @@ pub async fn run(dir: &Path, config: BenchConfig) -> Result<()> {
     }
     drop(gateways);
     latencies.sort();
-    let per_command = |seconds: f64| seconds * 1e3 / commands.max(1) as f64;
+    // With no commands (idle polls) the costs are per exchange instead.
+    let per_command = |seconds: f64| seconds * 1e3 / commands.max(latencies.len()).max(1) as f64;
     println!("agents {}  commands {}  exchanges {}  errors {}", config.agents, commands, latencies.len(), errors);
     println!("wall {:.2}s  commands/s {:.0}", elapsed.as_secs_f64(), commands as f64 / elapsed.as_secs_f64());
     println!(
