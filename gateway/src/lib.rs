@@ -4,12 +4,14 @@
 //! main job and the load generator.
 //!
 //! Code map: `home` (the gateway directory, `init`), `server` (HTTPS routes
-//! on two listeners, package downloads, the queue sweep), `soap` (the agent
-//! and operator endpoints: decode → use case → encode, Faults from one
-//! mapping), `console` (the web console's pages, from `outfit-console`), `poke` (telling agents there is work), `upload` (packages streamed in
-//! over HTTPS PUT), `local` (the
-//! `outfit-gateway` subcommands of the local administrator), `demo` (the main
-//! job), `bench` (load generator).
+//! on two listeners, package downloads, the queue sweep), `soap` (the agent,
+//! operator, peer and file-server endpoints: decode → use case → encode,
+//! Faults from one mapping), `console` (the web console's pages, from
+//! `outfit-console`), `poke` (telling agents there is work), `upload`
+//! (packages streamed in over HTTPS PUT), `federation` (pulling from peer
+//! data centres), `local`, `peers` and `file_servers` (the `outfit-gateway`
+//! subcommands of the local administrator), `demo` (the main job), `bench`
+//! (load generator).
 //!
 //! **Boundary:** no SQL here (no diesel in this crate's dependencies); every
 //! action goes through a use case of `outfit-app`.
@@ -18,6 +20,7 @@ pub mod bench;
 pub mod console;
 pub mod demo;
 pub mod federation;
+pub mod file_servers;
 pub mod home;
 pub mod local;
 pub mod metrics;

@@ -4,7 +4,7 @@ use anyhow::Result;
 use clap::{Parser, Subcommand};
 use outfit_gateway::home::{Home, Settings};
 use outfit_gateway::server::Gateway;
-use outfit_gateway::{local, peers};
+use outfit_gateway::{file_servers, local, peers};
 use std::path::PathBuf;
 use std::sync::Arc;
 
@@ -140,6 +140,11 @@ enum Cmd {
         #[command(subcommand)]
         command: peers::PeerCmd,
     },
+    /// Add file servers (package repositories near the devices) and list them.
+    FileServer {
+        #[command(subcommand)]
+        command: file_servers::FileServerCmd,
+    },
     /// Run the main job end to end on SQLite: 3 devices, 3 roles, real dpkg.
     Demo {
         /// A new directory for the demo gateway, packages and device roots.
@@ -221,6 +226,7 @@ async fn run(cli: Cli) -> Result<()> {
             println!("the database is migrated to the newest schema");
         }
         Cmd::Peer { command } => print!("{}", command.run()?),
+        Cmd::FileServer { command } => print!("{}", command.run()?),
         Cmd::Demo { dir } => outfit_gateway::demo::run(&dir).await?,
         Cmd::Bench { dir, agents, commands, database, concurrency, operator_calls, rollout, peer_databases } => {
             let config = outfit_gateway::bench::BenchConfig {

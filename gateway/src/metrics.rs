@@ -14,6 +14,7 @@ pub enum Endpoint {
     Agent,
     Operator,
     Peer,
+    FileServer,
 }
 
 impl Endpoint {
@@ -22,6 +23,7 @@ impl Endpoint {
             Self::Agent => "agent",
             Self::Operator => "operator",
             Self::Peer => "peer",
+            Self::FileServer => "file_server",
         }
     }
 }
@@ -33,6 +35,7 @@ pub struct Metrics {
     agent_exchanges: IntCounterVec,
     operator_requests: IntCounterVec,
     peer_requests: IntCounterVec,
+    file_server_requests: IntCounterVec,
     faults: IntCounterVec,
     latency: HistogramVec,
     commands: IntGaugeVec,
@@ -97,6 +100,11 @@ impl Metrics {
                 "Peer service requests (other data centres) answered, by operation and outcome",
                 &["operation", "outcome"],
             ),
+            file_server_requests: counter(
+                "outfit_file_server_requests_total",
+                "File-server service requests (download checks) answered, by operation and outcome",
+                &["operation", "outcome"],
+            ),
             faults: counter("outfit_faults_total", "SOAP Faults answered, by endpoint and code", &["endpoint", "code"]),
             latency,
             commands: gauges("outfit_commands", "Commands in the queues, by state", &["state"]),
@@ -123,6 +131,7 @@ impl Metrics {
             Endpoint::Agent => &self.agent_exchanges,
             Endpoint::Operator => &self.operator_requests,
             Endpoint::Peer => &self.peer_requests,
+            Endpoint::FileServer => &self.file_server_requests,
         };
         requests.with_label_values(&[operation, outcome]).inc();
         if let Some(code) = fault {

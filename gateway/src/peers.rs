@@ -56,6 +56,12 @@ pub struct DirArg {
     dir: PathBuf,
 }
 
+impl DirArg {
+    pub fn path(&self) -> PathBuf {
+        self.dir.clone()
+    }
+}
+
 impl PeerCmd {
     /// Runs the command; returns what to print.
     pub fn run(self) -> anyhow::Result<String> {

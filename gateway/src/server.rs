@@ -8,6 +8,7 @@ use crate::metrics::{self, Endpoint, Metrics};
 use crate::poke::Pokes;
 use crate::soap::Answered;
 use crate::soap::agent::AgentEndpoint;
+use crate::soap::file_server::FileServerEndpoint;
 use crate::soap::operator::OperatorEndpoint;
 use crate::soap::peer::PeerEndpoint;
 use bytes::Bytes;
@@ -50,6 +51,7 @@ pub struct Gateway {
     pub agent: AgentEndpoint,
     pub operator: OperatorEndpoint,
     pub peer: PeerEndpoint,
+    pub file_server: FileServerEndpoint,
     pub metrics: Arc<Metrics>,
     pub console: outfit_console::Console,
     /// Admits as many database-bound requests at once as the pool has
@@ -74,8 +76,9 @@ impl Gateway {
         let db_slots = Arc::new(tokio::sync::Semaphore::new(services.max_connections()));
         let console = outfit_console::Console::new(services.clone());
         let peer = PeerEndpoint { services: services.clone() };
+        let file_server = FileServerEndpoint { services: services.clone() };
         let metrics = Default::default();
-        Ok(Self { home, settings, services, agent, operator, peer, metrics, console, db_slots })
+        Ok(Self { home, settings, services, agent, operator, peer, file_server, metrics, console, db_slots })
     }
 
     /// Binds the listener, writes `gateway.url` and serves until the process ends.
@@ -140,12 +143,28 @@ impl Gateway {
                     move |from: &str, certificate: Option<&[u8]>, body: &[u8]| peer.handle(from, certificate, body);
                 self.certified_exchange(Endpoint::Peer, connection, request, handle).await
             }
+            (&Method::POST, outfit_wsdl::FILE_SERVER_PATH) => {
+                let files = self.file_server.clone();
+                let handle =
+                    move |from: &str, certificate: Option<&[u8]>, body: &[u8]| files.handle(from, certificate, body);
+                self.certified_exchange(Endpoint::FileServer, connection, request, handle).await
+            }
             (&Method::GET, p) if p.starts_with(outfit_wsdl::PEER_PACKAGES) => {
                 let key = p[outfit_wsdl::PEER_PACKAGES.len()..].to_owned();
-                self.peer_package(connection, key).await
+                self.package_copy(Endpoint::Peer, connection, key).await
+            }
+            (&Method::GET, p) if p.starts_with(outfit_wsdl::FILE_SERVER_PACKAGES) => {
+                let key = p[outfit_wsdl::FILE_SERVER_PACKAGES.len()..].to_owned();
+                self.package_copy(Endpoint::FileServer, connection, key).await
             }
             (&Method::GET, "/outfit-peer.wsdl") => plain(StatusCode::OK, "text/xml", outfit_wsdl::PEER_WSDL),
             (&Method::GET, "/outfit-peer.xsd") => plain(StatusCode::OK, "text/xml", outfit_wsdl::PEER_XSD),
+            (&Method::GET, "/outfit-file-server.wsdl") => {
+                plain(StatusCode::OK, "text/xml", outfit_wsdl::FILE_SERVER_WSDL)
+            }
+            (&Method::GET, "/outfit-file-server.xsd") => {
+                plain(StatusCode::OK, "text/xml", outfit_wsdl::FILE_SERVER_XSD)
+            }
             // No database slot for the whole upload (it may take minutes):
             // only its short authentication and audit steps use the pool.
             (&Method::PUT, p) if p.starts_with(crate::upload::PREFIX) => {
@@ -185,18 +204,23 @@ impl Gateway {
         self.respond(endpoint, handled, started)
     }
 
-    /// A package for a peer data centre, when a site shared with it uses it.
-    async fn peer_package(self: Arc<Self>, connection: Connection, key: String) -> Response<Full<Bytes>> {
+    /// A package copied to a peer data centre (when a site shared with it
+    /// uses it) or to a file server (when a site it serves does), as the
+    /// path the caller asked on (`to`) says.
+    async fn package_copy(self: Arc<Self>, to: Endpoint, connection: Connection, key: String) -> Response<Full<Bytes>> {
         let Ok(path) = self.services.repository().path(&key) else {
             return plain(StatusCode::BAD_REQUEST, "text/plain", "not a sha256 key\n");
         };
-        let (peer, from) = (self.peer.clone(), connection.peer.to_string());
+        let (gateway, from) = (self.clone(), connection.peer.to_string());
         let checked = {
             let _slot = self.db_slots.acquire().await.expect("the semaphore is never closed");
             let certificate = connection.certificate;
             tokio::task::spawn_blocking(move || {
-                let caller = peer.caller(&from, certificate.as_deref())?;
-                peer.services.release_to_peer(&caller, &key)
+                let caller = match to {
+                    Endpoint::Peer => gateway.peer.caller(&from, certificate.as_deref())?,
+                    _ => gateway.file_server.caller(&from, certificate.as_deref())?,
+                };
+                gateway.services.release_copy(&caller, &key)
             })
             .await
         };
@@ -204,7 +228,7 @@ impl Gateway {
             Ok(Ok(())) => package_file(&path).await,
             Ok(Err(failure)) => metrics_refused(failure),
             Err(e) => {
-                tracing::error!(error = %e, "checking a peer's download panicked");
+                tracing::error!(error = %e, "checking a package copy panicked");
                 plain(StatusCode::INTERNAL_SERVER_ERROR, "text/plain", "could not check the download\n")
             }
         }

@@ -62,6 +62,11 @@ fn each_layer_depends_only_on_the_layers_below_it() {
         BTreeSet::from(["outfit-files", "outfit-wsdl"]),
         "the CLI speaks the operator API only (and reads the files operators write)"
     );
+    assert_eq!(
+        ours(deps("outfit-fileserver")),
+        BTreeSet::from(["outfit-wsdl"]),
+        "a file server asks a gateway; it never reads the database"
+    );
     for (name, deps) in &crates {
         let sql = deps.iter().any(|d| d.starts_with("diesel") || d == "libsqlite3-sys");
         assert_eq!(sql, name == "outfit-store", "{name}: only the store may depend on diesel");
@@ -71,20 +76,23 @@ fn each_layer_depends_only_on_the_layers_below_it() {
     }
 }
 
-/// The CLI's whole dependency tree (not only its direct dependencies) holds
-/// no database code: it can reach the database only through the gateway.
+/// The CLI's and the file server's whole dependency trees (not only their
+/// direct dependencies) hold no database code: they reach the database only
+/// through a gateway.
 #[test]
-fn the_cli_has_no_database_in_its_tree() {
-    let out = std::process::Command::new(env!("CARGO"))
-        .args(["tree", "-p", "outfit-cli", "-e", "normal", "--prefix", "none", "--offline"])
-        .current_dir(workspace())
-        .output()
-        .expect("run cargo tree");
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    let tree = String::from_utf8_lossy(&out.stdout);
-    assert!(tree.contains("outfit-wsdl"), "{tree}");
-    for forbidden in ["diesel", "libsqlite3-sys", "mysqlclient-sys", "outfit-store", "outfit-app"] {
-        assert!(!tree.lines().any(|l| l.starts_with(forbidden)), "outfit-cli depends on {forbidden}:\n{tree}");
+fn the_cli_and_the_file_server_have_no_database_in_their_trees() {
+    for package in ["outfit-cli", "outfit-fileserver"] {
+        let out = std::process::Command::new(env!("CARGO"))
+            .args(["tree", "-p", package, "-e", "normal", "--prefix", "none", "--offline"])
+            .current_dir(workspace())
+            .output()
+            .expect("run cargo tree");
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        let tree = String::from_utf8_lossy(&out.stdout);
+        assert!(tree.contains("outfit-wsdl"), "{tree}");
+        for forbidden in ["diesel", "libsqlite3-sys", "mysqlclient-sys", "outfit-store", "outfit-app"] {
+            assert!(!tree.lines().any(|l| l.starts_with(forbidden)), "{package} depends on {forbidden}:\n{tree}");
+        }
     }
 }
 

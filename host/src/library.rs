@@ -1,6 +1,7 @@
 //! Library components (patent figure 11): work that is the same on every OS.
-//! Here: fetch a package from the gateway's repository over a new HTTPS
-//! connection and verify its size and sha256 before any plug-in sees it.
+//! Here: fetch a package over a new HTTPS connection — from the file server
+//! the gateway named, or from the gateway's own repository — and verify its
+//! size and sha256 before any plug-in sees it.
 //!
 //! **Invariant:** a file appears in the spool under its final name only after
 //! its digest matched; a mismatch leaves nothing behind.
@@ -45,7 +46,34 @@ impl FetchError {
 }
 
 /// Downloads `package` into `spool` and returns the verified file's path.
+/// A location that is a URL names a file server; when that one cannot be
+/// reached (or fails inside), the gateway's own repository serves instead.
 pub async fn fetch(
+    tls: &Arc<rustls::ClientConfig>,
+    gateway: &Endpoint,
+    package: &Package,
+    spool: &Path,
+) -> Result<PathBuf, FetchError> {
+    if !package.location.starts_with("https://") {
+        return download(tls, gateway, package, spool).await;
+    }
+    let name = format!("{} {}", package.name, package.version);
+    let invalid = || FetchError::Invalid { name: name.clone(), what: "location", value: package.location.clone() };
+    let server = Endpoint::parse(&package.location).map_err(|_| invalid())?;
+    let at_server = Package { location: server.path.clone(), ..package.clone() };
+    match download(tls, &server, &at_server, spool).await {
+        Err(e) if e.is_transient() => {
+            tracing::warn!(server = %server.addr(), error = %e, "file server unavailable; downloading from the gateway");
+            let at_gateway =
+                Package { location: format!("/repository/{}", package.sha256.to_ascii_lowercase()), ..package.clone() };
+            download(tls, gateway, &at_gateway, spool).await
+        }
+        done => done,
+    }
+}
+
+/// [`fetch`] from `gateway`, the server at hand (a gateway or a file server).
+async fn download(
     tls: &Arc<rustls::ClientConfig>,
     gateway: &Endpoint,
     package: &Package,

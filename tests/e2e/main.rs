@@ -9,6 +9,7 @@ mod drift;
 mod enrolment;
 mod faults;
 mod federation;
+mod file_server;
 mod integrity;
 mod logs;
 mod metrics;

@@ -1,6 +1,6 @@
 //! What an Outfit certificate says about its holder. The gateway's CA writes
 //! a role into the subject of every certificate it signs (organizational
-//! unit `outfit-gateway`, `outfit-device`, `outfit-operator` or `outfit-peer`); a device's signing request
+//! unit `outfit-gateway`, `outfit-device`, `outfit-operator`, `outfit-peer` or `outfit-file-server`); a device's signing request
 //! cannot choose it, because the gateway replaces the whole subject. So the
 //! agent's poke listener can tell its gateway from another device of the same
 //! CA, and both sides can read names and validity for renewal.
@@ -18,6 +18,9 @@ pub enum Role {
     Operator,
     /// Another data centre's gateway calling the peer service.
     Peer,
+    /// A package repository near the devices: it serves them packages and
+    /// asks a gateway, as a client, whether each download is allowed.
+    FileServer,
 }
 
 impl Role {
@@ -28,6 +31,7 @@ impl Role {
             Self::Device => "outfit-device",
             Self::Operator => "outfit-operator",
             Self::Peer => "outfit-peer",
+            Self::FileServer => "outfit-file-server",
         }
     }
 }
@@ -55,7 +59,9 @@ impl Facts {
             attribute.and_then(|a| a.as_str().ok()).unwrap_or_default().to_owned()
         };
         let unit = text(subject.iter_organizational_unit().next());
-        let role = [Role::Gateway, Role::Device, Role::Operator, Role::Peer].into_iter().find(|r| r.unit() == unit);
+        let role = [Role::Gateway, Role::Device, Role::Operator, Role::Peer, Role::FileServer]
+            .into_iter()
+            .find(|r| r.unit() == unit);
         let mut names = Vec::new();
         if let Ok(Some(san)) = cert.subject_alternative_name() {
             for name in &san.value.general_names {

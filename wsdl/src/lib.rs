@@ -9,6 +9,7 @@
 
 pub mod bundle;
 pub mod envelope;
+pub mod file_server;
 pub mod identity;
 pub mod inventory;
 pub mod messages;
@@ -36,6 +37,14 @@ pub const PEER_XSD: &str = include_str!("../outfit-peer.xsd");
 /// packages a peer fetches there (`PEER_PACKAGES` + sha256).
 pub const PEER_PATH: &str = "/soap/peer";
 pub const PEER_PACKAGES: &str = "/peer/packages/";
+/// The file-server service's contract (namespace `urn:outfit:file-server:1`).
+pub const FILE_SERVER_NS: &str = "urn:outfit:file-server:1";
+pub const FILE_SERVER_WSDL: &str = include_str!("../outfit-file-server.wsdl");
+pub const FILE_SERVER_XSD: &str = include_str!("../outfit-file-server.xsd");
+/// Path of the file-server endpoint on the gateway's operator listener, and
+/// of the packages a file server copies there (`FILE_SERVER_PACKAGES` + sha256).
+pub const FILE_SERVER_PATH: &str = "/soap/file-server";
+pub const FILE_SERVER_PACKAGES: &str = "/file-server/packages/";
 /// Path of the operator endpoint on the gateway's operator listener.
 pub const OPERATOR_PATH: &str = "/soap/operator";
 /// Path of the gateway's agent endpoint and of the agent's poke endpoint.

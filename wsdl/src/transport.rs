@@ -288,32 +288,11 @@ pub async fn put_file(
     authorization: Option<&str>,
     progress: impl Fn(u64) + Send + 'static,
 ) -> Result<(StatusCode, Bytes), TransportError> {
-    use tokio::io::AsyncReadExt;
     let addr = endpoint.addr();
     let read_error = |source: std::io::Error| TransportError::Io { path: path.display().to_string(), source };
-    let mut file = tokio::fs::File::open(path).await.map_err(read_error)?;
+    let file = tokio::fs::File::open(path).await.map_err(read_error)?;
     let length = file.metadata().await.map_err(read_error)?.len();
-    let (mut sender, body) = http_body_util::channel::Channel::<Bytes, std::io::Error>::new(4);
-    let source = path.to_owned();
-    let feeding = tokio::spawn(async move {
-        let mut sent = 0u64;
-        let mut buffer = vec![0u8; 64 * 1024];
-        loop {
-            let n = match file.read(&mut buffer).await {
-                Ok(0) => return Ok(()),
-                Ok(n) => n,
-                Err(e) => {
-                    sender.abort(std::io::Error::new(e.kind(), e.to_string()));
-                    return Err(TransportError::Io { path: source.display().to_string(), source: e });
-                }
-            };
-            if sender.send_data(Bytes::copy_from_slice(&buffer[..n])).await.is_err() {
-                return Ok(()); // the server stopped reading; its answer says why
-            }
-            sent += n as u64;
-            progress(sent);
-        }
-    });
+    let (body, feeding) = stream_file(file, progress);
     let mut request = Request::put(endpoint.path.as_str())
         .header(hyper::header::HOST, &addr)
         .header(hyper::header::CONTENT_TYPE, "application/octet-stream")
@@ -324,13 +303,48 @@ pub async fn put_file(
     }
     let request = request.body(body).expect("a request built from valid parts");
     let response = send_now(tls, endpoint, request).await?;
-    if let Ok(Err(e)) = feeding.await {
-        return Err(e);
+    if let Ok(Err(source)) = feeding.await {
+        return Err(TransportError::Io { path: path.display().to_string(), source });
     }
     let status = response.status();
     let body = read_body(response.into_body(), 64 * 1024, &addr).await?;
     Ok((status, body))
 }
+
+/// A body that streams `file` 64 KiB at a time (never the whole file in
+/// memory), calling `progress` with the bytes sent so far; and the task
+/// feeding it, which ends with the read error if one stopped it. A
+/// receiver that stops reading ends the feeding quietly.
+pub fn stream_file(
+    mut file: tokio::fs::File,
+    progress: impl Fn(u64) + Send + 'static,
+) -> (FileBody, tokio::task::JoinHandle<Result<(), std::io::Error>>) {
+    use tokio::io::AsyncReadExt;
+    let (mut sender, body) = http_body_util::channel::Channel::<Bytes, std::io::Error>::new(4);
+    let feeding = tokio::spawn(async move {
+        let mut sent = 0u64;
+        let mut buffer = vec![0u8; 64 * 1024];
+        loop {
+            let n = match file.read(&mut buffer).await {
+                Ok(0) => return Ok(()),
+                Ok(n) => n,
+                Err(e) => {
+                    sender.abort(std::io::Error::new(e.kind(), e.to_string()));
+                    return Err(e);
+                }
+            };
+            if sender.send_data(Bytes::copy_from_slice(&buffer[..n])).await.is_err() {
+                return Ok(());
+            }
+            sent += n as u64;
+            progress(sent);
+        }
+    });
+    (body, feeding)
+}
+
+/// The body [`stream_file`] feeds.
+pub type FileBody = http_body_util::channel::Channel<Bytes, std::io::Error>;
 
 /// One SOAP exchange over a new connection: POSTs `envelope` and returns the
 /// response body (a 500 carrying a Fault is returned as a body, not an error).
@@ -407,11 +421,18 @@ pub struct Connection {
 }
 
 pub type BoxFuture<T> = Pin<Box<dyn Future<Output = T> + Send>>;
-pub type Handler = Arc<dyn Fn(Connection, Request<Incoming>) -> BoxFuture<Response<Full<Bytes>>> + Send + Sync>;
+/// Answers a request; `B` is the response body (whole by default, or
+/// streamed, as a file server's packages are).
+pub type Handler<B = Full<Bytes>> = Arc<dyn Fn(Connection, Request<Incoming>) -> BoxFuture<Response<B>> + Send + Sync>;
 
 /// Accepts TLS connections forever, serving each with HTTP/1.1 and `handler`.
 /// A failed handshake or connection is logged and never stops the loop.
-pub async fn serve(listener: TcpListener, tls: Arc<rustls::ServerConfig>, handler: Handler) {
+pub async fn serve<B>(listener: TcpListener, tls: Arc<rustls::ServerConfig>, handler: Handler<B>)
+where
+    B: hyper::body::Body + Send + 'static,
+    B::Data: Send,
+    B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
+{
     let acceptor = TlsAcceptor::from(tls);
     let serial = Arc::new(AtomicU64::new(0));
     loop {

@@ -1,4 +1,4 @@
-//! The operator and peer contracts, held to the agent contract's standard
+//! The operator, peer and file-server contracts, held to the agent contract's standard
 //! (`contract.rs`): every element has a Rust type whose serialization
 //! validates against the XSD (xmllint) and round-trips, and every WSDL
 //! operation has both its elements.
@@ -450,4 +450,24 @@ fn every_peer_element_and_operation_has_a_rust_type_that_validates() {
     for op in &operations {
         assert!(elements.contains(op) && elements.contains(&format!("{op}Response")), "{op}");
     }
+}
+
+/// The file-server contract, to the same standard.
+#[test]
+fn every_file_server_element_and_operation_has_a_rust_type_that_validates() {
+    use outfit_wsdl::file_server::*;
+    const FILE_SERVER_XSD: &str = "outfit-file-server.xsd";
+    let elements: BTreeSet<String> = [
+        check_in(FILE_SERVER_XSD, CheckRelease::new(&[0x30, 0x82], "10.0.0.7:50000", &"ab".repeat(32))),
+        check_in(FILE_SERVER_XSD, CheckReleaseResponse { allowed: true, reason: None, valid_seconds: 10 }),
+        check_in(
+            FILE_SERVER_XSD,
+            CheckReleaseResponse { allowed: false, reason: Some("not in its model".into()), valid_seconds: 0 },
+        ),
+    ]
+    .into_iter()
+    .collect();
+    assert_eq!(declared(FILE_SERVER_XSD), elements, "file-server XSD elements and Rust message types differ");
+    let operations = wsdl_operations("outfit-file-server.wsdl");
+    assert_eq!(operations, ["CheckRelease"].into_iter().map(str::to_owned).collect::<BTreeSet<_>>());
 }

@@ -15,7 +15,7 @@ use outfit_domain::audit::{AuditEntry, Outcome};
 use outfit_domain::command::Payload;
 use outfit_domain::device::Device;
 use outfit_domain::drift;
-use outfit_domain::ids::{CommandId, DeviceId};
+use outfit_domain::ids::{CommandId, DeviceId, SiteId};
 use outfit_domain::inventory::Inventory;
 use outfit_domain::model::PackageRef;
 use outfit_domain::queue::{Head, QueuedCommand, Reported, Swept};
@@ -95,8 +95,10 @@ pub struct AccessQuestion {
 #[derive(Debug, Clone, PartialEq)]
 #[expect(clippy::large_enum_variant, reason = "one per exchange, moved once; boxing would allocate every time")]
 pub enum Instruction {
-    /// The command and what it asks (its payload, read).
-    Command(QueuedCommand, Payload),
+    /// The command, what it asks (its payload, read), and for a payload
+    /// with a package, the base URL of the file server to download it from
+    /// (`None`: this gateway's repository).
+    Command(QueuedCommand, Payload, Option<String>),
     /// Nothing to do: `empty`, `halted` or `rebooting`.
     Nothing(&'static str),
 }
@@ -117,7 +119,9 @@ pub enum AgentAnswer {
     },
     NextCommand(Instruction),
     ReportResult(Instruction),
-    Package(PackageRef),
+    /// The package, and the file server to download it from (`None`: this
+    /// gateway's repository).
+    Package(PackageRef, Option<String>),
     /// How many differences from its model the inventory showed.
     Inventory {
         drift: i32,
@@ -142,7 +146,7 @@ pub struct EnrolRequest {
 /// certificate costs no lookup of its own.
 #[derive(Debug, Default)]
 pub struct Certified {
-    devices: std::sync::Mutex<std::collections::HashMap<String, (DeviceId, String)>>,
+    devices: std::sync::Mutex<std::collections::HashMap<String, (DeviceId, String, SiteId)>>,
 }
 
 impl Certified {
@@ -150,7 +154,7 @@ impl Certified {
     /// (renewals leave old fingerprints behind).
     const LIMIT: usize = 200_000;
 
-    fn device(&self, fingerprint: &str) -> Option<(DeviceId, String)> {
+    fn device(&self, fingerprint: &str) -> Option<(DeviceId, String, SiteId)> {
         self.devices.lock().unwrap_or_else(|e| e.into_inner()).get(fingerprint).cloned()
     }
 
@@ -159,7 +163,7 @@ impl Certified {
         if devices.len() >= Self::LIMIT {
             devices.clear();
         }
-        devices.insert(fingerprint.to_owned(), (device.id, device.name.clone()));
+        devices.insert(fingerprint.to_owned(), (device.id, device.name.clone(), device.site));
     }
 
     /// After a refusal: the certificate's later requests take the full check
@@ -252,7 +256,7 @@ impl Services {
         // transaction of queue change and log row, the latter written only if
         // the certificate still holds.
         if let Some(fingerprint) = certificate.as_deref()
-            && let Some((id, name)) = self.certified.device(fingerprint)
+            && let Some((id, name, site)) = self.certified.device(fingerprint)
             && name == device
             && matches!(
                 request,
@@ -271,7 +275,7 @@ impl Services {
                 Ok(served)
             });
             match served {
-                Ok(served) => return self.reported(id, request, served),
+                Ok(served) => return self.reported(id, request, served).map(|a| self.direct(a, site, &name)),
                 Err(Undone::Storage(e)) => return Err(self.failed(&log(None, "Internal"), e)),
                 // Rolled back; the full check below says why.
                 Err(Undone::NotCertified) => {
@@ -281,7 +285,7 @@ impl Services {
             }
         }
         // The whole exchange is one transaction: lookup, queue change, log row.
-        let served = self.storage.exchange(|session| -> Result<(Option<DeviceId>, Served), StorageError> {
+        let served = self.storage.exchange(|session| -> Result<(Option<Device>, Served), StorageError> {
             let (id, served) = match authenticate(session, device, certificate.as_deref())? {
                 Ok(found) => {
                     tracing::Span::current().record("device", found.name.as_str());
@@ -292,15 +296,17 @@ impl Services {
                         Ok(served) => served,
                         Err(refusal) => Served::Refused(refusal),
                     };
-                    (Some(found.id), served)
+                    (Some(found), served)
                 }
                 Err(refusal) => (None, Served::Refused(refusal)),
             };
-            session.record_exchange(&log(id, served.log_answer()))?;
+            session.record_exchange(&log(id.as_ref().map(|d| d.id), served.log_answer()))?;
             Ok((id, served))
         });
         match served {
-            Ok((Some(id), served)) => self.reported(id, request, served),
+            Ok((Some(device), served)) => {
+                self.reported(device.id, request, served).map(|a| self.direct(a, device.site, &device.name))
+            }
             Ok((None, served)) => served.into_result(),
             Err(e) => Err(self.failed(&log(None, "Internal"), e)),
         }
@@ -315,6 +321,24 @@ impl Services {
             self.reports.note(device);
         }
         served.into_result()
+    }
+
+    /// Tells the device which file server to download an answer's package
+    /// from, when one serves its site.
+    fn direct(&self, answer: AgentAnswer, site: SiteId, device: &str) -> AgentAnswer {
+        let carries_package = |p: &Payload| {
+            matches!(p, Payload::Install { .. } | Payload::Upgrade { .. } | Payload::InstallPlugin { .. })
+        };
+        match answer {
+            AgentAnswer::NextCommand(Instruction::Command(c, p, _)) if carries_package(&p) => {
+                AgentAnswer::NextCommand(Instruction::Command(c, p, self.package_source(site, device)))
+            }
+            AgentAnswer::ReportResult(Instruction::Command(c, p, _)) if carries_package(&p) => {
+                AgentAnswer::ReportResult(Instruction::Command(c, p, self.package_source(site, device)))
+            }
+            AgentAnswer::Package(p, _) => AgentAnswer::Package(p, self.package_source(site, device)),
+            other => other,
+        }
     }
 
     /// A failure inside the gateway: logged, and the exchange logged apart.
@@ -412,7 +436,7 @@ impl Services {
             AgentRequest::LocatePackage { name, version } => {
                 Ok(locate(session, device, name, version)?.map(|package| {
                     let answer = format!("package:/repository/{}", package.storage_key);
-                    Served::Answer(AgentAnswer::Package(package), answer)
+                    Served::Answer(AgentAnswer::Package(package, None), answer)
                 }))
             }
         }
@@ -510,7 +534,7 @@ fn instruct(head: Head) -> Result<(Instruction, String), StorageError> {
             let payload = Payload::from_json(&command.payload)
                 .map_err(|e| StorageError::Invalid(format!("command {}: {e}", command.id)))?;
             let answer = format!("command:{}", command.id);
-            (Instruction::Command(command, payload), answer)
+            (Instruction::Command(command, payload, None), answer)
         }
         Head::Empty => (Instruction::Nothing("empty"), "noCommand".into()),
         Head::Halted => (Instruction::Nothing("halted"), "noCommand:halted".into()),
@@ -618,6 +642,17 @@ impl Services {
     /// Decides a download of the package stored under `key` in one exchange:
     /// the certificate's device, its entitlement, and the log row of a refusal.
     pub fn release_package(&self, connection: &Connection, key: &str) -> Result<Release, Failure> {
+        self.release(connection, key, None)
+    }
+
+    /// [`Self::release_package`] for a download a file server was asked
+    /// for, when the device is of one of `served` (the file server's sites).
+    pub(crate) fn release(
+        &self,
+        connection: &Connection,
+        key: &str,
+        served: Option<&[String]>,
+    ) -> Result<Release, Failure> {
         let Some(certificate) = &connection.certificate else {
             return Ok(Release::Refused("a client certificate is required (enrol first)".into()));
         };
@@ -627,10 +662,21 @@ impl Services {
                 CertificateStatus::Valid(device) => device,
                 other => return Ok(Release::Refused(other.refusal())),
             };
-            if session.entitled(device.id, key)? {
-                return Ok(Release::Allowed);
-            }
-            tracing::warn!(device = %device.name, key, "refused a download the device is not entitled to");
+            let refused = match served {
+                Some(sites) => {
+                    let site = session.site_name(device.site)?;
+                    (!sites.contains(&site)).then(|| {
+                        format!("`{}` is a device of site `{site}`, which this file server does not serve", device.name)
+                    })
+                }
+                None => None,
+            };
+            let refused = match refused {
+                Some(refused) => refused,
+                None if session.entitled(device.id, key)? => return Ok(Release::Allowed),
+                None => format!("neither a command nor the model of `{}` holds this package", device.name),
+            };
+            tracing::warn!(device = %device.name, key, %refused, "refused a download");
             session.record_exchange(&ExchangeRecord {
                 device: Some(device.id),
                 operation: "download",
@@ -639,10 +685,7 @@ impl Services {
                 peer: connection.peer.clone(),
                 answer: format!("Forbidden:{key}"),
             })?;
-            Ok::<_, StorageError>(Release::Refused(format!(
-                "neither a command nor the model of `{}` holds this package",
-                device.name
-            )))
+            Ok::<_, StorageError>(Release::Refused(refused))
         });
         released.map_err(Failure::internal)
     }

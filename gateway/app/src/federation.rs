@@ -104,29 +104,6 @@ impl Services {
         Ok(Pulled { entries, more })
     }
 
-    /// Whether `caller` (a peer) may fetch package `sha256`: a component of
-    /// a site shared with it uses it. Audited: this is the one transfer of
-    /// the package to that data centre.
-    pub fn release_to_peer(&self, caller: &Caller, sha256: &str) -> Result<(), Failure> {
-        let act = Act { action: "ReleasePackageToPeer", site: None, object: sha256.to_owned() };
-        self.audited(caller, act, || {
-            if !matches!(caller.principal, Principal::Peer { .. }) {
-                return Err(
-                    Refusal::new(RefusalKind::Forbidden, "only a peer data centre fetches packages here").into()
-                );
-            }
-            let sites = self.storage.sites_using_package(sha256)?;
-            match sites.iter().find(|s| caller.principal.may(s, Scope::SomeCategory, Action::Read)) {
-                Some(site) => Ok(((), format!("site {site}"))),
-                None => Err(Refusal::new(
-                    RefusalKind::NotEntitled,
-                    format!("no site shared with this peer ({}) uses package {sha256}", sites_text(sites)),
-                )
-                .into()),
-            }
-        })
-    }
-
     /// Applies what was pulled from peer `peer`, entry by entry, in order;
     /// returns how many changed something here. An entry is taken only from
     /// the data centre that made it, and only of a site shared with it. Each
@@ -182,8 +159,4 @@ impl Services {
         let hashed = serde_json::to_vec(&(&state.models, &state.proposals)).map_err(Failure::internal)?;
         Ok((crate::pki::fingerprint(&hashed), state))
     }
-}
-
-fn sites_text(sites: Vec<String>) -> String {
-    if sites.is_empty() { "no site uses it".to_owned() } else { format!("used by {}", sites.join(", ")) }
 }

@@ -26,6 +26,7 @@ pub mod driver;
 pub mod enrolment;
 mod failure;
 pub mod federation;
+pub mod file_servers;
 pub mod gauges;
 pub mod model_file;
 pub mod models;
@@ -96,6 +97,8 @@ pub struct Services {
     certified: Arc<agent::Certified>,
     /// The devices the rollout driver's next round looks at.
     reports: Arc<driver::Reports>,
+    /// Which file servers serve which sites.
+    file_server_directory: Arc<file_servers::Directory>,
 }
 
 impl Services {
@@ -116,6 +119,7 @@ impl Services {
             instance,
             certified: Default::default(),
             reports: Default::default(),
+            file_server_directory: Default::default(),
         })
     }
 

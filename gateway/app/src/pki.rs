@@ -154,16 +154,29 @@ pub fn issue_peer(ca_key_pem: &str, name: &str, days: u64) -> Result<(Issued, Si
     issue_client(ca_key_pem, Role::Peer, name, days)
 }
 
+/// A key pair and certificate for file server `name`, valid `days` and for
+/// `host` (its URL's host): it serves devices TLS and calls the gateway's
+/// file-server service as a client.
+pub fn issue_file_server(ca_key_pem: &str, name: &str, host: &str, days: u64) -> Result<(Issued, Signed), PkiError> {
+    issue_new(ca_key_pem, leaf_params(Role::FileServer, name, &[host.to_owned()])?, days)
+}
+
 /// A client-only certificate (it can serve nothing) holding `role`.
 fn issue_client(ca_key_pem: &str, role: Role, name: &str, days: u64) -> Result<(Issued, Signed), PkiError> {
-    let issuer = Issuer::new(ca_params(), KeyPair::from_pem(ca_key_pem)?);
-    let key = KeyPair::generate()?;
-    let now = time::OffsetDateTime::now_utc();
     let mut params = CertificateParams::default();
     params.distinguished_name.push(DnType::OrganizationalUnitName, role.unit());
     params.distinguished_name.push(DnType::CommonName, name);
     params.key_usages = vec![KeyUsagePurpose::DigitalSignature];
     params.extended_key_usages = vec![ExtendedKeyUsagePurpose::ClientAuth];
+    issue_new(ca_key_pem, params, days)
+}
+
+/// A new key pair and the CA's certificate of `params` for it, valid from an
+/// hour ago (clocks differ) for `days`.
+fn issue_new(ca_key_pem: &str, mut params: CertificateParams, days: u64) -> Result<(Issued, Signed), PkiError> {
+    let issuer = Issuer::new(ca_params(), KeyPair::from_pem(ca_key_pem)?);
+    let key = KeyPair::generate()?;
+    let now = time::OffsetDateTime::now_utc();
     params.not_before = now - time::Duration::hours(1);
     params.not_after = now + time::Duration::days(days as i64);
     let cert = params.signed_by(&key, &issuer)?;

@@ -153,6 +153,11 @@ pub enum Principal {
     /// Another data centre's gateway, by the certificate this one issued it:
     /// it may read the sites shared with it (their log and packages).
     Peer { name: String, sites: Vec<String> },
+    /// A file server near the devices, by the certificate this gateway's CA
+    /// issued it: it asks whether a device of its sites may download a
+    /// package, and fetches the packages those sites use. It holds no right
+    /// of the matrix: only the file-server operations serve it.
+    FileServer { name: String, sites: Vec<String> },
 }
 
 impl Principal {
@@ -163,6 +168,7 @@ impl Principal {
             Self::Device { name, .. } => format!("device:{name}"),
             Self::LocalAdministrator { user } => format!("local:{user}"),
             Self::Peer { name, .. } => format!("peer:{name}"),
+            Self::FileServer { name, .. } => format!("file-server:{name}"),
         }
     }
 
@@ -172,7 +178,7 @@ impl Principal {
             Self::Operator { rights, .. } => rights.allow(site, scope, action),
             Self::LocalAdministrator { .. } => true,
             // A device acts only on itself, through the agent operations.
-            Self::Device { .. } => false,
+            Self::Device { .. } | Self::FileServer { .. } => false,
             Self::Peer { sites, .. } => action == Action::Read && sites.iter().any(|s| s == site),
         }
     }
@@ -183,7 +189,7 @@ impl Principal {
         match self {
             Self::Operator { rights, .. } => rights.sites(action),
             Self::LocalAdministrator { .. } => None,
-            Self::Device { .. } => Some(Vec::new()),
+            Self::Device { .. } | Self::FileServer { .. } => Some(Vec::new()),
             Self::Peer { sites, .. } => Some(if action == Action::Read { sites.clone() } else { Vec::new() }),
         }
     }
@@ -193,7 +199,7 @@ impl Principal {
         match self {
             Self::Operator { rights, .. } => rights.allow_somewhere(action),
             Self::LocalAdministrator { .. } => true,
-            Self::Device { .. } => false,
+            Self::Device { .. } | Self::FileServer { .. } => false,
             Self::Peer { sites, .. } => action == Action::Read && !sites.is_empty(),
         }
     }
@@ -205,7 +211,7 @@ impl Principal {
             Self::LocalAdministrator { .. } => true,
             // A device acts only on itself, through the agent operations;
             // a peer reads only what is shared with it.
-            Self::Device { .. } | Self::Peer { .. } => false,
+            Self::Device { .. } | Self::Peer { .. } | Self::FileServer { .. } => false,
         }
     }
 }
@@ -258,5 +264,8 @@ mod tests {
         );
         assert!(!peer.may("shop", Scope::Category("OS"), Action::Change) && !peer.may_everywhere(Action::Read));
         assert_eq!(peer.sites(Action::Read), Some(vec!["shop".to_owned()]));
+        let files = Principal::FileServer { name: "fs1".into(), sites: vec!["shop".into()] };
+        assert!(!files.may("shop", Scope::SomeCategory, Action::Read) && !files.may_somewhere(Action::Read));
+        assert_eq!((files.sites(Action::Read), files.name()), (Some(vec![]), "file-server:fs1".to_owned()));
     }
 }

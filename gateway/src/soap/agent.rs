@@ -144,14 +144,14 @@ fn to_wire(answer: AgentAnswer) -> GatewayResponse {
         AgentAnswer::Hello { pending } => GatewayResponse::Hello(HelloResponse { pending_commands: pending }),
         AgentAnswer::NextCommand(instruction) => GatewayResponse::NextCommand(instruct(instruction).into()),
         AgentAnswer::ReportResult(instruction) => GatewayResponse::ReportResult(instruct(instruction).into()),
-        AgentAnswer::Package(p) => GatewayResponse::LocatePackage(LocatePackageResponse {
+        AgentAnswer::Package(p, from) => GatewayResponse::LocatePackage(LocatePackageResponse {
             package: Package {
+                location: location(from.as_deref(), &p.storage_key),
                 name: p.name,
                 version: p.version,
                 format: p.format,
                 sha256: p.sha256,
                 size: p.size,
-                location: format!("/repository/{}", p.storage_key),
             },
         }),
         AgentAnswer::Inventory { drift } => {
@@ -162,15 +162,22 @@ fn to_wire(answer: AgentAnswer) -> GatewayResponse {
 
 fn instruct(instruction: Instruction) -> outfit_wsdl::messages::Instruction {
     match instruction {
-        Instruction::Command(command, payload) => {
-            outfit_wsdl::messages::Instruction::command(command_to_wire(&command, payload))
+        Instruction::Command(command, payload, from) => {
+            outfit_wsdl::messages::Instruction::command(command_to_wire(&command, payload, from.as_deref()))
         }
         Instruction::Nothing(reason) => outfit_wsdl::messages::Instruction::nothing(reason),
     }
 }
 
-/// A queued command as the agent sees it.
-fn command_to_wire(row: &QueuedCommand, payload: Payload) -> Command {
+/// Where the agent downloads the package stored under `key`: this
+/// gateway's repository (a path), or the file server at base URL `from`.
+fn location(from: Option<&str>, key: &str) -> String {
+    format!("{}/repository/{key}", from.unwrap_or_default())
+}
+
+/// A queued command as the agent sees it; `from`: the file server to
+/// download its package from.
+fn command_to_wire(row: &QueuedCommand, payload: Payload, from: Option<&str>) -> Command {
     let mut command = Command { id: row.id.to_string(), sequence: row.sequence, run: row.run, ..Command::default() };
     let payload_is_upgrade = matches!(payload, Payload::Upgrade { .. });
     match payload {
@@ -184,7 +191,7 @@ fn command_to_wire(row: &QueuedCommand, payload: Payload) -> Command {
                 format,
                 sha256,
                 size,
-                location: format!("/repository/{storage_key}"),
+                location: location(from, &storage_key),
             });
         }
         Payload::Configure { component, path, template, parameters, attributes, plugin } => {
@@ -210,7 +217,7 @@ fn command_to_wire(row: &QueuedCommand, payload: Payload) -> Command {
                 format: outfit_app::plugin_bundle::FORMAT.to_owned(),
                 sha256,
                 size,
-                location: format!("/repository/{storage_key}"),
+                location: location(from, &storage_key),
             });
         }
         Payload::RollbackPlugin { name } => {

@@ -1,4 +1,4 @@
-//! The SOAP edges: the agent, operator and peer endpoints. Each
+//! The SOAP edges: the agent, operator, peer and file-server endpoints. Each
 //! operation decodes, calls one use case of `outfit-app`, and encodes; every
 //! Fault is built here, from the use case's refusal kind, in one mapping.
 //!
@@ -7,6 +7,7 @@
 
 pub mod agent;
 pub(crate) mod content;
+pub mod file_server;
 mod inventory;
 pub mod operator;
 pub mod peer;

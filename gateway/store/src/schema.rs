@@ -411,6 +411,23 @@ diesel::table! {
 }
 
 diesel::table! {
+    file_servers (id) {
+        id -> BigInt,
+        name -> Text,
+        url -> Text,
+        certificate_sha256 -> Text,
+        created_at -> BigInt,
+    }
+}
+
+diesel::table! {
+    file_server_sites (file_server_id, site_id) {
+        file_server_id -> BigInt,
+        site_id -> BigInt,
+    }
+}
+
+diesel::table! {
     federation_log (origin, seq) {
         origin -> Text,
         seq -> BigInt,
@@ -441,11 +458,15 @@ diesel::table! {
 
 diesel::joinable!(peer_sites -> peers (peer_id));
 diesel::joinable!(peer_sites -> sites (site_id));
+diesel::joinable!(file_server_sites -> file_servers (file_server_id));
+diesel::joinable!(file_server_sites -> sites (site_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     data_centre,
     peers,
     peer_sites,
+    file_servers,
+    file_server_sites,
     federation_log,
     proposals,
     sites,

@@ -1,0 +1,2 @@
+DROP TABLE file_server_sites;
+DROP TABLE file_servers;
