@@ -37,10 +37,13 @@ pub struct FileServerCredentials {
     pub fingerprint: String,
 }
 
-/// Which file servers serve which sites, as last read.
+/// The base URLs of the file servers serving each site, by name.
+type BySite = HashMap<SiteId, Vec<String>>;
+
+/// Which file servers serve which sites, as last read, and when.
 #[derive(Debug, Default)]
 pub struct Directory {
-    read: Mutex<Option<(Instant, HashMap<SiteId, Vec<String>>)>>,
+    read: Mutex<Option<(Instant, BySite)>>,
 }
 
 impl Services {
@@ -172,7 +175,7 @@ impl Services {
         if read.as_ref().is_none_or(|(at, _)| at.elapsed() > DIRECTORY_AGE) {
             match self.storage.file_server_directory() {
                 Ok(rows) => {
-                    let mut by_site: HashMap<SiteId, Vec<String>> = HashMap::new();
+                    let mut by_site = BySite::new();
                     for (site, url) in rows {
                         by_site.entry(SiteId(site)).or_default().push(url);
                     }

@@ -430,7 +430,7 @@ fn schema_matches_migrations() {
     let db = TestMysql::new("schema");
     let mysql = Storage::open(&db.url()).unwrap();
     let declared = declared_schema();
-    assert_eq!(declared.len(), 34);
+    assert_eq!(declared.len(), 36);
     for (backend, storage) in [("sqlite", sqlite), ("mysql", mysql)] {
         let mut conn = storage.conn().unwrap();
         for (table, columns) in &declared {
