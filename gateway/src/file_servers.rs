@@ -5,7 +5,6 @@
 
 use crate::local;
 use crate::peers::DirArg;
-use anyhow::Context as _;
 use std::path::PathBuf;
 
 /// `outfit-gateway file-server …`.
@@ -60,10 +59,7 @@ impl FileServerCmd {
                     );
                 }
                 let credentials = services.add_file_server(&caller, &name, &url, &sites)?;
-                std::fs::create_dir_all(&out).with_context(|| format!("failed to create {}", out.display()))?;
-                credentials.issued.write(&out.join("cert.pem"), &out.join("key.pem"))?;
-                std::fs::copy(gateway.home.ca_cert(), out.join("ca.pem"))
-                    .with_context(|| format!("failed to copy the CA certificate into {}", out.display()))?;
+                crate::peers::hand_over(&gateway.home, &credentials.issued, &out)?;
                 std::fs::write(out.join("gateway.url"), format!("{operator_url}\n"))?;
                 Ok(format!(
                     "file server {name} added at {url}, serving {}; its certificate {}\n\

@@ -82,10 +82,7 @@ impl PeerCmd {
 pub fn add(dir: &Path, me: &str, name: &str, url: &str, sites: &[String], out: &Path) -> anyhow::Result<String> {
     let (gateway, services, caller) = local::open(dir.to_owned())?;
     let credentials = services.add_peer(&caller, me, name, url, sites)?;
-    std::fs::create_dir_all(out).with_context(|| format!("failed to create {}", out.display()))?;
-    credentials.issued.write(&out.join("cert.pem"), &out.join("key.pem"))?;
-    std::fs::copy(gateway.home.ca_cert(), out.join("ca.pem"))
-        .with_context(|| format!("failed to copy the CA certificate into {}", out.display()))?;
+    hand_over(&gateway.home, &credentials.issued, out)?;
     let operator_url = std::fs::read_to_string(gateway.home.operator_url_file()).unwrap_or_default();
     let operator_url = if operator_url.trim().is_empty() { "https://HOST:PORT".into() } else { operator_url };
     Ok(format!(
@@ -100,6 +97,17 @@ pub fn add(dir: &Path, me: &str, name: &str, url: &str, sites: &[String], out: &
         operator_url.trim(),
         out.display()
     ))
+}
+
+/// Writes what another server needs to present here into `out`: the
+/// certificate and key this gateway's CA issued it (`cert.pem`, `key.pem`),
+/// and the CA (`ca.pem`).
+pub(crate) fn hand_over(home: &Home, issued: &outfit_app::pki::Issued, out: &Path) -> anyhow::Result<()> {
+    std::fs::create_dir_all(out).with_context(|| format!("failed to create {}", out.display()))?;
+    issued.write(&out.join("cert.pem"), &out.join("key.pem"))?;
+    std::fs::copy(home.ca_cert(), out.join("ca.pem"))
+        .with_context(|| format!("failed to copy the CA certificate into {}", out.display()))?;
+    Ok(())
 }
 
 /// `peer trust`: installs what peer `name` issued this data centre (from
