@@ -12,11 +12,11 @@
 
 use crate::rollouts::Planner;
 use crate::{Failure, Services};
-use outfit_domain::ids::{DeviceId, RolloutId};
+use outfit_domain::ids::{DeviceId, ModelVersionId, RolloutId};
 use outfit_domain::queue::NewCommand;
 use outfit_domain::rollout::{DeviceState, PlanBase, Rollout, RolloutState, StagePlan};
 use outfit_domain::{now_ms, serving};
-use std::collections::{BTreeSet, HashSet};
+use std::collections::{BTreeSet, HashMap, HashSet};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
@@ -137,20 +137,27 @@ impl Services {
         let bases: Vec<PlanBase> =
             self.storage.plan_bases(rollout.model_id)?.into_iter().filter(|b| waiting.contains(&b.device)).collect();
         let names: Vec<String> = bases.iter().map(|b| b.name.clone()).collect();
-        let agents = self.storage.device_agents(None, &names)?;
+        let agents: HashMap<DeviceId, _> =
+            self.storage.device_agents(None, &names)?.into_iter().map(|a| (a.id, a)).collect();
         let switching = self.storage.plugin_switches_queued(&bases.iter().map(|b| b.device).collect::<Vec<_>>())?;
         let expires_at = rollout.policy.expire_after_ms.map(|ms| now_ms() + ms);
         let mut planner = Planner::new(self, rollout.target)?;
+        // Devices from the same version get the same commands: their rows
+        // share one copy of each payload (a stage may be 25,000 devices).
+        let mut queued: HashMap<Option<ModelVersionId>, Vec<NewCommand>> = HashMap::new();
         let mut plans = Vec::with_capacity(bases.len());
         for base in &bases {
             let payloads = planner.plan(base.base)?;
-            let agent = agents.iter().find(|a| a.id == base.device);
+            let agent = agents.get(&base.device);
             let refused = agent
                 .and_then(|a| serving::check(&base.name, &a.agent, switching.contains(&base.device), &payloads).err());
             let (state, commands, detail) = match refused {
                 Some(refused) => (DeviceState::Failed, Vec::new(), Some(refused.to_string())),
                 None if payloads.is_empty() => (DeviceState::Applied, Vec::new(), Some("nothing to change".to_owned())),
-                None => (DeviceState::Queued, NewCommand::all(&payloads, expires_at), None),
+                None => {
+                    let commands = queued.entry(base.base).or_insert_with(|| NewCommand::all(&payloads, expires_at));
+                    (DeviceState::Queued, commands.clone(), None)
+                }
             };
             plans.push(StagePlan { device: base.device, from: base.base, commands, state, detail });
         }

@@ -106,8 +106,9 @@ pub struct QueuedCommand {
 #[derive(Debug, Clone, PartialEq)]
 pub struct NewCommand {
     pub kind: String,
-    /// JSON of [`crate::command::Payload`].
-    pub payload: String,
+    /// JSON of [`crate::command::Payload`]; shared, because a rollout
+    /// queues the same plan on thousands of devices.
+    pub payload: std::sync::Arc<str>,
     /// Unix ms after which the command is no longer handed out (None: never).
     pub expires_at: Option<i64>,
 }
@@ -116,7 +117,7 @@ impl NewCommand {
     /// The queue rows for `payloads`, each to be handed out before `expires_at`
     /// (Unix ms) or not at all.
     pub fn all(payloads: &[crate::command::Payload], expires_at: Option<i64>) -> Vec<Self> {
-        payloads.iter().map(|p| Self { kind: p.kind().to_owned(), payload: p.to_json(), expires_at }).collect()
+        payloads.iter().map(|p| Self { kind: p.kind().to_owned(), payload: p.to_json().into(), expires_at }).collect()
     }
 }
 

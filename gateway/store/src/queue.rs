@@ -334,7 +334,7 @@ pub(crate) fn insert_commands(
                 .bind::<BigInt, _>(*device)
                 .bind::<BigInt, _>(*sequence)
                 .bind::<Text, _>(&command.kind)
-                .bind::<Text, _>(&command.payload)
+                .bind::<Text, _>(&*command.payload)
                 .bind::<Text, _>(state::PENDING)
                 .bind::<Nullable<BigInt>, _>(model_version)
                 .bind::<Nullable<BigInt>, _>(command.expires_at)

@@ -180,14 +180,16 @@ impl Storage {
             ))
             .load(&mut conn)?;
         // Devices whose latest provisioning was partly skipped, aborted or expired.
-        let undone: Vec<i64> = commands::table
+        let undone: std::collections::HashSet<i64> = commands::table
             .inner_join(devices::table)
             .filter(devices::model_id.eq(model.0))
             .filter(commands::sequence.nullable().ge(devices::provisioned_from))
             .filter(commands::state.eq_any([state::SKIPPED, state::ABORTED, state::EXPIRED]))
             .select(commands::device_id)
             .distinct()
-            .load(&mut conn)?;
+            .load::<i64>(&mut conn)?
+            .into_iter()
+            .collect();
         Ok(rows
             .into_iter()
             .map(|(id, name, poke_url, applied, desired, provisioned_from)| PlanBase {

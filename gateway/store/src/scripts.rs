@@ -55,7 +55,7 @@ impl Storage {
                         script_steps::script_id.eq(id),
                         script_steps::position.eq(position as i32),
                         script_steps::kind.eq(&step.kind),
-                        script_steps::payload.eq(&step.payload),
+                        script_steps::payload.eq(&*step.payload),
                     ))
                     .execute(conn)?;
             }
@@ -79,7 +79,12 @@ impl Storage {
             .order(script_steps::position)
             .select((script_steps::kind, script_steps::payload))
             .load(&mut conn)?;
-        Ok(Some(steps.into_iter().map(|(kind, payload)| NewCommand { kind, payload, expires_at: None }).collect()))
+        Ok(Some(
+            steps
+                .into_iter()
+                .map(|(kind, payload)| NewCommand { kind, payload: payload.into(), expires_at: None })
+                .collect(),
+        ))
     }
 
     pub fn scripts(&self) -> Result<Vec<ScriptSummary>> {

@@ -464,7 +464,8 @@ fn an_exchange_after_a_deadlock_completes() {
     storage.import_model(&model("1.0"), &by()).unwrap();
     let one = storage.add_device("s", "d1", "m").unwrap();
     let two = storage.add_device("s", "d2", "m").unwrap();
-    let command = |n: u32| NewCommand { kind: "reboot".into(), payload: format!("{{\"n\":{n}}}"), expires_at: None };
+    let command =
+        |n: u32| NewCommand { kind: "reboot".into(), payload: format!("{{\"n\":{n}}}").into(), expires_at: None };
     storage.enqueue(one.id, None, &[command(1)]).unwrap();
     storage.enqueue(two.id, None, &[command(2), command(3), command(4)]).unwrap();
 
