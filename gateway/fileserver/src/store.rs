@@ -53,11 +53,9 @@ impl Store {
         let lock = self.copying.lock().unwrap_or_else(|e| e.into_inner()).entry(key.to_owned()).or_default().clone();
         let _copying = lock.lock().await;
         // Another download may have copied it while this one waited.
-        if !path.exists() {
-            self.copy(key, &path).await?;
-        }
+        let copied = if path.exists() { Ok(()) } else { self.copy(key, &path).await };
         self.copying.lock().unwrap_or_else(|e| e.into_inner()).remove(key);
-        Ok(path)
+        copied.map(|()| path)
     }
 
     async fn copy(&self, key: &str, path: &std::path::Path) -> Result<(), StoreError> {
