@@ -109,34 +109,36 @@ pub(super) fn refresh(conn: &mut DbConnection, id: RolloutId, only: Option<&[i64
         .filter(rollout_devices::rollout_id.eq(id.0))
         .filter(rollout_devices::state.eq_any(open))
         .order((commands::device_id, commands::sequence))
-        .select((commands::device_id, rollout_devices::state, commands::id, commands::state, commands::result))
+        // Not the results: a full round reads every command of a stage, and
+        // only a failed one's result is wanted (read apart, below).
+        .select((commands::device_id, rollout_devices::state, commands::id, commands::state))
         .into_boxed();
     if let Some(only) = only {
         query = query.filter(rollout_devices::device_id.eq_any(only));
     }
-    let rows: Vec<(i64, String, i64, String, Option<String>)> = query.load(conn)?;
-    type Commands = Vec<(i64, CommandState, Option<String>)>;
-    let mut by_device: BTreeMap<(i64, String), Commands> = BTreeMap::new();
-    for (device, was, command, state, result) in rows {
-        by_device.entry((device, was)).or_default().push((command, parse_state(&state)?, result));
+    let rows: Vec<(i64, String, i64, String)> = query.load(conn)?;
+    let mut by_device: BTreeMap<(i64, String), Vec<(i64, CommandState)>> = BTreeMap::new();
+    for (device, was, command, state) in rows {
+        by_device.entry((device, was)).or_default().push((command, parse_state(&state)?));
     }
     let mut moved = 0;
     // Devices moving alike without a detail (most: queued -> applied) move in one statement.
     let mut alike: BTreeMap<(String, &str), Vec<i64>> = BTreeMap::new();
     for ((device, was), commands) in by_device {
-        let states: Vec<CommandState> = commands.iter().map(|(_, s, _)| *s).collect();
+        let states: Vec<CommandState> = commands.iter().map(|(_, s)| *s).collect();
         let now = DeviceState::of_commands(&states).unwrap_or(DeviceState::Queued);
         if now.as_str() == was {
             continue;
         }
-        let detail = commands.iter().find(|(_, s, _)| matches!(s, CommandState::Failed | CommandState::TimedOut)).map(
-            |(command, s, result)| format!("command {command} {}: {}", s.as_str(), result.as_deref().unwrap_or("")),
-        );
-        if detail.is_none() {
+        let Some((command, state)) =
+            commands.iter().find(|(_, s)| matches!(s, CommandState::Failed | CommandState::TimedOut))
+        else {
             alike.entry((was, now.as_str())).or_default().push(device);
             continue;
-        }
-        moved += move_devices(conn, id, &was, &[device], now.as_str(), detail)?;
+        };
+        let result: Option<String> = commands::table.find(command).select(commands::result).first(conn)?;
+        let detail = format!("command {command} {}: {}", state.as_str(), result.as_deref().unwrap_or(""));
+        moved += move_devices(conn, id, &was, &[device], now.as_str(), Some(detail))?;
     }
     for ((was, now), devices) in alike {
         for chunk in devices.chunks(1000) {
