@@ -12,6 +12,7 @@ use outfit_domain::rights::{Action, Caller, Scope};
 use outfit_domain::rollout::{Member, Policy, PolicyRequest, Rollout, RolloutState};
 use outfit_store::NewRollout;
 use std::collections::{BTreeSet, HashMap};
+use std::sync::Arc;
 
 /// What follows a new model version.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -50,30 +51,34 @@ pub struct DevicePlan {
     pub device: String,
     /// Where it starts: the version's row and number (`None`: a bare device).
     pub from: Option<(ModelVersionId, i32)>,
-    pub commands: Vec<Payload>,
+    /// Shared by every device planned from the same version.
+    pub commands: Arc<[Payload]>,
 }
 
-/// Plans toward one target, reading each version's components once.
+/// Plans toward one target, once per version devices start from: a fleet
+/// holds few versions, and its devices share their version's plan.
 pub(crate) struct Planner<'a> {
     services: &'a Services,
     target: Vec<DesiredComponent>,
-    versions: HashMap<Option<ModelVersionId>, Vec<DesiredComponent>>,
+    plans: HashMap<Option<ModelVersionId>, Arc<[Payload]>>,
 }
 
 impl<'a> Planner<'a> {
     pub(crate) fn new(services: &'a Services, target: ModelVersionId) -> Result<Self, Failure> {
-        Ok(Self { services, target: services.storage.desired_components(target)?, versions: HashMap::new() })
+        Ok(Self { services, target: services.storage.desired_components(target)?, plans: HashMap::new() })
     }
 
-    pub(crate) fn plan(&mut self, base: Option<ModelVersionId>) -> Result<Vec<Payload>, Failure> {
-        if let std::collections::hash_map::Entry::Vacant(slot) = self.versions.entry(base) {
-            let components = match base {
-                Some(version) => self.services.storage.desired_components(version)?,
-                None => Vec::new(),
-            };
-            slot.insert(components);
+    pub(crate) fn plan(&mut self, base: Option<ModelVersionId>) -> Result<Arc<[Payload]>, Failure> {
+        if let Some(plan) = self.plans.get(&base) {
+            return Ok(plan.clone());
         }
-        Ok(plan::between(&self.versions[&base], &self.target))
+        let components = match base {
+            Some(version) => self.services.storage.desired_components(version)?,
+            None => Vec::new(),
+        };
+        let plan: Arc<[Payload]> = plan::between(&components, &self.target).into();
+        self.plans.insert(base, plan.clone());
+        Ok(plan)
     }
 }
 
