@@ -152,8 +152,13 @@ impl Services {
                 return Err(Refusal::new(RefusalKind::Forbidden, refusal).into());
             }
             let using = self.storage.sites_using_package(sha256)?;
+            let queued = || -> Result<bool, Failure> {
+                let file_server = matches!(caller.principal, Principal::FileServer { .. });
+                Ok(file_server && self.storage.queued_for_sites(sites, sha256)?)
+            };
             match using.iter().find(|s| sites.contains(s)) {
                 Some(site) => Ok(((), format!("site {site}"))),
+                None if queued()? => Ok(((), "a command waiting for a device it serves".to_owned())),
                 None => {
                     let used = if using.is_empty() {
                         "no site uses it".to_owned()

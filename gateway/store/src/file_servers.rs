@@ -3,6 +3,7 @@
 //! this gateway's CA issued them.
 
 use super::models::ensure_site;
+use super::queue::state;
 use super::schema::*;
 use super::{Result, Storage, StorageError, now_ms};
 use diesel::prelude::*;
@@ -84,6 +85,23 @@ impl Storage {
                 sites: sites.iter().filter(|(s, _)| *s == id).map(|(_, site)| site.clone()).collect(),
             })
             .collect())
+    }
+
+    /// Whether a command waiting for a device of `sites` installs the
+    /// package stored under `key` (a plug-in bundle, a script's package):
+    /// what a file server may copy besides the sites' components.
+    pub fn queued_for_sites(&self, sites: &[String], key: &str) -> Result<bool> {
+        let mut conn = self.conn()?;
+        let in_payload = format!("%\"storage_key\":\"{key}\"%");
+        let n: i64 = commands::table
+            .inner_join(devices::table.inner_join(sites::table))
+            .filter(sites::name.eq_any(sites))
+            .filter(commands::state.eq_any([state::PENDING, state::SENT]))
+            .filter(commands::kind.eq_any(["install", "install-plugin"]))
+            .filter(commands::payload.like(in_payload))
+            .count()
+            .get_result(&mut conn)?;
+        Ok(n > 0)
     }
 
     /// For each site some file server serves, its id and the servers' URLs

@@ -11,6 +11,7 @@ use outfit_domain::queue::{CommandState, Head, NewCommand, Recorded, Reported};
 use outfit_domain::rights::{Action, Holder, Scope};
 
 mod federation;
+mod file_servers;
 mod inventory;
 mod rollouts;
 mod sessions;
