@@ -92,13 +92,12 @@ impl Storage {
     /// what a file server may copy besides the sites' components.
     pub fn queued_for_sites(&self, sites: &[String], key: &str) -> Result<bool> {
         let mut conn = self.conn()?;
-        let in_payload = format!("%\"storage_key\":\"{key}\"%");
         let n: i64 = commands::table
             .inner_join(devices::table.inner_join(sites::table))
             .filter(sites::name.eq_any(sites))
             .filter(commands::state.eq_any([state::PENDING, state::SENT]))
             .filter(commands::kind.eq_any(["install", "install-plugin"]))
-            .filter(commands::payload.like(in_payload))
+            .filter(commands::payload.like(super::trust::payload_with(key)))
             .count()
             .get_result(&mut conn)?;
         Ok(n > 0)

@@ -245,12 +245,10 @@ impl Session<'_> {
     /// site's packages meant for other devices, are refused.
     pub fn entitled(&mut self, device: DeviceId, storage_key: &str) -> Result<bool> {
         let device = device.0;
-        // The key as the install payload spells it (serde_json, no spaces).
-        let in_payload = format!("%\"storage_key\":\"{storage_key}\"%");
         let n: i64 = commands::table
             .filter(commands::device_id.eq(device))
             .filter(commands::kind.eq_any(["install", "install-plugin"]))
-            .filter(commands::payload.like(in_payload))
+            .filter(commands::payload.like(payload_with(storage_key)))
             .count()
             .get_result(&mut *self.conn)?;
         if n > 0 {
@@ -308,4 +306,10 @@ impl Session<'_> {
             Some((_, None, device)) => CertificateStatus::Valid(device.into()),
         })
     }
+}
+
+/// A `LIKE` pattern for the install payloads (a package's, a plug-in
+/// bundle's) of the package stored under `key`, as serde_json spells them.
+pub(crate) fn payload_with(key: &str) -> String {
+    format!("%\"storage_key\":\"{key}\"%")
 }
