@@ -12,6 +12,7 @@ use crate::soap::file_server::FileServerEndpoint;
 use crate::soap::operator::OperatorEndpoint;
 use crate::soap::peer::PeerEndpoint;
 use bytes::Bytes;
+use http_body_util::Either;
 use http_body_util::Full;
 use hyper::{Method, Request, Response, StatusCode, body::Incoming};
 use outfit_app::agent::Release;
@@ -20,7 +21,7 @@ use outfit_app::repository::Repository;
 use outfit_app::{Ca, Failure, RefusalKind, Services};
 use outfit_domain::rights::{Caller, Principal};
 use outfit_wsdl::envelope::{FaultCode, SoapFault, encode_fault};
-use outfit_wsdl::transport::{self, Connection, Handler, MAX_SOAP_BYTES, TransportError};
+use outfit_wsdl::transport::{self, Body, Connection, Handler, MAX_SOAP_BYTES, TransportError};
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -95,12 +96,12 @@ impl Gateway {
         // Enrolment needs no certificate; everything else checks the one presented.
         let tls = transport::server_config(me, transport::Clients::Optional(&self.home.ca_cert()))?;
         let gateway = self.clone();
-        let agents: Handler = Arc::new(move |connection, request| {
+        let agents: Handler<Body> = Arc::new(move |connection, request| {
             let gateway = gateway.clone();
             Box::pin(async move { gateway.route(connection, request).await })
         });
         let gateway = self.clone();
-        let operators: Handler = Arc::new(move |connection, request| {
+        let operators: Handler<Body> = Arc::new(move |connection, request| {
             let gateway = gateway.clone();
             Box::pin(async move { gateway.route_operator(connection, request).await })
         });
@@ -123,9 +124,27 @@ impl Gateway {
         Ok(url)
     }
 
-    /// The operator listener: SOAP operator services and their WSDL. Callers
+    /// The operator listener: the packages copied to peers and file servers
+    /// (streamed), and everything else [`Self::operator_services`] answers.
+    async fn route_operator(self: Arc<Self>, connection: Connection, request: Request<Incoming>) -> Response<Body> {
+        let (method, path) = (request.method().clone(), request.uri().path().to_owned());
+        match (method, path.as_str()) {
+            (Method::GET, p) if p.starts_with(outfit_wsdl::PEER_PACKAGES) => {
+                let key = p[outfit_wsdl::PEER_PACKAGES.len()..].to_owned();
+                self.package_copy(Endpoint::Peer, connection, key).await
+            }
+            (Method::GET, p) if p.starts_with(outfit_wsdl::FILE_SERVER_PACKAGES) => {
+                let key = p[outfit_wsdl::FILE_SERVER_PACKAGES.len()..].to_owned();
+                self.package_copy(Endpoint::FileServer, connection, key).await
+            }
+            _ => self.operator_services(connection, request).await.map(Either::Left),
+        }
+    }
+
+    /// The operator listener's services: SOAP operator, peer and file-server
+    /// services and their WSDL, uploads, the console, metrics. Callers
     /// authenticate per request: an operator certificate, or a UsernameToken.
-    async fn route_operator(
+    async fn operator_services(
         self: Arc<Self>,
         connection: Connection,
         request: Request<Incoming>,
@@ -148,14 +167,6 @@ impl Gateway {
                 let handle =
                     move |from: &str, certificate: Option<&[u8]>, body: &[u8]| files.handle(from, certificate, body);
                 self.certified_exchange(Endpoint::FileServer, connection, request, handle).await
-            }
-            (&Method::GET, p) if p.starts_with(outfit_wsdl::PEER_PACKAGES) => {
-                let key = p[outfit_wsdl::PEER_PACKAGES.len()..].to_owned();
-                self.package_copy(Endpoint::Peer, connection, key).await
-            }
-            (&Method::GET, p) if p.starts_with(outfit_wsdl::FILE_SERVER_PACKAGES) => {
-                let key = p[outfit_wsdl::FILE_SERVER_PACKAGES.len()..].to_owned();
-                self.package_copy(Endpoint::FileServer, connection, key).await
             }
             (&Method::GET, "/outfit-peer.wsdl") => plain(StatusCode::OK, "text/xml", outfit_wsdl::PEER_WSDL),
             (&Method::GET, "/outfit-peer.xsd") => plain(StatusCode::OK, "text/xml", outfit_wsdl::PEER_XSD),
@@ -207,9 +218,9 @@ impl Gateway {
     /// A package copied to a peer data centre (when a site shared with it
     /// uses it) or to a file server (when a site it serves does), as the
     /// path the caller asked on (`to`) says.
-    async fn package_copy(self: Arc<Self>, to: Endpoint, connection: Connection, key: String) -> Response<Full<Bytes>> {
+    async fn package_copy(self: Arc<Self>, to: Endpoint, connection: Connection, key: String) -> Response<Body> {
         let Ok(path) = self.services.repository().path(&key) else {
-            return plain(StatusCode::BAD_REQUEST, "text/plain", "not a sha256 key\n");
+            return plain(StatusCode::BAD_REQUEST, "text/plain", "not a sha256 key\n").map(Either::Left);
         };
         let (gateway, from) = (self.clone(), connection.peer.to_string());
         let checked = {
@@ -226,10 +237,11 @@ impl Gateway {
         };
         match checked {
             Ok(Ok(())) => package_file(&path).await,
-            Ok(Err(failure)) => metrics_refused(failure),
+            Ok(Err(failure)) => metrics_refused(failure).map(Either::Left),
             Err(e) => {
                 tracing::error!(error = %e, "checking a package copy panicked");
                 plain(StatusCode::INTERNAL_SERVER_ERROR, "text/plain", "could not check the download\n")
+                    .map(Either::Left)
             }
         }
     }
@@ -363,24 +375,29 @@ impl Gateway {
 
     /// Without a client certificate only the SOAP endpoint answers (and there
     /// only `Enrol`); the WSDL and the repository need one.
-    async fn route(self: Arc<Self>, connection: Connection, request: Request<Incoming>) -> Response<Full<Bytes>> {
+    async fn route(self: Arc<Self>, connection: Connection, request: Request<Incoming>) -> Response<Body> {
         let path = request.uri().path().to_owned();
         if connection.certificate.is_none()
             && !(request.method() == Method::POST && path == outfit_wsdl::GATEWAY_AGENT_PATH)
         {
-            return plain(StatusCode::UNAUTHORIZED, "text/plain", "a client certificate is required (enrol first)\n");
+            let refused =
+                plain(StatusCode::UNAUTHORIZED, "text/plain", "a client certificate is required (enrol first)\n");
+            return refused.map(Either::Left);
         }
-        match (request.method(), path.as_str()) {
+        if request.method() == Method::GET
+            && let Some(key) = path.strip_prefix("/repository/")
+        {
+            return self.package(&connection, key).await;
+        }
+        let answer = match (request.method(), path.as_str()) {
             (&Method::POST, outfit_wsdl::GATEWAY_AGENT_PATH) => self.agent_exchange(connection, request).await,
             (&Method::GET, "/wsdl") => plain(StatusCode::OK, "text/xml", outfit_wsdl::WSDL),
             (&Method::GET, "/wsdl/outfit-agent.xsd" | "/outfit-agent.xsd") => {
                 plain(StatusCode::OK, "text/xml", outfit_wsdl::XSD)
             }
-            (&Method::GET, p) if p.starts_with("/repository/") => {
-                self.package(&connection, &p["/repository/".len()..]).await
-            }
             _ => plain(StatusCode::NOT_FOUND, "text/plain", "no such resource\n"),
-        }
+        };
+        answer.map(Either::Left)
     }
 
     async fn agent_exchange(
@@ -437,19 +454,19 @@ impl Gateway {
     }
 
     /// A package download, released only to a device entitled to it.
-    async fn package(self: Arc<Self>, connection: &Connection, key: &str) -> Response<Full<Bytes>> {
+    async fn package(self: Arc<Self>, connection: &Connection, key: &str) -> Response<Body> {
         let Ok(path) = self.services.repository().path(key) else {
-            return plain(StatusCode::BAD_REQUEST, "text/plain", "not a sha256 key\n");
+            return plain(StatusCode::BAD_REQUEST, "text/plain", "not a sha256 key\n").map(Either::Left);
         };
-        match self.clone().release(connection, key.to_owned()).await {
-            Ok(Release::Allowed) => {}
-            Ok(Release::Refused(why)) => return plain(StatusCode::FORBIDDEN, "text/plain", format!("{why}\n")),
+        let refused = match self.clone().release(connection, key.to_owned()).await {
+            Ok(Release::Allowed) => return package_file(&path).await,
+            Ok(Release::Refused(why)) => plain(StatusCode::FORBIDDEN, "text/plain", format!("{why}\n")),
             Err(e) => {
                 tracing::error!(error = %e, key, "could not check a download's entitlement");
-                return plain(StatusCode::INTERNAL_SERVER_ERROR, "text/plain", "could not check the entitlement\n");
+                plain(StatusCode::INTERNAL_SERVER_ERROR, "text/plain", "could not check the entitlement\n")
             }
-        }
-        package_file(&path).await
+        };
+        refused.map(Either::Left)
     }
 
     /// Decides a download in one exchange: the certificate's device, its
@@ -468,26 +485,23 @@ impl Gateway {
     }
 }
 
-/// A package file from the repository, or the status saying why not.
-async fn package_file(path: &std::path::Path) -> Response<Full<Bytes>> {
-    // Whole-file reads keep this simple; streaming large packages is future work.
-    match tokio::fs::read(path).await {
-        Ok(bytes) => Response::builder()
-            .header(hyper::header::CONTENT_TYPE, "application/octet-stream")
-            .body(Full::new(Bytes::from(bytes)))
-            .expect("valid response"),
+/// A package file from the repository, streamed (never whole in memory),
+/// or the status saying why not.
+async fn package_file(path: &std::path::Path) -> Response<Body> {
+    match transport::file_response(path).await {
+        Ok(response) => response,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-            plain(StatusCode::NOT_FOUND, "text/plain", "no such package\n")
+            plain(StatusCode::NOT_FOUND, "text/plain", "no such package\n").map(Either::Left)
         }
         Err(e) => {
             tracing::error!(error = %e, path = %path.display(), "could not read a package");
-            plain(StatusCode::INTERNAL_SERVER_ERROR, "text/plain", "could not read the package\n")
+            plain(StatusCode::INTERNAL_SERVER_ERROR, "text/plain", "could not read the package\n").map(Either::Left)
         }
     }
 }
 
 /// Binds `addr` and serves `handler` on it over TLS; returns the base URL.
-async fn listen(addr: &str, tls: Arc<rustls::ServerConfig>, handler: Handler) -> Result<String, ServeError> {
+async fn listen(addr: &str, tls: Arc<rustls::ServerConfig>, handler: Handler<Body>) -> Result<String, ServeError> {
     let bind = |source| ServeError::Bind { addr: addr.to_owned(), source };
     let listener = tokio::net::TcpListener::bind(addr).await.map_err(bind)?;
     let local = listener.local_addr().map_err(bind)?;

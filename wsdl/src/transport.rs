@@ -346,6 +346,21 @@ pub fn stream_file(
 /// The body [`stream_file`] feeds.
 pub type FileBody = http_body_util::channel::Channel<Bytes, std::io::Error>;
 
+/// A response body: a whole short one (SOAP, text) or a streamed file.
+pub type Body = http_body_util::Either<Full<Bytes>, FileBody>;
+
+/// A 200 response streaming the file at `path` (a package), with its length.
+pub async fn file_response(path: &Path) -> Result<Response<Body>, std::io::Error> {
+    let file = tokio::fs::File::open(path).await?;
+    let length = file.metadata().await?.len();
+    let (body, _feeding) = stream_file(file, |_| {});
+    Ok(Response::builder()
+        .header(hyper::header::CONTENT_TYPE, "application/octet-stream")
+        .header(hyper::header::CONTENT_LENGTH, length)
+        .body(http_body_util::Either::Right(body))
+        .expect("a response built from valid parts"))
+}
+
 /// One SOAP exchange over a new connection: POSTs `envelope` and returns the
 /// response body (a 500 carrying a Fault is returned as a body, not an error).
 pub async fn soap_call(

@@ -10,11 +10,9 @@ use http_body_util::{Either, Full};
 use hyper::body::Incoming;
 use hyper::{Method, Request, Response, StatusCode};
 use outfit_wsdl::identity::Facts;
-use outfit_wsdl::transport::{Connection, FileBody, stream_file};
+pub use outfit_wsdl::transport::Body;
+use outfit_wsdl::transport::{Connection, file_response};
 use std::sync::Arc;
-
-/// What a download answers: a short text, or the package streamed.
-pub type Body = Either<Full<Bytes>, FileBody>;
 
 /// Everything one file server process serves from.
 #[derive(Debug)]
@@ -60,27 +58,16 @@ impl FileServer {
                 return text(StatusCode::BAD_GATEWAY, "could not copy the package from a gateway");
             }
         };
-        let file = match tokio::fs::File::open(&path).await {
-            Ok(file) => file,
-            Err(e) => {
-                tracing::error!(path = %path.display(), error = %e, "could not open a stored package");
-                return text(StatusCode::INTERNAL_SERVER_ERROR, "could not read the package");
+        match file_response(&path).await {
+            Ok(response) => {
+                tracing::info!(%device, %from, key, "download");
+                response
             }
-        };
-        let length = match file.metadata().await {
-            Ok(metadata) => metadata.len(),
             Err(e) => {
                 tracing::error!(path = %path.display(), error = %e, "could not read a stored package");
-                return text(StatusCode::INTERNAL_SERVER_ERROR, "could not read the package");
+                text(StatusCode::INTERNAL_SERVER_ERROR, "could not read the package")
             }
-        };
-        tracing::info!(%device, %from, key, length, "download");
-        let (body, _feeding) = stream_file(file, |_| {});
-        Response::builder()
-            .header(hyper::header::CONTENT_TYPE, "application/octet-stream")
-            .header(hyper::header::CONTENT_LENGTH, length)
-            .body(Either::Right(body))
-            .expect("a response built from valid parts")
+        }
     }
 }
 
