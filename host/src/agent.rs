@@ -6,7 +6,7 @@ use crate::client::{ClientError, GatewayClient};
 use crate::execute::{Execution, Executor};
 use crate::identity::Renewal;
 use crate::journal::{self, Entry, Journal};
-use crate::reboot::Reboot;
+use crate::reboot::{Owed, Reboot};
 use outfit_wsdl::messages::{Command, CommandKind, Outcome};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -50,6 +50,19 @@ fn jittered(interval: Duration) -> Duration {
 
 impl Agent {
     pub async fn run(self) {
+        // A reboot the gateway recorded but this boot has not carried out yet
+        // (the agent was stopped in between) comes before anything else.
+        match self.reboot.owed() {
+            Some(Owed::Pending(key)) => {
+                tracing::warn!(command = %journal::command_id(&key), "a reboot is owed; rebooting now");
+                let _ = self.reboot_now();
+            }
+            Some(Owed::Done(key)) => {
+                self.acknowledge(&key);
+                self.reboot.settle();
+            }
+            None => {}
+        }
         self.say_hello().await;
         self.renewal.check(&self.client).await;
         self.report_inventory("start").await;
@@ -152,10 +165,10 @@ impl Agent {
             let id = journal::command_id(&key);
             tracing::info!(command = %id, "re-sending a result the gateway did not acknowledge");
             instruction = Some(self.client.report(id, outcome, &message).await?);
-            self.acknowledge(&key);
             if outcome == Outcome::RebootUnderway {
-                return self.reboot_now();
+                return self.acknowledged_reboot(&key);
             }
+            self.acknowledge(&key);
         }
         let mut instruction = match instruction {
             Some(instruction) => instruction,
@@ -172,10 +185,10 @@ impl Agent {
                 self.report_plugins_if_changed().await?;
             }
             instruction = self.client.report(&command.id, outcome, &message).await?;
-            self.acknowledge(&journal::key(&command));
             if outcome == Outcome::RebootUnderway {
-                return self.reboot_now();
+                return self.acknowledged_reboot(&journal::key(&command));
             }
+            self.acknowledge(&journal::key(&command));
         }
         if let Some(none) = instruction.no_command {
             tracing::info!(reason = %none.reason, "no command");
@@ -248,6 +261,16 @@ impl Agent {
             tracing::error!(command = %command.id, error = %e, "could not journal a result");
         }
         (outcome, message)
+    }
+
+    /// The gateway recorded reboot command `key` as under way: owe it, mark it
+    /// acknowledged, reboot. Returns only if the reboot failed.
+    fn acknowledged_reboot(&self, key: &str) -> Result<(), DrainError> {
+        if let Err(e) = self.reboot.owe(key) {
+            tracing::error!(error = %e, "could not record the reboot owed");
+        }
+        self.acknowledge(key);
+        self.reboot_now()
     }
 
     /// Carries out a reboot the gateway has acknowledged. Returns only if it failed.
