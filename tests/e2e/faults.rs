@@ -249,7 +249,12 @@ impl Fleet {
                 }
             }
             Fault::AgentKill => {
-                self.agents[i] = self.start_agent(i)?; // the old one is killed on drop
+                // kill -9, then a new process, as a service manager restarts it:
+                // never two agents on one state directory at once.
+                let old = &mut self.agents[i].child;
+                let _ = old.kill();
+                let _ = old.wait();
+                self.agents[i] = self.start_agent(i)?;
             }
             Fault::DatabaseKill => match &mut self.servers {
                 Servers::Single(mariadb) => {
