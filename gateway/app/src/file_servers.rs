@@ -103,13 +103,8 @@ impl Services {
 
     /// The file server a client certificate was issued to.
     pub fn file_server_by_certificate(&self, der: &[u8]) -> Result<Option<Principal>, Failure> {
-        let fingerprint = crate::pki::fingerprint(der);
-        Ok(self
-            .storage
-            .file_servers()?
-            .into_iter()
-            .find(|f| f.certificate_sha256 == fingerprint)
-            .map(|f| Principal::FileServer { name: f.name, sites: f.sites }))
+        let found = self.storage.file_server_by_certificate(&crate::pki::fingerprint(der))?;
+        Ok(found.map(|(name, sites)| Principal::FileServer { name, sites }))
     }
 
     /// Whether file server `caller` may give package `key` to the device

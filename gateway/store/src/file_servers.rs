@@ -64,6 +64,27 @@ impl Storage {
         })
     }
 
+    /// The file server holding the certificate with this fingerprint, with
+    /// its sites: one lookup by the unique index (asked per download check).
+    pub fn file_server_by_certificate(&self, certificate_sha256: &str) -> Result<Option<(String, Vec<String>)>> {
+        let mut conn = self.conn()?;
+        let Some((id, name)) = file_servers::table
+            .filter(file_servers::certificate_sha256.eq(certificate_sha256))
+            .select((file_servers::id, file_servers::name))
+            .first::<(i64, String)>(&mut conn)
+            .optional()?
+        else {
+            return Ok(None);
+        };
+        let sites = file_server_sites::table
+            .inner_join(sites::table)
+            .filter(file_server_sites::file_server_id.eq(id))
+            .order(sites::name)
+            .select(sites::name)
+            .load(&mut conn)?;
+        Ok(Some((name, sites)))
+    }
+
     /// Every file server with its sites, by name.
     pub fn file_servers(&self) -> Result<Vec<FileServerRow>> {
         let mut conn = self.conn()?;

@@ -19,6 +19,9 @@ fn file_servers_serve_their_sites(storage: &Storage) {
     let listed = storage.file_servers().unwrap();
     assert_eq!(listed.len(), 2);
     assert_eq!((listed[0].name.as_str(), listed[0].sites.clone()), ("fs1", vec!["other".to_owned(), "s".to_owned()]));
+    let found = storage.file_server_by_certificate(&"b".repeat(64)).unwrap();
+    assert_eq!(found, Some(("fs2".to_owned(), vec!["s".to_owned()])));
+    assert_eq!(storage.file_server_by_certificate(&"c".repeat(64)).unwrap(), None);
     let directory = storage.file_server_directory().unwrap();
     let of_s: Vec<&str> =
         directory.iter().filter(|(site, _)| *site == device.site.0).map(|(_, url)| url.as_str()).collect();
