@@ -3,7 +3,7 @@
 //! gateways' CA). Each download is checked with a gateway (or a remembered
 //! answer), then streamed from the store.
 
-use crate::entitlement::{Decision, Entitlements};
+use crate::entitlement::{CheckError, Decision, Entitlements};
 use crate::store::Store;
 use bytes::Bytes;
 use http_body_util::{Either, Full};
@@ -46,9 +46,17 @@ impl FileServer {
                 tracing::warn!(%device, %from, key, %why, "download refused");
                 return text(StatusCode::FORBIDDEN, &why);
             }
-            Err(e) => {
+            // 5xx either way: the agent then downloads from its gateway.
+            Err(CheckError::Unreachable(e)) => {
                 tracing::error!(%device, key, error = %e, "could not check a download");
                 return text(StatusCode::SERVICE_UNAVAILABLE, "could not reach a gateway to check the download");
+            }
+            Err(CheckError::Fault(fault)) => {
+                tracing::error!(%device, key, code = fault.code.as_str(), reason = %fault.message, "the gateway refused this file server's check (removed? see `outfit-gateway file-server list`)");
+                return text(
+                    StatusCode::BAD_GATEWAY,
+                    &format!("the gateway refused this file server's check: {}", fault.message),
+                );
             }
         }
         let path = match self.store.ensure(key).await {
