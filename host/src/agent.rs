@@ -12,6 +12,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 use tokio::sync::Notify;
+use tokio::time::Instant;
 
 /// Why a drain stopped before the gateway said "no command".
 #[derive(Debug, thiserror::Error)]
@@ -42,6 +43,12 @@ pub struct Agent {
 /// How often the agent looks at its certificate's expiry.
 const RENEWAL_CHECK: Duration = Duration::from_secs(3600);
 
+/// How long after a drain that changed the device its inventory is sent.
+/// Commands that follow within it (a script, then a provisioning) share one
+/// report, and the gateway is not storing inventories while the rest of a
+/// fleet still fetches the commands that set them off.
+pub const INVENTORY_SETTLE: Duration = Duration::from_secs(1);
+
 /// `interval` ± 10 %, so that a fleet restarted together does not poll in step.
 fn jittered(interval: Duration) -> Duration {
     let tenth = interval.as_millis() as u64 / 10;
@@ -67,33 +74,52 @@ impl Agent {
         self.renewal.check(&self.client).await;
         self.report_inventory("start").await;
         let mut retry = Duration::from_millis(500);
-        let mut renewal_due = tokio::time::Instant::now() + RENEWAL_CHECK;
-        let mut inventory_due = tokio::time::Instant::now() + jittered(self.inventory_interval);
+        let mut renewal_due = Instant::now() + RENEWAL_CHECK;
+        let mut inventory_due = Instant::now() + jittered(self.inventory_interval);
+        // The inventory a drain that changed the device owes, and when; a
+        // later drain within the settle time does not push it back.
+        let mut settled: Option<Instant> = None;
+        let mut drain_at = Instant::now();
         loop {
-            if tokio::time::Instant::now() >= renewal_due {
+            let now = Instant::now();
+            if now >= renewal_due {
                 self.renewal.check(&self.client).await;
-                renewal_due = tokio::time::Instant::now() + RENEWAL_CHECK;
+                renewal_due = Instant::now() + RENEWAL_CHECK;
             }
-            if tokio::time::Instant::now() >= inventory_due {
+            if now >= inventory_due {
                 self.report_inventory("periodic").await;
-                inventory_due = tokio::time::Instant::now() + jittered(self.inventory_interval);
+                inventory_due = Instant::now() + jittered(self.inventory_interval);
             }
-            // After a failure, try again soon (backing off) rather than waiting a whole poll interval.
-            let wait = match self.drain().await {
-                Ok(()) => {
-                    retry = Duration::from_millis(500);
-                    jittered(self.poll_interval)
-                }
-                Err(e) => {
-                    tracing::warn!(error = %e, "could not finish the queue; retrying in {retry:?}");
-                    let wait = retry.min(self.poll_interval);
-                    retry = (retry * 2).min(Duration::from_secs(60));
-                    wait
-                }
-            };
+            if settled.is_some_and(|at| now >= at) {
+                settled = None;
+                self.report_inventory("drained").await;
+            }
+            if now >= drain_at {
+                // After a failure, try again soon (backing off) rather than waiting a whole poll interval.
+                let wait = match self.drain().await {
+                    Ok(changed) => {
+                        if changed {
+                            settled.get_or_insert_with(|| Instant::now() + INVENTORY_SETTLE);
+                        }
+                        retry = Duration::from_millis(500);
+                        jittered(self.poll_interval)
+                    }
+                    Err(e) => {
+                        tracing::warn!(error = %e, "could not finish the queue; retrying in {retry:?}");
+                        let wait = retry.min(self.poll_interval);
+                        retry = (retry * 2).min(Duration::from_secs(60));
+                        wait
+                    }
+                };
+                drain_at = Instant::now() + wait;
+            }
+            let until = settled.map_or(drain_at, |at| at.min(drain_at));
             tokio::select! {
-                () = self.wake.notified() => tracing::debug!("woken by a poke"),
-                () = tokio::time::sleep(wait) => tracing::debug!("polling"),
+                () = self.wake.notified() => {
+                    tracing::debug!("woken by a poke");
+                    drain_at = Instant::now();
+                }
+                () = tokio::time::sleep_until(until) => {}
             }
         }
     }
@@ -157,8 +183,9 @@ impl Agent {
     }
 
     /// Delivers results the gateway has not acknowledged, then runs commands
-    /// until the gateway says there is none.
-    pub async fn drain(&self) -> Result<(), DrainError> {
+    /// until the gateway says there is none. Says whether a command changed
+    /// the device (anything but an inventory), so its inventory is owed.
+    pub async fn drain(&self) -> Result<bool, DrainError> {
         self.report_plugins_if_changed().await?;
         let mut instruction = None;
         for (key, outcome, message) in self.unacknowledged() {
@@ -166,7 +193,7 @@ impl Agent {
             tracing::info!(command = %id, "re-sending a result the gateway did not acknowledge");
             instruction = Some(self.client.report(id, outcome, &message).await?);
             if outcome == Outcome::RebootUnderway {
-                return self.acknowledged_reboot(&key);
+                return self.acknowledged_reboot(&key).map(|()| true);
             }
             self.acknowledge(&key);
         }
@@ -186,17 +213,14 @@ impl Agent {
             }
             instruction = self.client.report(&command.id, outcome, &message).await?;
             if outcome == Outcome::RebootUnderway {
-                return self.acknowledged_reboot(&journal::key(&command));
+                return self.acknowledged_reboot(&journal::key(&command)).map(|()| true);
             }
             self.acknowledge(&journal::key(&command));
         }
         if let Some(none) = instruction.no_command {
             tracing::info!(reason = %none.reason, "no command");
         }
-        if changed {
-            self.report_inventory("drained").await;
-        }
-        Ok(())
+        Ok(changed)
     }
 
     /// Runs a command at most once, consulting the journal first. An

@@ -70,7 +70,7 @@ pub struct Settings {
     #[arg(long, default_value_t = 300)]
     pub poll_interval: u64,
     /// Seconds between inventory reports (± 10 %); the agent also reports at
-    /// its start, after its queue drained and when asked.
+    /// its start, a second after a drain that changed the device, and when asked.
     #[arg(long, default_value_t = 6 * 3600)]
     pub inventory_interval: u64,
     /// Append the log to this file instead of writing it to stderr (a Windows

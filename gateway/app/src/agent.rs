@@ -285,7 +285,9 @@ impl Services {
             }
         }
         // The whole exchange is one transaction: lookup, queue change, log row.
-        let served = self.storage.exchange(|session| -> Result<(Option<Device>, Served), StorageError> {
+        // A Hello may complete a reboot another gateway recorded: it must see
+        // that record (causal reads on Galera; see the store's transactions).
+        let exchange = |session: &mut Session<'_>| -> Result<(Option<Device>, Served), StorageError> {
             let (id, served) = match authenticate(session, device, certificate.as_deref())? {
                 Ok(found) => {
                     tracing::Span::current().record("device", found.name.as_str());
@@ -302,7 +304,11 @@ impl Services {
             };
             session.record_exchange(&log(id.as_ref().map(|d| d.id), served.log_answer()))?;
             Ok((id, served))
-        });
+        };
+        let served = match request {
+            AgentRequest::Hello { .. } => self.storage.exchange_causal(exchange),
+            _ => self.storage.exchange(exchange),
+        };
         match served {
             Ok((Some(device), served)) => {
                 self.reported(device.id, request, served).map(|a| self.direct(a, device.site, &device.name))

@@ -375,7 +375,8 @@ impl SimulatedAgent {
         Ok(())
     }
 
-    /// What a poke sets off in a running agent: the queue drained, then the inventory.
+    /// What a poke sets off in a running agent: the queue drained, then the
+    /// inventory (which the real agent sends a second later; the load is the same).
     async fn converge(&self) -> Result<()> {
         self.drain().await?;
         self.report_inventory("drained").await

@@ -227,6 +227,16 @@ impl Storage {
         self.transaction(|conn| f(&mut Session { conn, versions: &self.versions }))
     }
 
+    /// [`Self::exchange`] that first sees every commit of a Galera cluster
+    /// made before it began, on any node: for a decision another gateway's
+    /// write must not be missed by (see `transaction.rs`).
+    pub fn exchange_causal<T, E: From<StorageError>>(
+        &self,
+        mut f: impl FnMut(&mut Session<'_>) -> Result<T, E>,
+    ) -> Result<T, E> {
+        self.transaction_with(transaction::Reads::Causal, |conn| f(&mut Session { conn, versions: &self.versions }))
+    }
+
     fn migrate(&self) -> Result<()> {
         let mut conn = self.conn()?;
         let run = match &mut *conn {

@@ -29,6 +29,18 @@
 //! (every queue move is a compare-and-set, so the repeat cannot hand a
 //! command out twice). The same holds for a plain server's deadlock at commit.
 //!
+//! Galera applies another node's commits a little later than that node
+//! reports them: a transaction may read rows as they were before a commit
+//! the agent already heard of from another gateway. Queue moves do not mind
+//! (each is a compare-and-set, repeated when it loses), but a decision taken
+//! on an *edge* does: a `Hello` with a new boot id completes a reboot only if
+//! it sees the reboot command recorded, and the next `Hello` carries the same
+//! boot id, so a stale read would leave the queue waiting for a reboot that
+//! happened. Such transactions are *causal*: before their first read the node
+//! applies every write set the cluster committed before it
+//! (`wsrep_sync_wait = 1`, set for that transaction only; a no-op without
+//! Galera, and MySQL lacks the variable).
+//!
 //! SQLite opens with `BEGIN IMMEDIATE`: the transaction takes the write lock
 //! up front, where `busy_timeout` applies. A deferred transaction that reads
 //! and then writes after another process wrote fails at once with "database
@@ -110,12 +122,30 @@ impl Storage {
     /// loses a write conflict (see the module comment) runs `f` again.
     pub(super) fn transaction<T, E: From<StorageError>>(
         &self,
+        f: impl FnMut(&mut DbConnection) -> Result<T, E>,
+    ) -> Result<T, E> {
+        self.transaction_with(Reads::Local, f)
+    }
+
+    /// [`Self::transaction`], with reads as `reads` says (see the module comment).
+    pub(super) fn transaction_with<T, E: From<StorageError>>(
+        &self,
+        reads: Reads,
         mut f: impl FnMut(&mut DbConnection) -> Result<T, E>,
     ) -> Result<T, E> {
         let mut attempt = 1;
         loop {
-            let mut conn = self.checkout(begin)?;
-            match run(&mut conn, &mut f) {
+            let mut conn = self.checkout(|conn| {
+                if reads == Reads::Causal {
+                    sync_wait(conn, true);
+                }
+                begin(conn)
+            })?;
+            let done = run(&mut conn, &mut f);
+            if reads == Reads::Causal {
+                sync_wait(&mut conn, false);
+            }
+            match done {
                 Ok(value) => return Ok(value),
                 Err(Failed::InWork(e)) => return Err(e),
                 Err(Failed::AtCommit(e)) if attempt < COMMIT_ATTEMPTS && conflicted(&e) => {
@@ -149,6 +179,24 @@ impl Storage {
             }
             tracing::debug!(error = %e, "a pooled database connection is gone; trying another");
         }
+    }
+}
+
+/// What a transaction's reads see on a Galera cluster.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Reads {
+    /// What this node has applied (the default).
+    Local,
+    /// Every commit of the cluster before the transaction began.
+    Causal,
+}
+
+/// Switches Galera's causality check for reads on or off for the session.
+/// Errors are ignored: MySQL lacks the variable, and a dead connection fails
+/// the `START TRANSACTION` that follows.
+fn sync_wait(conn: &mut DbConnection, on: bool) {
+    if let DbConnection::Mysql(c) = conn {
+        let _ = c.batch_execute(if on { "SET SESSION wsrep_sync_wait = 1" } else { "SET SESSION wsrep_sync_wait = 0" });
     }
 }
 
