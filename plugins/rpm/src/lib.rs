@@ -38,8 +38,14 @@ fn ensure_database(target: &Target) -> Result<(), String> {
 }
 
 fn query_installed(target: &Target) -> Result<Vec<InstalledPackage>, String> {
-    ensure_database(target)?;
-    let out = rpm(target, &["--query", "--all", "--queryformat=%{NAME}\t%{VERSION}-%{RELEASE}\n"])?;
+    let query = || rpm(target, &["--query", "--all", "--queryformat=%{NAME}\t%{VERSION}-%{RELEASE}\n"]);
+    // Every inventory queries, so no `--initdb` first: rpm 4.16 and later
+    // open (and create) the database themselves. Older ones fail without one.
+    let mut out = query()?;
+    if out.status != 0 {
+        ensure_database(target)?;
+        out = query()?;
+    }
     if out.status != 0 {
         return Err(failure("rpm --query", &out));
     }
