@@ -6,6 +6,9 @@
 //! exact argv sequence and the files written under the device root, and that
 //! the manifest refuses anything else.
 
+// Loading a component from its wasm needs the code generator.
+#![cfg(feature = "compiler")]
+
 use outfit_agent::plugin::os::Recording;
 use outfit_agent::plugin::v1::{ServiceAction, ServiceChange};
 use outfit_agent::plugin::{CallContext, PackageFile, Plugin};

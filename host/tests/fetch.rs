@@ -4,6 +4,9 @@
 //! reach the operator, and a call without a repository fails cleanly. The
 //! gateway's side (entitlement, download, digest) is `tests/e2e/plugins.rs`.
 
+// Loading a component from its wasm needs the code generator.
+#![cfg(feature = "compiler")]
+
 use outfit_agent::plugin::{CallContext, ConfigFile, PackageFile, Plugin, Repository};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};

@@ -3,6 +3,9 @@
 //! the change asks for (the test runs as root, so `lchown` really happens),
 //! owner names looked up in the root's own /etc/passwd and /etc/group.
 
+// Loading a component from its wasm needs the code generator.
+#![cfg(feature = "compiler")]
+
 use outfit_agent::plugin::{CallContext, ConfigFile, FileAttributes, Parameter, Plugin};
 use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};

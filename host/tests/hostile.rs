@@ -3,6 +3,9 @@
 //! refused with the host's reason or stopped by a trap, nothing reaches the
 //! machine, and the same loaded plug-in keeps answering afterwards.
 
+// Loading a component from its wasm needs the code generator.
+#![cfg(feature = "compiler")]
+
 use outfit_agent::plugin::{CallContext, PackageFile, Plugin, PluginError};
 use std::path::{Path, PathBuf};
 

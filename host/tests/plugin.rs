@@ -2,6 +2,9 @@
 //! temporary device root with real dpkg. Denials come from the manifest's
 //! grants, checked by the host before anything happens.
 
+// Loading a component from its wasm needs the code generator.
+#![cfg(feature = "compiler")]
+
 use outfit_agent::plugin::{
     Backend, CallContext, ConfigFile, DEBIAN_MANIFEST, DEBIAN_WASM, PackageFile, Parameter, Plugin,
 };

@@ -3,6 +3,9 @@
 //! is checked before wasmtime ever sees its bytes, and one that does not
 //! verify refuses the bundle instead of being compiled around.
 
+// Loading a component from its wasm needs the code generator.
+#![cfg(feature = "compiler")]
+
 use outfit_agent::plugin::cache::CompileCache;
 use outfit_agent::plugin::set::Loader;
 use outfit_agent::plugin::signature::{self, Bundle, TrustedKeys, WASMTIME_VERSION};

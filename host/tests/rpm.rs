@@ -2,6 +2,9 @@
 //! with `rpmbuild` are installed by real `rpm --root` into a temporary device
 //! root and checked with `rpm -qa` from outside.
 
+// Loading a component from its wasm needs the code generator.
+#![cfg(feature = "compiler")]
+
 use outfit_agent::plugin::{CallContext, ConfigFile, PackageFile, Plugin};
 use std::path::{Path, PathBuf};
 

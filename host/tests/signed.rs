@@ -4,6 +4,9 @@
 //! unsigned bundle and one signed by an untrusted key are refused before
 //! anything is compiled.
 
+// Loading a component from its wasm needs the code generator.
+#![cfg(feature = "compiler")]
+
 use outfit_agent::plugin::signature::{self, Bundle, SignatureError, TrustedKeys};
 use outfit_agent::plugin::{Plugin, RPM_MANIFEST, RPM_WASM};
 use std::path::Path;
