@@ -10,6 +10,7 @@ use outfit_domain::model::{Component, ConfigFile, ImportedModel, Model, PackageR
 use outfit_domain::queue::{CommandState, Head, NewCommand, Recorded, Reported};
 use outfit_domain::rights::{Action, Holder, Scope};
 
+mod causal;
 mod federation;
 mod file_servers;
 mod inventory;

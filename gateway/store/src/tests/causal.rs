@@ -1,0 +1,35 @@
+//! Causal exchanges (see `transaction.rs`): Galera's causality check is on
+//! for the transaction's reads, and off again for whatever the pooled
+//! connection serves next. On SQLite a causal exchange is a plain one.
+
+use super::TestMysql;
+use crate::*;
+
+/// The session's `wsrep_sync_wait`, as the transaction sees it.
+fn sync_wait(session: &mut Session<'_>) -> Result<String, StorageError> {
+    let DbConnection::Mysql(conn) = &mut *session.conn else { unreachable!("MariaDB only") };
+    let value = diesel::select(diesel::dsl::sql::<diesel::sql_types::Text>("CAST(@@session.wsrep_sync_wait AS CHAR)"))
+        .get_result(conn)?;
+    Ok(value)
+}
+
+#[test]
+fn mariadb_a_causal_exchange_checks_causality_and_no_other_does() {
+    let db = TestMysql::new("causal");
+    let storage = Storage::open(&db.url()).unwrap();
+    assert_eq!(storage.exchange_causal(sync_wait).unwrap(), "1", "on while the causal exchange reads");
+    // The pool hands its idle connections on again; none keeps the check.
+    for _ in 0..8 {
+        assert_eq!(storage.exchange(sync_wait).unwrap(), "0", "off for the exchanges after it");
+    }
+}
+
+#[test]
+fn sqlite_a_causal_exchange_is_a_plain_one() {
+    let dir = tempfile::tempdir().unwrap();
+    let storage = Storage::open(dir.path().join("db.sqlite").to_str().unwrap()).unwrap();
+    let devices = |session: &mut Session<'_>| -> Result<i64, StorageError> {
+        Ok(schema::devices::table.count().get_result(&mut *session.conn)?)
+    };
+    assert_eq!(storage.exchange_causal(devices).unwrap(), 0);
+}
