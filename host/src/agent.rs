@@ -95,12 +95,14 @@ impl Agent {
                 self.report_inventory("drained").await;
             }
             if now >= drain_at {
+                let mut changed = false;
+                let drained = self.drain(&mut changed).await;
+                if changed {
+                    settled.get_or_insert_with(|| Instant::now() + INVENTORY_SETTLE);
+                }
                 // After a failure, try again soon (backing off) rather than waiting a whole poll interval.
-                let wait = match self.drain().await {
-                    Ok(changed) => {
-                        if changed {
-                            settled.get_or_insert_with(|| Instant::now() + INVENTORY_SETTLE);
-                        }
+                let wait = match drained {
+                    Ok(()) => {
                         retry = Duration::from_millis(500);
                         jittered(self.poll_interval)
                     }
@@ -183,9 +185,10 @@ impl Agent {
     }
 
     /// Delivers results the gateway has not acknowledged, then runs commands
-    /// until the gateway says there is none. Says whether a command changed
-    /// the device (anything but an inventory), so its inventory is owed.
-    pub async fn drain(&self) -> Result<bool, DrainError> {
+    /// until the gateway says there is none. Sets `changed` once a command
+    /// that changes the device (anything but an inventory) has run, even if
+    /// the drain then fails: the inventory is owed either way.
+    pub async fn drain(&self, changed: &mut bool) -> Result<(), DrainError> {
         self.report_plugins_if_changed().await?;
         let mut instruction = None;
         for (key, outcome, message) in self.unacknowledged() {
@@ -193,7 +196,7 @@ impl Agent {
             tracing::info!(command = %id, "re-sending a result the gateway did not acknowledge");
             instruction = Some(self.client.report(id, outcome, &message).await?);
             if outcome == Outcome::RebootUnderway {
-                return self.acknowledged_reboot(&key).map(|()| true);
+                return self.acknowledged_reboot(&key);
             }
             self.acknowledge(&key);
         }
@@ -201,11 +204,9 @@ impl Agent {
             Some(instruction) => instruction,
             None => self.client.next_command().await?,
         };
-        // After changes, the gateway hears what the device holds now.
-        let mut changed = false;
         while let Some(command) = instruction.command {
             let (outcome, message) = self.run_once(&command).await?;
-            changed |= command.kind != Some(CommandKind::Inventory);
+            *changed |= command.kind != Some(CommandKind::Inventory);
             let switches = matches!(command.kind, Some(CommandKind::InstallPlugin | CommandKind::RollbackPlugin));
             if switches && outcome == Outcome::Succeeded {
                 self.plugins_changed.store(true, Ordering::SeqCst);
@@ -213,14 +214,14 @@ impl Agent {
             }
             instruction = self.client.report(&command.id, outcome, &message).await?;
             if outcome == Outcome::RebootUnderway {
-                return self.acknowledged_reboot(&journal::key(&command)).map(|()| true);
+                return self.acknowledged_reboot(&journal::key(&command));
             }
             self.acknowledge(&journal::key(&command));
         }
         if let Some(none) = instruction.no_command {
             tracing::info!(reason = %none.reason, "no command");
         }
-        Ok(changed)
+        Ok(())
     }
 
     /// Runs a command at most once, consulting the journal first. An

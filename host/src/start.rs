@@ -51,7 +51,10 @@ pub fn start_logging(file: Option<&std::path::Path>, format: LogFormat) -> Resul
 /// Runs the agent until it fails or, as a service, until it is asked to stop.
 pub fn serve(settings: Settings, stop: Option<crate::platform::Stop>) -> std::process::ExitCode {
     let logs_to_file = settings.log_file.is_some();
-    let runtime = tokio::runtime::Runtime::new().expect("start the async runtime");
+    // One thread: an agent serves one device, its blocking work (plug-ins,
+    // inventory) goes to tokio's blocking pool, and a runtime with a worker
+    // per core only adds threads to wake (and memory to keep).
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("start the async runtime");
     let outcome = runtime.block_on(async move {
         let Some(stop) = stop else { return run(settings).await };
         tokio::select! {
