@@ -5,8 +5,8 @@ use crate::home::Home;
 use outfit_wsdl::envelope::{Answer, Body, decode_answer, encode};
 use outfit_wsdl::messages::Poke;
 use outfit_wsdl::transport::{self, Endpoint, TransportError};
-use std::sync::{Arc, OnceLock};
-use tokio::sync::Semaphore;
+use std::collections::VecDeque;
+use std::sync::{Arc, Mutex, OnceLock};
 
 /// Pokes in flight at once: a rollout stage or a script may poke thousands of
 /// agents; more connections at once would only compete for the same cores.
@@ -57,7 +57,9 @@ pub async fn poke(tls: &Arc<rustls::ClientConfig>, url: &str, gateway: &str) -> 
 
 /// Pokes agents for the use cases, from this gateway's directory, in the
 /// background (a served request must not wait on an agent), at most
-/// [`IN_FLIGHT`] at once.
+/// [`IN_FLIGHT`] at once. Pokes wait their turn as a queue of addresses, not
+/// as tasks: a task's future holds a whole HTTPS exchange's state (kilobytes),
+/// and a rollout stage pokes tens of thousands of agents at once.
 #[derive(Debug)]
 pub struct Pokes {
     home: Home,
@@ -66,12 +68,19 @@ pub struct Pokes {
     /// Built at the first poke that can build it: a failure (a certificate
     /// file unreadable for a moment) is reported and tried again next time.
     tls: OnceLock<Arc<rustls::ClientConfig>>,
-    gate: Arc<Semaphore>,
+    waiting: Arc<Mutex<Waiting>>,
+}
+
+/// The pokes not yet sent, and how many workers send them.
+#[derive(Debug, Default)]
+struct Waiting {
+    queue: VecDeque<(String, String)>,
+    workers: usize,
 }
 
 impl Pokes {
     pub fn background(home: Home, name: String) -> Self {
-        Self { home, name, tls: OnceLock::new(), gate: Arc::new(Semaphore::new(IN_FLIGHT)) }
+        Self { home, name, tls: OnceLock::new(), waiting: Arc::default() }
     }
 
     fn tls(&self) -> Result<Arc<rustls::ClientConfig>, TransportError> {
@@ -80,6 +89,26 @@ impl Pokes {
         }
         let tls = client(&self.home)?;
         Ok(self.tls.get_or_init(|| tls).clone())
+    }
+}
+
+/// Sends queued pokes one after another until none is left. The queue and
+/// the count of workers share one lock, so a poke queued just as the last
+/// worker leaves finds it gone and starts another.
+async fn send_queued(waiting: Arc<Mutex<Waiting>>, tls: Arc<rustls::ClientConfig>, name: String) {
+    loop {
+        let next = {
+            let mut waiting = waiting.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+            let next = waiting.queue.pop_front();
+            if next.is_none() {
+                waiting.workers -= 1;
+            }
+            next
+        };
+        let Some((device, url)) = next else { return };
+        if let Err(e) = poke(&tls, &url, &name).await {
+            tracing::info!(%device, error = %e, "poke failed; the agent will poll");
+        }
     }
 }
 
@@ -93,13 +122,12 @@ impl outfit_app::Notify for Pokes {
             Ok(tls) => tls,
             Err(e) => return Poked::Failed(format!("no TLS client to poke with: {e}")),
         };
-        let (gate, name, url, device) = (self.gate.clone(), self.name.clone(), url.to_owned(), device.to_owned());
-        runtime.spawn(async move {
-            let Ok(_turn) = gate.acquire_owned().await else { return };
-            if let Err(e) = poke(&tls, &url, &name).await {
-                tracing::info!(%device, error = %e, "poke failed; the agent will poll");
-            }
-        });
+        let mut waiting = self.waiting.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        waiting.queue.push_back((device.to_owned(), url.to_owned()));
+        if waiting.workers < IN_FLIGHT {
+            waiting.workers += 1;
+            runtime.spawn(send_queued(self.waiting.clone(), tls, self.name.clone()));
+        }
         Poked::Sent
     }
 }
