@@ -10,7 +10,7 @@
 //!
 //! Knobs (environment): `OUTFIT_FAULT_SEED` (default: from the clock; always
 //! printed), `OUTFIT_FAULT_AGENTS` (10), `OUTFIT_FAULTS` (faults per round, 8; two
-//! rounds), `OUTFIT_FAULT_LONG=1` (rounds until at least 1000 faults). Each round
+//! rounds), `OUTFIT_FAULT_LONG=1` (rounds until at least 1000 faults; the directory is kept). Each round
 //! imports a new model version (every marker package at version = round) and
 //! provisions every device to it.
 //!
@@ -116,6 +116,26 @@ impl Fleet {
     /// The gateway operator commands go to (any would do: they share the data).
     fn gateway(&self) -> &Gateway {
         &self.gateways[0]
+    }
+
+    /// An operator's step between rounds, taken as an operator with several
+    /// gateways takes it: a gateway whose database node is still rejoining
+    /// (or that was just killed) may fail it, so the next one is tried, for up
+    /// to two minutes. A step is repeated only if `unapplied` says the failed
+    /// attempt changed nothing (a lost answer may follow a commit).
+    fn operator_step(&self, args: &[&str], unapplied: impl Fn() -> Result<bool>) -> Result<()> {
+        let started = Instant::now();
+        let mut attempt = 0;
+        loop {
+            let gateway = &self.gateways[attempt % self.gateways.len()];
+            attempt += 1;
+            let Err(e) = gateway.cli(args) else { return Ok(()) };
+            if started.elapsed() > Duration::from_secs(120) || !unapplied()? {
+                return Err(e.context(format!("operator step {args:?} (attempt {attempt})")));
+            }
+            report(&format!("operator step {:?} failed on attempt {attempt}; trying the next gateway", args[0]));
+            std::thread::sleep(Duration::from_secs(2));
+        }
     }
 
     fn gateway_addrs(&self) -> Vec<std::net::SocketAddr> {
@@ -352,7 +372,8 @@ fn suite(mode: Mode) -> Result<()> {
     };
     // Two rounds by default, so the second one also upgrades every package
     // (a model change flowing to every device) under faults.
-    let minimum = if std::env::var("OUTFIT_FAULT_LONG").is_ok_and(|v| v == "1") { 1000 } else { 2 * per_round };
+    let long = std::env::var("OUTFIT_FAULT_LONG").is_ok_and(|v| v == "1");
+    let minimum = if long { 1000 } else { 2 * per_round };
     let label = match mode {
         Mode::Single => "fault suite",
         Mode::Galera => "fault suite (Galera)",
@@ -360,7 +381,12 @@ fn suite(mode: Mode) -> Result<()> {
     report(&format!("{label}: seed {seed}, {agents} agents, {per_round} faults per round, at least {minimum} faults"));
     let mut rng = fastrand::Rng::with_seed(seed);
 
-    let dir = tempfile::tempdir()?;
+    let mut dir = tempfile::tempdir()?;
+    if long {
+        // An hour's run is worth its logs afterwards, whatever its end.
+        dir.disable_cleanup(true);
+        report(&format!("{label}: keeping {}", dir.path().display()));
+    }
     let bridge = if netns::available() { Some(Bridge::create()?) } else { None };
     let (servers, database, gateways) = serve(mode, dir.path(), &bridge)?;
     println!(
@@ -416,11 +442,14 @@ fn suite(mode: Mode) -> Result<()> {
         round += 1;
         if round > 1 {
             let model = marker_model(dir.path(), round)?;
-            fleet.gateway().cli(&["model", "import", model.to_str().unwrap()])?;
+            // Importing the same model again changes nothing.
+            fleet.operator_step(&["model", "import", model.to_str().unwrap()], || Ok(true))?;
         }
         let mut provision = vec!["provision"];
         provision.extend(fleet.names.iter().map(String::as_str));
-        fleet.gateway().cli(&provision)?;
+        let queued = || fleet.database.scalar("SELECT COUNT(*) FROM commands");
+        let before = queued()?;
+        fleet.operator_step(&provision, || Ok(queued()? == before))?;
         for _ in 0..per_round {
             std::thread::sleep(Duration::from_millis(rng.u64(50..600)));
             let fault = kinds[rng.usize(..kinds.len())];
