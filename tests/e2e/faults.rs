@@ -447,7 +447,9 @@ fn suite(mode: Mode) -> Result<()> {
         }
         let mut provision = vec!["provision"];
         provision.extend(fleet.names.iter().map(String::as_str));
-        let queued = || fleet.database.scalar("SELECT COUNT(*) FROM commands");
+        // Read causally: on Galera, a node that has not applied a provisioning
+        // committed elsewhere would say nothing was queued.
+        let queued = || fleet.database.scalar("SET SESSION wsrep_sync_wait = 1; SELECT COUNT(*) FROM commands");
         let before = queued()?;
         fleet.operator_step(&provision, || Ok(queued()? == before))?;
         for _ in 0..per_round {
