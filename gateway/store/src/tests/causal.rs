@@ -28,8 +28,19 @@ fn mariadb_a_causal_exchange_checks_causality_and_no_other_does() {
 fn sqlite_a_causal_exchange_is_a_plain_one() {
     let dir = tempfile::tempdir().unwrap();
     let storage = Storage::open(dir.path().join("db.sqlite").to_str().unwrap()).unwrap();
-    let devices = |session: &mut Session<'_>| -> Result<i64, StorageError> {
-        Ok(schema::devices::table.count().get_result(&mut *session.conn)?)
+    let logged = |session: &mut Session<'_>| -> Result<i64, StorageError> {
+        Ok(schema::exchanges::table.count().get_result(&mut *session.conn)?)
     };
-    assert_eq!(storage.exchange_causal(devices).unwrap(), 0);
+    let record = ExchangeRecord {
+        device: None,
+        operation: "Hello",
+        connection_serial: 1,
+        gateway_instance: "test".into(),
+        peer: "127.0.0.1".into(),
+        answer: "ok".into(),
+    };
+    // What it writes is committed, and it reads what is committed.
+    storage.exchange_causal(|session| session.record_exchange(&record)).unwrap();
+    assert_eq!(storage.exchange_causal(logged).unwrap(), 1);
+    assert_eq!(storage.exchange(logged).unwrap(), 1);
 }
