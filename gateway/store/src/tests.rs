@@ -451,13 +451,14 @@ fn schema_matches_migrations() {
     }
 }
 
-/// A deadlock victim's connection must not come back to hurt the next
-/// exchange. The fault suite once stalled every queue: after a deadlock inside
-/// the cached `SELECT … FOR UPDATE` of `hand_out`, the next execution of that
-/// statement on the same pooled connection waited forever for a reply the
-/// server never sent, holding the row locks of its open transaction.
+/// A deadlock inside a transaction's work runs the work again, and the
+/// victim's connection must not come back to hurt the next exchange. The
+/// fault suite once stalled every queue: after a deadlock inside the cached
+/// `SELECT … FOR UPDATE` of `hand_out`, the next execution of that statement
+/// on the same pooled connection waited forever for a reply the server never
+/// sent, holding the row locks of its open transaction.
 #[test]
-fn an_exchange_after_a_deadlock_completes() {
+fn a_deadlock_inside_the_work_runs_it_again_and_the_next_exchange_completes() {
     use diesel::Connection as _;
     use std::sync::mpsc;
     use std::time::Duration;
@@ -485,15 +486,20 @@ fn an_exchange_after_a_deadlock_completes() {
         other.batch_execute("COMMIT").unwrap();
     });
     wait_locked.recv().unwrap();
+    let runs = std::cell::Cell::new(0);
     let victim = storage.exchange(|session| -> Result<()> {
+        runs.set(runs.get() + 1);
         session.next_command(one.id)?; // d1's head, locked until commit
-        took_one.send(()).unwrap();
-        std::thread::sleep(Duration::from_millis(300)); // the other party now waits for d1
-        session.next_command(two.id)?; // waits for d2: a deadlock
+        if runs.get() == 1 {
+            took_one.send(()).unwrap();
+            std::thread::sleep(Duration::from_millis(300)); // the other party now waits for d1
+        }
+        session.next_command(two.id)?; // waits for d2: a deadlock the first time
         Ok(())
     });
     party.join().unwrap();
-    assert!(victim.is_err(), "the lighter transaction is the deadlock victim");
+    assert_eq!(runs.get(), 2, "the deadlock victim (the lighter transaction) runs again");
+    victim.expect("the second run completes");
 
     // The same pool, possibly the same connection: the next exchanges finish.
     let (done, finished) = mpsc::channel();
@@ -505,6 +511,16 @@ fn an_exchange_after_a_deadlock_completes() {
     let (a, b) = finished.recv_timeout(Duration::from_secs(20)).expect("an exchange after a deadlock hung");
     assert!(matches!(a.unwrap(), Head::Command(_)));
     assert!(matches!(b.unwrap(), Head::Command(_)));
+
+    // A domain error leaves the transaction open: rolled back, not run again.
+    runs.set(0);
+    let refused = storage.exchange(|session| -> Result<()> {
+        runs.set(runs.get() + 1);
+        session.next_command(one.id)?;
+        Err(StorageError::Invalid("refused".into()))
+    });
+    assert!(matches!(refused, Err(StorageError::Invalid(_))), "{refused:?}");
+    assert_eq!(runs.get(), 1, "a refusal is not repeated");
 }
 
 /// Rights match on site and category, where a missing site or category is a

@@ -29,6 +29,14 @@
 //! (every queue move is a compare-and-set, so the repeat cannot hand a
 //! command out twice). The same holds for a plain server's deadlock at commit.
 //!
+//! A deadlock may also strike a statement inside the work: on a plain server
+//! when two transactions lock rows in opposite orders, on Galera when a
+//! replicated write set aborts a local transaction that holds its rows. The
+//! server then rolls the whole transaction back at once (`@@in_transaction`
+//! reads 0), and the work is run again the same way. A domain error leaves
+//! the transaction open, so it is told apart by asking the server, not by
+//! reading the error, which the work may have wrapped in its own.
+//!
 //! Galera applies another node's commits a little later than that node
 //! reports them: a transaction may read rows as they were before a commit
 //! the agent already heard of from another gateway. Queue moves do not mind
@@ -112,14 +120,15 @@ fn retire(conn: &mut DbConnection) {
     }
 }
 
-/// How many times a transaction runs when its COMMIT loses a conflict.
-const COMMIT_ATTEMPTS: u32 = 4;
+/// How many times a transaction runs when it loses a conflict.
+const ATTEMPTS: u32 = 4;
 
 impl Storage {
     /// Runs `f` in one transaction on a pooled connection: committed if it
     /// returns `Ok`, rolled back if it returns `Err` or panics; a connection
-    /// whose transaction did not commit is never handed on. A COMMIT that
-    /// loses a write conflict (see the module comment) runs `f` again.
+    /// whose transaction did not commit is never handed on. A transaction
+    /// that loses a conflict, at COMMIT or inside `f` (see the module
+    /// comment), runs `f` again.
     pub(super) fn transaction<T, E: From<StorageError>>(
         &self,
         f: impl FnMut(&mut DbConnection) -> Result<T, E>,
@@ -148,13 +157,17 @@ impl Storage {
             match done {
                 Ok(value) => return Ok(value),
                 Err(Failed::InWork(e)) => return Err(e),
-                Err(Failed::AtCommit(e)) if attempt < COMMIT_ATTEMPTS && conflicted(&e) => {
+                Err(Failed::Aborted(_)) if attempt < ATTEMPTS => {
+                    tracing::debug!(attempt, "the server rolled the transaction back mid-work; running it again");
+                }
+                Err(Failed::Aborted(e)) => return Err(e),
+                Err(Failed::AtCommit(e)) if attempt < ATTEMPTS && conflicted(&e) => {
                     tracing::debug!(attempt, error = %e, "the transaction lost a write conflict at commit; running it again");
-                    attempt += 1;
-                    std::thread::sleep(std::time::Duration::from_millis(fastrand::u64(1..=5 * u64::from(attempt))));
                 }
                 Err(Failed::AtCommit(e)) => return Err(E::from(e.into())),
             }
+            attempt += 1;
+            std::thread::sleep(std::time::Duration::from_millis(fastrand::u64(1..=5 * u64::from(attempt))));
         }
     }
 
@@ -202,8 +215,10 @@ fn sync_wait(conn: &mut DbConnection, on: bool) {
 
 /// Why a transaction did not commit.
 enum Failed<E> {
-    /// `f` failed; nothing is tried again.
+    /// `f` failed with the transaction still open; nothing is tried again.
     InWork(E),
+    /// `f` failed because the server rolled the whole transaction back.
+    Aborted(E),
     /// `f` succeeded and the COMMIT failed.
     AtCommit(diesel::result::Error),
 }
@@ -211,6 +226,17 @@ enum Failed<E> {
 /// A deadlock or certification failure: the server rolled it all back.
 fn conflicted(e: &diesel::result::Error) -> bool {
     matches!(e, diesel::result::Error::DatabaseError(diesel::result::DatabaseErrorKind::SerializationFailure, _))
+}
+
+/// Whether the server ended the transaction on its own (a deadlock inside
+/// it). MySQL lacks the variable and a dead connection cannot answer: both
+/// read as "no", and the error stands.
+fn rolled_back_by_server(conn: &mut DbConnection) -> bool {
+    use diesel::dsl::sql;
+    let DbConnection::Mysql(c) = conn else { return false };
+    diesel::select(sql::<diesel::sql_types::BigInt>("CAST(@@in_transaction AS SIGNED)"))
+        .get_result::<i64>(c)
+        .is_ok_and(|open| open == 0)
 }
 
 /// Runs `f` in the transaction just begun on `conn` (see [`Storage::transaction`]).
@@ -227,8 +253,9 @@ fn run<T, E: From<StorageError>>(
             }
         },
         Ok(Err(e)) => {
+            let aborted = rolled_back_by_server(conn);
             rollback(conn);
-            Err(Failed::InWork(e))
+            Err(if aborted { Failed::Aborted(e) } else { Failed::InWork(e) })
         }
         Err(panic) => {
             rollback(conn);
