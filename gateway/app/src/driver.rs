@@ -14,9 +14,9 @@ use crate::rollouts::Planner;
 use crate::{Failure, Services};
 use outfit_domain::ids::{DeviceId, ModelVersionId, RolloutId};
 use outfit_domain::queue::NewCommand;
-use outfit_domain::rollout::{DeviceState, PlanBase, Rollout, RolloutState, StagePlan};
+use outfit_domain::rollout::{DeviceState, Rollout, RolloutState, StagePlan};
 use outfit_domain::{now_ms, serving};
-use std::collections::{BTreeSet, HashMap, HashSet};
+use std::collections::{HashMap, HashSet};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
@@ -133,9 +133,7 @@ impl Services {
     fn begin_stage(&self, rollout: &Rollout) -> Result<(), Failure> {
         let began = Instant::now();
         let stage = rollout.stage + 1;
-        let waiting: BTreeSet<DeviceId> = self.storage.stage_waiting(rollout.id, stage)?.into_iter().collect();
-        let bases: Vec<PlanBase> =
-            self.storage.plan_bases(rollout.model_id)?.into_iter().filter(|b| waiting.contains(&b.device)).collect();
+        let bases = self.storage.stage_bases(rollout.model_id, rollout.id, stage)?;
         let names: Vec<String> = bases.iter().map(|b| b.name.clone()).collect();
         let agents: HashMap<DeviceId, _> =
             self.storage.device_agents(None, &names)?.into_iter().map(|a| (a.id, a)).collect();

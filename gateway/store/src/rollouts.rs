@@ -16,6 +16,11 @@ use outfit_domain::rollout::{
 };
 use std::collections::BTreeMap;
 
+/// How many devices one query of [`Storage::plan_bases`] reads: the MariaDB
+/// client library buffers a whole result before diesel reads its rows (3 in
+/// the unit tests, so that they read several pages).
+const BASES_PER_QUERY: i64 = if cfg!(test) { 3 } else { 5_000 };
+
 /// A rollout to store: every device with its stage and where its plan starts.
 #[derive(Debug, Clone)]
 pub struct NewRollout {
@@ -165,20 +170,55 @@ fn supersede(conn: &mut DbConnection, model: i64) -> QueryResult<usize> {
 impl Storage {
     /// Every device of a model, by name, and where its next plan starts.
     pub fn plan_bases(&self, model: ModelId) -> Result<Vec<PlanBase>> {
+        self.bases(model, None)
+    }
+
+    /// The devices of a rollout's stage still waiting for it, by name, and
+    /// where each one's plan starts.
+    pub fn stage_bases(&self, model: ModelId, rollout: RolloutId, stage: i32) -> Result<Vec<PlanBase>> {
+        self.bases(model, Some((rollout, stage)))
+    }
+
+    /// The devices of a model (of one rollout stage's waiting devices), read
+    /// [`BASES_PER_QUERY`] at a time in id order, then sorted by name.
+    fn bases(&self, model: ModelId, stage: Option<(RolloutId, i32)>) -> Result<Vec<PlanBase>> {
         let mut conn = self.conn()?;
         type Row = (i64, String, Option<String>, Option<i64>, Option<i64>, Option<i64>);
-        let rows: Vec<Row> = devices::table
-            .filter(devices::model_id.eq(model.0))
-            .order(devices::name)
-            .select((
-                devices::id,
-                devices::name,
-                devices::poke_url,
-                devices::applied_model_version_id,
-                devices::desired_model_version_id,
-                devices::provisioned_from,
-            ))
-            .load(&mut conn)?;
+        let mut rows: Vec<Row> = Vec::new();
+        loop {
+            let after = rows.last().map_or(0, |row| row.0);
+            let mut page = devices::table
+                .filter(devices::model_id.eq(model.0))
+                .filter(devices::id.gt(after))
+                .order(devices::id)
+                .limit(BASES_PER_QUERY)
+                .select((
+                    devices::id,
+                    devices::name,
+                    devices::poke_url,
+                    devices::applied_model_version_id,
+                    devices::desired_model_version_id,
+                    devices::provisioned_from,
+                ))
+                .into_boxed();
+            if let Some((rollout, stage)) = stage {
+                page = page.filter(
+                    devices::id.eq_any(
+                        rollout_devices::table
+                            .filter(rollout_devices::rollout_id.eq(rollout.0))
+                            .filter(rollout_devices::stage.eq(stage))
+                            .filter(rollout_devices::state.eq(DeviceState::Waiting.as_str()))
+                            .select(rollout_devices::device_id),
+                    ),
+                );
+            }
+            let read = page.load::<Row>(&mut conn)?;
+            let full = read.len() as i64 == BASES_PER_QUERY;
+            rows.extend(read);
+            if !full {
+                break;
+            }
+        }
         // Devices whose latest provisioning was partly skipped, aborted or expired.
         let undone: std::collections::HashSet<i64> = commands::table
             .inner_join(devices::table)
@@ -190,7 +230,7 @@ impl Storage {
             .load::<i64>(&mut conn)?
             .into_iter()
             .collect();
-        Ok(rows
+        let mut bases: Vec<PlanBase> = rows
             .into_iter()
             .map(|(id, name, poke_url, applied, desired, provisioned_from)| PlanBase {
                 device: DeviceId(id),
@@ -203,7 +243,9 @@ impl Storage {
                     undone.contains(&id),
                 ),
             })
-            .collect())
+            .collect();
+        bases.sort_unstable_by(|a, b| a.name.cmp(&b.name));
+        Ok(bases)
     }
 
     /// Stores a rollout, superseding the model's unfinished one. Its stage is
@@ -335,18 +377,6 @@ impl Storage {
             bulk::insert_members(conn, id.0, &devices, Some("added to the model while the rollout ran"))?;
             Ok(new.len())
         })
-    }
-
-    /// The devices of stage `stage` still waiting.
-    pub fn stage_waiting(&self, id: RolloutId, stage: i32) -> Result<Vec<DeviceId>> {
-        let mut conn = self.conn()?;
-        let ids: Vec<i64> = rollout_devices::table
-            .filter(rollout_devices::rollout_id.eq(id.0))
-            .filter(rollout_devices::stage.eq(stage))
-            .filter(rollout_devices::state.eq(DeviceState::Waiting.as_str()))
-            .select(rollout_devices::device_id)
-            .load(&mut conn)?;
-        Ok(ids.into_iter().map(DeviceId).collect())
     }
 
     /// Starts stage `after + 1` of a running rollout: queues each device's

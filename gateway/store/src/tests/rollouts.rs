@@ -54,6 +54,11 @@ fn stage_rows(storage: &Storage) {
     };
     let id = storage.create_rollout(&new).unwrap();
     assert_eq!(storage.rollout(id).unwrap().unwrap().tally.get(DeviceState::Waiting), 4);
+    let model = devices[0].model;
+    let named = |bases: Vec<outfit_domain::rollout::PlanBase>| bases.into_iter().map(|b| b.name).collect::<Vec<_>>();
+    assert_eq!(named(storage.plan_bases(model).unwrap()), names, "every device, read in pages");
+    assert_eq!(named(storage.stage_bases(model, id, 0).unwrap()), ["d1", "d2", "d3"]);
+    assert_eq!(named(storage.stage_bases(model, id, 1).unwrap()), ["d4"]);
 
     let plan = |device: DeviceId, commands: Vec<NewCommand>, state, detail: Option<&str>| StagePlan {
         device,
@@ -102,6 +107,8 @@ fn stage_rows(storage: &Storage) {
     assert_eq!(storage.join_rollout(id, devices[0].model, 1).unwrap(), 0);
     let rollout = storage.rollout(id).unwrap().unwrap();
     assert_eq!((rollout.tally.get(DeviceState::Waiting), rollout.tally.total()), (2, 5));
+    assert_eq!(named(storage.stage_bases(model, id, 0).unwrap()), Vec::<String>::new(), "none waits in stage 0");
+    assert_eq!(named(storage.stage_bases(model, id, 1).unwrap()), ["d4", "d5"]);
 }
 
 #[test]
