@@ -42,6 +42,11 @@ fn metrics_pass_promtool_and_move_with_the_work() -> Result<()> {
     };
 
     ensure!(!gateway.dir.join("metrics.url").exists(), "no plain metrics address unless asked for");
+    // Its memory: no transparent huge pages (gateway/src/main.rs; Linux 5.0+ shows the flag).
+    let status = std::fs::read_to_string(format!("/proc/{}/status", gateway.process.child.id()))?;
+    if let Some(thp) = status.lines().find(|l| l.starts_with("THP_enabled:")) {
+        ensure!(thp.ends_with('0'), "the gateway runs with transparent huge pages: {thp}");
+    }
     let before = scrape()?;
     promtool_check(&before)?;
     assert_eq!(sample(&before, r#"outfit_commands{state="succeeded"}"#), None, "no command yet:\n{before}");
