@@ -31,7 +31,7 @@ fn bench(database: Option<&Database>) -> Result<String> {
         "read  ListDevices",
         "write SetParameter",
         "`outfit --json status` over 3 devices",
-        "dry run (PlanRollout, every device's commands): median",
+        "dry run (PlanRollout, every device's plan): median",
         "rollout from bare (install + configure",
         "a parameter change, from the operator's call to the last device converged: ",
         "inventory reports ingested: 3 in",

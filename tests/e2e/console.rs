@@ -57,7 +57,8 @@ fn the_console_changes_rolls_out_promotes_and_refuses_in_a_real_browser() -> Res
     let plan = text("plan");
     assert!(plan.contains("4 devices; 4 would run commands"), "{plan}");
     assert!(plan.contains("listen_port") && plan.contains("8081"), "{plan}");
-    assert_eq!(plan.matches("configure: configure").count(), 4, "one configure per device: {plan}");
+    assert_eq!(plan.matches("configure: configure").count(), 1, "one plan for the devices of version 1: {plan}");
+    assert!(plan.contains("From version 1: 4 devices"), "{plan}");
     let halted = text("halted");
     assert!(halted.contains("Halted:") && halted.contains("1 failed"), "{halted}");
     assert!(text("completed").contains("4 converged"), "{seen}");

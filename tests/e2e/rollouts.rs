@@ -122,12 +122,17 @@ fn a_model_change_rolls_out_in_stages_halts_on_the_canary_and_rolls_back() -> Re
     let before: Vec<usize> = DEVICES.iter().map(|d| queue_len(&gateway, d)).collect::<Result<_>>()?;
     let plan = json(&gateway, &["rollout", "plan", "webserver", "--site", "demo"])?;
     assert_eq!(plan["version"], 2, "{plan}");
-    for device in plan["device"].as_array().unwrap() {
-        assert_eq!(device["fromVersion"], 1, "{plan}");
-        let commands: Vec<&str> =
-            device["command"].as_array().unwrap().iter().map(|c| c["summary"].as_str().unwrap()).collect();
-        assert_eq!(commands, ["configure /etc/outfit-demo/app.conf"], "{plan}");
-    }
+    assert_eq!(plan["devices"], DEVICES.len(), "{plan}");
+    // Every device starts from version 1: one group, the same command for each.
+    let groups = plan["group"].as_array().unwrap();
+    assert_eq!(groups.len(), 1, "{plan}");
+    assert_eq!(groups[0]["fromVersion"], 1, "{plan}");
+    assert_eq!(groups[0]["devices"], DEVICES.len(), "{plan}");
+    let names: Vec<&str> = groups[0]["device"].as_array().unwrap().iter().map(|d| d.as_str().unwrap()).collect();
+    assert_eq!(names, DEVICES, "{plan}");
+    let commands: Vec<&str> =
+        groups[0]["command"].as_array().unwrap().iter().map(|c| c["summary"].as_str().unwrap()).collect();
+    assert_eq!(commands, ["configure /etc/outfit-demo/app.conf"], "{plan}");
     let after: Vec<usize> = DEVICES.iter().map(|d| queue_len(&gateway, d)).collect::<Result<_>>()?;
     assert_eq!(before, after, "the dry run queued nothing");
     for name in DEVICES {
@@ -261,7 +266,10 @@ fn a_custom_category_is_ranked_and_has_its_own_rights() -> Result<()> {
     assert!(changed.contains("new version 2"), "{changed}");
     gateway.cli(&["device", "add", "bare-1", "--site", "demo", "--model", "webserver"])?;
     let plan = json(&gateway, &["rollout", "plan", "webserver", "--site", "demo"])?;
-    let installs: Vec<&str> = plan["device"][0]["command"]
+    // The bare device is a group of its own, listed first.
+    assert_eq!(plan["group"][0]["device"], serde_json::json!(["bare-1"]), "{plan}");
+    assert!(plan["group"][0]["fromVersion"].is_null(), "{plan}");
+    let installs: Vec<&str> = plan["group"][0]["command"]
         .as_array()
         .unwrap()
         .iter()

@@ -287,14 +287,16 @@ fn every_operator_element_and_operation_has_a_rust_type_that_validates() {
             OPERATOR_XSD,
             PlanRolloutResponse {
                 version: 2,
-                device: vec![DevicePlan {
-                    device: "web-1".into(),
+                devices: 2,
+                group: vec![PlanGroup {
                     from_version: Some(1),
+                    devices: 2,
                     command: vec![PlannedCommand {
                         kind: "configure".into(),
                         component: Some("web".into()),
                         summary: "configure /etc/web.conf".into(),
                     }],
+                    device: vec!["web-1".into(), "web-2".into()],
                 }],
             },
         ),

@@ -11,7 +11,8 @@ use outfit_domain::plan;
 use outfit_domain::rights::{Action, Caller, Scope};
 use outfit_domain::rollout::{Member, Policy, PolicyRequest, Rollout, RolloutState};
 use outfit_store::NewRollout;
-use std::collections::{BTreeSet, HashMap};
+use std::collections::btree_map::Entry;
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::Arc;
 
 /// What follows a new model version.
@@ -45,14 +46,16 @@ impl Steer {
     }
 }
 
-/// One device's plan, as the dry run shows it.
+/// The devices that start from one version, as the dry run shows them: each
+/// of them runs the same commands.
 #[derive(Debug, Clone, PartialEq)]
-pub struct DevicePlan {
-    pub device: String,
-    /// Where it starts: the version's row and number (`None`: a bare device).
+pub struct PlanGroup {
+    /// Where they start: the version's row and number (`None`: bare devices,
+    /// or devices whose last provisioning did not finish).
     pub from: Option<(ModelVersionId, i32)>,
-    /// Shared by every device planned from the same version.
     pub commands: Arc<[Payload]>,
+    /// Their names, in order.
+    pub devices: Vec<String>,
 }
 
 /// Plans toward one target, once per version devices start from: a fleet
@@ -99,27 +102,34 @@ impl Services {
         Ok(())
     }
 
-    /// The dry run: each device's exact commands from where it is to version
-    /// `version` (`None`: the current one). Changes nothing.
+    /// The dry run: the exact commands each device would run from where it
+    /// is to version `version` (`None`: the current one), grouped by where
+    /// the devices start (bare first, then by version). Changes nothing.
     pub fn plan_rollout(
         &self,
         caller: &Caller,
         site: &str,
         model: &str,
         version: Option<i32>,
-    ) -> Result<(i32, Vec<DevicePlan>), Failure> {
+    ) -> Result<(i32, Vec<PlanGroup>), Failure> {
         authorise(caller, site, Scope::SomeCategory, Action::Read)?;
         let (target, number) = self.storage.model_version(site, model, version)?;
         let bases = self.storage.plan_bases(self.storage.model(site, model)?)?;
         let mut planner = Planner::new(self, target)?;
         let numbers = self.version_numbers(site, model)?;
-        let mut plans = Vec::with_capacity(bases.len());
+        let mut groups: BTreeMap<Option<ModelVersionId>, PlanGroup> = BTreeMap::new();
         for base in bases {
-            let commands = planner.plan(base.base)?;
-            let from = base.base.map(|v| (v, numbers.get(&v).copied().unwrap_or_default()));
-            plans.push(DevicePlan { device: base.name, from, commands });
+            let group = match groups.entry(base.base) {
+                Entry::Occupied(group) => group.into_mut(),
+                Entry::Vacant(vacant) => vacant.insert(PlanGroup {
+                    from: base.base.map(|v| (v, numbers.get(&v).copied().unwrap_or_default())),
+                    commands: planner.plan(base.base)?,
+                    devices: Vec::new(),
+                }),
+            };
+            group.devices.push(base.name);
         }
-        Ok((number, plans))
+        Ok((number, groups.into_values().collect()))
     }
 
     fn version_numbers(&self, site: &str, model: &str) -> Result<HashMap<ModelVersionId, i32>, Failure> {

@@ -50,22 +50,33 @@ fn summary(r: &wire::RolloutInfo) {
     }
 }
 
+/// How many device names a dry run's group shows as text (`--json` has all).
+const NAMES_SHOWN: usize = 10;
+
+/// One group of the dry run: where its devices start, which they are, and
+/// their commands.
+fn plan_group(g: &wire::PlanGroup) {
+    let from = g.from_version.map_or_else(|| "bare".to_owned(), |v| format!("from version {v}"));
+    let mut names = g.device.iter().take(NAMES_SHOWN).cloned().collect::<Vec<_>>().join(", ");
+    if g.device.len() > NAMES_SHOWN {
+        names.push_str(&format!(" and {} more", g.device.len() - NAMES_SHOWN));
+    }
+    let what = if g.command.is_empty() { ": nothing to do" } else { "" };
+    println!("\n{from}: {} device(s) ({names}){what}", g.devices);
+    for (i, c) in g.command.iter().enumerate() {
+        println!("  {}. {}", i + 1, c.summary);
+    }
+}
+
 pub fn rollout(client: &Client, command: RolloutCmd, json: bool) -> Result<(), CliError> {
     match command {
         RolloutCmd::Plan { model, site, version } => {
             let r = call!(client, PlanRollout(wire::PlanRollout { site, model, version }));
             show(json, &r, |r| {
-                println!("plan to version {} (dry run: nothing was changed)", r.version);
-                let rows = r.device.iter().flat_map(|d| {
-                    let from = d.from_version.map_or_else(|| "bare".to_owned(), |v| v.to_string());
-                    let lines: Vec<Vec<String>> = if d.command.is_empty() {
-                        vec![vec![d.device.clone(), from, "-".into()]]
-                    } else {
-                        d.command.iter().map(|c| vec![d.device.clone(), from.clone(), c.summary.clone()]).collect()
-                    };
-                    lines
-                });
-                table(&["device", "from", "command"], rows);
+                println!("plan to version {} for {} devices (dry run: nothing was changed)", r.version, r.devices);
+                for group in &r.group {
+                    plan_group(group);
+                }
             });
         }
         RolloutCmd::Start { model, site, version, prepare, policy: asked, wait } => {

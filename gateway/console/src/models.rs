@@ -7,7 +7,7 @@
 use crate::Response;
 use crate::page::{self, Ctx, Frame, Shown};
 use askama::Template;
-use outfit_app::rollouts::{DevicePlan, Follow};
+use outfit_app::rollouts::{Follow, PlanGroup};
 use outfit_domain::diff::Difference;
 use outfit_domain::model::{Model, ParameterChange, VersionInfo};
 use outfit_domain::rollout::Rollout;
@@ -108,6 +108,9 @@ pub(crate) fn set_parameter(c: &Ctx<'_>, site: &str, model: &str) -> Result<Resp
     Ok(page::see_other(&format!("{}/plan?version={v}", path(&site, &model))))
 }
 
+/// How many device names a dry run's group shows.
+const NAMES_SHOWN: usize = 50;
+
 #[derive(Template)]
 #[template(path = "plan.html")]
 struct PlanPage {
@@ -116,9 +119,12 @@ struct PlanPage {
     model: String,
     version: i32,
     changes: Vec<Difference>,
-    plans: Vec<DevicePlan>,
+    groups: Vec<PlanGroup>,
+    devices: usize,
     /// Devices whose plan is empty.
     unchanged: usize,
+    /// How many device names a group shows.
+    shown: usize,
 }
 
 #[derive(Debug, Default, serde::Deserialize)]
@@ -127,14 +133,17 @@ struct PlanQuery {
     version: Option<i32>,
 }
 
-/// The dry run: each device's commands toward a version; changes nothing.
+/// The dry run: the devices' commands toward a version, grouped by where
+/// they start; changes nothing.
 pub(crate) fn plan(c: &Ctx<'_>, site: &str, model: &str) -> Result<Response, Shown> {
     let (site, model) = (page::decoded(site), page::decoded(model));
     let query: PlanQuery = c.query()?;
-    let (version, plans) = c.services.plan_rollout(c.caller(), &site, &model, query.version)?;
+    let (version, groups) = c.services.plan_rollout(c.caller(), &site, &model, query.version)?;
     let changes = changed_by(c, &site, &model, version)?;
-    let unchanged = plans.iter().filter(|p| p.commands.is_empty()).count();
-    page::ok(PlanPage { frame: c.frame("models"), site, model, version, changes, plans, unchanged })
+    let devices = groups.iter().map(|g| g.devices.len()).sum();
+    let unchanged = groups.iter().filter(|g| g.commands.is_empty()).map(|g| g.devices.len()).sum();
+    let shown = NAMES_SHOWN;
+    page::ok(PlanPage { frame: c.frame("models"), site, model, version, changes, groups, devices, unchanged, shown })
 }
 
 #[derive(Template)]

@@ -80,9 +80,10 @@ pub async fn run(dir: &Path, ca: &Path, agents: &[Arc<SimulatedAgent>]) -> Resul
         let started = Instant::now();
         let R::PlanRollout(planned) = operator.ask(plan()).await? else { anyhow::bail!("PlanRollout") };
         runs.push(started.elapsed());
-        ensure!(planned.device.len() == n, "the dry run planned {} devices of {n}", planned.device.len());
+        let listed: usize = planned.group.iter().map(|g| g.device.len()).sum();
+        ensure!(listed == n, "the dry run planned {listed} devices of {n}");
     }
-    println!("  dry run (PlanRollout, every device's commands): {}", spread(runs));
+    println!("  dry run (PlanRollout, every device's plan): {}", spread(runs));
 
     let started = Instant::now();
     let start = StartRollout { site: "bench".into(), model: "bench".into(), version: None, policy: Some(policy(n)) };

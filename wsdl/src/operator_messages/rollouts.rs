@@ -45,22 +45,29 @@ pub struct PlannedCommand {
     pub summary: String,
 }
 
-/// One device's plan.
+/// The devices that start from one version: each of them runs the same commands.
 #[derive(Debug, Clone, PartialEq, Default, YaSerialize, YaDeserialize, Serialize)]
-#[yaserde(rename = "DevicePlan", prefix = "op", namespaces = { "op" = "urn:outfit:operator:1" })]
+#[yaserde(rename = "PlanGroup", prefix = "op", namespaces = { "op" = "urn:outfit:operator:1" })]
 #[serde(rename_all = "camelCase")]
-pub struct DevicePlan {
-    #[yaserde(prefix = "op")]
-    pub device: String,
-    /// The version the plan starts from (absent: a bare device).
+pub struct PlanGroup {
+    /// The version they start from (absent: bare devices, or devices whose
+    /// last provisioning did not finish).
     #[yaserde(rename = "fromVersion", prefix = "op")]
     pub from_version: Option<i32>,
+    /// How many devices start there.
+    #[yaserde(prefix = "op")]
+    pub devices: i32,
+    /// Their commands, in order (none: they hold the version already).
     #[yaserde(prefix = "op")]
     pub command: Vec<PlannedCommand>,
+    /// The devices, by name.
+    #[yaserde(prefix = "op")]
+    pub device: Vec<String>,
 }
 
-/// The dry run: each device's exact commands to version `version` (absent:
-/// the current one). Changes nothing. Needs `read` on the site.
+/// The dry run: the exact commands each device would run to reach version
+/// `version` (absent: the current one), one group per version the devices
+/// start from. Changes nothing. Needs `read` on the site.
 #[derive(Debug, Clone, PartialEq, Default, YaSerialize, YaDeserialize, Serialize)]
 #[yaserde(rename = "PlanRollout", prefix = "op", namespaces = { "op" = "urn:outfit:operator:1" })]
 #[serde(rename_all = "camelCase")]
@@ -79,8 +86,11 @@ pub struct PlanRollout {
 pub struct PlanRolloutResponse {
     #[yaserde(prefix = "op")]
     pub version: i32,
+    /// Every device of the model.
     #[yaserde(prefix = "op")]
-    pub device: Vec<DevicePlan>,
+    pub devices: i32,
+    #[yaserde(prefix = "op")]
+    pub group: Vec<PlanGroup>,
 }
 
 /// A rollout and how far it got.

@@ -55,13 +55,15 @@ fn info(r: Rollout) -> wire::RolloutInfo {
 }
 
 pub fn plan(s: &Services, caller: &Caller, m: wire::PlanRollout) -> Result<wire::PlanRolloutResponse, Failure> {
-    let (version, plans) = s.plan_rollout(caller, &m.site, &m.model, m.version)?;
-    let device = plans
+    let (version, groups) = s.plan_rollout(caller, &m.site, &m.model, m.version)?;
+    let count = |n: usize| i32::try_from(n).unwrap_or(i32::MAX);
+    let devices = count(groups.iter().map(|g| g.devices.len()).sum());
+    let group = groups
         .into_iter()
-        .map(|p| wire::DevicePlan {
-            device: p.device,
-            from_version: p.from.map(|(_, number)| number),
-            command: p
+        .map(|g| wire::PlanGroup {
+            from_version: g.from.map(|(_, number)| number),
+            devices: count(g.devices.len()),
+            command: g
                 .commands
                 .iter()
                 .map(|c| wire::PlannedCommand {
@@ -70,9 +72,10 @@ pub fn plan(s: &Services, caller: &Caller, m: wire::PlanRollout) -> Result<wire:
                     summary: c.summary(),
                 })
                 .collect(),
+            device: g.devices,
         })
         .collect();
-    Ok(wire::PlanRolloutResponse { version, device })
+    Ok(wire::PlanRolloutResponse { version, devices, group })
 }
 
 pub fn start(s: &Services, caller: &Caller, m: wire::StartRollout) -> Result<wire::StartRolloutResponse, Failure> {
