@@ -29,6 +29,13 @@ for run in $(seq "$runs"); do
 done
 summary "a file to 10 devices" "${ten[@]}"
 summary "a file to $n devices" "${all[@]}"
+# What the machine's cores must do at least: the CPU the gateway and the agents
+# spent until the last file was written (not the CLI's), and that over 2 cores.
+for c in 10 "$n"; do
+    mapfile -t cpu <"$dir/cpu.$c"
+    summary "CPU of the gateway and agents, a file to $c devices" "${cpu[@]}"
+done
+echo "($(nproc) cores: a fan-out cannot take less than its CPU seconds / $(nproc))"
 
 files=()
 for d in "${OUTFIT_DEVICES[@]}"; do files+=("$dir/roots/$d/etc/outfit-demo/content.conf"); done

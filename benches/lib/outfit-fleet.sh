@@ -6,7 +6,9 @@
 #   outfit_fan_out COUNT VALUE
 #                             one configuration file holding VALUE on the first
 #                             COUNT devices (all N: by model); prints the
-#                             seconds from the command to the newest file written
+#                             seconds from the command to the newest file written,
+#                             and appends the CPU seconds the gateway and the
+#                             agents spent meanwhile to $OUTFIT_DIR/cpu.COUNT
 #   outfit_round_trip VALUE   the same on one device, until the command returns
 #                             with its result; prints the seconds
 # OUTFIT_PIDS holds the gateway's process id, then the agents'. Needs BIN (the
@@ -65,11 +67,21 @@ outfit_script() {
     outfit script import "$OUTFIT_DIR/script.toml" >/dev/null
 }
 
+# Nanoseconds the gateway and every agent have spent on a CPU so far.
+outfit_cpu_ns() {
+    local pid ns total=0
+    for pid in "${OUTFIT_PIDS[@]}"; do
+        read -r ns _ <"/proc/$pid/schedstat" && total=$((total + ns))
+    done
+    echo "$total"
+}
+
 outfit_fan_out() {
-    local count=$1 value=$2 start d
+    local count=$1 value=$2 start d cpu
     local targets=("${OUTFIT_DEVICES[@]:0:$count}") files=()
     outfit_script "$value"
     for d in "${targets[@]}"; do files+=("$OUTFIT_DIR/roots/$d/etc/outfit-demo/motd.conf"); done
+    cpu=$(outfit_cpu_ns)
     start=$(date +%s.%N)
     if [ "$count" = "$OUTFIT_N" ]; then
         outfit script run motd --site demo --model webserver >/dev/null
@@ -82,6 +94,7 @@ outfit_fan_out() {
     done
     [ "$(cat "${files[@]}" 2>/dev/null | grep -c "$value")" = "$count" ] \
         || { echo "not every file was written" >&2; return 1; }
+    awk -v a="$cpu" -v b="$(outfit_cpu_ns)" 'BEGIN { printf "%.3f\n", (b - a) / 1e9 }' >>"$OUTFIT_DIR/cpu.$count"
     stat -c '%.9Y' "${files[@]}" | sort -n | tail -1 | awk -v s="$start" '{ printf "%.3f\n", $1 - s }'
 }
 

@@ -1,0 +1,1 @@
+DROP INDEX federation_log_hlc ON federation_log;
