@@ -28,6 +28,7 @@ mod inventory;
 mod models;
 mod operators;
 mod personnel;
+mod pool;
 mod queue;
 mod rollouts;
 mod schema;
@@ -42,7 +43,7 @@ pub use console_sessions::LiveSession;
 pub use devices::{DeviceQuery, ExchangeRecord};
 use diesel::connection::SimpleConnection;
 use diesel::prelude::*;
-use diesel::r2d2::{ConnectionManager, CustomizeConnection, Pool, PooledConnection};
+use diesel::r2d2::{CustomizeConnection, Pool, PooledConnection};
 use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
 pub use federation::{Applied, PeerRow, ProposalRow, ReplicatedModel, ReplicatedState, ReplicatedVersion};
 pub use file_servers::FileServerRow;
@@ -153,12 +154,12 @@ pub struct Session<'c> {
     pub(crate) versions: &'c versions::Cache,
 }
 
-type Pooled = PooledConnection<ConnectionManager<DbConnection>>;
+type Pooled = PooledConnection<pool::Backend>;
 
 /// The gateway's database: a pool plus every query the gateway makes.
 #[derive(Clone)]
 pub struct Storage {
-    pool: Pool<ConnectionManager<DbConnection>>,
+    pool: Pool<pool::Backend>,
     /// What each model version holds, read once: versions never change.
     versions: Arc<versions::Cache>,
 }
@@ -173,14 +174,9 @@ impl Storage {
     /// Opens `url` (`mysql://…` or a SQLite file path) and runs pending migrations.
     pub fn open(url: &str) -> Result<Self> {
         // One direct connection first: it fails at once with the backend's own
-        // words ("Can't connect to server on …"), where the pool would retry for
-        // seconds and then report only that no backend accepted the URL.
-        use diesel::Connection as _;
-        if url.starts_with("mysql://") {
-            diesel::mysql::MysqlConnection::establish(url)?;
-        } else {
-            diesel::sqlite::SqliteConnection::establish(url)?;
-        }
+        // words ("Can't connect to server on …"), where the pool would retry
+        // for seconds first.
+        pool::establish(url)?;
         // SQLite allows one writer; a single pooled connection per process
         // serialises writers here instead of failing with "database is locked"
         // when two deferred transactions both try to upgrade to writing.
@@ -200,7 +196,7 @@ impl Storage {
             // rather than holding it for r2d2's default 30 s.
             .connection_timeout(std::time::Duration::from_secs(5))
             .connection_customizer(Box::new(ConnectionSetup))
-            .build(ConnectionManager::<DbConnection>::new(url))?;
+            .build(pool::Backend::new(url))?;
         let storage = Self { pool, versions: Default::default() };
         storage.migrate()?;
         Ok(storage)
