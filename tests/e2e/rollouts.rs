@@ -133,6 +133,9 @@ fn a_model_change_rolls_out_in_stages_halts_on_the_canary_and_rolls_back() -> Re
     let commands: Vec<&str> =
         groups[0]["command"].as_array().unwrap().iter().map(|c| c["summary"].as_str().unwrap()).collect();
     assert_eq!(commands, ["configure /etc/outfit-demo/app.conf"], "{plan}");
+    let text = gateway.cli(&["rollout", "plan", "webserver", "--site", "demo"])?;
+    assert!(text.contains("from version 1: 5 device(s) (ro-1, ro-2, ro-3, ro-4, ro-5)"), "{text}");
+    assert!(text.contains("  1. configure /etc/outfit-demo/app.conf"), "{text}");
     let after: Vec<usize> = DEVICES.iter().map(|d| queue_len(&gateway, d)).collect::<Result<_>>()?;
     assert_eq!(before, after, "the dry run queued nothing");
     for name in DEVICES {
