@@ -67,13 +67,12 @@ outfit_script() {
     outfit script import "$OUTFIT_DIR/script.toml" >/dev/null
 }
 
-# Nanoseconds the gateway and every agent have spent on a CPU so far.
+# Nanoseconds the gateway and every agent have spent on a CPU so far, summed
+# over their threads (a thread that ended meanwhile is not counted).
 outfit_cpu_ns() {
-    local pid ns total=0
-    for pid in "${OUTFIT_PIDS[@]}"; do
-        read -r ns _ <"/proc/$pid/schedstat" && total=$((total + ns))
-    done
-    echo "$total"
+    local pid
+    for pid in "${OUTFIT_PIDS[@]}"; do cat /proc/"$pid"/task/*/schedstat 2>/dev/null; done \
+        | awk '{ t += $1 } END { printf "%.0f\n", t }'
 }
 
 outfit_fan_out() {
