@@ -10,8 +10,8 @@
 //! `outfit-console`), `poke` (telling agents there is work), `upload`
 //! (packages streamed in over HTTPS PUT), `federation` (pulling from peer
 //! data centres), `local`, `peers` and `file_servers` (the `outfit-gateway`
-//! subcommands of the local administrator), `demo` (the main job), `bench`
-//! (load generator).
+//! subcommands of the local administrator), `memory` (huge pages off),
+//! `demo` (the main job), `bench` (load generator).
 //!
 //! **Boundary:** no SQL here (no diesel in this crate's dependencies); every
 //! action goes through a use case of `outfit-app`.
@@ -23,6 +23,7 @@ pub mod federation;
 pub mod file_servers;
 pub mod home;
 pub mod local;
+pub mod memory;
 pub mod metrics;
 pub mod peers;
 pub mod poke;

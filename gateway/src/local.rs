@@ -4,11 +4,37 @@
 //! and audited as `local:USER` from `cli`. Everything else is the `outfit`
 //! CLI's, through the operator API.
 
-use crate::home::Home;
+use crate::home::{Home, Settings};
 use crate::server::Gateway;
 use outfit_app::Services;
 use outfit_domain::rights::{Caller, Principal};
 use std::path::PathBuf;
+
+/// `outfit-gateway init`: a new gateway directory, kept only if its database
+/// opens. `settings.timeouts` holds the ones given, over the defaults; the
+/// server certificate names `sans`, and always localhost. Returns what to
+/// tell the user.
+pub fn init(dir: PathBuf, mut settings: Settings, mut sans: Vec<String>) -> anyhow::Result<String> {
+    for always in ["localhost", "127.0.0.1"] {
+        if !sans.iter().any(|s| s == always) {
+            sans.push(always.into());
+        }
+    }
+    let mut timeouts = crate::home::default_timeouts();
+    timeouts.append(&mut settings.timeouts);
+    settings.timeouts = timeouts;
+    let home = Home::new(&dir);
+    home.init(&settings, &sans)?;
+    if let Err(e) = Gateway::open(home.clone()) {
+        // Without this the directory would "already hold a gateway" that cannot start.
+        let _ = std::fs::remove_file(home.settings_path());
+        return Err(anyhow::Error::new(e).context(format!(
+            "failed to open the database `{}`; fix --database and run init again (same --dir)",
+            settings.database
+        )));
+    }
+    Ok(format!("initialised gateway in {}\n", dir.display()))
+}
 
 /// The gateway of `dir`, its use cases, and the local administrator as the caller.
 pub fn open(dir: PathBuf) -> anyhow::Result<(Gateway, Services, Caller)> {

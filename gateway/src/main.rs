@@ -153,23 +153,8 @@ enum Cmd {
     },
 }
 
-/// Transparent huge pages off for this process (and what it starts):
-/// mimalloc asks for them, and a 2 MiB page stays resident while any small
-/// object on it lives. 10,000 simulated agents and their rollouts: peak RSS
-/// 158 MB with them, 107 MB without, for a live heap that peaked at 23 MB
-/// (docs/benchmarks.md). RHEL's kernels give them even unasked.
-#[cfg(target_os = "linux")]
-#[expect(unsafe_code, reason = "prctl with integer arguments only sets a flag of this process")]
-fn without_huge_pages() {
-    // SAFETY: PR_SET_THP_DISABLE reads no memory of ours.
-    if unsafe { libc::prctl(libc::PR_SET_THP_DISABLE, 1, 0, 0, 0) } != 0 {
-        eprintln!("warning: could not switch transparent huge pages off: {}", std::io::Error::last_os_error());
-    }
-}
-
 fn main() -> std::process::ExitCode {
-    #[cfg(target_os = "linux")]
-    without_huge_pages();
+    outfit_gateway::memory::without_huge_pages();
     let cli = Cli::parse();
     // The demo prints its own progress; per-request logs would drown it.
     let default_filter =
@@ -203,37 +188,21 @@ async fn run(cli: Cli) -> Result<()> {
             metrics_listen,
             name,
             reboot_deadline_secs,
-            mut sans,
+            sans,
             timeouts: given,
             device_cert_days,
         } => {
-            for always in ["localhost", "127.0.0.1"] {
-                if !sans.iter().any(|s| s == always) {
-                    sans.push(always.into());
-                }
-            }
-            let home = Home::new(&dir.dir);
-            let mut timeouts = outfit_gateway::home::default_timeouts();
-            timeouts.extend(given);
             let settings = Settings {
-                database: database.clone(),
+                database,
                 listen,
                 operator_listen,
                 name,
                 reboot_deadline_secs,
-                timeouts,
+                timeouts: given.into_iter().collect(),
                 device_cert_days,
                 metrics_listen,
             };
-            home.init(&settings, &sans)?;
-            if let Err(e) = Gateway::open(home.clone()) {
-                // Without this the directory would "already hold a gateway" that cannot start.
-                let _ = std::fs::remove_file(home.settings_path());
-                return Err(anyhow::Error::new(e).context(format!(
-                    "failed to open the database `{database}`; fix --database and run init again (same --dir)"
-                )));
-            }
-            println!("initialised gateway in {}", dir.dir.display());
+            print!("{}", local::init(dir.dir, settings, sans)?);
         }
         Cmd::Serve { dir } => Arc::new(Gateway::open(Home::new(dir.dir))?).serve().await?,
         Cmd::Bootstrap { dir, name, out, days } => print!("{}", local::bootstrap(dir.dir, &name, &out, days)?),
